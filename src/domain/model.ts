@@ -1,0 +1,319 @@
+import type { StageName } from '../config/schema';
+
+export type { StageName };
+
+/**
+ * A deployment's phase. Waiting phases end on an endpoint observation (event or tick); terminal
+ * phases never change again (a retry is a new attempt).
+ */
+export type Phase =
+  /** concurrency `queue`: waits for the group's active deployment to end. */
+  | 'Queued'
+  /** QA endpoint created or updated; waiting for it to be InService on the expected config. */
+  | 'QaDeploying'
+  /** QA is InService on the candidate; the smoke test runs next. */
+  | 'QaVerifying'
+  /** manual promotion: waiting for an operator's `promote` until the approval deadline. */
+  | 'AwaitingApproval'
+  /** QA passed and promotion granted; waiting for prod to be free. */
+  | 'ReadyForProd'
+  /** prod endpoint created or updated (candidate alone, or baseline + candidate); waiting for InService. */
+  | 'ProdDeploying'
+  /** canary steps in progress, driven by the tick. */
+  | 'Canary'
+  /** SageMaker-managed blue/green shifting in progress. */
+  | 'NativeShifting'
+  /** last step passed; prod updated to the candidate alone; waiting for InService. */
+  | 'Promoting'
+  /** baseline weight restored; prod updated to the baseline alone; waiting for InService. */
+  | 'RollingBack'
+  | 'Succeeded'
+  | 'RolledBack'
+  | 'Failed'
+  | 'Aborted'
+  | 'Superseded';
+
+export const TERMINAL_PHASES: ReadonlySet<Phase> = new Set([
+  'Succeeded',
+  'RolledBack',
+  'Failed',
+  'Aborted',
+  'Superseded',
+]);
+
+/** Phases in which a deployment owns the prod endpoint. */
+export const PROD_PHASES: ReadonlySet<Phase> = new Set([
+  'ProdDeploying',
+  'Canary',
+  'NativeShifting',
+  'Promoting',
+  'RollingBack',
+]);
+
+export const isTerminal = (phase: Phase): boolean => TERMINAL_PHASES.has(phase);
+
+export type Trigger = 'approval' | 'callback' | 'operator';
+
+/** What the registry says about a package (DescribeModelPackage), the event being only a trigger. */
+export interface PackageInfo {
+  group: string;
+  version: number;
+  arn: string;
+  approvalStatus: 'Approved' | 'Rejected' | 'PendingManualApproval';
+  /** epoch ms */
+  lastModifiedTime: number;
+  lifecycle?: { stage: string; stageStatus: string } | undefined;
+}
+
+/** A production variant as placed in an endpoint config. */
+export interface VariantSpec {
+  variantName: string;
+  modelName: string;
+  packageArn: string;
+  version: number;
+  /** Relative weight (0..100 in this service). */
+  weight: number;
+}
+
+/** The endpoint config a deployment asked for and is waiting on. */
+export interface EndpointRequest {
+  stage: StageName;
+  endpointName: string;
+  configName: string;
+  variants: VariantSpec[];
+  /** epoch ms of the decision; observations modified after it answer it. */
+  requestedAt: number;
+}
+
+export interface CanaryState {
+  baselineVersion: number;
+  baselineVariant: string;
+  candidateVariant: string;
+  stepIndex: number;
+  stepStartedAt: number;
+  /** The current step's bake ends here (extended by the no-data policy). */
+  bakeUntil: number;
+  extensions: number;
+  startedAt: number;
+  paused: boolean;
+  /** Expected weights on the endpoint, by variant. */
+  weights: Record<string, number>;
+  lastReadings?: GateReadings | undefined;
+}
+
+export interface VariantReadings {
+  invocations: number;
+  errors5xx: number;
+  /** null when there were no invocations. */
+  errorRate: number | null;
+  /** ModelLatency in milliseconds for the configured statistic; null without data. */
+  latencyMs: number | null;
+}
+
+export interface GateReadings {
+  candidate: VariantReadings;
+  baseline: VariantReadings | null;
+  alarmsInAlarm: string[];
+  windowStart: number;
+  windowEnd: number;
+}
+
+export interface CallbackWait {
+  token: string;
+  pipelineExecutionArn: string;
+  /** the stage at which the pipeline's task is complete */
+  stage: StageName;
+  deadline: number;
+}
+
+export interface Deployment {
+  id: string;
+  group: string;
+  version: number;
+  packageArn: string;
+  attempt: number;
+  trigger: Trigger;
+  /** The deployment ends (Succeeded) once it is live here. */
+  targetStage: StageName;
+  phase: Phase;
+  /** Why the deployment is in its phase (failures, aborts, waits). */
+  reason?: string | undefined;
+  createdAt: number;
+  phaseSince: number;
+  /** The endpoint config this deployment waits for, while in a waiting phase. */
+  awaiting?: EndpointRequest | undefined;
+  /** After RollingBack: the terminal phase to end in. */
+  rollbackOutcome?: 'RolledBack' | 'Aborted' | 'Superseded' | undefined;
+  /** Prod plan once chosen. */
+  prodPlan?: 'replace' | 'canary' | 'native' | undefined;
+  canary?: CanaryState | undefined;
+  approvalDeadline?: number | undefined;
+  callbacks: CallbackWait[];
+  /** history sequence number, for idempotent history keys */
+  seq: number;
+}
+
+/** A version that must not be promoted again unless approved after `at`. */
+export interface BlockedVersion {
+  version: number;
+  at: number;
+  reason: string;
+}
+
+export interface ServingVersion {
+  version: number;
+  packageArn: string;
+  modelName: string;
+  variantName: string;
+  configName: string;
+}
+
+/** Everything the service knows about one model package group: one item, one version counter. */
+export interface GroupState {
+  group: string;
+  /** optimistic-concurrency counter of this record */
+  revision: number;
+  prod?: ServingVersion | undefined;
+  qa?: ServingVersion | undefined;
+  /** versions that served prod successfully, oldest first */
+  knownGood: ServingVersion[];
+  highestVersion: number;
+  blocked: BlockedVersion[];
+  deployments: Deployment[];
+  /** commands decided and saved but not yet carried out (at-least-once, idempotent) */
+  outbox: OutboxEntry[];
+  /** monotonic: the latest `now` a decision was made with */
+  updatedAt: number;
+}
+
+export interface OutboxEntry {
+  id: string;
+  command: Command;
+}
+
+export type RegistryStageStatus =
+  | 'Deploying'
+  | 'Deployed'
+  | 'Failed'
+  | 'RolledBack'
+  | 'Superseded'
+  | 'Aborted'
+  | 'InProgress';
+
+/** Effects, as data. Every command is idempotent: running it twice is the same as once. */
+export type Command =
+  | {
+      type: 'DeployEndpoint';
+      group: string;
+      stage: StageName;
+      endpointName: string;
+      configName: string;
+      variants: VariantSpec[];
+      deploymentId: string;
+      /** native strategy: let SageMaker shift traffic (BlueGreenUpdatePolicy). */
+      native?: boolean | undefined;
+    }
+  | {
+      type: 'SetWeights';
+      group: string;
+      stage: StageName;
+      endpointName: string;
+      weights: Record<string, number>;
+    }
+  | {
+      type: 'UpdateRegistry';
+      packageArn: string;
+      lifecycle?: { stage: 'QA' | 'Production'; status: RegistryStageStatus; description: string } | undefined;
+      reject?: { description: string } | undefined;
+    }
+  | {
+      type: 'RetireResources';
+      group: string;
+      stage: StageName;
+      modelNames: string[];
+      configNames: string[];
+    }
+  | {
+      type: 'AnswerCallback';
+      token: string;
+      pipelineExecutionArn: string;
+      outcome: 'success' | 'failure';
+      outputs?: Record<string, string> | undefined;
+      reason?: string | undefined;
+    }
+  | { type: 'Publish'; event: ServiceEvent }
+  | { type: 'RecordHistory'; entry: HistoryEntry };
+
+export type ServiceEventType =
+  | 'Deployment Started'
+  | 'Stage Deployed'
+  | 'Awaiting Approval'
+  | 'Canary Step Passed'
+  | 'Deployment Paused'
+  | 'Deployment Resumed'
+  | 'Deployment Promoted'
+  | 'Deployment Rolled Back'
+  | 'Deployment Failed'
+  | 'Deployment Aborted'
+  | 'Deployment Superseded'
+  | 'Drift Detected'
+  | 'Command Rejected'
+  | 'Callback Reported';
+
+export interface ServiceEvent {
+  type: ServiceEventType;
+  deploymentId?: string | undefined;
+  group?: string | undefined;
+  version?: number | undefined;
+  at: number;
+  detail: Record<string, unknown>;
+}
+
+export interface HistoryEntry {
+  deploymentId: string;
+  group: string;
+  seq: number;
+  at: number;
+  from: Phase | null;
+  to: Phase;
+  actor: string;
+  reason: string;
+  requestId?: string | undefined;
+  readings?: GateReadings | undefined;
+  weights?: Record<string, number> | undefined;
+}
+
+export type OperatorVerb = 'promote' | 'pause' | 'resume' | 'abort' | 'rollback' | 'retry';
+
+export interface OperatorCommand {
+  verb: OperatorVerb;
+  deploymentId: string;
+  actor: string;
+  reason: string;
+  requestId: string;
+}
+
+export interface VariantObservation {
+  variantName: string;
+  currentWeight: number;
+  desiredWeight: number;
+}
+
+/** DescribeEndpoint, normalised. */
+export interface EndpointObservation {
+  endpointName: string;
+  status:
+    | 'OutOfService'
+    | 'Creating'
+    | 'Updating'
+    | 'SystemUpdating'
+    | 'RollingBack'
+    | 'InService'
+    | 'Deleting'
+    | 'Failed'
+    | 'UpdateRollbackFailed';
+  configName: string;
+  variants: VariantObservation[];
+  failureReason?: string | undefined;
+  lastModifiedTime: number;
+}

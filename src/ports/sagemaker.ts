@@ -1,0 +1,85 @@
+import type { CrossAccountConfig, StageName } from '../config/schema';
+import type { EndpointObservation, PackageInfo, VariantSpec } from '../domain/model';
+
+/** The model registry, in the account that owns the model package groups. */
+export interface ModelRegistry {
+  describePackage(packageArn: string): Promise<PackageInfo>;
+  updatePackage(packageArn: string, update: PackageUpdate): Promise<void>;
+}
+
+export interface PackageUpdate {
+  lifecycle?: { stage: string; stageStatus: string; description?: string | undefined } | undefined;
+  approvalStatus?: 'Approved' | 'Rejected' | undefined;
+  approvalDescription?: string | undefined;
+}
+
+/** Where a stage's endpoint lives: this account, or another through an assumed role. */
+export interface StageTarget {
+  group: string;
+  stage: StageName;
+  crossAccount?: CrossAccountConfig | undefined;
+}
+
+export interface InstanceSpec {
+  instanceType?: string | undefined;
+  instanceCount?: number | undefined;
+  serverless?: { memorySizeInMB: number; maxConcurrency: number; provisionedConcurrency?: number | undefined } | undefined;
+}
+
+export interface DeploySpec {
+  endpointName: string;
+  configName: string;
+  variants: VariantSpec[];
+  instance: InstanceSpec;
+  executionRoleArn: string;
+  tags: Record<string, string>;
+  /** SageMaker-managed blue/green shifting for the update. */
+  native?: NativeDeploySpec | undefined;
+}
+
+export interface NativeDeploySpec {
+  type: 'ALL_AT_ONCE' | 'CANARY' | 'LINEAR';
+  waitIntervalSeconds: number;
+  sizePercent?: number | undefined;
+  terminationWaitSeconds: number;
+  maximumExecutionTimeoutSeconds?: number | undefined;
+  alarms: string[];
+}
+
+export type DeployOutcome =
+  /** CreateEndpoint or UpdateEndpoint sent */
+  | 'started'
+  /** already on that config (or moving to it): nothing sent */
+  | 'already'
+  /** endpoint busy (not InService): nothing sent, try again later */
+  | 'busy';
+
+export interface InvokeRequest {
+  contentType: string;
+  accept?: string | undefined;
+  body: string;
+  targetVariant?: string | undefined;
+}
+
+export interface InvokeResult {
+  ok: boolean;
+  statusCode: number;
+  body: string;
+  error?: string | undefined;
+}
+
+/** Endpoints of one stage (possibly in another account). */
+export interface StageEndpoints {
+  describe(endpointName: string): Promise<EndpointObservation | null>;
+  /** Ensures the models and config exist, then creates the endpoint or updates it to the config. */
+  deploy(spec: DeploySpec): Promise<DeployOutcome>;
+  /** Sends the weights only if the endpoint is InService; 'busy' otherwise. */
+  setWeights(endpointName: string, weights: Record<string, number>): Promise<'sent' | 'already' | 'busy'>;
+  invoke(endpointName: string, request: InvokeRequest): Promise<InvokeResult>;
+  /** Deletes models and endpoint configs; missing ones are fine. */
+  retire(modelNames: string[], configNames: string[]): Promise<void>;
+}
+
+export interface EndpointsFactory {
+  forStage(target: StageTarget): StageEndpoints;
+}

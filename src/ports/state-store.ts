@@ -1,0 +1,45 @@
+import type { GroupState, HistoryEntry } from '../domain/model';
+
+/** The service's single DynamoDB table. Every group write is conditional on the revision read. */
+export interface StateStore {
+  loadGroup(group: string): Promise<GroupState | undefined>;
+  /**
+   * Saves `state` (whose revision is the one read, or 0 for a new group) as revision + 1.
+   * Throws ConflictError when someone else wrote in between. Returns the saved state.
+   */
+  saveGroup(state: GroupState): Promise<GroupState>;
+  /** Groups with a deployment in flight or commands pending (sparse index): cost grows with those only. */
+  listActiveGroups(): Promise<GroupState[]>;
+  listGroups(): Promise<GroupState[]>;
+  /** Idempotent: the same (deploymentId, seq) written twice is one entry. */
+  appendHistory(entries: HistoryEntry[]): Promise<void>;
+  history(deploymentId: string): Promise<HistoryEntry[]>;
+  /** Callback records by token: which group holds the work, and the one answer given. */
+  getCallback(token: string): Promise<CallbackRecord | undefined>;
+  /** Creates the record unless one exists; returns the stored record either way. */
+  putCallbackIfAbsent(record: CallbackRecord): Promise<CallbackRecord>;
+  /**
+   * Fixes the answer for a token, once. Returns the answer that stands: the one given here, or the
+   * one fixed earlier (which may differ: the caller must then not send its own).
+   */
+  decideCallbackAnswer(token: string, answer: CallbackAnswer): Promise<CallbackAnswer>;
+  markCallbackReported(token: string, at: number): Promise<void>;
+}
+
+export interface CallbackAnswer {
+  outcome: 'success' | 'failure';
+  outputs?: Record<string, string> | undefined;
+  reason?: string | undefined;
+  decidedAt: number;
+}
+
+export interface CallbackRecord {
+  token: string;
+  pipelineExecutionArn: string;
+  /** the group whose deployment carries the work, when the task has one */
+  group?: string | undefined;
+  task?: string | undefined;
+  receivedAt: number;
+  answer?: CallbackAnswer | undefined;
+  reportedAt?: number | undefined;
+}

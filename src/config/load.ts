@@ -1,0 +1,78 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseDocument } from 'yaml';
+import { formatIssues } from '../domain/schemas/issues';
+import { ConfigError } from '../errors';
+import { type RolloutsConfig, rolloutsConfigSchema } from './schema';
+
+export const CONFIG_PATH_ENV = 'ROLLOUTS_CONFIG_PATH';
+export const DEFAULT_CONFIG_PATH = 'rollouts.config.yml';
+
+const fail = (source: string, issues: string[], cause?: unknown): never => {
+  throw new ConfigError(
+    `Invalid configuration ${source}:\n${issues.map((issue) => `  - ${issue}`).join('\n')}`,
+    issues,
+    { cause },
+  );
+};
+
+/**
+ * Parses and validates a configuration document (YAML, or JSON which is YAML too). `source` names
+ * the document in error messages. Every invalid field is reported by its path.
+ */
+export const parseConfig = (text: string, source: string): RolloutsConfig => {
+  const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  if (document.errors.length > 0) {
+    fail(
+      source,
+      document.errors.map((error) => {
+        const at = error.linePos?.[0];
+        const where = at ? `line ${at.line}, column ${at.col}` : 'syntax';
+        return `${where}: ${(error.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '')}`;
+      }),
+      document.errors[0],
+    );
+  }
+  const value: unknown = document.toJS({ maxAliasCount: 100 });
+  if (value === null || value === undefined) fail(source, ['(root): the file is empty']);
+  const result = rolloutsConfigSchema.safeParse(value);
+  if (!result.success) fail(source, formatIssues(result.error.issues), result.error);
+  return result.data!;
+};
+
+/** Reads and validates a configuration file; errors name the file as given. */
+export const loadConfigFile = (path: string): RolloutsConfig => {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : String(error);
+    throw new ConfigError(`Cannot read configuration ${path}: ${reason}`, [`(file): ${reason}`], {
+      cause: error,
+    });
+  }
+  return parseConfig(text, path);
+};
+
+let cached: { path: string; config: RolloutsConfig } | undefined;
+
+/** The path handlers read: `ROLLOUTS_CONFIG_PATH`, default `rollouts.config.yml`, against the cwd. */
+export const configPathFromEnv = (env: NodeJS.ProcessEnv = process.env): string =>
+  resolve(process.cwd(), env[CONFIG_PATH_ENV] || DEFAULT_CONFIG_PATH);
+
+/**
+ * The configuration for this process, loaded once (at cold start) and cached. A bad file throws
+ * ConfigError on every call, so the failure is visible on every invocation.
+ */
+export const loadConfigFromEnv = (): RolloutsConfig => {
+  const path = configPathFromEnv();
+  if (cached?.path === path) return cached.config;
+  const config = loadConfigFile(path);
+  cached = { path, config };
+  return config;
+};
+
+/** Forget the cached configuration (tests, local cloud reloads). */
+export const clearConfigCache = (): void => {
+  cached = undefined;
+};

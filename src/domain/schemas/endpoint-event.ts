@@ -1,0 +1,69 @@
+import { z } from 'zod';
+import type { EndpointObservation } from '../model';
+import { eventBridgeEnvelope, sageMakerNameSchema } from './envelope';
+
+export const ENDPOINT_DETAIL_TYPE = 'SageMaker Endpoint State Change';
+
+/**
+ * Endpoint status as events spell it (UPPER_SNAKE), mapped to the API spelling (DescribeEndpoint).
+ * IN_SERVICE, FAILED, CREATING, UPDATING are documented; the others are the API enum in the
+ * same convention.
+ */
+export const EVENT_ENDPOINT_STATUS = {
+  OUT_OF_SERVICE: 'OutOfService',
+  CREATING: 'Creating',
+  UPDATING: 'Updating',
+  SYSTEM_UPDATING: 'SystemUpdating',
+  ROLLING_BACK: 'RollingBack',
+  IN_SERVICE: 'InService',
+  DELETING: 'Deleting',
+  FAILED: 'Failed',
+  UPDATE_ROLLBACK_FAILED: 'UpdateRollbackFailed',
+} as const satisfies Record<string, EndpointObservation['status']>;
+
+export type EventEndpointStatus = keyof typeof EVENT_ENDPOINT_STATUS;
+
+export const eventEndpointStatusSchema = z.enum(
+  Object.keys(EVENT_ENDPOINT_STATUS) as [EventEndpointStatus, ...EventEndpointStatus[]],
+);
+
+/** The API spelling of an event's status. */
+export const apiEndpointStatus = (status: EventEndpointStatus): EndpointObservation['status'] =>
+  EVENT_ENDPOINT_STATUS[status];
+
+export const endpointDetailSchema = z.looseObject({
+  EndpointName: sageMakerNameSchema,
+  EndpointArn: z.string().regex(/^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{12}:endpoint\/[a-zA-Z0-9-]{1,63}$/, {
+    message: 'must be an endpoint ARN',
+  }),
+  EndpointConfigName: sageMakerNameSchema,
+  EndpointStatus: eventEndpointStatusSchema,
+  /** epoch milliseconds */
+  CreationTime: z.number(),
+  /** epoch milliseconds */
+  LastModifiedTime: z.number(),
+  ProductionVariants: z
+    .array(
+      z.looseObject({
+        VariantName: z.string().optional(),
+        DesiredWeight: z.number().optional(),
+        DesiredInstanceCount: z.number().optional(),
+        CurrentWeight: z.number().optional(),
+        CurrentInstanceCount: z.number().optional(),
+      }),
+    )
+    .optional(),
+  /** A map in events (not the API's list of Key/Value). */
+  Tags: z.record(z.string(), z.string()).optional(),
+  FailureReason: z.string().optional(),
+});
+
+/** `SageMaker Endpoint State Change` (aws-facts §1b). */
+export const endpointEventSchema = eventBridgeEnvelope(
+  'aws.sagemaker',
+  ENDPOINT_DETAIL_TYPE,
+  endpointDetailSchema,
+);
+
+export type EndpointDetail = z.infer<typeof endpointDetailSchema>;
+export type EndpointEvent = z.infer<typeof endpointEventSchema>;

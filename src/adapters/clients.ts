@@ -1,0 +1,174 @@
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { AssumeRoleCommand, type AssumeRoleCommandOutput, STSClient } from '@aws-sdk/client-sts';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { CrossAccountConfig } from '../config/schema';
+import { PermanentError } from '../errors';
+import { toRolloutsError } from './aws-errors';
+
+/*
+ * No client is ever given an explicit `endpoint`: the SDK then honours AWS_ENDPOINT_URL and
+ * AWS_ENDPOINT_URL_<SERVICE>, which is how the same code runs against the local cloud.
+ */
+
+export const DEFAULT_REGION = 'us-east-1';
+export const DEFAULT_SESSION_NAME = 'sagemaker-rollouts';
+/** Assumed-role credentials are renewed this long before they expire. */
+export const CREDENTIALS_REFRESH_MARGIN_MS = 5 * 60 * 1000;
+
+export const awsRegion = (): string =>
+  process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || DEFAULT_REGION;
+
+export interface AwsCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string | undefined;
+  expiration?: Date | undefined;
+}
+
+export type CredentialsProvider = () => Promise<AwsCredentials>;
+
+interface BaseClientConfig {
+  region: string;
+  maxAttempts: number;
+  credentials?: CredentialsProvider | undefined;
+}
+
+const baseConfig = (credentials?: CredentialsProvider): BaseClientConfig => ({
+  region: awsRegion(),
+  maxAttempts: 3,
+  ...(credentials ? { credentials } : {}),
+});
+
+const lazy = <T>(create: () => T): (() => T) => {
+  let value: T | undefined;
+  return () => {
+    value ??= create();
+    return value;
+  };
+};
+
+export const sageMakerClient = lazy(() => new SageMakerClient(baseConfig()));
+export const sageMakerRuntimeClient = lazy(() => new SageMakerRuntimeClient(baseConfig()));
+export const cloudWatchClient = lazy(() => new CloudWatchClient(baseConfig()));
+export const eventBridgeClient = lazy(() => new EventBridgeClient(baseConfig()));
+export const sqsClient = lazy(() => new SQSClient(baseConfig()));
+export const stsClient = lazy(() => new STSClient(baseConfig()));
+export const dynamoDbClient = lazy(() => new DynamoDBClient(baseConfig()));
+
+export const documentClient = (client: DynamoDBClient = dynamoDbClient()): DynamoDBDocumentClient =>
+  DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+
+const roleKey = (config: CrossAccountConfig): string =>
+  JSON.stringify([config.roleArn, config.externalId ?? '']);
+
+/**
+ * STS AssumeRole credentials for cross-account stages, one cache entry per role and external ID,
+ * renewed 5 minutes before they expire. Concurrent callers share one AssumeRole call.
+ *
+ * `@aws-sdk/credential-providers` is present in node_modules only as a dependency of the
+ * packaging tool, not of this project, so AssumeRole is called here directly.
+ */
+export class AssumedRoleCredentials {
+  private readonly entries = new Map<
+    string,
+    { credentials?: AwsCredentials; pending?: Promise<AwsCredentials> }
+  >();
+
+  constructor(
+    private readonly sts: () => STSClient = stsClient,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  provider(config: CrossAccountConfig): CredentialsProvider {
+    return () => this.get(config);
+  }
+
+  async get(config: CrossAccountConfig): Promise<AwsCredentials> {
+    const key = roleKey(config);
+    const entry = this.entries.get(key) ?? {};
+    this.entries.set(key, entry);
+    const cached = entry.credentials;
+    if (
+      cached &&
+      (!cached.expiration || cached.expiration.getTime() - CREDENTIALS_REFRESH_MARGIN_MS > this.now())
+    ) {
+      return cached;
+    }
+    if (!entry.pending) {
+      entry.pending = this.assume(config).then(
+        (credentials) => {
+          entry.credentials = credentials;
+          entry.pending = undefined;
+          return credentials;
+        },
+        (error: unknown) => {
+          entry.pending = undefined;
+          throw error;
+        },
+      );
+    }
+    return entry.pending;
+  }
+
+  private async assume(config: CrossAccountConfig): Promise<AwsCredentials> {
+    const context = { operation: 'STS AssumeRole', resource: config.roleArn };
+    let output: AssumeRoleCommandOutput;
+    try {
+      output = await this.sts().send(
+        new AssumeRoleCommand({
+          RoleArn: config.roleArn,
+          RoleSessionName: config.sessionName ?? DEFAULT_SESSION_NAME,
+          ...(config.externalId !== undefined ? { ExternalId: config.externalId } : {}),
+        }),
+      );
+    } catch (error) {
+      throw toRolloutsError(error, context);
+    }
+    const credentials = output.Credentials;
+    if (!credentials?.AccessKeyId || !credentials.SecretAccessKey) {
+      throw new PermanentError(`${context.operation} ${context.resource} returned no credentials`);
+    }
+    return {
+      accessKeyId: credentials.AccessKeyId,
+      secretAccessKey: credentials.SecretAccessKey,
+      sessionToken: credentials.SessionToken,
+      expiration: credentials.Expiration,
+    };
+  }
+}
+
+export const assumedRoleCredentials = lazy(() => new AssumedRoleCredentials());
+
+const perRole = <T>(create: (credentials: CredentialsProvider) => T) => {
+  const clients = new Map<string, T>();
+  return (crossAccount: CrossAccountConfig): T => {
+    const key = JSON.stringify([
+      crossAccount.roleArn,
+      crossAccount.externalId ?? '',
+      crossAccount.sessionName ?? '',
+    ]);
+    let client = clients.get(key);
+    if (!client) {
+      client = create(assumedRoleCredentials().provider(crossAccount));
+      clients.set(key, client);
+    }
+    return client;
+  };
+};
+
+const crossAccountSageMaker = perRole((credentials) => new SageMakerClient(baseConfig(credentials)));
+const crossAccountSageMakerRuntime = perRole(
+  (credentials) => new SageMakerRuntimeClient(baseConfig(credentials)),
+);
+
+/** SageMaker client for a stage: default credentials, or the stage's assumed role. */
+export const sageMakerClientFor = (crossAccount?: CrossAccountConfig): SageMakerClient =>
+  crossAccount ? crossAccountSageMaker(crossAccount) : sageMakerClient();
+
+export const sageMakerRuntimeClientFor = (crossAccount?: CrossAccountConfig): SageMakerRuntimeClient =>
+  crossAccount ? crossAccountSageMakerRuntime(crossAccount) : sageMakerRuntimeClient();

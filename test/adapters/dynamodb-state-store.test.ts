@@ -1,0 +1,235 @@
+import type { Server } from 'node:http';
+import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
+import { CreateTableCommand, DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createTableInput, DynamoDbStateStore } from '../../src/adapters/dynamodb-state-store';
+import type { Deployment, GroupState, HistoryEntry } from '../../src/domain/model';
+import { ConflictError } from '../../src/errors';
+
+const dynalite = createRequire(import.meta.url)('dynalite') as (options: { createTableMs: number }) => Server;
+
+const TABLE = 'rollouts-test';
+let server: Server;
+let client: DynamoDBClient;
+let store: DynamoDbStateStore;
+
+beforeAll(async () => {
+  server = dynalite({ createTableMs: 0 });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  client = new DynamoDBClient({
+    endpoint: `http://127.0.0.1:${port}`,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
+  await client.send(new CreateTableCommand(createTableInput(TABLE)));
+  store = new DynamoDbStateStore(TABLE, client);
+});
+
+afterAll(async () => {
+  client?.destroy();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+});
+
+const deployment = (group: string, overrides: Partial<Deployment> = {}): Deployment => ({
+  id: `${group}:v3`,
+  group,
+  version: 3,
+  packageArn: `arn:aws:sagemaker:us-east-1:111122223333:model-package/${group}/3`,
+  attempt: 1,
+  trigger: 'approval',
+  targetStage: 'prod',
+  phase: 'QaDeploying',
+  createdAt: 1_700_000_000_000,
+  phaseSince: 1_700_000_000_000,
+  callbacks: [],
+  seq: 1,
+  ...overrides,
+});
+
+const newGroup = (group: string, overrides: Partial<GroupState> = {}): GroupState => ({
+  group,
+  revision: 0,
+  knownGood: [],
+  highestVersion: 3,
+  blocked: [],
+  deployments: [],
+  outbox: [],
+  updatedAt: 1_700_000_000_000,
+  ...overrides,
+});
+
+const rawItem = async (pk: string, sk: string) =>
+  (
+    await client.send(
+      new GetItemCommand({ TableName: TABLE, Key: { pk: { S: pk }, sk: { S: sk } }, ConsistentRead: true }),
+    )
+  ).Item;
+
+describe('DynamoDbStateStore groups', () => {
+  it('round-trips a group state, dropping undefined fields and bumping the revision', async () => {
+    const state = newGroup('round-trip', {
+      deployments: [
+        deployment('round-trip', {
+          reason: undefined,
+          canary: {
+            baselineVersion: 2,
+            baselineVariant: 'v2',
+            candidateVariant: 'v3',
+            configName: 'round-trip-v2-v3-abc123',
+            stepIndex: 0,
+            stepStartedAt: 1,
+            bakeUntil: 2,
+            extensions: 0,
+            startedAt: 1,
+            paused: false,
+            weights: { v2: 90, v3: 10 },
+            lastReadings: {
+              candidate: { invocations: 0, errors5xx: 0, errorRate: null, latencyMs: null },
+              baseline: null,
+              alarmsInAlarm: [],
+              windowStart: 1,
+              windowEnd: 2,
+            },
+          },
+        }),
+      ],
+      prod: { version: 2, packageArn: 'arn:p/2', modelName: 'm-v2', variantName: 'v2', configName: 'c2' },
+    });
+    const saved = await store.saveGroup(state);
+    expect(saved.revision).toBe(1);
+    const loaded = await store.loadGroup('round-trip');
+    const { reason: _dropped, ...deploymentWithoutReason } = state.deployments[0]!;
+    expect(loaded).toEqual({ ...state, revision: 1, deployments: [deploymentWithoutReason] });
+    expect(await store.loadGroup('missing-group')).toBeUndefined();
+  });
+
+  it('rejects a stale revision and a second creation with ConflictError', async () => {
+    const first = await store.saveGroup(newGroup('conflict'));
+    await expect(store.saveGroup(newGroup('conflict'))).rejects.toBeInstanceOf(ConflictError);
+    const second = await store.saveGroup({ ...first, highestVersion: 4 });
+    expect(second.revision).toBe(2);
+    await expect(store.saveGroup({ ...first, highestVersion: 5 })).rejects.toBeInstanceOf(ConflictError);
+    expect((await store.loadGroup('conflict'))?.highestVersion).toBe(4);
+  });
+
+  it('keeps groups in the active index only while a deployment is in flight or the outbox is non-empty', async () => {
+    const activeNames = async () => (await store.listActiveGroups()).map((g) => g.group);
+    let state = await store.saveGroup(newGroup('active-a', { deployments: [deployment('active-a')] }));
+    await store.saveGroup(newGroup('idle-b'));
+    expect(await activeNames()).toContain('active-a');
+    expect(await activeNames()).not.toContain('idle-b');
+    expect((await rawItem('GROUP#active-a', 'STATE'))?.activeKey).toEqual({ S: 'active' });
+
+    state = await store.saveGroup({
+      ...state,
+      deployments: [deployment('active-a', { phase: 'Succeeded' })],
+    });
+    expect(await activeNames()).not.toContain('active-a');
+    expect((await rawItem('GROUP#active-a', 'STATE'))?.activeKey).toBeUndefined();
+
+    state = await store.saveGroup({
+      ...state,
+      outbox: [
+        { id: 'o1', command: { type: 'Publish', event: { type: 'Drift Detected', at: 1, detail: {} } } },
+      ],
+    });
+    expect(await activeNames()).toContain('active-a');
+    await store.saveGroup({ ...state, outbox: [] });
+    expect(await activeNames()).not.toContain('active-a');
+
+    const all = (await store.listGroups()).map((g) => g.group);
+    expect(all).toEqual(expect.arrayContaining(['active-a', 'idle-b', 'conflict', 'round-trip']));
+  });
+
+  it('pages through more groups than one page holds', async () => {
+    const big = 'x'.repeat(60_000);
+    for (let i = 0; i < 25; i++) {
+      await store.saveGroup(
+        newGroup(`many-${i}`, { deployments: [deployment(`many-${i}`, { reason: big })] }),
+      );
+    }
+    const sendSpy = vi.spyOn(DynamoDBDocumentClient.prototype, 'send');
+    const active = (await store.listActiveGroups()).filter((g) => g.group.startsWith('many-'));
+    expect(active).toHaveLength(25);
+    // 1.5 MB of items do not fit one 1 MB page
+    expect(sendSpy.mock.calls.length).toBeGreaterThan(1);
+    sendSpy.mockRestore();
+    const all = (await store.listGroups()).filter((g) => g.group.startsWith('many-'));
+    expect(all).toHaveLength(25);
+  });
+});
+
+describe('DynamoDbStateStore history', () => {
+  const entry = (deploymentId: string, seq: number, overrides: Partial<HistoryEntry> = {}): HistoryEntry => ({
+    deploymentId,
+    group: 'hist',
+    seq,
+    at: 1_700_000_000_000 + seq,
+    from: 'Queued',
+    to: 'QaDeploying',
+    actor: 'system',
+    reason: `step ${seq}`,
+    ...overrides,
+  });
+
+  it('appends idempotently and returns entries of one deployment in seq order', async () => {
+    await store.appendHistory([entry('hist:v3', 10), entry('hist:v3', 2), entry('hist:v3', 1)]);
+    await store.appendHistory([entry('hist:v3', 2, { reason: 'duplicate delivery' })]);
+    await store.appendHistory([entry('hist:v3#2', 1), entry('hist:v30', 1)]);
+
+    const entries = await store.history('hist:v3');
+    expect(entries.map((e) => e.seq)).toEqual([1, 2, 10]);
+    expect(entries[1]?.reason).toBe('step 2');
+    expect(entries[0]).toEqual(entry('hist:v3', 1));
+    expect((await store.history('hist:v3#2')).map((e) => e.deploymentId)).toEqual(['hist:v3#2']);
+    expect(await store.history('other:v1')).toEqual([]);
+
+    const raw = await rawItem('GROUP#hist', 'HISTORY#hist:v3#00000010');
+    const at = 1_700_000_000_010;
+    expect(raw?.expiresAt).toEqual({ N: String(Math.floor(at / 1000) + 180 * 86400) });
+  });
+});
+
+describe('DynamoDbStateStore callbacks', () => {
+  const record = {
+    token: 'AbCdEf1234',
+    pipelineExecutionArn: 'arn:exec/1',
+    task: 'deploy',
+    receivedAt: 1000,
+  };
+
+  it('creates a callback record once and returns the stored one afterwards', async () => {
+    expect(await store.putCallbackIfAbsent(record)).toEqual(record);
+    expect(
+      await store.putCallbackIfAbsent({
+        ...record,
+        pipelineExecutionArn: 'arn:exec/other',
+        receivedAt: 2000,
+      }),
+    ).toEqual(record);
+    expect(await store.getCallback('AbCdEf1234')).toEqual(record);
+    expect(await store.getCallback('Unknown123')).toBeUndefined();
+  });
+
+  it('decides the answer once: a later different answer gets the first one back', async () => {
+    const success = { outcome: 'success' as const, outputs: { endpoint: 'prod' }, decidedAt: 5000 };
+    const failure = { outcome: 'failure' as const, reason: 'stopped', decidedAt: 6000 };
+    expect(await store.decideCallbackAnswer('AbCdEf1234', success)).toEqual(success);
+    expect(await store.decideCallbackAnswer('AbCdEf1234', failure)).toEqual(success);
+    await store.markCallbackReported('AbCdEf1234', 7000);
+    await store.markCallbackReported('AbCdEf1234', 8000);
+    expect(await store.getCallback('AbCdEf1234')).toEqual({ ...record, answer: success, reportedAt: 7000 });
+  });
+
+  it('fixes an answer for a token that was never recorded', async () => {
+    const failure = { outcome: 'failure' as const, reason: 'stopped', decidedAt: 6000 };
+    expect(await store.decideCallbackAnswer('Stopped999', failure)).toEqual(failure);
+    expect(await store.decideCallbackAnswer('Stopped999', { outcome: 'success', decidedAt: 7000 })).toEqual(
+      failure,
+    );
+    expect((await store.getCallback('Stopped999'))?.answer).toEqual(failure);
+  });
+});

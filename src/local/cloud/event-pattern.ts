@@ -54,7 +54,8 @@ function matchValue(rule: unknown, value: unknown): boolean {
   if (typeof rule === 'number') return typeof value === 'number' && value === rule;
   if (!isObject(rule)) throw new InvalidPatternError(`unsupported rule ${JSON.stringify(rule)}`);
   const entries = Object.entries(rule);
-  if (entries.length !== 1) throw new InvalidPatternError(`a matcher object must have one key: ${JSON.stringify(rule)}`);
+  if (entries.length !== 1)
+    throw new InvalidPatternError(`a matcher object must have one key: ${JSON.stringify(rule)}`);
   const [op, arg] = entries[0]!;
   switch (op) {
     case 'prefix':
@@ -108,12 +109,17 @@ function numericMatch(arg: unknown, value: number): boolean {
     const bound = arg[i + 1];
     if (typeof bound !== 'number') throw new InvalidPatternError('numeric bound must be a number');
     const ok =
-      op === '=' ? value === bound
-      : op === '<' ? value < bound
-      : op === '<=' ? value <= bound
-      : op === '>' ? value > bound
-      : op === '>=' ? value >= bound
-      : undefined;
+      op === '='
+        ? value === bound
+        : op === '<'
+          ? value < bound
+          : op === '<='
+            ? value <= bound
+            : op === '>'
+              ? value > bound
+              : op === '>='
+                ? value >= bound
+                : undefined;
     if (ok === undefined) throw new InvalidPatternError(`unknown numeric operator ${String(op)}`);
     if (!ok) return false;
   }
@@ -159,7 +165,8 @@ export function validatePattern(pattern: unknown): EventPattern {
   const check = (node: Record<string, unknown>): void => {
     for (const [key, rule] of Object.entries(node)) {
       if (key === '$or') {
-        if (!Array.isArray(rule) || rule.length < 2) throw new InvalidPatternError('$or needs at least two patterns');
+        if (!Array.isArray(rule) || rule.length < 2)
+          throw new InvalidPatternError('$or needs at least two patterns');
         for (const alt of rule) {
           if (!isObject(alt)) throw new InvalidPatternError('$or entries must be objects');
           check(alt);
@@ -171,7 +178,8 @@ export function validatePattern(pattern: unknown): EventPattern {
           if (isObject(r) && 'exists' in r) {
             if (typeof r.exists !== 'boolean') throw new InvalidPatternError('exists must be a boolean');
           } else {
-            matchValue(r, MISSING);
+            // Exercise the matcher against each value type so a malformed argument is reported up front.
+            for (const sample of ['', 0, true, null]) matchValue(r, sample);
           }
         }
       } else {

@@ -105,7 +105,10 @@ export class Rng {
     return `${s.slice(0, 8)}-${s.slice(8, 12)}-${s.slice(12, 16)}-${s.slice(16, 20)}-${s.slice(20)}`;
   }
 
-  alphanumeric(length: number, alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789'): string {
+  alphanumeric(
+    length: number,
+    alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789',
+  ): string {
     let out = '';
     for (let i = 0; i < length; i++) out += alphabet[Math.floor(this.next() * alphabet.length)];
     return out;
@@ -113,7 +116,11 @@ export class Rng {
 }
 
 /** Page through a list with a numeric-offset NextToken. */
-export function paginate<T>(items: T[], maxResults: unknown, nextToken: unknown): { page: T[]; next?: string } {
+export function paginate<T>(
+  items: T[],
+  maxResults: unknown,
+  nextToken: unknown,
+): { page: T[]; next?: string } {
   const start = typeof nextToken === 'string' && nextToken !== '' ? Number(nextToken) : 0;
   if (!Number.isInteger(start) || start < 0) throw validation('Invalid pagination token.');
   const max = typeof maxResults === 'number' && maxResults > 0 ? maxResults : 100;

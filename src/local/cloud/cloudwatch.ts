@@ -1,0 +1,309 @@
+import type { VirtualClock } from '../clock';
+import { ACCOUNT_ID, ApiError, epochSeconds, parseTimestamp, type RequestContext } from './protocol';
+
+type Json = Record<string, unknown>;
+
+export interface Dimension {
+  Name: string;
+  Value: string;
+}
+
+/** One minute of one metric: a statistic set plus, when known, the value distribution for percentiles. */
+export interface Datapoint {
+  sum: number;
+  count: number;
+  min: number;
+  max: number;
+  /** [value, weight] pairs. */
+  dist?: Array<[number, number]>;
+}
+
+export type AlarmState = 'OK' | 'ALARM' | 'INSUFFICIENT_DATA';
+
+interface Alarm {
+  name: string;
+  state: AlarmState;
+  reason: string;
+  updated: number;
+  region: string;
+}
+
+const MINUTE = 60_000;
+
+const cwError = (code: string, message: string): ApiError =>
+  new ApiError(code, message, { queryCode: `${code};Sender` });
+
+export class CloudWatch {
+  private readonly series = new Map<string, Map<number, Datapoint>>();
+  private readonly alarms = new Map<string, Alarm>();
+
+  constructor(
+    private readonly clock: VirtualClock,
+    private readonly defaultRegion: string,
+    private readonly onAlarmChange: (name: string, state: AlarmState) => void,
+  ) {}
+
+  record(
+    namespace: string,
+    metricName: string,
+    dimensions: Dimension[],
+    timestampMs: number,
+    point: Datapoint,
+  ): void {
+    const key = seriesKey(namespace, metricName, dimensions);
+    let byMinute = this.series.get(key);
+    if (!byMinute) {
+      byMinute = new Map();
+      this.series.set(key, byMinute);
+    }
+    const minute = Math.floor(timestampMs / MINUTE) * MINUTE;
+    const existing = byMinute.get(minute);
+    byMinute.set(
+      minute,
+      existing ? merge(existing, point) : { ...point, ...(point.dist ? { dist: [...point.dist] } : {}) },
+    );
+  }
+
+  /** Datapoints of one metric aggregated by `periodSec` over [startMs, endMs), oldest first. */
+  query(
+    namespace: string,
+    metricName: string,
+    dimensions: Dimension[],
+    periodSec: number,
+    stat: string,
+    startMs: number,
+    endMs: number,
+  ): Array<{ timestamp: number; value: number }> {
+    const byMinute = this.series.get(seriesKey(namespace, metricName, dimensions));
+    if (!byMinute) return [];
+    const periodMs = periodSec * 1000;
+    const buckets = new Map<number, Datapoint>();
+    for (const [minute, point] of byMinute) {
+      if (minute < startMs || minute >= endMs) continue;
+      const bucket = startMs + Math.floor((minute - startMs) / periodMs) * periodMs;
+      const existing = buckets.get(bucket);
+      buckets.set(bucket, existing ? merge(existing, point) : { ...point });
+    }
+    return [...buckets.entries()]
+      .sort((a, b) => a[0] - b[0])
+      .map(([timestamp, p]) => ({ timestamp, value: statistic(p, stat) }))
+      .filter((d): d is { timestamp: number; value: number } => d.value !== undefined);
+  }
+
+  setAlarmState(name: string, state: AlarmState, reason = `Set to ${state} by the local cloud`): void {
+    const existing = this.alarms.get(name);
+    this.alarms.set(name, {
+      name,
+      state,
+      reason,
+      updated: this.clock.now(),
+      region: existing?.region ?? this.defaultRegion,
+    });
+    if (existing?.state !== state) this.onAlarmChange(name, state);
+  }
+
+  alarmState(name: string): AlarmState | undefined {
+    return this.alarms.get(name)?.state;
+  }
+
+  operations(): Record<string, (input: Json, ctx: RequestContext) => unknown> {
+    return {
+      GetMetricData: (i) => this.getMetricData(i),
+      PutMetricData: (i) => this.putMetricData(i),
+      DescribeAlarms: (i) => this.describeAlarms(i),
+    };
+  }
+
+  private getMetricData(input: Json): unknown {
+    const queries = (Array.isArray(input.MetricDataQueries) ? input.MetricDataQueries : []) as Json[];
+    if (queries.length === 0 || queries.length > 500) {
+      throw cwError(
+        'ValidationError',
+        `1 validation error detected: Value at 'metricDataQueries' failed to satisfy constraint: Member must have length between 1 and 500`,
+      );
+    }
+    if (input.StartTime === undefined || input.EndTime === undefined) {
+      throw cwError('ValidationError', 'StartTime and EndTime are required.');
+    }
+    const start = parseTimestamp(input.StartTime, 'StartTime');
+    const end = parseTimestamp(input.EndTime, 'EndTime');
+    if (end <= start)
+      throw cwError('ValidationError', 'The parameter StartTime must be less than the parameter EndTime.');
+    const descending = (input.ScanBy ?? 'TimestampDescending') === 'TimestampDescending';
+    const results = queries.map((q) => {
+      const id = q.Id;
+      if (typeof id !== 'string' || !/^[a-z][a-zA-Z0-9_]*$/.test(id)) {
+        throw cwError(
+          'ValidationError',
+          `The value ${String(id)} for parameter MetricDataQueries.member.Id is not valid.`,
+        );
+      }
+      if (q.Expression !== undefined) {
+        throw cwError(
+          'ValidationError',
+          `Metric math expressions are not supported by the local cloud (query "${id}"); use MetricStat queries.`,
+        );
+      }
+      const ms = q.MetricStat as Json | undefined;
+      const metric = ms?.Metric as Json | undefined;
+      if (!ms || !metric || typeof metric.MetricName !== 'string' || typeof metric.Namespace !== 'string') {
+        throw cwError('ValidationError', `MetricDataQuery "${id}" must have a MetricStat with a Metric.`);
+      }
+      const period = Number(ms.Period);
+      if (!Number.isInteger(period) || period < 60 || period % 60 !== 0) {
+        throw cwError(
+          'ValidationError',
+          `The parameter MetricDataQueries.member.MetricStat.Period must be a multiple of 60.`,
+        );
+      }
+      const stat = String(ms.Stat);
+      if (!isKnownStat(stat))
+        throw cwError(
+          'ValidationError',
+          `The value ${stat} for parameter MetricDataQueries.member.MetricStat.Stat is not valid.`,
+        );
+      const points = this.query(
+        metric.Namespace,
+        metric.MetricName,
+        (metric.Dimensions ?? []) as Dimension[],
+        period,
+        stat,
+        start,
+        end,
+      );
+      if (descending) points.reverse();
+      return {
+        Id: id,
+        Label: typeof q.Label === 'string' ? q.Label : metric.MetricName,
+        Timestamps: points.map((p) => epochSeconds(p.timestamp)),
+        Values: points.map((p) => p.value),
+        StatusCode: 'Complete',
+        Messages: [],
+        returnData: q.ReturnData !== false,
+      };
+    });
+    return {
+      MetricDataResults: results.filter((r) => r.returnData).map(({ returnData: _unused, ...r }) => r),
+      Messages: [],
+    };
+  }
+
+  private putMetricData(input: Json): unknown {
+    const namespace = input.Namespace;
+    if (typeof namespace !== 'string' || namespace === '')
+      throw cwError('MissingParameter', 'The parameter Namespace is required.');
+    if (namespace.startsWith('AWS/')) {
+      throw cwError('InvalidParameterValue', 'The value AWS/ for parameter Namespace is invalid.');
+    }
+    for (const d of (input.MetricData ?? []) as Json[]) {
+      const ts = d.Timestamp !== undefined ? parseTimestamp(d.Timestamp, 'Timestamp') : this.clock.now();
+      const dims = (d.Dimensions ?? []) as Dimension[];
+      const name = String(d.MetricName);
+      const stats = d.StatisticValues as Json | undefined;
+      if (stats) {
+        this.record(namespace, name, dims, ts, {
+          sum: Number(stats.Sum),
+          count: Number(stats.SampleCount),
+          min: Number(stats.Minimum),
+          max: Number(stats.Maximum),
+        });
+      } else if (Array.isArray(d.Values)) {
+        const values = d.Values as number[];
+        const counts = (d.Counts ?? values.map(() => 1)) as number[];
+        const dist: Array<[number, number]> = values.map((v, i) => [v, counts[i] ?? 1]);
+        this.record(namespace, name, dims, ts, fromDistribution(dist));
+      } else if (typeof d.Value === 'number') {
+        this.record(namespace, name, dims, ts, fromDistribution([[d.Value, 1]]));
+      }
+    }
+    return {};
+  }
+
+  private describeAlarms(input: Json): unknown {
+    const names = Array.isArray(input.AlarmNames) ? (input.AlarmNames as string[]) : undefined;
+    const prefix = typeof input.AlarmNamePrefix === 'string' ? input.AlarmNamePrefix : '';
+    const alarms = [...this.alarms.values()]
+      .filter((a) => (names ? names.includes(a.name) : a.name.startsWith(prefix)))
+      .filter((a) => input.StateValue === undefined || a.state === input.StateValue)
+      .sort((a, b) => a.name.localeCompare(b.name));
+    return {
+      MetricAlarms: alarms.map((a) => ({
+        AlarmName: a.name,
+        AlarmArn: `arn:aws:cloudwatch:${a.region}:${ACCOUNT_ID}:alarm:${a.name}`,
+        StateValue: a.state,
+        StateReason: a.reason,
+        StateUpdatedTimestamp: epochSeconds(a.updated),
+        ActionsEnabled: true,
+      })),
+      CompositeAlarms: [],
+    };
+  }
+}
+
+function seriesKey(namespace: string, metricName: string, dimensions: Dimension[]): string {
+  const dims = [...dimensions]
+    .sort((a, b) => a.Name.localeCompare(b.Name))
+    .map((d) => `${d.Name}=${d.Value}`);
+  return `${namespace}|${metricName}|${dims.join(',')}`;
+}
+
+export function fromDistribution(dist: Array<[number, number]>): Datapoint {
+  let sum = 0;
+  let count = 0;
+  let min = Number.POSITIVE_INFINITY;
+  let max = Number.NEGATIVE_INFINITY;
+  for (const [v, w] of dist) {
+    sum += v * w;
+    count += w;
+    if (w > 0) {
+      min = Math.min(min, v);
+      max = Math.max(max, v);
+    }
+  }
+  return { sum, count, min, max, dist };
+}
+
+function merge(a: Datapoint, b: Datapoint): Datapoint {
+  const out: Datapoint = {
+    sum: a.sum + b.sum,
+    count: a.count + b.count,
+    min: Math.min(a.min, b.min),
+    max: Math.max(a.max, b.max),
+  };
+  if (a.dist && b.dist) out.dist = [...a.dist, ...b.dist];
+  return out;
+}
+
+const isKnownStat = (stat: string): boolean =>
+  ['Sum', 'Average', 'Maximum', 'Minimum', 'SampleCount'].includes(stat) ||
+  /^p\d{1,2}(\.\d+)?$|^p100$/.test(stat);
+
+function statistic(p: Datapoint, stat: string): number | undefined {
+  switch (stat) {
+    case 'Sum':
+      return p.sum;
+    case 'Average':
+      return p.count > 0 ? p.sum / p.count : undefined;
+    case 'Maximum':
+      return p.max;
+    case 'Minimum':
+      return p.min;
+    case 'SampleCount':
+      return p.count;
+    default:
+      return p.dist ? percentile(p.dist, Number(stat.slice(1))) : undefined;
+  }
+}
+
+function percentile(dist: Array<[number, number]>, pct: number): number | undefined {
+  const sorted = [...dist].filter(([, w]) => w > 0).sort((a, b) => a[0] - b[0]);
+  const total = sorted.reduce((n, [, w]) => n + w, 0);
+  if (total === 0) return undefined;
+  const rank = (pct / 100) * total;
+  let seen = 0;
+  for (const [v, w] of sorted) {
+    seen += w;
+    if (seen >= rank) return v;
+  }
+  return sorted[sorted.length - 1]?.[0];
+}

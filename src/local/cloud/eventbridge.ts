@@ -1,0 +1,356 @@
+import type { VirtualClock } from '../clock';
+import { type EventPattern, InvalidPatternError, matchesPattern, validatePattern } from './event-pattern';
+import {
+  ACCOUNT_ID,
+  ApiError,
+  isoSeconds,
+  parseTimestamp,
+  type RequestContext,
+  type Rng,
+  requireString,
+} from './protocol';
+
+export interface CloudEvent {
+  version: '0';
+  id: string;
+  'detail-type': string;
+  source: string;
+  account: string;
+  time: string;
+  region: string;
+  resources: string[];
+  detail: Record<string, unknown>;
+}
+
+export type EventTarget = (event: CloudEvent) => Promise<void> | void;
+
+export interface RuleSpec {
+  name: string;
+  busName?: string;
+  pattern: EventPattern;
+  target: EventTarget;
+  /** Delivery attempts before the event is recorded as failed (default 3). */
+  maxAttempts?: number;
+}
+
+interface Rule {
+  name: string;
+  busName: string;
+  pattern: EventPattern;
+  enabled: boolean;
+  target?: EventTarget;
+  maxAttempts: number;
+  apiTargets: Array<{ Id: string; Arn: string; Input?: string }>;
+}
+
+export interface DeliveryRecord {
+  rule: string;
+  busName: string;
+  eventId: string;
+  detailType: string;
+  attempts: number;
+  ok: boolean;
+  error?: string;
+}
+
+interface Bus {
+  name: string;
+  arn: string;
+  creationTime: number;
+}
+
+export interface EventBridgeDeps {
+  clock: VirtualClock;
+  ids: Rng;
+  defaultRegion: string;
+  /** Delivers a rule target whose ARN is an SQS queue; returns false when the queue does not exist. */
+  sendToQueue: (queueArn: string, body: string) => boolean;
+  onEnqueue: () => void;
+}
+
+export class EventBridge {
+  /** Every event put on any bus, in order. */
+  readonly published: CloudEvent[] = [];
+  readonly deliveries: DeliveryRecord[] = [];
+  readonly failedDeliveries: DeliveryRecord[] = [];
+  private readonly busOfEvent = new Map<string, string>();
+  private readonly buses = new Map<string, Bus>();
+  private readonly rules: Rule[] = [];
+  private readonly queue: Array<{ busName: string; event: CloudEvent }> = [];
+  private draining: Promise<void> | undefined;
+
+  constructor(private readonly deps: EventBridgeDeps) {
+    this.buses.set('default', {
+      name: 'default',
+      arn: `arn:aws:events:${deps.defaultRegion}:${ACCOUNT_ID}:event-bus/default`,
+      creationTime: deps.clock.now(),
+    });
+  }
+
+  addRule(spec: RuleSpec): () => void {
+    const busName = spec.busName ?? 'default';
+    const rule: Rule = {
+      name: spec.name,
+      busName,
+      pattern: validatePattern(spec.pattern),
+      enabled: true,
+      target: spec.target,
+      maxAttempts: spec.maxAttempts ?? 3,
+      apiTargets: [],
+    };
+    this.rules.push(rule);
+    return () => {
+      const i = this.rules.indexOf(rule);
+      if (i >= 0) this.rules.splice(i, 1);
+    };
+  }
+
+  busOf(eventId: string): string | undefined {
+    return this.busOfEvent.get(eventId);
+  }
+
+  /** Puts an event on a bus (the bus must exist) and queues its delivery. */
+  put(
+    busName: string,
+    entry: {
+      source: string;
+      detailType: string;
+      detail: Record<string, unknown>;
+      resources?: string[];
+      time?: number;
+    },
+    region = this.deps.defaultRegion,
+  ): CloudEvent {
+    const event: CloudEvent = {
+      version: '0',
+      id: this.deps.ids.uuid(),
+      'detail-type': entry.detailType,
+      source: entry.source,
+      account: ACCOUNT_ID,
+      time: isoSeconds(entry.time ?? this.deps.clock.now()),
+      region,
+      resources: entry.resources ?? [],
+      detail: entry.detail,
+    };
+    this.published.push(event);
+    this.busOfEvent.set(event.id, busName);
+    this.queue.push({ busName, event });
+    this.deps.onEnqueue();
+    return event;
+  }
+
+  pendingCount(): number {
+    return this.queue.length;
+  }
+
+  /** Delivers every queued event, including events produced while delivering, until the queue is empty. */
+  drain(): Promise<void> {
+    if (!this.draining) {
+      this.draining = this.deliverAll().finally(() => {
+        this.draining = undefined;
+      });
+    }
+    return this.draining;
+  }
+
+  private async deliverAll(): Promise<void> {
+    for (let item = this.queue.shift(); item; item = this.queue.shift()) {
+      const { busName, event } = item;
+      const rules = this.rules.filter(
+        (r) => r.enabled && r.busName === busName && safeMatch(r.pattern, event),
+      );
+      for (const rule of rules) {
+        if (rule.target) await this.deliver(rule, rule.target, event);
+        for (const t of rule.apiTargets) {
+          const body = t.Input ?? JSON.stringify(event);
+          const ok = t.Arn.startsWith('arn:aws:sqs:') && this.deps.sendToQueue(t.Arn, body);
+          const record: DeliveryRecord = {
+            rule: rule.name,
+            busName,
+            eventId: event.id,
+            detailType: event['detail-type'],
+            attempts: 1,
+            ok,
+          };
+          if (!ok)
+            record.error = `target ${t.Arn} cannot be delivered to locally (only existing SQS queues can)`;
+          this.deliveries.push(record);
+          if (!ok) this.failedDeliveries.push(record);
+        }
+      }
+    }
+  }
+
+  private async deliver(rule: Rule, target: EventTarget, event: CloudEvent): Promise<void> {
+    const record: DeliveryRecord = {
+      rule: rule.name,
+      busName: rule.busName,
+      eventId: event.id,
+      detailType: event['detail-type'],
+      attempts: 0,
+      ok: false,
+    };
+    while (record.attempts < rule.maxAttempts) {
+      record.attempts++;
+      try {
+        await target(structuredClone(event));
+        record.ok = true;
+        delete record.error;
+        break;
+      } catch (err) {
+        record.error = err instanceof Error ? err.message : String(err);
+      }
+    }
+    this.deliveries.push(record);
+    if (!record.ok) this.failedDeliveries.push(record);
+  }
+
+  private busName(nameOrArn: unknown): string {
+    if (typeof nameOrArn !== 'string' || nameOrArn === '') return 'default';
+    const i = nameOrArn.indexOf(':event-bus/');
+    return i >= 0 ? nameOrArn.slice(i + ':event-bus/'.length) : nameOrArn;
+  }
+
+  private requireBus(nameOrArn: unknown): Bus {
+    const name = this.busName(nameOrArn);
+    const bus = this.buses.get(name);
+    if (!bus) throw new ApiError('ResourceNotFoundException', `Event bus ${name} does not exist.`);
+    return bus;
+  }
+
+  handle(operation: string, input: Record<string, unknown>, ctx: RequestContext): unknown {
+    switch (operation) {
+      case 'PutEvents':
+        return this.putEvents(input, ctx);
+      case 'CreateEventBus': {
+        const name = requireString(input, 'Name');
+        if (this.buses.has(name))
+          throw new ApiError('ResourceAlreadyExistsException', `Event bus ${name} already exists.`);
+        const bus = {
+          name,
+          arn: `arn:aws:events:${ctx.region}:${ACCOUNT_ID}:event-bus/${name}`,
+          creationTime: this.deps.clock.now(),
+        };
+        this.buses.set(name, bus);
+        return { EventBusArn: bus.arn };
+      }
+      case 'DescribeEventBus': {
+        const bus = this.requireBus(input.Name);
+        return { Name: bus.name, Arn: bus.arn, CreationTime: bus.creationTime / 1000 };
+      }
+      case 'PutRule': {
+        const name = requireString(input, 'Name');
+        const bus = this.requireBus(input.EventBusName);
+        if (typeof input.EventPattern !== 'string') {
+          throw new ApiError(
+            'ValidationException',
+            'Parameter EventPattern must be specified (schedules are not supported locally).',
+          );
+        }
+        let pattern: EventPattern;
+        try {
+          pattern = validatePattern(JSON.parse(input.EventPattern));
+        } catch (err) {
+          const reason =
+            err instanceof InvalidPatternError || err instanceof SyntaxError ? err.message : String(err);
+          throw new ApiError('InvalidEventPatternException', `Event pattern is not valid. Reason: ${reason}`);
+        }
+        const enabled = input.State !== 'DISABLED';
+        const existing = this.rules.find((r) => r.name === name && r.busName === bus.name);
+        if (existing) {
+          existing.pattern = pattern;
+          existing.enabled = enabled;
+        } else {
+          this.rules.push({ name, busName: bus.name, pattern, enabled, maxAttempts: 1, apiTargets: [] });
+        }
+        return { RuleArn: ruleArn(ctx.region, bus.name, name) };
+      }
+      case 'PutTargets': {
+        const name = requireString(input, 'Rule');
+        const bus = this.requireBus(input.EventBusName);
+        const rule = this.rules.find((r) => r.name === name && r.busName === bus.name);
+        if (!rule)
+          throw new ApiError(
+            'ResourceNotFoundException',
+            `Rule ${name} does not exist on EventBus ${bus.name}.`,
+          );
+        const targets = Array.isArray(input.Targets)
+          ? (input.Targets as Array<{ Id: string; Arn: string; Input?: string }>)
+          : [];
+        for (const t of targets) {
+          rule.apiTargets = rule.apiTargets.filter((x) => x.Id !== t.Id);
+          rule.apiTargets.push({
+            Id: t.Id,
+            Arn: t.Arn,
+            ...(t.Input !== undefined ? { Input: t.Input } : {}),
+          });
+        }
+        return { FailedEntryCount: 0, FailedEntries: [] };
+      }
+      default:
+        throw new ApiError(
+          'UnknownOperationException',
+          `Operation ${operation} is not supported by the local EventBridge.`,
+        );
+    }
+  }
+
+  private putEvents(input: Record<string, unknown>, ctx: RequestContext): unknown {
+    const entries = Array.isArray(input.Entries) ? (input.Entries as Array<Record<string, unknown>>) : [];
+    if (entries.length < 1 || entries.length > 10) {
+      throw new ApiError(
+        'ValidationException',
+        `1 validation error detected: Value at 'entries' failed to satisfy constraint: Member must have length between 1 and 10`,
+      );
+    }
+    let failed = 0;
+    const results = entries.map((e) => {
+      const fail = (ErrorCode: string, ErrorMessage: string) => {
+        failed++;
+        return { ErrorCode, ErrorMessage };
+      };
+      if (typeof e.Source !== 'string' || e.Source === '')
+        return fail('InvalidArgument', 'Parameter Source is not valid.');
+      if (typeof e.DetailType !== 'string' || e.DetailType === '') {
+        return fail('InvalidArgument', 'Parameter DetailType is not valid.');
+      }
+      if (typeof e.Detail !== 'string') return fail('InvalidArgument', 'Parameter Detail is not valid.');
+      let detail: unknown;
+      try {
+        detail = JSON.parse(e.Detail);
+      } catch {
+        return fail('MalformedDetail', 'Detail is malformed.');
+      }
+      if (typeof detail !== 'object' || detail === null || Array.isArray(detail)) {
+        return fail('MalformedDetail', 'Detail is malformed.');
+      }
+      const busName = this.busName(e.EventBusName);
+      if (!this.buses.has(busName))
+        return fail('ResourceNotFoundException', `Event bus ${busName} does not exist.`);
+      const event = this.put(
+        busName,
+        {
+          source: e.Source,
+          detailType: e.DetailType,
+          detail: detail as Record<string, unknown>,
+          resources: Array.isArray(e.Resources) ? (e.Resources as string[]) : [],
+          ...(e.Time !== undefined ? { time: parseTimestamp(e.Time, 'Time') } : {}),
+        },
+        ctx.region,
+      );
+      return { EventId: event.id };
+    });
+    return { FailedEntryCount: failed, Entries: results };
+  }
+}
+
+function safeMatch(pattern: EventPattern, event: CloudEvent): boolean {
+  try {
+    return matchesPattern(pattern, event);
+  } catch {
+    return false;
+  }
+}
+
+const ruleArn = (region: string, bus: string, name: string): string =>
+  `arn:aws:events:${region}:${ACCOUNT_ID}:rule/${bus === 'default' ? '' : `${bus}/`}${name}`;

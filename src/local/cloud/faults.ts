@@ -1,0 +1,74 @@
+import { ApiError } from './protocol';
+
+export interface FaultSpec {
+  /** Service id: sagemaker, sagemaker-runtime, sqs, events, cloudwatch, sts. Any service when omitted. */
+  service?: string;
+  /** Operation name, e.g. UpdateEndpointWeightsAndCapacities, or '*' for every operation. */
+  operation: string;
+  error?: string;
+  message?: string;
+  /** How many matching calls fail (default: every one). */
+  times?: number;
+  /** Real (wall-clock) delay added to matching calls. */
+  latencyMs?: number;
+}
+
+interface ActiveFault extends FaultSpec {
+  remaining: number;
+  hits: number;
+}
+
+const STATUS: Record<string, number> = {
+  InternalFailure: 500,
+  ServiceUnavailable: 503,
+  InternalServerError: 500,
+};
+
+export class Faults {
+  private readonly active: ActiveFault[] = [];
+
+  add(spec: FaultSpec): void {
+    this.active.push({ ...spec, remaining: spec.times ?? Number.POSITIVE_INFINITY, hits: 0 });
+  }
+
+  clear(): void {
+    this.active.length = 0;
+  }
+
+  list(): Array<FaultSpec & { remaining: number; hits: number }> {
+    return this.active.map((f) => ({ ...f }));
+  }
+
+  /** Consumes the first matching fault: its latency and its error (if any). */
+  take(service: string, operation: string): { latencyMs: number; error?: ApiError } | undefined {
+    const fault = this.active.find(
+      (f) =>
+        f.remaining > 0 &&
+        (f.service === undefined || f.service === service) &&
+        (f.operation === '*' || f.operation === operation),
+    );
+    if (!fault) return undefined;
+    fault.remaining--;
+    fault.hits++;
+    if (!fault.error) return { latencyMs: fault.latencyMs ?? 0 };
+    const message = fault.message ?? defaultMessage(fault.error);
+    const error = new ApiError(fault.error, message, {
+      status: STATUS[fault.error] ?? 400,
+      queryCode: `${fault.error};${(STATUS[fault.error] ?? 400) >= 500 ? 'Receiver' : 'Sender'}`,
+    });
+    return { latencyMs: fault.latencyMs ?? 0, error };
+  }
+}
+
+function defaultMessage(code: string): string {
+  switch (code) {
+    case 'ThrottlingException':
+      return 'Rate exceeded';
+    case 'InternalFailure':
+      return 'The request processing has failed because of an unknown error, exception or failure.';
+    case 'ServiceUnavailable':
+      return 'The service is unavailable. Please try again later.';
+    default:
+      return `Injected ${code}`;
+  }
+}

@@ -1,0 +1,232 @@
+import type { Server } from 'node:http';
+import { VirtualClock } from '../clock';
+import { type AlarmState, CloudWatch } from './cloudwatch';
+import type { Core } from './context';
+import { EventBridge } from './eventbridge';
+import { Faults } from './faults';
+import { Pipelines } from './pipelines';
+import { Rng } from './protocol';
+import { Runtime } from './runtime';
+import { SageMakerEndpoints, type Timings } from './sagemaker-endpoints';
+import { ModelRegistry } from './sagemaker-registry';
+import { type CallRecord, type Operation, startServer } from './server';
+import { Sqs } from './sqs';
+import { Sts } from './sts';
+import { Timers } from './timers';
+import { Traffic } from './traffic';
+
+export type { CloudEvent, DeliveryRecord, EventTarget, RuleSpec } from './eventbridge';
+export type { FaultSpec } from './faults';
+export type { CallbackAnswer, PipelineSpec } from './pipelines';
+export type { AssumeRoleCall } from './sts';
+export type { AlarmState, CallRecord, Timings };
+
+export interface LocalCloudOptions {
+  clock?: VirtualClock;
+  seed?: number;
+  timings?: Partial<Timings>;
+  /** Probability (0..1) that an endpoint state-change event is emitted a second time. */
+  duplicateEventRate?: number;
+  region?: string;
+  /** Deliver queued events on their own (next macrotask) instead of only on `drain()`. Default false. */
+  autoDeliver?: boolean;
+}
+
+export const DEFAULT_TIMINGS: Timings = { createMs: 5 * 60_000, updateMs: 3 * 60_000, weightsMs: 30_000 };
+
+export class LocalCloud {
+  readonly url: string;
+  readonly port: number;
+  readonly region: string;
+  readonly clock: VirtualClock;
+  readonly timers: Timers;
+  readonly events: EventBridge;
+  readonly registry: ModelRegistry;
+  readonly sagemaker: SageMakerEndpoints;
+  readonly cloudwatch: CloudWatch;
+  readonly traffic: Traffic;
+  readonly runtime: Runtime;
+  readonly sqs: Sqs;
+  readonly pipelines: Pipelines;
+  readonly sts: Sts;
+  readonly faults: Faults;
+  readonly calls: CallRecord[] = [];
+  private latencyMs = 0;
+  private server: Server | undefined;
+
+  /** Use `startLocalCloud`. */
+  constructor(
+    parts: {
+      core: Core;
+      registry: ModelRegistry;
+      sagemaker: SageMakerEndpoints;
+      cloudwatch: CloudWatch;
+      traffic: Traffic;
+      runtime: Runtime;
+      sqs: Sqs;
+      pipelines: Pipelines;
+      sts: Sts;
+      faults: Faults;
+    },
+    server: Server,
+    port: number,
+  ) {
+    this.clock = parts.core.clock;
+    this.timers = parts.core.timers;
+    this.events = parts.core.events;
+    this.region = parts.core.defaultRegion;
+    this.registry = parts.registry;
+    this.sagemaker = parts.sagemaker;
+    this.cloudwatch = parts.cloudwatch;
+    this.traffic = parts.traffic;
+    this.runtime = parts.runtime;
+    this.sqs = parts.sqs;
+    this.pipelines = parts.pipelines;
+    this.sts = parts.sts;
+    this.faults = parts.faults;
+    this.server = server;
+    this.port = port;
+    this.url = `http://127.0.0.1:${port}`;
+  }
+
+  /** Moves virtual time forward by `ms`, running every timed transition that falls due, in time order. */
+  advance(ms: number): void {
+    if (ms < 0) throw new Error(`cannot advance by a negative duration (${ms} ms)`);
+    this.timers.runUntil(this.clock.now() + ms);
+  }
+
+  advanceTo(ms: number): void {
+    if (ms < this.clock.now())
+      throw new Error(`cannot move virtual time back from ${this.clock.now()} to ${ms}`);
+    this.timers.runUntil(ms);
+  }
+
+  /** Delivers every queued event (and events produced while delivering) to the rules' targets. */
+  drain(): Promise<void> {
+    return this.events.drain();
+  }
+
+  setTraffic(endpointName: string, requestsPerMinute: number): void {
+    this.traffic.set(endpointName, requestsPerMinute);
+  }
+
+  setAlarmState(name: string, state: AlarmState): void {
+    this.cloudwatch.setAlarmState(name, state);
+  }
+
+  /** Real (wall-clock) delay added to every API call, for benchmarks. */
+  setLatency(ms: number): void {
+    this.latencyMs = Math.max(0, ms);
+  }
+
+  get apiLatencyMs(): number {
+    return this.latencyMs;
+  }
+
+  callCounts(): Record<string, number> {
+    const counts: Record<string, number> = {};
+    for (const c of this.calls) counts[c.operation] = (counts[c.operation] ?? 0) + 1;
+    return counts;
+  }
+
+  resetCalls(): void {
+    this.calls.length = 0;
+  }
+
+  /** Environment for SDK clients in this process or a child process. */
+  env(): Record<string, string> {
+    return {
+      AWS_ENDPOINT_URL: this.url,
+      AWS_REGION: this.region,
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: 'test',
+    };
+  }
+
+  async close(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    if (!server) return;
+    server.closeAllConnections();
+    await new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())));
+  }
+}
+
+export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<LocalCloud> {
+  const clock = options.clock ?? new VirtualClock(Date.UTC(2024, 0, 1));
+  const seed = options.seed ?? 1;
+  const region = options.region ?? 'us-east-1';
+  const timers = new Timers(clock);
+  const ids = new Rng(seed * 7919 + 1);
+  let cloud: LocalCloud | undefined;
+  let sqs: Sqs | undefined;
+  let deliveryScheduled = false;
+  const events = new EventBridge({
+    clock,
+    ids,
+    defaultRegion: region,
+    sendToQueue: (arn, body) => sqs?.sendTo(arn, body) ?? false,
+    onEnqueue: () => {
+      if (!options.autoDeliver || deliveryScheduled) return;
+      deliveryScheduled = true;
+      setImmediate(() => {
+        deliveryScheduled = false;
+        void events.drain();
+      });
+    },
+  });
+  const core: Core = {
+    clock,
+    timers,
+    events,
+    defaultRegion: region,
+    tags: new Map(),
+    rng: { invoke: new Rng(seed), duplicates: new Rng(seed * 31 + 7), ids },
+    duplicateEventRate: options.duplicateEventRate ?? 0,
+  };
+  const registry = new ModelRegistry(core);
+  let endpoints: SageMakerEndpoints | undefined;
+  const cloudwatch = new CloudWatch(clock, region, (name, state) => endpoints?.onAlarmChange(name, state));
+  endpoints = new SageMakerEndpoints(core, registry, { ...DEFAULT_TIMINGS, ...options.timings }, (name) =>
+    cloudwatch.alarmState(name),
+  );
+  const traffic = new Traffic(core, endpoints, cloudwatch);
+  const runtime = new Runtime(core, endpoints, traffic);
+  sqs = new Sqs(core);
+  const pipelines = new Pipelines(core, sqs);
+  const sts = new Sts(core);
+  const faults = new Faults();
+
+  const lookup =
+    (ops: Record<string, Operation>) =>
+    (operation: string): Operation | undefined =>
+      Object.hasOwn(ops, operation) ? ops[operation] : undefined;
+  const sagemakerOps = { ...registry.operations(), ...endpoints.operations(), ...pipelines.operations() };
+  const { server, port } = await startServer(
+    {
+      json: {
+        sagemaker: lookup(sagemakerOps),
+        sqs: lookup(sqs.operations()),
+        cloudwatch: lookup(cloudwatch.operations()),
+        events: (operation) => (input, ctx) => events.handle(operation, input, ctx),
+      },
+      invoke: (name, headers, ctx) => runtime.invoke(name, headers, ctx),
+      query: (action, params, ctx, requestId) => sts.handle(action, params, ctx, requestId),
+    },
+    {
+      now: () => clock.now(),
+      defaultRegion: region,
+      faults,
+      latencyMs: () => cloud?.apiLatencyMs ?? 0,
+      record: (call) => cloud?.calls.push(call),
+      beforeCall: () => timers.runUntil(clock.now()),
+    },
+  );
+  sqs.setPort(port);
+  cloud = new LocalCloud(
+    { core, registry, sagemaker: endpoints, cloudwatch, traffic, runtime, sqs, pipelines, sts, faults },
+    server,
+    port,
+  );
+  return cloud;
+}

@@ -1,0 +1,749 @@
+import { type Core, emitSageMakerEvent, sageMakerArn, type Tag } from './context';
+import { epochSeconds, paginate, type RequestContext, requireString, validation } from './protocol';
+import type { ModelRegistry } from './sagemaker-registry';
+import { checkName } from './sagemaker-registry';
+
+type Json = Record<string, unknown>;
+
+export interface Timings {
+  createMs: number;
+  updateMs: number;
+  weightsMs: number;
+}
+
+export interface Model {
+  name: string;
+  arn: string;
+  containers: Json[];
+  executionRoleArn?: string;
+  creationTime: number;
+}
+
+export interface ConfigVariant {
+  VariantName: string;
+  ModelName: string;
+  InitialInstanceCount?: number;
+  InstanceType?: string;
+  InitialVariantWeight?: number;
+  ServerlessConfig?: Json;
+}
+
+export interface EndpointConfig {
+  name: string;
+  arn: string;
+  variants: ConfigVariant[];
+  creationTime: number;
+  raw: Json;
+}
+
+export interface Variant {
+  name: string;
+  modelName: string;
+  instanceType?: string;
+  serverless?: Json;
+  currentWeight: number;
+  desiredWeight: number;
+  currentCount?: number;
+  desiredCount?: number;
+}
+
+/** A blue/green deployment in progress: `share` of each variant's traffic goes to the new fleet. */
+export interface BlueGreen {
+  newConfig: EndpointConfig;
+  share: number;
+  alarms: string[];
+  retain: boolean;
+}
+
+export interface Endpoint {
+  name: string;
+  arn: string;
+  region: string;
+  configName: string;
+  status: 'Creating' | 'Updating' | 'InService' | 'Failed' | 'Deleting';
+  variants: Variant[];
+  creationTime: number;
+  lastModifiedTime: number;
+  failureReason?: string;
+  pending?: { configName: string; startTime: number; variants: Variant[] };
+  blueGreen?: BlueGreen;
+  lastDeploymentConfig?: Json;
+  timer?: number;
+}
+
+export interface ModelBehaviour {
+  errorRate: number;
+  latencyMs: number;
+  response: string;
+  failDeploy: boolean;
+}
+
+const UPPER_SNAKE: Record<Endpoint['status'], string> = {
+  Creating: 'CREATING',
+  Updating: 'UPDATING',
+  InService: 'IN_SERVICE',
+  Failed: 'FAILED',
+  Deleting: 'DELETING',
+};
+
+export class SageMakerEndpoints {
+  readonly models = new Map<string, Model>();
+  readonly configs = new Map<string, EndpointConfig>();
+  readonly endpoints = new Map<string, Endpoint>();
+
+  constructor(
+    private readonly core: Core,
+    private readonly registry: ModelRegistry,
+    private readonly timings: Timings,
+    private readonly alarmState: (name: string) => string | undefined,
+  ) {}
+
+  operations(): Record<string, (input: Json, ctx: RequestContext) => unknown> {
+    return {
+      CreateModel: (i, c) => this.createModel(i, c),
+      DescribeModel: (i, c) => this.describeModel(this.requireModel(requireString(i, 'ModelName'), c.region)),
+      DeleteModel: (i, c) => {
+        const m = this.requireModel(requireString(i, 'ModelName'), c.region);
+        this.models.delete(m.name);
+        return {};
+      },
+      ListModels: (i) => this.listModels(i),
+      CreateEndpointConfig: (i, c) => this.createConfig(i, c),
+      DescribeEndpointConfig: (i, c) =>
+        this.describeConfig(this.requireConfig(requireString(i, 'EndpointConfigName'), c.region)),
+      DeleteEndpointConfig: (i, c) => {
+        const cfg = this.requireConfig(requireString(i, 'EndpointConfigName'), c.region);
+        this.configs.delete(cfg.name);
+        return {};
+      },
+      CreateEndpoint: (i, c) => this.createEndpoint(i, c),
+      DescribeEndpoint: (i, c) =>
+        this.describeEndpoint(this.requireEndpoint(requireString(i, 'EndpointName'), c.region)),
+      UpdateEndpoint: (i, c) => this.updateEndpoint(i, c),
+      UpdateEndpointWeightsAndCapacities: (i, c) => this.updateWeights(i, c),
+      DeleteEndpoint: (i, c) => this.deleteEndpoint(i, c),
+      ListEndpoints: (i) => this.listEndpoints(i),
+      AddTags: (i) => this.addTags(i),
+      ListTags: (i) => this.listTags(i),
+      DeleteTags: (i) => this.deleteTags(i),
+    };
+  }
+
+  // ---- models -------------------------------------------------------------------------------------------
+
+  private requireModel(name: string, region: string): Model {
+    const m = this.models.get(name);
+    if (!m) throw validation(`Could not find model "${sageMakerArn(region, 'model', name)}".`);
+    return m;
+  }
+
+  private createModel(input: Json, ctx: RequestContext): unknown {
+    const name = requireString(input, 'ModelName');
+    const arn = sageMakerArn(ctx.region, 'model', name);
+    if (this.models.has(name)) throw validation(`Cannot create already existing model "${arn}".`);
+    const containers = (
+      Array.isArray(input.Containers)
+        ? input.Containers
+        : input.PrimaryContainer
+          ? [input.PrimaryContainer]
+          : []
+    ) as Json[];
+    if (containers.length === 0) throw validation('Either PrimaryContainer or Containers must be specified.');
+    for (const c of containers) {
+      if (typeof c.ModelPackageName === 'string') this.registry.require(c.ModelPackageName);
+      else if (typeof c.Image !== 'string')
+        throw validation('A container must specify Image or ModelPackageName.');
+    }
+    this.models.set(name, {
+      name,
+      arn,
+      containers: structuredClone(containers),
+      creationTime: this.core.clock.now(),
+      ...(typeof input.ExecutionRoleArn === 'string' ? { executionRoleArn: input.ExecutionRoleArn } : {}),
+    });
+    this.core.tags.set(arn, Array.isArray(input.Tags) ? (input.Tags as Tag[]) : []);
+    return { ModelArn: arn };
+  }
+
+  private describeModel(m: Model): unknown {
+    const [first] = m.containers;
+    return {
+      ModelName: m.name,
+      ModelArn: m.arn,
+      ExecutionRoleArn: m.executionRoleArn,
+      CreationTime: epochSeconds(m.creationTime),
+      ...(m.containers.length === 1 ? { PrimaryContainer: first } : { Containers: m.containers }),
+    };
+  }
+
+  private listModels(input: Json): unknown {
+    const filter = typeof input.NameContains === 'string' ? input.NameContains.toLowerCase() : '';
+    const all = [...this.models.values()].filter((m) => m.name.toLowerCase().includes(filter));
+    sortBy(
+      all,
+      input.SortBy === 'Name' ? (m) => m.name : (m) => m.creationTime,
+      input.SortOrder !== 'Ascending',
+    );
+    const { page, next } = paginate(all, input.MaxResults, input.NextToken);
+    return {
+      Models: page.map((m) => ({
+        ModelName: m.name,
+        ModelArn: m.arn,
+        CreationTime: epochSeconds(m.creationTime),
+      })),
+      NextToken: next,
+    };
+  }
+
+  /** Behaviour of a model for the simulation: its package's `sim.*` metadata, overridden by the model's `sim.*` tags. */
+  behaviourOf(modelName: string): ModelBehaviour {
+    const props: Record<string, string> = {};
+    const model = this.models.get(modelName);
+    for (const c of model?.containers ?? []) {
+      if (typeof c.ModelPackageName === 'string') {
+        Object.assign(props, this.registry.find(c.ModelPackageName)?.customerMetadata ?? {});
+      }
+    }
+    for (const t of model ? (this.core.tags.get(model.arn) ?? []) : []) props[t.Key] = t.Value;
+    const num = (v: string | undefined, d: number) =>
+      v !== undefined && Number.isFinite(Number(v)) ? Number(v) : d;
+    return {
+      errorRate: Math.min(1, Math.max(0, num(props['sim.errorRate'], 0))),
+      latencyMs: num(props['sim.latencyMs'], 20),
+      response: props['sim.response'] ?? '{"predictions":[0.5]}',
+      failDeploy: props['sim.failDeploy'] === 'true',
+    };
+  }
+
+  private imageOf(modelName: string): string | undefined {
+    const c = this.models.get(modelName)?.containers[0];
+    if (!c) return undefined;
+    if (typeof c.Image === 'string') return c.Image;
+    if (typeof c.ModelPackageName === 'string') {
+      const spec = this.registry.find(c.ModelPackageName)?.inferenceSpecification;
+      const containers = spec?.Containers as Json[] | undefined;
+      const image = containers?.[0]?.Image;
+      return typeof image === 'string' ? image : undefined;
+    }
+    return undefined;
+  }
+
+  // ---- endpoint configs ---------------------------------------------------------------------------------
+
+  private requireConfig(name: string, region: string): EndpointConfig {
+    const cfg = this.configs.get(name);
+    if (!cfg)
+      throw validation(
+        `Could not find endpoint configuration "${sageMakerArn(region, 'endpoint-config', name)}".`,
+      );
+    return cfg;
+  }
+
+  private createConfig(input: Json, ctx: RequestContext): unknown {
+    const name = requireString(input, 'EndpointConfigName');
+    checkName(name, 'endpointConfigName');
+    const arn = sageMakerArn(ctx.region, 'endpoint-config', name);
+    if (this.configs.has(name))
+      throw validation(`Cannot create already existing endpoint configuration "${arn}".`);
+    const variants = (
+      Array.isArray(input.ProductionVariants) ? input.ProductionVariants : []
+    ) as ConfigVariant[];
+    if (variants.length < 1 || variants.length > 10) {
+      throw validation(
+        "1 validation error detected: Value at 'productionVariants' failed to satisfy constraint: Member must have length between 1 and 10",
+      );
+    }
+    const seen = new Set<string>();
+    for (const v of variants) {
+      checkName(v.VariantName, 'productionVariants.member.variantName');
+      if (seen.has(v.VariantName))
+        throw validation(`Variant name "${v.VariantName}" is used more than once.`);
+      seen.add(v.VariantName);
+      this.requireModel(v.ModelName, ctx.region);
+      if (!v.ServerlessConfig && (v.InitialInstanceCount === undefined || v.InstanceType === undefined)) {
+        throw validation(
+          `Production variant "${v.VariantName}" must specify InstanceType and InitialInstanceCount, or ServerlessConfig.`,
+        );
+      }
+      if (v.InitialVariantWeight !== undefined && v.InitialVariantWeight < 0) {
+        throw validation(`InitialVariantWeight of variant "${v.VariantName}" must be at least 0.`);
+      }
+    }
+    this.configs.set(name, {
+      name,
+      arn,
+      variants: structuredClone(variants),
+      creationTime: this.core.clock.now(),
+      raw: structuredClone(input),
+    });
+    this.core.tags.set(arn, Array.isArray(input.Tags) ? (input.Tags as Tag[]) : []);
+    return { EndpointConfigArn: arn };
+  }
+
+  private describeConfig(cfg: EndpointConfig): unknown {
+    return {
+      EndpointConfigName: cfg.name,
+      EndpointConfigArn: cfg.arn,
+      ProductionVariants: cfg.variants.map((v) => ({
+        ...v,
+        InitialVariantWeight: v.InitialVariantWeight ?? 1,
+      })),
+      DataCaptureConfig: cfg.raw.DataCaptureConfig,
+      KmsKeyId: cfg.raw.KmsKeyId,
+      AsyncInferenceConfig: cfg.raw.AsyncInferenceConfig,
+      CreationTime: epochSeconds(cfg.creationTime),
+    };
+  }
+
+  // ---- endpoints ----------------------------------------------------------------------------------------
+
+  requireEndpoint(name: string, region: string): Endpoint {
+    const ep = this.endpoints.get(name);
+    if (!ep) throw validation(`Could not find endpoint "${sageMakerArn(region, 'endpoint', name)}".`);
+    return ep;
+  }
+
+  private requireInService(ep: Endpoint): void {
+    if (ep.status !== 'InService') throw validation(`Cannot update in-progress endpoint "${ep.arn}".`);
+  }
+
+  private variantsFrom(cfg: EndpointConfig): Variant[] {
+    return cfg.variants.map((v) => {
+      const weight = v.InitialVariantWeight ?? 1;
+      const variant: Variant = {
+        name: v.VariantName,
+        modelName: v.ModelName,
+        currentWeight: weight,
+        desiredWeight: weight,
+      };
+      if (v.InstanceType) variant.instanceType = v.InstanceType;
+      if (v.ServerlessConfig) variant.serverless = structuredClone(v.ServerlessConfig);
+      else {
+        variant.currentCount = v.InitialInstanceCount ?? 1;
+        variant.desiredCount = v.InitialInstanceCount ?? 1;
+      }
+      return variant;
+    });
+  }
+
+  private failingVariant(cfg: EndpointConfig): string | undefined {
+    return cfg.variants.find((v) => this.behaviourOf(v.ModelName).failDeploy)?.VariantName;
+  }
+
+  private createEndpoint(input: Json, ctx: RequestContext): unknown {
+    const name = requireString(input, 'EndpointName');
+    checkName(name, 'endpointName');
+    const arn = sageMakerArn(ctx.region, 'endpoint', name);
+    if (this.endpoints.has(name)) throw validation(`Cannot create already existing endpoint "${arn}".`);
+    const cfg = this.requireConfig(requireString(input, 'EndpointConfigName'), ctx.region);
+    const now = this.core.clock.now();
+    const variants = this.variantsFrom(cfg);
+    const ep: Endpoint = {
+      name,
+      arn,
+      region: ctx.region,
+      configName: cfg.name,
+      status: 'Creating',
+      variants,
+      creationTime: now,
+      lastModifiedTime: now,
+      pending: { configName: cfg.name, startTime: now, variants },
+    };
+    this.endpoints.set(name, ep);
+    this.core.tags.set(arn, Array.isArray(input.Tags) ? (input.Tags as Tag[]) : []);
+    this.emit(ep);
+    ep.timer = this.core.timers.after(this.timings.createMs, `create ${name}`, () => {
+      if (this.endpoints.get(name) !== ep) return;
+      ep.timer = undefined;
+      delete ep.pending;
+      const failing = this.failingVariant(cfg);
+      if (failing) {
+        ep.failureReason = healthCheckFailure(failing);
+        this.transition(ep, 'Failed');
+      } else {
+        this.transition(ep, 'InService');
+      }
+    });
+    return { EndpointArn: arn };
+  }
+
+  private updateEndpoint(input: Json, ctx: RequestContext): unknown {
+    const ep = this.requireEndpoint(requireString(input, 'EndpointName'), ctx.region);
+    this.requireInService(ep);
+    const cfg = this.requireConfig(requireString(input, 'EndpointConfigName'), ctx.region);
+    const retain = input.RetainAllVariantProperties === true;
+    const excluded = new Set(
+      ((input.ExcludeRetainedVariantProperties ?? []) as Array<{ VariantPropertyType?: string }>).map(
+        (e) => e.VariantPropertyType,
+      ),
+    );
+    const deploymentConfig = input.DeploymentConfig as Json | undefined;
+    const start = this.core.clock.now();
+    ep.pending = { configName: cfg.name, startTime: start, variants: this.variantsFrom(cfg) };
+    ep.status = 'Updating';
+    ep.lastModifiedTime = start;
+    this.emit(ep);
+
+    const finish = (): void => {
+      ep.timer = undefined;
+      delete ep.pending;
+      delete ep.blueGreen;
+      const previous = new Map(ep.variants.map((v) => [v.name, v]));
+      ep.variants = this.variantsFrom(cfg).map((v) => {
+        const old = previous.get(v.name);
+        if (!retain || !old) return v;
+        const kept = { ...v };
+        if (!excluded.has('DesiredWeight')) {
+          kept.currentWeight = old.currentWeight;
+          kept.desiredWeight = old.desiredWeight;
+        }
+        if (
+          !excluded.has('DesiredInstanceCount') &&
+          old.currentCount !== undefined &&
+          v.currentCount !== undefined
+        ) {
+          kept.currentCount = old.currentCount;
+          kept.desiredCount = old.desiredCount;
+        }
+        return kept;
+      });
+      ep.configName = cfg.name;
+      delete ep.failureReason;
+      if (deploymentConfig) ep.lastDeploymentConfig = deploymentConfig;
+      this.transition(ep, 'InService');
+    };
+    const rollBack = (reason: string): void => {
+      ep.timer = undefined;
+      delete ep.pending;
+      delete ep.blueGreen;
+      ep.failureReason = reason;
+      if (deploymentConfig) ep.lastDeploymentConfig = deploymentConfig;
+      this.transition(ep, 'InService');
+    };
+
+    const policy = (deploymentConfig?.BlueGreenUpdatePolicy ?? undefined) as Json | undefined;
+    const rolling = (deploymentConfig?.RollingUpdatePolicy ?? undefined) as Json | undefined;
+    const alarms = (
+      ((deploymentConfig?.AutoRollbackConfiguration as Json | undefined)?.Alarms ?? []) as Array<{
+        AlarmName: string;
+      }>
+    ).map((a) => a.AlarmName);
+
+    ep.timer = this.core.timers.after(this.timings.updateMs, `update ${ep.name}`, () => {
+      if (this.endpoints.get(ep.name) !== ep) return;
+      const failing = this.failingVariant(cfg);
+      if (failing) {
+        rollBack(healthCheckFailure(failing));
+        return;
+      }
+      if (!policy && !rolling) {
+        finish();
+        return;
+      }
+      const steps = trafficSteps(policy, rolling, cfg);
+      ep.blueGreen = { newConfig: cfg, share: 0, alarms, retain };
+      const runStep = (index: number): void => {
+        ep.timer = undefined;
+        if (this.endpoints.get(ep.name) !== ep || !ep.blueGreen) return;
+        const firing = this.firingAlarm(alarms);
+        if (firing) {
+          rollBack(alarmRollback(firing));
+          return;
+        }
+        const step = steps[index];
+        if (!step) {
+          finish();
+          return;
+        }
+        ep.blueGreen.share = step.share;
+        ep.timer = this.core.timers.after(step.waitMs, `blue/green ${ep.name} step ${index + 1}`, () =>
+          runStep(index + 1),
+        );
+      };
+      runStep(0);
+    });
+    // Keep the rollback hook reachable for alarms that change mid-deployment.
+    this.rollbacks.set(ep, (alarm) => rollBack(alarmRollback(alarm)));
+    return { EndpointArn: ep.arn };
+  }
+
+  private readonly rollbacks = new WeakMap<Endpoint, (alarm: string) => void>();
+
+  private firingAlarm(alarms: string[]): string | undefined {
+    return alarms.find((a) => this.alarmState(a) === 'ALARM');
+  }
+
+  /** Called when an alarm changes state: a blue/green deployment watching it rolls back at once. */
+  onAlarmChange(name: string, state: string): void {
+    if (state !== 'ALARM') return;
+    for (const ep of this.endpoints.values()) {
+      if (ep.status === 'Updating' && ep.blueGreen?.alarms.includes(name)) {
+        this.core.timers.cancel(ep.timer);
+        this.rollbacks.get(ep)?.(name);
+      }
+    }
+  }
+
+  private updateWeights(input: Json, ctx: RequestContext): unknown {
+    const ep = this.requireEndpoint(requireString(input, 'EndpointName'), ctx.region);
+    this.requireInService(ep);
+    const changes = (
+      Array.isArray(input.DesiredWeightsAndCapacities) ? input.DesiredWeightsAndCapacities : []
+    ) as Array<{
+      VariantName: string;
+      DesiredWeight?: number;
+      DesiredInstanceCount?: number;
+      ServerlessUpdateConfig?: Json;
+    }>;
+    if (changes.length === 0) {
+      throw validation(
+        "1 validation error detected: Value '[]' at 'desiredWeightsAndCapacities' failed to satisfy constraint: Member must have length greater than or equal to 1",
+      );
+    }
+    const unknown = changes
+      .filter((c) => !ep.variants.some((v) => v.name === c.VariantName))
+      .map((c) => c.VariantName);
+    if (unknown.length > 0) {
+      throw validation(
+        `The variant(s) "[${unknown.join(', ')}]" is/are not present in the endpoint "${ep.arn}".`,
+      );
+    }
+    const weightAfter = (v: Variant) =>
+      changes.find((c) => c.VariantName === v.name)?.DesiredWeight ?? v.desiredWeight;
+    if (changes.some((c) => c.DesiredWeight !== undefined && c.DesiredWeight < 0)) {
+      throw validation('DesiredWeight must be greater than or equal to 0.');
+    }
+    if (ep.variants.every((v) => weightAfter(v) === 0)) {
+      throw validation(
+        `The sum of the weights of all variants of endpoint "${ep.arn}" must be greater than 0.`,
+      );
+    }
+    for (const c of changes) {
+      const v = ep.variants.find((x) => x.name === c.VariantName)!;
+      if (c.DesiredWeight !== undefined) v.desiredWeight = c.DesiredWeight;
+      if (c.DesiredInstanceCount !== undefined) {
+        if (v.serverless) throw validation(`Variant "${v.name}" is serverless and has no instance count.`);
+        v.desiredCount = c.DesiredInstanceCount;
+      }
+      if (c.ServerlessUpdateConfig && v.serverless) Object.assign(v.serverless, c.ServerlessUpdateConfig);
+    }
+    this.transition(ep, 'Updating');
+    ep.timer = this.core.timers.after(this.timings.weightsMs, `weights ${ep.name}`, () => {
+      if (this.endpoints.get(ep.name) !== ep) return;
+      ep.timer = undefined;
+      for (const v of ep.variants) {
+        v.currentWeight = v.desiredWeight;
+        if (v.desiredCount !== undefined) v.currentCount = v.desiredCount;
+      }
+      this.transition(ep, 'InService');
+    });
+    return { EndpointArn: ep.arn };
+  }
+
+  private deleteEndpoint(input: Json, ctx: RequestContext): unknown {
+    const ep = this.requireEndpoint(requireString(input, 'EndpointName'), ctx.region);
+    if (ep.status !== 'InService' && ep.status !== 'Failed') {
+      throw validation(`Cannot update in-progress endpoint "${ep.arn}".`);
+    }
+    this.core.timers.cancel(ep.timer);
+    this.endpoints.delete(ep.name);
+    this.transition(ep, 'Deleting');
+    return {};
+  }
+
+  private listEndpoints(input: Json): unknown {
+    const filter = typeof input.NameContains === 'string' ? input.NameContains.toLowerCase() : '';
+    const all = [...this.endpoints.values()].filter(
+      (e) =>
+        e.name.toLowerCase().includes(filter) &&
+        (typeof input.StatusEquals !== 'string' || e.status === input.StatusEquals),
+    );
+    const key =
+      input.SortBy === 'Name'
+        ? (e: Endpoint) => e.name
+        : input.SortBy === 'Status'
+          ? (e: Endpoint) => e.status
+          : (e: Endpoint) => e.creationTime;
+    sortBy(all, key, input.SortOrder !== 'Ascending');
+    const { page, next } = paginate(all, input.MaxResults, input.NextToken);
+    return {
+      Endpoints: page.map((e) => ({
+        EndpointName: e.name,
+        EndpointArn: e.arn,
+        CreationTime: epochSeconds(e.creationTime),
+        LastModifiedTime: epochSeconds(e.lastModifiedTime),
+        EndpointStatus: e.status,
+      })),
+      NextToken: next,
+    };
+  }
+
+  private describeVariant(v: Variant): Json {
+    const image = this.imageOf(v.modelName);
+    const out: Json = {
+      VariantName: v.name,
+      DeployedImages: image ? [{ SpecifiedImage: image, ResolvedImage: image }] : [],
+      CurrentWeight: v.currentWeight,
+      DesiredWeight: v.desiredWeight,
+    };
+    if (v.serverless) {
+      out.CurrentServerlessConfig = v.serverless;
+      out.DesiredServerlessConfig = v.serverless;
+    } else {
+      out.CurrentInstanceCount = v.currentCount;
+      out.DesiredInstanceCount = v.desiredCount;
+    }
+    return out;
+  }
+
+  describeEndpoint(ep: Endpoint): Json {
+    return {
+      EndpointName: ep.name,
+      EndpointArn: ep.arn,
+      EndpointConfigName: ep.configName,
+      ProductionVariants: ep.variants.map((v) => this.describeVariant(v)),
+      EndpointStatus: ep.status,
+      FailureReason: ep.failureReason,
+      CreationTime: epochSeconds(ep.creationTime),
+      LastModifiedTime: epochSeconds(ep.lastModifiedTime),
+      LastDeploymentConfig: ep.lastDeploymentConfig,
+      PendingDeploymentSummary: ep.pending
+        ? {
+            EndpointConfigName: ep.pending.configName,
+            StartTime: epochSeconds(ep.pending.startTime),
+            ProductionVariants: ep.pending.variants.map((v) => ({
+              VariantName: v.name,
+              DesiredWeight: v.desiredWeight,
+              ...(v.serverless
+                ? { DesiredServerlessConfig: v.serverless }
+                : { DesiredInstanceCount: v.desiredCount }),
+              InstanceType: v.instanceType,
+            })),
+          }
+        : undefined,
+    };
+  }
+
+  private transition(ep: Endpoint, status: Endpoint['status']): void {
+    ep.status = status;
+    ep.lastModifiedTime = this.core.clock.now();
+    this.emit(ep);
+  }
+
+  private emit(ep: Endpoint): void {
+    const tags = Object.fromEntries((this.core.tags.get(ep.arn) ?? []).map((t) => [t.Key, t.Value]));
+    const detail: Json = {
+      EndpointName: ep.name,
+      EndpointArn: ep.arn,
+      EndpointConfigName: ep.configName,
+      ProductionVariants: ep.variants.map((v) => ({
+        DesiredWeight: v.desiredWeight,
+        DesiredInstanceCount: v.desiredCount ?? 0,
+      })),
+      EndpointStatus: UPPER_SNAKE[ep.status],
+      CreationTime: ep.creationTime,
+      LastModifiedTime: ep.lastModifiedTime,
+      Tags: tags,
+    };
+    if (ep.failureReason && (ep.status === 'Failed' || ep.status === 'InService'))
+      detail.FailureReason = ep.failureReason;
+    emitSageMakerEvent(this.core, ep.region, 'SageMaker Endpoint State Change', ep.arn, detail, {
+      mayDuplicate: true,
+    });
+  }
+
+  // ---- tags ---------------------------------------------------------------------------------------------
+
+  private requireTaggable(arn: string): Tag[] {
+    const tags = this.core.tags.get(arn);
+    if (!tags) throw validation(`Resource ${arn} does not exist or is not taggable.`);
+    return tags;
+  }
+
+  private addTags(input: Json): unknown {
+    const arn = requireString(input, 'ResourceArn');
+    const tags = this.requireTaggable(arn);
+    for (const t of (input.Tags ?? []) as Tag[]) {
+      const existing = tags.find((x) => x.Key === t.Key);
+      if (existing) existing.Value = t.Value;
+      else tags.push({ Key: t.Key, Value: t.Value });
+    }
+    return { Tags: tags };
+  }
+
+  private listTags(input: Json): unknown {
+    const tags = this.requireTaggable(requireString(input, 'ResourceArn'));
+    const { page, next } = paginate(tags, input.MaxResults, input.NextToken);
+    return { Tags: page, NextToken: next };
+  }
+
+  private deleteTags(input: Json): unknown {
+    const arn = requireString(input, 'ResourceArn');
+    const keys = new Set((input.TagKeys ?? []) as string[]);
+    this.core.tags.set(
+      arn,
+      this.requireTaggable(arn).filter((t) => !keys.has(t.Key)),
+    );
+    return {};
+  }
+}
+
+function sortBy<T>(items: T[], key: (t: T) => string | number, descending: boolean): void {
+  items.sort((a, b) => {
+    const ka = key(a);
+    const kb = key(b);
+    const order = ka < kb ? -1 : ka > kb ? 1 : 0;
+    return descending ? -order : order;
+  });
+}
+
+const healthCheckFailure = (variant: string): string =>
+  `The primary container for production variant ${variant} did not pass the ping health check. Please check CloudWatch logs for this endpoint.`;
+
+const alarmRollback = (alarm: string): string =>
+  `Deployment was rolled back because the alarm ${alarm} went into the ALARM state.`;
+
+/** Traffic steps of a blue/green (or rolling) update: the new fleet's share, held for waitMs. */
+function trafficSteps(
+  policy: Json | undefined,
+  rolling: Json | undefined,
+  cfg: EndpointConfig,
+): Array<{ share: number; waitMs: number }> {
+  if (rolling) {
+    const step = capacityShare(rolling.MaximumBatchSize as Json | undefined, cfg, 1);
+    const waitMs = Number(rolling.WaitIntervalInSeconds ?? 0) * 1000;
+    return linear(step, waitMs, 0);
+  }
+  const routing = (policy?.TrafficRoutingConfiguration ?? {
+    Type: 'ALL_AT_ONCE',
+    WaitIntervalInSeconds: 0,
+  }) as Json;
+  const waitMs = Number(routing.WaitIntervalInSeconds ?? 0) * 1000;
+  const bakeMs = Number(policy?.TerminationWaitInSeconds ?? 0) * 1000;
+  switch (routing.Type) {
+    case 'CANARY':
+      return [
+        { share: capacityShare(routing.CanarySize as Json | undefined, cfg, 0.1), waitMs },
+        { share: 1, waitMs: bakeMs },
+      ];
+    case 'LINEAR':
+      return linear(capacityShare(routing.LinearStepSize as Json | undefined, cfg, 0.1), waitMs, bakeMs);
+    default:
+      return [{ share: 1, waitMs: bakeMs }];
+  }
+}
+
+function linear(step: number, waitMs: number, bakeMs: number): Array<{ share: number; waitMs: number }> {
+  const steps: Array<{ share: number; waitMs: number }> = [];
+  for (let share = step; share < 1 - 1e-9; share += step) steps.push({ share, waitMs });
+  steps.push({ share: 1, waitMs: bakeMs });
+  return steps;
+}
+
+function capacityShare(size: Json | undefined, cfg: EndpointConfig, fallback: number): number {
+  if (!size) return fallback;
+  const value = Number(size.Value ?? 0);
+  if (size.Type === 'CAPACITY_PERCENT') return Math.min(1, Math.max(0.01, value / 100));
+  const fleet = cfg.variants.reduce((n, v) => n + (v.InitialInstanceCount ?? 1), 0);
+  return Math.min(1, Math.max(0.01, value / Math.max(1, fleet)));
+}

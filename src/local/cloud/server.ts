@@ -1,0 +1,229 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Faults } from './faults';
+import { ApiError, parseCredentialScope, type RequestContext } from './protocol';
+import type { RuntimeResponse } from './runtime';
+import { stsErrorXml } from './sts';
+
+export type Operation = (input: Record<string, unknown>, ctx: RequestContext) => unknown;
+
+export interface CallRecord {
+  service: string;
+  operation: string;
+  /** Virtual time of the call (ms). */
+  at: number;
+  error?: string;
+  callerAccessKeyId?: string;
+  region: string;
+}
+
+export interface Routes {
+  json: Record<string, (operation: string) => Operation | undefined>;
+  invoke: (
+    endpointName: string,
+    headers: Record<string, string | undefined>,
+    ctx: RequestContext,
+  ) => RuntimeResponse;
+  query: (action: string, params: URLSearchParams, ctx: RequestContext, requestId: string) => string;
+}
+
+interface JsonProtocol {
+  service: string;
+  contentType: string;
+  queryCompatible: boolean;
+}
+
+const TARGETS: Record<string, JsonProtocol> = {
+  SageMaker: { service: 'sagemaker', contentType: 'application/x-amz-json-1.1', queryCompatible: false },
+  AmazonSQS: { service: 'sqs', contentType: 'application/x-amz-json-1.0', queryCompatible: true },
+  AWSEvents: { service: 'events', contentType: 'application/x-amz-json-1.1', queryCompatible: false },
+  GraniteServiceVersion20100801: {
+    service: 'cloudwatch',
+    contentType: 'application/x-amz-json-1.0',
+    queryCompatible: true,
+  },
+};
+
+export interface ServerHooks {
+  now: () => number;
+  defaultRegion: string;
+  faults: Faults;
+  latencyMs: () => number;
+  record: (call: CallRecord) => void;
+  /** Runs before every call (processes timed transitions that fell due). */
+  beforeCall: () => void;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+const shortCode = (code: string): string => code.slice(code.indexOf('#') + 1);
+
+export async function startServer(
+  routes: Routes,
+  hooks: ServerHooks,
+): Promise<{ server: Server; port: number }> {
+  const server = createServer((req, res) => {
+    handle(req, res, routes, hooks).catch((err: unknown) => {
+      if (!res.headersSent) {
+        res.writeHead(500, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ __type: 'InternalFailure', message: String(err) }));
+      }
+    });
+  });
+  server.keepAliveTimeout = 1000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  return { server, port: (server.address() as AddressInfo).port };
+}
+
+async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+async function handle(
+  req: IncomingMessage,
+  res: ServerResponse,
+  routes: Routes,
+  hooks: ServerHooks,
+): Promise<void> {
+  const body = await readBody(req);
+  const headers = Object.fromEntries(
+    Object.entries(req.headers).map(([k, v]) => [k.toLowerCase(), Array.isArray(v) ? v.join(',') : v]),
+  ) as Record<string, string | undefined>;
+  const scope = parseCredentialScope(headers.authorization);
+  const ctx: RequestContext = { region: scope.region ?? hooks.defaultRegion, accessKeyId: scope.accessKeyId };
+  const requestId = randomUUID();
+  const target = headers['x-amz-target'];
+  const path = (req.url ?? '/').split('?')[0] ?? '/';
+  const invoke = /^\/endpoints\/([^/]+)\/invocations$/.exec(path);
+
+  if (target) {
+    const dot = target.indexOf('.');
+    const protocol = TARGETS[target.slice(0, dot)];
+    const operation = target.slice(dot + 1);
+    if (!protocol) return sendError(res, unknownOperation(target), 'application/json', false, requestId);
+    await run(hooks, protocol.service, operation, ctx, async () => {
+      const op = routes.json[protocol.service]?.(operation);
+      if (!op) throw unknownOperation(operation);
+      const input = body.length > 0 ? (JSON.parse(body.toString('utf8')) as Record<string, unknown>) : {};
+      return op(input, ctx);
+    })
+      .then((output) => sendJson(res, protocol.contentType, output, requestId))
+      .catch((err: unknown) =>
+        sendError(res, err, protocol.contentType, protocol.queryCompatible, requestId),
+      );
+    return;
+  }
+
+  if (invoke && req.method === 'POST') {
+    const name = decodeURIComponent(invoke[1] ?? '');
+    await run(hooks, 'sagemaker-runtime', 'InvokeEndpoint', ctx, async () =>
+      routes.invoke(name, headers, ctx),
+    )
+      .then((out) => {
+        res.writeHead(out.status, { ...out.headers, 'x-amzn-requestid': requestId });
+        res.end(out.body);
+      })
+      .catch((err: unknown) => sendError(res, err, 'application/json', false, requestId, true));
+    return;
+  }
+
+  const params = new URLSearchParams(body.toString('utf8'));
+  const action = params.get('Action');
+  if (req.method === 'POST' && action) {
+    await run(hooks, 'sts', action, ctx, async () => routes.query(action, params, ctx, requestId))
+      .then((xml) => {
+        res.writeHead(200, { 'content-type': 'text/xml', 'x-amzn-requestid': requestId });
+        res.end(xml);
+      })
+      .catch((err: unknown) => {
+        const e = toApiError(err);
+        res.writeHead(e.status, { 'content-type': 'text/xml', 'x-amzn-requestid': requestId });
+        res.end(stsErrorXml(shortCode(e.code), e.message, requestId, e.status < 500));
+      });
+    return;
+  }
+
+  sendError(
+    res,
+    new ApiError('UnknownOperationException', `No local service handles ${req.method} ${path}`, {
+      status: 404,
+    }),
+    'application/json',
+    false,
+    requestId,
+  );
+}
+
+async function run<T>(
+  hooks: ServerHooks,
+  service: string,
+  operation: string,
+  ctx: RequestContext,
+  fn: () => Promise<T>,
+): Promise<T> {
+  const call: CallRecord = { service, operation, at: hooks.now(), region: ctx.region };
+  if (ctx.accessKeyId) call.callerAccessKeyId = ctx.accessKeyId;
+  try {
+    const latency = hooks.latencyMs();
+    if (latency > 0) await sleep(latency);
+    hooks.beforeCall();
+    call.at = hooks.now();
+    const fault = hooks.faults.take(service, operation);
+    if (fault?.latencyMs) await sleep(fault.latencyMs);
+    if (fault?.error) throw fault.error;
+    return await fn();
+  } catch (err) {
+    call.error = shortCode(toApiError(err).code);
+    throw err;
+  } finally {
+    hooks.record(call);
+  }
+}
+
+function toApiError(err: unknown): ApiError {
+  if (err instanceof ApiError) return err;
+  if (err instanceof SyntaxError)
+    return new ApiError('SerializationException', `Malformed request body: ${err.message}`);
+  return new ApiError('InternalFailure', err instanceof Error ? err.message : String(err));
+}
+
+function unknownOperation(operation: string): ApiError {
+  return new ApiError(
+    'UnknownOperationException',
+    `Operation ${operation} is not supported by the local cloud.`,
+  );
+}
+
+function sendJson(res: ServerResponse, contentType: string, payload: unknown, requestId: string): void {
+  res.writeHead(200, { 'content-type': contentType, 'x-amzn-requestid': requestId });
+  res.end(JSON.stringify(payload ?? {}));
+}
+
+function sendError(
+  res: ServerResponse,
+  err: unknown,
+  contentType: string,
+  queryCompatible: boolean,
+  requestId: string,
+  restJson = false,
+): void {
+  const e = toApiError(err);
+  const code = shortCode(e.code);
+  const headers: Record<string, string> = {
+    'content-type': contentType,
+    'x-amzn-errortype': code,
+    'x-amzn-requestid': requestId,
+  };
+  if (queryCompatible)
+    headers['x-amzn-query-error'] = e.queryCode ?? `${code};${e.status >= 500 ? 'Receiver' : 'Sender'}`;
+  const body: Record<string, unknown> = { __type: e.code, message: e.message, ...e.extra };
+  if (restJson) body.Message = e.message;
+  res.writeHead(e.status, headers);
+  res.end(JSON.stringify(body));
+}

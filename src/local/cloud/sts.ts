@@ -1,0 +1,109 @@
+import type { Core } from './context';
+import { ACCOUNT_ID, ApiError, type RequestContext, xmlEscape } from './protocol';
+
+export interface AssumeRoleCall {
+  roleArn: string;
+  roleSessionName: string;
+  externalId?: string;
+  durationSeconds: number;
+  accessKeyId: string;
+  callerAccessKeyId?: string;
+  at: number;
+}
+
+const NS = 'https://sts.amazonaws.com/doc/2011-06-15/';
+
+/** STS over the AWS Query protocol (form-encoded request, XML response). */
+export class Sts {
+  readonly calls: AssumeRoleCall[] = [];
+
+  constructor(private readonly core: Core) {}
+
+  /** The role an access key id was issued for, if it came from AssumeRole. */
+  roleOf(accessKeyId: string): string | undefined {
+    return this.calls.find((c) => c.accessKeyId === accessKeyId)?.roleArn;
+  }
+
+  handle(action: string, params: URLSearchParams, ctx: RequestContext, requestId: string): string {
+    switch (action) {
+      case 'AssumeRole':
+        return this.assumeRole(params, ctx, requestId);
+      case 'GetCallerIdentity': {
+        const role = ctx.accessKeyId ? this.roleOf(ctx.accessKeyId) : undefined;
+        const arn = role ? assumedRoleArn(role, 'session') : `arn:aws:iam::${ACCOUNT_ID}:user/local`;
+        return wrap(
+          'GetCallerIdentity',
+          `<Arn>${xmlEscape(arn)}</Arn><UserId>${xmlEscape(ctx.accessKeyId ?? 'AIDALOCAL')}</UserId><Account>${ACCOUNT_ID}</Account>`,
+          requestId,
+        );
+      }
+      default:
+        throw new ApiError('InvalidAction', `Could not find operation ${action} for version 2011-06-15`);
+    }
+  }
+
+  private assumeRole(params: URLSearchParams, ctx: RequestContext, requestId: string): string {
+    const roleArn = params.get('RoleArn');
+    const session = params.get('RoleSessionName');
+    if (!roleArn || !/^arn:aws[a-z-]*:iam::\d{12}:role\/.+/.test(roleArn)) {
+      throw new ApiError(
+        'ValidationError',
+        `1 validation error detected: Value '${roleArn ?? 'null'}' at 'roleArn' failed to satisfy constraint: Member must be a role ARN`,
+      );
+    }
+    if (!session || !/^[\w+=,.@-]{2,64}$/.test(session)) {
+      throw new ApiError(
+        'ValidationError',
+        `1 validation error detected: Value '${session ?? 'null'}' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*`,
+      );
+    }
+    const duration = Number(params.get('DurationSeconds') ?? 3600);
+    if (!Number.isInteger(duration) || duration < 900 || duration > 43200) {
+      throw new ApiError(
+        'ValidationError',
+        `1 validation error detected: Value '${duration}' at 'durationSeconds' failed to satisfy constraint: Member must have value between 900 and 43200`,
+      );
+    }
+    const accessKeyId = `ASIA${this.core.rng.ids.alphanumeric(16, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567')}`;
+    const secret = this.core.rng.ids.alphanumeric(40);
+    const sessionToken = this.core.rng.ids.alphanumeric(120);
+    const expiration = new Date(this.core.clock.now() + duration * 1000).toISOString();
+    const externalId = params.get('ExternalId');
+    this.calls.push({
+      roleArn,
+      roleSessionName: session,
+      durationSeconds: duration,
+      accessKeyId,
+      at: this.core.clock.now(),
+      ...(externalId !== null ? { externalId } : {}),
+      ...(ctx.accessKeyId ? { callerAccessKeyId: ctx.accessKeyId } : {}),
+    });
+    return wrap(
+      'AssumeRole',
+      `<Credentials><AccessKeyId>${accessKeyId}</AccessKeyId><SecretAccessKey>${secret}</SecretAccessKey>` +
+        `<SessionToken>${sessionToken}</SessionToken><Expiration>${expiration}</Expiration></Credentials>` +
+        `<AssumedRoleUser><AssumedRoleId>AROA${this.core.rng.ids.alphanumeric(16, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567')}:${xmlEscape(session)}</AssumedRoleId>` +
+        `<Arn>${xmlEscape(assumedRoleArn(roleArn, session))}</Arn></AssumedRoleUser><PackedPolicySize>0</PackedPolicySize>`,
+      requestId,
+    );
+  }
+}
+
+function assumedRoleArn(roleArn: string, session: string): string {
+  const [, , , , account, resource] = roleArn.split(':');
+  return `arn:aws:sts::${account}:assumed-role/${(resource ?? '').split('/').pop()}/${session}`;
+}
+
+function wrap(action: string, result: string, requestId: string): string {
+  return (
+    `<${action}Response xmlns="${NS}"><${action}Result>${result}</${action}Result>` +
+    `<ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></${action}Response>`
+  );
+}
+
+export function stsErrorXml(code: string, message: string, requestId: string, sender: boolean): string {
+  return (
+    `<ErrorResponse xmlns="${NS}"><Error><Type>${sender ? 'Sender' : 'Receiver'}</Type><Code>${xmlEscape(code)}</Code>` +
+    `<Message>${xmlEscape(message)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`
+  );
+}

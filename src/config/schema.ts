@@ -56,7 +56,10 @@ const stageBaseSchema = z.strictObject({
 const canaryStepSchema = z.strictObject({
   /** Percent of traffic sent to the candidate during this step (exclusive of 0 and 100). */
   weight: z.number().gt(0).lt(100),
-  bakeMinutes: z.number().min(1).max(7 * 24 * 60),
+  bakeMinutes: z
+    .number()
+    .min(1)
+    .max(7 * 24 * 60),
 });
 
 const gatesSchema = z.strictObject({

@@ -86,6 +86,8 @@ export interface EndpointRequest {
 }
 
 export interface CanaryState {
+  /** the two-variant config the canary runs on */
+  configName: string;
   baselineVersion: number;
   baselineVariant: string;
   candidateVariant: string;
@@ -143,7 +145,7 @@ export interface Deployment {
   /** The endpoint config this deployment waits for, while in a waiting phase. */
   awaiting?: EndpointRequest | undefined;
   /** After RollingBack: the terminal phase to end in. */
-  rollbackOutcome?: 'RolledBack' | 'Aborted' | 'Superseded' | undefined;
+  rollbackOutcome?: 'RolledBack' | 'Aborted' | 'Superseded' | 'Failed' | undefined;
   /** Prod plan once chosen. */
   prodPlan?: 'replace' | 'canary' | 'native' | undefined;
   canary?: CanaryState | undefined;
@@ -223,7 +225,9 @@ export type Command =
   | {
       type: 'UpdateRegistry';
       packageArn: string;
-      lifecycle?: { stage: 'QA' | 'Production'; status: RegistryStageStatus; description: string } | undefined;
+      lifecycle?:
+        | { stage: 'QA' | 'Production'; status: RegistryStageStatus; description: string }
+        | undefined;
       reject?: { description: string } | undefined;
     }
   | {

@@ -1,6 +1,10 @@
 /** SageMaker Pipelines callback answers. */
 export interface PipelineCallbacks {
-  sendSuccess(token: string, outputs: Record<string, string>, clientRequestToken: string): Promise<AnswerResult>;
+  sendSuccess(
+    token: string,
+    outputs: Record<string, string>,
+    clientRequestToken: string,
+  ): Promise<AnswerResult>;
   sendFailure(token: string, reason: string, clientRequestToken: string): Promise<AnswerResult>;
 }
 

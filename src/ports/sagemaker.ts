@@ -23,7 +23,9 @@ export interface StageTarget {
 export interface InstanceSpec {
   instanceType?: string | undefined;
   instanceCount?: number | undefined;
-  serverless?: { memorySizeInMB: number; maxConcurrency: number; provisionedConcurrency?: number | undefined } | undefined;
+  serverless?:
+    | { memorySizeInMB: number; maxConcurrency: number; provisionedConcurrency?: number | undefined }
+    | undefined;
 }
 
 export interface DeploySpec {

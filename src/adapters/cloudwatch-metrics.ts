@@ -1,0 +1,194 @@
+import {
+  type CloudWatchClient,
+  DescribeAlarmsCommand,
+  type DescribeAlarmsCommandOutput,
+  GetMetricDataCommand,
+  type GetMetricDataCommandOutput,
+  type MetricDataQuery,
+} from '@aws-sdk/client-cloudwatch';
+import type { VariantReadings } from '../domain/model';
+import { PermanentError, TransientError } from '../errors';
+import type { Metrics, VariantMetricsQuery } from '../ports/metrics';
+import { toRolloutsError } from './aws-errors';
+import { cloudWatchClient } from './clients';
+
+export const MAX_QUERIES_PER_CALL = 500;
+export const MAX_ALARM_NAMES_PER_CALL = 100;
+const NAMESPACE = 'AWS/SageMaker';
+const PERIOD_SECONDS = 60;
+
+type Series = 'inv' | 'err' | 'lat';
+
+interface PlannedQuery {
+  id: string;
+  query: MetricDataQuery;
+  owner: number;
+  series: Series;
+}
+
+const metricQuery = (
+  id: string,
+  source: VariantMetricsQuery,
+  metricName: string,
+  stat: string,
+): MetricDataQuery => ({
+  Id: id,
+  MetricStat: {
+    Metric: {
+      Namespace: NAMESPACE,
+      MetricName: metricName,
+      Dimensions: [
+        { Name: 'EndpointName', Value: source.endpointName },
+        { Name: 'VariantName', Value: source.variantName },
+      ],
+    },
+    Period: PERIOD_SECONDS,
+    Stat: stat,
+  },
+  ReturnData: true,
+});
+
+const chunk = <T>(items: T[], size: number): T[][] => {
+  const chunks: T[][] = [];
+  for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
+  return chunks;
+};
+
+/** Per-variant SageMaker endpoint metrics (GetMetricData, plain MetricStat queries) and alarm states. */
+export class CloudWatchMetrics implements Metrics {
+  constructor(private readonly client: CloudWatchClient = cloudWatchClient()) {}
+
+  async readVariants(queries: VariantMetricsQuery[]): Promise<Map<string, VariantReadings>> {
+    // Values per query index and series, only datapoints inside that query's [start, end).
+    const values = queries.map(() => ({ inv: [] as number[], err: [] as number[], lat: [] as number[] }));
+    const windows = new Map<string, PlannedQuery[]>();
+    queries.forEach((source, owner) => {
+      const planned: PlannedQuery[] = [
+        {
+          id: `q${owner}_inv`,
+          query: metricQuery(`q${owner}_inv`, source, 'Invocations', 'Sum'),
+          owner,
+          series: 'inv',
+        },
+        {
+          id: `q${owner}_err`,
+          query: metricQuery(`q${owner}_err`, source, 'Invocation5XXErrors', 'Sum'),
+          owner,
+          series: 'err',
+        },
+        {
+          id: `q${owner}_lat`,
+          query: metricQuery(`q${owner}_lat`, source, 'ModelLatency', source.latencyStatistic),
+          owner,
+          series: 'lat',
+        },
+      ];
+      const window = `${source.start}:${source.end}`;
+      const sameWindow = windows.get(window);
+      if (sameWindow) sameWindow.push(...planned);
+      else windows.set(window, planned);
+    });
+
+    for (const planned of windows.values()) {
+      const first = queries[planned[0]!.owner]!;
+      for (const batch of chunk(planned, MAX_QUERIES_PER_CALL)) {
+        const byId = new Map(batch.map((p) => [p.id, p]));
+        for (const result of await this.getMetricData(batch, first.start, first.end)) {
+          const target = result.Id ? byId.get(result.Id) : undefined;
+          if (!target) continue;
+          const source = queries[target.owner]!;
+          const timestamps = result.Timestamps ?? [];
+          (result.Values ?? []).forEach((value, index) => {
+            const at = timestamps[index]?.getTime();
+            if (at !== undefined && (at < source.start || at >= source.end)) return;
+            values[target.owner]![target.series].push(value);
+          });
+        }
+      }
+    }
+
+    const readings = new Map<string, VariantReadings>();
+    queries.forEach((source, owner) => {
+      const { inv, err, lat } = values[owner]!;
+      const invocations = inv.reduce((sum, value) => sum + value, 0);
+      const errors5xx = err.reduce((sum, value) => sum + value, 0);
+      readings.set(source.key, {
+        invocations,
+        errors5xx,
+        errorRate: invocations > 0 ? errors5xx / invocations : null,
+        // ModelLatency is reported in microseconds.
+        latencyMs: lat.length > 0 ? Math.max(...lat) / 1000 : null,
+      });
+    });
+    return readings;
+  }
+
+  async alarmsInAlarm(alarmNames: string[]): Promise<string[]> {
+    const names = [...new Set(alarmNames)];
+    const inAlarm: string[] = [];
+    for (const batch of chunk(names, MAX_ALARM_NAMES_PER_CALL)) {
+      let nextToken: string | undefined;
+      do {
+        let output: DescribeAlarmsCommandOutput;
+        try {
+          output = await this.client.send(
+            new DescribeAlarmsCommand({
+              AlarmNames: batch,
+              AlarmTypes: ['MetricAlarm', 'CompositeAlarm'],
+              StateValue: 'ALARM',
+              MaxRecords: MAX_ALARM_NAMES_PER_CALL,
+              ...(nextToken ? { NextToken: nextToken } : {}),
+            }),
+          );
+        } catch (error) {
+          throw toRolloutsError(error, { operation: 'CloudWatch DescribeAlarms', resource: batch.join(',') });
+        }
+        for (const alarm of [...(output.MetricAlarms ?? []), ...(output.CompositeAlarms ?? [])]) {
+          if (alarm.AlarmName) inAlarm.push(alarm.AlarmName);
+        }
+        nextToken = output.NextToken;
+      } while (nextToken);
+    }
+    return [...new Set(inAlarm)];
+  }
+
+  private async getMetricData(
+    batch: PlannedQuery[],
+    start: number,
+    end: number,
+  ): Promise<NonNullable<GetMetricDataCommandOutput['MetricDataResults']>> {
+    const results: NonNullable<GetMetricDataCommandOutput['MetricDataResults']> = [];
+    let nextToken: string | undefined;
+    do {
+      let output: GetMetricDataCommandOutput;
+      try {
+        output = await this.client.send(
+          new GetMetricDataCommand({
+            MetricDataQueries: batch.map((p) => p.query),
+            StartTime: new Date(start),
+            EndTime: new Date(end),
+            ScanBy: 'TimestampAscending',
+            ...(nextToken ? { NextToken: nextToken } : {}),
+          }),
+        );
+      } catch (error) {
+        throw toRolloutsError(error, { operation: 'CloudWatch GetMetricData', resource: NAMESPACE });
+      }
+      for (const result of output.MetricDataResults ?? []) {
+        if (result.StatusCode === 'InternalError') {
+          throw new TransientError(
+            `CloudWatch GetMetricData ${result.Id}: InternalError ${JSON.stringify(result.Messages ?? [])}`,
+          );
+        }
+        if (result.StatusCode === 'Forbidden') {
+          throw new PermanentError(
+            `CloudWatch GetMetricData ${result.Id}: Forbidden ${JSON.stringify(result.Messages ?? [])}`,
+          );
+        }
+        results.push(result);
+      }
+      nextToken = output.NextToken;
+    } while (nextToken);
+    return results;
+  }
+}

@@ -1,0 +1,362 @@
+import {
+  CreateEndpointCommand,
+  CreateEndpointConfigCommand,
+  CreateModelCommand,
+  DeleteEndpointCommand,
+  DeleteEndpointConfigCommand,
+  DeleteModelCommand,
+  type DeploymentConfig,
+  DescribeEndpointCommand,
+  type DescribeEndpointCommandOutput,
+  type ProductionVariant,
+  type SageMakerClient,
+  type Tag,
+  UpdateEndpointCommand,
+  UpdateEndpointWeightsAndCapacitiesCommand,
+} from '@aws-sdk/client-sagemaker';
+import { InvokeEndpointCommand, type SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import type { CrossAccountConfig } from '../config/schema';
+import type { EndpointObservation } from '../domain/model';
+import { PermanentError, TransientError } from '../errors';
+import type {
+  DeployOutcome,
+  DeploySpec,
+  EndpointsFactory,
+  InstanceSpec,
+  InvokeRequest,
+  InvokeResult,
+  NativeDeploySpec,
+  StageEndpoints,
+  StageTarget,
+} from '../ports/sagemaker';
+import {
+  errorCode,
+  errorMessage,
+  httpStatusCode,
+  isAlreadyExists,
+  isEndpointInProgress,
+  isNotFound,
+  toRolloutsError,
+} from './aws-errors';
+import { sageMakerClientFor, sageMakerRuntimeClientFor } from './clients';
+
+const WEIGHT_TOLERANCE = 1e-9;
+
+export interface StageClients {
+  sagemaker: SageMakerClient;
+  runtime: SageMakerRuntimeClient;
+}
+
+const defaultClients = (crossAccount?: CrossAccountConfig): StageClients => ({
+  sagemaker: sageMakerClientFor(crossAccount),
+  runtime: sageMakerRuntimeClientFor(crossAccount),
+});
+
+/** Endpoints per stage: default credentials, or the stage's assumed role (clients cached per role). */
+export class SageMakerEndpointsFactory implements EndpointsFactory {
+  constructor(
+    private readonly clientsFor: (crossAccount?: CrossAccountConfig) => StageClients = defaultClients,
+  ) {}
+
+  forStage(target: StageTarget): SageMakerStageEndpoints {
+    const { sagemaker, runtime } = this.clientsFor(target.crossAccount);
+    return new SageMakerStageEndpoints(sagemaker, runtime);
+  }
+}
+
+const toTags = (tags: Record<string, string>): { Tags?: Tag[] } => {
+  const list = Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
+  return list.length > 0 ? { Tags: list } : {};
+};
+
+const capacity = (instance: InstanceSpec, configName: string): Partial<ProductionVariant> => {
+  if (instance.serverless) {
+    const { memorySizeInMB, maxConcurrency, provisionedConcurrency } = instance.serverless;
+    return {
+      ServerlessConfig: {
+        MemorySizeInMB: memorySizeInMB,
+        MaxConcurrency: maxConcurrency,
+        ...(provisionedConcurrency !== undefined ? { ProvisionedConcurrency: provisionedConcurrency } : {}),
+      },
+    };
+  }
+  if (!instance.instanceType) {
+    throw new PermanentError(
+      `endpoint config ${configName}: neither an instance type nor a serverless config`,
+    );
+  }
+  return {
+    InstanceType: instance.instanceType as ProductionVariant['InstanceType'],
+    InitialInstanceCount: instance.instanceCount ?? 1,
+  };
+};
+
+const deploymentConfig = (native: NativeDeploySpec, endpointName: string): DeploymentConfig => {
+  const size = native.type === 'ALL_AT_ONCE' ? undefined : native.sizePercent;
+  if (native.type !== 'ALL_AT_ONCE' && size === undefined) {
+    throw new PermanentError(`endpoint ${endpointName}: ${native.type} traffic routing needs a size percent`);
+  }
+  const step = size !== undefined ? { Type: 'CAPACITY_PERCENT' as const, Value: size } : undefined;
+  return {
+    BlueGreenUpdatePolicy: {
+      TrafficRoutingConfiguration: {
+        Type: native.type,
+        WaitIntervalInSeconds: native.waitIntervalSeconds,
+        ...(native.type === 'CANARY' ? { CanarySize: step } : {}),
+        ...(native.type === 'LINEAR' ? { LinearStepSize: step } : {}),
+      },
+      TerminationWaitInSeconds: native.terminationWaitSeconds,
+      ...(native.maximumExecutionTimeoutSeconds !== undefined
+        ? { MaximumExecutionTimeoutInSeconds: native.maximumExecutionTimeoutSeconds }
+        : {}),
+    },
+    ...(native.alarms.length > 0
+      ? { AutoRollbackConfiguration: { Alarms: native.alarms.map((AlarmName) => ({ AlarmName })) } }
+      : {}),
+  };
+};
+
+const decodeBody = (body: unknown): string => {
+  if (body === undefined || body === null) return '';
+  if (typeof body === 'string') return body;
+  if (body instanceof Uint8Array) return new TextDecoder().decode(body);
+  return String(body);
+};
+
+/** One stage's endpoints through the SageMaker and SageMaker Runtime APIs. */
+export class SageMakerStageEndpoints implements StageEndpoints {
+  constructor(
+    readonly sagemaker: SageMakerClient,
+    readonly runtime: SageMakerRuntimeClient,
+  ) {}
+
+  async describe(endpointName: string): Promise<EndpointObservation | null> {
+    const output = await this.describeRaw(endpointName);
+    if (!output) return null;
+    return {
+      endpointName: output.EndpointName ?? endpointName,
+      status: (output.EndpointStatus ?? 'Creating') as EndpointObservation['status'],
+      configName: output.EndpointConfigName ?? '',
+      variants: (output.ProductionVariants ?? []).map((variant) => ({
+        variantName: variant.VariantName ?? '',
+        currentWeight: variant.CurrentWeight ?? 0,
+        desiredWeight: variant.DesiredWeight ?? variant.CurrentWeight ?? 0,
+      })),
+      ...(output.FailureReason ? { failureReason: output.FailureReason } : {}),
+      lastModifiedTime: (output.LastModifiedTime ?? output.CreationTime)?.getTime() ?? 0,
+    };
+  }
+
+  async deploy(spec: DeploySpec): Promise<DeployOutcome> {
+    const tags = toTags(spec.tags);
+    const models = new Map(spec.variants.map((variant) => [variant.modelName, variant.packageArn]));
+    for (const [modelName, packageArn] of models) {
+      await this.createIfMissing('SageMaker CreateModel', modelName, () =>
+        this.sagemaker.send(
+          new CreateModelCommand({
+            ModelName: modelName,
+            PrimaryContainer: { ModelPackageName: packageArn },
+            ExecutionRoleArn: spec.executionRoleArn,
+            ...tags,
+          }),
+        ),
+      );
+    }
+    const capacityFields = capacity(spec.instance, spec.configName);
+    await this.createIfMissing('SageMaker CreateEndpointConfig', spec.configName, () =>
+      this.sagemaker.send(
+        new CreateEndpointConfigCommand({
+          EndpointConfigName: spec.configName,
+          ProductionVariants: spec.variants.map((variant) => ({
+            VariantName: variant.variantName,
+            ModelName: variant.modelName,
+            InitialVariantWeight: variant.weight,
+            ...capacityFields,
+          })),
+          ...tags,
+        }),
+      ),
+    );
+
+    const current = await this.describeRaw(spec.endpointName);
+    if (!current) {
+      try {
+        await this.sagemaker.send(
+          new CreateEndpointCommand({
+            EndpointName: spec.endpointName,
+            EndpointConfigName: spec.configName,
+            ...tags,
+          }),
+        );
+        return 'started';
+      } catch (error) {
+        // Created concurrently by another invocation: it is Creating now, look again later.
+        if (isAlreadyExists(error)) return 'busy';
+        throw toRolloutsError(error, { operation: 'SageMaker CreateEndpoint', resource: spec.endpointName });
+      }
+    }
+    if (
+      current.EndpointConfigName === spec.configName ||
+      current.PendingDeploymentSummary?.EndpointConfigName === spec.configName
+    ) {
+      return 'already';
+    }
+    if (current.EndpointStatus !== 'InService') return 'busy';
+    try {
+      await this.sagemaker.send(
+        new UpdateEndpointCommand({
+          EndpointName: spec.endpointName,
+          EndpointConfigName: spec.configName,
+          RetainAllVariantProperties: false,
+          ...(spec.native ? { DeploymentConfig: deploymentConfig(spec.native, spec.endpointName) } : {}),
+        }),
+      );
+      return 'started';
+    } catch (error) {
+      if (isEndpointInProgress(error)) return 'busy';
+      throw toRolloutsError(error, { operation: 'SageMaker UpdateEndpoint', resource: spec.endpointName });
+    }
+  }
+
+  async setWeights(
+    endpointName: string,
+    weights: Record<string, number>,
+  ): Promise<'sent' | 'already' | 'busy'> {
+    const entries = Object.entries(weights);
+    if (entries.length === 0 || entries.every(([, weight]) => weight <= 0)) {
+      throw new PermanentError(
+        `endpoint ${endpointName}: refusing weights that sum to zero (${JSON.stringify(weights)})`,
+      );
+    }
+    const current = await this.describe(endpointName);
+    if (!current) {
+      throw new PermanentError(
+        `SageMaker UpdateEndpointWeightsAndCapacities ${endpointName}: Could not find endpoint`,
+      );
+    }
+    if (current.status !== 'InService') return 'busy';
+    const desired = new Map(current.variants.map((variant) => [variant.variantName, variant.desiredWeight]));
+    const unknown = entries.filter(([name]) => !desired.has(name)).map(([name]) => name);
+    if (unknown.length > 0) {
+      throw new PermanentError(
+        `endpoint ${endpointName} on ${current.configName} has no variant ${unknown.join(', ')} (has ${[...desired.keys()].join(', ')})`,
+      );
+    }
+    if (
+      entries.every(
+        ([name, weight]) => Math.abs((desired.get(name) ?? Number.NaN) - weight) <= WEIGHT_TOLERANCE,
+      )
+    ) {
+      return 'already';
+    }
+    try {
+      await this.sagemaker.send(
+        new UpdateEndpointWeightsAndCapacitiesCommand({
+          EndpointName: endpointName,
+          DesiredWeightsAndCapacities: entries.map(([VariantName, DesiredWeight]) => ({
+            VariantName,
+            DesiredWeight,
+          })),
+        }),
+      );
+      return 'sent';
+    } catch (error) {
+      if (isEndpointInProgress(error)) return 'busy';
+      throw toRolloutsError(error, {
+        operation: 'SageMaker UpdateEndpointWeightsAndCapacities',
+        resource: endpointName,
+      });
+    }
+  }
+
+  async invoke(endpointName: string, request: InvokeRequest): Promise<InvokeResult> {
+    try {
+      const output = await this.runtime.send(
+        new InvokeEndpointCommand({
+          EndpointName: endpointName,
+          Body: new TextEncoder().encode(request.body),
+          ContentType: request.contentType,
+          ...(request.accept !== undefined ? { Accept: request.accept } : {}),
+          ...(request.targetVariant !== undefined ? { TargetVariant: request.targetVariant } : {}),
+        }),
+      );
+      return { ok: true, statusCode: output.$metadata.httpStatusCode ?? 200, body: decodeBody(output.Body) };
+    } catch (error) {
+      const code = errorCode(error);
+      if (code === 'ModelError') {
+        const modelError = error as { OriginalStatusCode?: number; OriginalMessage?: string };
+        return {
+          ok: false,
+          statusCode: modelError.OriginalStatusCode ?? httpStatusCode(error) ?? 424,
+          body: modelError.OriginalMessage ?? '',
+          error: `ModelError: ${errorMessage(error)}`,
+        };
+      }
+      const mapped = toRolloutsError(error, {
+        operation: 'SageMaker InvokeEndpoint',
+        resource: endpointName,
+      });
+      if (mapped instanceof TransientError) throw mapped;
+      const status = httpStatusCode(error);
+      if (status !== undefined && status >= 400) {
+        return { ok: false, statusCode: status, body: '', error: `${code}: ${errorMessage(error)}` };
+      }
+      throw mapped;
+    }
+  }
+
+  /** Not-found is success; an endpoint that is Creating/Updating raises EndpointBusyError. */
+  async delete(endpointName: string): Promise<void> {
+    await this.deleteIfPresent('SageMaker DeleteEndpoint', endpointName, () =>
+      this.sagemaker.send(new DeleteEndpointCommand({ EndpointName: endpointName })),
+    );
+  }
+
+  async retire(modelNames: string[], configNames: string[]): Promise<void> {
+    for (const configName of configNames) {
+      await this.deleteIfPresent('SageMaker DeleteEndpointConfig', configName, () =>
+        this.sagemaker.send(new DeleteEndpointConfigCommand({ EndpointConfigName: configName })),
+      );
+    }
+    for (const modelName of modelNames) {
+      await this.deleteIfPresent('SageMaker DeleteModel', modelName, () =>
+        this.sagemaker.send(new DeleteModelCommand({ ModelName: modelName })),
+      );
+    }
+  }
+
+  private async describeRaw(endpointName: string): Promise<DescribeEndpointCommandOutput | null> {
+    try {
+      return await this.sagemaker.send(new DescribeEndpointCommand({ EndpointName: endpointName }));
+    } catch (error) {
+      if (isNotFound(error)) return null;
+      throw toRolloutsError(error, { operation: 'SageMaker DescribeEndpoint', resource: endpointName });
+    }
+  }
+
+  private async createIfMissing(
+    operation: string,
+    resource: string,
+    send: () => Promise<unknown>,
+  ): Promise<void> {
+    try {
+      await send();
+    } catch (error) {
+      if (isAlreadyExists(error)) return;
+      throw toRolloutsError(error, { operation, resource });
+    }
+  }
+
+  private async deleteIfPresent(
+    operation: string,
+    resource: string,
+    send: () => Promise<unknown>,
+  ): Promise<void> {
+    try {
+      await send();
+    } catch (error) {
+      if (isNotFound(error)) return;
+      throw toRolloutsError(error, { operation, resource });
+    }
+  }
+}

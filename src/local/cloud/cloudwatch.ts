@@ -30,8 +30,15 @@ interface Alarm {
 
 const MINUTE = 60_000;
 
-const cwError = (code: string, message: string): ApiError =>
-  new ApiError(code, message, { queryCode: `${code};Sender` });
+/** CloudWatch speaks JSON with query compatibility: `__type` is the modeled shape, the header carries the query code. */
+const SHAPES: Record<string, string> = {
+  ValidationError: 'ValidationException',
+  MissingParameter: 'MissingRequiredParameterException',
+  InvalidParameterValue: 'InvalidParameterValueException',
+};
+
+const cwError = (queryCode: string, message: string): ApiError =>
+  new ApiError(SHAPES[queryCode] ?? queryCode, message, { queryCode: `${queryCode};Sender` });
 
 export class CloudWatch {
   private readonly series = new Map<string, Map<number, Datapoint>>();

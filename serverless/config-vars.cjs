@@ -91,7 +91,11 @@ const derive = (config, stage, configPath) => {
       'dynamodb:ConditionCheckItem',
       'dynamodb:TransactWriteItems',
     ],
-    [{ 'Fn::GetAtt': ['RolloutsTable', 'Arn'] }, { 'Fn::Sub': '${RolloutsTable.Arn}/index/active-index' }],
+    [
+      { 'Fn::GetAtt': ['RolloutsTable', 'Arn'] },
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub
+      { 'Fn::Sub': '${RolloutsTable.Arn}/index/active-index' },
+    ],
   );
   const publish = statement(
     'PublishToServiceBus',

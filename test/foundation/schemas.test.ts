@@ -1,0 +1,335 @@
+import { describe, expect, it } from 'vitest';
+import {
+  apiEndpointStatus,
+  callbackMessageSchema,
+  controlCommandEventSchema,
+  endpointEventSchema,
+  modelPackageEventSchema,
+  parseCallbackBody,
+  parseInput,
+  scheduleEventSchema,
+  toOperatorCommand,
+} from '../../src/domain/schemas';
+import { InputValidationError } from '../../src/errors';
+import { fixture, type Json } from './fixtures';
+
+/** Runs `parse` and returns the InputValidationError it throws. */
+const rejection = (parse: () => unknown): InputValidationError => {
+  try {
+    parse();
+  } catch (error) {
+    expect(error).toBeInstanceOf(InputValidationError);
+    return error as InputValidationError;
+  }
+  throw new Error('expected the input to be rejected');
+};
+
+const callbackBody = (name: string): Record<string, Json> => JSON.parse(fixture(name).Records[0].body);
+
+describe('model package events', () => {
+  it.each([
+    ['model-package-approved', 'Approved'],
+    ['model-package-rejected', 'Rejected'],
+    ['model-package-registered', 'PendingManualApproval'],
+    ['model-package-lifecycle-update', 'Approved'],
+  ])('accepts %s', (name, status) => {
+    const event = parseInput(modelPackageEventSchema, fixture(name), 'model package event');
+    expect(event.detail.ModelApprovalStatus).toBe(status);
+    expect(event.detail.ModelPackageGroupName).toBe('churn-model');
+    expect(event.detail.ModelPackageVersion).toBe(3);
+    // fields we do not read pass through
+    expect(event.detail.InferenceSpecification).toBeDefined();
+    expect(event['detail-type']).toBe('SageMaker Model Package State Change');
+  });
+
+  it('keeps the ModelLifeCycle the service itself set', () => {
+    const event = parseInput(modelPackageEventSchema, fixture('model-package-lifecycle-update'), 'event');
+    expect(event.detail.ModelLifeCycle).toMatchObject({ Stage: 'QA', StageStatus: 'Deploying' });
+  });
+
+  const cases: [string, (e: Json) => void, string][] = [
+    ['version as a string', (e) => (e.detail.ModelPackageVersion = '3'), 'detail.ModelPackageVersion:'],
+    ['version 0', (e) => (e.detail.ModelPackageVersion = 0), 'detail.ModelPackageVersion:'],
+    ['no package ARN', (e) => delete e.detail.ModelPackageArn, 'detail.ModelPackageArn: required'],
+    [
+      'unversioned package ARN',
+      (e) => (e.detail.ModelPackageArn = e.detail.ModelPackageArn.replace(/\/3$/, '')),
+      'detail.ModelPackageArn:',
+    ],
+    [
+      'ARN of another version',
+      (e) => (e.detail.ModelPackageVersion = 4),
+      'detail.ModelPackageArn: names version 3, not 4',
+    ],
+    [
+      'unknown approval status',
+      (e) => (e.detail.ModelApprovalStatus = 'approved'),
+      'detail.ModelApprovalStatus:',
+    ],
+    ['no group', (e) => delete e.detail.ModelPackageGroupName, 'detail.ModelPackageGroupName: required'],
+    ['another detail-type', (e) => (e['detail-type'] = 'SageMaker Endpoint State Change'), 'detail-type:'],
+    ['another source', (e) => (e.source = 'custom.sagemaker'), 'source:'],
+    ['short account', (e) => (e.account = '1111'), 'account: must be a 12-digit account id'],
+    ['epoch time', (e) => (e.time = '1583831889050'), 'time:'],
+  ];
+  it.each(cases)('rejects %s, naming the field', (_, mutate, expected) => {
+    const event = fixture('model-package-approved');
+    mutate(event);
+    const error = rejection(() => parseInput(modelPackageEventSchema, event, 'model package event'));
+    expect(error.message.startsWith('Invalid model package event: ')).toBe(true);
+    expect(error.message).toContain(expected);
+    expect(error.issues.some((issue) => issue.startsWith(expected.replace(/ .*$/, '')))).toBe(true);
+  });
+});
+
+describe('endpoint events', () => {
+  it.each([
+    ['endpoint-in-service', 'IN_SERVICE', 'InService'],
+    ['endpoint-failed', 'FAILED', 'Failed'],
+    ['endpoint-updating', 'UPDATING', 'Updating'],
+  ] as const)('accepts %s', (name, status, apiStatus) => {
+    const event = parseInput(endpointEventSchema, fixture(name), 'endpoint event');
+    expect(event.detail.EndpointStatus).toBe(status);
+    expect(apiEndpointStatus(event.detail.EndpointStatus)).toBe(apiStatus);
+    expect(event.detail.Tags).toEqual({
+      'sagemaker-rollouts:group': 'churn-model',
+      'sagemaker-rollouts:stage': 'qa',
+    });
+  });
+
+  it('carries the failure reason', () => {
+    const event = parseInput(endpointEventSchema, fixture('endpoint-failed'), 'endpoint event');
+    expect(event.detail.FailureReason).toMatch(/health check/);
+  });
+
+  it.each([
+    'OUT_OF_SERVICE',
+    'SYSTEM_UPDATING',
+    'ROLLING_BACK',
+    'DELETING',
+    'UPDATE_ROLLBACK_FAILED',
+    'CREATING',
+  ])('accepts the inferred status %s', (status) => {
+    const event = fixture('endpoint-in-service');
+    event.detail.EndpointStatus = status;
+    expect(parseInput(endpointEventSchema, event, 'endpoint event').detail.EndpointStatus).toBe(status);
+  });
+
+  it('accepts an event without Tags and FailureReason', () => {
+    const event = fixture('endpoint-in-service');
+    delete event.detail.Tags;
+    expect(parseInput(endpointEventSchema, event, 'endpoint event').detail.Tags).toBeUndefined();
+  });
+
+  const cases: [string, (e: Json) => void, string][] = [
+    ['the API spelling InService', (e) => (e.detail.EndpointStatus = 'InService'), 'detail.EndpointStatus:'],
+    [
+      'CreationTime as ISO text',
+      (e) => (e.detail.CreationTime = '2025-03-04T10:00:00Z'),
+      'detail.CreationTime:',
+    ],
+    ['no LastModifiedTime', (e) => delete e.detail.LastModifiedTime, 'detail.LastModifiedTime: required'],
+    ['Tags as the API list', (e) => (e.detail.Tags = [{ Key: 'stage', Value: 'qa' }]), 'detail.Tags:'],
+    [
+      'an endpoint name with an underscore',
+      (e) => (e.detail.EndpointName = 'churn_model'),
+      'detail.EndpointName:',
+    ],
+  ];
+  it.each(cases)('rejects %s, naming the field', (_, mutate, expected) => {
+    const event = fixture('endpoint-in-service');
+    mutate(event);
+    expect(rejection(() => parseInput(endpointEventSchema, event, 'endpoint event')).message).toContain(
+      expected,
+    );
+  });
+});
+
+describe('callback messages', () => {
+  it('reads an Executing message with its arguments', () => {
+    const message = parseCallbackBody(fixture('callback-executing').Records[0].body);
+    expect(message).toMatchObject({
+      token: 'AbCdEf1234',
+      status: 'Executing',
+      arguments: { task: 'deploy', stage: 'prod' },
+    });
+    expect(message.pipelineExecutionArn).toMatch(/:pipeline\/churn-training\/execution\//);
+  });
+
+  it.each(['callback-stopping', 'callback-stopping-capitalized'])('reads %s as Stopping', (name) => {
+    const message = parseCallbackBody(fixture(name).Records[0].body);
+    expect(message.status).toBe('Stopping');
+    expect(message).not.toHaveProperty('Status');
+  });
+
+  it.each(['STOPPING', 'stopping', 'Stopping'])('normalises status %s', (value) => {
+    const body = { ...callbackBody('callback-executing'), status: value };
+    expect(parseInput(callbackMessageSchema, body, 'callback message').status).toBe('Stopping');
+  });
+
+  it('defaults a missing status to Executing and missing arguments to {}', () => {
+    const body = callbackBody('callback-executing');
+    delete body.status;
+    delete body.arguments;
+    expect(parseInput(callbackMessageSchema, body, 'callback message')).toMatchObject({
+      status: 'Executing',
+      arguments: {},
+    });
+  });
+
+  it('rejects the malformed fixture (not JSON) naming the body', () => {
+    const error = rejection(() => parseCallbackBody(fixture('callback-malformed').Records[0].body));
+    expect(error.message).toBe('Invalid callback message: body: not JSON');
+  });
+
+  it('rejects every field of the malformed fixture once it is closed', () => {
+    const error = rejection(() => parseCallbackBody(`${fixture('callback-malformed').Records[0].body}}`));
+    expect(error.issues).toEqual([
+      'token: must be exactly 10 letters or digits',
+      'pipelineExecutionArn: must be a pipeline execution ARN',
+      expect.stringMatching(/^arguments: /),
+    ]);
+  });
+
+  const cases: [string, (b: Json) => void, string][] = [
+    [
+      'a token of 9 characters',
+      (b) => (b.token = 'AbCdEf123'),
+      'token: must be exactly 10 letters or digits',
+    ],
+    [
+      'a token of 11 characters',
+      (b) => (b.token = 'AbCdEf12345'),
+      'token: must be exactly 10 letters or digits',
+    ],
+    ['a token with a dash', (b) => (b.token = 'AbCdE-1234'), 'token: must be exactly 10 letters or digits'],
+    ['no token', (b) => delete b.token, 'token: required'],
+    ['status Paused', (b) => (b.status = 'Paused'), 'status: must be Executing or Stopping, got "Paused"'],
+    ['Status Paused', (b) => (b.Status = 'Paused'), 'Status: must be Executing or Stopping, got "Paused"'],
+    [
+      'a pipeline ARN without execution',
+      (b) => (b.pipelineExecutionArn = b.pipelineExecutionArn.replace(/\/execution\/.*$/, '')),
+      'pipelineExecutionArn: must be a pipeline execution ARN',
+    ],
+    ['arguments as a list', (b) => (b.arguments = ['deploy']), 'arguments:'],
+  ];
+  it.each(cases)('rejects %s, naming the field', (_, mutate, expected) => {
+    const body = callbackBody('callback-executing');
+    mutate(body);
+    const error = rejection(() => parseCallbackBody(JSON.stringify(body)));
+    expect(error.message).toContain(`Invalid callback message: ${expected}`);
+  });
+
+  it('has full SQS records in every callback fixture', () => {
+    for (const name of [
+      'callback-executing',
+      'callback-stopping',
+      'callback-stopping-capitalized',
+      'callback-malformed',
+    ]) {
+      const record = fixture(name).Records[0];
+      expect(Object.keys(record).sort()).toEqual(
+        [
+          'attributes',
+          'awsRegion',
+          'body',
+          'eventSource',
+          'eventSourceARN',
+          'md5OfBody',
+          'messageAttributes',
+          'messageId',
+          'receiptHandle',
+        ].sort(),
+      );
+      expect(record.eventSource).toBe('aws:sqs');
+      expect(record.attributes.ApproximateReceiveCount).toMatch(/^\d+$/);
+      expect(record.attributes.SentTimestamp).toMatch(/^\d{13}$/);
+      expect(typeof record.body).toBe('string');
+    }
+  });
+});
+
+describe('control commands', () => {
+  it.each(['promote', 'pause', 'resume', 'abort', 'rollback', 'retry'] as const)(
+    'accepts control-%s',
+    (verb) => {
+      const event = parseInput(controlCommandEventSchema, fixture(`control-${verb}`), 'control command');
+      expect(toOperatorCommand(event)).toMatchObject({ verb, deploymentId: 'churn-model:v3' });
+    },
+  );
+
+  it('accepts a deployment id with an attempt', () => {
+    const event = fixture('control-retry');
+    event.detail.deploymentId = 'churn-model:v3#2';
+    expect(parseInput(controlCommandEventSchema, event, 'control command').detail.deploymentId).toBe(
+      'churn-model:v3#2',
+    );
+  });
+
+  const cases: [string, (e: Json) => void, string][] = [
+    [
+      'a deployment id without version',
+      (e) => (e.detail.deploymentId = 'churn-model'),
+      'detail.deploymentId: must be <group>:v<version>',
+    ],
+    [
+      'a deployment id with version 0',
+      (e) => (e.detail.deploymentId = 'churn-model:v0'),
+      'detail.deploymentId:',
+    ],
+    [
+      'a deployment id with a bad attempt',
+      (e) => (e.detail.deploymentId = 'churn-model:v3#x'),
+      'detail.deploymentId:',
+    ],
+    ['an unknown command', (e) => (e.detail.command = 'deploy'), 'detail.command:'],
+    ['an empty actor', (e) => (e.detail.actor = ''), 'detail.actor:'],
+    ['a reason over 1024 characters', (e) => (e.detail.reason = 'x'.repeat(1025)), 'detail.reason:'],
+    ['no request id', (e) => delete e.detail.requestId, 'detail.requestId: required'],
+    [
+      'a misspelt field',
+      (e) => (e.detail.deploymentID = 'churn-model:v3'),
+      'detail.deploymentID: unknown field',
+    ],
+    ['the wrong source', (e) => (e.source = 'sagemaker-rollouts'), 'source:'],
+    ['the wrong detail-type', (e) => (e['detail-type'] = 'Rollout command'), 'detail-type:'],
+  ];
+  it.each(cases)('rejects %s, naming the field', (_, mutate, expected) => {
+    const event = fixture('control-promote');
+    mutate(event);
+    expect(
+      rejection(() => parseInput(controlCommandEventSchema, event, 'control command')).message,
+    ).toContain(expected);
+  });
+});
+
+describe('schedule events', () => {
+  it('accepts the scheduled event', () => {
+    expect(parseInput(scheduleEventSchema, fixture('schedule'), 'schedule event').source).toBe('aws.events');
+  });
+
+  it('rejects another event, naming the field', () => {
+    const error = rejection(() =>
+      parseInput(scheduleEventSchema, fixture('control-promote'), 'schedule event'),
+    );
+    expect(error.message).toContain('detail-type:');
+    expect(error.message).toContain('source:');
+  });
+});
+
+describe('parseInput', () => {
+  it('reports every issue as `path: message`, joined by "; "', () => {
+    const event = fixture('model-package-approved');
+    event.detail.ModelPackageVersion = '3';
+    event.detail.ModelApprovalStatus = 'Maybe';
+    const error = rejection(() => parseInput(modelPackageEventSchema, event, 'model package event'));
+    expect(error.issues).toHaveLength(2);
+    expect(error.message).toBe(`Invalid model package event: ${error.issues.join('; ')}`);
+  });
+
+  it('names the root when the input is not an object', () => {
+    expect(rejection(() => parseInput(scheduleEventSchema, 'tick', 'schedule event')).message).toMatch(
+      /^Invalid schedule event: \(root\): /,
+    );
+  });
+});

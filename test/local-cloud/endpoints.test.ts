@@ -12,7 +12,11 @@ import { closeAll, type Env, modelFromPackage, setup, T0 } from './helpers';
 
 const ARN = 'arn:aws:sagemaker:us-east-1:111122223333:endpoint/prod';
 
-async function config(env: Env, name: string, variants: Array<{ name: string; model: string; weight?: number }>) {
+async function config(
+  env: Env,
+  name: string,
+  variants: Array<{ name: string; model: string; weight?: number }>,
+) {
   await env.sm.send(
     new CreateEndpointConfigCommand({
       EndpointConfigName: name,
@@ -45,11 +49,19 @@ describe('endpoints', () => {
     const { sm, cloud } = env;
     await config(env, 'cfg-a', [{ name: 'blue', model: 'model-a' }]);
     await sm.send(
-      new CreateEndpointCommand({ EndpointName: 'prod', EndpointConfigName: 'cfg-a', Tags: [{ Key: 'stage', Value: 'prod' }] }),
+      new CreateEndpointCommand({
+        EndpointName: 'prod',
+        EndpointConfigName: 'cfg-a',
+        Tags: [{ Key: 'stage', Value: 'prod' }],
+      }),
     );
-    expect((await sm.send(new DescribeEndpointCommand({ EndpointName: 'prod' }))).EndpointStatus).toBe('Creating');
+    expect((await sm.send(new DescribeEndpointCommand({ EndpointName: 'prod' }))).EndpointStatus).toBe(
+      'Creating',
+    );
     cloud.advance(5 * 60_000 - 1);
-    expect((await sm.send(new DescribeEndpointCommand({ EndpointName: 'prod' }))).EndpointStatus).toBe('Creating');
+    expect((await sm.send(new DescribeEndpointCommand({ EndpointName: 'prod' }))).EndpointStatus).toBe(
+      'Creating',
+    );
     cloud.advance(1);
     const ep = await sm.send(new DescribeEndpointCommand({ EndpointName: 'prod' }));
     expect(ep.EndpointStatus).toBe('InService');
@@ -84,7 +96,10 @@ describe('endpoints', () => {
     const { sm } = env;
     await config(env, 'cfg-a', [{ name: 'blue', model: 'model-a' }]);
     await sm.send(new CreateEndpointCommand({ EndpointName: 'prod', EndpointConfigName: 'cfg-a' }));
-    const inProgress = { name: 'ValidationException', message: `Cannot update in-progress endpoint "${ARN}".` };
+    const inProgress = {
+      name: 'ValidationException',
+      message: `Cannot update in-progress endpoint "${ARN}".`,
+    };
     await expect(
       sm.send(
         new UpdateEndpointWeightsAndCapacitiesCommand({
@@ -93,19 +108,26 @@ describe('endpoints', () => {
         }),
       ),
     ).rejects.toMatchObject(inProgress);
-    await expect(sm.send(new UpdateEndpointCommand({ EndpointName: 'prod', EndpointConfigName: 'cfg-a' }))).rejects.toMatchObject(
+    await expect(
+      sm.send(new UpdateEndpointCommand({ EndpointName: 'prod', EndpointConfigName: 'cfg-a' })),
+    ).rejects.toMatchObject(inProgress);
+    await expect(sm.send(new DeleteEndpointCommand({ EndpointName: 'prod' }))).rejects.toMatchObject(
       inProgress,
     );
-    await expect(sm.send(new DeleteEndpointCommand({ EndpointName: 'prod' }))).rejects.toMatchObject(inProgress);
     await expect(sm.send(new DescribeEndpointCommand({ EndpointName: 'nope' }))).rejects.toMatchObject({
       name: 'ValidationException',
       message: 'Could not find endpoint "arn:aws:sagemaker:us-east-1:111122223333:endpoint/nope".',
     });
-    await expect(sm.send(new CreateEndpointCommand({ EndpointName: 'prod', EndpointConfigName: 'cfg-a' }))).rejects.toMatchObject({
+    await expect(
+      sm.send(new CreateEndpointCommand({ EndpointName: 'prod', EndpointConfigName: 'cfg-a' })),
+    ).rejects.toMatchObject({
       message: `Cannot create already existing endpoint "${ARN}".`,
     });
-    await expect(sm.send(new CreateEndpointCommand({ EndpointName: 'x', EndpointConfigName: 'missing' }))).rejects.toMatchObject({
-      message: 'Could not find endpoint configuration "arn:aws:sagemaker:us-east-1:111122223333:endpoint-config/missing".',
+    await expect(
+      sm.send(new CreateEndpointCommand({ EndpointName: 'x', EndpointConfigName: 'missing' })),
+    ).rejects.toMatchObject({
+      message:
+        'Could not find endpoint configuration "arn:aws:sagemaker:us-east-1:111122223333:endpoint-config/missing".',
     });
   });
 
@@ -180,7 +202,11 @@ describe('endpoints', () => {
     );
     cloud.advance(30_000);
     await sm.send(
-      new UpdateEndpointCommand({ EndpointName: 'prod', EndpointConfigName: 'cfg-2', RetainAllVariantProperties: true }),
+      new UpdateEndpointCommand({
+        EndpointName: 'prod',
+        EndpointConfigName: 'cfg-2',
+        RetainAllVariantProperties: true,
+      }),
     );
     cloud.advance(3 * 60_000);
     let ep = await sm.send(new DescribeEndpointCommand({ EndpointName: 'prod' }));
@@ -205,13 +231,19 @@ describe('endpoints', () => {
     expect(ep.EndpointStatus).toBe('InService');
     expect(ep.EndpointConfigName).toBe('cfg-good');
     expect(ep.FailureReason).toMatch(/blue did not pass the ping health check/);
-    expect(cloud.events.published.at(-1)?.detail).toMatchObject({ EndpointStatus: 'IN_SERVICE', FailureReason: ep.FailureReason });
+    expect(cloud.events.published.at(-1)?.detail).toMatchObject({
+      EndpointStatus: 'IN_SERVICE',
+      FailureReason: ep.FailureReason,
+    });
 
     await sm.send(new CreateEndpointCommand({ EndpointName: 'qa', EndpointConfigName: 'cfg-bad' }));
     cloud.advance(5 * 60_000);
     const qa = await sm.send(new DescribeEndpointCommand({ EndpointName: 'qa' }));
     expect(qa.EndpointStatus).toBe('Failed');
-    expect(cloud.events.published.at(-1)?.detail).toMatchObject({ EndpointStatus: 'FAILED', EndpointName: 'qa' });
+    expect(cloud.events.published.at(-1)?.detail).toMatchObject({
+      EndpointStatus: 'FAILED',
+      EndpointName: 'qa',
+    });
     await sm.send(new DeleteEndpointCommand({ EndpointName: 'qa' }));
     await expect(sm.send(new DescribeEndpointCommand({ EndpointName: 'qa' }))).rejects.toMatchObject({
       name: 'ValidationException',
@@ -237,7 +269,11 @@ describe('endpoints', () => {
     };
     cloud.setAlarmState('prod-5xx', 'OK');
     await sm.send(
-      new UpdateEndpointCommand({ EndpointName: 'prod', EndpointConfigName: 'cfg-2', DeploymentConfig: deploymentConfig }),
+      new UpdateEndpointCommand({
+        EndpointName: 'prod',
+        EndpointConfigName: 'cfg-2',
+        DeploymentConfig: deploymentConfig,
+      }),
     );
     cloud.advance(3 * 60_000 + 60_000);
     expect(cloud.sagemaker.endpoints.get('prod')?.blueGreen?.share).toBeCloseTo(0.1);
@@ -249,10 +285,16 @@ describe('endpoints', () => {
 
     cloud.setAlarmState('prod-5xx', 'OK');
     await sm.send(
-      new UpdateEndpointCommand({ EndpointName: 'prod', EndpointConfigName: 'cfg-2', DeploymentConfig: deploymentConfig }),
+      new UpdateEndpointCommand({
+        EndpointName: 'prod',
+        EndpointConfigName: 'cfg-2',
+        DeploymentConfig: deploymentConfig,
+      }),
     );
     cloud.advance(3 * 60_000 + 600_000 + 300_000 - 1);
-    expect((await sm.send(new DescribeEndpointCommand({ EndpointName: 'prod' }))).EndpointStatus).toBe('Updating');
+    expect((await sm.send(new DescribeEndpointCommand({ EndpointName: 'prod' }))).EndpointStatus).toBe(
+      'Updating',
+    );
     cloud.advance(1);
     ep = await sm.send(new DescribeEndpointCommand({ EndpointName: 'prod' }));
     expect(ep.EndpointStatus).toBe('InService');

@@ -4,8 +4,8 @@ import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { STSClient } from '@aws-sdk/client-sts';
-import { type LocalCloud, type LocalCloudOptions, startLocalCloud } from '../../src/local/cloud';
 import { VirtualClock } from '../../src/local/clock';
+import { type LocalCloud, type LocalCloudOptions, startLocalCloud } from '../../src/local/cloud';
 
 export const T0 = Date.UTC(2024, 0, 1, 0, 0, 0);
 
@@ -41,7 +41,9 @@ export async function modelFromPackage(
   const { CreateModelPackageGroupCommand, CreateModelPackageCommand, CreateModelCommand } = await import(
     '@aws-sdk/client-sagemaker'
   );
-  await env.sm.send(new CreateModelPackageGroupCommand({ ModelPackageGroupName: group })).catch(() => undefined);
+  await env.sm
+    .send(new CreateModelPackageGroupCommand({ ModelPackageGroupName: group }))
+    .catch(() => undefined);
   const pkg = await env.sm.send(
     new CreateModelPackageCommand({
       ModelPackageGroupName: group,

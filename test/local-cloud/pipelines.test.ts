@@ -50,18 +50,27 @@ describe('pipelines with a callback step', () => {
       [executing.token, 'Executing'],
       [executing.token, 'Stopping'],
     ]);
-    expect((await sm.send(new DescribePipelineExecutionCommand({ PipelineExecutionArn: arn }))).PipelineExecutionStatus).toBe(
-      'Stopping',
+    expect(
+      (await sm.send(new DescribePipelineExecutionCommand({ PipelineExecutionArn: arn })))
+        .PipelineExecutionStatus,
+    ).toBe('Stopping');
+    await sm.send(
+      new SendPipelineExecutionStepFailureCommand({
+        CallbackToken: executing.token,
+        FailureReason: 'stopped',
+      }),
     );
-    await sm.send(new SendPipelineExecutionStepFailureCommand({ CallbackToken: executing.token, FailureReason: 'stopped' }));
-    expect((await sm.send(new DescribePipelineExecutionCommand({ PipelineExecutionArn: arn }))).PipelineExecutionStatus).toBe(
-      'Stopped',
-    );
+    expect(
+      (await sm.send(new DescribePipelineExecutionCommand({ PipelineExecutionArn: arn })))
+        .PipelineExecutionStatus,
+    ).toBe('Stopped');
   });
 
   it('rejects a second answer with ConflictException unless it repeats the same request token and outcome', async () => {
     const { sm, cloud } = env;
-    const { PipelineExecutionArn: arn } = await sm.send(new StartPipelineExecutionCommand({ PipelineName: 'Train' }));
+    const { PipelineExecutionArn: arn } = await sm.send(
+      new StartPipelineExecutionCommand({ PipelineName: 'Train' }),
+    );
     const [{ token }] = bodies(env);
     const crt = 'a'.repeat(64);
     const success = new SendPipelineExecutionStepSuccessCommand({
@@ -96,18 +105,31 @@ describe('pipelines with a callback step', () => {
     const { sm } = env;
     await sm.send(new StartPipelineExecutionCommand({ PipelineName: 'Train' }));
     const [{ token }] = bodies(env);
-    await expect(sm.send(new SendPipelineExecutionStepSuccessCommand({ CallbackToken: 'short' }))).rejects.toMatchObject({
+    await expect(
+      sm.send(new SendPipelineExecutionStepSuccessCommand({ CallbackToken: 'short' })),
+    ).rejects.toMatchObject({
       name: 'ValidationException',
     });
     await expect(
-      sm.send(new SendPipelineExecutionStepFailureCommand({ CallbackToken: token, FailureReason: 'x'.repeat(257) })),
+      sm.send(
+        new SendPipelineExecutionStepFailureCommand({ CallbackToken: token, FailureReason: 'x'.repeat(257) }),
+      ),
     ).rejects.toMatchObject({ name: 'ValidationException' });
     await expect(
-      sm.send(new SendPipelineExecutionStepFailureCommand({ CallbackToken: token, ClientRequestToken: 'too-short' })),
+      sm.send(
+        new SendPipelineExecutionStepFailureCommand({
+          CallbackToken: token,
+          ClientRequestToken: 'too-short',
+        }),
+      ),
     ).rejects.toMatchObject({ name: 'ValidationException' });
-    await expect(sm.send(new SendPipelineExecutionStepSuccessCommand({ CallbackToken: 'ZZZZZZZZZZ' }))).rejects.toMatchObject({
+    await expect(
+      sm.send(new SendPipelineExecutionStepSuccessCommand({ CallbackToken: 'ZZZZZZZZZZ' })),
+    ).rejects.toMatchObject({
       name: 'ResourceNotFound',
     });
-    await sm.send(new SendPipelineExecutionStepFailureCommand({ CallbackToken: token, FailureReason: 'x'.repeat(256) }));
+    await sm.send(
+      new SendPipelineExecutionStepFailureCommand({ CallbackToken: token, FailureReason: 'x'.repeat(256) }),
+    );
   });
 });

@@ -44,7 +44,9 @@ describe('model registry', () => {
       }),
     );
 
-    const events = cloud.events.published.filter((e) => e['detail-type'] === 'SageMaker Model Package State Change');
+    const events = cloud.events.published.filter(
+      (e) => e['detail-type'] === 'SageMaker Model Package State Change',
+    );
     expect(events.map((e) => [e.detail.ModelPackageVersion, e.detail.ModelApprovalStatus])).toEqual([
       [1, 'PendingManualApproval'],
       [2, 'PendingManualApproval'],
@@ -69,7 +71,9 @@ describe('model registry', () => {
     });
     expect(events[3]!.detail.ModelLifeCycle).toEqual({ Stage: 'QA', StageStatus: 'InProgress' });
 
-    const described = await sm.send(new DescribeModelPackageCommand({ ModelPackageName: v2.ModelPackageArn }));
+    const described = await sm.send(
+      new DescribeModelPackageCommand({ ModelPackageName: v2.ModelPackageArn }),
+    );
     expect(described.ModelApprovalStatus).toBe('Approved');
     expect(described.ApprovalDescription).toBe('looks good');
     expect(described.ModelLifeCycle).toEqual({ Stage: 'QA', StageStatus: 'InProgress' });
@@ -82,17 +86,23 @@ describe('model registry', () => {
   it('lists packages with filters and rejects unknown packages', async () => {
     const { sm } = env;
     await sm.send(new CreateModelPackageGroupCommand({ ModelPackageGroupName: 'g' }));
-    await sm.send(new CreateModelPackageCommand({ ModelPackageGroupName: 'g', ModelApprovalStatus: 'Approved' }));
+    await sm.send(
+      new CreateModelPackageCommand({ ModelPackageGroupName: 'g', ModelApprovalStatus: 'Approved' }),
+    );
     await sm.send(new CreateModelPackageCommand({ ModelPackageGroupName: 'g' }));
     const approved = await sm.send(
       new ListModelPackagesCommand({ ModelPackageGroupName: 'g', ModelApprovalStatus: 'Approved' }),
     );
     expect(approved.ModelPackageSummaryList?.map((p) => p.ModelPackageVersion)).toEqual([1]);
-    const desc = await sm.send(new ListModelPackagesCommand({ ModelPackageGroupName: 'g', SortOrder: 'Descending' }));
+    const desc = await sm.send(
+      new ListModelPackagesCommand({ ModelPackageGroupName: 'g', SortOrder: 'Descending' }),
+    );
     expect(desc.ModelPackageSummaryList?.map((p) => p.ModelPackageVersion)).toEqual([2, 1]);
 
     const missing = 'arn:aws:sagemaker:us-east-1:111122223333:model-package/g/9';
-    await expect(sm.send(new DescribeModelPackageCommand({ ModelPackageName: missing }))).rejects.toMatchObject({
+    await expect(
+      sm.send(new DescribeModelPackageCommand({ ModelPackageName: missing })),
+    ).rejects.toMatchObject({
       name: 'ValidationException',
       message: `ModelPackage ${missing} does not exist.`,
       $metadata: { httpStatusCode: 400 },

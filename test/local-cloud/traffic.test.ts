@@ -11,7 +11,11 @@ const dims = (variant: string) => [
 
 const stat = (id: string, metric: string, variant: string, s: string, period = 60) => ({
   Id: id,
-  MetricStat: { Metric: { Namespace: 'AWS/SageMaker', MetricName: metric, Dimensions: dims(variant) }, Period: period, Stat: s },
+  MetricStat: {
+    Metric: { Namespace: 'AWS/SageMaker', MetricName: metric, Dimensions: dims(variant) },
+    Period: period,
+    Stat: s,
+  },
 });
 
 describe('traffic, metrics and InvokeEndpoint', () => {
@@ -19,13 +23,28 @@ describe('traffic, metrics and InvokeEndpoint', () => {
   beforeEach(async () => {
     env = await setup();
     await modelFromPackage(env, 'g', 'model-a', { 'sim.latencyMs': '40' });
-    await modelFromPackage(env, 'g', 'model-b', { 'sim.errorRate': '0.2', 'sim.response': '{"predictions":[0.9]}' });
+    await modelFromPackage(env, 'g', 'model-b', {
+      'sim.errorRate': '0.2',
+      'sim.response': '{"predictions":[0.9]}',
+    });
     await env.sm.send(
       new CreateEndpointConfigCommand({
         EndpointConfigName: 'cfg',
         ProductionVariants: [
-          { VariantName: 'blue', ModelName: 'model-a', InstanceType: 'ml.m5.large', InitialInstanceCount: 1, InitialVariantWeight: 3 },
-          { VariantName: 'green', ModelName: 'model-b', InstanceType: 'ml.m5.large', InitialInstanceCount: 1, InitialVariantWeight: 1 },
+          {
+            VariantName: 'blue',
+            ModelName: 'model-a',
+            InstanceType: 'ml.m5.large',
+            InitialInstanceCount: 1,
+            InitialVariantWeight: 3,
+          },
+          {
+            VariantName: 'green',
+            ModelName: 'model-b',
+            InstanceType: 'ml.m5.large',
+            InitialInstanceCount: 1,
+            InitialVariantWeight: 1,
+          },
         ],
       }),
     );
@@ -85,12 +104,18 @@ describe('traffic, metrics and InvokeEndpoint', () => {
     const range = { StartTime: new Date(T0), EndTime: new Date(T0 + 3_600_000) };
     await expect(
       cw.send(new GetMetricDataCommand({ ...range, MetricDataQueries: [{ Id: 'e1', Expression: 'm1/m2' }] })),
-    ).rejects.toMatchObject({ name: 'ValidationException', Code: 'ValidationError', message: expect.stringMatching(/not supported/) });
+    ).rejects.toMatchObject({
+      name: 'ValidationException',
+      Code: 'ValidationError',
+      message: expect.stringMatching(/not supported/),
+    });
     await expect(
       cw.send(
         new GetMetricDataCommand({
           ...range,
-          MetricDataQueries: Array.from({ length: 501 }, (_, i) => stat(`q${i}`, 'Invocations', 'blue', 'Sum')),
+          MetricDataQueries: Array.from({ length: 501 }, (_, i) =>
+            stat(`q${i}`, 'Invocations', 'blue', 'Sum'),
+          ),
         }),
       ),
     ).rejects.toMatchObject({ $metadata: { httpStatusCode: 400 } });
@@ -103,7 +128,12 @@ describe('traffic, metrics and InvokeEndpoint', () => {
     const got = await cw.send(
       new GetMetricDataCommand({
         ...range,
-        MetricDataQueries: [{ Id: 'm', MetricStat: { Metric: { Namespace: 'Custom', MetricName: 'm' }, Period: 60, Stat: 'Sum' } }],
+        MetricDataQueries: [
+          {
+            Id: 'm',
+            MetricStat: { Metric: { Namespace: 'Custom', MetricName: 'm' }, Period: 60, Stat: 'Sum' },
+          },
+        ],
       }),
     );
     expect(got.MetricDataResults?.[0]?.Values).toEqual([4]);
@@ -116,14 +146,22 @@ describe('traffic, metrics and InvokeEndpoint', () => {
     for (let i = 0; i < 200; i++) {
       try {
         const out = await runtime.send(
-          new InvokeEndpointCommand({ EndpointName: 'prod', Body: '{"x":1}', ContentType: 'application/json' }),
+          new InvokeEndpointCommand({
+            EndpointName: 'prod',
+            Body: '{"x":1}',
+            ContentType: 'application/json',
+          }),
         );
         const variant = out.InvokedProductionVariant!;
         seen[variant] = (seen[variant] ?? 0) + 1;
         const body = new TextDecoder().decode(out.Body);
         expect(body).toBe(variant === 'blue' ? '{"predictions":[0.5]}' : '{"predictions":[0.9]}');
       } catch (err) {
-        expect(err).toMatchObject({ name: 'ModelError', OriginalStatusCode: 500, $metadata: { httpStatusCode: 424 } });
+        expect(err).toMatchObject({
+          name: 'ModelError',
+          OriginalStatusCode: 500,
+          $metadata: { httpStatusCode: 424 },
+        });
         errors++;
       }
     }
@@ -139,7 +177,9 @@ describe('traffic, metrics and InvokeEndpoint', () => {
       T0 + 3_600_000,
     );
     expect(points[0]?.value).toBe(errors);
-    await expect(runtime.send(new InvokeEndpointCommand({ EndpointName: 'nope', Body: '{}' }))).rejects.toMatchObject({
+    await expect(
+      runtime.send(new InvokeEndpointCommand({ EndpointName: 'nope', Body: '{}' })),
+    ).rejects.toMatchObject({
       name: 'ValidationError',
     });
   });

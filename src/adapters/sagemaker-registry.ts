@@ -5,9 +5,9 @@ import {
   type UpdateModelPackageCommandInput,
 } from '@aws-sdk/client-sagemaker';
 import type { PackageInfo } from '../domain/model';
-import { PermanentError } from '../errors';
+import { PermanentError, TransientError } from '../errors';
 import type { ModelRegistry, PackageUpdate } from '../ports/sagemaker';
-import { toRolloutsError } from './aws-errors';
+import { errorCode, toRolloutsError } from './aws-errors';
 import { sageMakerClient } from './clients';
 
 /** ModelLifeCycle Stage and StageStatus, as SageMaker validates them. */
@@ -79,7 +79,12 @@ export class SageMakerModelRegistry implements ModelRegistry {
     try {
       await this.client.send(new UpdateModelPackageCommand(input));
     } catch (error) {
-      throw toRolloutsError(error, { operation: 'SageMaker UpdateModelPackage', resource: packageArn });
+      const context = { operation: 'SageMaker UpdateModelPackage', resource: packageArn };
+      // Its only modeled error: a concurrent update of the same package. Retrying later succeeds.
+      if (errorCode(error) === 'ConflictException') {
+        throw new TransientError(toRolloutsError(error, context).message, { cause: error });
+      }
+      throw toRolloutsError(error, context);
     }
   }
 

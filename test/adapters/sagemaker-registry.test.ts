@@ -1,0 +1,95 @@
+import {
+  DescribeModelPackageCommand,
+  SageMakerClient,
+  UpdateModelPackageCommand,
+} from '@aws-sdk/client-sagemaker';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-vitest/extend';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { SageMakerModelRegistry } from '../../src/adapters/sagemaker-registry';
+import { PermanentError, TransientError } from '../../src/errors';
+import { awsError, throttled } from './aws-fakes';
+
+const sm = mockClient(SageMakerClient);
+const ARN = 'arn:aws:sagemaker:us-east-1:111122223333:model-package/churn/3';
+let registry: SageMakerModelRegistry;
+
+beforeEach(() => {
+  sm.reset();
+  registry = new SageMakerModelRegistry(new SageMakerClient({ region: 'us-east-1' }));
+});
+
+describe('describePackage', () => {
+  it('reads the package from DescribeModelPackage', async () => {
+    sm.on(DescribeModelPackageCommand, { ModelPackageName: ARN }).resolves({
+      $metadata: {},
+      ModelPackageGroupName: 'churn',
+      ModelPackageVersion: 3,
+      ModelPackageArn: ARN,
+      ModelPackageName: 'churn',
+      ModelPackageStatus: 'Completed',
+      ModelApprovalStatus: 'Approved',
+      CreationTime: new Date('2024-01-01T00:00:00Z'),
+      LastModifiedTime: new Date('2024-01-01T00:05:00Z'),
+      ModelLifeCycle: { Stage: 'QA', StageStatus: 'Deployed', StageDescription: 'on churn-qa' },
+    });
+    expect(await registry.describePackage(ARN)).toEqual({
+      group: 'churn',
+      version: 3,
+      arn: ARN,
+      approvalStatus: 'Approved',
+      lastModifiedTime: Date.parse('2024-01-01T00:05:00Z'),
+      lifecycle: { stage: 'QA', stageStatus: 'Deployed' },
+    });
+  });
+
+  it('maps errors', async () => {
+    sm.on(DescribeModelPackageCommand)
+      .rejectsOnce(throttled())
+      .rejects(awsError('ValidationException', 'ModelPackage does not exist.'));
+    await expect(registry.describePackage(ARN)).rejects.toBeInstanceOf(TransientError);
+    await expect(registry.describePackage(ARN)).rejects.toBeInstanceOf(PermanentError);
+  });
+});
+
+describe('updatePackage', () => {
+  it('sends ModelLifeCycle and approval fields', async () => {
+    await registry.updatePackage(ARN, {
+      lifecycle: { stage: 'Production', stageStatus: 'Deployed', description: 'serving 100% on churn-prod' },
+    });
+    await registry.updatePackage(ARN, { approvalStatus: 'Rejected', approvalDescription: 'x'.repeat(2000) });
+    expect(sm.commandCalls(UpdateModelPackageCommand).map((c) => c.args[0].input)).toEqual([
+      {
+        ModelPackageArn: ARN,
+        ModelLifeCycle: {
+          Stage: 'Production',
+          StageStatus: 'Deployed',
+          StageDescription: 'serving 100% on churn-prod',
+        },
+      },
+      { ModelPackageArn: ARN, ModelApprovalStatus: 'Rejected', ApprovalDescription: 'x'.repeat(1024) },
+    ]);
+  });
+
+  it('refuses Stage/StageStatus values SageMaker would reject, without calling it', async () => {
+    await expect(
+      registry.updatePackage(ARN, { lifecycle: { stage: 'Prod_Stage', stageStatus: 'Deployed' } }),
+    ).rejects.toBeInstanceOf(PermanentError);
+    await expect(
+      registry.updatePackage(ARN, { lifecycle: { stage: 'QA', stageStatus: '-InProgress' } }),
+    ).rejects.toBeInstanceOf(PermanentError);
+    expect(sm).not.toHaveReceivedCommand(UpdateModelPackageCommand);
+  });
+
+  it('retries a concurrent update (ConflictException) later; access denied is permanent', async () => {
+    sm.on(UpdateModelPackageCommand)
+      .rejectsOnce(awsError('ConflictException', 'concurrent update'))
+      .rejects(awsError('AccessDeniedException', 'denied'));
+    await expect(registry.updatePackage(ARN, { approvalStatus: 'Rejected' })).rejects.toBeInstanceOf(
+      TransientError,
+    );
+    await expect(registry.updatePackage(ARN, { approvalStatus: 'Rejected' })).rejects.toBeInstanceOf(
+      PermanentError,
+    );
+  });
+});

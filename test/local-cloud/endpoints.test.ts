@@ -1,9 +1,12 @@
 import {
+  AddTagsCommand,
   CreateEndpointCommand,
   CreateEndpointConfigCommand,
   DeleteEndpointCommand,
+  DeleteTagsCommand,
   DescribeEndpointCommand,
   ListEndpointsCommand,
+  ListTagsCommand,
   UpdateEndpointCommand,
   UpdateEndpointWeightsAndCapacitiesCommand,
 } from '@aws-sdk/client-sagemaker';
@@ -310,5 +313,26 @@ describe('endpoints', () => {
     await env.sm.send(new CreateEndpointCommand({ EndpointName: 'prod', EndpointConfigName: 'cfg-a' }));
     env.cloud.advance(5 * 60_000);
     expect(statuses(env)).toEqual(['CREATING', 'CREATING', 'IN_SERVICE', 'IN_SERVICE']);
+  });
+
+  it('tags endpoints; endpoint events carry the tags as a map', async () => {
+    const { sm, cloud } = env;
+    await config(env, 'cfg-a', [{ name: 'blue', model: 'model-a' }]);
+    await sm.send(new CreateEndpointCommand({ EndpointName: 'prod', EndpointConfigName: 'cfg-a' }));
+    await sm.send(
+      new AddTagsCommand({
+        ResourceArn: ARN,
+        Tags: [
+          { Key: 'team', Value: 'ml' },
+          { Key: 'tmp', Value: 'x' },
+        ],
+      }),
+    );
+    await sm.send(new DeleteTagsCommand({ ResourceArn: ARN, TagKeys: ['tmp'] }));
+    expect((await sm.send(new ListTagsCommand({ ResourceArn: ARN }))).Tags).toEqual([
+      { Key: 'team', Value: 'ml' },
+    ]);
+    cloud.advance(5 * 60_000);
+    expect(cloud.events.published.at(-1)?.detail.Tags).toEqual({ team: 'ml' });
   });
 });

@@ -44,12 +44,25 @@ const baseConfig = (credentials?: CredentialsProvider): BaseClientConfig => ({
   ...(credentials ? { credentials } : {}),
 });
 
+const resetters: (() => void)[] = [];
+
 const lazy = <T>(create: () => T): (() => T) => {
   let value: T | undefined;
+  resetters.push(() => {
+    value = undefined;
+  });
   return () => {
     value ??= create();
     return value;
   };
+};
+
+/**
+ * Forgets every cached client, so the next ones read AWS_ENDPOINT_URL and AWS_REGION again
+ * (the local cloud starts on a new port for each run).
+ */
+export const resetClients = (): void => {
+  for (const reset of resetters) reset();
 };
 
 export const sageMakerClient = lazy(() => new SageMakerClient(baseConfig()));
@@ -146,6 +159,7 @@ export const assumedRoleCredentials = lazy(() => new AssumedRoleCredentials());
 
 const perRole = <T>(create: (credentials: CredentialsProvider) => T) => {
   const clients = new Map<string, T>();
+  resetters.push(() => clients.clear());
   return (crossAccount: CrossAccountConfig): T => {
     const key = JSON.stringify([
       crossAccount.roleArn,

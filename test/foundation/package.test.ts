@@ -117,8 +117,14 @@ describe('functions', () => {
           'POWERTOOLS_LOG_LEVEL',
         ]),
       );
-      expect(props.Environment.Variables.TABLE_NAME).toEqual({ Ref: 'RolloutsTable' });
-      expect(props.Environment.Variables.EVENT_BUS_NAME).toEqual({ Ref: 'ServiceEventBus' });
+      // plain names, so `osls invoke local` needs no stack
+      expect(props.Environment.Variables.TABLE_NAME).toBe(
+        template.Resources.RolloutsTable!.Properties.TableName,
+      );
+      expect(props.Environment.Variables.EVENT_BUS_NAME).toBe(
+        template.Resources.ServiceEventBus!.Properties.Name,
+      );
+      expect(props.Environment.Variables.TABLE_NAME).toBe('sagemaker-rollouts-test');
       expect(props.Environment.Variables.ROLLOUTS_CONFIG_PATH).toBe('rollouts.config.yml');
     }
     expect(roles.size).toBe(FUNCTIONS.length);

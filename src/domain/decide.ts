@@ -690,6 +690,9 @@ class Transition {
       lifecycle: { stage: 'Production', status: 'RolledBack', description: reason.slice(0, 1024) },
       reject: { description: `rolled back by sagemaker-rollouts: ${reason}`.slice(0, 1024) },
     });
+    // from now on the target is what prod serves: stopping the restore must not bring `version` back,
+    // and the next canary must not use it as its baseline
+    this.state.prod = target;
     const d: Deployment = {
       id: deploymentId(this.state.group, target.version, this.nextAttempt(target.version)),
       group: this.state.group,
@@ -930,12 +933,10 @@ class Transition {
         if (d.phase !== 'Succeeded' || this.state.prod?.version !== d.version) {
           return refuse(`${d.id} is ${d.phase} and does not serve prod`);
         }
-        this.block(d.version, `rolled back (${by})`);
         const why = this.rollbackProd(d.version, by, command.actor, command.requestId);
-        if (why) {
-          this.state.blocked = this.state.blocked.filter((b) => b.version !== d.version);
-          return refuse(why);
-        }
+        // blocked only once the rollback happens: a refusal must leave an earlier block in place
+        if (why) return refuse(why);
+        this.block(d.version, `rolled back (${by})`);
         return;
       }
       case 'retry': {
@@ -993,6 +994,9 @@ class Transition {
     const existing = this.activeFor(pkg.version);
     if (existing) {
       if (callback.stage === 'prod' && existing.targetStage === 'qa') existing.targetStage = 'prod';
+      if (callback.stage === 'qa' && !QA_PHASES.has(existing.phase) && this.state.qa?.version !== pkg.version) {
+        return fail(`${existing.id} is ${existing.phase} and QA serves v${this.state.qa?.version ?? 'nothing'}`);
+      }
       if (callback.stage === 'qa' && !QA_PHASES.has(existing.phase)) {
         return this.answer(callback, 'success', this.outputs('qa', this.state.qa!));
       }

@@ -1,0 +1,958 @@
+import { describe, expect, it } from 'vitest';
+import { decide, decideAll, ENDPOINT_WAIT_LIMIT_MS, emptyGroupState } from '../../src/domain/decide';
+import type { GroupState } from '../../src/domain/model';
+import { endpointConfigName, modelName } from '../../src/domain/naming';
+import {
+  commandsOf,
+  eventsOf,
+  GROUP,
+  groupConfig,
+  id,
+  MIN,
+  observation,
+  PROD_ENDPOINT,
+  packageArn,
+  pkg,
+  QA_ENDPOINT,
+  readings,
+  ship,
+  T0,
+  toCanary,
+  World,
+} from './world';
+
+/** A world where v1 serves prod (first deployment) and v2 is in canary step 1 (10 %). */
+const inCanary = (w = new World()): { w: World; d: string } => {
+  ship(w, 1);
+  expect(w.phase(id(1))).toBe('Succeeded');
+  const d = toCanary(w, 2);
+  return { w, d };
+};
+
+/** Passes every canary step of `d` and lets the promotion land. */
+const passAllSteps = (w: World, d: string): void => {
+  for (let i = 0; i < 5 && w.phase(d) === 'Canary'; i += 1) {
+    w.later(5 * MIN).canary(d, readings.healthy());
+    w.settle('prod');
+  }
+  w.settle('prod');
+};
+
+describe('approval and QA', () => {
+  it('Approved starts a deployment that deploys exactly that version to the QA endpoint', () => {
+    const w = new World();
+    const decision = w.approve(3);
+    const d = w.dep(id(3));
+    expect(d.phase).toBe('QaDeploying');
+    const deploys = commandsOf(decision.commands, 'DeployEndpoint');
+    expect(deploys).toHaveLength(1);
+    expect(deploys[0]).toMatchObject({
+      stage: 'qa',
+      endpointName: QA_ENDPOINT,
+      deploymentId: id(3),
+      variants: [{ version: 3, packageArn: packageArn(3), weight: 100, modelName: modelName(GROUP, 3) }],
+    });
+    expect(eventsOf(decision.commands)).toContain('Deployment Started');
+    expect(decision.state.highestVersion).toBe(3);
+  });
+
+  it('a package that is not Approved is ignored', () => {
+    const w = new World();
+    const decision = w.send({ type: 'Approved', pkg: pkg(1, T0, 'PendingManualApproval') });
+    expect(decision.commands).toEqual([]);
+    expect(decision.state.deployments).toEqual([]);
+  });
+
+  it.each([
+    { smokeTest: true, next: 'QaVerifying' },
+    { smokeTest: false, next: 'ProdDeploying' },
+  ])('QA InService with smokeTest=$smokeTest goes to $next', ({ smokeTest, next }) => {
+    const w = new World(groupConfig({ smokeTest }));
+    w.approve(1);
+    const decision = w.settle('qa');
+    expect(w.phase(id(1))).toBe(next);
+    const qaRegistry = commandsOf(decision.commands, 'UpdateRegistry').filter(
+      (c) => c.lifecycle?.stage === 'QA',
+    );
+    expect(qaRegistry.map((c) => c.lifecycle?.status)).toEqual(smokeTest ? [] : ['Deployed']);
+  });
+
+  it('QA endpoint on another config or still Updating: keeps waiting', () => {
+    const w = new World();
+    w.approve(1);
+    const d = w.dep(id(1));
+    const other = w.send({
+      type: 'EndpointObserved',
+      stage: 'qa',
+      endpoint: observation(QA_ENDPOINT, 'InService', 'some-other-config', { v0: 1 }, T0 - 1),
+    });
+    expect(other.commands).toEqual([]);
+    const updating = w.send({
+      type: 'EndpointObserved',
+      stage: 'qa',
+      endpoint: observation(QA_ENDPOINT, 'Updating', d.awaiting!.configName, { v1: 100 }, T0),
+    });
+    expect(updating.commands).toEqual([]);
+    expect(w.phase(id(1))).toBe('QaDeploying');
+  });
+
+  it.each([
+    { ok: true, phase: 'ProdDeploying', status: 'Deployed' },
+    { ok: false, phase: 'Failed', status: 'Failed' },
+  ])('SmokeTested ok=$ok → $phase', ({ ok, phase, status }) => {
+    const w = new World(groupConfig({ smokeTest: true }));
+    w.approve(1);
+    w.settle('qa');
+    const decision = w.send({ type: 'SmokeTested', deploymentId: id(1), ok, detail: 'HTTP 200' });
+    expect(w.phase(id(1))).toBe(phase);
+    expect(commandsOf(decision.commands, 'UpdateRegistry')[0]?.lifecycle).toMatchObject({
+      stage: 'QA',
+      status,
+    });
+    if (!ok) expect(eventsOf(decision.commands)).toContain('Deployment Failed');
+  });
+
+  it('SmokeTested for a deployment not verifying is ignored', () => {
+    const w = new World(groupConfig({ smokeTest: true }));
+    w.approve(1);
+    const decision = w.send({ type: 'SmokeTested', deploymentId: id(1), ok: true, detail: 'early' });
+    expect(decision.commands).toEqual([]);
+    expect(w.phase(id(1))).toBe('QaDeploying');
+  });
+});
+
+describe('manual promotion', () => {
+  const manual = () => new World(groupConfig({ mode: 'manual', approvalTimeoutMinutes: 60 }));
+
+  it('QA verified → AwaitingApproval; promote → ReadyForProd → ProdDeploying', () => {
+    const w = manual();
+    w.approve(1);
+    const verified = w.settle('qa');
+    expect(w.phase(id(1))).toBe('AwaitingApproval');
+    expect(eventsOf(verified.commands)).toContain('Awaiting Approval');
+    expect(w.dep(id(1)).approvalDeadline).toBe(w.now + 60 * MIN);
+    const promoted = w.operator('promote', id(1));
+    expect(promoted.rejection).toBeUndefined();
+    const history = commandsOf(promoted.commands, 'RecordHistory').map((c) => [c.entry.from, c.entry.to]);
+    expect(history).toContainEqual(['AwaitingApproval', 'ReadyForProd']);
+    expect(history).toContainEqual(['ReadyForProd', 'ProdDeploying']);
+    expect(commandsOf(promoted.commands, 'DeployEndpoint')[0]).toMatchObject({ stage: 'prod' });
+    expect(w.phase(id(1))).toBe('ProdDeploying');
+  });
+
+  it('no promote within the approval timeout: a Tick fails the deployment', () => {
+    const w = manual();
+    w.approve(1);
+    w.settle('qa');
+    expect(w.tick(59 * MIN).commands).toEqual([]);
+    const expired = w.tick(1 * MIN);
+    expect(w.phase(id(1))).toBe('Failed');
+    expect(w.dep(id(1)).reason).toMatch(/approval timeout of 60 min/);
+    expect(eventsOf(expired.commands)).toContain('Deployment Failed');
+    const late = w.operator('promote', id(1));
+    expect(late.rejection).toMatch(/Failed/);
+  });
+
+  it('a promote while prod is busy waits in ReadyForProd and starts on a later Tick', () => {
+    const w = manual();
+    ship(w, 1);
+    // v1 shipped in manual mode needs a promote too
+    w.operator('promote', id(1));
+    w.settle('prod');
+    expect(w.phase(id(1))).toBe('Succeeded');
+    w.approve(2);
+    w.settle('qa');
+    w.operator('promote', id(2));
+    w.settle('prod');
+    expect(w.phase(id(2))).toBe('Canary');
+    // v3 is queued behind nothing (supersede would stop v2): use a queue world instead
+  });
+});
+
+describe('prod: first deployment and canary', () => {
+  it('the first prod deployment places the candidate alone; InService → Succeeded', () => {
+    const w = new World();
+    w.approve(1);
+    const qa = w.settle('qa');
+    const deploy = commandsOf(qa.commands, 'DeployEndpoint');
+    expect(deploy).toHaveLength(1);
+    expect(deploy[0]).toMatchObject({ stage: 'prod', endpointName: PROD_ENDPOINT });
+    expect(deploy[0]!.variants).toEqual([
+      expect.objectContaining({ version: 1, weight: 100, variantName: 'v1' }),
+    ]);
+    const live = w.settle('prod');
+    expect(w.phase(id(1))).toBe('Succeeded');
+    expect(w.state.prod).toMatchObject({ version: 1, variantName: 'v1', configName: deploy[0]!.configName });
+    expect(commandsOf(live.commands, 'UpdateRegistry').map((c) => c.lifecycle)).toContainEqual(
+      expect.objectContaining({ stage: 'Production', status: 'Deployed' }),
+    );
+    expect(eventsOf(live.commands)).toContain('Deployment Promoted');
+    expect(commandsOf(live.commands, 'RetireResources')).toEqual([]);
+  });
+
+  it('the second prod deployment is a canary config: baseline 100-w, candidate w', () => {
+    const w = new World();
+    ship(w, 1);
+    w.approve(2);
+    const qa = w.settle('qa');
+    const [deploy] = commandsOf(qa.commands, 'DeployEndpoint');
+    expect(deploy!.variants.map((v) => [v.variantName, v.version, v.weight])).toEqual([
+      ['v1', 1, 90],
+      ['v2', 2, 10],
+    ]);
+    expect(w.phase(id(2))).toBe('ProdDeploying');
+    const started = w.settle('prod');
+    expect(w.phase(id(2))).toBe('Canary');
+    const c = w.dep(id(2)).canary!;
+    expect(c).toMatchObject({ stepIndex: 0, baselineVersion: 1, paused: false, weights: { v1: 90, v2: 10 } });
+    expect(c.bakeUntil).toBe(w.now + 5 * MIN);
+    expect(commandsOf(started.commands, 'SetWeights')).toEqual([]);
+  });
+
+  it('healthy readings before the bake ends do nothing', () => {
+    const { w, d } = inCanary();
+    const decision = w.later(4 * MIN).canary(d, readings.healthy());
+    expect(decision.commands).toEqual([]);
+    expect(w.dep(d).canary!.stepIndex).toBe(0);
+  });
+
+  it('healthy readings after the bake: next step with SetWeights, then promotion to Succeeded', () => {
+    const { w, d } = inCanary();
+    const step2 = w.later(5 * MIN).canary(d, readings.healthy());
+    expect(commandsOf(step2.commands, 'SetWeights')).toEqual([
+      expect.objectContaining({ stage: 'prod', endpointName: PROD_ENDPOINT, weights: { v1: 50, v2: 50 } }),
+    ]);
+    expect(eventsOf(step2.commands)).toContain('Canary Step Passed');
+    expect(w.dep(d).canary).toMatchObject({ stepIndex: 1, weights: { v1: 50, v2: 50 } });
+    w.advance('prod');
+    expect(w.prodWeights()).toEqual({ v1: 50, v2: 50 });
+
+    const last = w.later(5 * MIN).canary(d, readings.healthy());
+    expect(w.phase(d)).toBe('Promoting');
+    const [deploy] = commandsOf(last.commands, 'DeployEndpoint');
+    expect(deploy!.variants).toEqual([expect.objectContaining({ version: 2, weight: 100 })]);
+
+    const canaryConfig = w.dep(d).canary!.configName;
+    const done = w.settle('prod');
+    expect(w.phase(d)).toBe('Succeeded');
+    expect(w.state.prod?.version).toBe(2);
+    expect(w.state.knownGood.map((k) => k.version)).toEqual([1, 2]);
+    const updates = commandsOf(done.commands, 'UpdateRegistry');
+    expect(updates).toContainEqual(
+      expect.objectContaining({
+        packageArn: packageArn(2),
+        lifecycle: expect.objectContaining({ stage: 'Production', status: 'Deployed' }),
+      }),
+    );
+    expect(updates).toContainEqual(
+      expect.objectContaining({
+        packageArn: packageArn(1),
+        lifecycle: expect.objectContaining({ stage: 'Production', status: 'Superseded' }),
+      }),
+    );
+    const [retire] = commandsOf(done.commands, 'RetireResources');
+    expect(retire).toMatchObject({ stage: 'prod', modelNames: [modelName(GROUP, 1)] });
+    expect(retire!.configNames).toEqual(expect.arrayContaining([canaryConfig]));
+    expect(retire!.configNames).not.toContain(w.state.prod!.configName);
+    expect(w.prodVersions()).toEqual([2]);
+  });
+
+  it('a breach rolls back: baseline 100 / candidate 0, then baseline alone, then RolledBack and blocked', () => {
+    const { w, d } = inCanary();
+    const breach = w.later(1 * MIN).canary(d, readings.failing());
+    expect(w.phase(d)).toBe('RollingBack');
+    const setWeights = commandsOf(breach.commands, 'SetWeights');
+    expect(setWeights).toEqual([expect.objectContaining({ weights: { v1: 100, v2: 0 } })]);
+    const [deploy] = commandsOf(breach.commands, 'DeployEndpoint');
+    expect(deploy!.variants).toEqual([
+      expect.objectContaining({ version: 1, weight: 100, variantName: 'v1' }),
+    ]);
+    expect(breach.commands.indexOf(setWeights[0]!)).toBeLessThan(breach.commands.indexOf(deploy!));
+    expect(w.state.blocked.map((b) => b.version)).toEqual([2]);
+
+    w.advance('prod'); // weights land; the baseline-only config is deployed next
+    expect(w.prodWeights()).toEqual({ v1: 100, v2: 0 });
+    const done = w.settle('prod');
+    expect(w.phase(d)).toBe('RolledBack');
+    expect(w.prodWeights()).toEqual({ v1: 100 });
+    expect(eventsOf(done.commands)).toContain('Deployment Rolled Back');
+    expect(commandsOf(done.commands, 'UpdateRegistry')).toContainEqual(
+      expect.objectContaining({
+        packageArn: packageArn(2),
+        lifecycle: expect.objectContaining({ status: 'RolledBack' }),
+        reject: expect.objectContaining({ description: expect.stringMatching(/gate failed/) }),
+      }),
+    );
+    expect(commandsOf(done.commands, 'RetireResources')).toEqual([
+      expect.objectContaining({ configNames: [w.dep(d).canary!.configName] }),
+    ]);
+    expect(w.state.prod?.version).toBe(1);
+  });
+
+  it.each([
+    { action: 'extend', maxExtensions: 2, outcomes: ['Canary', 'Canary', 'RollingBack'] },
+    { action: 'extend', maxExtensions: 0, outcomes: ['RollingBack'] },
+    { action: 'fail', maxExtensions: 3, outcomes: ['RollingBack'] },
+    { action: 'pass', maxExtensions: 3, outcomes: ['Canary'] },
+  ])('no data with noData=$action (max $maxExtensions)', ({ action, maxExtensions, outcomes }) => {
+    const { w, d } = inCanary(new World(groupConfig({ gates: { noData: { action, maxExtensions } } })));
+    const phases: string[] = [];
+    for (const _ of outcomes) {
+      w.later(5 * MIN).canary(d, readings.noData());
+      phases.push(w.phase(d)!);
+    }
+    expect(phases).toEqual(outcomes);
+    if (action === 'extend' && maxExtensions > 0) expect(w.dep(d).canary).toMatchObject({ stepIndex: 0 });
+    if (action === 'pass') expect(w.dep(d).canary).toMatchObject({ stepIndex: 1 });
+  });
+
+  it('an extended bake is judged again after its extension', () => {
+    const { w, d } = inCanary();
+    w.later(5 * MIN).canary(d, readings.noData());
+    expect(w.dep(d).canary!.extensions).toBe(1);
+    expect(w.later(4 * MIN).canary(d, readings.healthy()).commands).toEqual([]);
+    w.later(1 * MIN).canary(d, readings.healthy());
+    expect(w.dep(d).canary).toMatchObject({ stepIndex: 1, extensions: 0 });
+  });
+
+  it('maxDurationMinutes: a canary running longer rolls back', () => {
+    const { w, d } = inCanary(
+      new World(groupConfig({ maxDurationMinutes: 20, gates: { noData: { maxExtensions: 10 } } })),
+    );
+    for (let i = 0; i < 4; i += 1) w.later(5 * MIN).canary(d, readings.noData());
+    expect(w.phase(d)).toBe('Canary');
+    w.later(1 * MIN).canary(d, readings.noData());
+    expect(w.phase(d)).toBe('RollingBack');
+    expect(w.dep(d).reason).toMatch(/maximum duration of 20 min/);
+  });
+
+  it('pause holds the steps but a breach still rolls back; resume continues', () => {
+    const { w, d } = inCanary();
+    const paused = w.operator('pause', d);
+    expect(paused.rejection).toBeUndefined();
+    expect(eventsOf(paused.commands)).toContain('Deployment Paused');
+    expect(w.later(30 * MIN).canary(d, readings.healthy()).commands).toEqual([]);
+    expect(w.dep(d).canary!.stepIndex).toBe(0);
+    expect(w.operator('pause', d).rejection).toMatch(/already paused/);
+    const resumed = w.operator('resume', d);
+    expect(eventsOf(resumed.commands)).toContain('Deployment Resumed');
+    expect(w.operator('resume', d).rejection).toMatch(/not paused/);
+    w.canary(d, readings.healthy());
+    expect(w.dep(d).canary!.stepIndex).toBe(1);
+
+    const again = inCanary();
+    again.w.operator('pause', again.d);
+    again.w.canary(again.d, readings.failing());
+    expect(again.w.phase(again.d)).toBe('RollingBack');
+  });
+
+  it('promote during the canary skips the remaining steps', () => {
+    const { w, d } = inCanary();
+    w.operator('promote', d);
+    expect(w.phase(d)).toBe('Promoting');
+    w.settle('prod');
+    expect(w.phase(d)).toBe('Succeeded');
+  });
+
+  it('abort during the canary rolls prod back to the baseline and ends Aborted (not blocked)', () => {
+    const { w, d } = inCanary();
+    const aborted = w.operator('abort', d);
+    expect(commandsOf(aborted.commands, 'SetWeights')[0]?.weights).toEqual({ v1: 100, v2: 0 });
+    w.settleAll();
+    expect(w.phase(d)).toBe('Aborted');
+    expect(w.prodWeights()).toEqual({ v1: 100 });
+    expect(w.state.blocked).toEqual([]);
+    expect(w.operator('abort', d).rejection).toMatch(/already ended Aborted/);
+  });
+
+  it('abort before prod ends at once', () => {
+    const w = new World();
+    w.approve(1);
+    const aborted = w.operator('abort', id(1));
+    expect(w.phase(id(1))).toBe('Aborted');
+    expect(commandsOf(aborted.commands, 'DeployEndpoint')).toEqual([]);
+  });
+
+  it('operator rollback during a canary rolls back and blocks the version', () => {
+    const { w, d } = inCanary();
+    w.operator('rollback', d);
+    w.settleAll();
+    expect(w.phase(d)).toBe('RolledBack');
+    expect(w.state.blocked.map((b) => b.version)).toEqual([2]);
+  });
+});
+
+describe('rollback after promotion, retry and re-approval', () => {
+  it('rollback of the version serving prod returns to the last known good version', () => {
+    const { w, d } = inCanary();
+    passAllSteps(w, d);
+    expect(w.phase(d)).toBe('Succeeded');
+    const rb = w.operator('rollback', d);
+    expect(rb.rejection).toBeUndefined();
+    expect(w.phase(d)).toBe('RolledBack');
+    expect(eventsOf(rb.commands)).toContain('Deployment Rolled Back');
+    expect(commandsOf(rb.commands, 'UpdateRegistry')).toContainEqual(
+      expect.objectContaining({ packageArn: packageArn(2), reject: expect.anything() }),
+    );
+    const [deploy] = commandsOf(rb.commands, 'DeployEndpoint');
+    expect(deploy!.variants).toEqual([expect.objectContaining({ version: 1, weight: 100 })]);
+    const restore = id(1, 2);
+    expect(w.phase(restore)).toBe('ProdDeploying');
+    w.settle('prod');
+    expect(w.phase(restore)).toBe('Succeeded');
+    expect(w.state.prod?.version).toBe(1);
+    expect(w.prodVersions()).toEqual([1]);
+  });
+
+  it('rollback with no earlier known good version is refused and changes nothing', () => {
+    const w = new World();
+    ship(w, 1);
+    const before = structuredClone(w.state);
+    const rb = w.operator('rollback', id(1));
+    expect(rb.rejection).toMatch(/no earlier known good/);
+    expect(w.state.blocked).toEqual(before.blocked);
+    expect(w.phase(id(1))).toBe('Succeeded');
+  });
+
+  /** v1 and then v2 served prod; an operator rolled v2 back, so v1#2 restores v1 on prod. */
+  const restoring = (): World => {
+    const { w, d } = inCanary();
+    passAllSteps(w, d);
+    w.operator('rollback', d);
+    expect(w.phase(id(1, 2))).toBe('ProdDeploying');
+    return w;
+  };
+
+  it('aborting the restore does not bring the rolled-back version back to prod', () => {
+    const w = restoring();
+    const aborted = w.operator('abort', id(1, 2));
+    expect(aborted.rejection).toBeUndefined();
+    expect(commandsOf(aborted.commands, 'DeployEndpoint')).toEqual([]);
+    w.settleAll();
+    expect(w.phase(id(1, 2))).toBe('Aborted');
+    expect(w.prodVersions()).toEqual([1]);
+    expect(w.state.prod?.version).toBe(1);
+    // and the next canary runs against v1, not against the rolled-back v2
+    const d3 = toCanary(w, 3);
+    expect(w.dep(d3).canary?.baselineVersion).toBe(1);
+    expect(w.prodVersions()).toEqual([1, 3]);
+  });
+
+  it("the restore does not overwrite the rolled-back version's registry status with Superseded", () => {
+    const w = restoring();
+    w.settleAll();
+    expect(w.phase(id(1, 2))).toBe('Succeeded');
+    const v2 = w.registryUpdates
+      .filter((u) => u.packageArn === packageArn(2))
+      .map((u) => u.lifecycle?.status);
+    expect(v2.at(-1)).toBe('RolledBack');
+  });
+
+  it("a QA callback for the version being restored is not answered with another version's outputs", () => {
+    const w = restoring();
+    w.callback('tq', 1, 'qa');
+    const answers = w.answers.get('tq') ?? [];
+    expect(answers).toHaveLength(1);
+    if (answers[0]!.outcome === 'success') expect(answers[0]!.outputs?.ModelPackageArn).toBe(packageArn(1));
+  });
+
+  it('a refused rollback keeps an earlier block (a rejected version serving prod with nothing to return to)', () => {
+    const w = new World();
+    ship(w, 1);
+    w.reject(1);
+    expect(w.state.blocked.map((b) => b.version)).toEqual([1]);
+    const refused = w.operator('rollback', id(1));
+    expect(refused.rejection).toMatch(/no earlier known good/);
+    expect(w.state.blocked.map((b) => b.version)).toEqual([1]);
+  });
+
+  it('retry needs a failed attempt and, after a rollback, a new approval', () => {
+    const { w, d } = inCanary();
+    w.canary(d, readings.failing());
+    w.settleAll();
+    expect(w.phase(d)).toBe('RolledBack');
+    const refused = w.operator('retry', d);
+    expect(refused.rejection).toMatch(/approve it anew/);
+    // a stale Approved (same lastModifiedTime) does not restart it either
+    const stale = w.send({ type: 'Approved', pkg: w.registry.get(2)! });
+    expect(commandsOf(stale.commands, 'DeployEndpoint')).toEqual([]);
+    // re-approved in the registry: the approval itself starts a new attempt
+    w.later(MIN).approve(2);
+    expect(w.phase(id(2, 2))).toBe('QaDeploying');
+    expect(w.state.blocked).toEqual([]);
+  });
+
+  it('retry of a failed (not blocked) deployment starts a new attempt', () => {
+    const w = new World(groupConfig({ smokeTest: true }));
+    w.approve(1);
+    w.settle('qa');
+    w.send({ type: 'SmokeTested', deploymentId: id(1), ok: false, detail: 'HTTP 500' });
+    expect(w.operator('retry', id(1), false).rejection).toMatch(/unknown in the registry/);
+    const retried = w.operator('retry', id(1));
+    expect(retried.rejection).toBeUndefined();
+    expect(w.phase(id(1, 2))).toBe('QaDeploying');
+    expect(w.operator('retry', id(1)).rejection).toMatch(/is QaDeploying|latest attempt/);
+  });
+});
+
+describe('registry rejection and duplicate events', () => {
+  it('Rejected for an in-flight version aborts it and rolls back its canary', () => {
+    const { w, d } = inCanary();
+    const rejected = w.reject(2);
+    expect(w.phase(d)).toBe('RollingBack');
+    expect(commandsOf(rejected.commands, 'SetWeights')[0]?.weights).toEqual({ v1: 100, v2: 0 });
+    w.settleAll();
+    expect(w.phase(d)).toBe('Aborted');
+    expect(w.state.blocked.map((b) => b.version)).toEqual([2]);
+    expect(w.prodWeights()).toEqual({ v1: 100 });
+  });
+
+  it('Rejected for a version still in QA aborts it at once', () => {
+    const w = new World();
+    w.approve(1);
+    w.reject(1);
+    expect(w.phase(id(1))).toBe('Aborted');
+  });
+
+  it('Rejected for the version serving prod rolls prod back to the last known good', () => {
+    const { w, d } = inCanary();
+    passAllSteps(w, d);
+    const rejected = w.reject(2);
+    expect(w.phase(d)).toBe('RolledBack');
+    expect(commandsOf(rejected.commands, 'DeployEndpoint')[0]?.variants).toEqual([
+      expect.objectContaining({ version: 1, weight: 100 }),
+    ]);
+    w.settle('prod');
+    expect(w.state.prod?.version).toBe(1);
+  });
+
+  it('a duplicate Approved is a no-op, in flight or after the end', () => {
+    const w = new World();
+    w.approve(1);
+    const dup = w.send({ type: 'Approved', pkg: w.registry.get(1)! });
+    expect(dup.commands).toEqual([]);
+    w.settle('qa');
+    w.settle('prod');
+    expect(w.phase(id(1))).toBe('Succeeded');
+    const late = w.send({ type: 'Approved', pkg: w.registry.get(1)! });
+    expect(late.commands).toEqual([]);
+    expect(w.state.deployments).toHaveLength(1);
+  });
+
+  it('the ModelLifeCycle update echo (same approval) does not redeploy', () => {
+    const w = new World();
+    ship(w, 1);
+    const echo = w.send({
+      type: 'Approved',
+      pkg: { ...w.registry.get(1)!, lifecycle: { stage: 'Production', stageStatus: 'Deployed' } },
+    });
+    expect(commandsOf(echo.commands, 'DeployEndpoint')).toEqual([]);
+  });
+
+  it('an older version approved after a newer one started is Superseded at once', () => {
+    const w = new World();
+    w.approve(5);
+    const old = w.approve(4);
+    expect(w.phase(id(4))).toBe('Superseded');
+    expect(commandsOf(old.commands, 'DeployEndpoint')).toEqual([]);
+    expect(eventsOf(old.commands)).toContain('Deployment Superseded');
+    expect(w.phase(id(5))).toBe('QaDeploying');
+  });
+});
+
+describe('concurrency policies', () => {
+  it('supersede: a newer approval stops the one in flight (rolling back its canary)', () => {
+    const { w, d } = inCanary();
+    w.approve(3);
+    expect(w.phase(d)).toBe('RollingBack');
+    expect(w.phase(id(3))).toBe('QaDeploying');
+    w.settleAll();
+    expect(w.phase(d)).toBe('Superseded');
+    expect(w.phase(id(3))).not.toBe('Failed');
+  });
+
+  it('queue: a newer approval waits, older queued ones are superseded, next starts when the first ends', () => {
+    const w = new World(groupConfig({ concurrency: 'queue' }));
+    w.approve(1);
+    w.approve(2);
+    w.approve(3);
+    expect(w.phase(id(1))).toBe('QaDeploying');
+    expect(w.phase(id(2))).toBe('Superseded');
+    expect(w.phase(id(3))).toBe('Queued');
+    w.settle('qa');
+    w.settle('prod');
+    expect(w.phase(id(1))).toBe('Succeeded');
+    expect(w.phase(id(3))).toBe('QaDeploying');
+  });
+
+  it('reject: a second approval while one is in flight fails at once', () => {
+    const w = new World(groupConfig({ concurrency: 'reject' }));
+    w.approve(1);
+    const second = w.approve(2);
+    expect(w.phase(id(2))).toBe('Failed');
+    expect(w.dep(id(2)).reason).toMatch(/concurrency policy/);
+    expect(commandsOf(second.commands, 'DeployEndpoint')).toEqual([]);
+    expect(w.phase(id(1))).toBe('QaDeploying');
+  });
+});
+
+describe('endpoint failures and drift', () => {
+  it('SageMaker rolled a replace update back (InService on the old config, with FailureReason): Failed', () => {
+    const w = new World();
+    w.approve(1);
+    w.settle('qa');
+    // prod runs a config put there outside the service; the update to v1 fails and SageMaker reverts
+    w.endpoints.prod!.status = 'Updating';
+    w.endpoints.prod!.previous = { configName: 'churn-prod-old', variants: [] };
+    w.later(MIN).settle('prod', 'fail');
+    expect(w.endpoints.prod?.status).toBe('InService');
+    expect(w.phase(id(1))).toBe('Failed');
+    expect(w.dep(id(1)).reason).toMatch(/SageMaker rolled churn-prod back to churn-prod-old/);
+  });
+
+  it('SageMaker rolled the canary config update back: prod stays on the baseline alone, Failed', () => {
+    const w = new World();
+    ship(w, 1);
+    w.approve(2);
+    w.settle('qa');
+    w.later(MIN);
+    w.settle('prod', 'fail');
+    expect(w.endpoints.prod?.status).toBe('InService');
+    expect(w.phase(id(2))).toBe('RollingBack');
+    expect(w.dep(id(2)).reason).toMatch(/SageMaker rolled churn-prod back/);
+    w.observe('prod');
+    expect(w.phase(id(2))).toBe('Failed');
+    expect(w.prodWeights()).toEqual({ v1: 100 });
+  });
+
+  it('an old FailureReason from before the request is not taken as this update failing', () => {
+    const w = new World();
+    w.approve(1);
+    const d = w.dep(id(1));
+    const decision = w.send({
+      type: 'EndpointObserved',
+      stage: 'qa',
+      endpoint: observation(QA_ENDPOINT, 'InService', 'old-config', { v0: 1 }, T0 - MIN, 'old failure'),
+    });
+    expect(decision.commands).toEqual([]);
+    expect(d.phase).toBe('QaDeploying');
+  });
+
+  it('endpoint Failed → the deployment fails and QA is marked Failed in the registry', () => {
+    const w = new World();
+    w.approve(1);
+    const failed = w.settle('qa', 'fail');
+    expect(w.endpoints.qa?.status).toBe('Failed');
+    expect(w.phase(id(1))).toBe('Failed');
+    expect(commandsOf(failed.commands, 'UpdateRegistry')[0]?.lifecycle).toMatchObject({
+      stage: 'QA',
+      status: 'Failed',
+    });
+  });
+
+  it('waiting longer than ENDPOINT_WAIT_LIMIT_MS fails, not sooner', () => {
+    const w = new World();
+    w.approve(1);
+    w.later(ENDPOINT_WAIT_LIMIT_MS).observe('qa');
+    expect(w.phase(id(1))).toBe('QaDeploying');
+    w.later(1).observe('qa');
+    expect(w.phase(id(1))).toBe('Failed');
+    expect(w.dep(id(1)).reason).toMatch(/not InService/);
+  });
+
+  it('a failed prod update of a canary config puts prod back on the baseline', () => {
+    const w = new World();
+    ship(w, 1);
+    w.approve(2);
+    w.settle('qa');
+    w.send({
+      type: 'EndpointObserved',
+      stage: 'prod',
+      endpoint: observation(PROD_ENDPOINT, 'Failed', w.dep(id(2)).awaiting!.configName, {}, w.now, 'boom'),
+    });
+    expect(w.phase(id(2))).toBe('RollingBack');
+  });
+
+  it('drift: weights changed by hand while InService and settled → paused + Drift Detected', () => {
+    const { w, d } = inCanary();
+    const settled = w.observe('prod');
+    expect(settled.commands).toEqual([]);
+    w.handSetWeights('prod', { v1: 50, v2: 50 });
+    const drift = w.observe('prod');
+    expect(w.dep(d).canary!.paused).toBe(true);
+    expect(eventsOf(drift.commands)).toEqual(expect.arrayContaining(['Drift Detected', 'Deployment Paused']));
+    // the same relative split is not drift
+    const { w: w2, d: d2 } = inCanary();
+    w2.handSetWeights('prod', { v1: 9, v2: 1 });
+    w2.observe('prod');
+    expect(w2.dep(d2).canary!.paused).toBe(false);
+  });
+
+  it('no drift while our own SetWeights is pending in the outbox or not settled', () => {
+    const { w, d } = inCanary();
+    w.autoCarryOut = false;
+    w.later(5 * MIN).canary(d, readings.healthy());
+    expect(w.state.outbox.some((e) => e.command.type === 'SetWeights')).toBe(true);
+    w.observe('prod');
+    expect(w.dep(d).canary!.paused).toBe(false);
+    w.carryOut();
+    w.observe('prod'); // Updating
+    w.advance('prod');
+    w.observe('prod');
+    expect(w.dep(d).canary!.paused).toBe(false);
+  });
+
+  it('CommandFailed fails the deployment (and rolls a canary back)', () => {
+    const w = new World();
+    w.approve(1);
+    w.send({
+      type: 'CommandFailed',
+      deploymentId: id(1),
+      command: 'DeployEndpoint',
+      reason: 'bad instance type',
+    });
+    expect(w.phase(id(1))).toBe('Failed');
+    expect(w.dep(id(1)).reason).toMatch(/DeployEndpoint failed: bad instance type/);
+    const { w: w2, d } = inCanary();
+    w2.send({ type: 'CommandFailed', deploymentId: d, command: 'SetWeights', reason: 'AccessDenied' });
+    expect(w2.phase(d)).toBe('RollingBack');
+    w2.settleAll();
+    expect(w2.phase(d)).toBe('Failed');
+    expect(w2.prodWeights()).toEqual({ v1: 100 });
+  });
+});
+
+describe('native strategy', () => {
+  const native = () => new World(groupConfig({ strategy: 'native' }));
+
+  it('deploys with native shifting and succeeds when InService on the new config', () => {
+    const w = native();
+    ship(w, 1);
+    w.approve(2);
+    const qa = w.settle('qa');
+    const [deploy] = commandsOf(qa.commands, 'DeployEndpoint');
+    expect(deploy).toMatchObject({
+      native: true,
+      variants: [expect.objectContaining({ variantName: 'primary' })],
+    });
+    expect(w.phase(id(2))).toBe('NativeShifting');
+    w.settle('prod');
+    expect(w.phase(id(2))).toBe('Succeeded');
+    expect(w.state.prod).toMatchObject({ version: 2, variantName: 'primary' });
+  });
+
+  it('SageMaker rolls back (alarm): RolledBack and blocked', () => {
+    const w = native();
+    ship(w, 1);
+    w.approve(2);
+    w.settle('qa');
+    w.later(MIN).settle('prod', 'fail');
+    expect(w.phase(id(2))).toBe('RolledBack');
+    expect(w.state.blocked.map((b) => b.version)).toEqual([2]);
+    expect(w.state.prod?.version).toBe(1);
+  });
+});
+
+describe('pipeline callbacks', () => {
+  const outputsFor = (w: World, stage: 'qa' | 'prod') => ({
+    EndpointName: stage === 'qa' ? QA_ENDPOINT : PROD_ENDPOINT,
+    EndpointConfigName: (stage === 'qa' ? w.state.qa : w.state.prod)!.configName,
+    VariantName: 'v1',
+    ModelPackageArn: packageArn(1),
+  });
+
+  it('qa callback: starts a QA-only deployment and answers success with outputs when QA is verified', () => {
+    const w = new World(groupConfig({ smokeTest: true }));
+    w.callback('t1', 1, 'qa');
+    expect(w.dep(id(1))).toMatchObject({ trigger: 'callback', targetStage: 'qa', phase: 'QaDeploying' });
+    w.settle('qa');
+    expect(w.answers.get('t1')).toBeUndefined();
+    w.send({ type: 'SmokeTested', deploymentId: id(1), ok: true, detail: 'ok' });
+    expect(w.answers.get('t1')).toEqual([
+      expect.objectContaining({ outcome: 'success', outputs: outputsFor(w, 'qa') }),
+    ]);
+    expect(w.phase(id(1))).toBe('Succeeded');
+    expect(w.endpoints.prod).toBeNull();
+  });
+
+  it('prod callback: answers success when promoted', () => {
+    const w = new World();
+    w.registry.set(1, pkg(1, T0));
+    w.callback('t1', 1, 'prod');
+    w.settle('qa');
+    expect(w.answers.get('t1')).toBeUndefined();
+    w.settle('prod');
+    expect(w.answers.get('t1')).toEqual([
+      expect.objectContaining({ outcome: 'success', outputs: outputsFor(w, 'prod') }),
+    ]);
+  });
+
+  it('prod callback for a version not approved fails at once', () => {
+    const w = new World();
+    w.callback('t1', 1, 'prod');
+    expect(w.answers.get('t1')).toEqual([expect.objectContaining({ outcome: 'failure' })]);
+    expect(w.state.deployments).toEqual([]);
+  });
+
+  it('a callback waiting on a deployment that rolls back gets a failure answer', () => {
+    const { w, d } = inCanary();
+    w.callback('t2', 2, 'prod');
+    expect(w.answers.get('t2')).toBeUndefined();
+    w.canary(d, readings.failing());
+    w.settleAll();
+    expect(w.answers.get('t2')).toEqual([expect.objectContaining({ outcome: 'failure' })]);
+  });
+
+  it('a duplicate request for an attached token is not attached twice', () => {
+    const w = new World();
+    w.registry.set(1, pkg(1, T0));
+    w.callback('t1', 1, 'prod');
+    const dup = w.callback('t1', 1, 'prod');
+    expect(dup.commands).toEqual([]);
+    w.settleAll();
+    expect(w.answers.get('t1')).toHaveLength(1);
+  });
+
+  it('Stopping answers failure "stopped by the pipeline" and aborts a callback-triggered deployment', () => {
+    const w = new World();
+    w.registry.set(1, pkg(1, T0));
+    w.callback('t1', 1, 'prod');
+    const stop = w.send({ type: 'CallbackStopping', token: 't1' });
+    expect(commandsOf(stop.commands, 'AnswerCallback')).toEqual([
+      expect.objectContaining({ token: 't1', outcome: 'failure', reason: 'stopped by the pipeline' }),
+    ]);
+    expect(w.phase(id(1))).toBe('Aborted');
+    expect(w.send({ type: 'CallbackStopping', token: 't1' }).commands).toEqual([]);
+  });
+
+  it('Stopping for a callback on an approval-triggered deployment answers but does not abort it', () => {
+    const w = new World();
+    w.approve(1);
+    w.callback('t1', 1, 'prod');
+    w.send({ type: 'CallbackStopping', token: 't1' });
+    expect(w.answers.get('t1')).toHaveLength(1);
+    expect(w.phase(id(1))).toBe('QaDeploying');
+  });
+
+  it('callback deadline via Tick → failure answer and the callback deployment is aborted', () => {
+    const w = new World(groupConfig({ taskTimeoutMinutes: 30 }));
+    w.registry.set(1, pkg(1, T0));
+    w.callback('t1', 1, 'prod');
+    w.tick(29 * MIN);
+    expect(w.answers.get('t1')).toBeUndefined();
+    w.tick(1 * MIN);
+    expect(w.answers.get('t1')).toEqual([
+      expect.objectContaining({
+        outcome: 'failure',
+        reason: expect.stringMatching(/timed out after 30 min/),
+      }),
+    ]);
+    expect(w.phase(id(1))).toBe('Aborted');
+  });
+
+  it('a callback for the version already live answers success at once', () => {
+    const w = new World();
+    ship(w, 1);
+    w.callback('t1', 1, 'prod');
+    w.callback('t2', 1, 'qa');
+    expect(w.answers.get('t1')).toEqual([
+      expect.objectContaining({ outcome: 'success', outputs: outputsFor(w, 'prod') }),
+    ]);
+    expect(w.answers.get('t2')).toEqual([
+      expect.objectContaining({ outcome: 'success', outputs: outputsFor(w, 'qa') }),
+    ]);
+  });
+
+  it('answers are cut to pipeline limits by the caller, but reasons stay plain', () => {
+    const w = new World();
+    w.approve(1);
+    w.callback('t1', 1, 'qa');
+    w.settle('qa');
+    expect(w.answers.get('t1')).toEqual([expect.objectContaining({ outcome: 'success' })]);
+  });
+});
+
+describe('refused operator commands', () => {
+  const cases: {
+    name: string;
+    verb: 'promote' | 'pause' | 'resume' | 'abort' | 'rollback' | 'retry';
+    target: string;
+  }[] = [
+    { name: 'unknown deployment', verb: 'abort', target: `${GROUP}:v99` },
+    { name: 'promote a failed deployment', verb: 'promote', target: id(3) },
+    { name: 'promote a finished deployment', verb: 'promote', target: id(1) },
+    { name: 'pause outside a canary', verb: 'pause', target: id(3) },
+    { name: 'resume when not paused', verb: 'resume', target: id(2) },
+    { name: 'abort a finished deployment', verb: 'abort', target: id(1) },
+    { name: 'rollback a deployment that does not serve prod', verb: 'rollback', target: id(3) },
+    { name: 'retry a deployment in progress', verb: 'retry', target: id(2) },
+    { name: 'retry a succeeded deployment', verb: 'retry', target: id(1) },
+    { name: 'retry while another deployment is in progress', verb: 'retry', target: id(3) },
+  ];
+
+  /** v1 Succeeded (prod), v2 in canary, v3 refused by the `reject` concurrency policy. */
+  const busyWorld = (): World => {
+    const w = new World(groupConfig({ concurrency: 'reject' }));
+    inCanary(w);
+    w.approve(3);
+    expect(w.phase(id(3))).toBe('Failed');
+    return w;
+  };
+
+  it.each(cases)('$name: rejection, Command Rejected, nothing else changes', ({ verb, target }) => {
+    const w = busyWorld();
+    const before = structuredClone(w.state);
+    const decision = w.operator(verb, target);
+    expect(decision.rejection).toBeTruthy();
+    const events = commandsOf(decision.commands, 'Publish');
+    expect(events.map((e) => e.event.type)).toEqual(['Command Rejected']);
+    expect(events[0]!.event.detail).toMatchObject({ command: verb, reason: decision.rejection });
+    expect(decision.commands.every((c) => c.type === 'Publish' || c.type === 'RecordHistory')).toBe(true);
+    // only the refused command's history sequence number moves
+    const strip = (s: GroupState) => ({
+      ...s,
+      outbox: [],
+      updatedAt: 0,
+      deployments: s.deployments.map((d) => ({ ...d, seq: 0 })),
+    });
+    expect(strip(decision.state)).toEqual(strip(before));
+  });
+});
+
+describe('decideAll and purity', () => {
+  it('folds a tick’s observations into one decision', () => {
+    const { w, d } = inCanary();
+    const decision = decideAll(
+      w.state,
+      [
+        { type: 'EndpointObserved', stage: 'prod', endpoint: w.describe('prod') },
+        { type: 'CanaryObserved', deploymentId: d, readings: readings.healthy() },
+        { type: 'Tick' },
+      ],
+      { group: w.config, now: w.now + 5 * MIN },
+    );
+    expect(decision.state.deployments.find((x) => x.id === d)?.canary?.stepIndex).toBe(1);
+    expect(commandsOf(decision.commands, 'SetWeights')).toHaveLength(1);
+  });
+
+  it('does not modify the input state and never goes back in time', () => {
+    const state = emptyGroupState(GROUP);
+    const frozen = structuredClone(state);
+    const decision = decide(state, { type: 'Approved', pkg: pkg(1, T0) }, { group: groupConfig(), now: T0 });
+    expect(state).toEqual(frozen);
+    expect(decision.state.updatedAt).toBe(T0);
+    const earlier = decide(
+      decision.state,
+      { type: 'Approved', pkg: pkg(2, T0) },
+      { group: groupConfig(), now: T0 - MIN },
+    );
+    expect(earlier.state.deployments.find((d) => d.version === 2)?.createdAt).toBe(T0);
+  });
+
+  it('config names are content-addressed (the same variants give the same name)', () => {
+    const w = new World();
+    w.approve(1);
+    const d = w.dep(id(1));
+    expect(d.awaiting!.configName).toBe(endpointConfigName(QA_ENDPOINT, d.awaiting!.variants));
+  });
+});

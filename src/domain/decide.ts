@@ -994,8 +994,14 @@ class Transition {
     const existing = this.activeFor(pkg.version);
     if (existing) {
       if (callback.stage === 'prod' && existing.targetStage === 'qa') existing.targetStage = 'prod';
-      if (callback.stage === 'qa' && !QA_PHASES.has(existing.phase) && this.state.qa?.version !== pkg.version) {
-        return fail(`${existing.id} is ${existing.phase} and QA serves v${this.state.qa?.version ?? 'nothing'}`);
+      if (
+        callback.stage === 'qa' &&
+        !QA_PHASES.has(existing.phase) &&
+        this.state.qa?.version !== pkg.version
+      ) {
+        return fail(
+          `${existing.id} is ${existing.phase} and QA serves v${this.state.qa?.version ?? 'nothing'}`,
+        );
       }
       if (callback.stage === 'qa' && !QA_PHASES.has(existing.phase)) {
         return this.answer(callback, 'success', this.outputs('qa', this.state.qa!));

@@ -78,6 +78,8 @@ export interface StageEndpoints {
   /** Sends the weights only if the endpoint is InService; 'busy' otherwise. */
   setWeights(endpointName: string, weights: Record<string, number>): Promise<'sent' | 'already' | 'busy'>;
   invoke(endpointName: string, request: InvokeRequest): Promise<InvokeResult>;
+  /** Deletes the endpoint (the only action SageMaker allows on a Failed one); missing is fine. */
+  delete(endpointName: string): Promise<void>;
   /** Deletes models and endpoint configs; missing ones are fine. */
   retire(modelNames: string[], configNames: string[]): Promise<void>;
 }

@@ -1,0 +1,10 @@
+import { runTick } from '../src/app/tick';
+import { scheduleEventSchema } from '../src/domain/schemas/schedule-event';
+import { eventBridgeHandler } from '../src/handler-support';
+import { eventTime } from '../src/wiring';
+
+/** Every minute: shift canary weights, judge gates, reconcile lost events, expire timeouts. */
+export const handler = eventBridgeHandler('schedule event', scheduleEventSchema, async (event, deps) => {
+  const report = await runTick(deps, eventTime(event.time));
+  return { outcome: report.failedGroups.length > 0 ? 'partial' : 'ok', ...report };
+});

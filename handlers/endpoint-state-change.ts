@@ -1,0 +1,13 @@
+import { onEndpointChanged } from '../src/app/endpoint-changed';
+import { endpointEventSchema } from '../src/domain/schemas/endpoint-event';
+import { eventBridgeHandler } from '../src/handler-support';
+import { eventTime } from '../src/wiring';
+
+/** `SageMaker Endpoint State Change`: a managed endpoint moved; look at it and continue. */
+export const handler = eventBridgeHandler(
+  'endpoint state change event',
+  endpointEventSchema,
+  async (event, deps) => ({
+    ...(await onEndpointChanged(deps, event.detail.EndpointName, eventTime(event.time))),
+  }),
+);

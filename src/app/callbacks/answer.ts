@@ -1,0 +1,56 @@
+import { clientRequestToken } from '../../adapters/sagemaker-pipelines';
+import type { Command } from '../../domain/model';
+import type { Deps } from '../deps';
+
+export type AnswerCommand = Extract<Command, { type: 'AnswerCallback' }>;
+
+/** SageMaker's limit on FailureReason. */
+export const MAX_FAILURE_REASON = 256;
+
+/**
+ * Exactly one answer per token: the answer is fixed in the table first (a conditional write, so
+ * a racing or redelivered path gets the one that stands), then sent with a ClientRequestToken
+ * derived from token and outcome, so resending after a crash cannot answer twice.
+ */
+export const answerCallback = async (deps: Deps, command: AnswerCommand, now: number): Promise<void> => {
+  const record = await deps.store.getCallback(command.token);
+  if (record?.answer && record.reportedAt !== undefined) {
+    deps.log.info('callback already answered', { token: command.token, outcome: record.answer.outcome });
+    return;
+  }
+  const wanted = {
+    outcome: command.outcome,
+    outputs: command.outputs,
+    reason: command.reason?.slice(0, MAX_FAILURE_REASON),
+    decidedAt: now,
+  };
+  const stands = await deps.store.decideCallbackAnswer(command.token, wanted);
+  if (stands.outcome !== wanted.outcome) {
+    deps.log.warn('callback already answered differently; keeping the first answer', {
+      token: command.token,
+      answered: stands.outcome,
+      wanted: wanted.outcome,
+    });
+  }
+  const requestToken = clientRequestToken(command.token, stands.outcome);
+  const result =
+    stands.outcome === 'success'
+      ? await deps.pipelines.sendSuccess(command.token, stands.outputs ?? {}, requestToken)
+      : await deps.pipelines.sendFailure(command.token, stands.reason ?? 'failed', requestToken);
+  await deps.store.markCallbackReported(command.token, now);
+  deps.log.info('callback answered', { token: command.token, outcome: stands.outcome, result });
+  await deps.events.publish([
+    {
+      type: 'Callback Reported',
+      at: now,
+      detail: {
+        token: command.token,
+        pipelineExecutionArn: command.pipelineExecutionArn,
+        outcome: stands.outcome,
+        reason: stands.reason,
+        outputs: stands.outputs,
+        alreadyAnswered: result === 'already-answered',
+      },
+    },
+  ]);
+};

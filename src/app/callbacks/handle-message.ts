@@ -1,0 +1,110 @@
+import type { Deps } from '../deps';
+import { runGroup } from '../group-runner';
+import { answerCallback } from './answer';
+import { callbackTasks } from './registry';
+import type { CallbackMessage, CallbackTaskContext } from './task';
+
+export const STOPPED_REASON = 'stopped by the pipeline';
+
+export type CallbackOutcome = 'started' | 'answered' | 'already-answered' | 'stopping-handled';
+
+/**
+ * Flow 5. Executing: start the named task (which answers now or later). Stopping: cancel the work
+ * tied to the token and answer failure; a token never seen is answered at once so the pipeline
+ * can stop. Transient errors are thrown so that SQS redelivers this one message.
+ */
+export const onCallbackMessage = async (
+  deps: Deps,
+  message: CallbackMessage,
+  now: number,
+): Promise<CallbackOutcome> => {
+  const ctx = context(deps, message, now);
+  if (message.status === 'Stopping') return onStopping(ctx);
+
+  const taskName = message.arguments.task;
+  const task = typeof taskName === 'string' ? callbackTasks[taskName] : undefined;
+  if (!task) {
+    if (!(await ctx.claim())) return 'already-answered';
+    const known = Object.keys(callbackTasks).join(', ');
+    const reason =
+      taskName === undefined
+        ? `arguments.task is missing; known tasks: ${known}`
+        : `unknown task ${JSON.stringify(taskName)}; known tasks: ${known}`;
+    await ctx.answer('failure', { reason });
+    return 'answered';
+  }
+  const parsed = task.arguments.safeParse(withoutTask(message.arguments));
+  if (!parsed.success) {
+    if (!(await ctx.claim())) return 'already-answered';
+    const issues = parsed.error.issues
+      .map((i) => `${i.path.join('.') || '(arguments)'}: ${i.message}`)
+      .join('; ');
+    await ctx.answer('failure', { reason: `invalid arguments for task ${task.name}: ${issues}` });
+    return 'answered';
+  }
+  await task.start(ctx, parsed.data);
+  return 'started';
+};
+
+const withoutTask = (args: Record<string, unknown>): Record<string, unknown> => {
+  const { task: _task, ...rest } = args;
+  return rest;
+};
+
+const onStopping = async (ctx: CallbackTaskContext): Promise<CallbackOutcome> => {
+  const { deps, message, now } = ctx;
+  const record = await deps.store.getCallback(message.token);
+  if (record?.answer) {
+    if (record.reportedAt === undefined) await ctx.answer(record.answer.outcome, record.answer);
+    return 'already-answered';
+  }
+  if (record?.group && deps.config.modelPackageGroups[record.group]) {
+    await runGroup(deps, record.group, now, () => [{ type: 'CallbackStopping', token: message.token }]);
+  }
+  const after = await deps.store.getCallback(message.token);
+  if (!after?.answer) await ctx.answer('failure', { reason: STOPPED_REASON });
+  return 'stopping-handled';
+};
+
+const context = (deps: Deps, message: CallbackMessage, now: number): CallbackTaskContext => ({
+  deps,
+  now,
+  message,
+  async claim(group) {
+    const record = await deps.store.putCallbackIfAbsent({
+      token: message.token,
+      pipelineExecutionArn: message.pipelineExecutionArn,
+      group,
+      task: typeof message.arguments.task === 'string' ? message.arguments.task : undefined,
+      receivedAt: now,
+    });
+    if (!record.answer) return true;
+    if (record.reportedAt === undefined) {
+      await answerCallback(
+        deps,
+        {
+          type: 'AnswerCallback',
+          token: message.token,
+          pipelineExecutionArn: message.pipelineExecutionArn,
+          ...record.answer,
+        },
+        now,
+      );
+    }
+    return false;
+  },
+  async answer(outcome, result) {
+    await answerCallback(
+      deps,
+      {
+        type: 'AnswerCallback',
+        token: message.token,
+        pipelineExecutionArn: message.pipelineExecutionArn,
+        outcome,
+        outputs: result.outputs,
+        reason: result.reason,
+      },
+      now,
+    );
+  },
+});

@@ -1,0 +1,47 @@
+import { z } from 'zod';
+import { findEndpoint } from '../deps';
+import { defineTask } from './task';
+
+/** Invokes an endpoint once with a sample request and answers with the result. */
+export const smokeTestTask = defineTask({
+  name: 'smoke-test',
+  description: 'invoke endpointName with body (contentType, optional expectBodyContains); answers at once',
+  arguments: z.object({
+    endpointName: z.string().min(1).max(63),
+    body: z.union([z.string(), z.record(z.string(), z.unknown()), z.array(z.unknown())]),
+    contentType: z.string().default('application/json'),
+    accept: z.string().optional(),
+    expectBodyContains: z.string().optional(),
+  }),
+  async start(ctx, args) {
+    const { deps } = ctx;
+    if (!(await ctx.claim())) return;
+    const where = findEndpoint(deps.config, args.endpointName);
+    const group = where ? deps.config.modelPackageGroups[where.group] : undefined;
+    const endpoints = deps.endpoints.forStage({
+      group: where?.group ?? '',
+      stage: where?.stage ?? 'qa',
+      crossAccount: where && group ? group.stages[where.stage].crossAccount : undefined,
+    });
+    const body = typeof args.body === 'string' ? args.body : JSON.stringify(args.body);
+    const result = await endpoints.invoke(args.endpointName, {
+      contentType: args.contentType,
+      accept: args.accept,
+      body,
+    });
+    const outputs = { EndpointName: args.endpointName, StatusCode: String(result.statusCode) };
+    if (!result.ok) {
+      await ctx.answer('failure', {
+        reason: `${args.endpointName} answered HTTP ${result.statusCode}: ${result.error ?? result.body}`,
+      });
+      return;
+    }
+    if (args.expectBodyContains !== undefined && !result.body.includes(args.expectBodyContains)) {
+      await ctx.answer('failure', {
+        reason: `${args.endpointName} response lacks ${JSON.stringify(args.expectBodyContains)}: ${result.body}`,
+      });
+      return;
+    }
+    await ctx.answer('success', { outputs });
+  },
+});

@@ -1,0 +1,52 @@
+import type { GroupConfig, RolloutsConfig, StageName } from '../config/schema';
+import type { EventPublisher } from '../ports/events';
+import type { Metrics } from '../ports/metrics';
+import type { PipelineCallbacks } from '../ports/pipelines';
+import type { EndpointsFactory, ModelRegistry, StageEndpoints } from '../ports/sagemaker';
+import type { StateStore } from '../ports/state-store';
+
+export interface Log {
+  debug(message: string, extra?: Record<string, unknown>): void;
+  info(message: string, extra?: Record<string, unknown>): void;
+  warn(message: string, extra?: Record<string, unknown>): void;
+  error(message: string, extra?: Record<string, unknown>): void;
+}
+
+/** Everything a use case needs from outside; handlers build it once per container. */
+export interface Deps {
+  config: RolloutsConfig;
+  store: StateStore;
+  registry: ModelRegistry;
+  endpoints: EndpointsFactory;
+  metrics: Metrics;
+  pipelines: PipelineCallbacks;
+  events: EventPublisher;
+  log: Log;
+}
+
+export const silentLog: Log = { debug() {}, info() {}, warn() {}, error() {} };
+
+export class UnknownGroupError extends Error {}
+
+export const groupConfig = (deps: Deps, group: string): GroupConfig | undefined =>
+  deps.config.modelPackageGroups[group];
+
+/** The endpoints of one stage of a group, in whichever account the stage lives. */
+export const stageEndpoints = (deps: Deps, group: string, stage: StageName): StageEndpoints => {
+  const config = groupConfig(deps, group);
+  if (!config) throw new UnknownGroupError(`model package group ${group} is not configured`);
+  return deps.endpoints.forStage({ group, stage, crossAccount: config.stages[stage].crossAccount });
+};
+
+/** Which group and stage an endpoint belongs to (endpoint names are unique across the config). */
+export const findEndpoint = (
+  config: RolloutsConfig,
+  endpointName: string,
+): { group: string; stage: StageName } | undefined => {
+  for (const [group, groupConfig] of Object.entries(config.modelPackageGroups)) {
+    for (const stage of ['qa', 'prod'] as const) {
+      if (groupConfig.stages[stage].endpointName === endpointName) return { group, stage };
+    }
+  }
+  return undefined;
+};

@@ -1,0 +1,115 @@
+import type { Input } from '../domain/decide';
+import type { GroupState, VariantReadings } from '../domain/model';
+import type { VariantMetricsQuery } from '../ports/metrics';
+import { mapLimit } from './concurrency';
+import { type Deps, groupConfig } from './deps';
+import { runGroup } from './group-runner';
+import { observeStages, watchedStages } from './observe';
+
+export interface TickReport {
+  active: number;
+  changed: number;
+  failedGroups: { group: string; error: string }[];
+}
+
+/**
+ * Flow 7, once a minute: for every group with work in flight (and only those), observe the
+ * endpoints it waits on, read all canaries' metrics in as few GetMetricData calls as possible,
+ * then decide and act per group, a bounded number at a time.
+ */
+export const runTick = async (deps: Deps, now: number): Promise<TickReport> => {
+  const active = (await deps.store.listActiveGroups()).filter((state) => groupConfig(deps, state.group));
+  const limit = deps.config.tickConcurrency;
+  const observations = await mapLimit(active, limit, (state) =>
+    observeStages(deps, state.group, watchedStages(state)).catch((error: unknown) => {
+      deps.log.warn('could not observe endpoints; deciding without them', {
+        group: state.group,
+        error: String(error),
+      });
+      return [] as Input[];
+    }),
+  );
+  const canaryInputs = await readCanaries(deps, active, now);
+  const failedGroups: TickReport['failedGroups'] = [];
+  let changed = 0;
+  await mapLimit([...active.keys()], limit, async (index) => {
+    const state = active[index]!;
+    try {
+      const run = await runGroup(deps, state.group, now, (fresh) => [
+        ...(observations[index] ?? []),
+        ...(canaryInputs.get(state.group) ?? []).filter((input) =>
+          fresh.deployments.some((d) => d.id === input.deploymentId && d.phase === 'Canary'),
+        ),
+        { type: 'Tick' },
+      ]);
+      if (run.decision) changed++;
+    } catch (error) {
+      deps.log.error('tick failed for group', { group: state.group, error: String(error) });
+      failedGroups.push({
+        group: state.group,
+        error: error instanceof Error ? error.message : String(error),
+      });
+    }
+  });
+  return { active: active.length, changed, failedGroups };
+};
+
+type CanaryInput = Extract<Input, { type: 'CanaryObserved' }>;
+
+/** Per-variant readings and alarm states for every canary in flight, batched across groups. */
+const readCanaries = async (
+  deps: Deps,
+  groups: GroupState[],
+  now: number,
+): Promise<Map<string, CanaryInput[]>> => {
+  const queries: VariantMetricsQuery[] = [];
+  const canaries: { group: string; id: string; alarms: string[]; start: number }[] = [];
+  for (const state of groups) {
+    const config = groupConfig(deps, state.group)!;
+    const strategy = config.stages.prod.strategy;
+    if (strategy.type !== 'canary') continue;
+    for (const d of state.deployments) {
+      if (d.phase !== 'Canary' || !d.canary) continue;
+      const base = {
+        endpointName: config.stages.prod.endpointName,
+        latencyStatistic: strategy.gates.latencyStatistic,
+        start: d.canary.stepStartedAt,
+        end: now,
+      };
+      queries.push({ ...base, key: `${d.id}|candidate`, variantName: d.canary.candidateVariant });
+      queries.push({ ...base, key: `${d.id}|baseline`, variantName: d.canary.baselineVariant });
+      canaries.push({ group: state.group, id: d.id, alarms: strategy.alarms, start: d.canary.stepStartedAt });
+    }
+  }
+  const result = new Map<string, CanaryInput[]>();
+  if (queries.length === 0) return result;
+  const alarmNames = [...new Set(canaries.flatMap((c) => c.alarms))];
+  let readings: Map<string, VariantReadings>;
+  let inAlarm: string[];
+  try {
+    [readings, inAlarm] = await Promise.all([
+      deps.metrics.readVariants(queries),
+      deps.metrics.alarmsInAlarm(alarmNames),
+    ]);
+  } catch (error) {
+    // without readings no gate is judged this minute; endpoints and timeouts still are
+    deps.log.warn('could not read canary metrics', { error: String(error) });
+    return result;
+  }
+  const empty: VariantReadings = { invocations: 0, errors5xx: 0, errorRate: null, latencyMs: null };
+  for (const c of canaries) {
+    const input: CanaryInput = {
+      type: 'CanaryObserved',
+      deploymentId: c.id,
+      readings: {
+        candidate: readings.get(`${c.id}|candidate`) ?? empty,
+        baseline: readings.get(`${c.id}|baseline`) ?? null,
+        alarmsInAlarm: c.alarms.filter((name) => inAlarm.includes(name)),
+        windowStart: c.start,
+        windowEnd: now,
+      },
+    };
+    result.set(c.group, [...(result.get(c.group) ?? []), input]);
+  }
+  return result;
+};

@@ -1,0 +1,44 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import type { z } from 'zod';
+import type { Deps } from './app/deps';
+import { parseInput } from './domain/schemas/parse';
+import { InputValidationError, PermanentError } from './errors';
+import { deps, logger } from './wiring';
+
+export interface HandlerOutcome {
+  outcome: string;
+  reason?: string;
+  [key: string]: unknown;
+}
+
+/**
+ * An EventBridge-invoked handler: parse, run, and map the result to the async-invoke retry rules.
+ * Only transient failures are thrown (Lambda retries, then the failure destination); an event
+ * that can never be processed (invalid, or refused by AWS for good) is logged whole, with the
+ * reason, and not retried.
+ */
+export const eventBridgeHandler = <S extends z.ZodType>(
+  what: string,
+  schema: S,
+  handle: (event: z.output<S>, deps: Deps) => Promise<HandlerOutcome>,
+) =>
+  middy(async (event: unknown): Promise<HandlerOutcome> => {
+    let parsed: z.output<S>;
+    try {
+      parsed = parseInput(schema, event, what);
+    } catch (error) {
+      if (!(error instanceof InputValidationError)) throw error;
+      logger.error(error.message, { issues: error.issues, event });
+      return { outcome: 'invalid', reason: error.message };
+    }
+    try {
+      const result = await handle(parsed, deps());
+      logger.info(`${what}: ${result.outcome}`, { ...result });
+      return result;
+    } catch (error) {
+      if (!(error instanceof PermanentError)) throw error;
+      logger.error(`${what} cannot be processed: ${error.message}`, { error, event });
+      return { outcome: 'failed', reason: error.message };
+    }
+  }).use(injectLambdaContext(logger, { clearState: true }));

@@ -1,0 +1,200 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, relative, resolve } from 'node:path';
+import { parse, type Tags } from 'yaml';
+import { loadConfigFile } from '../config/load';
+
+/**
+ * How serverless.yml wires events to functions, read from serverless.yml itself (with its
+ * variables resolved the way osls resolves them), so that the local cloud and AWS cannot drift.
+ */
+export interface LocalWiring {
+  service: string;
+  functions: Record<string, { handlerFile: string; exportName: string; timeoutSeconds: number }>;
+  eventRules: { functionName: string; bus: 'default' | 'service'; pattern: Record<string, unknown> }[];
+  queueSources: {
+    functionName: string;
+    queue: QueueSpec;
+    batchSize: number;
+    reportBatchItemFailures: boolean;
+  }[];
+  schedules: { functionName: string; everyMs: number }[];
+}
+
+export interface QueueSpec {
+  logicalId: string;
+  visibilityTimeoutSeconds: number;
+  maxReceiveCount?: number | undefined;
+  deadLetterQueue?: QueueSpec | undefined;
+}
+
+const SERVICE_DIR = resolve(dirname(new URL(import.meta.url).pathname), '..', '..');
+
+/** CloudFormation short-form intrinsics, kept as their long form. */
+const cfnTags: Tags = [
+  'Ref',
+  'GetAtt',
+  'Sub',
+  'Join',
+  'Select',
+  'Split',
+  'If',
+  'Equals',
+  'Not',
+  'ImportValue',
+].flatMap((name) => {
+  const key = name === 'Ref' ? 'Ref' : `Fn::${name}`;
+  const resolveValue = (value: unknown) => ({
+    [key]: name === 'GetAtt' && typeof value === 'string' ? value.split('.') : value,
+  });
+  return [
+    { tag: `!${name}`, resolve: (value: string) => resolveValue(value) },
+    {
+      tag: `!${name}`,
+      collection: 'seq' as const,
+      resolve: (value: { toJSON(): unknown }) => resolveValue(value.toJSON()),
+    },
+  ];
+}) as Tags;
+
+/** Serverless variables only: `${AWS::Region}` and other Fn::Sub references stay as they are. */
+const VARIABLE = /\$\{((?:self|sls|opt|param|env|file\()[^{}]*)\}/;
+
+const pathGet = (root: unknown, path: string): unknown =>
+  path.split('.').reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key], root);
+
+export const readServerlessWiring = (options: {
+  configPath: string;
+  stage?: string;
+  serviceDir?: string;
+}): LocalWiring => {
+  const serviceDir = options.serviceDir ?? SERVICE_DIR;
+  const stage = options.stage ?? 'local';
+  const doc = parse(readFileSync(resolve(serviceDir, 'serverless.yml'), 'utf8'), {
+    customTags: cfnTags,
+  }) as Record<string, unknown>;
+  const require = createRequire(resolve(serviceDir, 'serverless.yml'));
+  const configVars = require('./serverless/config-vars.cjs') as {
+    derive: (config: unknown, stage: string, configPath: string) => unknown;
+  };
+  const configAbsolute = resolve(serviceDir, options.configPath);
+  const derived = configVars.derive(
+    loadConfigFile(configAbsolute),
+    stage,
+    relative(serviceDir, configAbsolute),
+  );
+  const params: Record<string, string> = { config: options.configPath };
+
+  const variable = (expression: string): unknown => {
+    const [head = '', fallback] = expression.split(/,\s*/, 2);
+    const defaultValue = fallback?.replace(/^['"]|['"]$/g, '');
+    const [source, ...rest] = head.split(':');
+    const key = rest.join(':');
+    let value: unknown;
+    if (source === 'self') value = selfGet(key);
+    else if (source === 'sls' && key === 'stage') value = stage;
+    else if (source === 'opt') value = key === 'stage' ? stage : undefined;
+    else if (source === 'param') value = params[key];
+    else if (source === 'env') value = process.env[key];
+    else if (source?.startsWith('file(')) value = pathGet({ vars: derived }, key);
+    value ??= defaultValue;
+    if (value === undefined) throw new Error(`serverless.yml: cannot resolve \${${expression}} locally`);
+    return resolveNode(value);
+  };
+  /** `self:` paths may run through values that are variables themselves (custom.rollouts). */
+  const selfGet = (path: string): unknown =>
+    path.split('.').reduce<unknown>((node, key) => {
+      const here = typeof node === 'string' ? resolveString(node) : node;
+      return (here as Record<string, unknown> | undefined)?.[key];
+    }, doc);
+  const resolveString = (text: string): unknown => {
+    let current: unknown = text;
+    for (let guard = 0; typeof current === 'string' && VARIABLE.test(current) && guard < 50; guard++) {
+      const match = VARIABLE.exec(current)!;
+      const value = variable(match[1]!);
+      current = match[0] === current ? value : current.replace(match[0], String(value));
+    }
+    return current;
+  };
+  const resolveNode = (node: unknown): unknown => {
+    if (typeof node === 'string') return resolveString(node);
+    if (Array.isArray(node)) return node.map(resolveNode);
+    if (node && typeof node === 'object') {
+      return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, resolveNode(v)]));
+    }
+    return node;
+  };
+
+  const service = String(resolveNode(doc.service));
+  const provider = resolveNode(doc.provider) as { timeout?: number };
+  const resources = (pathGet(doc, 'resources.Resources') ?? {}) as Record<string, { Properties?: unknown }>;
+  const queue = (logicalId: string): QueueSpec => {
+    const props = (resolveNode(resources[logicalId]?.Properties) ?? {}) as Record<string, unknown>;
+    const redrive = props.RedrivePolicy as
+      | { deadLetterTargetArn?: { 'Fn::GetAtt'?: string[] }; maxReceiveCount?: number }
+      | undefined;
+    const dlqId = redrive?.deadLetterTargetArn?.['Fn::GetAtt']?.[0];
+    return {
+      logicalId,
+      visibilityTimeoutSeconds: Number(props.VisibilityTimeout ?? 30),
+      maxReceiveCount: redrive?.maxReceiveCount !== undefined ? Number(redrive.maxReceiveCount) : undefined,
+      deadLetterQueue: dlqId ? queue(dlqId) : undefined,
+    };
+  };
+
+  const wiring: LocalWiring = { service, functions: {}, eventRules: [], queueSources: [], schedules: [] };
+  const functions = (doc.functions ?? {}) as Record<string, Record<string, unknown>>;
+  for (const [name, rawFn] of Object.entries(functions)) {
+    const fn = resolveNode(rawFn) as {
+      handler: string;
+      timeout?: number;
+      events?: Record<string, unknown>[];
+    };
+    const dot = fn.handler.lastIndexOf('.');
+    wiring.functions[name] = {
+      handlerFile: resolve(serviceDir, `${fn.handler.slice(0, dot)}.ts`),
+      exportName: fn.handler.slice(dot + 1),
+      timeoutSeconds: Number(fn.timeout ?? provider.timeout ?? 6),
+    };
+    for (const event of fn.events ?? []) {
+      if (event.eventBridge) {
+        const spec = event.eventBridge as { pattern: Record<string, unknown>; eventBus?: unknown };
+        wiring.eventRules.push({
+          functionName: name,
+          bus: spec.eventBus ? 'service' : 'default',
+          pattern: spec.pattern,
+        });
+      } else if (event.sqs) {
+        const spec = event.sqs as {
+          arn: { 'Fn::GetAtt': string[] };
+          batchSize?: number;
+          functionResponseType?: string;
+        };
+        wiring.queueSources.push({
+          functionName: name,
+          queue: queue(spec.arn['Fn::GetAtt'][0]!),
+          batchSize: spec.batchSize ?? 10,
+          reportBatchItemFailures: spec.functionResponseType === 'ReportBatchItemFailures',
+        });
+      } else if (event.schedule) {
+        const expression = String(
+          typeof event.schedule === 'string' ? event.schedule : (event.schedule as { rate: string }).rate,
+        );
+        wiring.schedules.push({ functionName: name, everyMs: rateToMs(expression) });
+      }
+    }
+  }
+  return wiring;
+};
+
+/** `rate(1 minute)`, `rate(5 minutes)`, `rate(1 hour)`. */
+export const rateToMs = (expression: string): number => {
+  const match = /^rate\((\d+)\s+(minute|minutes|hour|hours|day|days)\)$/.exec(expression.trim());
+  if (!match) throw new Error(`unsupported schedule expression ${expression}`);
+  const unit = match[2]!.startsWith('minute')
+    ? 60_000
+    : match[2]!.startsWith('hour')
+      ? 3_600_000
+      : 86_400_000;
+  return Number(match[1]) * unit;
+};

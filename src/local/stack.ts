@@ -1,0 +1,328 @@
+import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateEventBusCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import dynalite from 'dynalite';
+import { resetClients } from '../adapters/clients';
+import { createTableInput } from '../adapters/dynamodb-state-store';
+import type { Deps, Log } from '../app/deps';
+import { clearConfigCache } from '../config/load';
+import { buildDeps, logger, setDeps } from '../wiring';
+import { VirtualClock } from './clock';
+import { type CloudEvent, type LocalCloud, type LocalCloudOptions, startLocalCloud } from './cloud';
+import { type LocalWiring, type QueueSpec, readServerlessWiring } from './serverless-wiring';
+
+export const DEFAULT_LOCAL_CONFIG = 'src/local/scenarios/rollouts.local.yml';
+const SERVICE_DIR = resolve(new URL('../..', import.meta.url).pathname);
+const ACCOUNT = '111122223333';
+
+export interface LocalStackOptions extends Omit<LocalCloudOptions, 'clock'> {
+  /** The rollouts configuration, relative to the repository (default: the scenarios' config). */
+  configPath?: string;
+  /** Virtual start time (default 2024-01-01T00:00:00Z). */
+  startMs?: number;
+  /** Called for every log line and invocation, e.g. to print a timeline. */
+  onRecord?: (record: StackRecord) => void;
+}
+
+export type StackRecord =
+  | { kind: 'invoke'; at: number; functionName: string; summary: string }
+  | { kind: 'result'; at: number; functionName: string; outcome: string; detail?: string }
+  | { kind: 'log'; at: number; level: string; message: string; extra?: Record<string, unknown> };
+
+interface HandlerModule {
+  [name: string]: (event: unknown, context: unknown) => Promise<unknown>;
+}
+
+/**
+ * The whole product on one machine: the local cloud (AWS APIs on loopback), DynamoDB in
+ * dynalite, and the real handlers wired exactly as serverless.yml wires them in AWS, all on a
+ * virtual clock. Only the endpoint URLs differ from a deployment.
+ */
+export class LocalStack {
+  readonly records: StackRecord[] = [];
+  readonly tableName = 'sagemaker-rollouts-local';
+  busName = '';
+  queueUrls: Record<string, string> = {};
+  private nextSchedule = new Map<string, number>();
+  private readonly modules = new Map<string, Promise<HandlerModule>>();
+
+  private constructor(
+    readonly cloud: LocalCloud,
+    private readonly dynamo: ReturnType<typeof dynalite>,
+    readonly dynamoUrl: string,
+    readonly wiring: LocalWiring,
+    readonly configPath: string,
+    private readonly onRecord?: (record: StackRecord) => void,
+  ) {}
+
+  static async start(options: LocalStackOptions = {}): Promise<LocalStack> {
+    const configPath = options.configPath ?? DEFAULT_LOCAL_CONFIG;
+    const clock = new VirtualClock(options.startMs ?? Date.UTC(2024, 0, 1));
+    const cloud = await startLocalCloud({ ...options, clock });
+    const dynamo = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+    await new Promise<void>((done) => dynamo.listen(0, '127.0.0.1', () => done()));
+    const dynamoUrl = `http://127.0.0.1:${(dynamo.address() as AddressInfo).port}`;
+    const wiring = readServerlessWiring({ configPath, stage: 'local' });
+    const stack = new LocalStack(cloud, dynamo, dynamoUrl, wiring, configPath, options.onRecord);
+    await stack.provision();
+    return stack;
+  }
+
+  /** Environment that points SDK clients (in this process or a child) at this stack. */
+  env(): Record<string, string> {
+    return {
+      ...this.cloud.env(),
+      AWS_ENDPOINT_URL_DYNAMODB: this.dynamoUrl,
+      TABLE_NAME: this.tableName,
+      EVENT_BUS_NAME: this.busName,
+      ROLLOUTS_CONFIG_PATH: resolve(SERVICE_DIR, this.configPath),
+    };
+  }
+
+  get now(): number {
+    return this.cloud.clock.now();
+  }
+
+  private async provision(): Promise<void> {
+    Object.assign(process.env, this.env(), {
+      POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'SILENT',
+    });
+    logger.setLogLevel((process.env.POWERTOOLS_LOG_LEVEL ?? 'SILENT') as 'SILENT');
+    resetClients();
+    clearConfigCache();
+    const region = this.cloud.region;
+    const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
+    await new DynamoDBClient({ region, credentials }).send(
+      new CreateTableCommand(createTableInput(this.tableName)),
+    );
+    this.busName = `${this.wiring.service}-local`;
+    await new EventBridgeClient({ region, credentials }).send(
+      new CreateEventBusCommand({ Name: this.busName }),
+    );
+    process.env.EVENT_BUS_NAME = this.busName;
+    const sqs = new SQSClient({ region, credentials });
+    const created = new Set<string>();
+    const createQueue = async (spec: QueueSpec): Promise<string> => {
+      const name = `${this.wiring.service}-local-${spec.logicalId}`;
+      if (created.has(name)) return this.queueUrls[spec.logicalId]!;
+      const attributes: Record<string, string> = { VisibilityTimeout: String(spec.visibilityTimeoutSeconds) };
+      if (spec.deadLetterQueue) {
+        const dlqUrl = await createQueue(spec.deadLetterQueue);
+        const dlq = await sqs.send(
+          new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ['QueueArn'] }),
+        );
+        attributes.RedrivePolicy = JSON.stringify({
+          deadLetterTargetArn: dlq.Attributes?.QueueArn,
+          maxReceiveCount: spec.maxReceiveCount ?? 5,
+        });
+      }
+      const out = await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
+      created.add(name);
+      this.queueUrls[spec.logicalId] = out.QueueUrl!;
+      return out.QueueUrl!;
+    };
+    for (const source of this.wiring.queueSources) await createQueue(source.queue);
+    for (const rule of this.wiring.eventRules) {
+      this.cloud.events.addRule({
+        name: `${rule.functionName}-rule`,
+        busName: rule.bus === 'service' ? this.busName : 'default',
+        pattern: rule.pattern,
+        target: (event) => this.invokeEvent(rule.functionName, event),
+      });
+    }
+    for (const schedule of this.wiring.schedules) {
+      this.nextSchedule.set(schedule.functionName, this.now + schedule.everyMs);
+    }
+    this.useDeps();
+  }
+
+  /** The handlers' dependencies: the real ones, with a log that lands in this stack's records. */
+  private useDeps(): void {
+    const log: Log = {
+      debug: () => {},
+      info: (message, extra) => this.record({ kind: 'log', at: this.now, level: 'info', message, extra }),
+      warn: (message, extra) => this.record({ kind: 'log', at: this.now, level: 'warn', message, extra }),
+      error: (message, extra) => this.record({ kind: 'log', at: this.now, level: 'error', message, extra }),
+    };
+    const deps: Deps = { ...buildDeps(process.env), log };
+    setDeps(deps);
+  }
+
+  private record(record: StackRecord): void {
+    this.records.push(record);
+    this.onRecord?.(record);
+  }
+
+  private handler(functionName: string): Promise<HandlerModule[string]> {
+    const fn = this.wiring.functions[functionName];
+    if (!fn) throw new Error(`serverless.yml has no function ${functionName}`);
+    let module = this.modules.get(fn.handlerFile);
+    if (!module) {
+      module = import(pathToFileURL(fn.handlerFile).href) as Promise<HandlerModule>;
+      this.modules.set(fn.handlerFile, module);
+    }
+    return module.then((m) => {
+      const handler = m[fn.exportName];
+      if (typeof handler !== 'function')
+        throw new Error(`${fn.handlerFile} does not export ${fn.exportName}`);
+      return handler;
+    });
+  }
+
+  private context(functionName: string) {
+    const timeout = (this.wiring.functions[functionName]?.timeoutSeconds ?? 60) * 1000;
+    return {
+      functionName: `${this.wiring.service}-local-${functionName}`,
+      functionVersion: '$LATEST',
+      invokedFunctionArn: `arn:aws:lambda:${this.cloud.region}:${ACCOUNT}:function:${this.wiring.service}-local-${functionName}`,
+      memoryLimitInMB: '512',
+      awsRequestId: randomUUID(),
+      logGroupName: `/aws/lambda/${this.wiring.service}-local-${functionName}`,
+      logStreamName: 'local',
+      callbackWaitsForEmptyEventLoop: true,
+      getRemainingTimeInMillis: () => timeout,
+      done: () => {},
+      fail: () => {},
+      succeed: () => {},
+    };
+  }
+
+  /** Invokes a function as Lambda would, with this event. Throws what the handler throws. */
+  async invoke(functionName: string, event: unknown, summary = ''): Promise<unknown> {
+    this.record({ kind: 'invoke', at: this.now, functionName, summary });
+    try {
+      const handler = await this.handler(functionName);
+      const result = await handler(event, this.context(functionName));
+      const outcome =
+        result && typeof result === 'object' && 'outcome' in result
+          ? String((result as { outcome: unknown }).outcome)
+          : 'ok';
+      this.record({ kind: 'result', at: this.now, functionName, outcome, detail: describeResult(result) });
+      return result;
+    } catch (error) {
+      this.record({
+        kind: 'result',
+        at: this.now,
+        functionName,
+        outcome: 'error',
+        detail: error instanceof Error ? error.message : String(error),
+      });
+      throw error;
+    }
+  }
+
+  private async invokeEvent(functionName: string, event: CloudEvent): Promise<void> {
+    const detail = event.detail as Record<string, unknown>;
+    const summary = [
+      event['detail-type'],
+      detail.ModelPackageArn ?? detail.EndpointName ?? detail.deploymentId ?? '',
+      detail.ModelApprovalStatus ?? detail.EndpointStatus ?? detail.command ?? '',
+    ]
+      .filter(Boolean)
+      .join(' ');
+    await this.invoke(functionName, event, summary);
+  }
+
+  /** One Lambda SQS poll per event source: a batch in, partial batch failures out. */
+  async pollQueues(): Promise<number> {
+    let handled = 0;
+    for (const source of this.wiring.queueSources) {
+      const queueName = `${this.wiring.service}-local-${source.queue.logicalId}`;
+      for (;;) {
+        const records = this.cloud.sqs.receiveBatch(queueName, source.batchSize);
+        if (records.length === 0) break;
+        handled += records.length;
+        const event = { Records: records } as unknown as SQSEvent;
+        let failed = new Set<string>(records.map((r) => r.messageId));
+        try {
+          const response = (await this.invoke(
+            source.functionName,
+            event,
+            `${records.length} callback message(s)`,
+          )) as SQSBatchResponse | undefined;
+          failed = source.reportBatchItemFailures
+            ? new Set((response?.batchItemFailures ?? []).map((f) => f.itemIdentifier))
+            : new Set();
+        } catch {
+          // the whole batch returns to the queue after its visibility timeout
+        }
+        const succeeded = records.filter((r) => !failed.has(r.messageId)).map((r) => r.receiptHandle);
+        this.cloud.sqs.deleteMessages(queueName, succeeded);
+      }
+    }
+    return handled;
+  }
+
+  /** Delivers every pending event and queue message, including those they cause, until quiet. */
+  async settle(): Promise<void> {
+    for (let round = 0; round < 1000; round++) {
+      await this.cloud.drain();
+      const polled = await this.pollQueues();
+      if (polled === 0 && this.cloud.events.pendingCount() === 0) return;
+    }
+    throw new Error('local stack did not settle after 1000 rounds');
+  }
+
+  /** Fires the schedule (the tick) at its virtual time. */
+  private async fireSchedules(): Promise<void> {
+    for (const schedule of this.wiring.schedules) {
+      const due = this.nextSchedule.get(schedule.functionName)!;
+      if (this.now < due) continue;
+      this.nextSchedule.set(schedule.functionName, due + schedule.everyMs);
+      const event = {
+        version: '0',
+        id: randomUUID(),
+        'detail-type': 'Scheduled Event',
+        source: 'aws.events',
+        account: ACCOUNT,
+        time: new Date(due).toISOString(),
+        region: this.cloud.region,
+        resources: [
+          `arn:aws:events:${this.cloud.region}:${ACCOUNT}:rule/${this.wiring.service}-local-${schedule.functionName}`,
+        ],
+        detail: {},
+      };
+      try {
+        await this.invoke(schedule.functionName, event, 'schedule');
+      } catch {
+        // a failed tick is simply retried by the next one
+      }
+      await this.settle();
+    }
+  }
+
+  /**
+   * Runs virtual time forward: endpoint transitions, traffic and schedules fall due in order,
+   * and every event they cause is delivered before time moves on.
+   */
+  async run(ms: number, until?: () => boolean | Promise<boolean>): Promise<void> {
+    const end = this.now + ms;
+    await this.settle();
+    while (this.now < end) {
+      if (until && (await until())) return;
+      const nextSchedule = Math.min(...this.nextSchedule.values(), end);
+      const next = Math.min(nextSchedule, end, this.now + 60_000);
+      this.cloud.advanceTo(next);
+      await this.settle();
+      await this.fireSchedules();
+    }
+  }
+
+  async close(): Promise<void> {
+    setDeps(undefined);
+    await this.cloud.close();
+    await new Promise<void>((done) => this.dynamo.close(() => done()));
+  }
+}
+
+const describeResult = (result: unknown): string | undefined => {
+  if (!result || typeof result !== 'object') return undefined;
+  const r = result as Record<string, unknown>;
+  if (Array.isArray(r.batchItemFailures)) return `${r.batchItemFailures.length} failed record(s)`;
+  return typeof r.reason === 'string' ? r.reason : undefined;
+};

@@ -1,0 +1,59 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { CloudWatchMetrics } from './adapters/cloudwatch-metrics';
+import { DynamoDbStateStore } from './adapters/dynamodb-state-store';
+import { EventBridgePublisher } from './adapters/eventbridge-publisher';
+import { SageMakerEndpointsFactory } from './adapters/sagemaker-endpoints';
+import { SageMakerPipelineCallbacks } from './adapters/sagemaker-pipelines';
+import { SageMakerModelRegistry } from './adapters/sagemaker-registry';
+import type { Deps } from './app/deps';
+import { loadConfigFromEnv } from './config/load';
+import { ConfigError } from './errors';
+
+export const logger = new Logger({
+  serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'sagemaker-rollouts',
+});
+
+/** The use cases' Log over Powertools (structured JSON, correlation with the Lambda context). */
+export const powertoolsLog: Deps['log'] = {
+  debug: (message, extra) => logger.debug(message, { ...extra }),
+  info: (message, extra) => logger.info(message, { ...extra }),
+  warn: (message, extra) => logger.warn(message, { ...extra }),
+  error: (message, extra) => logger.error(message, { ...extra }),
+};
+
+const required = (env: NodeJS.ProcessEnv, name: string): string => {
+  const value = env[name];
+  if (!value) throw new ConfigError(`environment variable ${name} is not set`, [name]);
+  return value;
+};
+
+/** The composition root: real adapters over SDK v3 clients that honour AWS_ENDPOINT_URL. */
+export const buildDeps = (env: NodeJS.ProcessEnv = process.env): Deps => ({
+  config: loadConfigFromEnv(),
+  store: new DynamoDbStateStore(required(env, 'TABLE_NAME')),
+  registry: new SageMakerModelRegistry(),
+  endpoints: new SageMakerEndpointsFactory(),
+  metrics: new CloudWatchMetrics(),
+  pipelines: new SageMakerPipelineCallbacks(),
+  events: new EventBridgePublisher(required(env, 'EVENT_BUS_NAME')),
+  log: powertoolsLog,
+});
+
+let cached: Deps | undefined;
+
+/** Built on first use, so importing a handler needs no environment (tests, bundling, local runs). */
+export const deps = (): Deps => {
+  cached ??= buildDeps();
+  return cached;
+};
+
+/** For the local cloud and tests: replace (or forget) the dependencies handlers use. */
+export const setDeps = (next: Deps | undefined): void => {
+  cached = next;
+};
+
+/** The decision time of an event: handlers see the time of their events, not the wall clock. */
+export const eventTime = (time: string | undefined): number => {
+  const parsed = time ? Date.parse(time) : Number.NaN;
+  return Number.isNaN(parsed) ? Date.now() : parsed;
+};

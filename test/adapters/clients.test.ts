@@ -7,6 +7,7 @@ import 'aws-sdk-client-mock-vitest/extend';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   AssumedRoleCredentials,
+  resetClients,
   sageMakerClient,
   sageMakerClientFor,
   sageMakerRuntimeClientFor,
@@ -105,6 +106,18 @@ describe('clients per stage', () => {
   });
 });
 
+describe('resetClients', () => {
+  it('makes the next use build new clients', () => {
+    const before = sageMakerClient();
+    const crossAccount = { roleArn: 'arn:aws:iam::444455556666:role/reset' };
+    const beforeCross = sageMakerClientFor(crossAccount);
+    expect(sageMakerClient()).toBe(before);
+    resetClients();
+    expect(sageMakerClient()).not.toBe(before);
+    expect(sageMakerClientFor(crossAccount)).not.toBe(beforeCross);
+  });
+});
+
 describe('endpoint from AWS_ENDPOINT_URL_SAGEMAKER and real error responses', () => {
   let server: Server;
   const seen: { target: string | undefined; authorization: string | undefined }[] = [];
@@ -150,6 +163,15 @@ describe('endpoint from AWS_ENDPOINT_URL_SAGEMAKER and real error responses', ()
     expect(await endpoints.describe('churn-qa')).toBeNull();
     await expect(endpoints.delete('churn-qa')).rejects.toBeInstanceOf(EndpointBusyError);
     expect(seen.map((s) => s.target)).toEqual(['SageMaker.DescribeEndpoint', 'SageMaker.DeleteEndpoint']);
+
+    resetClients();
+    const defaultEndpoints = new SageMakerStageEndpoints(
+      sageMakerClientFor(),
+      new SageMakerRuntimeClient({ region: 'us-east-1' }),
+    );
+    expect(await defaultEndpoints.describe('churn-prod')).toBeNull();
+    expect(seen[2]?.target).toBe('SageMaker.DescribeEndpoint');
+    expect(seen[2]?.authorization).toContain('Credential=test/');
     const assumed = sts.commandCalls(AssumeRoleCommand)[0]?.args[0].input;
     expect(assumed?.RoleArn).toBe(crossAccount.roleArn);
     expect(seen[0]?.authorization).toMatch(/Credential=ASIA\d+\//);

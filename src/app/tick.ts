@@ -69,7 +69,8 @@ const readCanaries = async (
     const strategy = config.stages.prod.strategy;
     if (strategy.type !== 'canary') continue;
     for (const d of state.deployments) {
-      if (d.phase !== 'Canary' || !d.canary) continue;
+      // CloudWatch has nothing to say about a window shorter than one period
+      if (d.phase !== 'Canary' || !d.canary || now - d.canary.stepStartedAt < 60_000) continue;
       const base = {
         endpointName: config.stages.prod.endpointName,
         latencyStatistic: strategy.gates.latencyStatistic,

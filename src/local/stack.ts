@@ -11,7 +11,7 @@ import { resetClients } from '../adapters/clients';
 import { createTableInput } from '../adapters/dynamodb-state-store';
 import type { Deps, Log } from '../app/deps';
 import { clearConfigCache } from '../config/load';
-import { buildDeps, logger, setDeps } from '../wiring';
+import { buildDeps, setDeps } from '../wiring';
 import { VirtualClock } from './clock';
 import { type CloudEvent, type LocalCloud, type LocalCloudOptions, startLocalCloud } from './cloud';
 import { type LocalWiring, type QueueSpec, readServerlessWiring } from './serverless-wiring';
@@ -92,7 +92,6 @@ export class LocalStack {
     Object.assign(process.env, this.env(), {
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'SILENT',
     });
-    logger.setLogLevel((process.env.POWERTOOLS_LOG_LEVEL ?? 'SILENT') as 'SILENT');
     resetClients();
     clearConfigCache();
     const region = this.cloud.region;

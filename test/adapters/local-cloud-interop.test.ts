@@ -1,0 +1,110 @@
+import {
+  CreateModelPackageCommand,
+  CreateModelPackageGroupCommand,
+  SageMakerClient,
+} from '@aws-sdk/client-sagemaker';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resetClients } from '../../src/adapters/clients';
+import { CloudWatchMetrics } from '../../src/adapters/cloudwatch-metrics';
+import { SageMakerEndpointsFactory } from '../../src/adapters/sagemaker-endpoints';
+import { SageMakerPipelineCallbacks } from '../../src/adapters/sagemaker-pipelines';
+import { SageMakerModelRegistry } from '../../src/adapters/sagemaker-registry';
+import { PermanentError } from '../../src/errors';
+import { VirtualClock } from '../../src/local/clock';
+import { type LocalCloud, startLocalCloud } from '../../src/local/cloud';
+
+/** The adapters over the wire, against the local cloud, configured only through AWS_ENDPOINT_URL. */
+const T0 = Date.UTC(2024, 0, 1);
+let cloud: LocalCloud;
+const savedEnv = { ...process.env };
+let packageArn: string;
+
+beforeAll(async () => {
+  cloud = await startLocalCloud({ clock: new VirtualClock(T0) });
+  Object.assign(process.env, cloud.env());
+  resetClients();
+  const sm = new SageMakerClient({});
+  await sm.send(new CreateModelPackageGroupCommand({ ModelPackageGroupName: 'churn' }));
+  const created = await sm.send(
+    new CreateModelPackageCommand({
+      ModelPackageGroupName: 'churn',
+      ModelApprovalStatus: 'Approved',
+      InferenceSpecification: {
+        Containers: [{ Image: '111122223333.dkr.ecr.us-east-1.amazonaws.com/img:1' }],
+        SupportedContentTypes: ['application/json'],
+        SupportedResponseMIMETypes: ['application/json'],
+      },
+    }),
+  );
+  packageArn = created.ModelPackageArn!;
+  sm.destroy();
+});
+
+afterAll(async () => {
+  process.env = savedEnv;
+  resetClients();
+  await cloud.close();
+});
+
+describe('adapters against the local cloud', () => {
+  it('reads and updates the registry', async () => {
+    const registry = new SageMakerModelRegistry();
+    await registry.updatePackage(packageArn, { lifecycle: { stage: 'QA', stageStatus: 'Deploying' } });
+    expect(await registry.describePackage(packageArn)).toMatchObject({
+      group: 'churn',
+      version: 1,
+      arn: packageArn,
+      approvalStatus: 'Approved',
+      lifecycle: { stage: 'QA', stageStatus: 'Deploying' },
+    });
+  });
+
+  it('deploys, waits, shifts weights, invokes and reads metrics', async () => {
+    const endpoints = new SageMakerEndpointsFactory().forStage({ group: 'churn', stage: 'qa' });
+    expect(await endpoints.describe('churn-qa')).toBeNull();
+    const spec = {
+      endpointName: 'churn-qa',
+      configName: 'churn-qa-v1-abc123',
+      variants: [{ variantName: 'v1', modelName: 'churn-v1', packageArn, version: 1, weight: 100 }],
+      instance: { instanceType: 'ml.m5.large', instanceCount: 1 },
+      executionRoleArn: 'arn:aws:iam::111122223333:role/sm',
+      tags: { 'sagemaker-rollouts:group': 'churn' },
+    };
+    expect(await endpoints.deploy(spec)).toBe('started');
+    expect(await endpoints.deploy(spec)).toBe('already');
+    expect((await endpoints.describe('churn-qa'))?.status).toBe('Creating');
+    expect(await endpoints.setWeights('churn-qa', { v1: 50 })).toBe('busy');
+
+    cloud.timers.runUntil(T0 + 10 * 60_000);
+    expect(await endpoints.describe('churn-qa')).toMatchObject({
+      status: 'InService',
+      configName: 'churn-qa-v1-abc123',
+      variants: [{ variantName: 'v1', currentWeight: 100, desiredWeight: 100 }],
+    });
+    expect(await endpoints.setWeights('churn-qa', { v1: 50 })).toBe('sent');
+
+    const result = await endpoints.invoke('churn-qa', { contentType: 'application/json', body: '{}' });
+    expect(result.ok).toBe(true);
+    const readings = await new CloudWatchMetrics().readVariants([
+      {
+        key: 'qa',
+        endpointName: 'churn-qa',
+        variantName: 'v1',
+        latencyStatistic: 'p99',
+        start: T0,
+        end: T0 + 60 * 60_000,
+      },
+    ]);
+    expect(readings.get('qa')?.invocations).toBe(1);
+    expect(readings.get('qa')?.latencyMs).toBeGreaterThan(0);
+    expect(await new CloudWatchMetrics().alarmsInAlarm(['no-such-alarm'])).toEqual([]);
+
+    await endpoints.retire(['churn-v9'], ['no-such-config']);
+  });
+
+  it('maps an unknown callback token to a PermanentError', async () => {
+    await expect(
+      new SageMakerPipelineCallbacks().sendFailure('AbCdEf1234', 'stopped', 'x'.repeat(64)),
+    ).rejects.toBeInstanceOf(PermanentError);
+  });
+});

@@ -145,3 +145,97 @@ describe('(a) first deployment', () => {
     }
   });
 });
+
+/** Runs v1 to prod, then v2 through its canary to prod; traffic keeps the gates fed. */
+const twoVersions = async (w: World): Promise<{ v1: string; v2: string }> => {
+  const v1 = await firstDeployment(w, { 'sim.errorRate': '0.001' });
+  w.stack.cloud.setTraffic('churn-model-prod', 600);
+  const v2 = await w.createPackage(CHURN, { 'sim.errorRate': '0.001' });
+  await w.approve(v2);
+  await w.stack.run(60 * MINUTE);
+  return { v1, v2 };
+};
+
+describe('(d) rejecting the version serving prod', () => {
+  it('rolls prod back to the last known good version and never promotes the rejected one again', async () => {
+    const w = await start();
+    const { v1, v2 } = await twoVersions(w);
+    expect((await w.state(CHURN)).prod?.version).toBe(2);
+    expect(w.calls('UpdateEndpointWeightsAndCapacities')).toBe(1);
+
+    await w.reject(v2);
+    await w.stack.run(20 * MINUTE);
+
+    const state = await w.state(CHURN);
+    expect(state.prod).toMatchObject({ version: 1, packageArn: v1 });
+    expect(state.blocked.map((b) => b.version)).toEqual([2]);
+    expect(state.outbox).toEqual([]);
+    const prod = w.stack.cloud.sagemaker.endpoints.get('churn-model-prod');
+    expect(prod?.status).toBe('InService');
+    expect(prod?.variants.map((v) => [v.modelName, v.currentWeight])).toEqual([['churn-model-v1', 100]]);
+    const phases = Object.fromEntries(state.deployments.map((d) => [d.id, d.phase]));
+    expect(phases).toEqual({
+      'churn-model:v1': 'Succeeded',
+      'churn-model:v2': 'RolledBack',
+      'churn-model:v1#2': 'Succeeded',
+    });
+    expect(await w.describePackage(v2)).toMatchObject({
+      approval: 'Rejected',
+      stage: 'Production',
+      stageStatus: 'RolledBack',
+    });
+    const events = w.serviceEvents();
+    expect(eventsOf(events, 'Deployment Rolled Back', 'churn-model:v2')).toHaveLength(1);
+    expect((await w.history('churn-model:v2')).at(-1)).toMatchObject({ from: 'Succeeded', to: 'RolledBack' });
+
+    // the rejection event seen again (a duplicate) changes nothing
+    const before = mutatingCalls(w).length;
+    const rejection = w
+      .registryEvents(v2)
+      .find((e) => (e.detail as Record<string, unknown>).ModelApprovalStatus === 'Rejected')!;
+    await w.stack.invoke('modelPackageStateChange', rejection);
+    await w.stack.run(5 * MINUTE);
+    expect(mutatingCalls(w).length).toBe(before);
+
+    // an old approval event replayed does not bring v2 back
+    const approval = w
+      .registryEvents(v2)
+      .find(
+        (e) =>
+          (e.detail as Record<string, unknown>).ModelApprovalStatus === 'Approved' &&
+          !(e.detail as Record<string, unknown>).ModelLifeCycle,
+      )!;
+    await w.stack.invoke('modelPackageStateChange', approval);
+    await w.stack.run(5 * MINUTE);
+    expect((await w.state(CHURN)).prod?.version).toBe(1);
+
+    // approved anew: it may go again
+    await w.approve(v2);
+    await w.stack.run(60 * MINUTE);
+    const after = await w.state(CHURN);
+    expect(after.prod?.version).toBe(2);
+    expect(after.deployments.find((d) => d.id === 'churn-model:v2#2')?.phase).toBe('Succeeded');
+  });
+
+  it('rejecting a version in flight aborts it and leaves prod as it was', async () => {
+    const w = await start();
+    await firstDeployment(w, { 'sim.errorRate': '0.001' });
+    w.stack.cloud.setTraffic('churn-model-prod', 600);
+    const v2 = await w.createPackage(CHURN, { 'sim.errorRate': '0.001' });
+    await w.approve(v2);
+    // until the canary runs
+    await w.stack.run(60 * MINUTE, async () => (await w.state(CHURN)).deployments.some((d) => d.phase === 'Canary'));
+    await w.reject(v2);
+    await w.stack.run(30 * MINUTE);
+    const state = await w.state(CHURN);
+    expect(state.prod?.version).toBe(1);
+    expect(state.deployments.find((d) => d.id === 'churn-model:v2')).toMatchObject({ phase: 'Aborted' });
+    const prod = w.stack.cloud.sagemaker.endpoints.get('churn-model-prod');
+    expect(prod?.variants.map((v) => [v.modelName, v.currentWeight])).toEqual([['churn-model-v1', 100]]);
+    expect(eventsOf(w.serviceEvents(), 'Deployment Aborted', 'churn-model:v2')).toHaveLength(1);
+    // no model or config of v2 left behind on prod
+    expect([...w.stack.cloud.sagemaker.configs.keys()].filter((n) => n.startsWith('churn-model-prod'))).toEqual([
+      state.prod!.configName,
+    ]);
+  });
+});

@@ -1,0 +1,727 @@
+import { randomUUID } from 'node:crypto';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import {
+  CreateModelPackageCommand,
+  CreateModelPackageGroupCommand,
+  CreatePipelineCommand,
+  SageMakerClient,
+  StartPipelineExecutionCommand,
+  StopPipelineExecutionCommand,
+  UpdateModelPackageCommand,
+} from '@aws-sdk/client-sagemaker';
+import type { Deployment, GroupState } from '../domain/model';
+import { CONTROL_DETAIL_TYPE, CONTROL_SOURCE } from '../domain/schemas/control-command';
+import { deps } from '../wiring';
+import type { CloudEvent } from './cloud';
+import { matchesPattern } from './cloud/event-pattern';
+import {
+  ACTION_NAMES,
+  type Condition,
+  type Count,
+  type Expectation,
+  type Scenario,
+  type Step,
+} from './scenario-schema';
+import { LocalStack, type StackRecord } from './stack';
+
+export { loadScenarioFile, parseScenario, ScenarioFileError } from './scenario-schema';
+
+const MINUTE = 60_000;
+const PIPELINE_STATUS_EVENT = 'SageMaker Model Building Pipeline Execution Status Change';
+const SERVICE_SOURCE = 'sagemaker-rollouts';
+
+export type EntryKind = 'step' | 'decision' | 'warn' | 'check';
+
+export interface TimelineEntry {
+  /** ms of virtual time since the scenario started */
+  at: number;
+  kind: EntryKind;
+  text: string;
+  /** AWS calls made between this line and the next, by operation */
+  calls: Record<string, number>;
+  /** endpoint weights after this line, when they changed ("churn-model-prod v1:90 v2:10") */
+  weights?: string;
+}
+
+export interface VariantSample {
+  weight: number;
+  invocations: number;
+  /** 5XX / invocations over the minute; null without invocations */
+  errorRate: number | null;
+}
+
+export interface Sample {
+  /** seconds of virtual time since the scenario started */
+  t: number;
+  endpoints: Record<string, Record<string, VariantSample>>;
+}
+
+export interface ScenarioResult {
+  name: string;
+  description: string;
+  file?: string | undefined;
+  expected: string;
+  outcome: string;
+  ok: boolean;
+  /** checks that did not hold, and errors */
+  failures: string[];
+  /** the reason of the deployment that ended the story (failures, rollbacks) */
+  reason?: string | undefined;
+  simulatedSeconds: number;
+  wallMs: number;
+  finalWeights: Record<string, Record<string, number>>;
+  awsCalls: Record<string, number>;
+  timeline: TimelineEntry[];
+  samples: Sample[];
+}
+
+export interface RunOptions {
+  /** Wall-clock limit for the whole scenario (default 30 s): it fails instead of hanging. */
+  wallTimeoutMs?: number;
+  /** Each timeline line as soon as it is complete. */
+  onEntry?: (entry: TimelineEntry, scenario: Scenario) => void;
+  file?: string;
+}
+
+class ScenarioAbort extends Error {}
+
+interface PipelineRun {
+  name: string;
+  executionArn: string;
+  token?: string | undefined;
+}
+
+/** Plays one scenario on a fresh local stack and checks its expectations. */
+export async function runScenario(scenario: Scenario, options: RunOptions = {}): Promise<ScenarioResult> {
+  const wallStart = Date.now();
+  const wallTimeoutMs = options.wallTimeoutMs ?? 30_000;
+  const run = new Run(scenario, options, wallStart + wallTimeoutMs);
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new ScenarioAbort(`wall-clock limit of ${wallTimeoutMs / 1000} s reached`)),
+      wallTimeoutMs,
+    );
+  });
+  const body = run.play();
+  body.catch(() => {});
+  try {
+    await Promise.race([body, timeout]);
+  } catch (error) {
+    run.abort(error);
+  } finally {
+    clearTimeout(timer);
+  }
+  const result = run.finish(Date.now() - wallStart);
+  await run.close();
+  return result;
+}
+
+class Run {
+  stack: LocalStack | undefined;
+  private startMs = 0;
+  private readonly timeline: TimelineEntry[] = [];
+  private readonly samples: Sample[] = [];
+  private pending: TimelineEntry | undefined;
+  private callIndex = 0;
+  private lastWeights = '';
+  private readonly packages = new Map<string, string>();
+  private readonly groups = new Set<string>();
+  private readonly pipelines = new Map<string, PipelineRun[]>();
+  private readonly definedPipelines = new Set<string>();
+  private readonly failures: string[] = [];
+  private aborted: string | undefined;
+  private finalState = new Map<string, GroupState | undefined>();
+  private sagemaker: SageMakerClient | undefined;
+  private events: EventBridgeClient | undefined;
+  private lastSampleAt = -1;
+
+  constructor(
+    private readonly scenario: Scenario,
+    private readonly options: RunOptions,
+    private readonly wallDeadline: number,
+  ) {}
+
+  private get elapsed(): number {
+    return this.stack ? this.stack.now - this.startMs : 0;
+  }
+
+  async play(): Promise<void> {
+    this.stack = await LocalStack.start({
+      ...(this.scenario.config ? { configPath: this.scenario.config } : {}),
+      seed: this.scenario.seed,
+      duplicateEventRate: this.scenario.duplicateEventRate,
+      onRecord: (record) => this.onRecord(record),
+    });
+    this.startMs = this.stack.now;
+    this.callIndex = this.stack.cloud.calls.length;
+    this.firstCall = this.callIndex;
+    const client = { region: this.stack.cloud.region };
+    this.sagemaker = new SageMakerClient(client);
+    this.events = new EventBridgeClient(client);
+    this.sample();
+    for (const [index, step] of this.scenario.steps.entries()) {
+      if (this.aborted) return;
+      if (step.at !== undefined && step.at > this.elapsed) await this.advanceTo(step.at);
+      await this.perform(step, index);
+    }
+    this.flush();
+    for (const group of this.groups) this.finalState.set(group, await deps().store.loadGroup(group));
+  }
+
+  abort(error: unknown): void {
+    this.aborted = error instanceof Error ? error.message : String(error);
+    this.failures.push(`scenario stopped: ${this.aborted}`);
+  }
+
+  /** Runs virtual time forward minute by minute, sampling the endpoints at each minute. */
+  private async advanceTo(target: number, until?: () => Promise<boolean>): Promise<boolean> {
+    const stack = this.stack!;
+    if (target > this.scenario.maxDuration)
+      throw new ScenarioAbort(
+        `virtual time limit of ${this.scenario.maxDuration / MINUTE} min reached (maxDuration)`,
+      );
+    for (;;) {
+      if (Date.now() > this.wallDeadline) throw new ScenarioAbort('wall-clock limit reached');
+      if (until && (await until())) return true;
+      const now = this.elapsed;
+      if (now >= target) return false;
+      const nextMinute = (Math.floor(now / MINUTE) + 1) * MINUTE;
+      await stack.run(Math.min(target, nextMinute) - now);
+      this.sample();
+    }
+  }
+
+  private async perform(step: Step, index: number): Promise<void> {
+    const action = ACTION_NAMES.find((k) => step[k] !== undefined)!;
+    const where = `steps[${index}].${action}`;
+    try {
+      await this.performAction(step);
+    } catch (error) {
+      if (error instanceof ScenarioAbort) throw error;
+      throw new ScenarioAbort(`${where} failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    await this.stack!.settle();
+  }
+
+  private async performAction(step: Step): Promise<void> {
+    const stack = this.stack!;
+    const cloud = stack.cloud;
+    if (step.register) {
+      const { group, version, approval, sim } = step.register;
+      if (!this.groups.has(group)) {
+        this.groups.add(group);
+        try {
+          await this.sagemaker!.send(new CreateModelPackageGroupCommand({ ModelPackageGroupName: group }));
+        } catch (error) {
+          if ((error as { name?: string }).name !== 'ValidationException') throw error;
+        }
+      }
+      const metadata: Record<string, string> = {};
+      if (sim.errorRate !== undefined) metadata['sim.errorRate'] = String(sim.errorRate);
+      if (sim.latencyMs !== undefined) metadata['sim.latencyMs'] = String(sim.latencyMs);
+      if (sim.failDeploy) metadata['sim.failDeploy'] = 'true';
+      this.entry('step', `register ${group} v${version}${describeSim(sim)}`);
+      const out = await this.sagemaker!.send(
+        new CreateModelPackageCommand({
+          ModelPackageGroupName: group,
+          ModelApprovalStatus: approval,
+          CustomerMetadataProperties: metadata,
+          InferenceSpecification: {
+            Containers: [{ Image: `111122223333.dkr.ecr.us-east-1.amazonaws.com/${group}:${version}` }],
+            SupportedContentTypes: ['application/json'],
+            SupportedResponseMIMETypes: ['application/json'],
+          },
+        }),
+      );
+      const arn = out.ModelPackageArn!;
+      if (!arn.endsWith(`/${version}`))
+        throw new Error(`the registry made ${arn}; register the versions of ${group} in order from 1`);
+      this.packages.set(`${group}:${version}`, arn);
+    } else if (step.approve || step.reject) {
+      const ref = (step.approve ?? step.reject)!;
+      const status = step.approve ? 'Approved' : 'Rejected';
+      this.entry('step', `${step.approve ? 'approve' : 'reject'} ${ref.group} v${ref.version}`);
+      await this.sagemaker!.send(
+        new UpdateModelPackageCommand({
+          ModelPackageArn: this.packageArn(ref),
+          ModelApprovalStatus: status,
+          ApprovalDescription: `${status} in scenario ${this.scenario.name}`,
+        }),
+      );
+    } else if (step.traffic) {
+      this.entry('step', `traffic ${step.traffic.endpoint}: ${step.traffic.rpm} requests/min`);
+      cloud.setTraffic(step.traffic.endpoint, step.traffic.rpm);
+    } else if (step.alarm) {
+      this.entry('step', `alarm ${step.alarm.name} -> ${step.alarm.state}`);
+      cloud.setAlarmState(step.alarm.name, step.alarm.state);
+    } else if (step.fault) {
+      const f = step.fault;
+      const times = f.times === undefined ? 'every call' : `${f.times} call(s)`;
+      this.entry('step', `fault: ${f.service ? `${f.service} ` : ''}${f.operation} fails with ${f.error} (${times})`);
+      cloud.faults.add({
+        operation: f.operation,
+        error: f.error,
+        ...(f.service ? { service: f.service } : {}),
+        ...(f.message ? { message: f.message } : {}),
+        ...(f.times !== undefined ? { times: f.times } : {}),
+      });
+    } else if (step.clearFaults) {
+      this.entry('step', 'faults cleared');
+      cloud.faults.clear();
+    } else if (step.command) {
+      const c = step.command;
+      this.entry('step', `operator: ${c.verb} ${c.deployment} (${c.reason})`);
+      const out = await this.events!.send(
+        new PutEventsCommand({
+          Entries: [
+            {
+              EventBusName: stack.busName,
+              Source: CONTROL_SOURCE,
+              DetailType: CONTROL_DETAIL_TYPE,
+              Detail: JSON.stringify({
+                command: c.verb,
+                deploymentId: c.deployment,
+                actor: c.actor,
+                reason: c.reason,
+                requestId: randomUUID(),
+              }),
+            },
+          ],
+        }),
+      );
+      if (out.FailedEntryCount) throw new Error(`PutEvents refused the command: ${JSON.stringify(out.Entries)}`);
+    } else if (step.pipeline) {
+      await this.startPipeline(step.pipeline);
+    } else if (step.stopPipeline) {
+      const runs = this.pipelines.get(step.stopPipeline.name);
+      const latest = runs?.[runs.length - 1];
+      if (!latest) throw new Error(`pipeline ${step.stopPipeline.name} was never started`);
+      this.entry('step', `stop pipeline ${latest.name}`);
+      await this.sagemaker!.send(
+        new StopPipelineExecutionCommand({
+          PipelineExecutionArn: latest.executionArn,
+          ClientRequestToken: randomUUID(),
+        }),
+      );
+    } else if (step.replay) {
+      await this.replay(step.replay);
+    } else if (step.wait !== undefined) {
+      const wait = step.wait;
+      if (typeof wait === 'number') {
+        await this.advanceTo(this.elapsed + wait);
+      } else {
+        const text = describeCondition(wait.until);
+        const deadline = this.elapsed + wait.timeout;
+        const held = await this.advanceTo(Math.min(deadline, this.scenario.maxDuration), () =>
+          this.holds(wait.until),
+        );
+        if (!held) {
+          const message = `waited ${formatDuration(wait.timeout)} for ${text}: it never happened`;
+          this.failures.push(message);
+          this.entry('check', message);
+        }
+      }
+    }
+  }
+
+  private packageArn(ref: { group: string; version: number }): string {
+    const arn = this.packages.get(`${ref.group}:${ref.version}`);
+    if (!arn) throw new Error(`${ref.group} v${ref.version} was not registered by an earlier step`);
+    return arn;
+  }
+
+  private async startPipeline(spec: NonNullable<Step['pipeline']>): Promise<void> {
+    const stack = this.stack!;
+    const args: Record<string, string> = { ...spec.arguments, task: spec.task };
+    if (spec.package) args.modelPackageArn = this.packageArn(spec.package);
+    if (!this.definedPipelines.has(spec.name)) {
+      const source = stack.wiring.queueSources[0];
+      const queueUrl = source ? stack.queueUrls[source.queue.logicalId] : undefined;
+      if (!queueUrl) throw new Error('serverless.yml wires no callback queue');
+      await this.sagemaker!.send(
+        new CreatePipelineCommand({
+          PipelineName: spec.name,
+          RoleArn: 'arn:aws:iam::111122223333:role/SageMakerPipelines',
+          ClientRequestToken: randomUUID(),
+          PipelineDefinition: JSON.stringify({
+            Version: '2020-12-01',
+            Steps: [{ Name: 'DeployModel', Type: 'Callback', Arguments: args, SqsQueueUrl: queueUrl }],
+          }),
+        }),
+      );
+      this.definedPipelines.add(spec.name);
+    }
+    this.entry('step', `start pipeline ${spec.name}: callback step ${JSON.stringify(args)}`);
+    const tokensBefore = stack.cloud.pipelines.tokens().length;
+    const out = await this.sagemaker!.send(
+      new StartPipelineExecutionCommand({ PipelineName: spec.name, ClientRequestToken: randomUUID() }),
+    );
+    const runs = this.pipelines.get(spec.name) ?? [];
+    runs.push({
+      name: spec.name,
+      executionArn: out.PipelineExecutionArn!,
+      token: stack.cloud.pipelines.tokens()[tokensBefore],
+    });
+    this.pipelines.set(spec.name, runs);
+  }
+
+  private async replay(spec: NonNullable<Step['replay']>): Promise<void> {
+    const stack = this.stack!;
+    let selected = stack.cloud.events.published.filter(
+      (e) =>
+        (spec.detailType === undefined || e['detail-type'] === spec.detailType) &&
+        Object.entries(spec.match).every(([k, v]) => e.detail[k] === v),
+    );
+    if (spec.last !== undefined) selected = selected.slice(-spec.last);
+    if (spec.order === 'reversed') selected = [...selected].reverse();
+    this.entry(
+      'step',
+      `replay ${selected.length} earlier event(s)${spec.detailType ? ` (${spec.detailType})` : ''}, ${spec.order} order`,
+    );
+    if (selected.length === 0) throw new Error('no earlier event matches the replay filter');
+    for (const event of selected) await this.redeliver(event);
+  }
+
+  /** Delivers an event again, same id, to every rule it matches (EventBridge delivers at least once). */
+  private async redeliver(event: CloudEvent): Promise<void> {
+    const stack = this.stack!;
+    const bus = stack.cloud.events.busOf(event.id) === 'default' ? 'default' : 'service';
+    for (const rule of stack.wiring.eventRules) {
+      if (rule.bus !== bus || !matchesPattern(rule.pattern, event)) continue;
+      try {
+        await stack.invoke(rule.functionName, event, `replayed ${event['detail-type']}`);
+      } catch {
+        // recorded by the stack; EventBridge would retry, the scenario's checks decide
+      }
+    }
+  }
+
+  private async loadGroups(): Promise<Map<string, GroupState | undefined>> {
+    const out = new Map<string, GroupState | undefined>();
+    for (const group of this.groups) out.set(group, await deps().store.loadGroup(group));
+    return out;
+  }
+
+  private findDeployment(states: Map<string, GroupState | undefined>, id: string): Deployment | undefined {
+    const group = id.slice(0, id.indexOf(':'));
+    return states.get(group)?.deployments.find((d) => d.id === id);
+  }
+
+  private pipelineStatus(name: string): string | undefined {
+    const runs = this.pipelines.get(name);
+    const latest = runs?.[runs.length - 1];
+    if (!latest) return undefined;
+    const events = this.stack!.cloud.events.published.filter(
+      (e) => e['detail-type'] === PIPELINE_STATUS_EVENT && e.detail.pipelineExecutionArn === latest.executionArn,
+    );
+    const last = events[events.length - 1];
+    return last ? String(last.detail.currentPipelineExecutionStatus) : 'Executing';
+  }
+
+  private async holds(c: Condition): Promise<boolean> {
+    if (c.pipeline !== undefined && c.status !== undefined) {
+      const status = this.pipelineStatus(c.pipeline);
+      const wanted = Array.isArray(c.status) ? c.status : [c.status];
+      if (!status || !wanted.includes(status as never)) return false;
+    }
+    if (c.deployment === undefined && !c.idle) return true;
+    const states = await this.loadGroups();
+    if (c.deployment !== undefined && c.phase !== undefined) {
+      const d = this.findDeployment(states, c.deployment);
+      const wanted = Array.isArray(c.phase) ? c.phase : [c.phase];
+      if (!d || !wanted.includes(d.phase)) return false;
+    }
+    if (c.idle) {
+      for (const state of states.values()) {
+        if (state?.deployments.some((d) => !TERMINAL.has(d.phase))) return false;
+        if (state && state.outbox.length > 0) return false;
+      }
+    }
+    return true;
+  }
+
+  // ---- timeline -------------------------------------------------------------------------------
+
+  private onRecord(record: StackRecord): void {
+    if (record.kind === 'log') {
+      this.entry(record.level === 'info' ? 'decision' : 'warn', record.message, record.at);
+    } else if (record.kind === 'result' && record.outcome === 'error') {
+      this.entry('warn', `${record.functionName} failed: ${record.detail ?? 'error'}`, record.at);
+    }
+  }
+
+  private entry(kind: EntryKind, text: string, at = this.stack?.now ?? this.startMs): void {
+    this.flush();
+    this.pending = { at: at - this.startMs, kind, text, calls: {} };
+  }
+
+  /** Completes the pending line with the calls made since it began and the weights after them. */
+  private flush(): void {
+    const stack = this.stack;
+    const entry = this.pending;
+    if (!stack || !entry) return;
+    this.pending = undefined;
+    const calls = stack.cloud.calls;
+    for (; this.callIndex < calls.length; this.callIndex++) {
+      const op = calls[this.callIndex]!.operation;
+      entry.calls[op] = (entry.calls[op] ?? 0) + 1;
+    }
+    const weights = this.weightsText();
+    if (weights !== this.lastWeights) {
+      entry.weights = weights;
+      this.lastWeights = weights;
+    }
+    this.timeline.push(entry);
+    this.options.onEntry?.(entry, this.scenario);
+  }
+
+  private weightsText(): string {
+    const parts: string[] = [];
+    for (const [name, weights] of Object.entries(this.endpointWeights())) {
+      parts.push(
+        `${name} ${Object.entries(weights)
+          .map(([v, w]) => `${v}:${w}`)
+          .join(' ')}`,
+      );
+    }
+    return parts.join(', ');
+  }
+
+  private endpointWeights(): Record<string, Record<string, number>> {
+    const out: Record<string, Record<string, number>> = {};
+    for (const ep of this.stack?.cloud.sagemaker.endpoints.values() ?? []) {
+      if (ep.variants.length === 0) continue;
+      out[ep.name] = Object.fromEntries(ep.variants.map((v) => [v.name, v.currentWeight]));
+    }
+    return out;
+  }
+
+  /** Weights now, and each variant's invocations and error rate over the minute that just ended. */
+  private sample(): void {
+    const stack = this.stack!;
+    const t = Math.floor(this.elapsed / 1000);
+    if (t === this.lastSampleAt) return;
+    this.lastSampleAt = t;
+    const now = stack.now;
+    const from = now - MINUTE;
+    const endpoints: Sample['endpoints'] = {};
+    for (const ep of stack.cloud.sagemaker.endpoints.values()) {
+      if (ep.variants.length === 0) continue;
+      const variants: Record<string, VariantSample> = {};
+      for (const v of ep.variants) {
+        const dims = [
+          { Name: 'EndpointName', Value: ep.name },
+          { Name: 'VariantName', Value: v.name },
+        ];
+        const sum = (metric: string) =>
+          stack.cloud.cloudwatch
+            .query('AWS/SageMaker', metric, dims, 60, 'Sum', from, now)
+            .reduce((n, d) => n + d.value, 0);
+        const invocations = sum('Invocations');
+        variants[v.name] = {
+          weight: v.currentWeight,
+          invocations,
+          errorRate: invocations > 0 ? sum('Invocation5XXErrors') / invocations : null,
+        };
+      }
+      endpoints[ep.name] = variants;
+    }
+    this.samples.push({ t, endpoints });
+  }
+
+  // ---- outcome --------------------------------------------------------------------------------
+
+  finish(wallMs: number): ScenarioResult {
+    this.flush();
+    const stack = this.stack;
+    const expect = this.scenario.expect;
+    const { outcome, reason } = this.aborted
+      ? { outcome: `error: ${this.aborted}`, reason: this.aborted }
+      : this.describeOutcome();
+    const failures = [...this.failures];
+    if (!this.aborted && stack) failures.push(...this.check(expect));
+    if (outcome !== expect.outcome) failures.unshift(`outcome "${outcome}", expected "${expect.outcome}"`);
+    const awsCalls: Record<string, number> = {};
+    if (stack) {
+      for (const call of stack.cloud.calls.slice(this.firstCall))
+        awsCalls[call.operation] = (awsCalls[call.operation] ?? 0) + 1;
+    }
+    const result: ScenarioResult = {
+      name: this.scenario.name,
+      description: this.scenario.description,
+      file: this.options.file,
+      expected: expect.outcome,
+      outcome,
+      ok: failures.length === 0,
+      failures,
+      reason,
+      simulatedSeconds: Math.round(this.elapsed / 1000),
+      wallMs,
+      finalWeights: this.endpointWeights(),
+      awsCalls,
+      timeline: this.timeline,
+      samples: this.samples,
+    };
+    return result;
+  }
+
+  private firstCall = 0;
+
+  async close(): Promise<void> {
+    await this.stack?.close();
+  }
+
+  /** The story in one line: the last deployment of each group, then each pipeline's status. */
+  private describeOutcome(): { outcome: string; reason?: string | undefined } {
+    const parts: string[] = [];
+    let reason: string | undefined;
+    for (const [group, state] of [...this.finalState.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+      const last = [...(state?.deployments ?? [])].sort((a, b) => a.createdAt - b.createdAt).pop();
+      if (!last) {
+        parts.push(`${group}: nothing deployed`);
+        continue;
+      }
+      const v = `v${last.version}`;
+      const prod = state?.prod ? `v${state.prod.version}` : undefined;
+      switch (last.phase) {
+        case 'Succeeded':
+          parts.push(last.targetStage === 'prod' ? `promoted ${v}` : `deployed ${v} to ${last.targetStage}`);
+          break;
+        case 'RolledBack':
+          parts.push(prod ? `rolled back ${v} to ${prod}` : `rolled back ${v}`);
+          reason = last.reason;
+          break;
+        case 'Failed':
+          parts.push(`failed ${v}`);
+          reason = last.reason;
+          break;
+        case 'Aborted':
+          parts.push(`aborted ${v}`);
+          reason = last.reason;
+          break;
+        case 'Superseded':
+          parts.push(`superseded ${v}`);
+          break;
+        default:
+          parts.push(`${v} still ${last.phase}`);
+      }
+    }
+    for (const name of this.pipelines.keys()) {
+      parts.push(`pipeline ${name} ${(this.pipelineStatus(name) ?? 'not started').toLowerCase()}`);
+    }
+    return { outcome: parts.join('; ') || 'nothing happened', reason };
+  }
+
+  private check(expect: Expectation): string[] {
+    const failures: string[] = [];
+    const stack = this.stack!;
+    for (const [id, spec] of Object.entries(expect.deployments)) {
+      const want = typeof spec === 'string' ? { phase: spec } : spec;
+      const d = this.findDeployment(this.finalState, id);
+      if (!d) failures.push(`deployment ${id} does not exist`);
+      else if (d.phase !== want.phase) failures.push(`${id} is ${d.phase} (${d.reason ?? 'no reason'}), expected ${want.phase}`);
+      else if (want.reasonContains && !d.reason?.includes(want.reasonContains))
+        failures.push(`${id}'s reason "${d.reason ?? ''}" does not contain "${want.reasonContains}"`);
+    }
+    for (const [group, version] of Object.entries(expect.prod)) {
+      const actual = this.finalState.get(group)?.prod?.version ?? null;
+      if (actual !== version) failures.push(`prod of ${group} serves ${fmtVersion(actual)}, expected ${fmtVersion(version)}`);
+    }
+    const weights = this.endpointWeights();
+    for (const [endpoint, want] of Object.entries(expect.weights)) {
+      const got = weights[endpoint];
+      if (!got) {
+        failures.push(`endpoint ${endpoint} does not exist`);
+        continue;
+      }
+      const same =
+        Object.keys(got).length === Object.keys(want).length &&
+        Object.entries(want).every(([v, w]) => got[v] === w);
+      if (!same) failures.push(`${endpoint} weights ${JSON.stringify(got)}, expected ${JSON.stringify(want)}`);
+    }
+    const answers = stack.cloud.pipelines.answers();
+    for (const [name, want] of Object.entries(expect.callbacks)) {
+      const runs = this.pipelines.get(name) ?? [];
+      if (runs.length === 0) failures.push(`pipeline ${name} was never started`);
+      for (const run of runs) {
+        const mine = answers.filter((a) => a.token === run.token);
+        const accepted = mine.filter((a) => a.accepted);
+        if (accepted.length !== 1) {
+          failures.push(`pipeline ${name}'s token got ${accepted.length} accepted answers, expected exactly 1`);
+          continue;
+        }
+        const a = accepted[0]!;
+        if (a.kind !== want.answer) failures.push(`pipeline ${name} got ${a.kind} (${a.failureReason ?? ''}), expected ${want.answer}`);
+        if (want.reasonContains && !a.failureReason?.includes(want.reasonContains))
+          failures.push(`pipeline ${name}'s failure reason "${a.failureReason ?? ''}" does not contain "${want.reasonContains}"`);
+        if (want.outputs) {
+          const outputs = Object.fromEntries((a.outputParameters ?? []).map((p) => [p.Name, p.Value]));
+          for (const [k, v] of Object.entries(want.outputs)) {
+            if (outputs[k] !== v) failures.push(`pipeline ${name} output ${k}=${outputs[k] ?? '(none)'}, expected ${v}`);
+          }
+        }
+      }
+      if (want.status) {
+        const status = this.pipelineStatus(name);
+        if (status !== want.status) failures.push(`pipeline ${name} is ${status}, expected ${want.status}`);
+      }
+    }
+    const counts: Record<string, number> = {};
+    for (const call of stack.cloud.calls.slice(this.firstCall)) counts[call.operation] = (counts[call.operation] ?? 0) + 1;
+    for (const [op, want] of Object.entries(expect.calls)) {
+      const problem = countProblem(counts[op] ?? 0, want);
+      if (problem) failures.push(`${op} called ${counts[op] ?? 0} time(s), expected ${problem}`);
+    }
+    const published: Record<string, number> = {};
+    for (const e of stack.cloud.events.published)
+      if (e.source === SERVICE_SOURCE) published[e['detail-type']] = (published[e['detail-type']] ?? 0) + 1;
+    for (const [type, want] of Object.entries(expect.published)) {
+      const problem = countProblem(published[type] ?? 0, want);
+      if (problem) failures.push(`"${type}" published ${published[type] ?? 0} time(s), expected ${problem}`);
+    }
+    return failures;
+  }
+}
+
+const TERMINAL = new Set(['Succeeded', 'RolledBack', 'Failed', 'Aborted', 'Superseded']);
+
+const fmtVersion = (v: number | null): string => (v === null ? 'nothing' : `v${v}`);
+
+function countProblem(actual: number, want: Count): string | undefined {
+  if (typeof want === 'number') return actual === want ? undefined : `exactly ${want}`;
+  if (want.min !== undefined && actual < want.min) return `at least ${want.min}`;
+  if (want.max !== undefined && actual > want.max) return `at most ${want.max}`;
+  return undefined;
+}
+
+function describeSim(sim: { errorRate?: number | undefined; latencyMs?: number | undefined; failDeploy?: boolean | undefined }): string {
+  const parts: string[] = [];
+  if (sim.errorRate !== undefined) parts.push(`error rate ${(sim.errorRate * 100).toFixed(1)}%`);
+  if (sim.latencyMs !== undefined) parts.push(`latency ${sim.latencyMs} ms`);
+  if (sim.failDeploy) parts.push('fails to deploy');
+  return parts.length ? ` (${parts.join(', ')})` : '';
+}
+
+function describeCondition(c: Condition): string {
+  const parts: string[] = [];
+  if (c.deployment) parts.push(`${c.deployment} ${[c.phase].flat().join('/')}`);
+  if (c.pipeline) parts.push(`pipeline ${c.pipeline} ${[c.status].flat().join('/')}`);
+  if (c.idle) parts.push('no deployment in progress');
+  return parts.join(' and ');
+}
+
+export const formatDuration = (ms: number): string => {
+  const s = Math.round(ms / 1000);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = s % 60;
+  return `${h ? `${h}h` : ''}${m ? `${m}m` : ''}${sec || (!h && !m) ? `${sec}s` : ''}`;
+};
+
+/** Simulated time since the scenario started, as hh:mm:ss. */
+export const clockText = (ms: number): string => {
+  const s = Math.floor(ms / 1000);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${pad(Math.floor(s / 3600))}:${pad(Math.floor((s % 3600) / 60))}:${pad(s % 60)}`;
+};

@@ -444,7 +444,12 @@ class Transition {
     const where = `step ${c.stepIndex + 1}/${steps.length} (${step.weight}%)`;
     const verdict = evaluateGates(readings, strategy.gates);
     if (verdict.status === 'breach') {
-      this.stop(d, 'RolledBack', `gate failed at ${where}: ${verdict.reasons.join('; ')}`, readings);
+      this.stop(
+        d,
+        'RolledBack',
+        `gate failed at ${where}: ${verdict.reasons.join('; ')} (${summariseReadings(readings)})`,
+        readings,
+      );
       return;
     }
     if (
@@ -809,6 +814,7 @@ class Transition {
           d,
           d.rollbackOutcome ?? 'RolledBack',
           `${d.reason ?? 'rolled back'}; prod back on v${this.state.prod?.version}`,
+          d.canary?.lastReadings,
         );
         return;
       default:

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { OperatorCommand } from '../model';
 import { parseDeploymentId } from '../naming';
 import { eventBridgeEnvelope } from './envelope';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { EndpointObservation } from '../model';
 import { eventBridgeEnvelope, sageMakerNameSchema } from './envelope';
 

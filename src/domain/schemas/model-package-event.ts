@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { eventBridgeEnvelope, sageMakerNameSchema } from './envelope';
 
 export const MODEL_PACKAGE_DETAIL_TYPE = 'SageMaker Model Package State Change';

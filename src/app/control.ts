@@ -11,17 +11,13 @@ export const onOperatorCommand = async (
   now: number,
 ): Promise<UseCaseOutcome> => {
   const id = parseDeploymentId(command.deploymentId);
-  if (!id || !groupConfig(deps, id.group)) {
-    const reason = `unknown deployment ${command.deploymentId}`;
-    await deps.events.publish([
-      {
-        type: 'Command Rejected',
-        deploymentId: command.deploymentId,
-        at: now,
-        detail: { command: command.verb, reason, requestId: command.requestId, actor: command.actor },
-      },
-    ]);
-    return { outcome: 'rejected', reason };
+  const known =
+    id &&
+    groupConfig(deps, id.group) &&
+    (await deps.store.loadGroup(id.group))?.deployments.some((d) => d.id === command.deploymentId);
+  if (!id || !known) {
+    // nothing to record it against: the refusal is only logged and published
+    return reject(deps, command, `unknown deployment ${command.deploymentId}`, now, true);
   }
   const run = await runGroup(deps, id.group, now, async (state) => {
     const deployment = state.deployments.find((d) => d.id === command.deploymentId);
@@ -32,6 +28,38 @@ export const onOperatorCommand = async (
     return [{ type: 'Operator', command, pkg }];
   });
   const rejection = run.decision?.rejection;
-  if (rejection) return { outcome: 'rejected', reason: rejection };
-  return { outcome: 'applied', reason: run.decision?.notes.join('; ') ?? '' };
+  // the domain already published the refusal and recorded it in the deployment's history
+  if (rejection) return reject(deps, command, rejection, now, false);
+  const applied = run.decision?.notes.join('; ') ?? '';
+  deps.log.info('command applied', { ...describe(command), result: applied });
+  return { outcome: 'applied', reason: applied };
+};
+
+const describe = (command: OperatorCommand) => ({
+  command: command.verb,
+  deploymentId: command.deploymentId,
+  actor: command.actor,
+  requestId: command.requestId,
+});
+
+const reject = async (
+  deps: Deps,
+  command: OperatorCommand,
+  reason: string,
+  now: number,
+  publish: boolean,
+): Promise<UseCaseOutcome> => {
+  deps.log.warn('command rejected', { ...describe(command), reason });
+  if (publish) {
+    await deps.events.publish([
+      {
+        type: 'Command Rejected',
+        deploymentId: command.deploymentId,
+        group: parseDeploymentId(command.deploymentId)?.group,
+        at: now,
+        detail: { command: command.verb, reason, requestId: command.requestId, actor: command.actor },
+      },
+    ]);
+  }
+  return { outcome: 'rejected', reason };
 };

@@ -108,7 +108,7 @@ export const startRollouts = async (options: LocalStackOptions = {}): Promise<Ro
       const result = stack.records
         .slice(before)
         .find((r) => r.kind === 'result' && r.functionName === 'control');
-      if (!result || result.kind !== 'result') throw new Error(`the control function never ran for ${verb}`);
+      if (result?.kind !== 'result') throw new Error(`the control function never ran for ${verb}`);
       return { outcome: result.outcome, detail: result.detail };
     },
     weights: (endpointName) => {

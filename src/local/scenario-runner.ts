@@ -584,6 +584,15 @@ class Run {
       }
       const v = `v${last.version}`;
       const prod = state?.prod ? `v${state.prod.version}` : undefined;
+      // A rollback (rejection, operator) is a new deployment of the older version.
+      const undone = state?.deployments.find(
+        (d) => d !== last && d.phase === 'RolledBack' && d.phaseSince >= last.createdAt,
+      );
+      if (undone && last.phase === 'Succeeded' && last.targetStage === 'prod') {
+        parts.push(`rolled back v${undone.version} to ${v}`);
+        reason = undone.reason;
+        continue;
+      }
       switch (last.phase) {
         case 'Succeeded':
           parts.push(last.targetStage === 'prod' ? `promoted ${v}` : `deployed ${v} to ${last.targetStage}`);

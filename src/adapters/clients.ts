@@ -155,7 +155,16 @@ export class AssumedRoleCredentials {
   }
 }
 
-export const assumedRoleCredentials = lazy(() => new AssumedRoleCredentials());
+let credentialsClock: () => number = Date.now;
+
+/** The local cloud runs on virtual time, so its STS expirations must be judged on that clock. */
+export const setCredentialsClock = (now: () => number = Date.now): void => {
+  credentialsClock = now;
+};
+
+export const assumedRoleCredentials = lazy(
+  () => new AssumedRoleCredentials(stsClient, () => credentialsClock()),
+);
 
 const perRole = <T>(create: (credentials: CredentialsProvider) => T) => {
   const clients = new Map<string, T>();

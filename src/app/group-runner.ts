@@ -9,6 +9,13 @@ import { smokeTest } from './observe';
 const MAX_CONFLICTS = 8;
 /** Rounds of "carry out, feed failures back" per run; each round strictly shrinks the work. */
 const MAX_DRAIN_ROUNDS = 4;
+/**
+ * A run carries out the commands it saved itself at once; commands another run saved are left to
+ * that run (which is carrying them out right now) until they are this old. Without the lease, two
+ * concurrent runs on one group (a duplicated event) would both send every command, so events
+ * would be published twice. A run that crashed leaves its commands to the next run after the lease.
+ */
+export const OUTBOX_LEASE_MS = 2 * 60_000;
 
 export interface GroupRun {
   state: GroupState;
@@ -29,6 +36,7 @@ export const runGroup = async (
   const config = groupConfig(deps, group);
   if (!config) throw new UnknownGroupError(`model package group ${group} is not configured`);
   let run: GroupRun | undefined;
+  let own = new Set<string>();
   for (let attempt = 1; !run; attempt++) {
     const loaded = (await deps.store.loadGroup(group)) ?? emptyGroupState(group);
     const inputs = await inputsFor(loaded);
@@ -39,21 +47,29 @@ export const runGroup = async (
       break;
     }
     try {
-      const saved = await deps.store.saveGroup(withOutbox(decision.state, decision.commands));
+      const next = withOutbox(decision.state, decision.commands, now);
+      const saved = await deps.store.saveGroup(next);
+      own = new Set(next.outbox.slice(loaded.outbox.length).map((e) => e.id));
       run = { state: saved, decision };
     } catch (error) {
       if (!(error instanceof ConflictError) || attempt >= MAX_CONFLICTS) throw error;
       deps.log.debug('conflicting write; deciding again', { group, attempt });
     }
   }
-  run.state = await drainOutbox(deps, run.state, now);
+  run.state = await drainOutbox(deps, run.state, now, own);
   return followUps(deps, run, now);
 };
 
-const withOutbox = (state: GroupState, commands: Command[]): GroupState => ({
+const withOutbox = (state: GroupState, commands: Command[], now: number): GroupState => ({
   ...state,
-  outbox: [...state.outbox, ...commands.map((command, i) => ({ id: `${state.revision + 1}.${i}`, command }))],
+  outbox: [
+    ...state.outbox,
+    ...commands.map((command, i) => ({ id: `${state.revision + 1}.${i}`, command, at: now })),
+  ],
 });
+
+const claimable = (entry: GroupState['outbox'][number], now: number, own: ReadonlySet<string>): boolean =>
+  own.has(entry.id) || entry.at === undefined || now - entry.at >= OUTBOX_LEASE_MS;
 
 /** Work that needs a fresh observation right after a decision: smoke tests of a QA endpoint now InService. */
 const followUps = async (deps: Deps, run: GroupRun, now: number): Promise<GroupRun> => {
@@ -83,8 +99,14 @@ const endpointKey = (command: Command): string | undefined =>
  * stop at the first that must wait (the endpoint is busy); the rest run concurrently. Transient
  * errors leave a command in the outbox for the next event or tick.
  */
-export const drainOutbox = async (deps: Deps, initial: GroupState, now: number): Promise<GroupState> => {
+export const drainOutbox = async (
+  deps: Deps,
+  initial: GroupState,
+  now: number,
+  own: ReadonlySet<string> = new Set(),
+): Promise<GroupState> => {
   let state = initial;
+  const mine = new Set(own);
   for (let round = 0; round < MAX_DRAIN_ROUNDS && state.outbox.length > 0; round++) {
     const doneIds = new Set<string>();
     const failures: Input[] = [];
@@ -96,6 +118,7 @@ export const drainOutbox = async (deps: Deps, initial: GroupState, now: number):
       else others.push(entry);
     }
     const attempt = async (entry: (typeof state.outbox)[number]): Promise<boolean> => {
+      if (!claimable(entry, now, mine)) return false;
       try {
         const outcome = await execute(deps, entry.command, now);
         if (outcome.status === 'wait') {
@@ -135,8 +158,16 @@ export const drainOutbox = async (deps: Deps, initial: GroupState, now: number):
       }),
       ...others.map(attempt),
     ]);
-    if (doneIds.size === 0) return state;
-    state = await removeDone(deps, state, doneIds, failures, now);
+    // this run's commands that must wait (busy endpoint, transient error): anyone may take them now
+    const released = new Set(
+      state.outbox.filter((e) => mine.has(e.id) && !doneIds.has(e.id) && e.at !== undefined).map((e) => e.id),
+    );
+    if (doneIds.size === 0 && released.size === 0) return state;
+    state = await removeDone(deps, state, doneIds, failures, now, released);
+    // what the fed-back failures decided (saved as this revision) is this run's own work
+    if (failures.length > 0) {
+      for (const e of state.outbox) if (e.id.startsWith(`${state.revision}.`)) mine.add(e.id);
+    }
     if (failures.length === 0) return state;
   }
   return state;
@@ -157,16 +188,22 @@ const removeDone = async (
   doneIds: Set<string>,
   failures: Input[],
   now: number,
+  released: ReadonlySet<string> = new Set(),
 ): Promise<GroupState> => {
   const config = groupConfig(deps, current.group)!;
   let base = current;
   for (let attempt = 1; ; attempt++) {
-    const remaining = { ...base, outbox: base.outbox.filter((e) => !doneIds.has(e.id)) };
+    const remaining = {
+      ...base,
+      outbox: base.outbox
+        .filter((e) => !doneIds.has(e.id))
+        .map((e) => (released.has(e.id) ? { id: e.id, command: e.command } : e)),
+    };
     const next =
       failures.length > 0
         ? (() => {
             const decision = decideAll(remaining, failures, { group: config, now });
-            return withOutbox(decision.state, decision.commands);
+            return withOutbox(decision.state, decision.commands, now);
           })()
         : remaining;
     try {

@@ -191,6 +191,8 @@ export interface GroupState {
 export interface OutboxEntry {
   id: string;
   command: Command;
+  /** decision time; entries of another run are only carried out once they are this old (a lease) */
+  at?: number | undefined;
 }
 
 export type RegistryStageStatus =

@@ -7,7 +7,7 @@ import { CreateEventBusCommand, EventBridgeClient } from '@aws-sdk/client-eventb
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import dynalite from 'dynalite';
-import { resetClients } from '../adapters/clients';
+import { resetClients, setCredentialsClock } from '../adapters/clients';
 import { createTableInput } from '../adapters/dynamodb-state-store';
 import type { Deps, Log } from '../app/deps';
 import { clearConfigCache } from '../config/load';
@@ -93,6 +93,7 @@ export class LocalStack {
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'SILENT',
     });
     resetClients();
+    setCredentialsClock(() => this.now);
     clearConfigCache();
     const region = this.cloud.region;
     const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
@@ -314,6 +315,7 @@ export class LocalStack {
 
   async close(): Promise<void> {
     setDeps(undefined);
+    setCredentialsClock();
     await this.cloud.close();
     await new Promise<void>((done) => this.dynamo.close(() => done()));
   }

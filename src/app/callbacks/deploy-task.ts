@@ -48,5 +48,10 @@ export const deployTask = defineTask({
         pkg,
       },
     ]);
+    // A Stopping handled concurrently may have answered before the work was attached: cancel it
+    const record = await deps.store.getCallback(message.token);
+    if (record?.answer) {
+      await runGroup(deps, pkg.group, now, () => [{ type: 'CallbackStopping', token: message.token }]);
+    }
   },
 });

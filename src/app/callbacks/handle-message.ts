@@ -1,3 +1,4 @@
+import { PermanentError } from '../../errors';
 import type { Deps } from '../deps';
 import { runGroup } from '../group-runner';
 import { answerCallback } from './answer';
@@ -42,8 +43,32 @@ export const onCallbackMessage = async (
     await ctx.answer('failure', { reason: `invalid arguments for task ${task.name}: ${issues}` });
     return 'answered';
   }
-  await task.start(ctx, parsed.data);
+  try {
+    await task.start(ctx, parsed.data);
+  } catch (error) {
+    // A permanent refusal would otherwise end in the dead-letter queue with the pipeline waiting
+    if (!(error instanceof PermanentError)) throw error;
+    if (!(await ctx.claim())) return 'already-answered';
+    await ctx.answer('failure', { reason: `task ${task.name} failed: ${error.message}` });
+    return 'answered';
+  }
   return 'started';
+};
+
+/**
+ * A message with a valid token whose other fields are invalid: the pipeline is told why at once
+ * (a redelivery cannot fix the message). A token answered before keeps its answer.
+ */
+export const onInvalidCallbackMessage = async (
+  deps: Deps,
+  message: { token: string; pipelineExecutionArn: string },
+  reason: string,
+  now: number,
+): Promise<CallbackOutcome> => {
+  const ctx = context(deps, { ...message, arguments: {}, status: 'Executing' }, now);
+  if (!(await ctx.claim())) return 'already-answered';
+  await ctx.answer('failure', { reason });
+  return 'answered';
 };
 
 const withoutTask = (args: Record<string, unknown>): Record<string, unknown> => {
@@ -63,6 +88,8 @@ const onStopping = async (ctx: CallbackTaskContext): Promise<CallbackOutcome> =>
   }
   const after = await deps.store.getCallback(message.token);
   if (!after?.answer) await ctx.answer('failure', { reason: STOPPED_REASON });
+  // answered by the group's outbox but not sent yet (e.g. throttled): send now or retry this record
+  else if (after.reportedAt === undefined) await ctx.answer(after.answer.outcome, after.answer);
   return 'stopping-handled';
 };
 

@@ -448,3 +448,62 @@ describe('promotion, failures and ignored events', () => {
     expect(mutatingCalls(w).length).toBe(writes);
   });
 });
+
+describe('a newer version approved while an older one is in flight', () => {
+  const approveBoth = async (w: World, group: string, order: 'older first' | 'newer first') => {
+    const a = await w.createPackage(group, { 'sim.errorRate': '0.001' });
+    const b = await w.createPackage(group, { 'sim.errorRate': '0.001' });
+    for (const arn of order === 'older first' ? [a, b] : [b, a]) {
+      await w.approve(arn);
+      await w.stack.run(2 * MINUTE);
+    }
+  };
+
+  it.each(['older first', 'newer first'] as const)(
+    'supersede: the newest version wins (%s)',
+    async (order) => {
+      const w = await start();
+      await firstDeployment(w, { 'sim.errorRate': '0.001' });
+      w.stack.cloud.setTraffic('churn-model-prod', 600);
+      await approveBoth(w, CHURN, order);
+      await w.stack.run(90 * MINUTE);
+      const state = await w.state(CHURN);
+      expect(state.prod?.version).toBe(3);
+      const phases = Object.fromEntries(state.deployments.map((d) => [d.id, d.phase]));
+      expect(phases).toEqual({
+        'churn-model:v1': 'Succeeded',
+        'churn-model:v2': 'Superseded',
+        'churn-model:v3': 'Succeeded',
+      });
+      expect(
+        w.stack.cloud.sagemaker.endpoints.get('churn-model-prod')?.variants.map((v) => v.modelName),
+      ).toEqual(['churn-model-v3']);
+      expect(eventsOf(w.serviceEvents(), 'Deployment Superseded', 'churn-model:v2')).toHaveLength(1);
+    },
+  );
+
+  it.each(['older first', 'newer first'] as const)(
+    'queue: the same final prod version (%s)',
+    async (order) => {
+      const w = await start();
+      await w.createGroup(FRAUD);
+      await approveBoth(w, FRAUD, order);
+      // promote whatever waits for it, until nothing does
+      for (let i = 0; i < 6; i++) {
+        await w.stack.run(15 * MINUTE);
+        if (w.stack.cloud.sagemaker.endpoints.has('fraud-detector-prod')) {
+          w.stack.cloud.setTraffic('fraud-detector-prod', 600);
+        }
+        const waiting = (await w.state(FRAUD)).deployments.filter((d) => d.phase === 'AwaitingApproval');
+        for (const d of waiting) await sendCommand(w, 'promote', d.id);
+      }
+      await w.stack.run(30 * MINUTE);
+      const state = await w.state(FRAUD);
+      expect(state.prod?.version).toBe(2);
+      expect(state.deployments.filter((d) => !['Succeeded', 'Superseded'].includes(d.phase))).toEqual([]);
+      expect(
+        w.stack.cloud.sagemaker.endpoints.get('fraud-detector-prod')?.variants.map((v) => v.modelName),
+      ).toEqual(['fraud-detector-v2']);
+    },
+  );
+});

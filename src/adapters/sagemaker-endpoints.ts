@@ -221,6 +221,7 @@ export class SageMakerStageEndpoints implements StageEndpoints {
   async setWeights(
     endpointName: string,
     weights: Record<string, number>,
+    observed?: EndpointObservation | null,
   ): Promise<'sent' | 'already' | 'busy'> {
     const entries = Object.entries(weights);
     if (entries.length === 0 || entries.every(([, weight]) => weight <= 0)) {
@@ -228,7 +229,7 @@ export class SageMakerStageEndpoints implements StageEndpoints {
         `endpoint ${endpointName}: refusing weights that sum to zero (${JSON.stringify(weights)})`,
       );
     }
-    const current = await this.describe(endpointName);
+    const current = observed !== undefined ? observed : await this.describe(endpointName);
     if (!current) {
       throw new PermanentError(
         `SageMaker UpdateEndpointWeightsAndCapacities ${endpointName}: Could not find endpoint`,

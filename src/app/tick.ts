@@ -1,6 +1,7 @@
 import type { Input } from '../domain/decide';
-import type { GroupState, VariantReadings } from '../domain/model';
+import type { EndpointObservation, GroupState, VariantReadings } from '../domain/model';
 import type { VariantMetricsQuery } from '../ports/metrics';
+import type { EndpointsFactory } from '../ports/sagemaker';
 import { mapLimit } from './concurrency';
 import { type Deps, groupConfig } from './deps';
 import { runGroup } from './group-runner';
@@ -17,7 +18,8 @@ export interface TickReport {
  * endpoints it waits on, read all canaries' metrics in as few GetMetricData calls as possible,
  * then decide and act per group, a bounded number at a time.
  */
-export const runTick = async (deps: Deps, now: number): Promise<TickReport> => {
+export const runTick = async (tickDeps: Deps, now: number): Promise<TickReport> => {
+  const deps: Deps = { ...tickDeps, endpoints: describedOnce(tickDeps.endpoints) };
   const active = (await deps.store.listActiveGroups()).filter((state) => groupConfig(deps, state.group));
   const limit = deps.config.tickConcurrency;
   const observations = await mapLimit(active, limit, (state) =>
@@ -29,7 +31,14 @@ export const runTick = async (deps: Deps, now: number): Promise<TickReport> => {
       return [] as Input[];
     }),
   );
-  const canaryInputs = await readCanaries(deps, active, now);
+  // a canary's gates are only judged on an endpoint seen InService this minute; the others wait
+  const judged = active.filter((_, index) =>
+    (observations[index] ?? []).some(
+      (input) =>
+        input.type === 'EndpointObserved' && input.stage === 'prod' && input.endpoint?.status === 'InService',
+    ),
+  );
+  const canaryInputs = await readCanaries(deps, judged, now);
   const failedGroups: TickReport['failedGroups'] = [];
   let changed = 0;
   await mapLimit([...active.keys()], limit, async (index) => {
@@ -113,4 +122,41 @@ const readCanaries = async (
     result.set(c.group, [...(result.get(c.group) ?? []), input]);
   }
   return result;
+};
+
+/**
+ * Endpoints for one tick: the DescribeEndpoint that observed an endpoint also serves the first
+ * weight change sent to it, so a tick describes each endpoint once. Any other write forgets it.
+ */
+const describedOnce = (factory: EndpointsFactory): EndpointsFactory => {
+  const observed = new Map<string, EndpointObservation | null>();
+  return {
+    forStage(target) {
+      const inner = factory.forStage(target);
+      const key = (endpointName: string) => `${target.group}/${target.stage}/${endpointName}`;
+      const take = (endpointName: string) => {
+        const known = observed.get(key(endpointName));
+        observed.delete(key(endpointName));
+        return known;
+      };
+      return {
+        describe: async (endpointName) => {
+          const endpoint = await inner.describe(endpointName);
+          observed.set(key(endpointName), endpoint);
+          return endpoint;
+        },
+        setWeights: (endpointName, weights) => inner.setWeights(endpointName, weights, take(endpointName)),
+        deploy: (spec) => {
+          take(spec.endpointName);
+          return inner.deploy(spec);
+        },
+        delete: (endpointName) => {
+          take(endpointName);
+          return inner.delete(endpointName);
+        },
+        invoke: (endpointName, request) => inner.invoke(endpointName, request),
+        retire: (modelNames, configNames) => inner.retire(modelNames, configNames),
+      };
+    },
+  };
 };

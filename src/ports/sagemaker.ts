@@ -75,8 +75,15 @@ export interface StageEndpoints {
   describe(endpointName: string): Promise<EndpointObservation | null>;
   /** Ensures the models and config exist, then creates the endpoint or updates it to the config. */
   deploy(spec: DeploySpec): Promise<DeployOutcome>;
-  /** Sends the weights only if the endpoint is InService; 'busy' otherwise. */
-  setWeights(endpointName: string, weights: Record<string, number>): Promise<'sent' | 'already' | 'busy'>;
+  /**
+   * Sends the weights only if the endpoint is InService; 'busy' otherwise. `observed`: a
+   * DescribeEndpoint the caller has just made, used instead of describing the endpoint again.
+   */
+  setWeights(
+    endpointName: string,
+    weights: Record<string, number>,
+    observed?: EndpointObservation | null,
+  ): Promise<'sent' | 'already' | 'busy'>;
   invoke(endpointName: string, request: InvokeRequest): Promise<InvokeResult>;
   /** Deletes the endpoint (the only action SageMaker allows on a Failed one); missing is fine. */
   delete(endpointName: string): Promise<void>;

@@ -73,6 +73,8 @@ export interface ScenarioResult {
   awsCalls: Record<string, number>;
   timeline: TimelineEntry[];
   samples: Sample[];
+  /** With keepStack: the stack the scenario ran on, still running. */
+  stack?: LocalStack | undefined;
 }
 
 export interface RunOptions {
@@ -81,6 +83,8 @@ export interface RunOptions {
   /** Each timeline line as soon as it is complete. */
   onEntry?: (entry: TimelineEntry, scenario: Scenario) => void;
   file?: string;
+  /** Leave the local stack running (result.stack) instead of closing it. */
+  keepStack?: boolean;
 }
 
 class ScenarioAbort extends Error {}
@@ -113,7 +117,9 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     clearTimeout(timer);
   }
   const result = run.finish(Date.now() - wallStart);
-  await run.close();
+  if (options.keepStack && run.stack && !result.failures.some((f) => f.startsWith('scenario stopped')))
+    result.stack = run.stack;
+  else await run.close();
   return result;
 }
 
@@ -258,7 +264,10 @@ class Run {
     } else if (step.fault) {
       const f = step.fault;
       const times = f.times === undefined ? 'every call' : `${f.times} call(s)`;
-      this.entry('step', `fault: ${f.service ? `${f.service} ` : ''}${f.operation} fails with ${f.error} (${times})`);
+      this.entry(
+        'step',
+        `fault: ${f.service ? `${f.service} ` : ''}${f.operation} fails with ${f.error} (${times})`,
+      );
       cloud.faults.add({
         operation: f.operation,
         error: f.error,
@@ -290,7 +299,8 @@ class Run {
           ],
         }),
       );
-      if (out.FailedEntryCount) throw new Error(`PutEvents refused the command: ${JSON.stringify(out.Entries)}`);
+      if (out.FailedEntryCount)
+        throw new Error(`PutEvents refused the command: ${JSON.stringify(out.Entries)}`);
     } else if (step.pipeline) {
       await this.startPipeline(step.pipeline);
     } else if (step.stopPipeline) {
@@ -413,7 +423,8 @@ class Run {
     const latest = runs?.[runs.length - 1];
     if (!latest) return undefined;
     const events = this.stack!.cloud.events.published.filter(
-      (e) => e['detail-type'] === PIPELINE_STATUS_EVENT && e.detail.pipelineExecutionArn === latest.executionArn,
+      (e) =>
+        e['detail-type'] === PIPELINE_STATUS_EVENT && e.detail.pipelineExecutionArn === latest.executionArn,
     );
     const last = events[events.length - 1];
     return last ? String(last.detail.currentPipelineExecutionStatus) : 'Executing';
@@ -629,13 +640,15 @@ class Run {
       const want = typeof spec === 'string' ? { phase: spec } : spec;
       const d = this.findDeployment(this.finalState, id);
       if (!d) failures.push(`deployment ${id} does not exist`);
-      else if (d.phase !== want.phase) failures.push(`${id} is ${d.phase} (${d.reason ?? 'no reason'}), expected ${want.phase}`);
+      else if (d.phase !== want.phase)
+        failures.push(`${id} is ${d.phase} (${d.reason ?? 'no reason'}), expected ${want.phase}`);
       else if (want.reasonContains && !d.reason?.includes(want.reasonContains))
         failures.push(`${id}'s reason "${d.reason ?? ''}" does not contain "${want.reasonContains}"`);
     }
     for (const [group, version] of Object.entries(expect.prod)) {
       const actual = this.finalState.get(group)?.prod?.version ?? null;
-      if (actual !== version) failures.push(`prod of ${group} serves ${fmtVersion(actual)}, expected ${fmtVersion(version)}`);
+      if (actual !== version)
+        failures.push(`prod of ${group} serves ${fmtVersion(actual)}, expected ${fmtVersion(version)}`);
     }
     const weights = this.endpointWeights();
     for (const [endpoint, want] of Object.entries(expect.weights)) {
@@ -647,7 +660,8 @@ class Run {
       const same =
         Object.keys(got).length === Object.keys(want).length &&
         Object.entries(want).every(([v, w]) => got[v] === w);
-      if (!same) failures.push(`${endpoint} weights ${JSON.stringify(got)}, expected ${JSON.stringify(want)}`);
+      if (!same)
+        failures.push(`${endpoint} weights ${JSON.stringify(got)}, expected ${JSON.stringify(want)}`);
     }
     const answers = stack.cloud.pipelines.answers();
     for (const [name, want] of Object.entries(expect.callbacks)) {
@@ -657,17 +671,23 @@ class Run {
         const mine = answers.filter((a) => a.token === run.token);
         const accepted = mine.filter((a) => a.accepted);
         if (accepted.length !== 1) {
-          failures.push(`pipeline ${name}'s token got ${accepted.length} accepted answers, expected exactly 1`);
+          failures.push(
+            `pipeline ${name}'s token got ${accepted.length} accepted answers, expected exactly 1`,
+          );
           continue;
         }
         const a = accepted[0]!;
-        if (a.kind !== want.answer) failures.push(`pipeline ${name} got ${a.kind} (${a.failureReason ?? ''}), expected ${want.answer}`);
+        if (a.kind !== want.answer)
+          failures.push(`pipeline ${name} got ${a.kind} (${a.failureReason ?? ''}), expected ${want.answer}`);
         if (want.reasonContains && !a.failureReason?.includes(want.reasonContains))
-          failures.push(`pipeline ${name}'s failure reason "${a.failureReason ?? ''}" does not contain "${want.reasonContains}"`);
+          failures.push(
+            `pipeline ${name}'s failure reason "${a.failureReason ?? ''}" does not contain "${want.reasonContains}"`,
+          );
         if (want.outputs) {
           const outputs = Object.fromEntries((a.outputParameters ?? []).map((p) => [p.Name, p.Value]));
           for (const [k, v] of Object.entries(want.outputs)) {
-            if (outputs[k] !== v) failures.push(`pipeline ${name} output ${k}=${outputs[k] ?? '(none)'}, expected ${v}`);
+            if (outputs[k] !== v)
+              failures.push(`pipeline ${name} output ${k}=${outputs[k] ?? '(none)'}, expected ${v}`);
           }
         }
       }
@@ -677,7 +697,8 @@ class Run {
       }
     }
     const counts: Record<string, number> = {};
-    for (const call of stack.cloud.calls.slice(this.firstCall)) counts[call.operation] = (counts[call.operation] ?? 0) + 1;
+    for (const call of stack.cloud.calls.slice(this.firstCall))
+      counts[call.operation] = (counts[call.operation] ?? 0) + 1;
     for (const [op, want] of Object.entries(expect.calls)) {
       const problem = countProblem(counts[op] ?? 0, want);
       if (problem) failures.push(`${op} called ${counts[op] ?? 0} time(s), expected ${problem}`);
@@ -704,7 +725,11 @@ function countProblem(actual: number, want: Count): string | undefined {
   return undefined;
 }
 
-function describeSim(sim: { errorRate?: number | undefined; latencyMs?: number | undefined; failDeploy?: boolean | undefined }): string {
+function describeSim(sim: {
+  errorRate?: number | undefined;
+  latencyMs?: number | undefined;
+  failDeploy?: boolean | undefined;
+}): string {
   const parts: string[] = [];
   if (sim.errorRate !== undefined) parts.push(`error rate ${(sim.errorRate * 100).toFixed(1)}%`);
   if (sim.latencyMs !== undefined) parts.push(`latency ${sim.latencyMs} ms`);

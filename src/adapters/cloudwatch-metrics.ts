@@ -61,9 +61,9 @@ export class CloudWatchMetrics implements Metrics {
   async readVariants(queries: VariantMetricsQuery[]): Promise<Map<string, VariantReadings>> {
     // Values per query index and series, only datapoints inside that query's [start, end).
     const values = queries.map(() => ({ inv: [] as number[], err: [] as number[], lat: [] as number[] }));
-    const windows = new Map<string, PlannedQuery[]>();
+    const planned: PlannedQuery[] = [];
     queries.forEach((source, owner) => {
-      const planned: PlannedQuery[] = [
+      planned.push(
         {
           id: `q${owner}_inv`,
           query: metricQuery(`q${owner}_inv`, source, 'Invocations', 'Sum'),
@@ -82,28 +82,27 @@ export class CloudWatchMetrics implements Metrics {
           owner,
           series: 'lat',
         },
-      ];
-      const window = `${source.start}:${source.end}`;
-      const sameWindow = windows.get(window);
-      if (sameWindow) sameWindow.push(...planned);
-      else windows.set(window, planned);
+      );
     });
-
-    for (const planned of windows.values()) {
-      const first = queries[planned[0]!.owner]!;
-      for (const batch of chunk(planned, MAX_QUERIES_PER_CALL)) {
-        const byId = new Map(batch.map((p) => [p.id, p]));
-        for (const result of await this.getMetricData(batch, first.start, first.end)) {
-          const target = result.Id ? byId.get(result.Id) : undefined;
-          if (!target) continue;
-          const source = queries[target.owner]!;
-          const timestamps = result.Timestamps ?? [];
-          (result.Values ?? []).forEach((value, index) => {
-            const at = timestamps[index]?.getTime();
-            if (at !== undefined && (at < source.start || at >= source.end)) return;
-            values[target.owner]![target.series].push(value);
-          });
-        }
+    // Canaries started at different times have different windows. One call per window would cost
+    // a call per rollout; instead each call spans the union of its queries' windows (datapoints are
+    // per 60 s period either way) and every query keeps only the datapoints inside its own window.
+    // Sorting by start packs similar windows together, which keeps the union short.
+    planned.sort((a, b) => queries[a.owner]!.start - queries[b.owner]!.start);
+    for (const batch of chunk(planned, MAX_QUERIES_PER_CALL)) {
+      const start = Math.min(...batch.map((p) => queries[p.owner]!.start));
+      const end = Math.max(...batch.map((p) => queries[p.owner]!.end));
+      const byId = new Map(batch.map((p) => [p.id, p]));
+      for (const result of await this.getMetricData(batch, start, end)) {
+        const target = result.Id ? byId.get(result.Id) : undefined;
+        if (!target) continue;
+        const source = queries[target.owner]!;
+        const timestamps = result.Timestamps ?? [];
+        (result.Values ?? []).forEach((value, index) => {
+          const at = timestamps[index]?.getTime();
+          if (at !== undefined && (at < source.start || at >= source.end)) return;
+          values[target.owner]![target.series].push(value);
+        });
       }
     }
 

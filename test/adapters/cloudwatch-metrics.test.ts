@@ -148,19 +148,21 @@ describe('readVariants', () => {
     expect(readings.get('variant-199')?.invocations).toBe(199);
   });
 
-  it('makes one call per distinct time window', async () => {
-    answerWith(() => ({}));
-    await metrics.readVariants([
+  it('reads canaries with different windows in one call over their union, each keeping its own window', async () => {
+    answerWith((id) => (id.endsWith('_inv') ? { Timestamps: [minute(-1), minute(0)], Values: [7, 5] } : {}));
+    const readings = await metrics.readVariants([
       query('a', 'v1'),
       query('b', 'v2', { start: START - 60_000, end: END }),
-      query('c', 'v3'),
+      query('c', 'v3', { start: START + 60_000, end: END + 60_000 }),
     ]);
     const calls = cw.commandCalls(GetMetricDataCommand).map((c) => c.args[0].input);
-    expect(calls).toHaveLength(2);
-    expect(calls.map((c) => [c.StartTime?.getTime(), c.MetricDataQueries?.length])).toEqual([
-      [START, 6],
-      [START - 60_000, 3],
-    ]);
+    expect(calls).toHaveLength(1);
+    expect(calls[0]?.StartTime).toEqual(new Date(START - 60_000));
+    expect(calls[0]?.EndTime).toEqual(new Date(END + 60_000));
+    expect(calls[0]?.MetricDataQueries).toHaveLength(9);
+    expect(readings.get('a')?.invocations).toBe(5);
+    expect(readings.get('b')?.invocations).toBe(12);
+    expect(readings.get('c')?.invocations).toBe(0);
   });
 
   it('makes no call for no queries, and maps throttling to TransientError', async () => {

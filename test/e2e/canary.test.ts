@@ -1,3 +1,4 @@
+import { UpdateEndpointWeightsAndCapacitiesCommand } from '@aws-sdk/client-sagemaker';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MINUTE, type Rollouts, startRollouts, withV1InProd } from './rollout-harness';
 
@@ -179,5 +180,88 @@ describe('canary gates on one stack each', () => {
     expect(failed.at - canaryAt).toBeGreaterThan(15 * MINUTE);
     expect(failed.at - canaryAt).toBeLessThanOrEqual(17 * MINUTE);
     expect(r.weights('slow-model-prod')).toEqual({ v1: 100 });
+  });
+});
+
+describe('reconciliation by the tick', () => {
+  let r: Rollouts;
+  afterEach(() => r.close());
+
+  it('weights changed by hand mid-canary: paused, Drift Detected, the hand-set weights are left alone', async () => {
+    r = await startRollouts();
+    await withV1InProd(r, GROUP, PROD);
+    await r.registerAndApprove(GROUP, { 'sim.errorRate': '0' });
+    await r.runUntil(async () => (await r.phase(`${GROUP}:v2`)) === 'Canary');
+    await r.stack.run(3 * MINUTE);
+    await r.sm.send(
+      new UpdateEndpointWeightsAndCapacitiesCommand({
+        EndpointName: PROD,
+        DesiredWeightsAndCapacities: [
+          { VariantName: 'v1', DesiredWeight: 30 },
+          { VariantName: 'v2', DesiredWeight: 70 },
+        ],
+      }),
+    );
+    await r.runUntil(
+      async () => (await r.state(GROUP)).deployments.some((d) => d.canary?.paused),
+      5 * MINUTE,
+    );
+    const drift = r.events('Drift Detected');
+    expect(drift).toHaveLength(1);
+    expect(drift[0]!.detail).toMatchObject({ deploymentId: `${GROUP}:v2` });
+    expect(String(drift[0]!.detail.drift)).toContain('"v2":70');
+    expect(r.events('Deployment Paused').map((e) => e.detail.deploymentId)).toEqual([`${GROUP}:v2`]);
+    // well past the bake: nothing steps while paused
+    await r.stack.run(15 * MINUTE);
+    expect(await r.phase(`${GROUP}:v2`)).toBe('Canary');
+    expect(r.weights(PROD)).toEqual({ v1: 30, v2: 70 });
+    expect(r.events('Drift Detected')).toHaveLength(1);
+    expect((await r.history(`${GROUP}:v2`)).some((h) => h.reason.startsWith('paused: drift detected'))).toBe(
+      true,
+    );
+  });
+
+  it('endpoint state change events lost: the tick alone carries v2 from QA to promotion', async () => {
+    r = await startRollouts();
+    await withV1InProd(r, GROUP, PROD);
+    await r.setDelivery('endpointStateChange', false);
+    const from = r.stack.records.length;
+    await r.registerAndApprove(GROUP, { 'sim.errorRate': '0' });
+    await r.runUntil(async () => (await r.phase(`${GROUP}:v2`)) === 'Succeeded');
+    const invoked = r.stack.records
+      .slice(from)
+      .filter((x) => x.kind === 'invoke')
+      .map((x) => x.functionName);
+    expect(invoked).not.toContain('endpointStateChange');
+    const endpointEvents = r.stack.cloud.events.published.filter(
+      (e) => e['detail-type'] === 'SageMaker Endpoint State Change',
+    );
+    expect(endpointEvents.length).toBeGreaterThan(0);
+    expect((await r.history(`${GROUP}:v2`)).map((h) => h.to)).toEqual(
+      expect.arrayContaining([
+        'QaDeploying',
+        'ReadyForProd',
+        'ProdDeploying',
+        'Canary',
+        'Promoting',
+        'Succeeded',
+      ]),
+    );
+    expect(r.weights(PROD)).toEqual({ v2: 100 });
+  });
+
+  it('a manual promotion not granted within its approval timeout expires', async () => {
+    r = await startRollouts();
+    await r.createGroup('fraud-detector');
+    await r.registerAndApprove('fraud-detector');
+    await r.runUntil(async () => (await r.phase('fraud-detector:v1')) === 'AwaitingApproval');
+    const waitingAt = r.stack.now;
+    await r.runUntil(async () => (await r.phase('fraud-detector:v1')) === 'Failed', 3 * 60 * MINUTE);
+    const d = (await r.state('fraud-detector')).deployments[0]!;
+    expect(d.reason).toContain('approval timeout of 120 min');
+    expect(r.stack.now - waitingAt).toBeGreaterThanOrEqual(120 * MINUTE);
+    expect(r.stack.now - waitingAt).toBeLessThanOrEqual(122 * MINUTE);
+    expect(r.events('Deployment Failed').map((e) => e.detail.deploymentId)).toEqual(['fraud-detector:v1']);
+    expect(r.stack.cloud.sagemaker.endpoints.has('fraud-detector-prod')).toBe(false);
   });
 });

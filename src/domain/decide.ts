@@ -905,7 +905,12 @@ class Transition {
           this.move(d, 'ReadyForProd', by, who);
           return this.tryStartProd(d);
         }
-        if (d.phase === 'Canary') return this.promote(d, by);
+        if (d.phase === 'Canary') {
+          this.actor = who;
+          this.promote(d, by);
+          this.actor = undefined;
+          return;
+        }
         return refuse(`${d.id} is ${d.phase}; promote applies while awaiting approval or in canary`);
       case 'pause':
         if (d.phase !== 'Canary' || !d.canary)

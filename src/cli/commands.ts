@@ -1,0 +1,126 @@
+import { randomUUID } from 'node:crypto';
+import { userInfo } from 'node:os';
+import type { HistoryEntry, OperatorVerb } from '../domain/model';
+import { deploymentId } from '../domain/naming';
+import type { Context } from './context';
+import { CliError, EXIT, type ExitCode, UsageError } from './errors';
+import { findDeployment } from './history';
+
+export const VERBS: readonly OperatorVerb[] = ['promote', 'pause', 'resume', 'abort', 'rollback', 'retry'];
+
+export const isVerb = (word: string): word is OperatorVerb => (VERBS as readonly string[]).includes(word);
+
+/** Limits of the control command schema (src/domain/schemas/control-command.ts). */
+const MAX_ACTOR = 128;
+const MAX_REASON = 1024;
+
+export const defaultActor = (env: NodeJS.ProcessEnv): string => {
+  if (env.SAGEMAKER_ROLLOUTS_ACTOR) return env.SAGEMAKER_ROLLOUTS_ACTOR;
+  try {
+    return userInfo().username || env.USER || 'operator';
+  } catch {
+    return env.USER || 'operator';
+  }
+};
+
+export interface CommandRequest {
+  verb: OperatorVerb;
+  deploymentId: string;
+  reason: string | undefined;
+  actor: string;
+  wait: boolean;
+  timeoutMs: number;
+  pollMs: number;
+}
+
+export interface CommandResult {
+  outcome: 'applied' | 'rejected' | 'sent';
+  verb: OperatorVerb;
+  deploymentId: string;
+  requestId: string;
+  /** the deployment the result was recorded on (a retry creates the next attempt) */
+  recordedOn?: string | undefined;
+  /** the refusal, or the transition's reason */
+  reason?: string | undefined;
+  transition?: Pick<HistoryEntry, 'from' | 'to' | 'at' | 'actor' | 'reason'> | undefined;
+  /** the deployment's phase once the command was applied */
+  phase?: string | undefined;
+  exitCode: ExitCode;
+}
+
+const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
+
+/**
+ * Sends an operator command on the service bus (the same path other systems use) and waits until
+ * the control function has recorded its outcome in the deployment's history, matched by requestId.
+ */
+export const runCommand = async (ctx: Context, request: CommandRequest): Promise<CommandResult> => {
+  const { verb, actor } = request;
+  const reason = request.reason?.trim();
+  if (!reason) {
+    throw new UsageError(`${verb} needs --reason "<why>": every command is recorded in the audit history`);
+  }
+  if (reason.length > MAX_REASON) throw new UsageError(`--reason is longer than ${MAX_REASON} characters`);
+  if (actor.length === 0 || actor.length > MAX_ACTOR) {
+    throw new UsageError(`--actor must be 1-${MAX_ACTOR} characters`);
+  }
+  // fail fast: the control function records nothing for a deployment it does not know
+  const { state, deployment } = await findDeployment(ctx, request.deploymentId);
+  const requestId = randomUUID();
+  await ctx.sender.send({ verb, deploymentId: deployment.id, actor, reason, requestId });
+  const base = { verb, deploymentId: deployment.id, requestId };
+  if (!request.wait) return { ...base, outcome: 'sent', exitCode: EXIT.ok };
+
+  const nextAttempt =
+    Math.max(...state.deployments.filter((d) => d.version === deployment.version).map((d) => d.attempt)) + 1;
+  const watched =
+    verb === 'retry'
+      ? [deployment.id, deploymentId(deployment.group, deployment.version, nextAttempt)]
+      : [deployment.id];
+  const deadline = Date.now() + request.timeoutMs;
+  for (;;) {
+    for (const id of watched) {
+      const entry = (await ctx.store.history(id)).find((e) => e.requestId === requestId);
+      if (!entry) continue;
+      const transition = {
+        from: entry.from,
+        to: entry.to,
+        at: entry.at,
+        actor: entry.actor,
+        reason: entry.reason,
+      };
+      // the domain records a refusal as "<verb> refused: <why>" on the deployment, phase unchanged
+      const refusal = `${verb} refused: `;
+      if (entry.reason.startsWith(refusal)) {
+        return {
+          ...base,
+          outcome: 'rejected',
+          recordedOn: id,
+          reason: entry.reason.slice(refusal.length),
+          transition,
+          phase: entry.to,
+          exitCode: EXIT.rejected,
+        };
+      }
+      const current = (await ctx.store.loadGroup(deployment.group))?.deployments.find((d) => d.id === id);
+      return {
+        ...base,
+        outcome: 'applied',
+        recordedOn: id,
+        reason: entry.reason,
+        transition,
+        phase: current?.phase ?? entry.to,
+        exitCode: EXIT.ok,
+      };
+    }
+    if (Date.now() >= deadline) {
+      throw new CliError(
+        `sent ${verb} for ${deployment.id} (request ${requestId}) to bus ${ctx.settings.busName}, but no outcome was recorded within ${Math.round(request.timeoutMs / 1000)}s.\n` +
+          `The command may still be applied: check \`sagemaker-rollouts history ${deployment.id}\` shortly. ` +
+          `If nothing appears, check that the control function is deployed for this stage and its logs, or wait longer with --timeout <seconds>.`,
+        EXIT.timeout,
+      );
+    }
+    await sleep(Math.min(request.pollMs, Math.max(0, deadline - Date.now())));
+  }
+};

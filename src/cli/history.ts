@@ -1,0 +1,61 @@
+import type { Deployment, GroupState, HistoryEntry } from '../domain/model';
+import { parseDeploymentId } from '../domain/naming';
+import type { Context } from './context';
+import { CliError, EXIT, UsageError } from './errors';
+import { type Colour, formatTime, formatWeights, renderTable } from './output';
+import { readingsText } from './status';
+
+export const parseIdOrFail = (
+  id: string | undefined,
+): { group: string; version: number; attempt: number } => {
+  if (!id)
+    throw new UsageError('missing <deployment>, e.g. churn-model:v3 (see `sagemaker-rollouts status`)');
+  const parsed = parseDeploymentId(id);
+  if (!parsed) {
+    throw new UsageError(
+      `"${id}" is not a deployment id: expected <group>:v<version> or <group>:v<version>#<attempt>, e.g. churn-model:v3`,
+    );
+  }
+  return parsed;
+};
+
+/** The deployment as the table knows it; fails with exit 2 and the ids that do exist otherwise. */
+export const findDeployment = async (
+  ctx: Context,
+  id: string,
+): Promise<{ state: GroupState; deployment: Deployment }> => {
+  const { group } = parseIdOrFail(id);
+  const state = await ctx.store.loadGroup(group);
+  if (!state) {
+    const groups = (await ctx.store.listGroups()).map((s) => s.group);
+    throw new CliError(
+      `unknown deployment ${id}: no model package group "${group}" in table ${ctx.settings.tableName}` +
+        (groups.length > 0
+          ? ` (groups: ${groups.join(', ')})`
+          : '. Check --stage/--table and the region, or run `sagemaker-rollouts status`.'),
+      EXIT.usage,
+    );
+  }
+  const deployment = state.deployments.find((d) => d.id === id);
+  if (!deployment) {
+    const known = state.deployments.map((d) => d.id);
+    throw new CliError(
+      `unknown deployment ${id}: group ${group} has ${known.length > 0 ? known.join(', ') : 'no deployments'}. Run \`sagemaker-rollouts status --all\` to list them.`,
+      EXIT.usage,
+    );
+  }
+  return { state, deployment };
+};
+
+export const renderHistory = (id: string, entries: HistoryEntry[], colour: Colour): string => {
+  if (entries.length === 0) return `${id}: no history recorded.`;
+  const rows = entries.map((e) => [
+    formatTime(e.at),
+    e.from === e.to || e.from === null ? e.to : `${e.from} → ${e.to}`,
+    e.actor === 'system' ? colour.dim(e.actor) : colour.cyan(e.actor),
+    e.reason,
+    e.weights ? formatWeights(e.weights) : '',
+    e.readings ? readingsText(e.readings, colour) : '',
+  ]);
+  return renderTable(['TIME', 'TRANSITION', 'ACTOR', 'REASON', 'WEIGHTS', 'GATES'], rows, colour);
+};

@@ -1,0 +1,255 @@
+import type { RolloutsConfig } from '../config/schema';
+import {
+  type Deployment,
+  type EndpointObservation,
+  type GateReadings,
+  type GroupState,
+  isTerminal,
+  PROD_PHASES,
+  type StageName,
+} from '../domain/model';
+import type { Context } from './context';
+import {
+  type Colour,
+  formatDuration,
+  formatPercent,
+  formatWeights,
+  progressBar,
+  renderTable,
+} from './output';
+
+export interface StatusRow {
+  group: string;
+  deploymentId: string;
+  version: number;
+  attempt: number;
+  stage: StageName;
+  phase: Deployment['phase'];
+  paused: boolean;
+  reason?: string | undefined;
+  phaseSince: number;
+  /** version serving prod according to the table */
+  prodVersion?: number | undefined;
+  endpoint?:
+    | {
+        name: string;
+        status?: EndpointObservation['status'] | undefined;
+        /** live weights from DescribeEndpoint, by variant */
+        weights?: Record<string, number> | undefined;
+        error?: string | undefined;
+      }
+    | undefined;
+  /** the weights the canary expects on the endpoint */
+  expectedWeights?: Record<string, number> | undefined;
+  canary?:
+    | {
+        /** 1-based step in progress */
+        step: number;
+        /** steps configured; undefined without the config file */
+        totalSteps?: number | undefined;
+        stepStartedAt: number;
+        bakeUntil: number;
+        inStepMs: number;
+        bakeLeftMs: number;
+      }
+    | undefined;
+  readings?: GateReadings | undefined;
+}
+
+export interface StatusReport {
+  /** the time "in step" is measured against */
+  now: number;
+  rows: StatusRow[];
+}
+
+const QA_PHASES = new Set(['Queued', 'QaDeploying', 'QaVerifying', 'AwaitingApproval', 'ReadyForProd']);
+
+const stageOf = (d: Deployment): StageName => {
+  if (d.awaiting) return d.awaiting.stage;
+  if (PROD_PHASES.has(d.phase)) return 'prod';
+  if (QA_PHASES.has(d.phase)) return 'qa';
+  return d.phase === 'Succeeded' ? d.targetStage : d.canary ? 'prod' : 'qa';
+};
+
+/** In flight, or else the group's latest deployment so that each group shows where it stands. */
+const shownDeployments = (state: GroupState, all: boolean): Deployment[] => {
+  const sorted = [...state.deployments].sort((a, b) => a.createdAt - b.createdAt);
+  if (all) return sorted;
+  const active = sorted.filter((d) => !isTerminal(d.phase));
+  if (active.length > 0) return active;
+  const latest = sorted.at(-1);
+  return latest ? [latest] : [];
+};
+
+export const collectStatus = async (
+  ctx: Context,
+  options: { group?: string | undefined; all?: boolean | undefined; wallClock: number },
+): Promise<StatusReport> => {
+  const states = options.group
+    ? [await ctx.store.loadGroup(options.group)].filter((s): s is GroupState => s !== undefined)
+    : await ctx.store.listGroups();
+  const config: RolloutsConfig | undefined = ctx.config();
+  /*
+   * An emulator (AWS_ENDPOINT_URL) may run on virtual time: measure against the latest decision
+   * the service made rather than this machine's clock.
+   */
+  const now = ctx.settings.endpointUrl ? Math.max(0, ...states.map((s) => s.updatedAt)) : options.wallClock;
+  const endpointCache = new Map<string, Promise<StatusRow['endpoint']>>();
+  const describe = (group: string, stage: StageName, name: string): Promise<StatusRow['endpoint']> => {
+    const key = `${group}/${stage}/${name}`;
+    let pending = endpointCache.get(key);
+    if (!pending) {
+      const crossAccount = config?.modelPackageGroups[group]?.stages[stage].crossAccount;
+      pending = ctx.endpoints
+        .forStage({ group, stage, crossAccount })
+        .describe(name)
+        .then(
+          (observation) =>
+            observation
+              ? {
+                  name,
+                  status: observation.status,
+                  weights: Object.fromEntries(
+                    observation.variants.map((v) => [v.variantName, v.currentWeight]),
+                  ),
+                }
+              : { name, error: 'endpoint not found' },
+          (error: unknown) => ({ name, error: error instanceof Error ? error.message : String(error) }),
+        );
+      endpointCache.set(key, pending);
+    }
+    return pending;
+  };
+
+  const rows: StatusRow[] = [];
+  for (const state of states) {
+    const groupConfig = config?.modelPackageGroups[state.group];
+    for (const d of shownDeployments(state, options.all ?? false)) {
+      const stage = stageOf(d);
+      const endpointName = d.awaiting?.endpointName ?? groupConfig?.stages[stage].endpointName;
+      const strategy = groupConfig?.stages.prod.strategy;
+      const c = d.canary;
+      rows.push({
+        group: state.group,
+        deploymentId: d.id,
+        version: d.version,
+        attempt: d.attempt,
+        stage,
+        phase: d.phase,
+        paused: c?.paused ?? false,
+        reason: d.reason,
+        phaseSince: d.phaseSince,
+        prodVersion: state.prod?.version,
+        endpoint:
+          endpointName && stage === 'prod' && (PROD_PHASES.has(d.phase) || d.phase === 'Succeeded')
+            ? await describe(state.group, stage, endpointName)
+            : undefined,
+        expectedWeights: c && !isTerminal(d.phase) ? c.weights : undefined,
+        canary:
+          c && d.phase === 'Canary'
+            ? {
+                step: c.stepIndex + 1,
+                totalSteps: strategy?.type === 'canary' ? strategy.steps.length : undefined,
+                stepStartedAt: c.stepStartedAt,
+                bakeUntil: c.bakeUntil,
+                inStepMs: Math.max(0, now - c.stepStartedAt),
+                bakeLeftMs: Math.max(0, c.bakeUntil - now),
+              }
+            : undefined,
+        readings: c?.lastReadings,
+      });
+    }
+  }
+  return { now, rows };
+};
+
+const phaseText = (row: StatusRow, colour: Colour): string => {
+  const text = row.paused && row.phase === 'Canary' ? 'Canary (paused)' : row.phase;
+  if (row.paused) return colour.yellow(text);
+  switch (row.phase) {
+    case 'Succeeded':
+      return colour.green(text);
+    case 'Failed':
+    case 'RolledBack':
+    case 'Aborted':
+      return colour.red(text);
+    case 'RollingBack':
+    case 'AwaitingApproval':
+      return colour.yellow(text);
+    case 'Superseded':
+      return colour.dim(text);
+    default:
+      return colour.cyan(text);
+  }
+};
+
+const sameWeights = (a: Record<string, number>, b: Record<string, number>): boolean => {
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  const total = (w: Record<string, number>) => Object.values(w).reduce((s, x) => s + x, 0) || 1;
+  const ta = total(a);
+  const tb = total(b);
+  return [...keys].every((k) => Math.abs((a[k] ?? 0) / ta - (b[k] ?? 0) / tb) < 1e-6);
+};
+
+const weightsText = (row: StatusRow, colour: Colour): string => {
+  const endpoint = row.endpoint;
+  if (!endpoint) return row.expectedWeights ? `${formatWeights(row.expectedWeights)} (expected)` : '-';
+  if (endpoint.error) return colour.red(`? (${endpoint.error.slice(0, 60)})`);
+  const live = formatWeights(endpoint.weights);
+  const status =
+    endpoint.status && endpoint.status !== 'InService' ? ` ${colour.yellow(endpoint.status)}` : '';
+  if (row.expectedWeights && endpoint.weights && !sameWeights(endpoint.weights, row.expectedWeights)) {
+    return `${live}${status} ${colour.yellow(`(expected ${formatWeights(row.expectedWeights)})`)}`;
+  }
+  return `${live}${status}`;
+};
+
+const progressText = (row: StatusRow): string => {
+  if (!row.canary) {
+    if (row.phase === 'Succeeded' && row.stage === 'prod') return progressBar(1, 1);
+    return '-';
+  }
+  const { step, totalSteps } = row.canary;
+  return totalSteps ? progressBar(step, totalSteps) : `step ${step}`;
+};
+
+const timeText = (row: StatusRow, now: number): string => {
+  if (row.canary) {
+    const left = row.paused ? 'paused' : `${formatDuration(row.canary.bakeLeftMs)} left`;
+    return `${formatDuration(row.canary.inStepMs)} (${left})`;
+  }
+  if (isTerminal(row.phase)) return '-';
+  return formatDuration(now - row.phaseSince);
+};
+
+export const readingsText = (readings: GateReadings | undefined, colour: Colour): string => {
+  if (!readings) return '-';
+  const { candidate, baseline, alarmsInAlarm } = readings;
+  const parts = [
+    `cand err ${formatPercent(candidate.errorRate)} n=${candidate.invocations}${candidate.latencyMs !== null ? ` ${Math.round(candidate.latencyMs)}ms` : ''}`,
+  ];
+  if (baseline) parts.push(`base err ${formatPercent(baseline.errorRate)} n=${baseline.invocations}`);
+  if (alarmsInAlarm.length > 0) parts.push(colour.red(`ALARM ${alarmsInAlarm.join(',')}`));
+  return parts.join(' | ');
+};
+
+export const renderStatus = (report: StatusReport, colour: Colour): string => {
+  if (report.rows.length === 0) {
+    return 'No deployments recorded yet. Approve a model package version in the registry to start one.';
+  }
+  const headers = ['GROUP', 'DEPLOYMENT', 'STAGE', 'PHASE', 'WEIGHTS', 'PROGRESS', 'IN STEP', 'GATES'];
+  const rows = report.rows.map((row) => [
+    row.group,
+    row.deploymentId,
+    row.stage,
+    phaseText(row, colour),
+    weightsText(row, colour),
+    progressText(row),
+    timeText(row, report.now),
+    readingsText(row.readings, colour),
+  ]);
+  const reasons = report.rows
+    .filter((row) => row.reason && !isTerminal(row.phase))
+    .map((row) => colour.dim(`${row.deploymentId}: ${row.reason}`));
+  return [renderTable(headers, rows, colour), ...(reasons.length > 0 ? ['', ...reasons] : [])].join('\n');
+};

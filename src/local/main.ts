@@ -7,10 +7,9 @@
  *   npm start -- --keep-running      keep the (last) scenario's local cloud up afterwards
  *   npm start -- --quiet             summary only
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { parse as parseYaml } from 'yaml';
+import { SCENARIO_DIR, scenarioFiles } from './scenario-schema';
 
 // Before anything imports src/wiring.ts (it builds the handlers' logger).
 process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
@@ -22,20 +21,6 @@ process.on('warning', (warning) => {
     return;
   process.stderr.write(`${warning.name}: ${warning.message}\n`);
 });
-
-const SCENARIO_DIR = resolve(new URL('.', import.meta.url).pathname, 'scenarios');
-
-/** Scenario files are the YAML files of the scenarios folder that have steps (the rest are configs). */
-export function scenarioFiles(dir = SCENARIO_DIR): string[] {
-  return readdirSync(dir)
-    .filter((f) => /\.ya?ml$/.test(f))
-    .sort()
-    .map((f) => join(dir, f))
-    .filter((path) => {
-      const doc = parseYaml(readFileSync(path, 'utf8')) as Record<string, unknown> | null;
-      return !!doc && typeof doc === 'object' && ('steps' in doc || 'expect' in doc);
-    });
-}
 
 async function main(): Promise<number> {
   const { values } = parseArgs({

@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 
@@ -232,4 +233,18 @@ export function loadScenarioFile(path: string): Scenario {
     throw new ScenarioFileError(`${path}: ${error instanceof Error ? error.message : String(error)}`);
   }
   return parseScenario(raw, path);
+}
+
+export const SCENARIO_DIR = resolve(new URL('.', import.meta.url).pathname, 'scenarios');
+
+/** Scenario files: the YAML files of the scenarios folder that have steps (the others are configs). */
+export function scenarioFiles(dir = SCENARIO_DIR): string[] {
+  return readdirSync(dir)
+    .filter((f) => /\.ya?ml$/.test(f))
+    .sort()
+    .map((f) => join(dir, f))
+    .filter((path) => {
+      const doc = parseYaml(readFileSync(path, 'utf8')) as Record<string, unknown> | null;
+      return !!doc && typeof doc === 'object' && ('steps' in doc || 'expect' in doc);
+    });
 }

@@ -149,7 +149,11 @@ class Transition {
     }
     const wasBlocked = this.state.blocked.some((b) => b.version === pkg.version);
     if (!this.clearBlockIfApprovedAnew(pkg)) return;
-    const onlyReachedQa = existing?.phase === 'Succeeded' && existing.targetStage === 'qa';
+    // a pipeline took it to QA only: its first approval continues to prod (not a redelivered one)
+    const onlyReachedQa =
+      existing?.phase === 'Succeeded' &&
+      existing.targetStage === 'qa' &&
+      !this.deploymentsFor(pkg.version).some((d) => d.trigger === 'approval');
     if (existing && !onlyReachedQa && !wasBlocked) {
       // a duplicate or late approval never restarts a deployment; `retry` or a new approval does
       return this.note(`${existing.id} already ended ${existing.phase}: use retry to run it again`);
@@ -1050,7 +1054,9 @@ class Transition {
     const callback = d.callbacks.find((c) => c.token === token)!;
     d.callbacks = d.callbacks.filter((c) => c.token !== token);
     this.answer(callback, 'failure', undefined, 'stopped by the pipeline');
-    if (!isTerminal(d.phase) && d.trigger === 'callback' && d.callbacks.length === 0) {
+    // the work tied to the token stops with it (unless another pipeline still waits on it), whichever
+    // of the approval and the callback message started it: the outcome must not depend on event order
+    if (!isTerminal(d.phase) && d.callbacks.length === 0) {
       this.stop(d, 'Aborted', `pipeline ${callback.pipelineExecutionArn} was stopped`);
     }
   }
@@ -1098,7 +1104,7 @@ class Transition {
         d.callbacks = d.callbacks.filter((x) => x.token !== c.token);
         const minutes = this.ctx.group.callback.taskTimeoutMinutes;
         this.answer(c, 'failure', undefined, `task timed out after ${minutes} min (${d.id} is ${d.phase})`);
-        if (d.trigger === 'callback' && d.callbacks.length === 0) {
+        if (d.callbacks.length === 0) {
           this.stop(d, 'Aborted', `pipeline callback task timed out after ${minutes} min`);
         }
       }

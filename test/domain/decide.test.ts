@@ -825,12 +825,23 @@ describe('pipeline callbacks', () => {
     expect(w.send({ type: 'CallbackStopping', token: 't1' }).commands).toEqual([]);
   });
 
-  it('Stopping for a callback on an approval-triggered deployment answers but does not abort it', () => {
+  it('Stopping aborts the work tied to the token whichever event started it', () => {
     const w = new World();
     w.approve(1);
     w.callback('t1', 1, 'prod');
     w.send({ type: 'CallbackStopping', token: 't1' });
     expect(w.answers.get('t1')).toHaveLength(1);
+    expect(w.phase(id(1))).toBe('Aborted');
+  });
+
+  it('Stopping leaves the work running while another pipeline still waits on it', () => {
+    const w = new World();
+    w.approve(1);
+    w.callback('t1', 1, 'prod');
+    w.callback('t2', 1, 'prod');
+    w.send({ type: 'CallbackStopping', token: 't1' });
+    expect(w.answers.get('t1')).toHaveLength(1);
+    expect(w.answers.get('t2')).toBeUndefined();
     expect(w.phase(id(1))).toBe('QaDeploying');
   });
 

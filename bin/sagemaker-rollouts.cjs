@@ -2,6 +2,7 @@
 // Runs the TypeScript CLI through tsx, so `npx sagemaker-rollouts` works from a clone.
 const path = require('node:path');
 
-process.env.AWS_SDK_JS_SUPPRESS_NODE_DEPRECATION_WARNING ??= '1';
+// the SDK's notice about its future Node versions is noise on every operator command
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 require('tsx/cjs/api').register();
 require(path.join(__dirname, '..', 'src', 'cli', 'main.ts'));

@@ -193,8 +193,9 @@ const run = async (
     const id = rest[0];
     parseIdOrFail(id);
     const ctx = await context();
-    await findDeployment(ctx, id!);
     const entries = await ctx.store.history(id!);
+    // old deployments leave the group record (only the latest are kept) but keep their history
+    if (entries.length === 0) await findDeployment(ctx, id!);
     output.out(
       output.json
         ? JSON.stringify({ deploymentId: id, entries })

@@ -78,11 +78,10 @@ export const formatDuration = (ms: number): string => {
 
 export const formatTime = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
-/** `[██░░] 1/2`: steps done (or in progress) out of all. */
-export const progressBar = (done: number, total: number, width = 10): string => {
-  if (total <= 0) return '';
-  const filled = Math.round((Math.min(done, total) / total) * width);
-  return `[${'█'.repeat(filled)}${'░'.repeat(width - filled)}] ${Math.min(done, total)}/${total}`;
+/** `[███░░░] step 2/3`: `fraction` (0..1) of the way through, then the label. */
+export const progressBar = (fraction: number, label: string, width = 10): string => {
+  const filled = Math.round(Math.min(1, Math.max(0, fraction)) * width);
+  return `[${'█'.repeat(filled)}${'░'.repeat(width - filled)}] ${label}`;
 };
 
 export const formatPercent = (ratio: number | null | undefined, digits = 2): string =>

@@ -204,13 +204,17 @@ const weightsText = (row: StatusRow, colour: Colour): string => {
   return `${live}${status}`;
 };
 
+/** Through the canary steps: steps passed, plus the part of the current step's bake already done. */
 const progressText = (row: StatusRow): string => {
   if (!row.canary) {
-    if (row.phase === 'Succeeded' && row.stage === 'prod') return progressBar(1, 1);
+    if (row.phase === 'Succeeded' && row.stage === 'prod') return progressBar(1, 'done');
+    if (row.phase === 'Promoting') return progressBar(1, 'promoting');
     return '-';
   }
-  const { step, totalSteps } = row.canary;
-  return totalSteps ? progressBar(step, totalSteps) : `step ${step}`;
+  const { step, totalSteps, stepStartedAt, bakeUntil, inStepMs } = row.canary;
+  if (!totalSteps) return `step ${step}`;
+  const bake = bakeUntil > stepStartedAt ? Math.min(1, inStepMs / (bakeUntil - stepStartedAt)) : 0;
+  return progressBar((step - 1 + bake) / totalSteps, `step ${step}/${totalSteps}`);
 };
 
 const timeText = (row: StatusRow, now: number): string => {

@@ -127,7 +127,7 @@ describe('operator CLI against the local cloud', () => {
     expect(human.stdout).toMatch(
       new RegExp(`${id}\\s+prod\\s+Canary \\(paused\\)\\s+v1 90% / v2 10%\\s+\\[`),
     );
-    expect(human.stdout).toContain('1/2');
+    expect(human.stdout).toContain('step 1/2');
     // not a terminal: no colour codes
     expect(human.stdout).not.toContain('\u001b[');
 

@@ -1,0 +1,154 @@
+import type { Server } from 'node:http';
+import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTableInput, DynamoDbStateStore } from '../../src/adapters/dynamodb-state-store';
+import { type Deps, silentLog } from '../../src/app/deps';
+import { OUTBOX_LEASE_MS } from '../../src/app/group-runner';
+import { onModelPackageChanged } from '../../src/app/model-package-changed';
+import { loadConfigFile } from '../../src/config/load';
+import type { EndpointObservation, PackageInfo, ServiceEvent } from '../../src/domain/model';
+import { PermanentError, TransientError } from '../../src/errors';
+import type { DeploySpec, StageEndpoints } from '../../src/ports/sagemaker';
+
+const dynalite = createRequire(import.meta.url)('dynalite') as (options: { createTableMs: number }) => Server;
+const config = loadConfigFile('src/local/scenarios/rollouts.local.yml');
+const T0 = Date.UTC(2024, 0, 1);
+let server: Server;
+let client: DynamoDBClient;
+let table = 0;
+
+beforeAll(async () => {
+  server = dynalite({ createTableMs: 0 });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  client = new DynamoDBClient({
+    endpoint: `http://127.0.0.1:${port}`,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
+});
+
+afterAll(async () => {
+  client?.destroy();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+});
+
+/** The real DynamoDB store on dynalite; fakes for SageMaker and the bus. */
+const world = async (deploy: (spec: DeploySpec) => Promise<'started'>) => {
+  const name = `outbox-${++table}`;
+  await client.send(new CreateTableCommand(createTableInput(name)));
+  const store = new DynamoDbStateStore(name, client);
+  const published: ServiceEvent[] = [];
+  const deployed: DeploySpec[] = [];
+  const endpoints: StageEndpoints = {
+    describe: async (): Promise<EndpointObservation | null> => null,
+    deploy: async (spec) => {
+      const result = await deploy(spec);
+      deployed.push(spec);
+      return result;
+    },
+    setWeights: async () => 'sent',
+    invoke: async () => ({ ok: true, statusCode: 200, body: '{"predictions":[1]}' }),
+    delete: async () => {},
+    retire: async () => {},
+  };
+  const pkg: PackageInfo = {
+    group: 'churn-model',
+    version: 1,
+    arn: 'arn:aws:sagemaker:us-east-1:111122223333:model-package/churn-model/1',
+    approvalStatus: 'Approved',
+    lastModifiedTime: T0,
+  };
+  const deps: Deps = {
+    config,
+    store,
+    registry: { describePackage: async () => pkg, updatePackage: async () => {} },
+    endpoints: { forStage: () => endpoints },
+    metrics: { readVariants: async () => new Map(), alarmsInAlarm: async () => [] },
+    pipelines: { sendSuccess: async () => 'sent', sendFailure: async () => 'sent' },
+    events: { publish: async (events) => void published.push(...events) },
+    log: silentLog,
+  };
+  const approve = (now: number) =>
+    onModelPackageChanged(
+      deps,
+      { group: 'churn-model', version: 1, packageArn: pkg.arn, status: 'Approved' },
+      now,
+    );
+  return { deps, store, published, deployed, approve };
+};
+
+describe('the outbox', () => {
+  it('keeps a command that failed transiently; the next run carries it out', async () => {
+    let failures = 1;
+    const w = await world(async () => {
+      if (failures-- > 0) throw new TransientError('SageMaker throttled');
+      return 'started';
+    });
+    await w.approve(T0);
+    let state = await w.store.loadGroup('churn-model');
+    expect(state?.deployments[0]?.phase).toBe('QaDeploying');
+    expect(state?.outbox.map((e) => e.command.type)).toEqual(['DeployEndpoint']);
+    expect(w.deployed).toEqual([]);
+    // the event again (a retry): nothing new is decided, the command is carried out once
+    await w.approve(T0 + 60_000);
+    state = await w.store.loadGroup('churn-model');
+    expect(state?.outbox).toEqual([]);
+    expect(w.deployed.map((s) => s.endpointName)).toEqual(['churn-model-qa']);
+    expect(w.published.filter((e) => e.type === 'Deployment Started')).toHaveLength(1);
+  });
+
+  it('feeds a permanent failure back: the deployment fails with the reason', async () => {
+    const w = await world(async () => {
+      throw new PermanentError('ValidationException: instance type ml.m5.large is not available');
+    });
+    await w.approve(T0);
+    const state = await w.store.loadGroup('churn-model');
+    expect(state?.outbox).toEqual([]);
+    const d = state?.deployments[0];
+    expect(d?.phase).toBe('Failed');
+    expect(d?.reason).toContain('ml.m5.large is not available');
+    expect(w.published.map((e) => e.type)).toContain('Deployment Failed');
+    const history = await w.store.history('churn-model:v1');
+    expect(history.map((h) => h.to)).toEqual(['Queued', 'QaDeploying', 'Failed']);
+  });
+
+  it('two runs at once on one group: one deployment, each command carried out once', async () => {
+    const w = await world(async () => 'started');
+    await Promise.all([w.approve(T0), w.approve(T0), w.approve(T0)]);
+    const state = await w.store.loadGroup('churn-model');
+    expect(state?.deployments.map((d) => [d.id, d.phase])).toEqual([['churn-model:v1', 'QaDeploying']]);
+    expect(state?.outbox).toEqual([]);
+    expect(w.deployed).toHaveLength(1);
+    expect(w.published.map((e) => e.type)).toEqual(['Deployment Started']);
+    expect((await w.store.history('churn-model:v1')).map((h) => h.seq)).toEqual([1, 2]);
+  });
+
+  it('a crashed run leaves its commands to the next run once the lease has passed', async () => {
+    let crash = true;
+    const w = await world(async () => 'started');
+    const save = w.store.saveGroup.bind(w.store);
+    // the run saves its decision, then dies before carrying anything out
+    w.deps.store = Object.assign(Object.create(w.store), {
+      saveGroup: async (s: Parameters<typeof save>[0]) => {
+        const saved = await save(s);
+        if (crash) {
+          crash = false;
+          throw new Error('crashed');
+        }
+        return saved;
+      },
+    });
+    await expect(w.approve(T0)).rejects.toThrow('crashed');
+    expect((await w.store.loadGroup('churn-model'))?.outbox.length).toBeGreaterThan(0);
+    // within the lease, a duplicate event leaves the work to its owner
+    await w.approve(T0 + 1000);
+    expect(w.deployed).toEqual([]);
+    await w.approve(T0 + OUTBOX_LEASE_MS);
+    expect((await w.store.loadGroup('churn-model'))?.outbox).toEqual([]);
+    expect(w.deployed).toHaveLength(1);
+    expect(w.published.map((e) => e.type)).toEqual(['Deployment Started']);
+  });
+});

@@ -1,0 +1,78 @@
+import { execFileSync } from 'node:child_process';
+import { statSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { build } from 'esbuild';
+import { HANDLERS, median, REPO, round, WORK_DIR } from './common';
+
+export interface ColdStart {
+  handler: string;
+  bundleBytes: number;
+  initMsMedian: number;
+}
+
+const BASELINE_SOURCE = `import { DescribeEndpointCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
+const client = new SageMakerClient({});
+export const handler = async (event: { name: string }) =>
+  client.send(new DescribeEndpointCommand({ EndpointName: event.name }));
+`;
+
+/** The same esbuild options as serverless.yml's serverless-esbuild config (CommonJS output). */
+const bundle = async (entry: string, outfile: string): Promise<number> => {
+  await build({
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    minify: true,
+    sourcemap: false,
+    target: 'node22',
+    platform: 'node',
+    mainFields: ['module', 'main'],
+    format: 'cjs',
+    absWorkingDir: REPO,
+    logLevel: 'error',
+  });
+  return statSync(outfile).size;
+};
+
+/** Module initialisation of a bundle in a fresh Node process, in ms. */
+const initMs = (file: string): number => {
+  const script = `const t=process.hrtime.bigint();require(${JSON.stringify(file)});process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6))`;
+  const out = execFileSync(process.execPath, ['-e', script], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      AWS_REGION: 'us-east-1',
+      POWERTOOLS_LOG_LEVEL: 'SILENT',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    },
+    encoding: 'utf8',
+  });
+  return Number(out);
+};
+
+export const bundleDir = resolve(WORK_DIR, 'bundles');
+export const bundlePath = (name: string): string => resolve(bundleDir, `${name}.js`);
+
+/** Builds every handler and the baseline; returns their sizes. */
+export const buildBundles = async (): Promise<Map<string, number>> => {
+  const sizes = new Map<string, number>();
+  const baselineEntry = resolve(WORK_DIR, 'baseline-handler.ts');
+  writeFileSync(baselineEntry, BASELINE_SOURCE);
+  sizes.set('baseline', await bundle(baselineEntry, bundlePath('baseline')));
+  for (const name of HANDLERS) {
+    sizes.set(name, await bundle(resolve(REPO, 'handlers', `${name}.ts`), bundlePath(name)));
+  }
+  return sizes;
+};
+
+export const coldStart = async (runs = 12): Promise<{ handlers: ColdStart[]; baseline: ColdStart }> => {
+  const sizes = await buildBundles();
+  const results: ColdStart[] = [];
+  for (const [name, bytes] of sizes) {
+    const file = bundlePath(name);
+    initMs(file); // warm the OS file cache, not the process
+    const times = Array.from({ length: runs }, () => initMs(file));
+    results.push({ handler: name, bundleBytes: bytes, initMsMedian: round(median(times), 2) });
+  }
+  const baseline = results.find((r) => r.handler === 'baseline')!;
+  return { handlers: results.filter((r) => r !== baseline), baseline };
+};

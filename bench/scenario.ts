@@ -1,0 +1,118 @@
+import { basename } from 'node:path';
+import {
+  CreateModelPackageCommand,
+  CreateModelPackageGroupCommand,
+  SageMakerClient,
+  UpdateModelPackageCommand,
+} from '@aws-sdk/client-sagemaker';
+import { LocalStack } from '../src/local/stack';
+import { bundlePath } from './cold-start';
+import { median, round } from './common';
+import { HandlerHost } from './handler-host';
+import { smokeTestPipeline } from './local-fixtures';
+
+export interface ScenarioResult {
+  /** Handler entry to first AWS request, median over every warm invocation that made one. */
+  decisionLatencyMsMedian: number;
+  decisionLatencyMsByHandler: Record<string, { invocations: number; medianMs: number }>;
+  peakRssMb: Record<string, number>;
+}
+
+const MINUTE = 60_000;
+const IMAGE = '111122223333.dkr.ecr.us-east-1.amazonaws.com/model:1';
+
+/**
+ * A rollout scenario on the local stack with every handler running from its minified bundle in a
+ * process of its own: v1 to QA and prod, v2 through QA into a two-step canary under traffic,
+ * paused and resumed by an operator, promoted; 30 pipeline smoke-test callbacks, 3 of them
+ * stopped. Requires the bundles from `buildBundles`.
+ */
+export const scenario = async (): Promise<ScenarioResult> => {
+  const stack = await LocalStack.start();
+  const env = {
+    ...stack.env(),
+    POWERTOOLS_LOG_LEVEL: 'SILENT',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  };
+  const hosts = new Map<string, HandlerHost>();
+  try {
+    for (const [name, fn] of Object.entries(stack.wiring.functions)) {
+      hosts.set(
+        name,
+        await HandlerHost.start(bundlePath(basename(fn.handlerFile, '.ts')), fn.exportName, env),
+      );
+    }
+    // Every invocation the stack makes goes to the function's own process.
+    (stack as unknown as { handler: (name: string) => Promise<unknown> }).handler =
+      async (name: string) => (event: unknown) =>
+        hosts.get(name)!.invoke(name, event);
+
+    const sm = new SageMakerClient({ region: 'us-east-1' });
+    await sm.send(new CreateModelPackageGroupCommand({ ModelPackageGroupName: 'churn-model' }));
+    const release = async (errorRate: string) => {
+      const arn = (
+        await sm.send(
+          new CreateModelPackageCommand({
+            ModelPackageGroupName: 'churn-model',
+            CustomerMetadataProperties: { 'sim.errorRate': errorRate },
+            InferenceSpecification: {
+              Containers: [{ Image: IMAGE }],
+              SupportedContentTypes: ['application/json'],
+              SupportedResponseMIMETypes: ['application/json'],
+            },
+            ModelApprovalStatus: 'PendingManualApproval',
+          }),
+        )
+      ).ModelPackageArn!;
+      await sm.send(new UpdateModelPackageCommand({ ModelPackageArn: arn, ModelApprovalStatus: 'Approved' }));
+    };
+    await release('0.001');
+    await stack.run(15 * MINUTE);
+    stack.cloud.setTraffic('churn-model-prod', 600);
+    await release('0.001');
+    await stack.run(14 * MINUTE);
+    for (const command of ['pause', 'resume']) {
+      await stack.invoke('control', {
+        version: '0',
+        id: `bench-${command}`,
+        'detail-type': 'Rollout Command',
+        source: 'sagemaker-rollouts.control',
+        account: '111122223333',
+        time: new Date(stack.now).toISOString(),
+        region: 'us-east-1',
+        resources: [],
+        detail: {
+          command,
+          deploymentId: 'churn-model:v2',
+          actor: 'bench',
+          reason: 'benchmark',
+          requestId: `bench-${command}`,
+        },
+      });
+      await stack.run(2 * MINUTE);
+    }
+    const pipeline = smokeTestPipeline(stack, 'bench-scenario', 'churn-model-qa');
+    const executions = Array.from({ length: 30 }, () => pipeline.start());
+    for (const arn of executions.slice(0, 3)) pipeline.stop(arn);
+    await stack.run(40 * MINUTE);
+
+    const all: number[] = [];
+    const byHandler: ScenarioResult['decisionLatencyMsByHandler'] = {};
+    const peakRssMb: Record<string, number> = {};
+    for (const [name, host] of hosts) {
+      const times = host.stats.decisionMs;
+      all.push(...times);
+      byHandler[name] = { invocations: times.length, medianMs: times.length ? round(median(times), 2) : 0 };
+      peakRssMb[name] = round(await host.stop(), 1);
+    }
+    hosts.clear();
+    return {
+      decisionLatencyMsMedian: round(median(all), 2),
+      decisionLatencyMsByHandler: byHandler,
+      peakRssMb,
+    };
+  } finally {
+    for (const host of hosts.values()) await host.stop().catch(() => undefined);
+    await stack.close();
+  }
+};

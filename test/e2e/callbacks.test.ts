@@ -396,9 +396,10 @@ describe('pipeline callback steps end to end', () => {
       /^task timed out after 30 min \(fraud-detector:v1 is AwaitingApproval\)/,
     );
     expect(answers(token)).toHaveLength(1);
-    // the approval started this deployment, so it keeps waiting for its promote; the token is released
+    // the pipeline gave up on the work, so the work stops too, whichever event started it
     const d = (await r.state('fraud-detector')).deployments[0];
-    expect(d).toMatchObject({ trigger: 'approval', phase: 'AwaitingApproval', callbacks: [] });
+    expect(d).toMatchObject({ phase: 'Aborted', callbacks: [] });
+    expect(d?.reason).toMatch(/timed out after 30 min/);
     expect((await deps().store.getCallback(token))?.reportedAt).toBeDefined();
   });
 });

@@ -7,8 +7,13 @@
  *   npm start -- --keep-running      keep the (last) scenario's local cloud up afterwards
  *   npm start -- --quiet             summary only
  */
+import { fork } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import type { ScenarioResult } from './scenario-runner';
+import type { Scenario } from './scenario-schema';
 import { SCENARIO_DIR, scenarioFiles } from './scenario-schema';
 
 // Before anything imports src/wiring.ts (it builds the handlers' logger).
@@ -29,8 +34,10 @@ async function main(): Promise<number> {
       'keep-running': { type: 'boolean', default: false },
       quiet: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
+      worker: { type: 'boolean', default: false },
     },
   });
+  if (values.worker) return worker();
   if (values.help) {
     process.stdout.write(
       'usage: npm start -- [--scenario <name>]... [--keep-running] [--quiet]\n' +
@@ -39,6 +46,9 @@ async function main(): Promise<number> {
     return 0;
   }
   const { loadScenarioFile, runScenario, clockText, ScenarioFileError } = await import('./scenario-runner');
+  type TimelineEntry = import('./scenario-runner').TimelineEntry;
+  type ScenarioResult = import('./scenario-runner').ScenarioResult;
+  type Scenario = import('./scenario-schema').Scenario;
   const { summaryTable, writeReports } = await import('./report');
   const color = process.stdout.isTTY && !process.env.NO_COLOR;
   const paint = (code: string, text: string) => (color ? `\u001b[${code}m${text}\u001b[0m` : text);
@@ -71,37 +81,51 @@ async function main(): Promise<number> {
     warn: paint('33', 'warning '),
     check: paint('1;31', 'check   '),
   };
-  const results = [];
-  for (const [index, { file, scenario }] of scenarios.entries()) {
-    const last = index === scenarios.length - 1;
-    if (!values.quiet) {
-      process.stdout.write(`\n${paint('1', `▶ ${scenario.name}`)}  ${paint('2', scenario.description)}\n`);
-    }
-    const result = await runScenario(scenario, {
-      file,
-      keepStack: values['keep-running'] && last,
-      onEntry: values.quiet
-        ? undefined
-        : (entry) => {
-            const calls = Object.entries(entry.calls)
-              .map(([op, n]) => (n > 1 ? `${op}×${n}` : op))
-              .join(' ');
-            process.stdout.write(
-              `  ${paint('36', clockText(entry.at))}  ${KIND[entry.kind]}  ${entry.text}\n`,
-            );
-            const details = [
-              calls ? `AWS: ${calls}` : '',
-              entry.weights ? `weights: ${entry.weights}` : '',
-            ].filter(Boolean);
-            if (details.length)
-              process.stdout.write(`${' '.repeat(22)}${paint('2', details.join('  |  '))}\n`);
-          },
-    });
-    results.push(result);
-    if (!values.quiet) {
-      const verdict = result.ok ? paint('32', '✔ as expected') : paint('31', '✘ not as expected');
-      process.stdout.write(`  ${verdict}: ${result.outcome}\n`);
-      for (const f of result.failures) process.stdout.write(`    ${paint('31', `- ${f}`)}\n`);
+  const formatEntry = (entry: TimelineEntry): string => {
+    const calls = Object.entries(entry.calls)
+      .map(([op, n]) => (n > 1 ? `${op}×${n}` : op))
+      .join(' ');
+    const details = [calls ? `AWS: ${calls}` : '', entry.weights ? `weights: ${entry.weights}` : ''].filter(
+      Boolean,
+    );
+    return `  ${paint('36', clockText(entry.at))}  ${KIND[entry.kind]}  ${entry.text}\n${
+      details.length ? `${' '.repeat(22)}${paint('2', details.join('  |  '))}\n` : ''
+    }`;
+  };
+  const header = (scenario: Scenario) =>
+    values.quiet ? '' : `\n${paint('1', `▶ ${scenario.name}`)}  ${paint('2', scenario.description)}\n`;
+  const footer = (result: ScenarioResult) => {
+    if (values.quiet) return '';
+    const verdict = result.ok ? paint('32', '✔ as expected') : paint('31', '✘ not as expected');
+    return `  ${verdict}: ${result.outcome}\n${result.failures.map((f) => `    ${paint('31', `- ${f}`)}\n`).join('')}`;
+  };
+
+  const workers = Math.min(
+    Number(process.env.ROLLOUTS_SCENARIO_WORKERS) || Math.min(availableParallelism(), 4),
+    scenarios.length,
+  );
+  let results: ScenarioResult[];
+  if (workers > 1 && !values['keep-running']) {
+    // Scenarios are independent: play them in child processes (each its own local cloud and
+    // environment), printing each timeline whole, in file order.
+    results = await runInWorkers(scenarios, workers, (_index, result, scenario) =>
+      process.stdout.write(
+        header(scenario) + (values.quiet ? '' : result.timeline.map(formatEntry).join('')) + footer(result),
+      ),
+    );
+  } else {
+    results = [];
+    for (const [index, { file, scenario }] of scenarios.entries()) {
+      process.stdout.write(header(scenario));
+      const result = await runScenario(scenario, {
+        file,
+        keepStack: values['keep-running'] && index === scenarios.length - 1,
+        ...(values.quiet
+          ? {}
+          : { onEntry: (entry: TimelineEntry) => process.stdout.write(formatEntry(entry)) }),
+      });
+      results.push(result);
+      process.stdout.write(footer(result));
     }
   }
 
@@ -161,6 +185,72 @@ async function keepRunning(
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
+}
+
+/** Plays scenarios in child processes; `onDone` sees each result in file order. */
+function runInWorkers(
+  scenarios: Array<{ file: string; scenario: Scenario }>,
+  count: number,
+  onDone: (index: number, result: ScenarioResult, scenario: Scenario) => void,
+): Promise<ScenarioResult[]> {
+  const results: Array<ScenarioResult | undefined> = scenarios.map(() => undefined);
+  let next = 0;
+  let printed = 0;
+  return new Promise((done, fail) => {
+    let running = 0;
+    const start = () => {
+      const child = fork(fileURLToPath(import.meta.url), ['--worker'], {
+        execArgv: process.execArgv,
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      });
+      running++;
+      let current = -1;
+      const give = () => {
+        if (next >= scenarios.length) {
+          child.send({ type: 'done' });
+          return;
+        }
+        current = next++;
+        child.send({ type: 'run', file: scenarios[current]!.file });
+      };
+      child.on('message', (message: { result: ScenarioResult }) => {
+        results[current] = message.result;
+        while (printed < results.length && results[printed]) {
+          onDone(printed, results[printed]!, scenarios[printed]!.scenario);
+          printed++;
+        }
+        give();
+      });
+      child.on('exit', (code) => {
+        running--;
+        if (current >= 0 && !results[current]) {
+          fail(new Error(`the worker playing ${scenarios[current]!.file} exited with code ${code}`));
+          return;
+        }
+        if (running === 0) done(results as ScenarioResult[]);
+      });
+      give();
+    };
+    for (let i = 0; i < count; i++) start();
+  });
+}
+
+/** A child process of runInWorkers: plays the scenario files it is sent. */
+async function worker(): Promise<number> {
+  const { loadScenarioFile, runScenario } = await import('./scenario-runner');
+  await new Promise<void>((done) => {
+    process.on('message', (message: { type: 'run'; file: string } | { type: 'done' }) => {
+      if (message.type === 'done') {
+        done();
+        return;
+      }
+      void runScenario(loadScenarioFile(message.file), { file: message.file }).then((result) =>
+        process.send?.({ result }),
+      );
+    });
+  });
+  process.disconnect?.();
+  return 0;
 }
 
 main().then(

@@ -78,7 +78,7 @@ export interface ScenarioResult {
 }
 
 export interface RunOptions {
-  /** Wall-clock limit for the whole scenario (default 30 s): it fails instead of hanging. */
+  /** Wall-clock limit for the whole scenario (default 90 s): it fails instead of hanging. */
   wallTimeoutMs?: number;
   /** Each timeline line as soon as it is complete. */
   onEntry?: (entry: TimelineEntry, scenario: Scenario) => void;
@@ -98,7 +98,7 @@ interface PipelineRun {
 /** Plays one scenario on a fresh local stack and checks its expectations. */
 export async function runScenario(scenario: Scenario, options: RunOptions = {}): Promise<ScenarioResult> {
   const wallStart = Date.now();
-  const wallTimeoutMs = options.wallTimeoutMs ?? 30_000;
+  const wallTimeoutMs = options.wallTimeoutMs ?? 90_000;
   const run = new Run(scenario, options, wallStart + wallTimeoutMs);
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {

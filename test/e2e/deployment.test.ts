@@ -387,7 +387,7 @@ describe('promotion, failures and ignored events', () => {
     expect(await w.describePackage(v1)).toMatchObject({ stage: 'QA', stageStatus: 'Failed' });
     const failed = eventsOf(w.serviceEvents(), 'Deployment Failed', 'churn-model:v1');
     expect(failed).toHaveLength(1);
-    expect((failed[0]?.detail as { reason: string }).reason).toBe(d?.reason);
+    expect(failed[0]?.detail.reason).toBe(d?.reason);
   });
 
   it('a QA endpoint that fails records the FailureReason and QA Failed in the registry', async () => {

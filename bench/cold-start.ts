@@ -29,6 +29,7 @@ const bundle = async (entry: string, outfile: string): Promise<number> => {
     mainFields: ['module', 'main'],
     format: 'cjs',
     absWorkingDir: REPO,
+    nodePaths: [resolve(REPO, 'node_modules')],
     logLevel: 'error',
   });
   return statSync(outfile).size;

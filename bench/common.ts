@@ -1,13 +1,10 @@
-import { mkdirSync } from 'node:fs';
-import { resolve } from 'node:path';
-
-process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 
 export const REPO = resolve(new URL('..', import.meta.url).pathname);
-/** Scratch space inside the repository (git-ignored), so that bundles resolve node_modules. */
-export const WORK_DIR = resolve(REPO, '.local/tmp/bench');
-mkdirSync(WORK_DIR, { recursive: true });
+/** Scratch space for bundles and generated configurations; run.ts removes it. */
+export const WORK_DIR = mkdtempSync(join(tmpdir(), 'sagemaker-rollouts-bench-'));
 
 export const HANDLERS = [
   'model-package-state-change',

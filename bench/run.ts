@@ -1,93 +1,108 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import './env';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { callbackBatch, callbackThroughput } from './callbacks';
 import { coldStart } from './cold-start';
-import { REPO } from './common';
+import { REPO, WORK_DIR } from './common';
 import { scenario } from './scenario';
 import { QUERIES_PER_ROLLOUT, tickScaling } from './tick-scaling';
 
 const log = (message: string) => process.stderr.write(`${message}\n`);
-const started = Date.now();
-const ok = (pass: boolean) => (pass ? 'yes' : 'NO');
+const main = async () => {
+  const started = Date.now();
+  const ok = (pass: boolean) => (pass ? 'yes' : 'NO');
 
-log('cold start: bundling the handlers and a baseline, timing module initialisation…');
-const cold = await coldStart();
-log('memory and decision latency: a rollout scenario, each handler in its own process…');
-const run = await scenario();
-log('callback batch: 10 messages, 100 ms per SageMaker call…');
-const batch = await callbackBatch();
-log('callback throughput: 1,000 messages through the local queue…');
-const throughput = await callbackThroughput();
-log('tick scaling: R active rollouts x E idle endpoints…');
-const ticks = await tickScaling();
+  log('cold start: bundling the handlers and a baseline, timing module initialisation…');
+  const cold = await coldStart();
+  log('memory and decision latency: a rollout scenario, each handler in its own process…');
+  const run = await scenario();
+  log('callback batch: 10 messages, 100 ms per SageMaker call…');
+  const batch = await callbackBatch();
+  log('callback throughput: 1,000 messages through the local queue…');
+  const throughput = await callbackThroughput();
+  log('tick scaling: R active rollouts x E idle endpoints…');
+  const ticks = await tickScaling();
 
-const results = {
-  measuredAt: new Date().toISOString(),
-  node: process.version,
-  coldStart: cold.handlers,
-  baseline: cold.baseline,
-  callbackBatch: batch,
-  callbackThroughput: throughput,
-  tickScaling: ticks,
-  decisionLatencyMsMedian: run.decisionLatencyMsMedian,
-  decisionLatencyMsByHandler: run.decisionLatencyMsByHandler,
-  peakRssMb: run.peakRssMb,
+  const results = {
+    measuredAt: new Date().toISOString(),
+    node: process.version,
+    coldStart: cold.handlers,
+    baseline: cold.baseline,
+    callbackBatch: batch,
+    callbackThroughput: throughput,
+    tickScaling: ticks,
+    decisionLatencyMsMedian: run.decisionLatencyMsMedian,
+    decisionLatencyMsByHandler: run.decisionLatencyMsByHandler,
+    peakRssMb: run.peakRssMb,
+  };
+  mkdirSync(resolve(REPO, '.local'), { recursive: true });
+  writeFileSync(resolve(REPO, '.local/bench.json'), `${JSON.stringify(results, null, 2)}\n`);
+
+  const kb = (bytes: number) => `${Math.round(bytes / 1024)} KB`;
+  console.log('\nCold start (minified bundle, module init median of 12 fresh processes)');
+  console.table(
+    [...cold.handlers, cold.baseline].map((c) => ({
+      handler: c.handler,
+      bundle: kb(c.bundleBytes),
+      'x baseline': (c.bundleBytes / cold.baseline.bundleBytes).toFixed(2),
+      'init ms': c.initMsMedian,
+      'init x baseline': (c.initMsMedian / cold.baseline.initMsMedian).toFixed(2),
+      'within 2x': ok(
+        c.bundleBytes <= 2 * cold.baseline.bundleBytes && c.initMsMedian <= 2 * cold.baseline.initMsMedian,
+      ),
+    })),
+  );
+  console.log('Callbacks');
+  console.table({
+    'batch of 10 (100 ms per SageMaker call)': {
+      value: `${batch.batchMs} ms vs ${batch.callLatencyMs} ms for one message (${batch.ratio}x)`,
+      target: '<= 1.5x',
+      met: ok(batch.ratio <= 1.5),
+    },
+    'throughput through the local queue': {
+      value: `${throughput.messages} messages in ${throughput.seconds} s = ${throughput.perSecond}/s`,
+      target: 'one answer per token',
+      met: ok(throughput.duplicateAnswers === 0 && throughput.unanswered === 0),
+    },
+  });
+  console.log(
+    `Tick (GetMetricData target: ceil(R x ${QUERIES_PER_ROLLOUT} / 500); wall target R=100 <= 2000 ms)`,
+  );
+  console.table(
+    ticks.map((t) => ({
+      R: t.active,
+      E: t.idle,
+      DescribeEndpoint: t.calls.DescribeEndpoint ?? 0,
+      GetMetricData: t.calls.GetMetricData ?? 0,
+      DescribeAlarms: t.calls.DescribeAlarms ?? 0,
+      other: Object.entries(t.calls)
+        .filter(([op]) => !['DescribeEndpoint', 'GetMetricData', 'DescribeAlarms'].includes(op))
+        .map(([op, n]) => `${op}:${n}`)
+        .join(' '),
+      'calls met': ok(t.withinTarget),
+      'wall ms (50 ms/call)': t.wallMs,
+      'wall ms (no latency)': t.wallMsNoLatency,
+    })),
+  );
+  console.log(
+    `Decision latency (handler entry to first AWS request, warm): median ${run.decisionLatencyMsMedian} ms (target < 5)`,
+  );
+  console.table(run.decisionLatencyMsByHandler);
+  console.log('Peak RSS per handler process over the scenario (target < 128 MB)');
+  console.table(
+    Object.fromEntries(Object.entries(run.peakRssMb).map(([h, mb]) => [h, { MB: mb, met: ok(mb < 128) }])),
+  );
+  console.log(`\nWrote .local/bench.json in ${Math.round((Date.now() - started) / 1000)} s`);
 };
-mkdirSync(resolve(REPO, '.local'), { recursive: true });
-writeFileSync(resolve(REPO, '.local/bench.json'), `${JSON.stringify(results, null, 2)}\n`);
 
-const kb = (bytes: number) => `${Math.round(bytes / 1024)} KB`;
-console.log('\nCold start (minified bundle, module init median of 12 fresh processes)');
-console.table(
-  [...cold.handlers, cold.baseline].map((c) => ({
-    handler: c.handler,
-    bundle: kb(c.bundleBytes),
-    'x baseline': (c.bundleBytes / cold.baseline.bundleBytes).toFixed(2),
-    'init ms': c.initMsMedian,
-    'init x baseline': (c.initMsMedian / cold.baseline.initMsMedian).toFixed(2),
-    'within 2x': ok(
-      c.bundleBytes <= 2 * cold.baseline.bundleBytes && c.initMsMedian <= 2 * cold.baseline.initMsMedian,
-    ),
-  })),
-);
-console.log('Callbacks');
-console.table({
-  'batch of 10 (100 ms per SageMaker call)': {
-    value: `${batch.batchMs} ms vs ${batch.callLatencyMs} ms for one message (${batch.ratio}x)`,
-    target: '<= 1.5x',
-    met: ok(batch.ratio <= 1.5),
+main().then(
+  () => {
+    rmSync(WORK_DIR, { recursive: true, force: true });
+    process.exit(0);
   },
-  'throughput through the local queue': {
-    value: `${throughput.messages} messages in ${throughput.seconds} s = ${throughput.perSecond}/s`,
-    target: 'one answer per token',
-    met: ok(throughput.duplicateAnswers === 0 && throughput.unanswered === 0),
+  (error: unknown) => {
+    console.error(error);
+    rmSync(WORK_DIR, { recursive: true, force: true });
+    process.exit(1);
   },
-});
-console.log(
-  `Tick (GetMetricData target: ceil(R x ${QUERIES_PER_ROLLOUT} / 500); wall target R=100 <= 2000 ms)`,
 );
-console.table(
-  ticks.map((t) => ({
-    R: t.active,
-    E: t.idle,
-    DescribeEndpoint: t.calls.DescribeEndpoint ?? 0,
-    GetMetricData: t.calls.GetMetricData ?? 0,
-    DescribeAlarms: t.calls.DescribeAlarms ?? 0,
-    other: Object.entries(t.calls)
-      .filter(([op]) => !['DescribeEndpoint', 'GetMetricData', 'DescribeAlarms'].includes(op))
-      .map(([op, n]) => `${op}:${n}`)
-      .join(' '),
-    'calls met': ok(t.withinTarget),
-    'wall ms (50 ms/call)': t.wallMs,
-    'wall ms (no latency)': t.wallMsNoLatency,
-  })),
-);
-console.log(
-  `Decision latency (handler entry to first AWS request, warm): median ${run.decisionLatencyMsMedian} ms (target < 5)`,
-);
-console.table(run.decisionLatencyMsByHandler);
-console.log('Peak RSS per handler process over the scenario (target < 128 MB)');
-console.table(
-  Object.fromEntries(Object.entries(run.peakRssMb).map(([h, mb]) => [h, { MB: mb, met: ok(mb < 128) }])),
-);
-console.log(`\nWrote .local/bench.json in ${Math.round((Date.now() - started) / 1000)} s`);

@@ -468,13 +468,22 @@ describe('rollback after promotion, retry and re-approval', () => {
 
   it('retry needs a failed attempt and, after a rollback, a new approval', () => {
     const { w, d } = inCanary();
+    const approvedView = w.registry.get(2)!;
     w.canary(d, readings.failing());
     w.settleAll();
     expect(w.phase(d)).toBe('RolledBack');
-    const refused = w.operator('retry', d);
+    // the rollback rejected v2 in the registry
+    expect(w.registry.get(2)?.approvalStatus).toBe('Rejected');
+    expect(w.operator('retry', d).rejection).toMatch(/Rejected in the registry/);
+    // a stale read of the registry (the approval from before the rollback) is not enough
+    const refused = w.send({
+      type: 'Operator',
+      command: { verb: 'retry', deploymentId: d, actor: 'alice', reason: 'again', requestId: 'r-stale' },
+      pkg: approvedView,
+    });
     expect(refused.rejection).toMatch(/approve it anew/);
-    // a stale Approved (same lastModifiedTime) does not restart it either
-    const stale = w.send({ type: 'Approved', pkg: w.registry.get(2)! });
+    // nor is a redelivered Approved event from before the rollback
+    const stale = w.send({ type: 'Approved', pkg: approvedView });
     expect(commandsOf(stale.commands, 'DeployEndpoint')).toEqual([]);
     // re-approved in the registry: the approval itself starts a new attempt
     w.later(MIN).approve(2);

@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import { type GroupConfig, rolloutsConfigSchema, type StageName } from '../../src/config/schema';
 import { type Decision, decide, emptyGroupState, type Input } from '../../src/domain/decide';
 import type {
@@ -153,6 +154,14 @@ export const observation = (
 
 // ------------------------------------------------------------------ the simulated world
 
+const deepFreeze = <T>(value: T): T => {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+};
+
 interface FakeVariant {
   variantName: string;
   version: number;
@@ -203,6 +212,8 @@ export class World {
   /** problems carrying out commands (a real executor would have reported them) */
   readonly executionProblems: string[] = [];
   autoCarryOut = true;
+  /** freeze the state handed to decide and compare it afterwards */
+  checkPurity = false;
   private outboxSeq = 0;
   private requestSeq = 0;
 
@@ -213,7 +224,17 @@ export class World {
   // ---------------------------------------------------------------- decisions
 
   send(input: Input): Decision {
-    const decision = decide(this.state, input, { group: this.config, now: this.now });
+    let decision: Decision;
+    if (this.checkPurity) {
+      const original = this.state;
+      const copy = structuredClone(original);
+      deepFreeze(original);
+      decision = decide(original, input, { group: this.config, now: this.now });
+      if (!isDeepStrictEqual(original, copy))
+        throw new Error(`decide modified its input state (${input.type})`);
+    } else {
+      decision = decide(this.state, input, { group: this.config, now: this.now });
+    }
     this.state = decision.state;
     this.commands.push(...decision.commands);
     for (const command of decision.commands) {
@@ -249,7 +270,19 @@ export class World {
         list.push(c);
         this.answers.set(c.token, list);
       }
-      if (c.type === 'UpdateRegistry') this.registryUpdates.push(c);
+      if (c.type === 'UpdateRegistry') {
+        this.registryUpdates.push(c);
+        const version = Number(c.packageArn.split('/').pop());
+        const current = this.registry.get(version);
+        // a rollback rejects the package in the registry (UpdateModelPackage ModelApprovalStatus)
+        if (c.reject && current) {
+          this.registry.set(version, {
+            ...current,
+            approvalStatus: 'Rejected',
+            lastModifiedTime: Math.max(this.now, current.lastModifiedTime + 1),
+          });
+        }
+      }
     }
     this.state.outbox = left;
   }

@@ -319,6 +319,18 @@ class Transition {
   private qaPassed(d: Deployment, reason: string): void {
     const qa = this.ctx.group.stages.qa;
     const awaiting = d.awaiting;
+    const previous = this.state.qa;
+    if (previous && awaiting && previous.configName && previous.configName !== awaiting.configName) {
+      // QA now runs the new config: the old one (and its model, unless prod still runs it) goes
+      const inProd = this.state.prod?.version === previous.version;
+      this.commands.push({
+        type: 'RetireResources',
+        group: d.group,
+        stage: 'qa',
+        modelNames: inProd || previous.version === d.version ? [] : [previous.modelName],
+        configNames: [previous.configName],
+      });
+    }
     this.state.qa = {
       version: d.version,
       packageArn: d.packageArn,

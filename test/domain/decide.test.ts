@@ -169,6 +169,27 @@ describe('manual promotion', () => {
   });
 });
 
+describe('QA housekeeping', () => {
+  it('once the next version passes QA, the previous QA config goes, and its model unless prod runs it', () => {
+    const w = new World();
+    ship(w, 1);
+    const v1Config = w.state.qa!.configName;
+    w.approve(2);
+    const passed = w.settle('qa');
+    expect(commandsOf(passed.commands, 'RetireResources')).toEqual([
+      { type: 'RetireResources', group: GROUP, stage: 'qa', modelNames: [], configNames: [v1Config] },
+    ]);
+    w.settleAll();
+    // v2 is still in its canary when v3 supersedes it: prod runs v1, so v2's model goes as well
+    const v2Config = w.state.qa!.configName;
+    w.approve(3);
+    const next = w.settle('qa');
+    expect(commandsOf(next.commands, 'RetireResources')).toContainEqual(
+      expect.objectContaining({ stage: 'qa', configNames: [v2Config], modelNames: [modelName(GROUP, 2)] }),
+    );
+  });
+});
+
 describe('prod: first deployment and canary', () => {
   it('the first prod deployment places the candidate alone; InService → Succeeded', () => {
     const w = new World();

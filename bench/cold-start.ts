@@ -27,6 +27,8 @@ const bundle = async (entry: string, outfile: string): Promise<number> => {
     target: 'node22',
     platform: 'node',
     mainFields: ['module', 'main'],
+    // serverless.yml `exclude: [yaml]`: functions read the JSON copy of the configuration
+    external: ['yaml'],
     format: 'cjs',
     absWorkingDir: REPO,
     nodePaths: [resolve(REPO, 'node_modules')],

@@ -1,13 +1,15 @@
-import { basename } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
 import {
   CreateModelPackageCommand,
   CreateModelPackageGroupCommand,
   SageMakerClient,
   UpdateModelPackageCommand,
 } from '@aws-sdk/client-sagemaker';
+import { parse } from 'yaml';
 import { LocalStack } from '../src/local/stack';
 import { bundlePath } from './cold-start';
-import { median, round } from './common';
+import { median, round, WORK_DIR } from './common';
 import { HandlerHost } from './handler-host';
 import { smokeTestPipeline } from './local-fixtures';
 
@@ -29,8 +31,15 @@ const IMAGE = '111122223333.dkr.ecr.us-east-1.amazonaws.com/model:1';
  */
 export const scenario = async (): Promise<ScenarioResult> => {
   const stack = await LocalStack.start();
+  // As packaged: the bundles read a JSON copy of the configuration (they carry no YAML parser).
+  const packagedConfig = resolve(WORK_DIR, 'rollouts.config.json');
+  writeFileSync(
+    packagedConfig,
+    JSON.stringify(parse(readFileSync(stack.env().ROLLOUTS_CONFIG_PATH!, 'utf8'))),
+  );
   const env = {
     ...stack.env(),
+    ROLLOUTS_CONFIG_PATH: packagedConfig,
     POWERTOOLS_LOG_LEVEL: 'SILENT',
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   };

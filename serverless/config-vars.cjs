@@ -7,8 +7,13 @@
  * directory) is validated with the real schema (src/config/schema.ts, loaded through tsx), so an
  * invalid file fails `osls package` / `osls deploy` with the path of every bad field. Everything
  * here is plain data or CloudFormation intrinsics: nothing needs AWS credentials.
+ *
+ * The functions are packaged with a JSON copy of the file (`packagedConfigPath`, under dist/):
+ * their bundles leave the YAML parser out, and read and validate the copy at cold start.
  */
+const fs = require('node:fs');
 const path = require('node:path');
+const YAML = require('yaml');
 const { require: tsRequire } = require('tsx/cjs/api');
 
 const { loadConfigFile } = tsRequire('../src/config/load.ts', __filename);
@@ -46,7 +51,19 @@ const withoutStack = (message) => {
   return error;
 };
 
-const derive = (config, stage, configPath) => {
+/** dist/<config path>.json, written from the validated YAML document as the user wrote it. */
+const writePackagedConfig = (location) => {
+  const relative = path.join('dist', location.relative.replace(/\.ya?ml$/i, '') + '.json');
+  const absolute = path.join(serviceDir, relative);
+  const value = YAML.parse(fs.readFileSync(location.absolute, 'utf8'), { maxAliasCount: 100 });
+  fs.mkdirSync(path.dirname(absolute), { recursive: true });
+  fs.writeFileSync(absolute, `${JSON.stringify(value)}\n`);
+  // The copy must load exactly as the functions will load it.
+  loadConfigFile(absolute);
+  return relative.split(path.sep).join('/');
+};
+
+const derive = (config, stage, configPath, packagedConfigPath = configPath) => {
   const service = 'sagemaker-rollouts';
   const groups = Object.entries(config.modelPackageGroups);
   const stages = groups.flatMap(([group, groupConfig]) =>
@@ -178,6 +195,7 @@ const derive = (config, stage, configPath) => {
   ];
   return {
     configPath,
+    packagedConfigPath,
     groups: groups.map(([group]) => group),
     endpointNames: stages.map((s) => s.endpointName),
     crossAccountRoleArns: crossAccountRoles,
@@ -213,7 +231,7 @@ module.exports.vars = async ({ options, resolveVariable }) => {
       `The config file ${configParam} must be inside the service directory ${serviceDir}: it is packaged with the functions`,
     );
   }
-  return derive(config, stage, location.relative.split(path.sep).join('/'));
+  return derive(config, stage, location.relative.split(path.sep).join('/'), writePackagedConfig(location));
 };
 
 module.exports.derive = derive;

@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parseDocument } from 'yaml';
 import { formatIssues } from '../domain/schemas/issues';
 import { ConfigError } from '../errors';
 import { type RolloutsConfig, rolloutsConfigSchema } from './schema';
@@ -16,12 +15,26 @@ const fail = (source: string, issues: string[], cause?: unknown): never => {
   );
 };
 
+/** Validates a configuration value (parsed YAML or JSON); every invalid field is reported by its path. */
+export const validateConfig = (value: unknown, source: string): RolloutsConfig => {
+  if (value === null || value === undefined) fail(source, ['(root): the file is empty']);
+  const result = rolloutsConfigSchema.safeParse(value);
+  if (!result.success) fail(source, formatIssues(result.error.issues), result.error);
+  return result.data!;
+};
+
+/**
+ * `yaml` is loaded on first use: packaged functions read the JSON copy made at package time
+ * (serverless/config-vars.cjs), and their bundles leave `yaml` out (serverless.yml).
+ */
+const yaml = (): typeof import('yaml') => require('yaml');
+
 /**
  * Parses and validates a configuration document (YAML, or JSON which is YAML too). `source` names
  * the document in error messages. Every invalid field is reported by its path.
  */
 export const parseConfig = (text: string, source: string): RolloutsConfig => {
-  const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  const document = yaml().parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (document.errors.length > 0) {
     fail(
       source,
@@ -33,14 +46,24 @@ export const parseConfig = (text: string, source: string): RolloutsConfig => {
       document.errors[0],
     );
   }
-  const value: unknown = document.toJS({ maxAliasCount: 100 });
-  if (value === null || value === undefined) fail(source, ['(root): the file is empty']);
-  const result = rolloutsConfigSchema.safeParse(value);
-  if (!result.success) fail(source, formatIssues(result.error.issues), result.error);
-  return result.data!;
+  return validateConfig(document.toJS({ maxAliasCount: 100 }), source);
 };
 
-/** Reads and validates a configuration file; errors name the file as given. */
+/** A JSON document: the copy of the configuration that functions are packaged with. */
+export const parseJsonConfig = (text: string, source: string): RolloutsConfig => {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    fail(source, [`syntax: ${(error as Error).message}`], error);
+  }
+  return validateConfig(value, source);
+};
+
+/**
+ * Reads and validates a configuration file: `.json` as JSON, anything else as YAML. Errors name
+ * the file as given.
+ */
 export const loadConfigFile = (path: string): RolloutsConfig => {
   let text: string;
   try {
@@ -51,7 +74,7 @@ export const loadConfigFile = (path: string): RolloutsConfig => {
       cause: error,
     });
   }
-  return parseConfig(text, path);
+  return path.endsWith('.json') ? parseJsonConfig(text, path) : parseConfig(text, path);
 };
 
 let cached: { path: string; config: RolloutsConfig } | undefined;

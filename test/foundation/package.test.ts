@@ -3,13 +3,14 @@
  * checks the contracts of serverless.yml: event patterns, the callback queue, IAM, the table.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { inflateRawSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { type Json, repoRoot } from './fixtures';
+import { loadConfigFile, parseJsonConfig } from '../../src/config/load';
+import { fixture, type Json, repoRoot } from './fixtures';
 
 type Resource = { Type: string; Properties: Record<string, Json>; DependsOn?: unknown };
 type Template = { Resources: Record<string, Resource>; Outputs: Record<string, unknown> };
@@ -125,7 +126,7 @@ describe('functions', () => {
         template.Resources.ServiceEventBus!.Properties.Name,
       );
       expect(props.Environment.Variables.TABLE_NAME).toBe('sagemaker-rollouts-test');
-      expect(props.Environment.Variables.ROLLOUTS_CONFIG_PATH).toBe('rollouts.config.yml');
+      expect(props.Environment.Variables.ROLLOUTS_CONFIG_PATH).toBe('dist/rollouts.config.json');
     }
     expect(roles.size).toBe(FUNCTIONS.length);
   });
@@ -135,14 +136,65 @@ describe('functions', () => {
     expect(ruleFor('canaryTick').ScheduleExpression).toBe('rate(1 minute)');
   });
 
-  it('ships the config file in every function package, next to the handler', () => {
+  it('ships a JSON copy of the config file in every function package, and no YAML parser', () => {
+    const yamlConfig = parse(readFileSync(join(repoRoot, 'rollouts.config.yml'), 'utf8'));
     for (const name of FUNCTIONS) {
       const entries = zipEntries(join(outDir, `${name}.zip`));
-      expect(entries.get('rollouts.config.yml')?.toString('utf8')).toBe(
-        readFileSync(join(repoRoot, 'rollouts.config.yml'), 'utf8'),
+      const copy = entries.get('dist/rollouts.config.json')?.toString('utf8');
+      expect(copy).toBeDefined();
+      expect(JSON.parse(copy!)).toEqual(yamlConfig);
+      // read the way a function reads it at cold start: validated, with the same result
+      expect(parseJsonConfig(copy!, 'dist/rollouts.config.json')).toEqual(
+        loadConfigFile(join(repoRoot, 'rollouts.config.yml')),
       );
+      expect([...entries.keys()].filter((e) => e.endsWith('.yml'))).toEqual([]);
       const handler = fn(name).Properties.Handler.replace(/\.handler$/, '.js');
       expect([...entries.keys()]).toContain(handler);
+      // yaml's parser (its `Composer`) is not bundled; only the lazy require of the YAML branch
+      const code = entries.get(handler)!.toString('utf8');
+      expect(code).not.toContain('Composer');
+      expect(code).toContain('require("yaml")');
+    }
+  });
+
+  it('loads a packaged handler with no node_modules and a bad JSON copy fails with the field path', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rollouts-task-'));
+    try {
+      const entries = zipEntries(join(outDir, 'control.zip'));
+      for (const [entry, data] of entries) {
+        if (entry.endsWith('/')) continue;
+        mkdirSync(dirname(join(dir, entry)), { recursive: true });
+        writeFileSync(join(dir, entry), data);
+      }
+      const config = JSON.parse(entries.get('dist/rollouts.config.json')!.toString('utf8'));
+      config.modelPackageGroups['churn-model'].stages.prod.strategy.steps[1].weight = 5;
+      writeFileSync(join(dir, 'dist/rollouts.config.json'), JSON.stringify(config));
+      const handler = fn('control').Properties.Handler.replace(/\.handler$/, '.js');
+      // A valid command event reaches deps(): the configuration is loaded, and refused.
+      const controlEvent = fixture('control-pause');
+      const script = `require('./${handler}').handler(${JSON.stringify(controlEvent)}, {}).then(
+        () => process.exit(3), (e) => { process.stdout.write(e.message); process.exit(0); })`;
+      const result = spawnSync(process.execPath, ['-e', script], {
+        cwd: dir,
+        env: {
+          PATH: process.env.PATH ?? '',
+          ROLLOUTS_CONFIG_PATH: 'dist/rollouts.config.json',
+          TABLE_NAME: 't',
+          EVENT_BUS_NAME: 'b',
+          AWS_REGION: 'us-east-1',
+          POWERTOOLS_LOG_LEVEL: 'SILENT',
+        },
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+      expect(result.stderr).toBe('');
+      expect(result.status).toBe(0);
+      expect(result.stdout).toContain('Invalid configuration');
+      expect(result.stdout).toContain(
+        'modelPackageGroups.churn-model.stages.prod.strategy.steps: step weights must increase',
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

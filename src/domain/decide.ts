@@ -164,7 +164,8 @@ class Transition {
   private onRejected(pkg: PackageInfo): void {
     const reason = `v${pkg.version} rejected in the model registry`;
     const active = this.activeFor(pkg.version);
-    this.block(pkg.version, reason);
+    // the registry's own time: an approval read before this rejection must not lift the block
+    this.block(pkg.version, reason, Math.max(this.now, pkg.lastModifiedTime));
     if (active) {
       this.stop(active, 'Aborted', reason);
       return;
@@ -751,9 +752,14 @@ class Transition {
     return undefined;
   }
 
-  private block(version: number, reason: string): void {
-    if (this.state.blocked.some((b) => b.version === version)) return;
-    this.state.blocked.push({ version, at: this.now, reason });
+  /** `at`: approvals modified after it lift the block; a later rollback or rejection moves it on. */
+  private block(version: number, reason: string, at = this.now): void {
+    const existing = this.state.blocked.find((b) => b.version === version);
+    if (existing) {
+      existing.at = Math.max(existing.at, at);
+      return;
+    }
+    this.state.blocked.push({ version, at, reason });
   }
 
   // ---------------------------------------------------------------- endpoints

@@ -556,6 +556,22 @@ describe('registry rejection and duplicate events', () => {
     expect(w.state.prod?.version).toBe(1);
   });
 
+  it('an approval read before a second rejection does not lift it (registry times, same millisecond)', () => {
+    const w = new World();
+    w.approve(4);
+    w.reject(4);
+    w.approve(4);
+    const between = w.registry.get(4)!;
+    expect(w.phase(id(4, 2))).toBe('QaDeploying');
+    w.reject(4);
+    expect(w.phase(id(4, 2))).toBe('Aborted');
+    const stale = w.send({ type: 'Approved', pkg: between });
+    expect(stale.commands).toEqual([]);
+    expect(w.state.blocked.map((b) => b.version)).toEqual([4]);
+    w.later(MIN).approve(4);
+    expect(w.phase(id(4, 3))).toBe('QaDeploying');
+  });
+
   it('a duplicate Approved is a no-op, in flight or after the end', () => {
     const w = new World();
     w.approve(1);

@@ -171,7 +171,8 @@ class Transition {
       return;
     }
     if (this.state.prod?.version === pkg.version) {
-      this.rollbackProd(pkg.version, reason, 'registry');
+      const refused = this.rollbackProd(pkg.version, reason, 'registry');
+      if (refused) this.note(`${reason} but it stays in prod: ${refused}`);
       return;
     }
     this.note(`${reason}: not deployed, nothing to undo`);
@@ -1057,12 +1058,13 @@ class Transition {
     if (live?.version === pkg.version) {
       return this.answer(callback, 'success', this.outputs(callback.stage, live));
     }
-    if (blocked) this.state.blocked = this.state.blocked.filter((b) => b.version !== pkg.version);
-    if (pkg.version < this.state.highestVersion && callback.stage === 'prod') {
+    // versions only move forward: an older one would supersede newer work, whatever the stage
+    if (pkg.version < this.state.highestVersion) {
       return fail(
         `v${pkg.version} is older than v${this.state.highestVersion}, already deployed or in progress`,
       );
     }
+    if (blocked) this.state.blocked = this.state.blocked.filter((b) => b.version !== pkg.version);
     this.requestDeployment(pkg, 'callback', callback.stage, callback);
   }
 

@@ -907,6 +907,17 @@ describe('pipeline callbacks', () => {
     expect(w.phase(id(1))).toBe('Aborted');
   });
 
+  it('a QA callback for a version older than one in flight is refused and supersedes nothing', () => {
+    const w = new World();
+    w.approve(3);
+    w.callback('t1', 2, 'qa');
+    expect(w.answers.get('t1')).toEqual([
+      expect.objectContaining({ outcome: 'failure', reason: expect.stringMatching(/older than v3/) }),
+    ]);
+    expect(w.phase(id(3))).toBe('QaDeploying');
+    expect(w.state.deployments.map((d) => d.version)).toEqual([3]);
+  });
+
   it('a callback for the version already live answers success at once', () => {
     const w = new World();
     ship(w, 1);

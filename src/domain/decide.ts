@@ -81,6 +81,14 @@ export const decideAll = (state: GroupState, inputs: Input[], ctx: DecisionConte
   return t.result();
 };
 
+/** What a history entry may carry besides the transition itself. */
+interface HistoryExtra {
+  readings?: GateReadings | undefined;
+  weights?: Record<string, number> | undefined;
+  actor?: string;
+  requestId?: string | undefined;
+}
+
 const QA_PHASES: ReadonlySet<Phase> = new Set([
   'Queued',
   'QaDeploying',
@@ -1155,17 +1163,7 @@ class Transition {
 
   // ---------------------------------------------------------------- bookkeeping
 
-  private move(
-    d: Deployment,
-    to: Phase,
-    reason: string,
-    extra: {
-      readings?: GateReadings | undefined;
-      weights?: Record<string, number> | undefined;
-      actor?: string;
-      requestId?: string | undefined;
-    } = {},
-  ): void {
+  private move(d: Deployment, to: Phase, reason: string, extra: HistoryExtra = {}): void {
     const from = d.phase;
     d.phase = to;
     d.phaseSince = this.now;
@@ -1194,12 +1192,7 @@ class Transition {
     from: Phase | null,
     to: Phase,
     reason: string,
-    extra: {
-      readings?: GateReadings | undefined;
-      weights?: Record<string, number> | undefined;
-      actor?: string;
-      requestId?: string | undefined;
-    } = {},
+    extra: HistoryExtra = {},
   ): void {
     d.seq += 1;
     this.commands.push({

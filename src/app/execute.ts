@@ -102,9 +102,9 @@ const deploySpec = (deps: Deps, command: Extract<Command, { type: 'DeployEndpoin
     executionRoleArn: group.executionRoleArn,
     tags: {
       'managed-by': 'sagemaker-rollouts',
-      'model-package-group': command.group,
+      group: command.group,
       stage: command.stage,
-      versions: command.variants.map((v) => `v${v.version}`).join('-'),
+      version: command.variants.map((v) => `v${v.version}`).join('-'),
       // tag values may not contain '#'
       'deployment-id': command.deploymentId.replace('#', '/attempt-'),
       ...(command.variants.some((v) => v.variantName === NATIVE_VARIANT_NAME) ? { strategy: 'native' } : {}),

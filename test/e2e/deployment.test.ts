@@ -127,8 +127,8 @@ describe('(a) first deployment', () => {
       const tags = await w.tags(resource.arn);
       expect(tags).toMatchObject({
         'managed-by': 'sagemaker-rollouts',
-        'model-package-group': CHURN,
-        versions: 'v1',
+        group: CHURN,
+        version: 'v1',
         'deployment-id': 'churn-model:v1',
       });
       expect(['qa', 'prod']).toContain(tags.stage);

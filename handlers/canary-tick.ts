@@ -1,7 +1,10 @@
+import { CloudWatchMetrics } from '../src/adapters/cloudwatch-metrics';
 import { runTick } from '../src/app/tick';
 import { scheduleEventSchema } from '../src/domain/schemas/schedule-event';
 import { eventBridgeHandler } from '../src/handler-support';
-import { eventTime } from '../src/wiring';
+import { eventTime, provideMetrics } from '../src/wiring';
+
+provideMetrics(() => new CloudWatchMetrics());
 
 /** Every minute: shift canary weights, judge gates, reconcile lost events, expire timeouts. */
 export const handler = eventBridgeHandler('schedule event', scheduleEventSchema, async (event, deps) => {

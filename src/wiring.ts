@@ -1,5 +1,4 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { CloudWatchMetrics } from './adapters/cloudwatch-metrics';
 import { DynamoDbStateStore } from './adapters/dynamodb-state-store';
 import { EventBridgePublisher } from './adapters/eventbridge-publisher';
 import { SageMakerEndpointsFactory } from './adapters/sagemaker-endpoints';
@@ -8,6 +7,7 @@ import { SageMakerModelRegistry } from './adapters/sagemaker-registry';
 import type { Deps } from './app/deps';
 import { loadConfigFromEnv } from './config/load';
 import { ConfigError } from './errors';
+import type { Metrics } from './ports/metrics';
 
 export const logger = new Logger({
   serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'sagemaker-rollouts',
@@ -27,13 +27,44 @@ const required = (env: NodeJS.ProcessEnv, name: string): string => {
   return value;
 };
 
+let createMetrics: (() => Metrics) | undefined;
+
+/**
+ * Only the tick reads CloudWatch: its handler module provides the adapter, so that the other
+ * functions' bundles carry neither the adapter nor the CloudWatch client.
+ */
+export const provideMetrics = (create: () => Metrics): void => {
+  createMetrics = create;
+};
+
+/**
+ * Created on first use, so that deps built before the tick's module is loaded (the local stack)
+ * have it; one adapter per deps, as for the other ports (it holds the client of its time).
+ */
+const providedMetrics = (): Metrics => {
+  let adapter: Metrics | undefined;
+  const get = (): Metrics => {
+    if (!createMetrics) {
+      throw new ConfigError('this function reads no CloudWatch metrics: only canary-tick provides them', [
+        'metrics',
+      ]);
+    }
+    adapter ??= createMetrics();
+    return adapter;
+  };
+  return {
+    readVariants: (queries) => get().readVariants(queries),
+    alarmsInAlarm: (alarmNames) => get().alarmsInAlarm(alarmNames),
+  };
+};
+
 /** The composition root: real adapters over SDK v3 clients that honour AWS_ENDPOINT_URL. */
 export const buildDeps = (env: NodeJS.ProcessEnv = process.env): Deps => ({
   config: loadConfigFromEnv(),
   store: new DynamoDbStateStore(required(env, 'TABLE_NAME')),
   registry: new SageMakerModelRegistry(),
   endpoints: new SageMakerEndpointsFactory(),
-  metrics: new CloudWatchMetrics(),
+  metrics: providedMetrics(),
   pipelines: new SageMakerPipelineCallbacks(),
   events: new EventBridgePublisher(required(env, 'EVENT_BUS_NAME')),
   log: powertoolsLog,

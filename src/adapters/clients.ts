@@ -3,7 +3,6 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import { AssumeRoleCommand, type AssumeRoleCommandOutput, STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { CrossAccountConfig } from '../config/schema';
@@ -65,13 +64,14 @@ export const resetClients = (): void => {
   for (const reset of resetters) reset();
 };
 
-export const sageMakerClient = lazy(() => new SageMakerClient(baseConfig()));
-export const sageMakerRuntimeClient = lazy(() => new SageMakerRuntimeClient(baseConfig()));
-export const cloudWatchClient = lazy(() => new CloudWatchClient(baseConfig()));
-export const eventBridgeClient = lazy(() => new EventBridgeClient(baseConfig()));
-export const sqsClient = lazy(() => new SQSClient(baseConfig()));
-export const stsClient = lazy(() => new STSClient(baseConfig()));
-export const dynamoDbClient = lazy(() => new DynamoDBClient(baseConfig()));
+// `__PURE__`: a bundle that never calls a getter leaves it, and its SDK client, out (only the
+// tick reads CloudWatch). Its resetter is then never needed either.
+export const sageMakerClient = /* @__PURE__ */ lazy(() => new SageMakerClient(baseConfig()));
+export const sageMakerRuntimeClient = /* @__PURE__ */ lazy(() => new SageMakerRuntimeClient(baseConfig()));
+export const cloudWatchClient = /* @__PURE__ */ lazy(() => new CloudWatchClient(baseConfig()));
+export const eventBridgeClient = /* @__PURE__ */ lazy(() => new EventBridgeClient(baseConfig()));
+export const stsClient = /* @__PURE__ */ lazy(() => new STSClient(baseConfig()));
+export const dynamoDbClient = /* @__PURE__ */ lazy(() => new DynamoDBClient(baseConfig()));
 
 export const documentClient = (client: DynamoDBClient = dynamoDbClient()): DynamoDBDocumentClient =>
   DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });

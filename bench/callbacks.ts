@@ -1,6 +1,8 @@
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { LocalStack } from '../src/local/stack';
+import { bundlePath } from './cold-start';
 import { median, ms, round } from './common';
+import { type HandlerHost, hostFunctions, separateTable } from './handler-host';
 import { callbackQueue, createEndpoints, smokeTestPipeline } from './local-fixtures';
 
 export interface CallbackBatch {
@@ -32,11 +34,17 @@ const answerCounts = (stack: LocalStack, tokens: string[]) => {
 
 /**
  * Smoke-test CallbackSteps (claim the token, InvokeEndpoint, SendPipelineExecutionStepSuccess)
- * with 100 ms added to every SageMaker call: one message alone, then batches of 10.
+ * with 100 ms added to every SageMaker call: one message alone, then batches of 10. The consumer
+ * runs from its bundle in a process of its own (requires the bundles from `buildBundles`).
  */
 export const callbackBatch = async (reps = 5): Promise<CallbackBatch> => {
   const stack = await LocalStack.start();
+  const table = await separateTable(stack.tableName);
+  let hosts = new Map<string, HandlerHost>();
   try {
+    hosts = await hostFunctions(stack, bundlePath, ['pipelineCallback'], {
+      AWS_ENDPOINT_URL_DYNAMODB: table.url,
+    });
     const [endpoint] = await createEndpoints(stack, 'bench-smoke', 1);
     const pipeline = smokeTestPipeline(stack, 'bench-batch', endpoint!);
     stack.cloud.faults.add({ service: 'sagemaker', operation: '*', latencyMs: 100 });
@@ -63,18 +71,25 @@ export const callbackBatch = async (reps = 5): Promise<CallbackBatch> => {
     const batchMs = round(median(batch));
     return { callLatencyMs, batchMs, ratio: round(batchMs / callLatencyMs, 2) };
   } finally {
+    for (const host of hosts.values()) await host.stop();
+    table.stop();
     await stack.close();
   }
 };
 
 /**
- * 1,000 CallbackStep messages through the local queue and the real consumer (batches of 10,
+ * 1,000 CallbackStep messages through the local queue and the consumer's bundle (batches of 10,
  * partial batch failures), with SQS's at-least-once delivery played out: 10 % of the messages
  * are delivered twice, and 5 % of the executions are stopped (a Stopping message follows).
  */
 export const callbackThroughput = async (messages = 1000): Promise<CallbackThroughput> => {
   const stack = await LocalStack.start();
+  const table = await separateTable(stack.tableName);
+  let hosts = new Map<string, HandlerHost>();
   try {
+    hosts = await hostFunctions(stack, bundlePath, ['pipelineCallback'], {
+      AWS_ENDPOINT_URL_DYNAMODB: table.url,
+    });
     const [endpoint] = await createEndpoints(stack, 'bench-throughput', 1);
     const pipeline = smokeTestPipeline(stack, 'bench-throughput', endpoint!);
     const queue = callbackQueue(stack);
@@ -104,6 +119,8 @@ export const callbackThroughput = async (messages = 1000): Promise<CallbackThrou
       ...answerCounts(stack, tokens),
     };
   } finally {
+    for (const host of hosts.values()) await host.stop();
+    table.stop();
     await stack.close();
   }
 };

@@ -1,4 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { parse } from 'yaml';
+import { createTableInput } from '../src/adapters/dynamodb-state-store';
+import type { LocalStack } from '../src/local/stack';
+import { REPO, WORK_DIR } from './common';
 
 /**
  * Runs in the child: loads one handler bundle, invokes it for each event the parent sends, and
@@ -97,3 +104,69 @@ export class HandlerHost {
     });
   }
 }
+
+/**
+ * Runs the stack's functions (all, or the ones named) each from its bundle in a process of its
+ * own, as in Lambda: the local cloud's and the local DynamoDB's work stays in this process and is
+ * not counted against the function. The bundles read a JSON copy of the configuration, as when
+ * packaged. Returns the hosts; stop them before closing the stack.
+ */
+export const hostFunctions = async (
+  stack: LocalStack,
+  bundleOf: (handlerName: string) => string,
+  names?: string[],
+  extraEnv: Record<string, string> = {},
+): Promise<Map<string, HandlerHost>> => {
+  const packagedConfig = resolve(WORK_DIR, `rollouts.config.${process.pid}.${Date.now()}.json`);
+  writeFileSync(
+    packagedConfig,
+    JSON.stringify(parse(readFileSync(stack.env().ROLLOUTS_CONFIG_PATH!, 'utf8'))),
+  );
+  const env = {
+    ...stack.env(),
+    ROLLOUTS_CONFIG_PATH: packagedConfig,
+    POWERTOOLS_LOG_LEVEL: 'SILENT',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    ...extraEnv,
+  };
+  const hosts = new Map<string, HandlerHost>();
+  for (const [name, fn] of Object.entries(stack.wiring.functions)) {
+    if (names && !names.includes(name)) continue;
+    hosts.set(name, await HandlerHost.start(bundleOf(basename(fn.handlerFile, '.ts')), fn.exportName, env));
+  }
+  // Every invocation the stack makes of a hosted function goes to that function's process.
+  const local = stack as unknown as { handler: (name: string) => Promise<unknown> };
+  const inProcess = local.handler.bind(stack);
+  local.handler = async (name: string) => {
+    const host = hosts.get(name);
+    return host ? (event: unknown) => host.invoke(name, event) : inProcess(name);
+  };
+  return hosts;
+};
+
+/**
+ * A local DynamoDB (dynalite) in a process of its own, with the service's table: in AWS the
+ * table's work is not done on the function's CPU, nor on the emulator's event loop.
+ */
+export const separateTable = async (tableName: string): Promise<{ url: string; stop: () => void }> => {
+  const child = spawn(
+    process.execPath,
+    [
+      '-e',
+      `const d = require('dynalite')({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+       d.listen(0, '127.0.0.1', () => process.send(d.address().port));`,
+    ],
+    { cwd: REPO, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] },
+  );
+  const port = await new Promise<number>((done, fail) => {
+    child.once('message', (p) => done(p as number));
+    child.once('exit', (code) => fail(new Error(`dynalite exited with ${code}`)));
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await new DynamoDBClient({
+    region: 'us-east-1',
+    endpoint: url,
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  }).send(new CreateTableCommand(createTableInput(tableName)));
+  return { url, stop: () => child.kill() };
+};

@@ -1,16 +1,13 @@
-import { readFileSync, writeFileSync } from 'node:fs';
-import { basename, resolve } from 'node:path';
 import {
   CreateModelPackageCommand,
   CreateModelPackageGroupCommand,
   SageMakerClient,
   UpdateModelPackageCommand,
 } from '@aws-sdk/client-sagemaker';
-import { parse } from 'yaml';
 import { LocalStack } from '../src/local/stack';
 import { bundlePath } from './cold-start';
-import { median, round, WORK_DIR } from './common';
-import { HandlerHost } from './handler-host';
+import { median, round } from './common';
+import { type HandlerHost, hostFunctions } from './handler-host';
 import { smokeTestPipeline } from './local-fixtures';
 
 export interface ScenarioResult {
@@ -31,30 +28,9 @@ const IMAGE = '111122223333.dkr.ecr.us-east-1.amazonaws.com/model:1';
  */
 export const scenario = async (): Promise<ScenarioResult> => {
   const stack = await LocalStack.start();
-  // As packaged: the bundles read a JSON copy of the configuration (they carry no YAML parser).
-  const packagedConfig = resolve(WORK_DIR, 'rollouts.config.json');
-  writeFileSync(
-    packagedConfig,
-    JSON.stringify(parse(readFileSync(stack.env().ROLLOUTS_CONFIG_PATH!, 'utf8'))),
-  );
-  const env = {
-    ...stack.env(),
-    ROLLOUTS_CONFIG_PATH: packagedConfig,
-    POWERTOOLS_LOG_LEVEL: 'SILENT',
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-  };
-  const hosts = new Map<string, HandlerHost>();
+  let hosts = new Map<string, HandlerHost>();
   try {
-    for (const [name, fn] of Object.entries(stack.wiring.functions)) {
-      hosts.set(
-        name,
-        await HandlerHost.start(bundlePath(basename(fn.handlerFile, '.ts')), fn.exportName, env),
-      );
-    }
-    // Every invocation the stack makes goes to the function's own process.
-    (stack as unknown as { handler: (name: string) => Promise<unknown> }).handler =
-      async (name: string) => (event: unknown) =>
-        hosts.get(name)!.invoke(name, event);
+    hosts = await hostFunctions(stack, bundlePath);
 
     const sm = new SageMakerClient({ region: 'us-east-1' });
     await sm.send(new CreateModelPackageGroupCommand({ ModelPackageGroupName: 'churn-model' }));

@@ -13,11 +13,6 @@ export const MAX_FAILURE_REASON = 256;
  * derived from token and outcome, so resending after a crash cannot answer twice.
  */
 export const answerCallback = async (deps: Deps, command: AnswerCommand, now: number): Promise<void> => {
-  const record = await deps.store.getCallback(command.token);
-  if (record?.answer && record.reportedAt !== undefined) {
-    deps.log.info('callback already answered', { token: command.token, outcome: record.answer.outcome });
-    return;
-  }
   const wanted = {
     outcome: command.outcome,
     outputs: command.outputs,
@@ -25,6 +20,15 @@ export const answerCallback = async (deps: Deps, command: AnswerCommand, now: nu
     decidedAt: now,
   };
   const stands = await deps.store.decideCallbackAnswer(command.token, wanted);
+  // Only an answer fixed earlier can have been reported already: the record is read on that path
+  // alone, so the first answer for a token costs one table write before it is sent.
+  if (stands !== wanted) {
+    const record = await deps.store.getCallback(command.token);
+    if (record?.reportedAt !== undefined) {
+      deps.log.info('callback already answered', { token: command.token, outcome: stands.outcome });
+      return;
+    }
+  }
   if (stands.outcome !== wanted.outcome) {
     deps.log.warn('callback already answered differently; keeping the first answer', {
       token: command.token,

@@ -75,7 +75,7 @@ export class Transition extends RecoveryTransition {
       if (refused) this.note(`${reason} but it stays in prod: ${refused}`);
       return;
     }
-    this.note(`${reason}: not deployed, nothing to undo`);
+    this.note(`${reason}: not in flight and not serving prod; kept out until approved anew`);
   }
 
   /** Returns false (and notes why) when the version is blocked and was not approved since. */

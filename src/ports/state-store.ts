@@ -20,7 +20,8 @@ export interface StateStore {
   putCallbackIfAbsent(record: CallbackRecord): Promise<CallbackRecord>;
   /**
    * Fixes the answer for a token, once. Returns the answer that stands: the one given here, or the
-   * one fixed earlier (which may differ: the caller must then not send its own).
+   * one fixed earlier (which may differ: the caller must then not send its own). When the given
+   * answer was fixed by this call, the very object passed in is returned.
    */
   decideCallbackAnswer(token: string, answer: CallbackAnswer): Promise<CallbackAnswer>;
   markCallbackReported(token: string, at: number): Promise<void>;

@@ -41,20 +41,22 @@ export const answerCallback = async (deps: Deps, command: AnswerCommand, now: nu
     stands.outcome === 'success'
       ? await deps.pipelines.sendSuccess(command.token, stands.outputs ?? {}, requestToken)
       : await deps.pipelines.sendFailure(command.token, stands.reason ?? 'failed', requestToken);
-  await deps.store.markCallbackReported(command.token, now);
   deps.log.info('callback answered', { token: command.token, outcome: stands.outcome, result });
-  await deps.events.publish([
-    {
-      type: 'Callback Reported',
-      at: now,
-      detail: {
-        token: command.token,
-        pipelineExecutionArn: command.pipelineExecutionArn,
-        outcome: stands.outcome,
-        reason: stands.reason,
-        outputs: stands.outputs,
-        alreadyAnswered: result === 'already-answered',
+  await Promise.all([
+    deps.store.markCallbackReported(command.token, now),
+    deps.events.publish([
+      {
+        type: 'Callback Reported',
+        at: now,
+        detail: {
+          token: command.token,
+          pipelineExecutionArn: command.pipelineExecutionArn,
+          outcome: stands.outcome,
+          reason: stands.reason,
+          outputs: stands.outputs,
+          alreadyAnswered: result === 'already-answered',
+        },
       },
-    },
+    ]),
   ]);
 };

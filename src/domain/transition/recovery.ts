@@ -6,10 +6,9 @@ import {
   type GateReadings,
   isTerminal,
   PROD_PHASES,
-  type VariantSpec,
 } from '../model';
-import { deploymentId, endpointConfigName, modelName } from '../naming';
-import { StageTransition } from './stages';
+import { deploymentId, modelName } from '../naming';
+import { StageTransition, servingVariant } from './stages';
 
 /** An endpoint that is not InService on what we asked for after this long has failed. */
 export const ENDPOINT_WAIT_LIMIT_MS = 3 * 60 * 60 * 1000;
@@ -43,37 +42,15 @@ export abstract class RecoveryTransition extends StageTransition {
       this.setWeights(d.canary.weights);
     }
     d.rollbackOutcome = outcome;
-    const prodStage = this.ctx.group.stages.prod;
-    const baseline: VariantSpec = {
-      variantName: serving.variantName,
-      modelName: serving.modelName,
-      packageArn: serving.packageArn,
-      version: serving.version,
-      weight: 100,
-    };
-    const configName = endpointConfigName(prodStage.endpointName, [baseline]);
-    d.awaiting = {
-      stage: 'prod',
-      endpointName: prodStage.endpointName,
-      configName,
-      variants: [baseline],
-      requestedAt: this.now,
-    };
-    this.commands.push({
-      type: 'DeployEndpoint',
-      group: d.group,
-      stage: 'prod',
-      endpointName: prodStage.endpointName,
-      configName,
-      variants: [baseline],
-      deploymentId: d.id,
-      native: false,
-    });
-    d.reason = reason;
-    this.move(d, 'RollingBack', `rolling back to v${serving.version}: ${reason}`, {
-      readings,
-      weights: d.canary ? { ...d.canary.weights } : undefined,
-    });
+    this.deploy(
+      d,
+      'prod',
+      this.ctx.group.stages.prod.endpointName,
+      [servingVariant(serving, 100)],
+      'RollingBack',
+      `rolling back to v${serving.version}: ${reason}`,
+      { extra: { readings, weights: d.canary ? { ...d.canary.weights } : undefined } },
+    );
   }
 
   protected finish(
@@ -146,18 +123,11 @@ export abstract class RecoveryTransition extends StageTransition {
     this.history(d, null, 'Queued', `rollback of v${version} to v${target.version}`, { actor, requestId });
     this.publish('Deployment Started', d, { trigger: 'rollback', from: version });
     const prodStage = this.ctx.group.stages.prod;
-    const variant: VariantSpec = {
-      variantName: target.variantName,
-      modelName: target.modelName,
-      packageArn: target.packageArn,
-      version: target.version,
-      weight: 100,
-    };
     this.deploy(
       d,
       'prod',
       prodStage.endpointName,
-      [variant],
+      [servingVariant(target, 100)],
       'ProdDeploying',
       `rolling prod back to v${target.version}: ${reason}`,
     );

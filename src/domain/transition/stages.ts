@@ -12,7 +12,16 @@ import {
   type VariantSpec,
 } from '../model';
 import { deploymentId, endpointConfigName, modelName, NATIVE_VARIANT_NAME, variantName } from '../naming';
-import { KEPT_KNOWN_GOOD, TransitionBase } from './base';
+import { type HistoryExtra, KEPT_KNOWN_GOOD, TransitionBase } from './base';
+
+/** The variant a version already serving runs as, at the given weight. */
+export const servingVariant = (serving: ServingVersion, weight: number): VariantSpec => ({
+  variantName: serving.variantName,
+  modelName: serving.modelName,
+  packageArn: serving.packageArn,
+  version: serving.version,
+  weight,
+});
 
 /**
  * The way forward: a deployment requested, QA, the smoke test, prod (candidate alone, canary
@@ -110,7 +119,7 @@ export abstract class StageTransition extends TransitionBase {
     variants: VariantSpec[],
     phase: Phase,
     reason: string,
-    native = false,
+    options: { native?: boolean; extra?: HistoryExtra } = {},
   ): string {
     const configName = endpointConfigName(endpointName, variants);
     d.awaiting = { stage, endpointName, configName, variants, requestedAt: this.now };
@@ -122,9 +131,9 @@ export abstract class StageTransition extends TransitionBase {
       configName,
       variants,
       deploymentId: d.id,
-      native,
+      native: options.native ?? false,
     });
-    this.move(d, phase, reason);
+    this.move(d, phase, reason, options.extra);
     return configName;
   }
 
@@ -212,7 +221,7 @@ export abstract class StageTransition extends TransitionBase {
         variants,
         'NativeShifting',
         `SageMaker blue/green ${prodStage.strategy.trafficRouting.type} to v${d.version}`,
-        true,
+        { native: true },
       );
       return;
     }
@@ -229,13 +238,7 @@ export abstract class StageTransition extends TransitionBase {
       return;
     }
     const firstWeight = prodStage.strategy.steps[0]!.weight;
-    const baseline: VariantSpec = {
-      variantName: serving.variantName,
-      modelName: serving.modelName,
-      packageArn: serving.packageArn,
-      version: serving.version,
-      weight: 100 - firstWeight,
-    };
+    const baseline = servingVariant(serving, 100 - firstWeight);
     const candidate = this.variantFor(d, firstWeight);
     d.prodPlan = 'canary';
     const configName = this.deploy(

@@ -1,5 +1,9 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { afterEach, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
 import { EventBridgeCommandSender } from '../../src/adapters/eventbridge-publisher';
 import type { CloudEvent } from '../../src/local/cloud';
 import { deps } from '../../src/wiring';
@@ -506,4 +510,27 @@ describe('a newer version approved while an older one is in flight', () => {
       ).toEqual(['fraud-detector-v2']);
     },
   );
+
+  it('reject: a version approved while another is in flight is refused, the one in flight goes on', async () => {
+    const config = parse(readFileSync('src/local/scenarios/rollouts.local.yml', 'utf8'));
+    config.modelPackageGroups[CHURN].concurrency = 'reject';
+    const configPath = join(mkdtempSync(join(tmpdir(), 'rollouts-reject-')), 'rollouts.yml');
+    writeFileSync(configPath, stringify(config));
+    const w = await start({ configPath });
+    await firstDeployment(w, { 'sim.errorRate': '0.001' });
+    w.stack.cloud.setTraffic('churn-model-prod', 600);
+    await approveBoth(w, CHURN, 'older first');
+    await w.stack.run(90 * MINUTE);
+    const state = await w.state(CHURN);
+    const byId = Object.fromEntries(state.deployments.map((d) => [d.id, d]));
+    expect(byId['churn-model:v2']?.phase).toBe('Succeeded');
+    expect(byId['churn-model:v3']?.phase).toBe('Failed');
+    expect(byId['churn-model:v3']?.reason).toMatch(
+      /refused by the concurrency policy: churn-model:v2 in progress/,
+    );
+    expect(state.prod?.version).toBe(2);
+    expect(eventsOf(w.serviceEvents(), 'Deployment Failed', 'churn-model:v3')).toHaveLength(1);
+    // nothing of v3 was ever deployed
+    expect([...w.stack.cloud.sagemaker.models.keys()].some((name) => name.endsWith('-v3'))).toBe(false);
+  });
 });

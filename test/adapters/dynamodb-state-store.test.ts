@@ -1,36 +1,22 @@
-import type { Server } from 'node:http';
-import { createRequire } from 'node:module';
-import type { AddressInfo } from 'node:net';
-import { CreateTableCommand, DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createTableInput, DynamoDbStateStore } from '../../src/adapters/dynamodb-state-store';
+import type { DynamoDbStateStore } from '../../src/adapters/dynamodb-state-store';
 import type { Deployment, GroupState, HistoryEntry } from '../../src/domain/model';
 import { ConflictError } from '../../src/errors';
-
-const dynalite = createRequire(import.meta.url)('dynalite') as (options: { createTableMs: number }) => Server;
+import { Dynamo } from '../support/dynamo';
 
 const TABLE = 'rollouts-test';
-let server: Server;
-let client: DynamoDBClient;
+let dynamo: Dynamo;
 let store: DynamoDbStateStore;
 
 beforeAll(async () => {
-  server = dynalite({ createTableMs: 0 });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  client = new DynamoDBClient({
-    endpoint: `http://127.0.0.1:${port}`,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-  });
-  await client.send(new CreateTableCommand(createTableInput(TABLE)));
-  store = new DynamoDbStateStore(TABLE, client);
+  dynamo = await Dynamo.start();
+  store = await dynamo.store(TABLE);
 });
 
 afterAll(async () => {
-  client?.destroy();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await dynamo?.close();
 });
 
 const deployment = (group: string, overrides: Partial<Deployment> = {}): Deployment => ({
@@ -63,7 +49,7 @@ const newGroup = (group: string, overrides: Partial<GroupState> = {}): GroupStat
 
 const rawItem = async (pk: string, sk: string) =>
   (
-    await client.send(
+    await dynamo.client.send(
       new GetItemCommand({ TableName: TABLE, Key: { pk: { S: pk }, sk: { S: sk } }, ConsistentRead: true }),
     )
   ).Item;

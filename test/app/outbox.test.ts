@@ -1,9 +1,4 @@
-import type { Server } from 'node:http';
-import { createRequire } from 'node:module';
-import type { AddressInfo } from 'node:net';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTableInput, DynamoDbStateStore } from '../../src/adapters/dynamodb-state-store';
 import { type Deps, silentLog } from '../../src/app/deps';
 import { OUTBOX_LEASE_MS } from '../../src/app/group-runner';
 import { onModelPackageChanged } from '../../src/app/model-package-changed';
@@ -11,35 +6,23 @@ import { loadConfigFile } from '../../src/config/load';
 import type { EndpointObservation, PackageInfo, ServiceEvent } from '../../src/domain/model';
 import { PermanentError, TransientError } from '../../src/errors';
 import type { DeploySpec, StageEndpoints } from '../../src/ports/sagemaker';
+import { Dynamo } from '../support/dynamo';
 
-const dynalite = createRequire(import.meta.url)('dynalite') as (options: { createTableMs: number }) => Server;
 const config = loadConfigFile('src/local/scenarios/rollouts.local.yml');
 const T0 = Date.UTC(2024, 0, 1);
-let server: Server;
-let client: DynamoDBClient;
-let table = 0;
+let dynamo: Dynamo;
 
 beforeAll(async () => {
-  server = dynalite({ createTableMs: 0 });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  client = new DynamoDBClient({
-    endpoint: `http://127.0.0.1:${port}`,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-  });
+  dynamo = await Dynamo.start();
 });
 
 afterAll(async () => {
-  client?.destroy();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await dynamo?.close();
 });
 
 /** The real DynamoDB store on dynalite; fakes for SageMaker and the bus. */
 const world = async (deploy: (spec: DeploySpec) => Promise<'started'>) => {
-  const name = `outbox-${++table}`;
-  await client.send(new CreateTableCommand(createTableInput(name)));
-  const store = new DynamoDbStateStore(name, client);
+  const store = await dynamo.store();
   const published: ServiceEvent[] = [];
   const deployed: DeploySpec[] = [];
   const endpoints: StageEndpoints = {

@@ -1,8 +1,3 @@
-import type { Server } from 'node:http';
-import { createRequire } from 'node:module';
-import type { AddressInfo } from 'node:net';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { createTableInput, DynamoDbStateStore } from '../../src/adapters/dynamodb-state-store';
 import type { Deps, Log } from '../../src/app/deps';
 import { loadConfigFile } from '../../src/config/load';
 import type { EndpointObservation, PackageInfo, ServiceEvent } from '../../src/domain/model';
@@ -10,45 +5,15 @@ import { PermanentError, TransientError } from '../../src/errors';
 import type { AnswerResult, PipelineCallbacks } from '../../src/ports/pipelines';
 import type { DeploySpec, EndpointsFactory, InvokeResult, ModelRegistry } from '../../src/ports/sagemaker';
 
-const dynalite = createRequire(import.meta.url)('dynalite') as (options: { createTableMs: number }) => Server;
+import type { Dynamo } from '../support/dynamo';
+
+export { Dynamo } from '../support/dynamo';
 
 export const LOCAL_CONFIG = 'src/local/scenarios/rollouts.local.yml';
 export const T0 = Date.UTC(2024, 0, 1);
 export const EXEC_ARN = 'arn:aws:sagemaker:us-east-1:111122223333:pipeline/train/execution/abc123';
 export const packageArn = (group: string, version: number) =>
   `arn:aws:sagemaker:us-east-1:111122223333:model-package/${group}/${version}`;
-
-/** dynalite with the service's table: the real state store, one table per test. */
-export class Dynamo {
-  private constructor(
-    private readonly server: Server,
-    readonly client: DynamoDBClient,
-  ) {}
-  private tables = 0;
-
-  static async start(): Promise<Dynamo> {
-    const server = dynalite({ createTableMs: 0 });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as AddressInfo;
-    const client = new DynamoDBClient({
-      endpoint: `http://127.0.0.1:${port}`,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    });
-    return new Dynamo(server, client);
-  }
-
-  async store(): Promise<DynamoDbStateStore> {
-    const table = `callbacks-${++this.tables}`;
-    await this.client.send(new CreateTableCommand(createTableInput(table)));
-    return new DynamoDbStateStore(table, this.client);
-  }
-
-  async close(): Promise<void> {
-    this.client.destroy();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-}
 
 export interface SentAnswer {
   token: string;

@@ -335,7 +335,9 @@ export class SageMakerStageEndpoints implements StageEndpoints {
     }
   }
 
-  private async createIfMissing(
+  /** Runs `send`; the error `done` recognises means the outcome is already there (idempotent). */
+  private async idempotent(
+    done: (error: unknown) => boolean,
     operation: string,
     resource: string,
     send: () => Promise<unknown>,
@@ -343,21 +345,16 @@ export class SageMakerStageEndpoints implements StageEndpoints {
     try {
       await send();
     } catch (error) {
-      if (isAlreadyExists(error)) return;
+      if (done(error)) return;
       throw toRolloutsError(error, { operation, resource });
     }
   }
 
-  private async deleteIfPresent(
-    operation: string,
-    resource: string,
-    send: () => Promise<unknown>,
-  ): Promise<void> {
-    try {
-      await send();
-    } catch (error) {
-      if (isNotFound(error)) return;
-      throw toRolloutsError(error, { operation, resource });
-    }
+  private createIfMissing(operation: string, resource: string, send: () => Promise<unknown>): Promise<void> {
+    return this.idempotent(isAlreadyExists, operation, resource, send);
+  }
+
+  private deleteIfPresent(operation: string, resource: string, send: () => Promise<unknown>): Promise<void> {
+    return this.idempotent(isNotFound, operation, resource, send);
   }
 }

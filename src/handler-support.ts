@@ -1,10 +1,10 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
-import type { z } from 'zod';
 import type { Deps } from './app/deps';
 import { parseInput } from './domain/schemas/parse';
 import { InputValidationError, PermanentError } from './errors';
 import { deps, logger } from './wiring';
+import type * as z from './zod';
 
 export interface HandlerOutcome {
   outcome: string;
@@ -18,13 +18,13 @@ export interface HandlerOutcome {
  * that can never be processed (invalid, or refused by AWS for good) is logged whole, with the
  * reason, and not retried.
  */
-export const eventBridgeHandler = <S extends z.ZodType>(
+export const eventBridgeHandler = <S extends z.core.$ZodType>(
   what: string,
   schema: S,
-  handle: (event: z.output<S>, deps: Deps) => Promise<HandlerOutcome>,
+  handle: (event: z.core.output<S>, deps: Deps) => Promise<HandlerOutcome>,
 ) =>
   middy(async (event: unknown): Promise<HandlerOutcome> => {
-    let parsed: z.output<S>;
+    let parsed: z.core.output<S>;
     try {
       parsed = parseInput(schema, event, what);
     } catch (error) {

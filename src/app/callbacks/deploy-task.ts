@@ -1,5 +1,5 @@
-import * as z from 'zod';
 import { PermanentError } from '../../errors';
+import * as z from '../../zod';
 import { groupConfig } from '../deps';
 import { runGroup } from '../group-runner';
 import { defineTask } from './task';
@@ -11,11 +11,13 @@ export const deployTask = defineTask({
   arguments: z.object({
     modelPackageArn: z
       .string()
-      .regex(
-        /^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{12}:model-package\/[^/]+\/\d+$/,
-        'must be a model package version ARN',
+      .check(
+        z.regex(
+          /^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{12}:model-package\/[^/]+\/\d+$/,
+          'must be a model package version ARN',
+        ),
       ),
-    stage: z.enum(['qa', 'prod']).default('prod'),
+    stage: z._default(z.enum(['qa', 'prod']), 'prod'),
   }),
   async start(ctx, args) {
     const { deps, message, now } = ctx;

@@ -1,4 +1,5 @@
 import { PermanentError } from '../../errors';
+import * as z from '../../zod';
 import type { Deps } from '../deps';
 import { runGroup } from '../group-runner';
 import { answerCallback } from './answer';
@@ -34,7 +35,7 @@ export const onCallbackMessage = async (
     await ctx.answer('failure', { reason });
     return 'answered';
   }
-  const parsed = task.arguments.safeParse(withoutTask(message.arguments));
+  const parsed = z.safeParse(task.arguments, withoutTask(message.arguments));
   if (!parsed.success) {
     if (!(await ctx.claim())) return 'already-answered';
     const issues = parsed.error.issues

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../../zod';
 import { findEndpoint } from '../deps';
 import { defineTask } from './task';
 
@@ -7,11 +7,11 @@ export const smokeTestTask = defineTask({
   name: 'smoke-test',
   description: 'invoke endpointName with body (contentType, optional expectBodyContains); answers at once',
   arguments: z.object({
-    endpointName: z.string().min(1).max(63),
+    endpointName: z.string().check(z.minLength(1), z.maxLength(63)),
     body: z.union([z.string(), z.record(z.string(), z.unknown()), z.array(z.unknown())]),
-    contentType: z.string().default('application/json'),
-    accept: z.string().optional(),
-    expectBodyContains: z.string().optional(),
+    contentType: z._default(z.string(), 'application/json'),
+    accept: z.optional(z.string()),
+    expectBodyContains: z.optional(z.string()),
   }),
   async start(ctx, args) {
     const { deps } = ctx;

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from '../../zod';
 import type { Deps } from '../deps';
 
 /** A parsed CallbackStep message. */
@@ -31,7 +31,7 @@ export interface CallbackTaskContext {
 export interface CallbackTask<Args> {
   name: string;
   description: string;
-  arguments: z.ZodType<Args>;
+  arguments: z.core.$ZodType<Args>;
   start(ctx: CallbackTaskContext, args: Args): Promise<void>;
 }
 

@@ -1,5 +1,5 @@
-import * as z from 'zod';
 import { InputValidationError } from '../../errors';
+import * as z from '../../zod';
 import { parseInput } from './parse';
 
 /** CallbackToken: exactly 10 characters, [a-zA-Z0-9] (SendPipelineExecutionStep*). */
@@ -13,27 +13,40 @@ export const callbackStatusSchema = z.enum(['Executing', 'Stopping']);
 export type CallbackStatus = z.infer<typeof callbackStatusSchema>;
 
 /** `Executing` / `Stopping` in any letter case, normalised. */
-const statusValue = z.string().transform((value, ctx): CallbackStatus => {
-  const found = callbackStatusSchema.options.find((status) => status.toLowerCase() === value.toLowerCase());
-  if (found) return found;
-  ctx.addIssue({ code: 'custom', message: `must be Executing or Stopping, got ${JSON.stringify(value)}` });
-  return z.NEVER;
-});
+const statusValue = z.pipe(
+  z.string(),
+  z.transform((value: string, ctx): CallbackStatus => {
+    const found = callbackStatusSchema.options.find((status) => status.toLowerCase() === value.toLowerCase());
+    if (found) return found;
+    ctx.issues.push({
+      code: 'custom',
+      message: `must be Executing or Stopping, got ${JSON.stringify(value)}`,
+      input: value,
+    });
+    return z.NEVER;
+  }),
+);
 
 /**
  * The body of a CallbackStep SQS message (aws-facts §2): `{token, pipelineExecutionArn,
  * arguments, status}`. The stop message is documented with `Status` and observed with `status`;
  * both are read, values in any case. No status means Executing.
  */
-export const callbackMessageSchema = z
-  .looseObject({
-    token: z.string().regex(CALLBACK_TOKEN, 'must be exactly 10 letters or digits'),
-    pipelineExecutionArn: z.string().regex(PIPELINE_EXECUTION_ARN, 'must be a pipeline execution ARN'),
-    arguments: z.record(z.string(), z.unknown()).default({}),
-    status: statusValue.optional(),
-    Status: statusValue.optional(),
-  })
-  .transform(({ status, Status, ...rest }) => ({ ...rest, status: status ?? Status ?? 'Executing' }));
+const callbackBodySchema = z.looseObject({
+  token: z.string().check(z.regex(CALLBACK_TOKEN, 'must be exactly 10 letters or digits')),
+  pipelineExecutionArn: z.string().check(z.regex(PIPELINE_EXECUTION_ARN, 'must be a pipeline execution ARN')),
+  arguments: z._default(z.record(z.string(), z.unknown()), {}),
+  status: z.optional(statusValue),
+  Status: z.optional(statusValue),
+});
+
+export const callbackMessageSchema = z.pipe(
+  callbackBodySchema,
+  z.transform(({ status, Status, ...rest }: z.output<typeof callbackBodySchema>) => ({
+    ...rest,
+    status: status ?? Status ?? ('Executing' as const),
+  })),
+);
 
 export type CallbackMessage = z.output<typeof callbackMessageSchema>;
 

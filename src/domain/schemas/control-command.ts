@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../../zod';
 import type { OperatorCommand } from '../model';
 import { parseDeploymentId } from '../naming';
 import { eventBridgeEnvelope } from './envelope';
@@ -8,20 +8,22 @@ export const CONTROL_DETAIL_TYPE = 'Rollout Command';
 
 export const operatorVerbSchema = z.enum(['promote', 'pause', 'resume', 'abort', 'rollback', 'retry']);
 
-export const deploymentIdSchema = z.string().refine(
-  (id) => {
-    const parsed = parseDeploymentId(id);
-    return parsed !== undefined && parsed.version >= 1 && parsed.attempt >= 1;
-  },
-  { message: 'must be <group>:v<version> or <group>:v<version>#<attempt>' },
+export const deploymentIdSchema = z.string().check(
+  z.refine(
+    (id) => {
+      const parsed = parseDeploymentId(id);
+      return parsed !== undefined && parsed.version >= 1 && parsed.attempt >= 1;
+    },
+    { message: 'must be <group>:v<version> or <group>:v<version>#<attempt>' },
+  ),
 );
 
 export const controlDetailSchema = z.strictObject({
   command: operatorVerbSchema,
   deploymentId: deploymentIdSchema,
-  actor: z.string().min(1).max(128),
-  reason: z.string().min(1).max(1024),
-  requestId: z.string().min(1).max(128),
+  actor: z.string().check(z.minLength(1), z.maxLength(128)),
+  reason: z.string().check(z.minLength(1), z.maxLength(1024)),
+  requestId: z.string().check(z.minLength(1), z.maxLength(128)),
 });
 
 /** An operator command, put on the service bus by the CLI or another system. */

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../../zod';
 import type { EndpointObservation } from '../model';
 import { eventBridgeEnvelope, sageMakerNameSchema } from './envelope';
 
@@ -33,29 +33,34 @@ export const apiEndpointStatus = (status: EventEndpointStatus): EndpointObservat
 
 export const endpointDetailSchema = z.looseObject({
   EndpointName: sageMakerNameSchema,
-  EndpointArn: z.string().regex(/^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{12}:endpoint\/[a-zA-Z0-9-]{1,63}$/, {
-    message: 'must be an endpoint ARN',
-  }),
+  EndpointArn: z
+    .string()
+    .check(
+      z.regex(
+        /^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{12}:endpoint\/[a-zA-Z0-9-]{1,63}$/,
+        'must be an endpoint ARN',
+      ),
+    ),
   EndpointConfigName: sageMakerNameSchema,
   EndpointStatus: eventEndpointStatusSchema,
   /** epoch milliseconds */
   CreationTime: z.number(),
   /** epoch milliseconds */
   LastModifiedTime: z.number(),
-  ProductionVariants: z
-    .array(
+  ProductionVariants: z.optional(
+    z.array(
       z.looseObject({
-        VariantName: z.string().optional(),
-        DesiredWeight: z.number().optional(),
-        DesiredInstanceCount: z.number().optional(),
-        CurrentWeight: z.number().optional(),
-        CurrentInstanceCount: z.number().optional(),
+        VariantName: z.optional(z.string()),
+        DesiredWeight: z.optional(z.number()),
+        DesiredInstanceCount: z.optional(z.number()),
+        CurrentWeight: z.optional(z.number()),
+        CurrentInstanceCount: z.optional(z.number()),
       }),
-    )
-    .optional(),
+    ),
+  ),
   /** A map in events (not the API's list of Key/Value). */
-  Tags: z.record(z.string(), z.string()).optional(),
-  FailureReason: z.string().optional(),
+  Tags: z.optional(z.record(z.string(), z.string())),
+  FailureReason: z.optional(z.string()),
 });
 
 /** `SageMaker Endpoint State Change` (aws-facts §1b). */

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from '../../zod';
 
 const formatPath = (path: readonly PropertyKey[]): string =>
   path.length === 0 ? '(root)' : path.map((segment) => String(segment)).join('.');

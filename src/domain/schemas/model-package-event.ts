@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../../zod';
 import { eventBridgeEnvelope, sageMakerNameSchema } from './envelope';
 
 export const MODEL_PACKAGE_DETAIL_TYPE = 'SageMaker Model Package State Change';
@@ -12,38 +12,40 @@ export const modelApprovalStatusSchema = z.enum(['Approved', 'Rejected', 'Pendin
 export const modelPackageDetailSchema = z
   .looseObject({
     ModelPackageGroupName: sageMakerNameSchema,
-    ModelPackageVersion: z.number().int().min(1),
-    ModelPackageArn: z.string().regex(MODEL_PACKAGE_ARN, 'must be a versioned model package ARN'),
+    ModelPackageVersion: z.int().check(z.minimum(1)),
+    ModelPackageArn: z.string().check(z.regex(MODEL_PACKAGE_ARN, 'must be a versioned model package ARN')),
     ModelApprovalStatus: modelApprovalStatusSchema,
-    ModelPackageStatus: z.string().optional(),
-    CreationTime: z.string().optional(),
-    LastModifiedTime: z.string().optional(),
-    ModelLifeCycle: z
-      .looseObject({
+    ModelPackageStatus: z.optional(z.string()),
+    CreationTime: z.optional(z.string()),
+    LastModifiedTime: z.optional(z.string()),
+    ModelLifeCycle: z.optional(
+      z.looseObject({
         Stage: z.string(),
         StageStatus: z.string(),
-        StageDescription: z.string().optional(),
-      })
-      .optional(),
+        StageDescription: z.optional(z.string()),
+      }),
+    ),
   })
-  .superRefine((detail, ctx) => {
-    const match = MODEL_PACKAGE_ARN.exec(detail.ModelPackageArn);
-    if (!match) return;
-    if (match[1]!.toLowerCase() !== detail.ModelPackageGroupName.toLowerCase()) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['ModelPackageArn'],
-        message: `names group ${match[1]}, not ${detail.ModelPackageGroupName}`,
-      });
-    }
-    if (Number(match[2]) !== detail.ModelPackageVersion) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['ModelPackageArn'],
-        message: `names version ${match[2]}, not ${detail.ModelPackageVersion}`,
-      });
-    }
-  });
+  .check(
+    z.superRefine((detail, ctx) => {
+      const match = MODEL_PACKAGE_ARN.exec(detail.ModelPackageArn);
+      if (!match) return;
+      if (match[1]!.toLowerCase() !== detail.ModelPackageGroupName.toLowerCase()) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['ModelPackageArn'],
+          message: `names group ${match[1]}, not ${detail.ModelPackageGroupName}`,
+        });
+      }
+      if (Number(match[2]) !== detail.ModelPackageVersion) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['ModelPackageArn'],
+          message: `names version ${match[2]}, not ${detail.ModelPackageVersion}`,
+        });
+      }
+    }),
+  );
 
 /** `SageMaker Model Package State Change` (aws-facts §1a). A trigger only: re-read the package. */
 export const modelPackageEventSchema = eventBridgeEnvelope(

@@ -1,5 +1,5 @@
-import type { z } from 'zod';
 import { InputValidationError } from '../../errors';
+import * as z from '../../zod';
 import { formatIssues } from './issues';
 
 /**
@@ -7,8 +7,12 @@ import { formatIssues } from './issues';
  * whose message is `Invalid <what>: <path>: <message>; ...` and whose `issues` are the
  * `path: message` lines.
  */
-export const parseInput = <S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> => {
-  const result = schema.safeParse(value);
+export const parseInput = <S extends z.core.$ZodType>(
+  schema: S,
+  value: unknown,
+  what: string,
+): z.core.output<S> => {
+  const result = z.safeParse(schema, value);
   if (result.success) return result.data;
   const issues = formatIssues(result.error.issues);
   throw new InputValidationError(`Invalid ${what}: ${issues.join('; ')}`, issues, { cause: result.error });

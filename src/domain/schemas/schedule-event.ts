@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../../zod';
 import { eventBridgeEnvelope } from './envelope';
 
 /** The EventBridge `Scheduled Event` that drives the tick. */

@@ -37,7 +37,7 @@ const answerCounts = (stack: LocalStack, tokens: string[]) => {
  * with 100 ms added to every SageMaker call: one message alone, then batches of 10. The consumer
  * runs from its bundle in a process of its own (requires the bundles from `buildBundles`).
  */
-export const callbackBatch = async (reps = 5): Promise<CallbackBatch> => {
+export const callbackBatch = async (reps = 11): Promise<CallbackBatch> => {
   const stack = await LocalStack.start();
   const table = await separateTable(stack.tableName);
   let hosts = new Map<string, HandlerHost>();

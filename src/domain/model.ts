@@ -146,6 +146,8 @@ export interface Deployment {
   awaiting?: EndpointRequest | undefined;
   /** After RollingBack: the terminal phase to end in. */
   rollbackOutcome?: 'RolledBack' | 'Aborted' | 'Superseded' | 'Failed' | undefined;
+  /** A rollback's leftovers (the rolled-back version's prod config and model), retired once it is live. */
+  retireOnSuccess?: { modelNames: string[]; configNames: string[] } | undefined;
   /** Prod plan once chosen. */
   prodPlan?: 'replace' | 'canary' | 'native' | undefined;
   canary?: CanaryState | undefined;

@@ -419,10 +419,17 @@ describe('rollback after promotion, retry and re-approval', () => {
     expect(deploy!.variants).toEqual([expect.objectContaining({ version: 1, weight: 100 })]);
     const restore = id(1, 2);
     expect(w.phase(restore)).toBe('ProdDeploying');
-    w.settle('prod');
+    const restoreConfig = commandsOf(rb.commands, 'DeployEndpoint')[0]!.configName;
+    const live = w.settle('prod');
     expect(w.phase(restore)).toBe('Succeeded');
     expect(w.state.prod?.version).toBe(1);
     expect(w.prodVersions()).toEqual([1]);
+    // the rolled-back version's prod config goes; its model stays while QA still runs it
+    const [retire] = commandsOf(live.commands, 'RetireResources');
+    expect(retire).toMatchObject({ stage: 'prod', modelNames: [] });
+    expect(retire!.configNames).toHaveLength(1);
+    expect(retire!.configNames[0]).not.toBe(restoreConfig);
+    expect(retire!.configNames[0]).toMatch(/-v2-/);
   });
 
   it('rollback with no earlier known good version is refused and changes nothing', () => {

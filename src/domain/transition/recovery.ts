@@ -101,6 +101,7 @@ export abstract class RecoveryTransition extends StageTransition {
       lifecycle: { stage: 'Production', status: 'RolledBack', description: reason.slice(0, 1024) },
       reject: { description: `rolled back by sagemaker-rollouts: ${reason}`.slice(0, 1024) },
     });
+    const rolledBack = this.state.prod!;
     // from now on the target is what prod serves: stopping the restore must not bring `version` back,
     // and the next canary must not use it as its baseline
     this.state.prod = target;
@@ -123,7 +124,7 @@ export abstract class RecoveryTransition extends StageTransition {
     this.history(d, null, 'Queued', `rollback of v${version} to v${target.version}`, { actor, requestId });
     this.publish('Deployment Started', d, { trigger: 'rollback', from: version });
     const prodStage = this.ctx.group.stages.prod;
-    this.deploy(
+    const configName = this.deploy(
       d,
       'prod',
       prodStage.endpointName,
@@ -131,6 +132,11 @@ export abstract class RecoveryTransition extends StageTransition {
       'ProdDeploying',
       `rolling prod back to v${target.version}: ${reason}`,
     );
+    d.retireOnSuccess = {
+      modelNames: this.state.qa?.version === rolledBack.version ? [] : [rolledBack.modelName],
+      configNames:
+        rolledBack.configName && rolledBack.configName !== configName ? [rolledBack.configName] : [],
+    };
     return undefined;
   }
 

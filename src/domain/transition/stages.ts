@@ -430,6 +430,10 @@ export abstract class StageTransition extends TransitionBase {
       const modelNames = this.state.qa?.version === previous.version ? [] : [previous.modelName];
       this.commands.push({ type: 'RetireResources', group: d.group, stage: 'prod', modelNames, configNames });
     }
+    if (d.retireOnSuccess) {
+      this.commands.push({ type: 'RetireResources', group: d.group, stage: 'prod', ...d.retireOnSuccess });
+      d.retireOnSuccess = undefined;
+    }
     this.publish('Deployment Promoted', d, {
       endpointName: this.ctx.group.stages.prod.endpointName,
       previousVersion: previous?.version,

@@ -2,12 +2,34 @@ import {
   CreateEndpointCommand,
   CreateEndpointConfigCommand,
   CreateModelCommand,
+  CreateModelPackageCommand,
   SageMakerClient,
+  UpdateModelPackageCommand,
 } from '@aws-sdk/client-sagemaker';
 import type { LocalStack } from '../src/local/stack';
 
 const IMAGE = '111122223333.dkr.ecr.us-east-1.amazonaws.com/model:1';
 const ROLE = 'arn:aws:iam::111122223333:role/SageMakerExecution';
+
+/** Registers a new version of `group` whose model fails `errorRate` of its requests; returns its ARN. */
+export const registerPackage = async (sm: SageMakerClient, group: string, errorRate = '0'): Promise<string> =>
+  (
+    await sm.send(
+      new CreateModelPackageCommand({
+        ModelPackageGroupName: group,
+        CustomerMetadataProperties: { 'sim.errorRate': errorRate },
+        InferenceSpecification: {
+          Containers: [{ Image: IMAGE }],
+          SupportedContentTypes: ['application/json'],
+          SupportedResponseMIMETypes: ['application/json'],
+        },
+        ModelApprovalStatus: 'PendingManualApproval',
+      }),
+    )
+  ).ModelPackageArn!;
+
+export const approvePackage = (sm: SageMakerClient, arn: string) =>
+  sm.send(new UpdateModelPackageCommand({ ModelPackageArn: arn, ModelApprovalStatus: 'Approved' }));
 
 /** Endpoints outside the configuration, InService once the stack has run past their creation. */
 export const createEndpoints = async (

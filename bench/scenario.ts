@@ -1,14 +1,9 @@
-import {
-  CreateModelPackageCommand,
-  CreateModelPackageGroupCommand,
-  SageMakerClient,
-  UpdateModelPackageCommand,
-} from '@aws-sdk/client-sagemaker';
+import { CreateModelPackageGroupCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { LocalStack } from '../src/local/stack';
 import { bundlePath } from './cold-start';
 import { median, round } from './common';
 import { type HandlerHost, hostFunctions } from './handler-host';
-import { smokeTestPipeline } from './local-fixtures';
+import { approvePackage, registerPackage, smokeTestPipeline } from './local-fixtures';
 
 export interface ScenarioResult {
   /** Handler entry to first AWS request, median over every warm invocation that made one. */
@@ -18,7 +13,6 @@ export interface ScenarioResult {
 }
 
 const MINUTE = 60_000;
-const IMAGE = '111122223333.dkr.ecr.us-east-1.amazonaws.com/model:1';
 
 /**
  * A rollout scenario on the local stack with every handler running from its minified bundle in a
@@ -35,21 +29,7 @@ export const scenario = async (): Promise<ScenarioResult> => {
     const sm = new SageMakerClient({ region: 'us-east-1' });
     await sm.send(new CreateModelPackageGroupCommand({ ModelPackageGroupName: 'churn-model' }));
     const release = async (errorRate: string) => {
-      const arn = (
-        await sm.send(
-          new CreateModelPackageCommand({
-            ModelPackageGroupName: 'churn-model',
-            CustomerMetadataProperties: { 'sim.errorRate': errorRate },
-            InferenceSpecification: {
-              Containers: [{ Image: IMAGE }],
-              SupportedContentTypes: ['application/json'],
-              SupportedResponseMIMETypes: ['application/json'],
-            },
-            ModelApprovalStatus: 'PendingManualApproval',
-          }),
-        )
-      ).ModelPackageArn!;
-      await sm.send(new UpdateModelPackageCommand({ ModelPackageArn: arn, ModelApprovalStatus: 'Approved' }));
+      await approvePackage(sm, await registerPackage(sm, 'churn-model', errorRate));
     };
     await release('0.001');
     await stack.run(15 * MINUTE);

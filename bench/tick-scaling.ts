@@ -1,16 +1,14 @@
 import { writeFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import {
-  CreateModelPackageCommand,
   CreateModelPackageGroupCommand,
   DeleteEndpointCommand,
   SageMakerClient,
-  UpdateModelPackageCommand,
 } from '@aws-sdk/client-sagemaker';
 import { LocalStack } from '../src/local/stack';
 import { deps } from '../src/wiring';
 import { ms, REPO, round, scheduleEvent, WORK_DIR } from './common';
-import { createEndpoints } from './local-fixtures';
+import { approvePackage, createEndpoints, registerPackage } from './local-fixtures';
 
 export interface TickScaling {
   active: number;
@@ -27,7 +25,6 @@ const MINUTE = 60_000;
 /** Invocations, 5XX and latency for the candidate and the baseline variant. */
 export const QUERIES_PER_ROLLOUT = 6;
 const GROUPS = 100;
-const IMAGE = '111122223333.dkr.ecr.us-east-1.amazonaws.com/model:1';
 const groupName = (i: number) => `bench-${String(i).padStart(3, '0')}`;
 
 /** R groups, each a one-step canary with a long bake, so a rollout stays in Canary while measured. */
@@ -63,23 +60,8 @@ const writeConfig = (groups: number): string => {
  * several minutes, so that the canaries' metric windows differ as they do in a real account.
  */
 const driveIntoCanary = async (stack: LocalStack, sm: SageMakerClient, from: number, to: number) => {
-  const create = async (group: string) =>
-    (
-      await sm.send(
-        new CreateModelPackageCommand({
-          ModelPackageGroupName: group,
-          CustomerMetadataProperties: { 'sim.errorRate': '0' },
-          InferenceSpecification: {
-            Containers: [{ Image: IMAGE }],
-            SupportedContentTypes: ['application/json'],
-            SupportedResponseMIMETypes: ['application/json'],
-          },
-          ModelApprovalStatus: 'PendingManualApproval',
-        }),
-      )
-    ).ModelPackageArn!;
-  const approve = (arn: string) =>
-    sm.send(new UpdateModelPackageCommand({ ModelPackageArn: arn, ModelApprovalStatus: 'Approved' }));
+  const create = (group: string) => registerPackage(sm, group);
+  const approve = (arn: string) => approvePackage(sm, arn);
   const groups = Array.from({ length: to - from }, (_, i) => groupName(from + i));
   for (const g of groups) await sm.send(new CreateModelPackageGroupCommand({ ModelPackageGroupName: g }));
   for (const g of groups) await approve(await create(g));

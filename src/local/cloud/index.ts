@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import { VirtualClock } from '../clock';
 import { type AlarmState, CloudWatch } from './cloudwatch';
+import type { ContainerOptions } from './containers';
 import type { Core } from './context';
 import { EventBridge } from './eventbridge';
 import { Faults } from './faults';
@@ -15,11 +16,13 @@ import { Sts } from './sts';
 import { Timers } from './timers';
 import { Traffic } from './traffic';
 
+export type { ContainerOutcome, ContainerRequest } from './containers';
+export { invokeContainer, recordContainerOutcome } from './containers';
 export type { CloudEvent, DeliveryRecord, EventTarget, RuleSpec } from './eventbridge';
 export type { FaultSpec } from './faults';
 export type { CallbackAnswer, PipelineSpec } from './pipelines';
 export type { AssumeRoleCall } from './sts';
-export type { AlarmState, CallRecord, Timings };
+export type { AlarmState, CallRecord, ContainerOptions, Timings };
 
 export interface LocalCloudOptions {
   clock?: VirtualClock;
@@ -30,6 +33,8 @@ export interface LocalCloudOptions {
   region?: string;
   /** Deliver queued events on their own (next macrotask) instead of only on `drain()`. Default false. */
   autoDeliver?: boolean;
+  /** Real model servers behind endpoints: image-to-URL map and the contract's timeouts. */
+  containers?: ContainerOptions;
 }
 
 export const DEFAULT_TIMINGS: Timings = { createMs: 5 * 60_000, updateMs: 3 * 60_000, weightsMs: 30_000 };
@@ -187,11 +192,15 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   const registry = new ModelRegistry(core);
   let endpoints: SageMakerEndpoints | undefined;
   const cloudwatch = new CloudWatch(clock, region, (name, state) => endpoints?.onAlarmChange(name, state));
-  endpoints = new SageMakerEndpoints(core, registry, { ...DEFAULT_TIMINGS, ...options.timings }, (name) =>
-    cloudwatch.alarmState(name),
+  endpoints = new SageMakerEndpoints(
+    core,
+    registry,
+    { ...DEFAULT_TIMINGS, ...options.timings },
+    (name) => cloudwatch.alarmState(name),
+    options.containers,
   );
   const traffic = new Traffic(core, endpoints, cloudwatch);
-  const runtime = new Runtime(core, endpoints, traffic);
+  const runtime = new Runtime(core, endpoints, traffic, cloudwatch);
   sqs = new Sqs(core);
   const pipelines = new Pipelines(core, sqs);
   const sts = new Sts(core);
@@ -210,7 +219,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
         cloudwatch: lookup(cloudwatch.operations()),
         events: (operation) => (input, ctx) => events.handle(operation, input, ctx),
       },
-      invoke: (name, headers, ctx) => runtime.invoke(name, headers, ctx),
+      invoke: (name, headers, ctx, body) => runtime.invoke(name, headers, ctx, body),
       query: (action, params, ctx, requestId) => sts.handle(action, params, ctx, requestId),
     },
     {

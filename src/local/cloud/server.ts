@@ -24,7 +24,8 @@ export interface Routes {
     endpointName: string,
     headers: Record<string, string | undefined>,
     ctx: RequestContext,
-  ) => RuntimeResponse;
+    body: Buffer,
+  ) => RuntimeResponse | Promise<RuntimeResponse>;
   query: (action: string, params: URLSearchParams, ctx: RequestContext, requestId: string) => string;
 }
 
@@ -123,7 +124,7 @@ async function handle(
   if (invoke && req.method === 'POST') {
     const name = decodeURIComponent(invoke[1] ?? '');
     await run(hooks, 'sagemaker-runtime', 'InvokeEndpoint', ctx, async () =>
-      routes.invoke(name, headers, ctx),
+      routes.invoke(name, headers, ctx, body),
     )
       .then((out) => {
         res.writeHead(out.status, { ...out.headers, 'x-amzn-requestid': requestId });

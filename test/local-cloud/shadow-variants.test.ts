@@ -108,14 +108,17 @@ describe('local cloud: shadow variants', () => {
       { ShadowProductionVariants: [instanceVariant('v2', 'm-nope')] },
       'Could not find model',
     ],
-  ] as const)('refuses a config with %s', async (_name, change, message) => {
-    const err = await env.sm
-      .send(new CreateEndpointConfigCommand({ ...base(), ...change }))
-      .catch((e: unknown) => e as Error);
-    expect(err).toBeInstanceOf(Error);
-    expect((err as Error).name).toBe('ValidationException');
-    expect((err as Error).message).toContain(message);
-  });
+  ] satisfies Array<[string, Partial<CreateEndpointConfigCommandInput>, string]>)(
+    'refuses a config with %s',
+    async (_name, change, message) => {
+      const err = await env.sm
+        .send(new CreateEndpointConfigCommand({ ...base(), ...change }))
+        .catch((e: unknown) => e as Error);
+      expect(err).toBeInstanceOf(Error);
+      expect((err as Error).name).toBe('ValidationException');
+      expect((err as Error).message).toContain(message);
+    },
+  );
 
   it('describes the shadow variant in the config and on the endpoint', async () => {
     await env.sm.send(new CreateEndpointConfigCommand(base()));

@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
 import { VirtualClock } from '../clock';
+import { ApplicationAutoScaling } from './application-autoscaling';
 import { type AlarmState, CloudWatch } from './cloudwatch';
 import type { ContainerOptions } from './containers';
 import type { Core } from './context';
@@ -55,6 +56,7 @@ export class LocalCloud {
   readonly pipelines: Pipelines;
   readonly sts: Sts;
   readonly faults: Faults;
+  readonly autoscaling: ApplicationAutoScaling;
   readonly calls: CallRecord[] = [];
   private latencyMs = 0;
   private server: Server | undefined;
@@ -72,6 +74,7 @@ export class LocalCloud {
       pipelines: Pipelines;
       sts: Sts;
       faults: Faults;
+      autoscaling: ApplicationAutoScaling;
     },
     server: Server,
     port: number,
@@ -89,6 +92,7 @@ export class LocalCloud {
     this.pipelines = parts.pipelines;
     this.sts = parts.sts;
     this.faults = parts.faults;
+    this.autoscaling = parts.autoscaling;
     this.server = server;
     this.port = port;
     this.url = `http://127.0.0.1:${port}`;
@@ -205,6 +209,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   const pipelines = new Pipelines(core, sqs);
   const sts = new Sts(core);
   const faults = new Faults();
+  const autoscaling = new ApplicationAutoScaling(core, endpoints);
 
   const lookup =
     (ops: Record<string, Operation>) =>
@@ -217,6 +222,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
         sagemaker: lookup(sagemakerOps),
         sqs: lookup(sqs.operations()),
         cloudwatch: lookup(cloudwatch.operations()),
+        'application-autoscaling': lookup(autoscaling.operations()),
         events: (operation) => (input, ctx) => events.handle(operation, input, ctx),
       },
       invoke: (name, headers, ctx, body) => runtime.invoke(name, headers, ctx, body),
@@ -233,7 +239,19 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   );
   sqs.setPort(port);
   cloud = new LocalCloud(
-    { core, registry, sagemaker: endpoints, cloudwatch, traffic, runtime, sqs, pipelines, sts, faults },
+    {
+      core,
+      registry,
+      sagemaker: endpoints,
+      cloudwatch,
+      traffic,
+      runtime,
+      sqs,
+      pipelines,
+      sts,
+      faults,
+      autoscaling,
+    },
     server,
     port,
   );

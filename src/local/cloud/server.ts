@@ -39,6 +39,11 @@ const TARGETS: Record<string, JsonProtocol> = {
   SageMaker: { service: 'sagemaker', contentType: 'application/x-amz-json-1.1', queryCompatible: false },
   AmazonSQS: { service: 'sqs', contentType: 'application/x-amz-json-1.0', queryCompatible: true },
   AWSEvents: { service: 'events', contentType: 'application/x-amz-json-1.1', queryCompatible: false },
+  AnyScaleFrontendService: {
+    service: 'application-autoscaling',
+    contentType: 'application/x-amz-json-1.1',
+    queryCompatible: false,
+  },
   GraniteServiceVersion20100801: {
     service: 'cloudwatch',
     contentType: 'application/x-amz-json-1.0',

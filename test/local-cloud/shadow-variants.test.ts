@@ -125,6 +125,10 @@ describe('local cloud: shadow variants', () => {
     const cfg = await env.sm.send(new DescribeEndpointConfigCommand({ EndpointConfigName: 'cfg' }));
     expect(cfg.ShadowProductionVariants?.map((v) => v.VariantName)).toEqual(['v2']);
     await env.sm.send(new CreateEndpointCommand({ EndpointName: 'prod', EndpointConfigName: 'cfg' }));
+    const creating = await env.sm.send(new DescribeEndpointCommand({ EndpointName: 'prod' }));
+    expect(creating.PendingDeploymentSummary?.ShadowProductionVariants?.map((v) => v.VariantName)).toEqual([
+      'v2',
+    ]);
     env.cloud.advance(5 * 60_000);
     const ep = await env.sm.send(new DescribeEndpointCommand({ EndpointName: 'prod' }));
     expect(ep.EndpointStatus).toBe('InService');

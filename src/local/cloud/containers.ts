@@ -140,6 +140,21 @@ export function recordContainerOutcome(
 }
 
 /**
+ * One request to a variant's container, recorded in its metrics at virtual time `at`: what
+ * InvokeEndpoint does per request, and what a traffic generator calls per generated request.
+ */
+export async function serveByContainer(
+  cloudwatch: CloudWatch,
+  target: { endpointName: string; variantName: string; url: string; at: number },
+  request: ContainerRequest,
+  options: { timeoutMs?: number } = {},
+): Promise<ContainerOutcome> {
+  const outcome = await invokeContainer(target.url, request, options);
+  recordContainerOutcome(cloudwatch, target.endpointName, target.variantName, target.at, outcome);
+  return outcome;
+}
+
+/**
  * InvokeEndpoint's answer to a container that did not answer 2XX: `ModelError` (HTTP 424) with
  * `OriginalStatusCode`, `OriginalMessage` and `LogStreamArn`. A timeout is reported as status 0
  * with SageMaker's timeout message (aws/sagemaker-python-sdk issue 1119 quotes it).

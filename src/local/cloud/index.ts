@@ -18,7 +18,7 @@ import { Timers } from './timers';
 import { Traffic } from './traffic';
 
 export type { ContainerOutcome, ContainerRequest } from './containers';
-export { invokeContainer, recordContainerOutcome } from './containers';
+export { invokeContainer, recordContainerOutcome, serveByContainer } from './containers';
 export type { CloudEvent, DeliveryRecord, EventTarget, RuleSpec } from './eventbridge';
 export type { FaultSpec } from './faults';
 export type { CallbackAnswer, PipelineSpec } from './pipelines';

@@ -1,11 +1,5 @@
 import type { CloudWatch } from './cloudwatch';
-import {
-  CONTAINER_DEFAULTS,
-  type ContainerRequest,
-  invokeContainer,
-  modelError,
-  recordContainerOutcome,
-} from './containers';
+import { CONTAINER_DEFAULTS, type ContainerRequest, modelError, serveByContainer } from './containers';
 import type { Core } from './context';
 import { ACCOUNT_ID, ApiError, type RequestContext } from './protocol';
 import type { Endpoint, ModelBehaviour, SageMakerEndpoints, Variant } from './sagemaker-endpoints';
@@ -126,9 +120,12 @@ export class Runtime {
     request: ContainerRequest,
     ctx: RequestContext,
   ): Promise<RuntimeResponse> {
-    const at = this.core.clock.now();
-    const outcome = await invokeContainer(url, request, { timeoutMs: this.timeoutMs() });
-    recordContainerOutcome(this.cloudwatch, ep.name, variant.name, at, outcome);
+    const outcome = await serveByContainer(
+      this.cloudwatch,
+      { endpointName: ep.name, variantName: variant.name, url, at: this.core.clock.now() },
+      request,
+      { timeoutMs: this.timeoutMs() },
+    );
     if (outcome.kind !== 'answered' || outcome.status < 200 || outcome.status >= 300) {
       throw modelError(outcome, ep.name, ctx.region);
     }
@@ -152,9 +149,12 @@ export class Runtime {
       this.traffic.recordVariant(ep, shadow.name, at, 1, failed ? 1 : 0, [[latencyUs, 1]]);
       return;
     }
-    const copy = invokeContainer(behaviour.container, request, { timeoutMs: this.timeoutMs() }).then(
-      (outcome) => recordContainerOutcome(this.cloudwatch, ep.name, shadow.name, at, outcome),
-    );
+    const copy = serveByContainer(
+      this.cloudwatch,
+      { endpointName: ep.name, variantName: shadow.name, url: behaviour.container, at },
+      request,
+      { timeoutMs: this.timeoutMs() },
+    ).then(() => undefined);
     this.inflight.add(copy);
     void copy.finally(() => this.inflight.delete(copy));
   }

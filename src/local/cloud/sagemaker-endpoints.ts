@@ -665,6 +665,9 @@ export class SageMakerEndpoints {
                 : { DesiredInstanceCount: v.desiredCount }),
               InstanceType: v.instanceType,
             })),
+            ShadowProductionVariants: this.configs
+              .get(ep.pending.configName)
+              ?.shadowVariants?.map((v) => ({ VariantName: v.VariantName, InstanceType: v.InstanceType })),
           }
         : undefined,
     };

@@ -65,7 +65,7 @@ describe('local cloud: real model servers behind endpoints', () => {
     good = await startModelServer({ weightsPath: GOOD, port: 0 });
     bad = await startModelServer({ weightsPath: BAD, port: 0 });
     env = await setup({
-      containers: { images: { [IMAGE]: bad.url }, startupBudgetMs: 300, invocationTimeoutMs: 1_500 },
+      containers: { images: { [IMAGE]: bad.url }, startupBudgetMs: 300 },
     });
   });
   afterEach(async () => {
@@ -168,6 +168,8 @@ describe('local cloud: real model servers behind endpoints', () => {
     extra.push(slow);
     await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
     const url = `http://127.0.0.1:${(slow.address() as AddressInfo).port}`;
+    // SageMaker waits 60 s; the test shortens the wait
+    env.cloud.sagemaker.containerOptions.invocationTimeoutMs = 1_500;
     await modelFromPackage(env, 'g', 'm-slow', { 'sim.container': url });
     await endpointOn([['v1', 'm-slow']]);
     const err = (await env.runtime

@@ -59,9 +59,14 @@ export const createTableInput = (tableName: string): CreateTableCommandInput => 
   ],
 });
 
-/** A group is active (in the sparse index) while a deployment is in flight or commands are pending. */
+/**
+ * A group is active (in the sparse index) while a deployment is in flight, effects are pending or
+ * an endpoint has not yet been seen on its desired spec.
+ */
 export const isActiveGroup = (state: GroupState): boolean =>
-  state.outbox.length > 0 || state.deployments.some((deployment) => !isTerminal(deployment.phase));
+  state.outbox.length > 0 ||
+  state.deployments.some((deployment) => !isTerminal(deployment.phase)) ||
+  Object.values(state.desired ?? {}).some((d) => d && d.settled?.generation !== d.generation);
 
 const stripKeys = (item: Record<string, unknown>): Record<string, unknown> => {
   const rest = { ...item };

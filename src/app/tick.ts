@@ -125,8 +125,9 @@ const readCanaries = async (
 };
 
 /**
- * Endpoints for one tick: the DescribeEndpoint that observed an endpoint also serves the first
- * weight change sent to it, so a tick describes each endpoint once. Any other write forgets it.
+ * Endpoints for one tick: the DescribeEndpoint that observed an endpoint also serves the executor's
+ * next look at it (or the first weight change sent to it), so a tick describes each endpoint once.
+ * Any write forgets it.
  */
 const describedOnce = (factory: EndpointsFactory): EndpointsFactory => {
   const observed = new Map<string, EndpointObservation | null>();
@@ -141,11 +142,16 @@ const describedOnce = (factory: EndpointsFactory): EndpointsFactory => {
       };
       return {
         describe: async (endpointName) => {
+          // the executor's look right after this tick's observation is served by it
+          if (observed.has(key(endpointName))) return take(endpointName) ?? null;
           const endpoint = await inner.describe(endpointName);
           observed.set(key(endpointName), endpoint);
           return endpoint;
         },
-        setWeights: (endpointName, weights) => inner.setWeights(endpointName, weights, take(endpointName)),
+        setWeights: (endpointName, weights, observedNow) => {
+          const known = take(endpointName);
+          return inner.setWeights(endpointName, weights, observedNow !== undefined ? observedNow : known);
+        },
         deploy: (spec) => {
           take(spec.endpointName);
           return inner.deploy(spec);

@@ -19,6 +19,7 @@ import {
   T0,
   toCanary,
   World,
+  withIntents,
 } from './world';
 
 /** A world where v1 serves prod (first deployment) and v2 is in canary step 1 (10 %). */
@@ -741,11 +742,12 @@ describe('endpoint failures and drift', () => {
     expect(w2.dep(d2).canary!.paused).toBe(false);
   });
 
-  it('no drift while our own SetWeights is pending in the outbox or not settled', () => {
+  it('no drift while our own weight change is not yet seen on the endpoint', () => {
     const { w, d } = inCanary();
     w.autoCarryOut = false;
     w.later(5 * MIN).canary(d, readings.healthy());
-    expect(w.state.outbox.some((e) => e.command.type === 'SetWeights')).toBe(true);
+    const desired = w.state.desired?.prod;
+    expect(desired?.settled?.generation).not.toBe(desired?.generation);
     w.observe('prod');
     expect(w.dep(d).canary!.paused).toBe(false);
     w.carryOut();
@@ -997,14 +999,17 @@ describe('refused operator commands', () => {
 describe('decideAll and purity', () => {
   it('folds a tick’s observations into one decision', () => {
     const { w, d } = inCanary();
-    const decision = decideAll(
+    const decision = withIntents(
       w.state,
-      [
-        { type: 'EndpointObserved', stage: 'prod', endpoint: w.describe('prod') },
-        { type: 'CanaryObserved', deploymentId: d, readings: readings.healthy() },
-        { type: 'Tick' },
-      ],
-      { group: w.config, now: w.now + 5 * MIN },
+      decideAll(
+        w.state,
+        [
+          { type: 'EndpointObserved', stage: 'prod', endpoint: w.describe('prod') },
+          { type: 'CanaryObserved', deploymentId: d, readings: readings.healthy() },
+          { type: 'Tick' },
+        ],
+        { group: w.config, now: w.now + 5 * MIN },
+      ),
     );
     expect(decision.state.deployments.find((x) => x.id === d)?.canary?.stepIndex).toBe(1);
     expect(commandsOf(decision.commands, 'SetWeights')).toHaveLength(1);

@@ -42,21 +42,21 @@ export const answerCallback = async (deps: Deps, command: AnswerCommand, now: nu
       ? await deps.pipelines.sendSuccess(command.token, stands.outputs ?? {}, requestToken)
       : await deps.pipelines.sendFailure(command.token, stands.reason ?? 'failed', requestToken);
   deps.log.info('callback answered', { token: command.token, outcome: stands.outcome, result });
-  await Promise.all([
-    deps.store.markCallbackReported(command.token, now),
-    deps.events.publish([
-      {
-        type: 'Callback Reported',
-        at: now,
-        detail: {
-          token: command.token,
-          pipelineExecutionArn: command.pipelineExecutionArn,
-          outcome: stands.outcome,
-          reason: stands.reason,
-          outputs: stands.outputs,
-          alreadyAnswered: result === 'already-answered',
-        },
+  // published before the record says "reported": a throttled PutEvents retries the whole answer
+  // (the answer itself cannot be sent twice), instead of losing the event for good
+  await deps.events.publish([
+    {
+      type: 'Callback Reported',
+      at: now,
+      detail: {
+        token: command.token,
+        pipelineExecutionArn: command.pipelineExecutionArn,
+        outcome: stands.outcome,
+        reason: stands.reason,
+        outputs: stands.outputs,
+        alreadyAnswered: result === 'already-answered',
       },
-    ]),
+    },
   ]);
+  await deps.store.markCallbackReported(command.token, now);
 };

@@ -4,6 +4,7 @@ import {
   type CallbackWait,
   type Command,
   type Deployment,
+  type DesiredEndpoint,
   type GateReadings,
   type GroupState,
   isTerminal,
@@ -42,7 +43,41 @@ export abstract class TransitionBase {
     protected readonly ctx: DecisionContext,
   ) {
     this.state = structuredClone(original);
+    this.state.desired ??= {};
     this.now = Math.max(ctx.now, original.updatedAt);
+  }
+
+  /** Replaces what a stage's endpoint should be; the executor converges the endpoint to it. */
+  protected desire(spec: Omit<DesiredEndpoint, 'generation' | 'requestedAt' | 'settled'>): DesiredEndpoint {
+    const desired: DesiredEndpoint = { ...spec, generation: this.nextGeneration(), requestedAt: this.now };
+    this.state.desired![spec.stage] = desired;
+    return desired;
+  }
+
+  /** New live weights on the config a stage's endpoint already should run. */
+  protected desireWeights(stage: StageName, weights: Record<string, number>): void {
+    const current = this.state.desired?.[stage];
+    if (!current) return;
+    this.state.desired![stage] = {
+      ...current,
+      weights: { ...weights },
+      drainFirst: undefined,
+      generation: this.nextGeneration(),
+      requestedAt: this.now,
+      settled: undefined,
+    };
+  }
+
+  private nextGeneration(): number {
+    this.state.generation = (this.state.generation ?? 0) + 1;
+    return this.state.generation;
+  }
+
+  /** A deployment that ended wants nothing from any endpoint any more. */
+  private dropDesired(d: Deployment): void {
+    for (const stage of ['qa', 'prod'] as const) {
+      if (this.state.desired?.[stage]?.deploymentId === d.id) delete this.state.desired[stage];
+    }
   }
 
   result(): Decision {
@@ -95,6 +130,7 @@ export abstract class TransitionBase {
     d.reason = reason;
     this.history(d, from, to, reason, extra);
     if (!isTerminal(to)) return;
+    this.dropDesired(d);
     d.awaiting = undefined;
     d.approvalDeadline = undefined;
     const eventType: Partial<Record<Phase, ServiceEventType>> = {

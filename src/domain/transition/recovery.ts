@@ -37,10 +37,9 @@ export abstract class RecoveryTransition extends StageTransition {
       this.finish(d, outcome, reason, readings);
       return;
     }
-    if (d.phase === 'Canary' && d.canary) {
-      d.canary.weights = { [d.canary.baselineVariant]: 100, [d.canary.candidateVariant]: 0 };
-      this.setWeights(d.canary.weights);
-    }
+    // the baseline takes all traffic at once, before the endpoint moves to the baseline-alone config
+    const drainFirst = d.phase === 'Canary' || d.phase === 'Promoting' || d.phase === 'ProdDeploying';
+    if (d.canary) d.canary.weights = { [d.canary.baselineVariant]: 100, [d.canary.candidateVariant]: 0 };
     d.rollbackOutcome = outcome;
     this.deploy(
       d,
@@ -49,7 +48,7 @@ export abstract class RecoveryTransition extends StageTransition {
       [servingVariant(serving, 100)],
       'RollingBack',
       `rolling back to v${serving.version}: ${reason}`,
-      { extra: { readings, weights: d.canary ? { ...d.canary.weights } : undefined } },
+      { drainFirst, extra: { readings, weights: d.canary ? { ...d.canary.weights } : undefined } },
     );
   }
 
@@ -60,15 +59,17 @@ export abstract class RecoveryTransition extends StageTransition {
     readings?: GateReadings,
   ): void {
     d.awaiting = undefined;
-    if (outcome === 'RolledBack') {
-      this.commands.push({
-        type: 'UpdateRegistry',
-        packageArn: d.packageArn,
-        lifecycle: { stage: 'Production', status: 'RolledBack', description: reason.slice(0, 1024) },
-        reject: { description: `rolled back by sagemaker-rollouts: ${reason}`.slice(0, 1024) },
-      });
-    }
+    if (outcome === 'RolledBack') this.rejectInRegistry(d, reason);
     this.move(d, outcome, reason, { readings });
+  }
+
+  protected rejectInRegistry(d: Deployment, reason: string): void {
+    this.commands.push({
+      type: 'UpdateRegistry',
+      packageArn: d.packageArn,
+      lifecycle: { stage: 'Production', status: 'RolledBack', description: reason.slice(0, 1024) },
+      reject: { description: `rolled back by sagemaker-rollouts: ${reason}`.slice(0, 1024) },
+    });
   }
 
   /** Prod serves `version`, which must go: back to the last known good version before it. */
@@ -230,6 +231,22 @@ export abstract class RecoveryTransition extends StageTransition {
     }
   }
 
+  /** What the executor made of a desired spec; a report on an older generation means nothing now. */
+  protected onEndpointSettled(
+    stage: StageName,
+    generation: number,
+    outcome: 'converged' | 'failed',
+    reason?: string,
+  ): void {
+    const desired = this.state.desired?.[stage];
+    if (!desired || desired.generation !== generation || desired.settled?.generation === generation) return;
+    desired.settled = { generation, outcome, reason, at: this.now };
+    if (outcome === 'failed') {
+      this.note(`${desired.endpointName}: SageMaker refused generation ${generation}: ${reason}`);
+      this.onCommandFailed(desired.deploymentId, 'endpoint change', reason ?? 'refused');
+    }
+  }
+
   protected onCommandFailed(id: string, command: string, reason: string): void {
     const d = this.find(id);
     if (!d || isTerminal(d.phase)) return;
@@ -254,6 +271,10 @@ export abstract class RecoveryTransition extends StageTransition {
         d.awaiting = undefined;
         return this.stop(d, 'Failed', `prod deployment failed: ${reason}`);
       case 'RollingBack':
+        // the version stays out: the registry must say Rejected, or a later update of the package
+        // (still Approved) would look like a new approval and lift the block
+        if (d.rollbackOutcome === 'RolledBack')
+          this.rejectInRegistry(d, `rollback did not complete: ${reason}`);
         return this.finish(d, 'Failed', `rollback did not complete: ${reason}; prod needs an operator`);
       default:
         return this.finish(d, 'Failed', reason);
@@ -263,10 +284,9 @@ export abstract class RecoveryTransition extends StageTransition {
   protected watchForDrift(d: Deployment, endpoint: EndpointObservation | null): void {
     const c = d.canary!;
     if (c.paused || !endpoint || endpoint.status !== 'InService') return;
-    const weightsPending = this.state.outbox.some(
-      (e) => e.command.type === 'SetWeights' && e.command.endpointName === endpoint.endpointName,
-    );
-    if (weightsPending) return;
+    // until the executor has seen the endpoint on the newest spec, a difference is our own change in flight
+    const desired = this.state.desired?.prod;
+    if (desired && desired.settled?.generation !== desired.generation) return;
     const settled = endpoint.variants.every((v) => Math.abs(v.currentWeight - v.desiredWeight) < 1e-6);
     if (!settled) return;
     let drift: string | undefined;

@@ -32,6 +32,10 @@ export class Transition extends RecoveryTransition {
         return this.onCallbackStopping(input.token);
       case 'CommandFailed':
         return this.onCommandFailed(input.deploymentId, input.command, input.reason);
+      case 'EndpointConverged':
+        return this.onEndpointSettled(input.stage, input.generation, 'converged');
+      case 'EndpointRefused':
+        return this.onEndpointSettled(input.stage, input.generation, 'failed', input.reason);
       case 'Tick':
         return this.onTick();
     }
@@ -150,6 +154,9 @@ export class Transition extends RecoveryTransition {
         return;
       case 'rollback': {
         if (d.phase === 'RollingBack') return refuse(`${d.id} is already rolling back`);
+        if (QA_PHASES.has(d.phase)) {
+          return refuse(`${d.id} is ${d.phase}: nothing of it serves prod; abort stops it`);
+        }
         if (!isTerminal(d.phase)) {
           this.actor = who;
           this.stop(d, 'RolledBack', by);
@@ -166,7 +173,7 @@ export class Transition extends RecoveryTransition {
         return;
       }
       case 'retry': {
-        if (!isTerminal(d.phase) || d.phase === 'Succeeded')
+        if (!isTerminal(d.phase) || d.phase === 'Succeeded' || d.phase === 'Superseded')
           return refuse(
             `${d.id} is ${d.phase}; only a failed, aborted or rolled back deployment can be retried`,
           );
@@ -289,6 +296,7 @@ export class Transition extends RecoveryTransition {
         this.finish(d, 'Failed', `not promoted within the approval timeout of ${minutes} min`);
       }
     }
+    for (const d of this.active()) this.stopIfOverdue(d);
     for (const d of this.active()) {
       if (d.phase === 'ReadyForProd') this.tryStartProd(d);
     }

@@ -12,12 +12,14 @@ import {
 import type { GroupState, HistoryEntry } from '../domain/model';
 import { isTerminal } from '../domain/model';
 import { ConflictError, PermanentError } from '../errors';
-import type { CallbackAnswer, CallbackRecord, StateStore } from '../ports/state-store';
+import type { ActiveGroup, CallbackAnswer, CallbackRecord, StateStore } from '../ports/state-store';
 import { isConditionalCheckFailed, toRolloutsError } from './aws-errors';
 import { documentClient, dynamoDbClient } from './clients';
 
 export const ACTIVE_INDEX = 'active-index';
 export const ACTIVE_KEY_VALUE = 'active';
+/** The only attributes the active index holds besides keys: the tick needs no more. */
+export const ACTIVE_PROJECTION = ['group', 'inFlight'] as const;
 /** TTL attribute of history and callback items (epoch seconds). */
 export const TTL_ATTRIBUTE = 'expiresAt';
 export const RETENTION_DAYS = 180;
@@ -26,7 +28,7 @@ const STATE_SK = 'STATE';
 const CALLBACK_SK = 'CALLBACK';
 const GROUP_PREFIX = 'GROUP#';
 const HISTORY_PREFIX = 'HISTORY#';
-const KEY_ATTRIBUTES = ['pk', 'sk', 'activeKey', TTL_ATTRIBUTE] as const;
+const KEY_ATTRIBUTES = ['pk', 'sk', 'activeKey', 'inFlight', TTL_ATTRIBUTE] as const;
 
 const groupPk = (group: string): string => `${GROUP_PREFIX}${group}`;
 const callbackPk = (token: string): string => `CALLBACK#${token}`;
@@ -54,7 +56,7 @@ export const createTableInput = (tableName: string): CreateTableCommandInput => 
         { AttributeName: 'activeKey', KeyType: 'HASH' },
         { AttributeName: 'pk', KeyType: 'RANGE' },
       ],
-      Projection: { ProjectionType: 'ALL' },
+      Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...ACTIVE_PROJECTION] },
     },
   ],
 });
@@ -109,7 +111,14 @@ export class DynamoDbStateStore implements StateStore {
   async saveGroup(state: GroupState): Promise<GroupState> {
     const saved: GroupState = { ...state, revision: state.revision + 1 };
     const item: Record<string, unknown> = { ...saved, pk: groupPk(state.group), sk: STATE_SK };
-    if (isActiveGroup(saved)) item.activeKey = ACTIVE_KEY_VALUE;
+    if (isActiveGroup(saved)) {
+      item.activeKey = ACTIVE_KEY_VALUE;
+      const inFlight: Omit<ActiveGroup, 'group'> = {
+        deployments: saved.deployments.filter((d) => !isTerminal(d.phase)),
+        desired: saved.desired ?? {},
+      };
+      item.inFlight = inFlight;
+    }
     const condition =
       state.revision === 0
         ? { ConditionExpression: 'attribute_not_exists(pk)' }
@@ -132,14 +141,23 @@ export class DynamoDbStateStore implements StateStore {
     return saved;
   }
 
-  async listActiveGroups(): Promise<GroupState[]> {
+  async listActiveGroups(): Promise<ActiveGroup[]> {
     const items = await this.queryAll({
       TableName: this.tableName,
       IndexName: ACTIVE_INDEX,
       KeyConditionExpression: 'activeKey = :active',
       ExpressionAttributeValues: { ':active': ACTIVE_KEY_VALUE },
     });
-    return items.filter((item) => item.sk === STATE_SK).map(toGroupState);
+    return items
+      .filter((item) => item.sk === STATE_SK)
+      .map((item) => {
+        const inFlight = (item.inFlight ?? {}) as Partial<ActiveGroup>;
+        return {
+          group: String(item.group),
+          deployments: inFlight.deployments ?? [],
+          desired: inFlight.desired,
+        };
+      });
   }
 
   async listGroups(): Promise<GroupState[]> {

@@ -1,7 +1,8 @@
 import type { Input } from '../domain/decide';
-import type { EndpointObservation, GroupState, VariantReadings } from '../domain/model';
+import type { EndpointObservation, VariantReadings } from '../domain/model';
 import type { VariantMetricsQuery } from '../ports/metrics';
 import type { EndpointsFactory } from '../ports/sagemaker';
+import type { ActiveGroup } from '../ports/state-store';
 import { mapLimit } from './concurrency';
 import { type Deps, groupConfig } from './deps';
 import { runGroup } from './group-runner';
@@ -68,7 +69,7 @@ type CanaryInput = Extract<Input, { type: 'CanaryObserved' }>;
 /** Per-variant readings and alarm states for every canary in flight, batched across groups. */
 const readCanaries = async (
   deps: Deps,
-  groups: GroupState[],
+  groups: ActiveGroup[],
   now: number,
 ): Promise<Map<string, CanaryInput[]>> => {
   const queries: VariantMetricsQuery[] = [];

@@ -297,7 +297,7 @@ describe('table', () => {
           { AttributeName: 'activeKey', KeyType: 'HASH' },
           { AttributeName: 'pk', KeyType: 'RANGE' },
         ],
-        Projection: { ProjectionType: 'ALL' },
+        Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['group', 'inFlight'] },
       },
     ]);
     expect(table.AttributeDefinitions).toEqual(

@@ -16,6 +16,10 @@ import {
 /** How many terminal deployments a group record keeps (history items keep everything). */
 export const KEPT_TERMINAL_DEPLOYMENTS = 20;
 export const KEPT_KNOWN_GOOD = 10;
+/** How many blocked versions a group record keeps (those that still matter always stay). */
+export const KEPT_BLOCKED = 30;
+/** Longest reason a deployment in the group record keeps. */
+export const MAX_KEPT_REASON = 1024;
 
 /** What a history entry may carry besides the transition itself. */
 export interface HistoryExtra {
@@ -127,7 +131,8 @@ export abstract class TransitionBase {
     const from = d.phase;
     d.phase = to;
     d.phaseSince = this.now;
-    d.reason = reason;
+    // the record keeps a bounded reason; the history entry keeps all of it
+    d.reason = reason.length > MAX_KEPT_REASON ? `${reason.slice(0, MAX_KEPT_REASON - 1)}…` : reason;
     this.history(d, from, to, reason, extra);
     if (!isTerminal(to)) return;
     this.dropDesired(d);
@@ -234,18 +239,34 @@ export abstract class TransitionBase {
     return Math.max(0, ...this.deploymentsFor(version).map((d) => d.attempt)) + 1;
   }
 
+  /**
+   * Keeps the record bounded however many versions the group ships: the most recent finished
+   * deployments (history items keep everything) and the blocks that can still matter. A late
+   * approval of a version no longer listed is older than the highest one and so is superseded.
+   */
   protected trimTerminal(): void {
     const terminal = this.state.deployments.filter((d) => isTerminal(d.phase));
-    if (terminal.length <= KEPT_TERMINAL_DEPLOYMENTS) return;
-    const drop = new Set(
-      terminal
-        .sort((a, b) => a.phaseSince - b.phaseSince)
-        .slice(0, terminal.length - KEPT_TERMINAL_DEPLOYMENTS),
-    );
-    // keep the latest attempt of every version so duplicates of old events stay recognisable
-    const latestIds = new Set(
-      [...new Set(this.state.deployments.map((d) => d.version))].map((v) => this.latestFor(v)?.id),
-    );
-    this.state.deployments = this.state.deployments.filter((d) => !drop.has(d) || latestIds.has(d.id));
+    if (terminal.length > KEPT_TERMINAL_DEPLOYMENTS) {
+      const newestOfHighest = this.latestFor(this.state.highestVersion);
+      const keep = new Set(
+        terminal.sort((a, b) => b.phaseSince - a.phaseSince).slice(0, KEPT_TERMINAL_DEPLOYMENTS),
+      );
+      this.state.deployments = this.state.deployments.filter(
+        (d) => !isTerminal(d.phase) || keep.has(d) || d === newestOfHighest,
+      );
+    }
+    if (this.state.blocked.length > KEPT_BLOCKED) {
+      // a block matters while the version could still be deployed: the highest version, one
+      // serving or known good (a rollback target); for older ones approvals are superseded anyway
+      const matters = new Set([
+        this.state.highestVersion,
+        this.state.prod?.version,
+        ...this.state.knownGood.map((k) => k.version),
+      ]);
+      const recent = new Set(
+        [...this.state.blocked].sort((a, b) => b.at - a.at).slice(0, KEPT_BLOCKED - matters.size),
+      );
+      this.state.blocked = this.state.blocked.filter((b) => matters.has(b.version) || recent.has(b));
+    }
   }
 }

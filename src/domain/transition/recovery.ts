@@ -148,7 +148,7 @@ export abstract class RecoveryTransition extends StageTransition {
       existing.at = Math.max(existing.at, at);
       return;
     }
-    this.state.blocked.push({ version, at, reason });
+    this.state.blocked.push({ version, at, reason: reason.slice(0, 256) });
   }
 
   protected onEndpointObserved(stage: StageName, endpoint: EndpointObservation | null): void {

@@ -11,7 +11,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { GroupState, HistoryEntry } from '../domain/model';
 import { isTerminal } from '../domain/model';
-import { ConflictError, PermanentError } from '../errors';
+import { ConflictError, PermanentError, ServiceFaultError } from '../errors';
 import type { ActiveGroup, CallbackAnswer, CallbackRecord, StateStore } from '../ports/state-store';
 import { isConditionalCheckFailed, toRolloutsError } from './aws-errors';
 import { documentClient, dynamoDbClient } from './clients';
@@ -29,6 +29,12 @@ const CALLBACK_SK = 'CALLBACK';
 const GROUP_PREFIX = 'GROUP#';
 const HISTORY_PREFIX = 'HISTORY#';
 const KEY_ATTRIBUTES = ['pk', 'sk', 'activeKey', 'inFlight', TTL_ATTRIBUTE] as const;
+
+/** A permanent refusal by the service's own table is a fault of the service, not of one input. */
+const storeError = (error: unknown, context: Parameters<typeof toRolloutsError>[1]): Error => {
+  const mapped = toRolloutsError(error, context);
+  return mapped instanceof PermanentError ? new ServiceFaultError(mapped.message, { cause: error }) : mapped;
+};
 
 const groupPk = (group: string): string => `${GROUP_PREFIX}${group}`;
 const callbackPk = (token: string): string => `CALLBACK#${token}`;
@@ -136,7 +142,7 @@ export class DynamoDbStateStore implements StateStore {
           { cause: error },
         );
       }
-      throw toRolloutsError(error, { operation: 'DynamoDB PutItem', resource: groupPk(state.group) });
+      throw storeError(error, { operation: 'DynamoDB PutItem', resource: groupPk(state.group) });
     }
     return saved;
   }
@@ -192,7 +198,7 @@ export class DynamoDbStateStore implements StateStore {
         );
       } catch (error) {
         if (isConditionalCheckFailed(error)) continue;
-        throw toRolloutsError(error, {
+        throw storeError(error, {
           operation: 'DynamoDB PutItem',
           resource: `${groupPk(entry.group)} ${sk}`,
         });
@@ -249,7 +255,7 @@ export class DynamoDbStateStore implements StateStore {
       return record;
     } catch (error) {
       if (!isConditionalCheckFailed(error)) {
-        throw toRolloutsError(error, { operation: 'DynamoDB PutItem', resource: callbackPk(record.token) });
+        throw storeError(error, { operation: 'DynamoDB PutItem', resource: callbackPk(record.token) });
       }
     }
     const existing = await this.getCallback(record.token);
@@ -278,7 +284,7 @@ export class DynamoDbStateStore implements StateStore {
       return answer;
     } catch (error) {
       if (!isConditionalCheckFailed(error)) {
-        throw toRolloutsError(error, { operation: 'DynamoDB UpdateItem', resource: callbackPk(token) });
+        throw storeError(error, { operation: 'DynamoDB UpdateItem', resource: callbackPk(token) });
       }
     }
     const existing = await this.getCallback(token);
@@ -304,7 +310,7 @@ export class DynamoDbStateStore implements StateStore {
           cause: error,
         });
       }
-      throw toRolloutsError(error, { operation: 'DynamoDB UpdateItem', resource: callbackPk(token) });
+      throw storeError(error, { operation: 'DynamoDB UpdateItem', resource: callbackPk(token) });
     }
   }
 
@@ -325,7 +331,7 @@ export class DynamoDbStateStore implements StateStore {
     try {
       return await send();
     } catch (error) {
-      throw toRolloutsError(error, { operation: `DynamoDB ${operation}`, resource });
+      throw storeError(error, { operation: `DynamoDB ${operation}`, resource });
     }
   }
 }

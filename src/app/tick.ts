@@ -1,5 +1,6 @@
 import type { Input } from '../domain/decide';
 import type { EndpointObservation, VariantReadings } from '../domain/model';
+import { ServiceFaultError } from '../errors';
 import type { VariantMetricsQuery } from '../ports/metrics';
 import type { EndpointsFactory } from '../ports/sagemaker';
 import type { ActiveGroup } from '../ports/state-store';
@@ -41,6 +42,7 @@ export const runTick = async (tickDeps: Deps, now: number): Promise<TickReport> 
   );
   const canaryInputs = await readCanaries(deps, judged, now);
   const failedGroups: TickReport['failedGroups'] = [];
+  const faults: ServiceFaultError[] = [];
   let changed = 0;
   await mapLimit([...active.keys()], limit, async (index) => {
     const state = active[index]!;
@@ -54,6 +56,7 @@ export const runTick = async (tickDeps: Deps, now: number): Promise<TickReport> 
       ]);
       if (run.decision) changed++;
     } catch (error) {
+      if (error instanceof ServiceFaultError) faults.push(error);
       deps.log.error('tick failed for group', { group: state.group, error: String(error) });
       failedGroups.push({
         group: state.group,
@@ -61,6 +64,8 @@ export const runTick = async (tickDeps: Deps, now: number): Promise<TickReport> 
       });
     }
   });
+  // the service's own table refusing a group is not a group's problem: the invocation fails
+  if (faults.length > 0) throw faults[0];
   return { active: active.length, changed, failedGroups };
 };
 

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ACTIVE_INDEX, type DynamoDbStateStore } from '../../src/adapters/dynamodb-state-store';
 import type { Deployment, GroupState, HistoryEntry } from '../../src/domain/model';
 import { KEPT_BLOCKED, KEPT_TERMINAL_DEPLOYMENTS } from '../../src/domain/transition/base';
-import { ConflictError } from '../../src/errors';
+import { ConflictError, ServiceFaultError } from '../../src/errors';
 import { groupConfig, id, MIN, World } from '../domain/world';
 import { Dynamo } from '../support/dynamo';
 
@@ -287,5 +287,17 @@ describe('a bounded group record (finding 2)', () => {
     const active = (await store.listActiveGroups()).find((g) => g.group === 'projected');
     expect(active?.deployments.map((d) => d.id)).toEqual(['projected:v3']);
     expect(state.revision).toBe(1);
+  });
+});
+
+describe('the service’s own faults', () => {
+  it('an item the table refuses (over 400 KB) is a ServiceFaultError, not a permanent input error', async () => {
+    const huge = newGroup('too-big', {
+      deployments: [deployment('too-big', { reason: 'x'.repeat(410_000) })],
+    });
+    const error = await store.saveGroup(huge).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ServiceFaultError);
+    expect((error as Error).message).toMatch(/DynamoDB PutItem GROUP#too-big/);
+    expect((error as Error).message).toMatch(/size/i);
   });
 });

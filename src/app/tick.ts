@@ -7,6 +7,7 @@ import type { ActiveGroup } from '../ports/state-store';
 import { mapLimit } from './concurrency';
 import { type Deps, groupConfig } from './deps';
 import { runGroup } from './group-runner';
+import { onModelPackageChanged } from './model-package-changed';
 import { observeStages, watchedStages } from './observe';
 
 export interface TickReport {
@@ -64,9 +65,39 @@ export const runTick = async (tickDeps: Deps, now: number): Promise<TickReport> 
       });
     }
   });
+  await sweepApprovals(deps, now);
   // the service's own table refusing a group is not a group's problem: the invocation fails
   if (faults.length > 0) throw faults[0];
   return { active: active.length, changed, failedGroups };
+};
+
+/** Every this many minutes the tick looks for approvals whose event was lost. */
+export const APPROVAL_SWEEP_MINUTES = 15;
+
+/**
+ * An approval whose event was lost for good (every retry failed) is not lost: every
+ * APPROVAL_SWEEP_MINUTES the tick asks the registry for each group's newest Approved version and,
+ * when it is newer than the newest one started, handles it as its approval event would have been.
+ */
+const sweepApprovals = async (deps: Deps, now: number): Promise<void> => {
+  if (Math.floor(now / 60_000) % APPROVAL_SWEEP_MINUTES !== 0) return;
+  await mapLimit(Object.keys(deps.config.modelPackageGroups), deps.config.tickConcurrency, async (group) => {
+    try {
+      const newest = await deps.registry.newestApproved(group);
+      if (!newest) return;
+      const state = await deps.store.loadGroup(group);
+      if (newest.version <= (state?.highestVersion ?? 0)) return;
+      deps.log.warn('an approval was never handled; starting it now', { group, version: newest.version });
+      await onModelPackageChanged(
+        deps,
+        { group, version: newest.version, packageArn: newest.arn, status: 'Approved' },
+        now,
+      );
+    } catch (error) {
+      if (error instanceof ServiceFaultError) throw error;
+      deps.log.warn('could not look for lost approvals', { group, error: String(error) });
+    }
+  });
 };
 
 type CanaryInput = Extract<Input, { type: 'CanaryObserved' }>;

@@ -47,7 +47,11 @@ const world = async (deploy: (spec: DeploySpec) => Promise<'started'>) => {
   const deps: Deps = {
     config,
     store,
-    registry: { describePackage: async () => pkg, updatePackage: async () => {} },
+    registry: {
+      describePackage: async () => pkg,
+      newestApproved: async () => undefined,
+      updatePackage: async () => {},
+    },
     endpoints: { forStage: () => endpoints },
     metrics: { readVariants: async () => new Map(), alarmsInAlarm: async () => [] },
     pipelines: { sendSuccess: async () => 'sent', sendFailure: async () => 'sent' },

@@ -1029,10 +1029,23 @@ describe('decideAll and purity', () => {
     expect(earlier.state.deployments.find((d) => d.version === 2)?.createdAt).toBe(T0);
   });
 
-  it('config names are content-addressed (the same variants give the same name)', () => {
+  it('config names are content-addressed (the same variants and capacity give the same name)', () => {
     const w = new World();
     w.approve(1);
     const d = w.dep(id(1));
-    expect(d.awaiting!.configName).toBe(endpointConfigName(QA_ENDPOINT, d.awaiting!.variants));
+    expect(d.awaiting!.configName).toBe(
+      endpointConfigName(QA_ENDPOINT, d.awaiting!.variants, JSON.stringify(['ml.m5.large', null, null])),
+    );
+  });
+
+  it('a changed instance type is a new config name, never the stale config (finding 7)', () => {
+    const w = new World();
+    w.approve(1);
+    const before = w.dep(id(1)).awaiting!.configName;
+    const larger = groupConfig();
+    larger.stages.qa.instanceType = 'ml.m5.xlarge';
+    const other = new World(larger);
+    other.approve(1);
+    expect(other.dep(id(1)).awaiting!.configName).not.toBe(before);
   });
 });

@@ -165,7 +165,9 @@ export abstract class RecoveryTransition extends StageTransition {
     if (endpoint && onTarget && endpoint.status === 'InService') return this.arrived(d, endpoint);
     const changedSinceRequest = endpoint !== null && endpoint.lastModifiedTime >= awaiting.requestedAt;
     if (endpoint && (endpoint.status === 'Failed' || endpoint.status === 'UpdateRollbackFailed')) {
-      if (onTarget || changedSinceRequest) {
+      // a failure from before this request (a retry on the same config) is not this request's:
+      // the executor deletes that endpoint and creates it anew
+      if (changedSinceRequest) {
         return this.stageFailed(
           d,
           `endpoint ${endpoint.endpointName} ${endpoint.status}: ${endpoint.failureReason ?? 'no reason given'}`,

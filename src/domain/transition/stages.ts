@@ -121,7 +121,13 @@ export abstract class StageTransition extends TransitionBase {
     reason: string,
     options: { native?: boolean; drainFirst?: boolean; extra?: HistoryExtra } = {},
   ): string {
-    const configName = endpointConfigName(endpointName, variants);
+    // the capacity is part of the content: a changed instance type or count is a new config
+    const capacity = this.ctx.group.stages[stage];
+    const configName = endpointConfigName(
+      endpointName,
+      variants,
+      JSON.stringify([capacity.instanceType, capacity.instanceCount, capacity.serverless]),
+    );
     d.awaiting = { stage, endpointName, configName, variants, requestedAt: this.now };
     this.desire({
       stage,

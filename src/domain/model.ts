@@ -321,6 +321,8 @@ export interface OperatorCommand {
   actor: string;
   reason: string;
   requestId: string;
+  /** promote: skip the remaining canary steps instead of advancing to the next one */
+  full?: boolean | undefined;
 }
 
 export interface VariantObservation {

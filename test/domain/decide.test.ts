@@ -368,12 +368,26 @@ describe('prod: first deployment and canary', () => {
     expect(again.w.phase(again.d)).toBe('RollingBack');
   });
 
-  it('promote during the canary skips the remaining steps', () => {
+  it('promote during the canary advances to the next step; on the last step it promotes (Argo Rollouts)', () => {
     const { w, d } = inCanary();
+    const next = w.operator('promote', d);
+    expect(w.phase(d)).toBe('Canary');
+    expect(w.dep(d).canary?.stepIndex).toBe(1);
+    expect(commandsOf(next.commands, 'SetWeights')[0]?.weights).toEqual({ v1: 50, v2: 50 });
+    w.settle('prod');
     w.operator('promote', d);
     expect(w.phase(d)).toBe('Promoting');
     w.settle('prod');
     expect(w.phase(d)).toBe('Succeeded');
+  });
+
+  it('promote with full: true skips the remaining steps', () => {
+    const { w, d } = inCanary();
+    w.operator('promote', d, true, true);
+    expect(w.phase(d)).toBe('Promoting');
+    w.settle('prod');
+    expect(w.phase(d)).toBe('Succeeded');
+    expect(w.prodWeights()).toEqual({ v2: 100 });
   });
 
   it('abort during the canary rolls prod back to the baseline and ends Aborted (not blocked)', () => {

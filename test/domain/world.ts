@@ -530,12 +530,19 @@ export class World {
     return this.send({ type: 'Rejected', pkg: this.registry.get(version)! });
   }
 
-  operator(verb: OperatorVerb, deploymentId: string, withPkg = true): TestDecision {
+  operator(verb: OperatorVerb, deploymentId: string, withPkg = true, full?: boolean): TestDecision {
     this.requestSeq += 1;
     const version = Number(/:v(\d+)/.exec(deploymentId)?.[1] ?? 0);
     return this.send({
       type: 'Operator',
-      command: { verb, deploymentId, actor: 'alice', reason: 'testing', requestId: `r${this.requestSeq}` },
+      command: {
+        verb,
+        deploymentId,
+        actor: 'alice',
+        reason: 'testing',
+        requestId: `r${this.requestSeq}`,
+        full,
+      },
       pkg: withPkg ? this.registry.get(version) : undefined,
     });
   }

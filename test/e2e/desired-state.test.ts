@@ -90,7 +90,7 @@ describe('desired state: a later decision replaces an endpoint change not yet se
     });
     // the promotion cannot reach prod (throttled) before the abort arrives
     r.stack.cloud.faults.add({ operation: 'UpdateEndpoint', error: 'ThrottlingException' });
-    expect((await r.command('promote', `${GROUP}:v2`)).outcome).toBe('applied');
+    expect((await r.command('promote', `${GROUP}:v2`, 'ship it', { full: true })).outcome).toBe('applied');
     expect(await r.phase(`${GROUP}:v2`)).toBe('Promoting');
     expect((await r.command('abort', `${GROUP}:v2`)).outcome).toBe('applied');
     r.stack.cloud.faults.clear();

@@ -306,6 +306,15 @@ describe('control commands', () => {
       (e) => (e.detail.deploymentID = 'churn-model:v3'),
       'detail.deploymentID: unknown field',
     ],
+    ['full that is not a boolean', (e) => (e.detail.full = 'yes'), 'detail.full:'],
+    [
+      'full on another command than promote',
+      (e) => {
+        e.detail.command = 'abort';
+        e.detail.full = true;
+      },
+      'detail.full: full applies to promote only',
+    ],
     ['the wrong source', (e) => (e.source = 'sagemaker-rollouts'), 'source:'],
     ['the wrong detail-type', (e) => (e['detail-type'] = 'Rollout command'), 'detail-type:'],
   ];

@@ -124,9 +124,16 @@ export class Transition extends RecoveryTransition {
           this.move(d, 'ReadyForProd', by, who);
           return this.tryStartProd(d);
         }
-        if (d.phase === 'Canary') {
+        if (d.phase === 'Canary' && d.canary) {
+          const steps = this.canarySteps();
+          const next = Math.min(d.canary.stepIndex, steps.length - 1) + 1;
           this.actor = who;
-          this.promote(d, by);
+          // Argo Rollouts' promote: the next step; `full` (or no step left) skips to the candidate alone
+          if (command.full || next >= steps.length) this.promote(d, by);
+          else {
+            this.history(d, 'Canary', 'Canary', `promoted to the next step (${by})`, who);
+            this.setStep(d, next);
+          }
           this.actor = undefined;
           return;
         }

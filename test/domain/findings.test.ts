@@ -95,3 +95,54 @@ describe('operator commands that must be refused (finding 10)', () => {
     expect(w.phase(id(1))).toBe('QaDeploying');
   });
 });
+
+describe('native blue/green (finding 5)', () => {
+  const native = (maximumExecutionTimeoutSeconds?: number) => {
+    const config = groupConfig({ strategy: 'native' });
+    const strategy = config.stages.prod.strategy;
+    if (strategy.type === 'native' && maximumExecutionTimeoutSeconds !== undefined) {
+      strategy.maximumExecutionTimeoutSeconds = maximumExecutionTimeoutSeconds;
+    }
+    const w = new World(config);
+    ship(w, 1);
+    w.approve(2);
+    w.settle('qa');
+    expect(w.phase(id(2))).toBe('NativeShifting');
+    return w;
+  };
+
+  it('an 8 h blue/green is waited for (not ended after 3 h) and ends Succeeded', () => {
+    const w = native(8 * 3600);
+    w.later(5 * 60 * MIN).observe('prod');
+    expect(w.phase(id(2))).toBe('NativeShifting');
+    w.later(3 * 60 * MIN).observe('prod');
+    expect(w.phase(id(2))).toBe('NativeShifting');
+    w.settle('prod');
+    expect(w.phase(id(2))).toBe('Succeeded');
+    expect(w.state.prod?.version).toBe(2);
+  });
+
+  it('still gives up after the longest blue/green plus a margin', () => {
+    const w = native(3600);
+    w.later(3 * 60 * MIN + MIN).observe('prod');
+    expect(w.phase(id(2))).toBe('Failed');
+    expect(w.dep(id(2)).reason).toMatch(/not InService .* after 181 min/);
+    expect(w.state.blocked).toEqual([]);
+  });
+
+  it('SageMaker refusing the update (configuration, permission) ends Failed: not RolledBack, not Rejected', () => {
+    const w = native();
+    const generation = w.state.desired?.prod?.generation ?? 0;
+    w.send({
+      type: 'EndpointRefused',
+      stage: 'prod',
+      generation,
+      reason: 'ValidationException: CanarySize must be at most 50% of the instance count',
+    });
+    expect(w.phase(id(2))).toBe('Failed');
+    expect(w.dep(id(2)).reason).toMatch(/refused.*CanarySize/);
+    expect(w.state.blocked).toEqual([]);
+    expect(w.registryUpdates.some((u) => u.reject)).toBe(false);
+    expect(w.registry.get(2)?.approvalStatus).toBe('Approved');
+  });
+});

@@ -12,6 +12,9 @@ import { StageTransition, servingVariant } from './stages';
 
 /** An endpoint that is not InService on what we asked for after this long has failed. */
 export const ENDPOINT_WAIT_LIMIT_MS = 3 * 60 * 60 * 1000;
+/** SageMaker's upper bound of MaximumExecutionTimeoutInSeconds, assumed when none is configured. */
+export const NATIVE_MAX_EXECUTION_SECONDS = 28_800;
+export const NATIVE_WAIT_MARGIN_MS = 30 * 60 * 1000;
 
 /**
  * The way back and the ground truth: stopping and rolling back, what each endpoint observation
@@ -161,6 +164,7 @@ export abstract class RecoveryTransition extends StageTransition {
   protected observeAwaited(d: Deployment, endpoint: EndpointObservation | null): void {
     const awaiting = d.awaiting!;
     const waited = this.now - awaiting.requestedAt;
+    const limit = this.endpointWaitLimit(d);
     const onTarget = endpoint?.configName === awaiting.configName;
     if (endpoint && onTarget && endpoint.status === 'InService') return this.arrived(d, endpoint);
     const changedSinceRequest = endpoint !== null && endpoint.lastModifiedTime >= awaiting.requestedAt;
@@ -186,12 +190,21 @@ export abstract class RecoveryTransition extends StageTransition {
         `SageMaker rolled ${endpoint.endpointName} back to ${endpoint.configName}: ${endpoint.failureReason}`,
       );
     }
-    if (waited > ENDPOINT_WAIT_LIMIT_MS) {
-      return this.stageFailed(
-        d,
-        `endpoint ${awaiting.endpointName} not InService on ${awaiting.configName} after ${Math.round(waited / 60_000)} min (${endpoint?.status ?? 'missing'})`,
-      );
+    if (waited > limit) {
+      const why = `endpoint ${awaiting.endpointName} not InService on ${awaiting.configName} after ${Math.round(waited / 60_000)} min (${endpoint?.status ?? 'missing'})`;
+      // waiting longer than SageMaker's own limit says nothing against the model: Failed, not RolledBack
+      if (d.phase === 'NativeShifting') return this.finish(d, 'Failed', `prod deployment failed: ${why}`);
+      return this.stageFailed(d, why);
     }
+  }
+
+  /** How long a deployment waits for its endpoint: a blue/green update as long as it may take. */
+  protected endpointWaitLimit(d: Deployment): number {
+    const strategy = this.ctx.group.stages.prod.strategy;
+    if (d.phase !== 'NativeShifting' || strategy.type !== 'native') return ENDPOINT_WAIT_LIMIT_MS;
+    const execution = strategy.maximumExecutionTimeoutSeconds ?? NATIVE_MAX_EXECUTION_SECONDS;
+    const mayTake = (execution + strategy.terminationWaitSeconds) * 1000 + NATIVE_WAIT_MARGIN_MS;
+    return Math.max(ENDPOINT_WAIT_LIMIT_MS, mayTake);
   }
 
   protected arrived(d: Deployment, endpoint: EndpointObservation): void {
@@ -254,6 +267,9 @@ export abstract class RecoveryTransition extends StageTransition {
     if (!d || isTerminal(d.phase)) return;
     const why = `${command} failed: ${reason}`;
     if (d.phase === 'Canary') return this.stop(d, 'Failed', why);
+    // SageMaker refused the blue/green update itself (configuration, permission): prod never moved,
+    // and the model is not to blame, so it is neither rolled back nor rejected
+    if (d.phase === 'NativeShifting') return this.finish(d, 'Failed', `prod deployment refused: ${why}`);
     if (d.awaiting) return this.stageFailed(d, why);
     this.finish(d, 'Failed', why);
   }

@@ -54,6 +54,7 @@ const world = async (deploy: (spec: DeploySpec) => Promise<'started'>) => {
     },
     endpoints: { forStage: () => endpoints },
     metrics: { readVariants: async () => new Map(), alarmsInAlarm: async () => [] },
+    metricsFor: () => ({ readVariants: async () => new Map(), alarmsInAlarm: async () => [] }),
     pipelines: { sendSuccess: async () => 'sent', sendFailure: async () => 'sent' },
     events: { publish: async (events) => void published.push(...events) },
     log: silentLog,

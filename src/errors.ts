@@ -15,6 +15,13 @@ export class TransientError extends RolloutsError {}
 /** The request can never succeed as sent (validation, missing permission, missing resource). */
 export class PermanentError extends RolloutsError {}
 
+/**
+ * The service itself cannot work (its own table refuses the write: item too large, permission
+ * missing). Unlike a PermanentError about one input, it fails the invocation, so that the
+ * function's Errors metric and alarm see it and the event is retried, then dead-lettered.
+ */
+export class ServiceFaultError extends RolloutsError {}
+
 /** Optimistic-concurrency conflict: someone else wrote first; reload and decide again. */
 export class ConflictError extends RolloutsError {}
 

@@ -189,6 +189,7 @@ const perRole = <T>(create: (credentials: CredentialsProvider) => T) => {
 };
 
 const crossAccountSageMaker = perRole((credentials) => new SageMakerClient(baseConfig(credentials)));
+const crossAccountCloudWatch = perRole((credentials) => new CloudWatchClient(baseConfig(credentials)));
 const crossAccountSageMakerRuntime = perRole(
   (credentials) => new SageMakerRuntimeClient(baseConfig(credentials)),
 );
@@ -199,3 +200,7 @@ export const sageMakerClientFor = (crossAccount?: CrossAccountConfig): SageMaker
 
 export const sageMakerRuntimeClientFor = (crossAccount?: CrossAccountConfig): SageMakerRuntimeClient =>
   crossAccount ? crossAccountSageMakerRuntime(crossAccount) : sageMakerRuntimeClient();
+
+/** CloudWatch for a stage: its metrics and alarms live in the account that owns its endpoint. */
+export const cloudWatchClientFor = (crossAccount?: CrossAccountConfig): CloudWatchClient =>
+  crossAccount ? crossAccountCloudWatch(crossAccount) : cloudWatchClient();

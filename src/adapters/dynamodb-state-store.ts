@@ -11,13 +11,15 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { GroupState, HistoryEntry } from '../domain/model';
 import { isTerminal } from '../domain/model';
-import { ConflictError, PermanentError } from '../errors';
-import type { CallbackAnswer, CallbackRecord, StateStore } from '../ports/state-store';
+import { ConflictError, PermanentError, ServiceFaultError } from '../errors';
+import type { ActiveGroup, CallbackAnswer, CallbackRecord, StateStore } from '../ports/state-store';
 import { isConditionalCheckFailed, toRolloutsError } from './aws-errors';
 import { documentClient, dynamoDbClient } from './clients';
 
 export const ACTIVE_INDEX = 'active-index';
 export const ACTIVE_KEY_VALUE = 'active';
+/** The only attributes the active index holds besides keys: the tick needs no more. */
+export const ACTIVE_PROJECTION = ['group', 'inFlight'] as const;
 /** TTL attribute of history and callback items (epoch seconds). */
 export const TTL_ATTRIBUTE = 'expiresAt';
 export const RETENTION_DAYS = 180;
@@ -26,7 +28,13 @@ const STATE_SK = 'STATE';
 const CALLBACK_SK = 'CALLBACK';
 const GROUP_PREFIX = 'GROUP#';
 const HISTORY_PREFIX = 'HISTORY#';
-const KEY_ATTRIBUTES = ['pk', 'sk', 'activeKey', TTL_ATTRIBUTE] as const;
+const KEY_ATTRIBUTES = ['pk', 'sk', 'activeKey', 'inFlight', TTL_ATTRIBUTE] as const;
+
+/** A permanent refusal by the service's own table is a fault of the service, not of one input. */
+const storeError = (error: unknown, context: Parameters<typeof toRolloutsError>[1]): Error => {
+  const mapped = toRolloutsError(error, context);
+  return mapped instanceof PermanentError ? new ServiceFaultError(mapped.message, { cause: error }) : mapped;
+};
 
 const groupPk = (group: string): string => `${GROUP_PREFIX}${group}`;
 const callbackPk = (token: string): string => `CALLBACK#${token}`;
@@ -54,14 +62,19 @@ export const createTableInput = (tableName: string): CreateTableCommandInput => 
         { AttributeName: 'activeKey', KeyType: 'HASH' },
         { AttributeName: 'pk', KeyType: 'RANGE' },
       ],
-      Projection: { ProjectionType: 'ALL' },
+      Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...ACTIVE_PROJECTION] },
     },
   ],
 });
 
-/** A group is active (in the sparse index) while a deployment is in flight or commands are pending. */
+/**
+ * A group is active (in the sparse index) while a deployment is in flight, effects are pending or
+ * an endpoint has not yet been seen on its desired spec.
+ */
 export const isActiveGroup = (state: GroupState): boolean =>
-  state.outbox.length > 0 || state.deployments.some((deployment) => !isTerminal(deployment.phase));
+  state.outbox.length > 0 ||
+  state.deployments.some((deployment) => !isTerminal(deployment.phase)) ||
+  Object.values(state.desired ?? {}).some((d) => d && d.settled?.generation !== d.generation);
 
 const stripKeys = (item: Record<string, unknown>): Record<string, unknown> => {
   const rest = { ...item };
@@ -104,7 +117,14 @@ export class DynamoDbStateStore implements StateStore {
   async saveGroup(state: GroupState): Promise<GroupState> {
     const saved: GroupState = { ...state, revision: state.revision + 1 };
     const item: Record<string, unknown> = { ...saved, pk: groupPk(state.group), sk: STATE_SK };
-    if (isActiveGroup(saved)) item.activeKey = ACTIVE_KEY_VALUE;
+    if (isActiveGroup(saved)) {
+      item.activeKey = ACTIVE_KEY_VALUE;
+      const inFlight: Omit<ActiveGroup, 'group'> = {
+        deployments: saved.deployments.filter((d) => !isTerminal(d.phase)),
+        desired: saved.desired ?? {},
+      };
+      item.inFlight = inFlight;
+    }
     const condition =
       state.revision === 0
         ? { ConditionExpression: 'attribute_not_exists(pk)' }
@@ -122,19 +142,28 @@ export class DynamoDbStateStore implements StateStore {
           { cause: error },
         );
       }
-      throw toRolloutsError(error, { operation: 'DynamoDB PutItem', resource: groupPk(state.group) });
+      throw storeError(error, { operation: 'DynamoDB PutItem', resource: groupPk(state.group) });
     }
     return saved;
   }
 
-  async listActiveGroups(): Promise<GroupState[]> {
+  async listActiveGroups(): Promise<ActiveGroup[]> {
     const items = await this.queryAll({
       TableName: this.tableName,
       IndexName: ACTIVE_INDEX,
       KeyConditionExpression: 'activeKey = :active',
       ExpressionAttributeValues: { ':active': ACTIVE_KEY_VALUE },
     });
-    return items.filter((item) => item.sk === STATE_SK).map(toGroupState);
+    return items
+      .filter((item) => item.sk === STATE_SK)
+      .map((item) => {
+        const inFlight = (item.inFlight ?? {}) as Partial<ActiveGroup>;
+        return {
+          group: String(item.group),
+          deployments: inFlight.deployments ?? [],
+          desired: inFlight.desired,
+        };
+      });
   }
 
   async listGroups(): Promise<GroupState[]> {
@@ -169,7 +198,7 @@ export class DynamoDbStateStore implements StateStore {
         );
       } catch (error) {
         if (isConditionalCheckFailed(error)) continue;
-        throw toRolloutsError(error, {
+        throw storeError(error, {
           operation: 'DynamoDB PutItem',
           resource: `${groupPk(entry.group)} ${sk}`,
         });
@@ -226,7 +255,7 @@ export class DynamoDbStateStore implements StateStore {
       return record;
     } catch (error) {
       if (!isConditionalCheckFailed(error)) {
-        throw toRolloutsError(error, { operation: 'DynamoDB PutItem', resource: callbackPk(record.token) });
+        throw storeError(error, { operation: 'DynamoDB PutItem', resource: callbackPk(record.token) });
       }
     }
     const existing = await this.getCallback(record.token);
@@ -255,7 +284,7 @@ export class DynamoDbStateStore implements StateStore {
       return answer;
     } catch (error) {
       if (!isConditionalCheckFailed(error)) {
-        throw toRolloutsError(error, { operation: 'DynamoDB UpdateItem', resource: callbackPk(token) });
+        throw storeError(error, { operation: 'DynamoDB UpdateItem', resource: callbackPk(token) });
       }
     }
     const existing = await this.getCallback(token);
@@ -281,7 +310,7 @@ export class DynamoDbStateStore implements StateStore {
           cause: error,
         });
       }
-      throw toRolloutsError(error, { operation: 'DynamoDB UpdateItem', resource: callbackPk(token) });
+      throw storeError(error, { operation: 'DynamoDB UpdateItem', resource: callbackPk(token) });
     }
   }
 
@@ -302,7 +331,7 @@ export class DynamoDbStateStore implements StateStore {
     try {
       return await send();
     } catch (error) {
-      throw toRolloutsError(error, { operation: `DynamoDB ${operation}`, resource });
+      throw storeError(error, { operation: `DynamoDB ${operation}`, resource });
     }
   }
 }

@@ -81,6 +81,7 @@ export class EventBridgeCommandSender implements ControlCommandSender {
     actor: string;
     reason: string;
     requestId: string;
+    full?: boolean | undefined;
   }): Promise<void> {
     await putEvents(this.client, this.busName, [
       {
@@ -93,6 +94,7 @@ export class EventBridgeCommandSender implements ControlCommandSender {
           actor: command.actor,
           reason: command.reason,
           requestId: command.requestId,
+          ...(command.full !== undefined ? { full: command.full } : {}),
         }),
       },
     ]);

@@ -1,5 +1,6 @@
 import {
   DescribeModelPackageCommand,
+  ListModelPackagesCommand,
   type SageMakerClient,
   UpdateModelPackageCommand,
   type UpdateModelPackageCommandInput,
@@ -20,7 +21,7 @@ const APPROVAL_STATUSES = new Set<PackageInfo['approvalStatus']>([
   'PendingManualApproval',
 ]);
 
-/** The model registry through DescribeModelPackage / UpdateModelPackage. */
+/** The model registry through DescribeModelPackage / ListModelPackages / UpdateModelPackage. */
 export class SageMakerModelRegistry implements ModelRegistry {
   constructor(private readonly client: SageMakerClient = sageMakerClient()) {}
 
@@ -50,6 +51,25 @@ export class SageMakerModelRegistry implements ModelRegistry {
         ? { stage: lifecycle.Stage, stageStatus: lifecycle.StageStatus ?? '' }
         : undefined,
     };
+  }
+
+  async newestApproved(group: string): Promise<{ version: number; arn: string } | undefined> {
+    try {
+      const output = await this.client.send(
+        new ListModelPackagesCommand({
+          ModelPackageGroupName: group,
+          ModelApprovalStatus: 'Approved',
+          SortBy: 'CreationTime',
+          SortOrder: 'Descending',
+          MaxResults: 1,
+        }),
+      );
+      const arn = output.ModelPackageSummaryList?.[0]?.ModelPackageArn;
+      const version = Number(arn?.split('/').pop());
+      return arn && Number.isInteger(version) ? { version, arn } : undefined;
+    } catch (error) {
+      throw toRolloutsError(error, { operation: 'SageMaker ListModelPackages', resource: group });
+    }
   }
 
   async updatePackage(packageArn: string, update: PackageUpdate): Promise<void> {

@@ -1,4 +1,4 @@
-import type { GroupConfig, RolloutsConfig, StageName } from '../config/schema';
+import type { CrossAccountConfig, GroupConfig, RolloutsConfig, StageName } from '../config/schema';
 import type { EventPublisher } from '../ports/events';
 import type { Metrics } from '../ports/metrics';
 import type { PipelineCallbacks } from '../ports/pipelines';
@@ -18,7 +18,10 @@ export interface Deps {
   store: StateStore;
   registry: ModelRegistry;
   endpoints: EndpointsFactory;
+  /** metrics and alarms of this account */
   metrics: Metrics;
+  /** metrics and alarms of another account, read through the stage's role */
+  metricsFor: (crossAccount: CrossAccountConfig) => Metrics;
   pipelines: PipelineCallbacks;
   events: EventPublisher;
   log: Log;
@@ -39,6 +42,10 @@ export const stageEndpoints = (deps: Deps, group: string, stage: StageName): Sta
 };
 
 /** Which group and stage an endpoint belongs to (endpoint names are unique across the config). */
+/** The metrics and alarms of a stage, in whichever account the stage lives. */
+export const stageMetrics = (deps: Deps, crossAccount: CrossAccountConfig | undefined): Metrics =>
+  crossAccount ? deps.metricsFor(crossAccount) : deps.metrics;
+
 export const findEndpoint = (
   config: RolloutsConfig,
   endpointName: string,

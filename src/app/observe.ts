@@ -32,7 +32,7 @@ export const smokeTest = async (deps: Deps, group: string, stage: StageName): Pr
 };
 
 /** The stages whose endpoints the group's in-flight deployments wait on or run a canary on. */
-export const watchedStages = (state: GroupState): StageName[] => {
+export const watchedStages = (state: Pick<GroupState, 'deployments'>): StageName[] => {
   const stages = new Set<StageName>();
   for (const d of state.deployments) {
     if (d.awaiting) stages.add(d.awaiting.stage);

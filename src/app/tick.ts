@@ -1,10 +1,14 @@
+import type { CrossAccountConfig } from '../config/schema';
 import type { Input } from '../domain/decide';
-import type { EndpointObservation, GroupState, VariantReadings } from '../domain/model';
+import type { EndpointObservation, VariantReadings } from '../domain/model';
+import { ServiceFaultError } from '../errors';
 import type { VariantMetricsQuery } from '../ports/metrics';
 import type { EndpointsFactory } from '../ports/sagemaker';
+import type { ActiveGroup } from '../ports/state-store';
 import { mapLimit } from './concurrency';
-import { type Deps, groupConfig } from './deps';
+import { type Deps, groupConfig, stageMetrics } from './deps';
 import { runGroup } from './group-runner';
+import { onModelPackageChanged } from './model-package-changed';
 import { observeStages, watchedStages } from './observe';
 
 export interface TickReport {
@@ -40,6 +44,7 @@ export const runTick = async (tickDeps: Deps, now: number): Promise<TickReport> 
   );
   const canaryInputs = await readCanaries(deps, judged, now);
   const failedGroups: TickReport['failedGroups'] = [];
+  const faults: ServiceFaultError[] = [];
   let changed = 0;
   await mapLimit([...active.keys()], limit, async (index) => {
     const state = active[index]!;
@@ -53,6 +58,7 @@ export const runTick = async (tickDeps: Deps, now: number): Promise<TickReport> 
       ]);
       if (run.decision) changed++;
     } catch (error) {
+      if (error instanceof ServiceFaultError) faults.push(error);
       deps.log.error('tick failed for group', { group: state.group, error: String(error) });
       failedGroups.push({
         group: state.group,
@@ -60,73 +66,130 @@ export const runTick = async (tickDeps: Deps, now: number): Promise<TickReport> 
       });
     }
   });
+  await sweepApprovals(deps, now);
+  // the service's own table refusing a group is not a group's problem: the invocation fails
+  if (faults.length > 0) throw faults[0];
   return { active: active.length, changed, failedGroups };
+};
+
+/** Every this many minutes the tick looks for approvals whose event was lost. */
+export const APPROVAL_SWEEP_MINUTES = 15;
+
+/**
+ * An approval whose event was lost for good (every retry failed) is not lost: every
+ * APPROVAL_SWEEP_MINUTES the tick asks the registry for each group's newest Approved version and,
+ * when it is newer than the newest one started, handles it as its approval event would have been.
+ */
+const sweepApprovals = async (deps: Deps, now: number): Promise<void> => {
+  if (Math.floor(now / 60_000) % APPROVAL_SWEEP_MINUTES !== 0) return;
+  await mapLimit(Object.keys(deps.config.modelPackageGroups), deps.config.tickConcurrency, async (group) => {
+    try {
+      const newest = await deps.registry.newestApproved(group);
+      if (!newest) return;
+      const state = await deps.store.loadGroup(group);
+      if (newest.version <= (state?.highestVersion ?? 0)) return;
+      deps.log.warn('an approval was never handled; starting it now', { group, version: newest.version });
+      await onModelPackageChanged(
+        deps,
+        { group, version: newest.version, packageArn: newest.arn, status: 'Approved' },
+        now,
+      );
+    } catch (error) {
+      if (error instanceof ServiceFaultError) throw error;
+      deps.log.warn('could not look for lost approvals', { group, error: String(error) });
+    }
+  });
 };
 
 type CanaryInput = Extract<Input, { type: 'CanaryObserved' }>;
 
-/** Per-variant readings and alarm states for every canary in flight, batched across groups. */
+/**
+ * Per-variant readings and alarm states for every canary in flight, batched across groups: one
+ * batch per account, read through the prod stage's role when it lives in another account. Metrics
+ * and alarms are read independently: alarms still count when GetMetricData is refused.
+ */
 const readCanaries = async (
   deps: Deps,
-  groups: GroupState[],
+  groups: ActiveGroup[],
   now: number,
 ): Promise<Map<string, CanaryInput[]>> => {
-  const queries: VariantMetricsQuery[] = [];
-  const canaries: { group: string; id: string; alarms: string[]; start: number }[] = [];
+  const batches = new Map<
+    string,
+    {
+      crossAccount: CrossAccountConfig | undefined;
+      queries: VariantMetricsQuery[];
+      canaries: { group: string; id: string; alarms: string[]; start: number }[];
+    }
+  >();
   for (const state of groups) {
     const config = groupConfig(deps, state.group)!;
     const strategy = config.stages.prod.strategy;
     if (strategy.type !== 'canary') continue;
+    const crossAccount = config.stages.prod.crossAccount;
+    const account = JSON.stringify(crossAccount ?? null);
     for (const d of state.deployments) {
       // CloudWatch has nothing to say about a window shorter than one period
       if (d.phase !== 'Canary' || !d.canary || now - d.canary.stepStartedAt < 60_000) continue;
+      const batch = batches.get(account) ?? { crossAccount, queries: [], canaries: [] };
+      batches.set(account, batch);
       const base = {
         endpointName: config.stages.prod.endpointName,
         latencyStatistic: strategy.gates.latencyStatistic,
         start: d.canary.stepStartedAt,
         end: now,
       };
-      queries.push({ ...base, key: `${d.id}|candidate`, variantName: d.canary.candidateVariant });
-      queries.push({ ...base, key: `${d.id}|baseline`, variantName: d.canary.baselineVariant });
-      canaries.push({ group: state.group, id: d.id, alarms: strategy.alarms, start: d.canary.stepStartedAt });
+      batch.queries.push({ ...base, key: `${d.id}|candidate`, variantName: d.canary.candidateVariant });
+      batch.queries.push({ ...base, key: `${d.id}|baseline`, variantName: d.canary.baselineVariant });
+      batch.canaries.push({
+        group: state.group,
+        id: d.id,
+        alarms: strategy.alarms,
+        start: d.canary.stepStartedAt,
+      });
     }
   }
   const result = new Map<string, CanaryInput[]>();
-  if (queries.length === 0) return result;
-  const alarmNames = [...new Set(canaries.flatMap((c) => c.alarms))];
-  let readings: Map<string, VariantReadings>;
-  let inAlarm: string[];
-  try {
-    [readings, inAlarm] = await Promise.all([
-      deps.metrics.readVariants(queries),
-      deps.metrics.alarmsInAlarm(alarmNames),
-    ]);
-  } catch (error) {
-    // without readings no gate is judged this minute; endpoints and timeouts still are
-    deps.log.warn('could not read canary metrics', { error: String(error) });
-    return result;
-  }
   const empty: VariantReadings = { invocations: 0, errors5xx: 0, errorRate: null, latencyMs: null };
-  for (const c of canaries) {
-    const input: CanaryInput = {
-      type: 'CanaryObserved',
-      deploymentId: c.id,
-      readings: {
-        candidate: readings.get(`${c.id}|candidate`) ?? empty,
-        baseline: readings.get(`${c.id}|baseline`) ?? null,
-        alarmsInAlarm: c.alarms.filter((name) => inAlarm.includes(name)),
-        windowStart: c.start,
-        windowEnd: now,
-      },
-    };
-    result.set(c.group, [...(result.get(c.group) ?? []), input]);
+  for (const { crossAccount, queries, canaries } of batches.values()) {
+    const metrics = stageMetrics(deps, crossAccount);
+    const alarmNames = [...new Set(canaries.flatMap((c) => c.alarms))];
+    const [readingsRead, alarmsRead] = await Promise.allSettled([
+      metrics.readVariants(queries),
+      metrics.alarmsInAlarm(alarmNames),
+    ]);
+    for (const failed of [readingsRead, alarmsRead]) {
+      if (failed.status === 'rejected') {
+        // without them no gate is judged on them this minute; timeouts still are, from the clock
+        deps.log.warn('could not read canary metrics or alarms', { error: String(failed.reason) });
+      }
+    }
+    const readings = readingsRead.status === 'fulfilled' ? readingsRead.value : undefined;
+    const inAlarm = alarmsRead.status === 'fulfilled' ? alarmsRead.value : [];
+    for (const c of canaries) {
+      const firing = c.alarms.filter((name) => inAlarm.includes(name));
+      // without readings only an alarm in ALARM has something to say
+      if (!readings && firing.length === 0) continue;
+      const input: CanaryInput = {
+        type: 'CanaryObserved',
+        deploymentId: c.id,
+        readings: {
+          candidate: readings?.get(`${c.id}|candidate`) ?? empty,
+          baseline: readings?.get(`${c.id}|baseline`) ?? null,
+          alarmsInAlarm: firing,
+          windowStart: c.start,
+          windowEnd: now,
+        },
+      };
+      result.set(c.group, [...(result.get(c.group) ?? []), input]);
+    }
   }
   return result;
 };
 
 /**
- * Endpoints for one tick: the DescribeEndpoint that observed an endpoint also serves the first
- * weight change sent to it, so a tick describes each endpoint once. Any other write forgets it.
+ * Endpoints for one tick: the DescribeEndpoint that observed an endpoint also serves the executor's
+ * next look at it (or the first weight change sent to it), so a tick describes each endpoint once.
+ * Any write forgets it.
  */
 const describedOnce = (factory: EndpointsFactory): EndpointsFactory => {
   const observed = new Map<string, EndpointObservation | null>();
@@ -141,11 +204,16 @@ const describedOnce = (factory: EndpointsFactory): EndpointsFactory => {
       };
       return {
         describe: async (endpointName) => {
+          // the executor's look right after this tick's observation is served by it
+          if (observed.has(key(endpointName))) return take(endpointName) ?? null;
           const endpoint = await inner.describe(endpointName);
           observed.set(key(endpointName), endpoint);
           return endpoint;
         },
-        setWeights: (endpointName, weights) => inner.setWeights(endpointName, weights, take(endpointName)),
+        setWeights: (endpointName, weights, observedNow) => {
+          const known = take(endpointName);
+          return inner.setWeights(endpointName, weights, observedNow !== undefined ? observedNow : known);
+        },
         deploy: (spec) => {
           take(spec.endpointName);
           return inner.deploy(spec);

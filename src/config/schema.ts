@@ -113,12 +113,25 @@ const canaryStrategySchema = z.strictObject({
 
 const nativeStrategySchema = z.strictObject({
   type: z.literal('native'),
-  trafficRouting: z.strictObject({
-    type: z.enum(['ALL_AT_ONCE', 'CANARY', 'LINEAR']),
-    waitIntervalSeconds: int(0, 3600),
-    /** CANARY: canary size; LINEAR: step size. Percent of the new fleet's capacity. */
-    sizePercent: z.optional(int(1, 100)),
-  }),
+  trafficRouting: z
+    .strictObject({
+      type: z.enum(['ALL_AT_ONCE', 'CANARY', 'LINEAR']),
+      waitIntervalSeconds: int(0, 3600),
+      /** CANARY: canary size; LINEAR: step size. Percent of the new fleet's capacity. */
+      sizePercent: z.optional(int(1, 100)),
+    })
+    // as SageMaker validates TrafficRoutingConfig (aws-facts §BlueGreenUpdatePolicy)
+    .check(
+      z.refine((r) => r.type !== 'CANARY' || (r.sizePercent !== undefined && r.sizePercent <= 50), {
+        message: 'CANARY needs a sizePercent of at most 50',
+        path: ['sizePercent'],
+      }),
+      z.refine(
+        (r) =>
+          r.type !== 'LINEAR' || (r.sizePercent !== undefined && r.sizePercent >= 10 && r.sizePercent <= 50),
+        { message: 'LINEAR needs a sizePercent from 10 to 50', path: ['sizePercent'] },
+      ),
+    ),
   terminationWaitSeconds: z._default(int(0, 3600), 0),
   maximumExecutionTimeoutSeconds: z.optional(int(600, 28800)),
   alarms: z.array(text(1, 255)).check(z.minLength(1), z.maxLength(10)),

@@ -33,7 +33,11 @@ export type Input =
   | { type: 'CallbackRequested'; callback: Omit<CallbackWait, 'deadline'>; pkg: PackageInfo }
   | { type: 'CallbackStopping'; token: string }
   /** a command for this deployment failed permanently (e.g. invalid instance type, missing permission) */
-  | { type: 'CommandFailed'; deploymentId: string; command: Command['type']; reason: string }
+  | { type: 'CommandFailed'; deploymentId: string; command: string; reason: string }
+  /** the executor saw the stage's endpoint on this generation of its desired spec */
+  | { type: 'EndpointConverged'; stage: StageName; generation: number }
+  /** SageMaker refused, for good, a change this generation of the desired spec needed */
+  | { type: 'EndpointRefused'; stage: StageName; generation: number; reason: string }
   /** timeouts, queued work, waiting for prod */
   | { type: 'Tick' };
 
@@ -58,6 +62,7 @@ export const emptyGroupState = (group: string): GroupState => ({
   highestVersion: 0,
   blocked: [],
   deployments: [],
+  desired: {},
   outbox: [],
   updatedAt: 0,
 });

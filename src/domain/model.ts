@@ -184,10 +184,47 @@ export interface GroupState {
   highestVersion: number;
   blocked: BlockedVersion[];
   deployments: Deployment[];
-  /** commands decided and saved but not yet carried out (at-least-once, idempotent) */
+  /**
+   * What each stage's endpoint should be. A newer decision replaces the spec (with a higher
+   * generation), so an endpoint change decided earlier can never be sent after a later one.
+   */
+  desired?: Partial<Record<StageName, DesiredEndpoint>> | undefined;
+  /** the last generation given to a desired spec (monotonic, never reused) */
+  generation?: number | undefined;
+  /** effects decided and saved but not yet carried out (at-least-once, idempotent, keyed by content) */
   outbox: OutboxEntry[];
   /** monotonic: the latest `now` a decision was made with */
   updatedAt: number;
+}
+
+/** One endpoint as the latest decision wants it; the executor converges what it observes to this. */
+export interface DesiredEndpoint {
+  stage: StageName;
+  endpointName: string;
+  /** the endpoint config; its variants carry the config's initial weights */
+  configName: string;
+  variants: VariantSpec[];
+  /** the live weights wanted on that config, by variant */
+  weights: Record<string, number>;
+  /** grows with every change of the group's desired endpoints; only the newest is ever sent */
+  generation: number;
+  /** the deployment that wants it, told when SageMaker refuses it */
+  deploymentId: string;
+  /** native strategy: let SageMaker shift traffic (BlueGreenUpdatePolicy). */
+  native?: boolean | undefined;
+  /** leaving another config: first send all of its traffic to the variants kept here (rollback) */
+  drainFirst?: boolean | undefined;
+  /** epoch ms of the decision: an endpoint that failed before it failed on something older */
+  requestedAt: number;
+  /** what the executor made of a generation: observed on the endpoint, or refused for good */
+  settled?: EndpointSettlement | undefined;
+}
+
+export interface EndpointSettlement {
+  generation: number;
+  outcome: 'converged' | 'failed';
+  reason?: string | undefined;
+  at: number;
 }
 
 export interface OutboxEntry {
@@ -206,26 +243,11 @@ export type RegistryStageStatus =
   | 'Aborted'
   | 'InProgress';
 
-/** Effects, as data. Every command is idempotent: running it twice is the same as once. */
+/**
+ * Effects other than endpoint changes (those are desired state), as data. Every command is
+ * idempotent: running it twice is the same as once.
+ */
 export type Command =
-  | {
-      type: 'DeployEndpoint';
-      group: string;
-      stage: StageName;
-      endpointName: string;
-      configName: string;
-      variants: VariantSpec[];
-      deploymentId: string;
-      /** native strategy: let SageMaker shift traffic (BlueGreenUpdatePolicy). */
-      native?: boolean | undefined;
-    }
-  | {
-      type: 'SetWeights';
-      group: string;
-      stage: StageName;
-      endpointName: string;
-      weights: Record<string, number>;
-    }
   | {
       type: 'UpdateRegistry';
       packageArn: string;
@@ -299,6 +321,8 @@ export interface OperatorCommand {
   actor: string;
   reason: string;
   requestId: string;
+  /** promote: skip the remaining canary steps instead of advancing to the next one */
+  full?: boolean | undefined;
 }
 
 export interface VariantObservation {

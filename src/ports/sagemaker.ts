@@ -4,6 +4,8 @@ import type { EndpointObservation, PackageInfo, VariantSpec } from '../domain/mo
 /** The model registry, in the account that owns the model package groups. */
 export interface ModelRegistry {
   describePackage(packageArn: string): Promise<PackageInfo>;
+  /** The group's most recently created Approved version (ListModelPackages), if any. */
+  newestApproved(group: string): Promise<{ version: number; arn: string } | undefined>;
   updatePackage(packageArn: string, update: PackageUpdate): Promise<void>;
 }
 

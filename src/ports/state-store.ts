@@ -1,4 +1,12 @@
-import type { GroupState, HistoryEntry } from '../domain/model';
+import type { StageName } from '../config/schema';
+import type { Deployment, DesiredEndpoint, GroupState, HistoryEntry } from '../domain/model';
+
+/** What the tick needs of a group with work in flight: its deployments in flight and desired endpoints. */
+export interface ActiveGroup {
+  group: string;
+  deployments: Deployment[];
+  desired?: Partial<Record<StageName, DesiredEndpoint>> | undefined;
+}
 
 /** The service's single DynamoDB table. Every group write is conditional on the revision read. */
 export interface StateStore {
@@ -8,8 +16,11 @@ export interface StateStore {
    * Throws ConflictError when someone else wrote in between. Returns the saved state.
    */
   saveGroup(state: GroupState): Promise<GroupState>;
-  /** Groups with a deployment in flight or commands pending (sparse index): cost grows with those only. */
-  listActiveGroups(): Promise<GroupState[]>;
+  /**
+   * Groups with a deployment in flight, effects pending or an endpoint not yet on its desired spec
+   * (sparse index): cost grows with those only. Only what the tick needs is projected.
+   */
+  listActiveGroups(): Promise<ActiveGroup[]>;
   listGroups(): Promise<GroupState[]>;
   /** Idempotent: the same (deploymentId, seq) written twice is one entry. */
   appendHistory(entries: HistoryEntry[]): Promise<void>;

@@ -1,9 +1,11 @@
-import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { DynamoDbStateStore } from '../../src/adapters/dynamodb-state-store';
+import { ACTIVE_INDEX, type DynamoDbStateStore } from '../../src/adapters/dynamodb-state-store';
 import type { Deployment, GroupState, HistoryEntry } from '../../src/domain/model';
-import { ConflictError } from '../../src/errors';
+import { KEPT_BLOCKED, KEPT_TERMINAL_DEPLOYMENTS } from '../../src/domain/transition/base';
+import { ConflictError, ServiceFaultError } from '../../src/errors';
+import { groupConfig, id, MIN, World } from '../domain/world';
 import { Dynamo } from '../support/dynamo';
 
 const TABLE = 'rollouts-test';
@@ -217,5 +219,85 @@ describe('DynamoDbStateStore callbacks', () => {
       failure,
     );
     expect((await store.getCallback('Stopped999'))?.answer).toEqual(failure);
+  });
+});
+
+describe('a bounded group record (finding 2)', () => {
+  it('10,000 versions of one group with 200-character reasons stay far below 400 KB, and save', async () => {
+    const w = new World(groupConfig());
+    const reason = 'r'.repeat(200);
+    let largest = 0;
+    for (let version = 1; version <= 10_000; version++) {
+      w.later(MIN).approve(version);
+      if (version % 500 === 1) {
+        // now and then a version goes all the way to prod and is then rejected (rolled back)
+        w.settleAll();
+        w.later(MIN).send({
+          type: 'Rejected',
+          pkg: { ...w.registry.get(version)!, approvalStatus: 'Rejected' },
+        });
+        w.settleAll();
+      } else {
+        w.send({
+          type: 'Operator',
+          command: {
+            verb: 'abort',
+            deploymentId: id(version),
+            actor: 'alice',
+            reason,
+            requestId: `r${version}`,
+          },
+        });
+      }
+      largest = Math.max(largest, JSON.stringify(w.state).length);
+    }
+    expect(w.state.deployments.length).toBeLessThanOrEqual(KEPT_TERMINAL_DEPLOYMENTS + 1);
+    expect(w.state.blocked.length).toBeLessThanOrEqual(KEPT_BLOCKED);
+    expect(largest).toBeLessThan(100_000);
+    const saved = await store.saveGroup({ ...w.state, group: 'bounded', revision: 0 });
+    expect((await store.loadGroup('bounded'))?.deployments).toEqual(saved.deployments);
+  }, 120_000);
+
+  it('the active index holds only the group name and what is in flight', async () => {
+    const state = await store.saveGroup(
+      newGroup('projected', {
+        deployments: [
+          deployment('projected', {
+            id: 'projected:v2',
+            version: 2,
+            phase: 'Succeeded',
+            reason: 'x'.repeat(500),
+          }),
+          deployment('projected'),
+        ],
+      }),
+    );
+    const [item] =
+      (
+        await dynamo.client.send(
+          new QueryCommand({
+            TableName: TABLE,
+            IndexName: ACTIVE_INDEX,
+            KeyConditionExpression: 'activeKey = :a AND pk = :pk',
+            ExpressionAttributeValues: { ':a': { S: 'active' }, ':pk': { S: 'GROUP#projected' } },
+          }),
+        )
+      ).Items ?? [];
+    expect(Object.keys(item ?? {}).sort()).toEqual(['activeKey', 'group', 'inFlight', 'pk', 'sk']);
+    const active = (await store.listActiveGroups()).find((g) => g.group === 'projected');
+    expect(active?.deployments.map((d) => d.id)).toEqual(['projected:v3']);
+    expect(state.revision).toBe(1);
+  });
+});
+
+describe('the service’s own faults', () => {
+  it('an item the table refuses (over 400 KB) is a ServiceFaultError, not a permanent input error', async () => {
+    const huge = newGroup('too-big', {
+      deployments: [deployment('too-big', { reason: 'x'.repeat(410_000) })],
+    });
+    const error = await store.saveGroup(huge).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ServiceFaultError);
+    expect((error as Error).message).toMatch(/DynamoDB PutItem GROUP#too-big/);
+    expect((error as Error).message).toMatch(/size/i);
   });
 });

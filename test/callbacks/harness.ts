@@ -74,6 +74,14 @@ export class FakeRegistry implements ModelRegistry {
     return structuredClone(pkg);
   }
 
+  async newestApproved(group: string): Promise<{ version: number; arn: string } | undefined> {
+    const approved = [...this.packages.values()].filter(
+      (p) => p.group === group && p.approvalStatus === 'Approved',
+    );
+    const newest = approved.sort((a, b) => b.version - a.version)[0];
+    return newest && { version: newest.version, arn: newest.arn };
+  }
+
   async updatePackage(arn: string, update: unknown): Promise<void> {
     this.updates.push({ arn, update });
   }
@@ -182,6 +190,7 @@ export const harness = async (dynamo: Dynamo): Promise<Harness> => {
       readVariants: async () => new Map(),
       alarmsInAlarm: async () => [],
     },
+    metricsFor: () => ({ readVariants: async () => new Map(), alarmsInAlarm: async () => [] }),
     pipelines,
     events: {
       publish: async (published) => {

@@ -19,6 +19,7 @@ import {
   T0,
   toCanary,
   World,
+  withIntents,
 } from './world';
 
 /** A world where v1 serves prod (first deployment) and v2 is in canary step 1 (10 %). */
@@ -367,12 +368,26 @@ describe('prod: first deployment and canary', () => {
     expect(again.w.phase(again.d)).toBe('RollingBack');
   });
 
-  it('promote during the canary skips the remaining steps', () => {
+  it('promote during the canary advances to the next step; on the last step it promotes (Argo Rollouts)', () => {
     const { w, d } = inCanary();
+    const next = w.operator('promote', d);
+    expect(w.phase(d)).toBe('Canary');
+    expect(w.dep(d).canary?.stepIndex).toBe(1);
+    expect(commandsOf(next.commands, 'SetWeights')[0]?.weights).toEqual({ v1: 50, v2: 50 });
+    w.settle('prod');
     w.operator('promote', d);
     expect(w.phase(d)).toBe('Promoting');
     w.settle('prod');
     expect(w.phase(d)).toBe('Succeeded');
+  });
+
+  it('promote with full: true skips the remaining steps', () => {
+    const { w, d } = inCanary();
+    w.operator('promote', d, true, true);
+    expect(w.phase(d)).toBe('Promoting');
+    w.settle('prod');
+    expect(w.phase(d)).toBe('Succeeded');
+    expect(w.prodWeights()).toEqual({ v2: 100 });
   });
 
   it('abort during the canary rolls prod back to the baseline and ends Aborted (not blocked)', () => {
@@ -741,11 +756,12 @@ describe('endpoint failures and drift', () => {
     expect(w2.dep(d2).canary!.paused).toBe(false);
   });
 
-  it('no drift while our own SetWeights is pending in the outbox or not settled', () => {
+  it('no drift while our own weight change is not yet seen on the endpoint', () => {
     const { w, d } = inCanary();
     w.autoCarryOut = false;
     w.later(5 * MIN).canary(d, readings.healthy());
-    expect(w.state.outbox.some((e) => e.command.type === 'SetWeights')).toBe(true);
+    const desired = w.state.desired?.prod;
+    expect(desired?.settled?.generation).not.toBe(desired?.generation);
     w.observe('prod');
     expect(w.dep(d).canary!.paused).toBe(false);
     w.carryOut();
@@ -997,14 +1013,17 @@ describe('refused operator commands', () => {
 describe('decideAll and purity', () => {
   it('folds a tick’s observations into one decision', () => {
     const { w, d } = inCanary();
-    const decision = decideAll(
+    const decision = withIntents(
       w.state,
-      [
-        { type: 'EndpointObserved', stage: 'prod', endpoint: w.describe('prod') },
-        { type: 'CanaryObserved', deploymentId: d, readings: readings.healthy() },
-        { type: 'Tick' },
-      ],
-      { group: w.config, now: w.now + 5 * MIN },
+      decideAll(
+        w.state,
+        [
+          { type: 'EndpointObserved', stage: 'prod', endpoint: w.describe('prod') },
+          { type: 'CanaryObserved', deploymentId: d, readings: readings.healthy() },
+          { type: 'Tick' },
+        ],
+        { group: w.config, now: w.now + 5 * MIN },
+      ),
     );
     expect(decision.state.deployments.find((x) => x.id === d)?.canary?.stepIndex).toBe(1);
     expect(commandsOf(decision.commands, 'SetWeights')).toHaveLength(1);
@@ -1024,10 +1043,23 @@ describe('decideAll and purity', () => {
     expect(earlier.state.deployments.find((d) => d.version === 2)?.createdAt).toBe(T0);
   });
 
-  it('config names are content-addressed (the same variants give the same name)', () => {
+  it('config names are content-addressed (the same variants and capacity give the same name)', () => {
     const w = new World();
     w.approve(1);
     const d = w.dep(id(1));
-    expect(d.awaiting!.configName).toBe(endpointConfigName(QA_ENDPOINT, d.awaiting!.variants));
+    expect(d.awaiting!.configName).toBe(
+      endpointConfigName(QA_ENDPOINT, d.awaiting!.variants, JSON.stringify(['ml.m5.large', null, null])),
+    );
+  });
+
+  it('a changed instance type is a new config name, never the stale config (finding 7)', () => {
+    const w = new World();
+    w.approve(1);
+    const before = w.dep(id(1)).awaiting!.configName;
+    const larger = groupConfig();
+    larger.stages.qa.instanceType = 'ml.m5.xlarge';
+    const other = new World(larger);
+    other.approve(1);
+    expect(other.dep(id(1)).awaiting!.configName).not.toBe(before);
   });
 });

@@ -2,8 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { GroupConfig } from '../../src/config/schema';
 import { ENDPOINT_WAIT_LIMIT_MS, type Input } from '../../src/domain/decide';
-import { type Command, isTerminal, type PackageInfo, type Phase } from '../../src/domain/model';
-import { GROUP, groupConfig, MIN, readings, World } from './world';
+import { isTerminal, type PackageInfo, type Phase } from '../../src/domain/model';
+import { GROUP, groupConfig, MIN, readings, type TestCommand, World } from './world';
 
 // ------------------------------------------------------------------ actions
 
@@ -142,7 +142,7 @@ const run = (configName: string, steps: { dt: number; a: Action }[]): void => {
   const blockedAt = new Map<number, number>();
 
   const answerCount = (token: string): number => w.answers.get(token)?.length ?? 0;
-  const allAnswers = (commands: Command[], token: string) =>
+  const allAnswers = (commands: TestCommand[], token: string) =>
     commands.filter((c) => c.type === 'AnswerCallback' && c.token === token).length;
 
   const send = (input: Input, label: string): void => {

@@ -4,6 +4,7 @@ import { type Decision, decide, emptyGroupState, type Input } from '../../src/do
 import type {
   Command,
   Deployment,
+  DesiredEndpoint,
   EndpointObservation,
   GateReadings,
   GroupState,
@@ -12,6 +13,7 @@ import type {
   VariantReadings,
   VariantSpec,
 } from '../../src/domain/model';
+import { nextEndpointStep } from '../../src/domain/reconcile';
 
 export const GROUP = 'churn';
 export const QA_ENDPOINT = 'churn-qa';
@@ -152,6 +154,70 @@ export const observation = (
   lastModifiedTime,
 });
 
+// ------------------------------------------------------------------ endpoint intents
+
+/**
+ * An endpoint change a decision asked for, read off the desired specs it changed: a new config
+ * (`DeployEndpoint`), new weights on the same config (`SetWeights`), or both when a rollback first
+ * sends the baseline all traffic on the config the endpoint runs.
+ */
+export type EndpointIntent =
+  | {
+      type: 'DeployEndpoint';
+      stage: StageName;
+      endpointName: string;
+      configName: string;
+      variants: VariantSpec[];
+      deploymentId: string;
+      native?: boolean | undefined;
+    }
+  | { type: 'SetWeights'; stage: StageName; endpointName: string; weights: Record<string, number> };
+
+export type TestCommand = Command | EndpointIntent;
+export type TestDecision = Omit<Decision, 'commands'> & { commands: TestCommand[] };
+
+export const endpointIntents = (before: GroupState, after: GroupState): EndpointIntent[] => {
+  const intents: EndpointIntent[] = [];
+  for (const stage of ['qa', 'prod'] as const) {
+    const was = before.desired?.[stage];
+    const now: DesiredEndpoint | undefined = after.desired?.[stage];
+    if (!now || now.generation === was?.generation) continue;
+    if (was && was.configName === now.configName && !now.drainFirst) {
+      intents.push({
+        type: 'SetWeights',
+        stage,
+        endpointName: now.endpointName,
+        weights: { ...now.weights },
+      });
+      continue;
+    }
+    if (was && now.drainFirst) {
+      const drained = Object.fromEntries(
+        Object.keys(was.weights).map((name) => [name, now.weights[name] ?? 0]),
+      );
+      if (Object.values(drained).some((w) => w > 0)) {
+        intents.push({ type: 'SetWeights', stage, endpointName: now.endpointName, weights: drained });
+      }
+    }
+    intents.push({
+      type: 'DeployEndpoint',
+      stage,
+      endpointName: now.endpointName,
+      configName: now.configName,
+      variants: now.variants,
+      deploymentId: now.deploymentId,
+      native: now.native ?? false,
+    });
+  }
+  return intents;
+};
+
+/** The decision with the endpoint changes it asked for among its commands. */
+export const withIntents = (before: GroupState, decision: Decision): TestDecision => ({
+  ...decision,
+  commands: [...endpointIntents(before, decision.state), ...decision.commands],
+});
+
 // ------------------------------------------------------------------ the simulated world
 
 const deepFreeze = <T>(value: T): T => {
@@ -205,8 +271,10 @@ export class World {
   readonly registry = new Map<number, PackageInfo>();
   /** AnswerCallback commands, by token */
   readonly answers = new Map<string, Extract<Command, { type: 'AnswerCallback' }>[]>();
-  /** every command ever decided, in order */
-  readonly commands: Command[] = [];
+  /** every command and endpoint change ever decided, in order */
+  readonly commands: TestCommand[] = [];
+  /** every endpoint change the executor sent, in order */
+  readonly executed: EndpointIntent[] = [];
   /** every registry update carried out, in order */
   readonly registryUpdates: Extract<Command, { type: 'UpdateRegistry' }>[] = [];
   /** problems carrying out commands (a real executor would have reported them) */
@@ -223,7 +291,8 @@ export class World {
 
   // ---------------------------------------------------------------- decisions
 
-  send(input: Input): Decision {
+  send(input: Input): TestDecision {
+    const before = this.state;
     let decision: Decision;
     if (this.checkPurity) {
       const original = this.state;
@@ -235,36 +304,21 @@ export class World {
     } else {
       decision = decide(this.state, input, { group: this.config, now: this.now });
     }
+    const result = withIntents(before, decision);
     this.state = decision.state;
-    this.commands.push(...decision.commands);
+    this.commands.push(...result.commands);
     for (const command of decision.commands) {
       this.outboxSeq += 1;
       this.state.outbox.push({ id: `o${this.outboxSeq}`, command });
     }
     if (this.autoCarryOut) this.carryOut();
-    return decision;
+    return result;
   }
 
-  /** Carries out every outbox entry that can run now, in order; endpoint work waits for InService. */
+  /** Carries out every outbox entry, then converges each endpoint as the executor does. */
   carryOut(): void {
-    const busy = new Set<StageName>();
-    const left: GroupState['outbox'] = [];
     for (const entry of this.state.outbox) {
       const c = entry.command;
-      if (c.type === 'DeployEndpoint' || c.type === 'SetWeights') {
-        const ep = this.endpoints[c.stage];
-        const free = ep === null || ep.status === 'InService' || ep.status === 'Failed';
-        if (busy.has(c.stage) || !free) {
-          busy.add(c.stage);
-          left.push(entry);
-          continue;
-        }
-        if (c.type === 'DeployEndpoint')
-          this.deployEndpoint(c.stage, c.endpointName, c.configName, c.variants);
-        else this.setWeights(c.stage, c.weights);
-        busy.add(c.stage);
-        continue;
-      }
       if (c.type === 'AnswerCallback') {
         const list = this.answers.get(c.token) ?? [];
         list.push(c);
@@ -284,7 +338,47 @@ export class World {
         }
       }
     }
-    this.state.outbox = left;
+    this.state.outbox = [];
+    for (const stage of ['qa', 'prod'] as const) this.converge(stage);
+  }
+
+  /** One executor pass on a stage: at most one write, or the spec recorded as reached. */
+  private converge(stage: StageName): void {
+    const desired = this.state.desired?.[stage];
+    if (!desired || desired.settled?.generation === desired.generation) return;
+    let step = nextEndpointStep(desired, this.describe(stage));
+    if (step.type === 'delete') {
+      this.endpoints[stage] = null;
+      step = nextEndpointStep(desired, null);
+    }
+    switch (step.type) {
+      case 'converged':
+        this.send({ type: 'EndpointConverged', stage, generation: desired.generation });
+        return;
+      case 'deploy':
+        this.executed.push({
+          type: 'DeployEndpoint',
+          stage,
+          endpointName: desired.endpointName,
+          configName: desired.configName,
+          variants: desired.variants,
+          deploymentId: desired.deploymentId,
+          native: desired.native ?? false,
+        });
+        this.deployEndpoint(stage, desired.endpointName, desired.configName, desired.variants);
+        return;
+      case 'weights':
+        this.executed.push({
+          type: 'SetWeights',
+          stage,
+          endpointName: desired.endpointName,
+          weights: step.weights,
+        });
+        this.setWeights(stage, step.weights);
+        return;
+      default:
+        return;
+    }
   }
 
   private deployEndpoint(stage: StageName, name: string, configName: string, variants: VariantSpec[]): void {
@@ -386,12 +480,12 @@ export class World {
     };
   }
 
-  observe(stage: StageName): Decision {
+  observe(stage: StageName): TestDecision {
     return this.send({ type: 'EndpointObserved', stage, endpoint: this.describe(stage) });
   }
 
   /** Completes the change on the stage's endpoint and delivers its state change event. */
-  settle(stage: StageName, outcome: AdvanceOutcome = 'ok'): Decision {
+  settle(stage: StageName, outcome: AdvanceOutcome = 'ok'): TestDecision {
     this.advance(stage, outcome);
     return this.observe(stage);
   }
@@ -400,7 +494,10 @@ export class World {
   settleAll(): void {
     for (let i = 0; i < 10; i += 1) {
       const busy = (['qa', 'prod'] as const).filter((s) => this.endpoints[s]?.pending);
-      if (busy.length === 0 && this.state.outbox.length === 0) return;
+      const unsettled = Object.values(this.state.desired ?? {}).some(
+        (d) => d && d.settled?.generation !== d.generation,
+      );
+      if (busy.length === 0 && this.state.outbox.length === 0 && !unsettled) return;
       for (const s of ['qa', 'prod'] as const) this.settle(s);
     }
   }
@@ -410,7 +507,7 @@ export class World {
     return this;
   }
 
-  tick(ms = 0): Decision {
+  tick(ms = 0): TestDecision {
     this.now += ms;
     return this.send({ type: 'Tick' });
   }
@@ -418,7 +515,7 @@ export class World {
   // ---------------------------------------------------------------- registry and operators
 
   /** The registry approves `version` now (a newer lastModifiedTime) and its event arrives. */
-  approve(version: number): Decision {
+  approve(version: number): TestDecision {
     const previous = this.registry.get(version);
     const at = Math.max(this.now, (previous?.lastModifiedTime ?? 0) + 1);
     this.registry.set(version, pkg(version, at, 'Approved'));
@@ -426,28 +523,35 @@ export class World {
   }
 
   /** The registry rejects `version` now and its event arrives. */
-  reject(version: number): Decision {
+  reject(version: number): TestDecision {
     const previous = this.registry.get(version);
     const at = Math.max(this.now, (previous?.lastModifiedTime ?? 0) + 1);
     this.registry.set(version, pkg(version, at, 'Rejected'));
     return this.send({ type: 'Rejected', pkg: this.registry.get(version)! });
   }
 
-  operator(verb: OperatorVerb, deploymentId: string, withPkg = true): Decision {
+  operator(verb: OperatorVerb, deploymentId: string, withPkg = true, full?: boolean): TestDecision {
     this.requestSeq += 1;
     const version = Number(/:v(\d+)/.exec(deploymentId)?.[1] ?? 0);
     return this.send({
       type: 'Operator',
-      command: { verb, deploymentId, actor: 'alice', reason: 'testing', requestId: `r${this.requestSeq}` },
+      command: {
+        verb,
+        deploymentId,
+        actor: 'alice',
+        reason: 'testing',
+        requestId: `r${this.requestSeq}`,
+        full,
+      },
       pkg: withPkg ? this.registry.get(version) : undefined,
     });
   }
 
-  canary(id: string, r: GateReadings): Decision {
+  canary(id: string, r: GateReadings): TestDecision {
     return this.send({ type: 'CanaryObserved', deploymentId: id, readings: r });
   }
 
-  callback(token: string, version: number, stage: StageName): Decision {
+  callback(token: string, version: number, stage: StageName): TestDecision {
     const info = this.registry.get(version) ?? pkg(version, this.now, 'PendingManualApproval');
     if (!this.registry.has(version)) this.registry.set(version, info);
     return this.send({
@@ -484,13 +588,13 @@ export class World {
   }
 }
 
-export const commandsOf = <T extends Command['type']>(
-  commands: Command[],
+export const commandsOf = <T extends TestCommand['type']>(
+  commands: TestCommand[],
   type: T,
-): Extract<Command, { type: T }>[] =>
-  commands.filter((c): c is Extract<Command, { type: T }> => c.type === type);
+): Extract<TestCommand, { type: T }>[] =>
+  commands.filter((c): c is Extract<TestCommand, { type: T }> => c.type === type);
 
-export const eventsOf = (commands: Command[]): string[] =>
+export const eventsOf = (commands: TestCommand[]): string[] =>
   commandsOf(commands, 'Publish').map((c) => c.event.type);
 
 /** The deployment id of `version`'s attempt. */

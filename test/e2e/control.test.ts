@@ -52,9 +52,11 @@ describe('operator commands: pause, resume, promote, rollback after promotion, r
     );
   });
 
-  it('promote during the canary skips the remaining steps', async () => {
+  it('promote with full: true during the canary skips the remaining steps', async () => {
     const seen = new Set<number>();
-    expect(await r.command('promote', V2, 'looks great')).toMatchObject({ outcome: 'applied' });
+    expect(await r.command('promote', V2, 'looks great', { full: true })).toMatchObject({
+      outcome: 'applied',
+    });
     await r.runUntil(async () => {
       seen.add(r.weights(PROD).v2 ?? -1);
       return (await r.phase(V2)) === 'Succeeded';

@@ -33,6 +33,7 @@ export interface Rollouts {
     verb: OperatorVerb,
     deploymentId: string,
     reason?: string,
+    options?: { full?: boolean },
   ): Promise<{ outcome: string; detail?: string | undefined }>;
   /** The prod endpoint's current weights by variant. */
   weights(endpointName: string): Record<string, number>;
@@ -101,9 +102,16 @@ export const startRollouts = async (options: LocalStackOptions = {}): Promise<Ro
       stack.cloud.events.published
         .filter((e) => e.source === 'sagemaker-rollouts' && e['detail-type'] === type)
         .map((e) => ({ detail: e.detail as Record<string, unknown> })),
-    command: async (verb, deploymentId, reason = `${verb} from the test`) => {
+    command: async (verb, deploymentId, reason = `${verb} from the test`, options = {}) => {
       const before = stack.records.length;
-      await sender.send({ verb, deploymentId, actor: 'jane.doe', reason, requestId: randomUUID() });
+      await sender.send({
+        verb,
+        deploymentId,
+        actor: 'jane.doe',
+        reason,
+        requestId: randomUUID(),
+        ...options,
+      });
       await stack.settle();
       const result = stack.records
         .slice(before)

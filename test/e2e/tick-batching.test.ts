@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { APPROVAL_SWEEP_MINUTES } from '../../src/app/tick';
 import type { CallRecord } from '../../src/local/cloud/server';
 import { MINUTE, type Rollouts, startRollouts } from './rollout-harness';
 
@@ -16,6 +17,7 @@ const count = (tick: TickCalls, operation: string) =>
 describe('the tick batches its reads across rollouts', () => {
   let r: Rollouts;
   const ticks: TickCalls[] = [];
+  const sweeps: TickCalls[] = [];
   let tickStart = -1;
 
   beforeAll(async () => {
@@ -25,7 +27,13 @@ describe('the tick batches its reads across rollouts', () => {
       onRecord: (record) => {
         if (record.kind !== 'log' && record.functionName === 'canaryTick') {
           if (record.kind === 'invoke') tickStart = r.stack.cloud.calls.length;
-          else ticks.push({ at: record.at, calls: r.stack.cloud.calls.slice(tickStart) });
+          else {
+            const calls = r.stack.cloud.calls.slice(tickStart);
+            // the approval sweep (one ListModelPackages per group) runs on its own minutes only
+            const sweep = calls.filter((c) => c.operation === 'ListModelPackages');
+            if (sweep.length > 0) sweeps.push({ at: record.at, calls: sweep });
+            ticks.push({ at: record.at, calls: calls.filter((c) => c.operation !== 'ListModelPackages') });
+          }
         }
       },
     });
@@ -85,6 +93,10 @@ describe('the tick batches its reads across rollouts', () => {
     const idle = ticks.slice(from);
     expect(idle.length).toBeGreaterThanOrEqual(2);
     for (const tick of idle) expect(tick.calls).toEqual([]);
+    for (const sweep of sweeps) {
+      expect(Math.floor(sweep.at / MINUTE) % APPROVAL_SWEEP_MINUTES).toBe(0);
+      expect(sweep.calls).toHaveLength(ACTIVE.length + 1);
+    }
     expect(r.weights(`${IDLE}-prod`)).toEqual({ v1: 100 });
   });
 });

@@ -131,6 +131,28 @@ const broken: [string, Mutation, string][] = [
     'modelPackageGroups.fraud-detector.stages.prod.strategy.type: native blue/green shifting is not available',
   ],
   ['no groups', (c) => (c.modelPackageGroups = {}), 'modelPackageGroups: configure at least one group'],
+  [
+    'a native CANARY size over 50 % (SageMaker refuses it; finding 5)',
+    (c) => {
+      c.modelPackageGroups['fraud-detector'].stages.prod.strategy.trafficRouting = {
+        type: 'CANARY',
+        waitIntervalSeconds: 600,
+        sizePercent: 60,
+      };
+    },
+    'modelPackageGroups.fraud-detector.stages.prod.strategy.trafficRouting.sizePercent: CANARY needs a sizePercent of at most 50',
+  ],
+  [
+    'a native LINEAR step under 10 % (finding 5)',
+    (c) => {
+      c.modelPackageGroups['fraud-detector'].stages.prod.strategy.trafficRouting = {
+        type: 'LINEAR',
+        waitIntervalSeconds: 600,
+        sizePercent: 5,
+      };
+    },
+    'modelPackageGroups.fraud-detector.stages.prod.strategy.trafficRouting.sizePercent: LINEAR needs a sizePercent from 10 to 50',
+  ],
 ];
 
 describe('broken configurations', () => {

@@ -297,7 +297,7 @@ describe('table', () => {
           { AttributeName: 'activeKey', KeyType: 'HASH' },
           { AttributeName: 'pk', KeyType: 'RANGE' },
         ],
-        Projection: { ProjectionType: 'ALL' },
+        Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['group', 'inFlight'] },
       },
     ]);
     expect(table.AttributeDefinitions).toEqual(
@@ -429,6 +429,33 @@ describe('alarms and outputs', () => {
         ComparisonOperator: 'GreaterThanThreshold',
       });
     }
+  });
+
+  it('sends every asynchronously invoked function’s failed events to an alarmed queue (finding 6)', () => {
+    const configs = ofType('AWS::Lambda::EventInvokeConfig').map(([, c]) => c.Properties);
+    for (const name of ['modelPackageStateChange', 'endpointStateChange', 'canaryTick', 'control']) {
+      const config = configs.find((c) =>
+        JSON.stringify(c.FunctionName).includes(`${logicalId(name)}LambdaFunction`),
+      );
+      expect(JSON.stringify(config?.DestinationConfig?.OnFailure?.Destination)).toContain(
+        'AsyncFailureQueue',
+      );
+    }
+    const policy = ofType('AWS::IAM::ManagedPolicy').find(([id]) => id === 'AsyncFailureSendPolicy')?.[1];
+    expect(policy?.Properties.PolicyDocument.Statement).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 'sqs:SendMessage',
+        Resource: { 'Fn::GetAtt': ['AsyncFailureQueue', 'Arn'] },
+      },
+    ]);
+    expect(policy?.Properties.Roles).toHaveLength(4);
+    const alarms = ofType('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
+    expect(alarms.find((a) => JSON.stringify(a.Dimensions).includes('AsyncFailureQueue'))).toMatchObject({
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
   });
 
   it('exports the queue, the bus and the table', () => {

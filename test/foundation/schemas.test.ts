@@ -115,6 +115,22 @@ describe('endpoint events', () => {
     expect(parseInput(endpointEventSchema, event, 'endpoint event').detail.EndpointStatus).toBe(status);
   });
 
+  it('accepts a status it does not know: the event is only a trigger, DescribeEndpoint decides (finding 10)', () => {
+    for (const status of ['InService', 'PROVISIONING', undefined]) {
+      const event = fixture('endpoint-in-service');
+      if (status === undefined) delete event.detail.EndpointStatus;
+      else event.detail.EndpointStatus = status;
+      const parsed = parseInput(endpointEventSchema, event, 'endpoint event');
+      expect(parsed.detail.EndpointStatus).toBe(status);
+      expect(apiEndpointStatus(parsed.detail.EndpointStatus)).toBeUndefined();
+    }
+    const numeric = fixture('endpoint-in-service');
+    numeric.detail.EndpointStatus = 3;
+    expect(() => parseInput(endpointEventSchema, numeric, 'endpoint event')).toThrow(
+      /detail\.EndpointStatus/,
+    );
+  });
+
   it('accepts an event without Tags and FailureReason', () => {
     const event = fixture('endpoint-in-service');
     delete event.detail.Tags;
@@ -122,7 +138,6 @@ describe('endpoint events', () => {
   });
 
   const cases: [string, (e: Json) => void, string][] = [
-    ['the API spelling InService', (e) => (e.detail.EndpointStatus = 'InService'), 'detail.EndpointStatus:'],
     [
       'CreationTime as ISO text',
       (e) => (e.detail.CreationTime = '2025-03-04T10:00:00Z'),
@@ -290,6 +305,15 @@ describe('control commands', () => {
       'a misspelt field',
       (e) => (e.detail.deploymentID = 'churn-model:v3'),
       'detail.deploymentID: unknown field',
+    ],
+    ['full that is not a boolean', (e) => (e.detail.full = 'yes'), 'detail.full:'],
+    [
+      'full on another command than promote',
+      (e) => {
+        e.detail.command = 'abort';
+        e.detail.full = true;
+      },
+      'detail.full: full applies to promote only',
     ],
     ['the wrong source', (e) => (e.source = 'sagemaker-rollouts'), 'source:'],
     ['the wrong detail-type', (e) => (e['detail-type'] = 'Rollout command'), 'detail-type:'],

@@ -18,13 +18,22 @@ export const deploymentIdSchema = z.string().check(
   ),
 );
 
-export const controlDetailSchema = z.strictObject({
-  command: operatorVerbSchema,
-  deploymentId: deploymentIdSchema,
-  actor: z.string().check(z.minLength(1), z.maxLength(128)),
-  reason: z.string().check(z.minLength(1), z.maxLength(1024)),
-  requestId: z.string().check(z.minLength(1), z.maxLength(128)),
-});
+export const controlDetailSchema = z
+  .strictObject({
+    command: operatorVerbSchema,
+    deploymentId: deploymentIdSchema,
+    actor: z.string().check(z.minLength(1), z.maxLength(128)),
+    reason: z.string().check(z.minLength(1), z.maxLength(1024)),
+    requestId: z.string().check(z.minLength(1), z.maxLength(128)),
+    /** promote only: skip the remaining canary steps (Argo Rollouts `promote --full`) */
+    full: z.optional(z.boolean()),
+  })
+  .check(
+    z.refine((detail) => detail.full === undefined || detail.command === 'promote', {
+      message: 'full applies to promote only',
+      path: ['full'],
+    }),
+  );
 
 /** An operator command, put on the service bus by the CLI or another system. */
 export const controlCommandEventSchema = eventBridgeEnvelope(
@@ -43,4 +52,5 @@ export const toOperatorCommand = (event: ControlCommandEvent): OperatorCommand =
   actor: event.detail.actor,
   reason: event.detail.reason,
   requestId: event.detail.requestId,
+  ...(event.detail.full !== undefined ? { full: event.detail.full } : {}),
 });

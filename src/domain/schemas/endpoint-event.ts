@@ -27,9 +27,11 @@ export const eventEndpointStatusSchema = z.enum(
   Object.keys(EVENT_ENDPOINT_STATUS) as [EventEndpointStatus, ...EventEndpointStatus[]],
 );
 
-/** The API spelling of an event's status. */
-export const apiEndpointStatus = (status: EventEndpointStatus): EndpointObservation['status'] =>
-  EVENT_ENDPOINT_STATUS[status];
+/** The API spelling of an event's status; undefined for a status this service does not know. */
+export const apiEndpointStatus = (status: string | undefined): EndpointObservation['status'] | undefined =>
+  status !== undefined && Object.hasOwn(EVENT_ENDPOINT_STATUS, status)
+    ? EVENT_ENDPOINT_STATUS[status as EventEndpointStatus]
+    : undefined;
 
 export const endpointDetailSchema = z.looseObject({
   EndpointName: sageMakerNameSchema,
@@ -42,7 +44,8 @@ export const endpointDetailSchema = z.looseObject({
       ),
     ),
   EndpointConfigName: sageMakerNameSchema,
-  EndpointStatus: eventEndpointStatusSchema,
+  /** only a trigger: DescribeEndpoint is the truth, so a status this service does not know is no error */
+  EndpointStatus: z.optional(z.string()),
   /** epoch milliseconds */
   CreationTime: z.number(),
   /** epoch milliseconds */

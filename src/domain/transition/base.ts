@@ -4,6 +4,7 @@ import {
   type CallbackWait,
   type Command,
   type Deployment,
+  type DesiredEndpoint,
   type GateReadings,
   type GroupState,
   isTerminal,
@@ -15,6 +16,10 @@ import {
 /** How many terminal deployments a group record keeps (history items keep everything). */
 export const KEPT_TERMINAL_DEPLOYMENTS = 20;
 export const KEPT_KNOWN_GOOD = 10;
+/** How many blocked versions a group record keeps (those that still matter always stay). */
+export const KEPT_BLOCKED = 30;
+/** Longest reason a deployment in the group record keeps. */
+export const MAX_KEPT_REASON = 1024;
 
 /** What a history entry may carry besides the transition itself. */
 export interface HistoryExtra {
@@ -42,7 +47,41 @@ export abstract class TransitionBase {
     protected readonly ctx: DecisionContext,
   ) {
     this.state = structuredClone(original);
+    this.state.desired ??= {};
     this.now = Math.max(ctx.now, original.updatedAt);
+  }
+
+  /** Replaces what a stage's endpoint should be; the executor converges the endpoint to it. */
+  protected desire(spec: Omit<DesiredEndpoint, 'generation' | 'requestedAt' | 'settled'>): DesiredEndpoint {
+    const desired: DesiredEndpoint = { ...spec, generation: this.nextGeneration(), requestedAt: this.now };
+    this.state.desired![spec.stage] = desired;
+    return desired;
+  }
+
+  /** New live weights on the config a stage's endpoint already should run. */
+  protected desireWeights(stage: StageName, weights: Record<string, number>): void {
+    const current = this.state.desired?.[stage];
+    if (!current) return;
+    this.state.desired![stage] = {
+      ...current,
+      weights: { ...weights },
+      drainFirst: undefined,
+      generation: this.nextGeneration(),
+      requestedAt: this.now,
+      settled: undefined,
+    };
+  }
+
+  private nextGeneration(): number {
+    this.state.generation = (this.state.generation ?? 0) + 1;
+    return this.state.generation;
+  }
+
+  /** A deployment that ended wants nothing from any endpoint any more. */
+  private dropDesired(d: Deployment): void {
+    for (const stage of ['qa', 'prod'] as const) {
+      if (this.state.desired?.[stage]?.deploymentId === d.id) delete this.state.desired[stage];
+    }
   }
 
   result(): Decision {
@@ -92,9 +131,11 @@ export abstract class TransitionBase {
     const from = d.phase;
     d.phase = to;
     d.phaseSince = this.now;
-    d.reason = reason;
+    // the record keeps a bounded reason; the history entry keeps all of it
+    d.reason = reason.length > MAX_KEPT_REASON ? `${reason.slice(0, MAX_KEPT_REASON - 1)}…` : reason;
     this.history(d, from, to, reason, extra);
     if (!isTerminal(to)) return;
+    this.dropDesired(d);
     d.awaiting = undefined;
     d.approvalDeadline = undefined;
     const eventType: Partial<Record<Phase, ServiceEventType>> = {
@@ -198,18 +239,34 @@ export abstract class TransitionBase {
     return Math.max(0, ...this.deploymentsFor(version).map((d) => d.attempt)) + 1;
   }
 
+  /**
+   * Keeps the record bounded however many versions the group ships: the most recent finished
+   * deployments (history items keep everything) and the blocks that can still matter. A late
+   * approval of a version no longer listed is older than the highest one and so is superseded.
+   */
   protected trimTerminal(): void {
     const terminal = this.state.deployments.filter((d) => isTerminal(d.phase));
-    if (terminal.length <= KEPT_TERMINAL_DEPLOYMENTS) return;
-    const drop = new Set(
-      terminal
-        .sort((a, b) => a.phaseSince - b.phaseSince)
-        .slice(0, terminal.length - KEPT_TERMINAL_DEPLOYMENTS),
-    );
-    // keep the latest attempt of every version so duplicates of old events stay recognisable
-    const latestIds = new Set(
-      [...new Set(this.state.deployments.map((d) => d.version))].map((v) => this.latestFor(v)?.id),
-    );
-    this.state.deployments = this.state.deployments.filter((d) => !drop.has(d) || latestIds.has(d.id));
+    if (terminal.length > KEPT_TERMINAL_DEPLOYMENTS) {
+      const newestOfHighest = this.latestFor(this.state.highestVersion);
+      const keep = new Set(
+        terminal.sort((a, b) => b.phaseSince - a.phaseSince).slice(0, KEPT_TERMINAL_DEPLOYMENTS),
+      );
+      this.state.deployments = this.state.deployments.filter(
+        (d) => !isTerminal(d.phase) || keep.has(d) || d === newestOfHighest,
+      );
+    }
+    if (this.state.blocked.length > KEPT_BLOCKED) {
+      // a block matters while the version could still be deployed: the highest version, one
+      // serving or known good (a rollback target); for older ones approvals are superseded anyway
+      const matters = new Set([
+        this.state.highestVersion,
+        this.state.prod?.version,
+        ...this.state.knownGood.map((k) => k.version),
+      ]);
+      const recent = new Set(
+        [...this.state.blocked].sort((a, b) => b.at - a.at).slice(0, KEPT_BLOCKED - matters.size),
+      );
+      this.state.blocked = this.state.blocked.filter((b) => matters.has(b.version) || recent.has(b));
+    }
   }
 }

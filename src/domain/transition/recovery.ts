@@ -12,6 +12,9 @@ import { StageTransition, servingVariant } from './stages';
 
 /** An endpoint that is not InService on what we asked for after this long has failed. */
 export const ENDPOINT_WAIT_LIMIT_MS = 3 * 60 * 60 * 1000;
+/** SageMaker's upper bound of MaximumExecutionTimeoutInSeconds, assumed when none is configured. */
+export const NATIVE_MAX_EXECUTION_SECONDS = 28_800;
+export const NATIVE_WAIT_MARGIN_MS = 30 * 60 * 1000;
 
 /**
  * The way back and the ground truth: stopping and rolling back, what each endpoint observation
@@ -37,10 +40,9 @@ export abstract class RecoveryTransition extends StageTransition {
       this.finish(d, outcome, reason, readings);
       return;
     }
-    if (d.phase === 'Canary' && d.canary) {
-      d.canary.weights = { [d.canary.baselineVariant]: 100, [d.canary.candidateVariant]: 0 };
-      this.setWeights(d.canary.weights);
-    }
+    // the baseline takes all traffic at once, before the endpoint moves to the baseline-alone config
+    const drainFirst = d.phase === 'Canary' || d.phase === 'Promoting' || d.phase === 'ProdDeploying';
+    if (d.canary) d.canary.weights = { [d.canary.baselineVariant]: 100, [d.canary.candidateVariant]: 0 };
     d.rollbackOutcome = outcome;
     this.deploy(
       d,
@@ -49,7 +51,7 @@ export abstract class RecoveryTransition extends StageTransition {
       [servingVariant(serving, 100)],
       'RollingBack',
       `rolling back to v${serving.version}: ${reason}`,
-      { extra: { readings, weights: d.canary ? { ...d.canary.weights } : undefined } },
+      { drainFirst, extra: { readings, weights: d.canary ? { ...d.canary.weights } : undefined } },
     );
   }
 
@@ -60,15 +62,17 @@ export abstract class RecoveryTransition extends StageTransition {
     readings?: GateReadings,
   ): void {
     d.awaiting = undefined;
-    if (outcome === 'RolledBack') {
-      this.commands.push({
-        type: 'UpdateRegistry',
-        packageArn: d.packageArn,
-        lifecycle: { stage: 'Production', status: 'RolledBack', description: reason.slice(0, 1024) },
-        reject: { description: `rolled back by sagemaker-rollouts: ${reason}`.slice(0, 1024) },
-      });
-    }
+    if (outcome === 'RolledBack') this.rejectInRegistry(d, reason);
     this.move(d, outcome, reason, { readings });
+  }
+
+  protected rejectInRegistry(d: Deployment, reason: string): void {
+    this.commands.push({
+      type: 'UpdateRegistry',
+      packageArn: d.packageArn,
+      lifecycle: { stage: 'Production', status: 'RolledBack', description: reason.slice(0, 1024) },
+      reject: { description: `rolled back by sagemaker-rollouts: ${reason}`.slice(0, 1024) },
+    });
   }
 
   /** Prod serves `version`, which must go: back to the last known good version before it. */
@@ -147,7 +151,7 @@ export abstract class RecoveryTransition extends StageTransition {
       existing.at = Math.max(existing.at, at);
       return;
     }
-    this.state.blocked.push({ version, at, reason });
+    this.state.blocked.push({ version, at, reason: reason.slice(0, 256) });
   }
 
   protected onEndpointObserved(stage: StageName, endpoint: EndpointObservation | null): void {
@@ -160,11 +164,14 @@ export abstract class RecoveryTransition extends StageTransition {
   protected observeAwaited(d: Deployment, endpoint: EndpointObservation | null): void {
     const awaiting = d.awaiting!;
     const waited = this.now - awaiting.requestedAt;
+    const limit = this.endpointWaitLimit(d);
     const onTarget = endpoint?.configName === awaiting.configName;
     if (endpoint && onTarget && endpoint.status === 'InService') return this.arrived(d, endpoint);
     const changedSinceRequest = endpoint !== null && endpoint.lastModifiedTime >= awaiting.requestedAt;
     if (endpoint && (endpoint.status === 'Failed' || endpoint.status === 'UpdateRollbackFailed')) {
-      if (onTarget || changedSinceRequest) {
+      // a failure from before this request (a retry on the same config) is not this request's:
+      // the executor deletes that endpoint and creates it anew
+      if (changedSinceRequest) {
         return this.stageFailed(
           d,
           `endpoint ${endpoint.endpointName} ${endpoint.status}: ${endpoint.failureReason ?? 'no reason given'}`,
@@ -183,12 +190,21 @@ export abstract class RecoveryTransition extends StageTransition {
         `SageMaker rolled ${endpoint.endpointName} back to ${endpoint.configName}: ${endpoint.failureReason}`,
       );
     }
-    if (waited > ENDPOINT_WAIT_LIMIT_MS) {
-      return this.stageFailed(
-        d,
-        `endpoint ${awaiting.endpointName} not InService on ${awaiting.configName} after ${Math.round(waited / 60_000)} min (${endpoint?.status ?? 'missing'})`,
-      );
+    if (waited > limit) {
+      const why = `endpoint ${awaiting.endpointName} not InService on ${awaiting.configName} after ${Math.round(waited / 60_000)} min (${endpoint?.status ?? 'missing'})`;
+      // waiting longer than SageMaker's own limit says nothing against the model: Failed, not RolledBack
+      if (d.phase === 'NativeShifting') return this.finish(d, 'Failed', `prod deployment failed: ${why}`);
+      return this.stageFailed(d, why);
     }
+  }
+
+  /** How long a deployment waits for its endpoint: a blue/green update as long as it may take. */
+  protected endpointWaitLimit(d: Deployment): number {
+    const strategy = this.ctx.group.stages.prod.strategy;
+    if (d.phase !== 'NativeShifting' || strategy.type !== 'native') return ENDPOINT_WAIT_LIMIT_MS;
+    const execution = strategy.maximumExecutionTimeoutSeconds ?? NATIVE_MAX_EXECUTION_SECONDS;
+    const mayTake = (execution + strategy.terminationWaitSeconds) * 1000 + NATIVE_WAIT_MARGIN_MS;
+    return Math.max(ENDPOINT_WAIT_LIMIT_MS, mayTake);
   }
 
   protected arrived(d: Deployment, endpoint: EndpointObservation): void {
@@ -230,11 +246,30 @@ export abstract class RecoveryTransition extends StageTransition {
     }
   }
 
+  /** What the executor made of a desired spec; a report on an older generation means nothing now. */
+  protected onEndpointSettled(
+    stage: StageName,
+    generation: number,
+    outcome: 'converged' | 'failed',
+    reason?: string,
+  ): void {
+    const desired = this.state.desired?.[stage];
+    if (!desired || desired.generation !== generation || desired.settled?.generation === generation) return;
+    desired.settled = { generation, outcome, reason, at: this.now };
+    if (outcome === 'failed') {
+      this.note(`${desired.endpointName}: SageMaker refused generation ${generation}: ${reason}`);
+      this.onCommandFailed(desired.deploymentId, 'endpoint change', reason ?? 'refused');
+    }
+  }
+
   protected onCommandFailed(id: string, command: string, reason: string): void {
     const d = this.find(id);
     if (!d || isTerminal(d.phase)) return;
     const why = `${command} failed: ${reason}`;
     if (d.phase === 'Canary') return this.stop(d, 'Failed', why);
+    // SageMaker refused the blue/green update itself (configuration, permission): prod never moved,
+    // and the model is not to blame, so it is neither rolled back nor rejected
+    if (d.phase === 'NativeShifting') return this.finish(d, 'Failed', `prod deployment refused: ${why}`);
     if (d.awaiting) return this.stageFailed(d, why);
     this.finish(d, 'Failed', why);
   }
@@ -254,6 +289,10 @@ export abstract class RecoveryTransition extends StageTransition {
         d.awaiting = undefined;
         return this.stop(d, 'Failed', `prod deployment failed: ${reason}`);
       case 'RollingBack':
+        // the version stays out: the registry must say Rejected, or a later update of the package
+        // (still Approved) would look like a new approval and lift the block
+        if (d.rollbackOutcome === 'RolledBack')
+          this.rejectInRegistry(d, `rollback did not complete: ${reason}`);
         return this.finish(d, 'Failed', `rollback did not complete: ${reason}; prod needs an operator`);
       default:
         return this.finish(d, 'Failed', reason);
@@ -263,10 +302,9 @@ export abstract class RecoveryTransition extends StageTransition {
   protected watchForDrift(d: Deployment, endpoint: EndpointObservation | null): void {
     const c = d.canary!;
     if (c.paused || !endpoint || endpoint.status !== 'InService') return;
-    const weightsPending = this.state.outbox.some(
-      (e) => e.command.type === 'SetWeights' && e.command.endpointName === endpoint.endpointName,
-    );
-    if (weightsPending) return;
+    // until the executor has seen the endpoint on the newest spec, a difference is our own change in flight
+    const desired = this.state.desired?.prod;
+    if (desired && desired.settled?.generation !== desired.generation) return;
     const settled = endpoint.variants.every((v) => Math.abs(v.currentWeight - v.desiredWeight) < 1e-6);
     if (!settled) return;
     let drift: string | undefined;

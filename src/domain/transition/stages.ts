@@ -119,19 +119,25 @@ export abstract class StageTransition extends TransitionBase {
     variants: VariantSpec[],
     phase: Phase,
     reason: string,
-    options: { native?: boolean; extra?: HistoryExtra } = {},
+    options: { native?: boolean; drainFirst?: boolean; extra?: HistoryExtra } = {},
   ): string {
-    const configName = endpointConfigName(endpointName, variants);
+    // the capacity is part of the content: a changed instance type or count is a new config
+    const capacity = this.ctx.group.stages[stage];
+    const configName = endpointConfigName(
+      endpointName,
+      variants,
+      JSON.stringify([capacity.instanceType, capacity.instanceCount, capacity.serverless]),
+    );
     d.awaiting = { stage, endpointName, configName, variants, requestedAt: this.now };
-    this.commands.push({
-      type: 'DeployEndpoint',
-      group: d.group,
+    this.desire({
       stage,
       endpointName,
       configName,
       variants,
+      weights: Object.fromEntries(variants.map((v) => [v.variantName, v.weight])),
       deploymentId: d.id,
-      native: options.native ?? false,
+      native: options.native || undefined,
+      drainFirst: options.drainFirst || undefined,
     });
     this.move(d, phase, reason, options.extra);
     return configName;
@@ -290,6 +296,8 @@ export abstract class StageTransition extends TransitionBase {
     const c = d.canary;
     c.lastReadings = readings;
     const steps = strategy.steps;
+    // the configuration may have lost steps since this one started: the last one left stands in
+    c.stepIndex = Math.min(c.stepIndex, steps.length - 1);
     const step = steps[c.stepIndex]!;
     const where = `step ${c.stepIndex + 1}/${steps.length} (${step.weight}%)`;
     const verdict = evaluateGates(readings, strategy.gates);
@@ -302,17 +310,7 @@ export abstract class StageTransition extends TransitionBase {
       );
       return;
     }
-    if (
-      strategy.maxDurationMinutes !== undefined &&
-      this.now - c.startedAt > strategy.maxDurationMinutes * 60_000
-    ) {
-      this.stop(
-        d,
-        'RolledBack',
-        `canary exceeded its maximum duration of ${strategy.maxDurationMinutes} min`,
-      );
-      return;
-    }
+    if (this.stopIfOverdue(d)) return;
     if (c.paused || this.now < c.bakeUntil) return;
     if (verdict.status === 'insufficient') {
       const noData = strategy.gates.noData;
@@ -360,6 +358,20 @@ export abstract class StageTransition extends TransitionBase {
     this.setStep(d, c.stepIndex + 1);
   }
 
+  /** Max duration is judged from the clock alone: no metrics, no endpoint observation needed. */
+  protected stopIfOverdue(d: Deployment): boolean {
+    const strategy = this.ctx.group.stages.prod.strategy;
+    if (d.phase !== 'Canary' || !d.canary) return false;
+    if (strategy.type !== 'canary') {
+      this.stop(d, 'Aborted', `the prod strategy changed to ${strategy.type} during the canary`);
+      return true;
+    }
+    const limit = strategy.maxDurationMinutes;
+    if (limit === undefined || this.now - d.canary.startedAt <= limit * 60_000) return false;
+    this.stop(d, 'RolledBack', `canary exceeded its maximum duration of ${limit} min`);
+    return true;
+  }
+
   protected setStep(d: Deployment, index: number): void {
     const c = d.canary!;
     const step = this.canarySteps()[index]!;
@@ -381,13 +393,7 @@ export abstract class StageTransition extends TransitionBase {
   }
 
   protected setWeights(weights: Record<string, number>): void {
-    this.commands.push({
-      type: 'SetWeights',
-      group: this.state.group,
-      stage: 'prod',
-      endpointName: this.ctx.group.stages.prod.endpointName,
-      weights: { ...weights },
-    });
+    this.desireWeights('prod', weights);
   }
 
   protected promote(d: Deployment, reason: string): void {

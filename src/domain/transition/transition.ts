@@ -32,6 +32,10 @@ export class Transition extends RecoveryTransition {
         return this.onCallbackStopping(input.token);
       case 'CommandFailed':
         return this.onCommandFailed(input.deploymentId, input.command, input.reason);
+      case 'EndpointConverged':
+        return this.onEndpointSettled(input.stage, input.generation, 'converged');
+      case 'EndpointRefused':
+        return this.onEndpointSettled(input.stage, input.generation, 'failed', input.reason);
       case 'Tick':
         return this.onTick();
     }
@@ -120,9 +124,16 @@ export class Transition extends RecoveryTransition {
           this.move(d, 'ReadyForProd', by, who);
           return this.tryStartProd(d);
         }
-        if (d.phase === 'Canary') {
+        if (d.phase === 'Canary' && d.canary) {
+          const steps = this.canarySteps();
+          const next = Math.min(d.canary.stepIndex, steps.length - 1) + 1;
           this.actor = who;
-          this.promote(d, by);
+          // Argo Rollouts' promote: the next step; `full` (or no step left) skips to the candidate alone
+          if (command.full || next >= steps.length) this.promote(d, by);
+          else {
+            this.history(d, 'Canary', 'Canary', `promoted to the next step (${by})`, who);
+            this.setStep(d, next);
+          }
           this.actor = undefined;
           return;
         }
@@ -150,6 +161,9 @@ export class Transition extends RecoveryTransition {
         return;
       case 'rollback': {
         if (d.phase === 'RollingBack') return refuse(`${d.id} is already rolling back`);
+        if (QA_PHASES.has(d.phase)) {
+          return refuse(`${d.id} is ${d.phase}: nothing of it serves prod; abort stops it`);
+        }
         if (!isTerminal(d.phase)) {
           this.actor = who;
           this.stop(d, 'RolledBack', by);
@@ -166,7 +180,7 @@ export class Transition extends RecoveryTransition {
         return;
       }
       case 'retry': {
-        if (!isTerminal(d.phase) || d.phase === 'Succeeded')
+        if (!isTerminal(d.phase) || d.phase === 'Succeeded' || d.phase === 'Superseded')
           return refuse(
             `${d.id} is ${d.phase}; only a failed, aborted or rolled back deployment can be retried`,
           );
@@ -289,6 +303,7 @@ export class Transition extends RecoveryTransition {
         this.finish(d, 'Failed', `not promoted within the approval timeout of ${minutes} min`);
       }
     }
+    for (const d of this.active()) this.stopIfOverdue(d);
     for (const d of this.active()) {
       if (d.phase === 'ReadyForProd') this.tryStartProd(d);
     }

@@ -1,0 +1,150 @@
+import type { StageName } from '../config/schema';
+import type { Input } from '../domain/decide';
+import type { DesiredEndpoint, EndpointObservation } from '../domain/model';
+import { NATIVE_VARIANT_NAME } from '../domain/naming';
+import { nextEndpointStep } from '../domain/reconcile';
+import { PermanentError } from '../errors';
+import type { DeploySpec, NativeDeploySpec } from '../ports/sagemaker';
+import { decideAndSave } from './decision-run';
+import { type Deps, groupConfig, stageEndpoints } from './deps';
+
+/** What one pass did per endpoint, for logs and tests. */
+export interface ConvergeReport {
+  steps: { stage: StageName; generation: number; step: string; detail?: string | undefined }[];
+}
+
+/** Passes per run: a refusal may lead to a new desired spec (a rollback) that can start at once. */
+const MAX_PASSES = 3;
+
+const unsettled = (desired: DesiredEndpoint | undefined): desired is DesiredEndpoint =>
+  !!desired && desired.settled?.generation !== desired.generation;
+
+/**
+ * The executor: brings every endpoint of the group to its newest desired spec, one step at a time
+ * (DescribeEndpoint, then at most one write), and records what it saw: a spec reached, or refused
+ * for good (the deployment that wanted it is told). It needs nothing but the group's name, so it can
+ * run on its own (after any decision, on the tick, or in a function of its own).
+ */
+export const converge = async (deps: Deps, group: string, now: number): Promise<ConvergeReport> => {
+  const report: ConvergeReport = { steps: [] };
+  for (let pass = 0; pass < MAX_PASSES; pass++) {
+    const state = await deps.store.loadGroup(group);
+    const pending = Object.values(state?.desired ?? {}).filter(unsettled);
+    if (pending.length === 0) break;
+    const inputs = (await Promise.all(pending.map((desired) => step(deps, group, desired, report)))).filter(
+      (input): input is Input => input !== undefined,
+    );
+    if (inputs.length === 0) break;
+    await decideAndSave(deps, group, now, () => inputs);
+    if (!inputs.some((input) => input.type === 'EndpointRefused')) break;
+  }
+  return report;
+};
+
+const step = async (
+  deps: Deps,
+  group: string,
+  desired: DesiredEndpoint,
+  report: ConvergeReport,
+): Promise<Input | undefined> => {
+  const endpoints = stageEndpoints(deps, group, desired.stage);
+  const note = (step: string, detail?: string) =>
+    report.steps.push({ stage: desired.stage, generation: desired.generation, step, detail });
+  const refused = (reason: string): Input => {
+    note('refused', reason);
+    deps.log.error('endpoint change refused', { group, stage: desired.stage, reason });
+    return { type: 'EndpointRefused', stage: desired.stage, generation: desired.generation, reason };
+  };
+  try {
+    const endpoint = await endpoints.describe(desired.endpointName);
+    const next = nextEndpointStep(desired, endpoint);
+    if (next.type === 'converged') {
+      note('converged');
+      return { type: 'EndpointConverged', stage: desired.stage, generation: desired.generation };
+    }
+    if (next.type === 'wait') {
+      note('wait', next.why);
+      return undefined;
+    }
+    // a newer decision may have replaced the spec since it was read: never send an older one
+    if (!(await stillNewest(deps, group, desired))) {
+      note('superseded');
+      return undefined;
+    }
+    switch (next.type) {
+      case 'deploy': {
+        const outcome = await endpoints.deploy(deploySpec(deps, group, desired));
+        note(outcome === 'busy' ? 'wait' : 'deploy', outcome);
+        return undefined;
+      }
+      case 'weights': {
+        const outcome = await endpoints.setWeights(
+          desired.endpointName,
+          next.weights,
+          endpoint as EndpointObservation,
+        );
+        note(outcome === 'busy' ? 'wait' : 'weights', JSON.stringify(next.weights));
+        return undefined;
+      }
+      case 'delete':
+        await endpoints.delete(desired.endpointName);
+        note('delete', next.why);
+        return undefined;
+    }
+  } catch (error) {
+    if (error instanceof PermanentError) return refused(error.message);
+    // throttling, 5xx, a busy endpoint: the next event or tick tries again
+    note('retry', error instanceof Error ? error.message : String(error));
+    deps.log.warn('endpoint change will be retried', {
+      group,
+      stage: desired.stage,
+      error: error instanceof Error ? error.message : String(error),
+    });
+    return undefined;
+  }
+};
+
+const stillNewest = async (deps: Deps, group: string, desired: DesiredEndpoint): Promise<boolean> => {
+  const fresh = await deps.store.loadGroup(group);
+  const current = fresh?.desired?.[desired.stage];
+  return current?.generation === desired.generation && unsettled(current);
+};
+
+const deploySpec = (deps: Deps, group: string, desired: DesiredEndpoint): DeploySpec => {
+  const config = groupConfig(deps, group);
+  if (!config) throw new PermanentError(`model package group ${group} is no longer configured`);
+  const stage = config.stages[desired.stage];
+  const strategy = config.stages.prod.strategy;
+  let native: NativeDeploySpec | undefined;
+  if (desired.native && strategy.type === 'native') {
+    native = {
+      type: strategy.trafficRouting.type,
+      waitIntervalSeconds: strategy.trafficRouting.waitIntervalSeconds,
+      sizePercent: strategy.trafficRouting.sizePercent,
+      terminationWaitSeconds: strategy.terminationWaitSeconds,
+      maximumExecutionTimeoutSeconds: strategy.maximumExecutionTimeoutSeconds,
+      alarms: strategy.alarms,
+    };
+  }
+  return {
+    endpointName: desired.endpointName,
+    configName: desired.configName,
+    variants: desired.variants,
+    instance: {
+      instanceType: stage.instanceType,
+      instanceCount: stage.instanceCount ?? (stage.instanceType ? 1 : undefined),
+      serverless: stage.serverless,
+    },
+    executionRoleArn: config.executionRoleArn,
+    tags: {
+      'managed-by': 'sagemaker-rollouts',
+      group,
+      stage: desired.stage,
+      version: desired.variants.map((v) => `v${v.version}`).join('-'),
+      // tag values may not contain '#'
+      'deployment-id': desired.deploymentId.replace('#', '/attempt-'),
+      ...(desired.variants.some((v) => v.variantName === NATIVE_VARIANT_NAME) ? { strategy: 'native' } : {}),
+    },
+    native,
+  };
+};

@@ -1,0 +1,73 @@
+import type { DesiredEndpoint, EndpointObservation } from './model';
+
+const WEIGHT_TOLERANCE = 1e-6;
+
+/** The one next step that brings an endpoint closer to its desired spec. */
+export type EndpointStep =
+  /** the endpoint runs the spec: nothing to send */
+  | { type: 'converged' }
+  /** not now (the endpoint is busy, or its state is for the deciding side to judge) */
+  | { type: 'wait'; why: string }
+  /** create the models and the config, then CreateEndpoint or UpdateEndpoint to it */
+  | { type: 'deploy' }
+  /** UpdateEndpointWeightsAndCapacities on the config the endpoint runs */
+  | { type: 'weights'; weights: Record<string, number> }
+  /** DeleteEndpoint: the only action SageMaker allows on a Failed endpoint */
+  | { type: 'delete'; why: string };
+
+const BUSY = new Set<EndpointObservation['status']>([
+  'Creating',
+  'Updating',
+  'SystemUpdating',
+  'RollingBack',
+  'Deleting',
+  'OutOfService',
+]);
+
+const liveWeights = (endpoint: EndpointObservation): Record<string, number> =>
+  Object.fromEntries(endpoint.variants.map((v) => [v.variantName, v.desiredWeight]));
+
+const sameWeights = (a: Record<string, number>, b: Record<string, number>): boolean =>
+  Object.keys({ ...a, ...b }).every((name) => Math.abs((a[name] ?? 0) - (b[name] ?? 0)) <= WEIGHT_TOLERANCE);
+
+/**
+ * Pure: compares what DescribeEndpoint says (null: no endpoint) with the desired spec and returns
+ * the next step. Nothing is sent to an endpoint that is not InService.
+ */
+export const nextEndpointStep = (
+  desired: DesiredEndpoint,
+  endpoint: EndpointObservation | null,
+): EndpointStep => {
+  if (!endpoint) return { type: 'deploy' };
+  const onTarget = endpoint.configName === desired.configName;
+  if (endpoint.status === 'Failed') {
+    // a failure on another config, or one older than this spec, is not this spec's failure
+    if (!onTarget || endpoint.lastModifiedTime < desired.requestedAt) {
+      return { type: 'delete', why: `${endpoint.endpointName} failed on ${endpoint.configName}` };
+    }
+    return { type: 'wait', why: `${endpoint.endpointName} failed: ${endpoint.failureReason ?? 'no reason'}` };
+  }
+  if (endpoint.status === 'UpdateRollbackFailed') {
+    return { type: 'wait', why: `${endpoint.endpointName} is UpdateRollbackFailed` };
+  }
+  if (BUSY.has(endpoint.status) || endpoint.status !== 'InService') {
+    return { type: 'wait', why: `${endpoint.endpointName} is ${endpoint.status}` };
+  }
+  if (!onTarget && endpoint.failureReason && endpoint.lastModifiedTime >= desired.requestedAt) {
+    // SageMaker rolled this spec back: sending it again would fail the same way; the deciding side judges
+    return { type: 'wait', why: `SageMaker rolled ${endpoint.endpointName} back: ${endpoint.failureReason}` };
+  }
+  const live = liveWeights(endpoint);
+  if (onTarget) {
+    if (sameWeights(live, desired.weights)) return { type: 'converged' };
+    return { type: 'weights', weights: { ...desired.weights } };
+  }
+  if (desired.drainFirst) {
+    const keeps = endpoint.variants.some((v) => (desired.weights[v.variantName] ?? 0) > 0);
+    const drained = Object.fromEntries(
+      endpoint.variants.map((v) => [v.variantName, desired.weights[v.variantName] ?? 0]),
+    );
+    if (keeps && !sameWeights(live, drained)) return { type: 'weights', weights: drained };
+  }
+  return { type: 'deploy' };
+};

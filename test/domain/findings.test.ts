@@ -1,0 +1,148 @@
+import { describe, expect, it } from 'vitest';
+import { groupConfig, id, MIN, readings, ship, toCanary, World } from './world';
+
+/** v1 serves prod alone; v2 is in canary step 1. */
+const inCanary = (w: World): string => {
+  ship(w, 1);
+  return toCanary(w, 2);
+};
+
+describe('timeouts fire from the clock alone (finding 4)', () => {
+  it('maxDurationMinutes rolls a canary back on a tick without any metrics or endpoint observation', () => {
+    const w = new World(groupConfig({ maxDurationMinutes: 20 }));
+    const d = inCanary(w);
+    w.tick(19 * MIN);
+    expect(w.phase(d)).toBe('Canary');
+    w.tick(2 * MIN);
+    expect(w.phase(d)).toBe('RollingBack');
+    expect(w.dep(d).reason).toMatch(/maximum duration of 20 min/);
+    // the baseline takes all traffic first, then prod moves to the baseline alone
+    w.settleAll();
+    expect(w.phase(d)).toBe('RolledBack');
+    expect(w.prodWeights()).toEqual({ v1: 100 });
+  });
+});
+
+describe('a rollback that fails keeps the version out (finding 8)', () => {
+  it('the registry says Rejected, so no later update of the package can look like a new approval', () => {
+    const w = new World();
+    const d = inCanary(w);
+    w.later(5 * MIN).canary(d, readings.failing());
+    expect(w.phase(d)).toBe('RollingBack');
+    w.settle('prod'); // baseline 100 % on the canary config; the executor now sends the baseline-alone config
+    expect(w.prodWeights()).toEqual({ v1: 100, v2: 0 });
+    w.later(MIN).settle('prod', 'fail'); // SageMaker rolls that update back
+    expect(w.phase(d)).toBe('Failed');
+    expect(w.dep(d).reason).toMatch(/rollback did not complete/);
+    expect(w.registry.get(2)?.approvalStatus).toBe('Rejected');
+    expect(w.state.blocked.map((b) => b.version)).toContain(2);
+    // any later update of the package (a description, a lifecycle stage) bumps its time; the
+    // handler reads the registry's view, which must not pass for a new approval
+    const current = w.registry.get(2)!;
+    w.registry.set(2, { ...current, lastModifiedTime: w.now + MIN });
+    w.later(2 * MIN).send({ type: 'Approved', pkg: w.registry.get(2)! });
+    expect(w.state.deployments.filter((x) => x.version === 2)).toHaveLength(1);
+  });
+});
+
+describe('a configuration change during a canary (finding 9)', () => {
+  it('fewer steps: the canary goes on from the last step left, without throwing', () => {
+    const w = new World();
+    const d = inCanary(w);
+    w.later(5 * MIN).canary(d, readings.healthy());
+    expect(w.dep(d).canary?.stepIndex).toBe(1);
+    w.settle('prod');
+    w.config = groupConfig({ steps: [{ weight: 10, bakeMinutes: 5 }] });
+    w.later(5 * MIN).canary(d, readings.healthy());
+    expect(w.phase(d)).toBe('Promoting');
+    w.settleAll();
+    expect(w.phase(d)).toBe('Succeeded');
+    expect(w.prodWeights()).toEqual({ v2: 100 });
+  });
+
+  it('strategy switched to native: the tick aborts the canary with the reason and restores the baseline', () => {
+    const w = new World();
+    const d = inCanary(w);
+    w.config = groupConfig({ strategy: 'native' });
+    w.tick(MIN);
+    expect(w.phase(d)).toBe('RollingBack');
+    expect(w.dep(d).reason).toMatch(/strategy changed to native/);
+    w.settleAll();
+    expect(w.phase(d)).toBe('Aborted');
+    expect(w.prodWeights()).toEqual({ v1: 100 });
+  });
+});
+
+describe('operator commands that must be refused (finding 10)', () => {
+  it('retry of a Superseded deployment is refused', () => {
+    const w = new World();
+    w.approve(1);
+    w.approve(2);
+    expect(w.phase(id(1))).toBe('Superseded');
+    const retry = w.operator('retry', id(1));
+    expect(retry.rejection).toMatch(/Superseded/);
+    expect(w.state.deployments.filter((x) => x.version === 1)).toHaveLength(1);
+  });
+
+  it('rollback in a QA phase is refused (nothing of it serves prod) and publishes no Rolled Back', () => {
+    const w = new World();
+    w.approve(1);
+    const rollback = w.operator('rollback', id(1));
+    expect(rollback.rejection).toMatch(/QaDeploying.*abort/);
+    expect(
+      rollback.commands.some((c) => c.type === 'Publish' && c.event.type === 'Deployment Rolled Back'),
+    ).toBe(false);
+    expect(w.phase(id(1))).toBe('QaDeploying');
+  });
+});
+
+describe('native blue/green (finding 5)', () => {
+  const native = (maximumExecutionTimeoutSeconds?: number) => {
+    const config = groupConfig({ strategy: 'native' });
+    const strategy = config.stages.prod.strategy;
+    if (strategy.type === 'native' && maximumExecutionTimeoutSeconds !== undefined) {
+      strategy.maximumExecutionTimeoutSeconds = maximumExecutionTimeoutSeconds;
+    }
+    const w = new World(config);
+    ship(w, 1);
+    w.approve(2);
+    w.settle('qa');
+    expect(w.phase(id(2))).toBe('NativeShifting');
+    return w;
+  };
+
+  it('an 8 h blue/green is waited for (not ended after 3 h) and ends Succeeded', () => {
+    const w = native(8 * 3600);
+    w.later(5 * 60 * MIN).observe('prod');
+    expect(w.phase(id(2))).toBe('NativeShifting');
+    w.later(3 * 60 * MIN).observe('prod');
+    expect(w.phase(id(2))).toBe('NativeShifting');
+    w.settle('prod');
+    expect(w.phase(id(2))).toBe('Succeeded');
+    expect(w.state.prod?.version).toBe(2);
+  });
+
+  it('still gives up after the longest blue/green plus a margin', () => {
+    const w = native(3600);
+    w.later(3 * 60 * MIN + MIN).observe('prod');
+    expect(w.phase(id(2))).toBe('Failed');
+    expect(w.dep(id(2)).reason).toMatch(/not InService .* after 181 min/);
+    expect(w.state.blocked).toEqual([]);
+  });
+
+  it('SageMaker refusing the update (configuration, permission) ends Failed: not RolledBack, not Rejected', () => {
+    const w = native();
+    const generation = w.state.desired?.prod?.generation ?? 0;
+    w.send({
+      type: 'EndpointRefused',
+      stage: 'prod',
+      generation,
+      reason: 'ValidationException: CanarySize must be at most 50% of the instance count',
+    });
+    expect(w.phase(id(2))).toBe('Failed');
+    expect(w.dep(id(2)).reason).toMatch(/refused.*CanarySize/);
+    expect(w.state.blocked).toEqual([]);
+    expect(w.registryUpdates.some((u) => u.reject)).toBe(false);
+    expect(w.registry.get(2)?.approvalStatus).toBe('Approved');
+  });
+});

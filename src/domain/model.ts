@@ -299,6 +299,8 @@ export interface OperatorCommand {
   actor: string;
   reason: string;
   requestId: string;
+  /** The actor may not send this command (the authorization config): recorded as a refusal. */
+  denied?: string | undefined;
 }
 
 export interface VariantObservation {

@@ -47,6 +47,8 @@ export class LocalStack {
   readonly records: StackRecord[] = [];
   readonly tableName = 'sagemaker-rollouts-local';
   busName = '';
+  /** The control function's URL (AuthType AWS_IAM), where signed operator commands go. */
+  commandUrl = '';
   queueUrls: Record<string, string> = {};
   private nextSchedule = new Map<string, number>();
   private readonly modules = new Map<string, Promise<HandlerModule>>();
@@ -80,6 +82,7 @@ export class LocalStack {
       AWS_ENDPOINT_URL_DYNAMODB: this.dynamoUrl,
       TABLE_NAME: this.tableName,
       EVENT_BUS_NAME: this.busName,
+      ROLLOUTS_COMMAND_URL: this.commandUrl,
       ROLLOUTS_CONFIG_PATH: resolve(SERVICE_DIR, this.configPath),
     };
   }
@@ -135,6 +138,19 @@ export class LocalStack {
         target: (event) => this.invokeEvent(rule.functionName, event),
       });
     }
+    for (const { functionName, authType } of this.wiring.functionUrls) {
+      if (authType !== 'AWS_IAM')
+        throw new Error(`${functionName}: the local cloud serves IAM-authenticated URLs only`);
+      const url = this.cloud.functionUrls.register(`${this.wiring.service}-local-${functionName}`, (event) =>
+        this.invoke(
+          functionName,
+          event,
+          `${event.requestContext.http.method} ${event.requestContext.authorizer.iam.userArn}`,
+        ),
+      );
+      if (functionName === 'control') this.commandUrl = url;
+    }
+    process.env.ROLLOUTS_COMMAND_URL = this.commandUrl;
     for (const schedule of this.wiring.schedules) {
       this.nextSchedule.set(schedule.functionName, this.now + schedule.everyMs);
     }

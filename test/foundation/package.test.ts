@@ -170,7 +170,7 @@ describe('functions', () => {
       config.modelPackageGroups['churn-model'].stages.prod.strategy.steps[1].weight = 5;
       writeFileSync(join(dir, 'dist/rollouts.config.json'), JSON.stringify(config));
       const handler = fn('control').Properties.Handler.replace(/\.handler$/, '.js');
-      // A valid command event reaches deps(): the configuration is loaded, and refused.
+      // A valid command request reaches deps(): the configuration is loaded, and refused.
       const controlEvent = fixture('control-pause');
       const script = `require('./${handler}').handler(${JSON.stringify(controlEvent)}, {}).then(
         () => process.exit(3), (e) => { process.stdout.write(e.message); process.exit(0); })`;
@@ -230,14 +230,25 @@ describe('event rules', () => {
     expect(rule.Targets[0].DeadLetterConfig).toBeDefined();
   });
 
-  it('operator commands: on the service bus', () => {
-    const rule = ruleFor('control');
-    expect(rule.EventBusName).toEqual({ 'Fn::GetAtt': ['ServiceEventBus', 'Name'] });
-    expect(rule.EventPattern).toEqual({
-      source: ['sagemaker-rollouts.control'],
-      'detail-type': ['Rollout Command'],
+  it('operator commands: the control function’s URL with AuthType AWS_IAM, and no bus rule', () => {
+    const urls = ofType('AWS::Lambda::Url');
+    expect(urls).toHaveLength(1);
+    expect(urls[0]![1].Properties).toMatchObject({
+      AuthType: 'AWS_IAM',
+      TargetFunctionArn: { 'Fn::GetAtt': ['ControlLambdaFunction', 'Arn'] },
     });
-    expect(rule.Targets[0].DeadLetterConfig).toBeDefined();
+    // no public invoke permission: only principals IAM allows lambda:InvokeFunctionUrl get in
+    for (const [, permission] of ofType('AWS::Lambda::Permission')) {
+      expect(permission.Properties.Principal).not.toBe('*');
+    }
+    const rules = ofType('AWS::Events::Rule').filter(([, rule]) =>
+      JSON.stringify(rule.Properties.Targets).includes('"ControlLambdaFunction"'),
+    );
+    expect(rules).toEqual([]);
+    expect(template.Outputs.CommandUrl).toEqual({
+      Description: expect.stringContaining('SigV4'),
+      Value: { 'Fn::GetAtt': ['ControlLambdaFunctionUrl', 'FunctionUrl'] },
+    });
     expect(template.Resources.ServiceEventBus).toMatchObject({
       Type: 'AWS::Events::EventBus',
       Properties: { Name: 'sagemaker-rollouts-test' },

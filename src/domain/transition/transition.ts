@@ -111,6 +111,7 @@ export class Transition extends RecoveryTransition {
         });
     };
     if (!d) return refuse(`unknown deployment ${command.deploymentId}`);
+    if (command.denied) return refuse(command.denied);
     const by = `${command.verb} by ${command.actor}: ${command.reason}`;
     const who = { actor: command.actor, requestId: command.requestId };
     switch (command.verb) {

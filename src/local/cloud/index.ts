@@ -4,6 +4,7 @@ import { type AlarmState, CloudWatch } from './cloudwatch';
 import type { Core } from './context';
 import { EventBridge } from './eventbridge';
 import { Faults } from './faults';
+import { FunctionUrls } from './function-urls';
 import { Pipelines } from './pipelines';
 import { Rng } from './protocol';
 import { Runtime } from './runtime';
@@ -17,8 +18,9 @@ import { Traffic } from './traffic';
 
 export type { CloudEvent, DeliveryRecord, EventTarget, RuleSpec } from './eventbridge';
 export type { FaultSpec } from './faults';
+export type { FunctionUrlEvent, FunctionUrlTarget } from './function-urls';
 export type { CallbackAnswer, PipelineSpec } from './pipelines';
-export type { AssumeRoleCall } from './sts';
+export type { AssumeRoleCall, LocalIdentity } from './sts';
 export type { AlarmState, CallRecord, Timings };
 
 export interface LocalCloudOptions {
@@ -50,6 +52,7 @@ export class LocalCloud {
   readonly pipelines: Pipelines;
   readonly sts: Sts;
   readonly faults: Faults;
+  readonly functionUrls: FunctionUrls;
   readonly calls: CallRecord[] = [];
   private latencyMs = 0;
   private server: Server | undefined;
@@ -67,6 +70,7 @@ export class LocalCloud {
       pipelines: Pipelines;
       sts: Sts;
       faults: Faults;
+      functionUrls: FunctionUrls;
     },
     server: Server,
     port: number,
@@ -84,6 +88,7 @@ export class LocalCloud {
     this.pipelines = parts.pipelines;
     this.sts = parts.sts;
     this.faults = parts.faults;
+    this.functionUrls = parts.functionUrls;
     this.server = server;
     this.port = port;
     this.url = `http://127.0.0.1:${port}`;
@@ -196,6 +201,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   const pipelines = new Pipelines(core, sqs);
   const sts = new Sts(core);
   const faults = new Faults();
+  const functionUrls = new FunctionUrls(core, sts);
 
   const lookup =
     (ops: Record<string, Operation>) =>
@@ -212,6 +218,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       },
       invoke: (name, headers, ctx) => runtime.invoke(name, headers, ctx),
       query: (action, params, ctx, requestId) => sts.handle(action, params, ctx, requestId),
+      functionUrl: (name, request) => functionUrls.handle(name, request),
     },
     {
       now: () => clock.now(),
@@ -223,8 +230,21 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     },
   );
   sqs.setPort(port);
+  functionUrls.setPort(port);
   cloud = new LocalCloud(
-    { core, registry, sagemaker: endpoints, cloudwatch, traffic, runtime, sqs, pipelines, sts, faults },
+    {
+      core,
+      registry,
+      sagemaker: endpoints,
+      cloudwatch,
+      traffic,
+      runtime,
+      sqs,
+      pipelines,
+      sts,
+      faults,
+      functionUrls,
+    },
     server,
     port,
   );

@@ -84,10 +84,18 @@ const derive = (config, stage, configPath, packagedConfigPath = configPath) => {
       .filter(([group]) => local.some((s) => s.group === group))
       .map(([group]) => lower(modelNamePattern(group))),
   ).map((pattern) => arn('sagemaker', `model/${pattern}`));
-  const groupArns = groups.map(([group]) => arn('sagemaker', `model-package-group/${lower(group)}`));
   const packageArns = groups.map(([group]) => arn('sagemaker', `model-package/${lower(group)}/*`));
   const executionRoles = unique(groups.map(([, g]) => g.executionRoleArn));
   const crossAccountRoles = unique(stages.filter((s) => s.crossAccount).map((s) => s.crossAccount.roleArn));
+  // The canary alarms the tick reads with DescribeAlarms, in this account.
+  const canaryAlarms = unique(
+    groups.flatMap(([, g]) =>
+      g.stages.prod.strategy.type === 'canary' ? g.stages.prod.strategy.alarms : [],
+    ),
+  );
+  const pipelineExecutionArns = config.callbackPipelines.map((name) =>
+    arn('sagemaker', `pipeline/${lower(name)}/execution/*`),
+  );
 
   const logs = (fn) =>
     statement(
@@ -95,19 +103,10 @@ const derive = (config, stage, configPath, packagedConfigPath = configPath) => {
       ['logs:CreateLogStream', 'logs:PutLogEvents'],
       [arn('logs', `log-group:/aws/lambda/${service}-${stage}-${fn}:*`)],
     );
+  // GetCommand, PutCommand, UpdateCommand, QueryCommand of the state store.
   const table = statement(
     'ReadWriteTable',
-    [
-      'dynamodb:GetItem',
-      'dynamodb:PutItem',
-      'dynamodb:UpdateItem',
-      'dynamodb:DeleteItem',
-      'dynamodb:Query',
-      'dynamodb:BatchGetItem',
-      'dynamodb:BatchWriteItem',
-      'dynamodb:ConditionCheckItem',
-      'dynamodb:TransactWriteItems',
-    ],
+    ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
     [
       { 'Fn::GetAtt': ['RolloutsTable', 'Arn'] },
       // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub
@@ -121,48 +120,36 @@ const derive = (config, stage, configPath, packagedConfigPath = configPath) => {
   );
   const registry = statement(
     'ReadAndMarkModelPackages',
-    [
-      'sagemaker:DescribeModelPackage',
-      'sagemaker:DescribeModelPackageGroup',
-      'sagemaker:ListModelPackages',
-      'sagemaker:UpdateModelPackage',
-    ],
-    [...groupArns, ...packageArns],
+    ['sagemaker:DescribeModelPackage', 'sagemaker:UpdateModelPackage'],
+    packageArns,
   );
   const deploy = [];
   if (local.length > 0) {
     deploy.push(
+      // CreateEndpoint and UpdateEndpoint are authorized on the endpoint and the config they use.
       statement(
-        'DriveEndpoints',
+        'CreateAndUpdateEndpoints',
+        ['sagemaker:CreateEndpoint', 'sagemaker:UpdateEndpoint'],
+        [...endpointArns, ...endpointConfigArns],
+      ),
+      statement(
+        'ObserveAndShiftEndpoints',
         [
-          'sagemaker:CreateEndpoint',
-          'sagemaker:UpdateEndpoint',
           'sagemaker:DescribeEndpoint',
           'sagemaker:DeleteEndpoint',
           'sagemaker:UpdateEndpointWeightsAndCapacities',
         ],
-        [...endpointArns, ...endpointConfigArns],
+        endpointArns,
       ),
       statement('SmokeTestEndpoints', ['sagemaker:InvokeEndpoint'], endpointArns),
       statement(
         'ManageEndpointConfigs',
-        [
-          'sagemaker:CreateEndpointConfig',
-          'sagemaker:DescribeEndpointConfig',
-          'sagemaker:DeleteEndpointConfig',
-        ],
+        ['sagemaker:CreateEndpointConfig', 'sagemaker:DeleteEndpointConfig'],
         endpointConfigArns,
       ),
-      statement(
-        'ManageModels',
-        ['sagemaker:CreateModel', 'sagemaker:DescribeModel', 'sagemaker:DeleteModel'],
-        modelArns,
-      ),
-      statement(
-        'TagDeployedResources',
-        ['sagemaker:AddTags', 'sagemaker:ListTags'],
-        [...endpointArns, ...endpointConfigArns, ...modelArns],
-      ),
+      statement('ManageModels', ['sagemaker:CreateModel', 'sagemaker:DeleteModel'], modelArns),
+      // Create* calls that carry Tags need AddTags on the resource they create.
+      statement('TagOnCreate', ['sagemaker:AddTags'], [...endpointArns, ...endpointConfigArns, ...modelArns]),
       statement('PassExecutionRoles', ['iam:PassRole'], executionRoles, {
         Condition: { StringEquals: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } },
       }),
@@ -172,24 +159,36 @@ const derive = (config, stage, configPath, packagedConfigPath = configPath) => {
     crossAccountRoles.length > 0
       ? [statement('AssumeCrossAccountRoles', ['sts:AssumeRole'], crossAccountRoles)]
       : [];
-  // GetMetricData and DescribeAlarms support no resource-level permissions.
-  const metrics = statement(
-    'ReadCanaryMetrics',
-    ['cloudwatch:GetMetricData', 'cloudwatch:DescribeAlarms'],
-    '*',
-  );
+  // GetMetricData supports no resource-level permissions; DescribeAlarms is scoped to the alarms.
+  const metrics = [statement('ReadCanaryMetrics', ['cloudwatch:GetMetricData'], '*')];
+  if (canaryAlarms.length > 0) {
+    metrics.push(
+      statement(
+        'ReadCanaryAlarms',
+        ['cloudwatch:DescribeAlarms'],
+        canaryAlarms.map((name) => arn('cloudwatch', `alarm:${name}`)),
+      ),
+    );
+  }
+  // Lambda polls the queue with the function's role.
   const callbackQueue = statement(
     'ConsumeCallbackQueue',
     ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ChangeMessageVisibility'],
     [{ 'Fn::GetAtt': ['CallbackQueue', 'Arn'] }],
   );
-  const answerCallbacks = statement(
-    'AnswerCallbackSteps',
-    ['sagemaker:SendPipelineExecutionStepSuccess', 'sagemaker:SendPipelineExecutionStepFailure'],
-    [arn('sagemaker', 'pipeline/*/execution/*')],
-  );
+  const answerCallbacks =
+    pipelineExecutionArns.length > 0
+      ? [
+          statement(
+            'AnswerCallbackSteps',
+            ['sagemaker:SendPipelineExecutionStepSuccess', 'sagemaker:SendPipelineExecutionStepFailure'],
+            pipelineExecutionArns,
+          ),
+        ]
+      : [];
 
-  const deployer = [table, publish, registry, ...deploy, ...assumeRoles];
+  // Every function saves decisions and carries out their AWS calls (the outbox) after the save.
+  const decider = [table, publish, registry, ...deploy, ...assumeRoles, ...answerCallbacks];
   const policy = (fn, statements) => [
     { PolicyName: `${fn}`, PolicyDocument: { Version: '2012-10-17', Statement: [logs(fn), ...statements] } },
   ];
@@ -199,18 +198,19 @@ const derive = (config, stage, configPath, packagedConfigPath = configPath) => {
     groups: groups.map(([group]) => group),
     endpointNames: stages.map((s) => s.endpointName),
     crossAccountRoleArns: crossAccountRoles,
+    canaryAlarms,
+    chat: config.notifications.chat,
     policies: {
-      // Approvals and rejections start, abort or roll back deployments. Callback answers for
-      // deployments a pipeline waits on are sent from here too, when they finish.
-      modelPackageStateChange: policy('modelPackageStateChange', [...deployer, answerCallbacks]),
+      // Approvals and rejections start, abort or roll back deployments.
+      modelPackageStateChange: policy('modelPackageStateChange', decider),
       // Endpoint transitions continue deployments: smoke tests, promotion, canary, callbacks.
-      endpointStateChange: policy('endpointStateChange', [...deployer, answerCallbacks]),
+      endpointStateChange: policy('endpointStateChange', decider),
       // Starts deploy tasks for CallbackSteps, answers Stopping messages.
-      pipelineCallback: policy('pipelineCallback', [...deployer, callbackQueue, answerCallbacks]),
+      pipelineCallback: policy('pipelineCallback', [...decider, callbackQueue]),
       // Walks canary steps on metrics, reconciles lost events, times out approvals and callbacks.
-      canaryTick: policy('canaryTick', [...deployer, metrics, answerCallbacks]),
-      // Operator commands: promote, pause, resume, abort, rollback, retry.
-      control: policy('control', [...deployer, answerCallbacks]),
+      canaryTick: policy('canaryTick', [...decider, ...metrics]),
+      // Operator commands through the function URL.
+      control: policy('control', decider),
     },
   };
 };

@@ -132,6 +132,16 @@ const promotionSchema = z.strictObject({
   approvalTimeoutMinutes: z._default(int(1), 24 * 60),
 });
 
+/** SageMaker pipeline names: 1-256 letters, digits and inner hyphens. */
+const pipelineName = z
+  .string()
+  .check(
+    z.regex(
+      /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}$/,
+      'must be a pipeline name: 1-256 letters, digits or hyphens, not starting or ending with a hyphen',
+    ),
+  );
+
 /**
  * An IAM principal ARN, `*` matching any run of characters: a user, a role (which also matches
  * that role's assumed-role sessions), or an assumed-role session.
@@ -215,6 +225,11 @@ export const rolloutsConfigSchema = z
   .strictObject({
     /** How many rollouts one tick works on at once. */
     tickConcurrency: z._default(int(1, 50), 8),
+    /**
+     * SageMaker pipelines whose CallbackSteps send to this service's queue: the functions may
+     * answer steps of these pipelines' executions only.
+     */
+    callbackPipelines: z._default(z.array(pipelineName).check(z.maxLength(50)), []),
     notifications: z.prefault(
       z.strictObject({
         /** Deploys an SNS topic that receives the service's events as AWS Chatbot custom notifications. */

@@ -12,7 +12,13 @@ import { parse, stringify } from 'yaml';
 import { loadConfigFile, parseJsonConfig } from '../../src/config/load';
 import { fixture, type Json, repoRoot } from './fixtures';
 
-type Resource = { Type: string; Properties: Record<string, Json>; DependsOn?: unknown };
+type Resource = {
+  Type: string;
+  Properties: Record<string, Json>;
+  DependsOn?: unknown;
+  DeletionPolicy?: string;
+  UpdateReplacePolicy?: string;
+};
 type Template = { Resources: Record<string, Resource>; Outputs: Record<string, unknown> };
 
 const FUNCTIONS = [
@@ -334,11 +340,10 @@ describe('IAM', () => {
       for (const action of actions(statement)) expect(action).not.toContain('*');
   });
 
-  it('never grants SageMaker, DynamoDB, SQS, events, logs or STS actions on Resource *', () => {
+  it('grants only GetMetricData on Resource * (it has no resource-level permissions)', () => {
     for (const statement of allStatements()) {
-      const star = resources(statement).includes('*');
-      if (star)
-        expect(actions(statement).sort()).toEqual(['cloudwatch:DescribeAlarms', 'cloudwatch:GetMetricData']);
+      if (resources(statement).includes('*'))
+        expect(actions(statement)).toEqual(['cloudwatch:GetMetricData']);
     }
   });
 
@@ -352,7 +357,7 @@ describe('IAM', () => {
     }
   });
 
-  it('scopes SageMaker to configured endpoints, configs, models and groups in this account', () => {
+  it('scopes SageMaker to configured endpoints, their configs and models, groups and pipelines in this account', () => {
     for (const name of FUNCTIONS) {
       for (const statement of roleStatements(name).filter((s) =>
         actions(s).some((a) => a.startsWith('sagemaker:')),
@@ -361,11 +366,22 @@ describe('IAM', () => {
           const arn: string = (resource as Json)['Fn::Sub'];
           expect(arn).toMatch(/^arn:\$\{AWS::Partition\}:sagemaker:\$\{AWS::Region\}:\$\{AWS::AccountId\}:/);
           expect(arn).toMatch(
-            /:(endpoint\/(churn-model-qa|churn-model-prod|fraud-detector-qa)|endpoint-config\/(churn-model-qa|churn-model-prod|fraud-detector-qa)\*|model\/(churn-model|fraud-detector)-v\*|model-package-group\/(churn-model|fraud-detector)|model-package\/(churn-model|fraud-detector)\/\*|pipeline\/\*\/execution\/\*)$/,
+            /:(endpoint\/(churn-model-qa|churn-model-prod|fraud-detector-qa)|endpoint-config\/(churn-model-qa|churn-model-prod|fraud-detector-qa)-v\*|model\/(churn-model|fraud-detector)-v\*|model-package\/(churn-model|fraud-detector)\/\*|pipeline\/(churn-model-train|fraud-detector-train)\/execution\/\*)$/,
           );
         }
       }
     }
+  });
+
+  it('reads only the configured canary alarms', () => {
+    const alarms = roleStatements('canaryTick').find((s) => actions(s).includes('cloudwatch:DescribeAlarms'));
+    expect(alarms.Resource).toEqual([
+      {
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub
+        'Fn::Sub':
+          'arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:churn-model-prod-business-kpi',
+      },
+    ]);
   });
 
   it('invokes only configured endpoints and passes only execution roles, to SageMaker', () => {
@@ -403,17 +419,136 @@ describe('IAM', () => {
     const sqs = roleStatements('pipelineCallback').find((s) => actions(s).includes('sqs:ReceiveMessage'));
     expect(sqs.Resource).toEqual([{ 'Fn::GetAtt': ['CallbackQueue', 'Arn'] }]);
   });
+});
 
-  it('gives each function only what it needs', () => {
-    expect(actionsOf('pipelineCallback')).toContain('sqs:DeleteMessage');
-    expect(actionsOf('pipelineCallback')).toContain('sagemaker:SendPipelineExecutionStepFailure');
-    expect(actionsOf('canaryTick')).toContain('cloudwatch:GetMetricData');
-    expect(actionsOf('canaryTick')).toContain('sagemaker:UpdateEndpointWeightsAndCapacities');
-    for (const name of FUNCTIONS.filter((f) => f !== 'pipelineCallback')) {
-      expect([...actionsOf(name)].filter((a) => a.startsWith('sqs:'))).toEqual([]);
+describe('least privilege: each role holds exactly the actions its bundle can send', () => {
+  /** SDK client package -> IAM service prefix. */
+  const PREFIX: Record<string, string> = {
+    'client-sagemaker': 'sagemaker',
+    'client-sagemaker-runtime': 'sagemaker',
+    'client-dynamodb': 'dynamodb',
+    'client-eventbridge': 'events',
+    'client-sts': 'sts',
+    'client-cloudwatch': 'cloudwatch',
+    'client-sqs': 'sqs',
+  };
+  /** Actions IAM checks for parameters of a command, besides the command's own action. */
+  const IMPLIED: Record<string, string[]> = {
+    // ExecutionRoleArn is passed to SageMaker
+    'sagemaker:CreateModel': ['iam:PassRole', 'sagemaker:AddTags'],
+    // Create* with Tags needs AddTags on the new resource
+    'sagemaker:CreateEndpoint': ['sagemaker:AddTags'],
+    'sagemaker:CreateEndpointConfig': ['sagemaker:AddTags'],
+  };
+  /** Commands bundled but never sent by a function, each for a reason checked below. */
+  const NOT_SENT = new Set([
+    // the CLI's listGroups (a StateStore method no function calls)
+    'dynamodb:Scan',
+    // endpoint discovery, off unless endpointDiscoveryEnabled is set
+    'dynamodb:DescribeEndpoints',
+  ]);
+  const PLATFORM: Record<string, string[]> = {
+    // Lambda writes the function's logs with its role
+    '*': ['logs:CreateLogStream', 'logs:PutLogEvents'],
+    // the SQS event source mapping polls with the function's role
+    pipelineCallback: [
+      'sqs:ReceiveMessage',
+      'sqs:DeleteMessage',
+      'sqs:GetQueueAttributes',
+      'sqs:ChangeMessageVisibility',
+    ],
+  };
+  const sentBy = new Map<string, Set<string>>();
+
+  beforeAll(async () => {
+    const { build } = await import('esbuild');
+    for (const name of FUNCTIONS) {
+      const entry = `${fn(name).Properties.Handler.replace(/\.handler$/, '')}.ts`;
+      const result = await build({
+        entryPoints: [join(repoRoot, entry)],
+        bundle: true,
+        minify: true,
+        platform: 'node',
+        target: 'node22',
+        mainFields: ['module', 'main'],
+        external: ['yaml'],
+        write: false,
+        metafile: true,
+        outfile: join(outDir, 'least-privilege', `${name}.js`),
+        logLevel: 'error',
+      });
+      const inputs = Object.values(result.metafile.outputs).flatMap((o) => Object.entries(o.inputs));
+      const sent = new Set<string>();
+      for (const [path, { bytesInOutput }] of inputs) {
+        // the credential chain's own clients (SSO, STS web identity) run before the role exists
+        const match = /@aws-sdk\/(client-[a-z-]+)\/dist-es\/commands\/(\w+)Command\.js$/.exec(path);
+        if (!match || bytesInOutput === 0) continue;
+        const prefix = PREFIX[match[1]!];
+        if (!prefix) throw new Error(`no IAM prefix known for ${match[1]}`);
+        const action = `${prefix}:${match[2]}`;
+        if (NOT_SENT.has(action)) continue;
+        sent.add(action);
+        for (const implied of IMPLIED[action] ?? []) sent.add(implied);
+      }
+      sentBy.set(name, sent);
     }
-    for (const name of FUNCTIONS.filter((f) => f !== 'canaryTick')) {
-      expect([...actionsOf(name)].filter((a) => a.startsWith('cloudwatch:'))).toEqual([]);
+  }, 120_000);
+
+  it('no function calls the commands left out as not sent', () => {
+    const sources = ['handlers', 'src/app', 'src/handler-support.ts', 'src/wiring.ts'];
+    const grep = spawnSync('grep', ['-rln', 'listGroups\\|endpointDiscoveryEnabled', ...sources], {
+      cwd: repoRoot,
+      encoding: 'utf8',
+    });
+    expect(grep.stdout).toBe('');
+  });
+
+  it.each(FUNCTIONS)('%s', (name) => {
+    const expected = new Set([...sentBy.get(name)!, ...PLATFORM['*']!, ...(PLATFORM[name] ?? [])]);
+    expect([...actionsOf(name)].sort()).toEqual([...expected].sort());
+  });
+
+  it('only the tick reads CloudWatch, only the callback consumer polls the queue', () => {
+    for (const name of FUNCTIONS) {
+      expect([...actionsOf(name)].some((a) => a.startsWith('cloudwatch:'))).toBe(name === 'canaryTick');
+      expect([...actionsOf(name)].some((a) => a.startsWith('sqs:'))).toBe(name === 'pipelineCallback');
+    }
+  });
+});
+
+describe('cfn-lint', () => {
+  it('finds no error and no warning but the framework’s own W3005 in the packaged template', () => {
+    const version = spawnSync('cfn-lint', ['--version'], { encoding: 'utf8' });
+    if (version.error || version.status !== 0) {
+      console.log(
+        `cfn-lint skipped: the cfn-lint command is not available (${version.error?.message ?? version.stderr})`,
+      );
+      return;
+    }
+    const result = spawnSync(
+      'cfn-lint',
+      [
+        '--format',
+        'parseable',
+        '--ignore-checks',
+        'W3005',
+        '--',
+        join(outDir, 'cloudformation-template-update-stack.json'),
+      ],
+      { encoding: 'utf8', timeout: 90_000 },
+    );
+    expect(`${result.stdout}${result.stderr}`.trim()).toBe('');
+    expect(result.status).toBe(0);
+  }, 100_000);
+});
+
+describe('retention', () => {
+  it('keeps the table and the queues that hold messages when the stack is deleted or they are replaced', () => {
+    for (const id of ['RolloutsTable', 'CallbackQueue', 'CallbackDlq', 'EventTargetDlq']) {
+      expect(template.Resources[id]).toMatchObject({
+        DeletionPolicy: 'Retain',
+        UpdateReplacePolicy: 'Retain',
+      });
     }
   });
 });

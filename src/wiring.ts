@@ -7,6 +7,9 @@ import { SageMakerModelRegistry } from './adapters/sagemaker-registry';
 import type { Deps } from './app/deps';
 import { loadConfigFromEnv } from './config/load';
 import { ConfigError } from './errors';
+import { emitMetrics } from './metrics/emf';
+import { metricsOfEvent } from './metrics/service-metrics';
+import type { EventPublisher } from './ports/events';
 import type { Metrics } from './ports/metrics';
 
 export const logger = new Logger({
@@ -58,6 +61,21 @@ const providedMetrics = (): Metrics => {
   };
 };
 
+/** Publishes, then emits the metrics the published events stand for (per group). */
+const metered = (inner: EventPublisher): EventPublisher => ({
+  async publish(events) {
+    await inner.publish(events);
+    for (const event of events) {
+      if (!event.group) continue;
+      emitMetrics(
+        event.group,
+        metricsOfEvent(event),
+        event.deploymentId ? { deploymentId: event.deploymentId } : {},
+      );
+    }
+  },
+});
+
 /** The composition root: real adapters over SDK v3 clients that honour AWS_ENDPOINT_URL. */
 export const buildDeps = (env: NodeJS.ProcessEnv = process.env): Deps => ({
   config: loadConfigFromEnv(),
@@ -66,7 +84,7 @@ export const buildDeps = (env: NodeJS.ProcessEnv = process.env): Deps => ({
   endpoints: new SageMakerEndpointsFactory(),
   metrics: providedMetrics(),
   pipelines: new SageMakerPipelineCallbacks(),
-  events: new EventBridgePublisher(required(env, 'EVENT_BUS_NAME')),
+  events: metered(new EventBridgePublisher(required(env, 'EVENT_BUS_NAME'))),
   log: powertoolsLog,
 });
 

@@ -29,7 +29,7 @@ const MINUTE = 60_000;
 const PIPELINE_STATUS_EVENT = 'SageMaker Model Building Pipeline Execution Status Change';
 const SERVICE_SOURCE = 'sagemaker-rollouts';
 
-export type EntryKind = 'step' | 'decision' | 'warn' | 'check';
+export type EntryKind = 'step' | 'decision' | 'warn' | 'check' | 'metric';
 
 export interface TimelineEntry {
   /** ms of virtual time since the scenario started */
@@ -441,6 +441,8 @@ class Run {
   private onRecord(record: StackRecord): void {
     if (record.kind === 'log') {
       this.entry(record.level === 'info' ? 'decision' : 'warn', record.message, record.at);
+    } else if (record.kind === 'metric') {
+      this.entry('metric', record.line, record.at);
     } else if (record.kind === 'result' && record.outcome === 'error') {
       this.entry('warn', `${record.functionName} failed: ${record.detail ?? 'error'}`, record.at);
     }

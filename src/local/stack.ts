@@ -11,6 +11,7 @@ import { resetClients, setCredentialsClock } from '../adapters/clients';
 import { createTableInput } from '../adapters/dynamodb-state-store';
 import type { Deps, Log } from '../app/deps';
 import { clearConfigCache } from '../config/load';
+import { setMetricsSink } from '../metrics/emf';
 import { buildDeps, setDeps } from '../wiring';
 import { VirtualClock } from './clock';
 import { type CloudEvent, type LocalCloud, type LocalCloudOptions, startLocalCloud } from './cloud';
@@ -32,7 +33,9 @@ export interface LocalStackOptions extends Omit<LocalCloudOptions, 'clock'> {
 export type StackRecord =
   | { kind: 'invoke'; at: number; functionName: string; summary: string }
   | { kind: 'result'; at: number; functionName: string; outcome: string; detail?: string }
-  | { kind: 'log'; at: number; level: string; message: string; extra?: Record<string, unknown> };
+  | { kind: 'log'; at: number; level: string; message: string; extra?: Record<string, unknown> }
+  /** an EMF line (Powertools Metrics) a handler wrote */
+  | { kind: 'metric'; at: number; line: string };
 
 interface HandlerModule {
   [name: string]: (event: unknown, context: unknown) => Promise<unknown>;
@@ -167,6 +170,7 @@ export class LocalStack {
     };
     const deps: Deps = { ...buildDeps(process.env), log };
     setDeps(deps);
+    setMetricsSink((line) => this.record({ kind: 'metric', at: this.now, line }));
   }
 
   private record(record: StackRecord): void {
@@ -331,6 +335,7 @@ export class LocalStack {
 
   async close(): Promise<void> {
     setDeps(undefined);
+    setMetricsSink(undefined);
     setCredentialsClock();
     await this.cloud.close();
     await new Promise<void>((done) => this.dynamo.close(() => done()));

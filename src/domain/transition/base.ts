@@ -155,7 +155,7 @@ export abstract class TransitionBase {
         group: this.state.group,
         version: d?.version,
         at: this.now,
-        detail: { phase: d?.phase, ...detail },
+        detail: { phase: d?.phase, ...timings(d), ...detail },
       },
     });
   }
@@ -216,3 +216,12 @@ export abstract class TransitionBase {
     this.state.deployments = this.state.deployments.filter((d) => !drop.has(d) || latestIds.has(d.id));
   }
 }
+
+/** When the deployment and its canary started: what durations are measured from. */
+const timings = (d: Deployment | undefined): Record<string, number> => {
+  if (!d) return {};
+  return {
+    startedAt: d.createdAt,
+    ...(d.canary ? { canaryStartedAt: d.canary.startedAt, stepStartedAt: d.canary.stepStartedAt } : {}),
+  };
+};

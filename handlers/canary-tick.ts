@@ -3,7 +3,7 @@ import { runTick } from '../src/app/tick';
 import { scheduleEventSchema } from '../src/domain/schemas/schedule-event';
 import { eventBridgeHandler } from '../src/handler-support';
 import { emitMetrics } from '../src/metrics/emf';
-import { ALL_GROUPS, callbackBacklog, METRIC } from '../src/metrics/service-metrics';
+import { ALL_GROUPS, groupGauges, METRIC } from '../src/metrics/service-metrics';
 import { eventTime, provideMetrics } from '../src/wiring';
 
 provideMetrics(() => new CloudWatchMetrics());
@@ -16,8 +16,9 @@ export const handler = eventBridgeHandler('schedule event', scheduleEventSchema,
   emitMetrics(ALL_GROUPS, [
     { name: METRIC.tickDuration, unit: 'Milliseconds', value: Date.now() - started },
     { name: METRIC.groupsJudged, unit: 'Count', value: report.active },
+    { name: METRIC.tickFailedGroups, unit: 'Count', value: report.failedGroups.length },
   ]);
-  const backlog = callbackBacklog(await deps.store.listActiveGroups(), deps.config, now);
-  for (const [group, data] of backlog) emitMetrics(group, data);
+  const gauges = groupGauges(await deps.store.listActiveGroups(), deps.config, now);
+  for (const [group, data] of gauges) emitMetrics(group, data);
   return { outcome: report.failedGroups.length > 0 ? 'partial' : 'ok', ...report };
 });

@@ -195,11 +195,13 @@ const derive = (config, stage, configPath, packagedConfigPath = configPath) => {
   return {
     configPath,
     packagedConfigPath,
+    alarmMetrics: alarmMetrics(groups),
+    dashboardBody: dashboardBody(groups, stages, stage),
     groups: groups.map(([group]) => group),
     endpointNames: stages.map((s) => s.endpointName),
     crossAccountRoleArns: crossAccountRoles,
     canaryAlarms,
-    chat: config.notifications.chat,
+    chat: String(config.notifications.chat),
     policies: {
       // Approvals and rejections start, abort or roll back deployments.
       modelPackageStateChange: policy('modelPackageStateChange', decider),
@@ -213,6 +215,171 @@ const derive = (config, stage, configPath, packagedConfigPath = configPath) => {
       control: policy('control', decider),
     },
   };
+};
+
+const NAMESPACE = 'SageMakerRollouts';
+const SERVICE = 'sagemaker-rollouts';
+/** The group dimension value of service-wide metrics (src/metrics/service-metrics.ts ALL_GROUPS). */
+const ALL_GROUPS = 'all';
+const metricStat = (id, name, group, stat = 'Sum') => ({
+  Id: id,
+  ReturnData: false,
+  MetricStat: {
+    Metric: {
+      Namespace: NAMESPACE,
+      MetricName: name,
+      Dimensions: [
+        { Name: 'service', Value: SERVICE },
+        { Name: 'group', Value: group },
+      ],
+    },
+    Period: 60,
+    Stat: stat,
+  },
+});
+
+/** Metric math over every group's series (alarms cannot SEARCH), one expression returned. */
+const alarmMetrics = (groups) => {
+  const all = [...groups.map(([group]) => group), ALL_GROUPS];
+  const permanent = all.map((group, i) => metricStat(`p${i}`, 'PermanentFailures', group));
+  // the oldest callback's age as a share of its group's timeout: above 1, it waits too long
+  const ages = groups.map(([group], i) => metricStat(`a${i}`, 'OldestCallbackAge', group, 'Maximum'));
+  const shares = groups.map(([, g], i) => ({
+    Id: `s${i}`,
+    ReturnData: false,
+    Expression: `FILL(a${i}, 0) / ${g.callback.taskTimeoutMinutes * 60}`,
+  }));
+  return {
+    permanentFailures: [
+      ...permanent,
+      {
+        Id: 'total',
+        Label: 'permanent failures, all groups',
+        ReturnData: true,
+        Expression: `SUM([${permanent.map((m) => `FILL(${m.Id}, 0)`).join(', ')}])`,
+      },
+    ],
+    oldestCallback: [
+      ...ages,
+      ...shares,
+      {
+        Id: 'worst',
+        Label: 'oldest callback age / its timeout',
+        ReturnData: true,
+        Expression: shares.length === 1 ? shares[0].Id : `MAX([${shares.map((x) => x.Id).join(', ')}])`,
+      },
+    ],
+  };
+};
+
+/**
+ * The CloudWatch dashboard: per group, rollouts in flight, candidate and baseline 5XX rate and
+ * latency on the prod endpoint (SageMaker's per-variant metrics, every variant found), the gate
+ * evidence, then the service's own metrics.
+ */
+const dashboardBody = (groups, stages, stage) => {
+  const widgets = [];
+  const service = (name, group, stat = 'Sum') => [
+    NAMESPACE,
+    name,
+    'service',
+    SERVICE,
+    'group',
+    group,
+    { stat },
+  ];
+  let y = 0;
+  const add = (title, x, width, properties) => {
+    widgets.push({
+      type: 'metric',
+      x,
+      y,
+      width,
+      height: 6,
+      properties: { title, region: '${AWS::Region}', period: 60, view: 'timeSeries', ...properties },
+    });
+  };
+  for (const [group] of groups) {
+    const prod = stages.find((s) => s.group === group && s.stageName === 'prod');
+    const search = (metric, stat) =>
+      `SEARCH('{AWS/SageMaker,EndpointName,VariantName} EndpointName="${prod.endpointName}" MetricName="${metric}"', '${stat}', 60)`;
+    widgets.push({
+      type: 'text',
+      x: 0,
+      y,
+      width: 24,
+      height: 1,
+      properties: { markdown: `## ${group} (prod endpoint ${prod.endpointName})` },
+    });
+    y += 1;
+    add(`${group}: rollouts in flight`, 0, 6, {
+      metrics: [
+        service('RolloutsInFlight', group, 'Maximum'),
+        service('CallbacksOutstanding', group, 'Maximum'),
+      ],
+    });
+    add(`${group}: 5XX errors per variant`, 6, 6, {
+      metrics: [[{ expression: search('Invocation5XXErrors', 'Sum'), id: 'errors', label: '' }]],
+    });
+    add(`${group}: ModelLatency p99 per variant (µs)`, 12, 6, {
+      metrics: [[{ expression: search('ModelLatency', 'p99'), id: 'latency', label: '' }]],
+    });
+    add(`${group}: gate evidence, candidate vs baseline`, 18, 6, {
+      metrics: [
+        service('CandidateErrorRate', group, 'Maximum'),
+        service('BaselineErrorRate', group, 'Maximum'),
+        service('CandidateLatency', group, 'Maximum'),
+        service('BaselineLatency', group, 'Maximum'),
+      ],
+    });
+    y += 6;
+    add(`${group}: deployments`, 0, 12, {
+      view: 'bar',
+      stat: 'Sum',
+      period: 3600,
+      metrics: [
+        'DeploymentsStarted',
+        'DeploymentsSucceeded',
+        'DeploymentsRolledBack',
+        'DeploymentsFailed',
+        'GateFailed',
+      ].map((name) => service(name, group)),
+    });
+    add(`${group}: durations (s)`, 12, 12, {
+      metrics: [
+        'RolloutDuration',
+        'StepDuration',
+        'TimeToFirstTraffic',
+        'TimeToFullTraffic',
+        'OldestCallbackAge',
+      ].map((name) => service(name, group, 'Maximum')),
+    });
+    y += 6;
+  }
+  widgets.push({ type: 'text', x: 0, y, width: 24, height: 1, properties: { markdown: '## The service' } });
+  y += 1;
+  add('tick', 0, 8, {
+    metrics: [
+      service('TickDuration', ALL_GROUPS, 'Maximum'),
+      service('GroupsJudged', ALL_GROUPS, 'Maximum'),
+      service('TickFailedGroups', ALL_GROUPS),
+    ],
+  });
+  add('permanent failures', 8, 8, {
+    metrics: [...groups.map(([group]) => group), ALL_GROUPS].map((group) =>
+      service('PermanentFailures', group),
+    ),
+  });
+  add('function errors', 16, 8, {
+    metrics: [
+      'modelPackageStateChange',
+      'endpointStateChange',
+      'pipelineCallback',
+      'canaryTick',
+      'control',
+    ].map((fn) => ['AWS/Lambda', 'Errors', 'FunctionName', `${SERVICE}-${stage}-${fn}`, { stat: 'Sum' }]),
+  });
+  return { 'Fn::Sub': JSON.stringify({ widgets }) };
 };
 
 module.exports.vars = async ({ options, resolveVariable }) => {

@@ -1,5 +1,5 @@
 import type { RolloutsConfig } from '../config/schema';
-import type { GateReadings, GroupState, ServiceEvent } from '../domain/model';
+import { type GateReadings, type GroupState, isTerminal, type ServiceEvent } from '../domain/model';
 
 /** The service's metrics (namespace SageMakerRollouts, dimensions service and group). */
 export const METRIC = {
@@ -19,6 +19,8 @@ export const METRIC = {
   timeToFullTraffic: 'TimeToFullTraffic',
   tickDuration: 'TickDuration',
   groupsJudged: 'GroupsJudged',
+  tickFailedGroups: 'TickFailedGroups',
+  rolloutsInFlight: 'RolloutsInFlight',
   callbacksOutstanding: 'CallbacksOutstanding',
   oldestCallbackAge: 'OldestCallbackAge',
   permanentFailures: 'PermanentFailures',
@@ -99,10 +101,10 @@ export const metricsOfEvent = (event: ServiceEvent): Datum[] => {
 };
 
 /**
- * Callbacks waiting per configured group, and how long the oldest has waited (a callback's
- * deadline is its arrival plus the group's task timeout).
+ * Per configured group: rollouts in flight, callbacks waiting, and how long the oldest has waited
+ * (a callback's deadline is its arrival plus the group's task timeout).
  */
-export const callbackBacklog = (
+export const groupGauges = (
   states: GroupState[],
   config: RolloutsConfig,
   now: number,
@@ -110,9 +112,15 @@ export const callbackBacklog = (
   const backlog = new Map<string, Datum[]>();
   for (const [group, groupConfig] of Object.entries(config.modelPackageGroups)) {
     const timeoutMs = groupConfig.callback.taskTimeoutMinutes * 60_000;
-    const waiting = (states.find((s) => s.group === group)?.deployments ?? []).flatMap((d) => d.callbacks);
+    const deployments = states.find((s) => s.group === group)?.deployments ?? [];
+    const waiting = deployments.flatMap((d) => d.callbacks);
     const oldest = Math.max(0, ...waiting.map((c) => now - (c.deadline - timeoutMs)));
     backlog.set(group, [
+      {
+        name: METRIC.rolloutsInFlight,
+        unit: 'Count',
+        value: deployments.filter((d) => !isTerminal(d.phase)).length,
+      },
       { name: METRIC.callbacksOutstanding, unit: 'Count', value: waiting.length },
       { name: METRIC.oldestCallbackAge, unit: 'Seconds', value: oldest / 1000 },
     ]);

@@ -68,6 +68,32 @@ const zipEntries = (path: string): Map<string, Buffer> => {
   return entries;
 };
 
+/**
+ * EventBridge's input transformer: a placeholder inside a JSON string takes the value's text, one
+ * outside takes the value as JSON (a string gets its quotes), a missing path gives null.
+ */
+const fillInputTemplate = (template: string, valueOf: (name: string) => unknown): string => {
+  let out = '';
+  let inString = false;
+  for (let i = 0; i < template.length; i++) {
+    const ch = template[i]!;
+    const placeholder = ch === '<' ? /^<(\w+)>/.exec(template.slice(i)) : null;
+    if (placeholder) {
+      const v = valueOf(placeholder[1]!);
+      out += inString
+        ? v === undefined
+          ? ''
+          : JSON.stringify(String(v)).slice(1, -1)
+        : JSON.stringify(v ?? null);
+      i += placeholder[0].length - 1;
+      continue;
+    }
+    if (ch === '"' && template[i - 1] !== '\\') inString = !inString;
+    out += ch;
+  }
+  return out;
+};
+
 const actions = (statement: { Action: string | string[] }): string[] =>
   Array.isArray(statement.Action) ? statement.Action : [statement.Action];
 const resources = (statement: { Resource: unknown }): unknown[] =>
@@ -574,6 +600,119 @@ describe('alarms and outputs', () => {
         ComparisonOperator: 'GreaterThanThreshold',
       });
     }
+  });
+
+  it('alarms on permanent failures (all groups), tick failures and an overdue callback (per group timeout)', () => {
+    const alarm = (id: string) => template.Resources[id]!.Properties;
+    const permanent = alarm('PermanentFailuresAlarm');
+    const series = permanent.Metrics.filter((m: Json) => m.MetricStat);
+    expect(series.map((m: Json) => m.MetricStat.Metric.Dimensions[1].Value).sort()).toEqual([
+      'all',
+      'churn-model',
+      'fraud-detector',
+    ]);
+    for (const m of series) {
+      expect(m.MetricStat.Metric).toMatchObject({
+        Namespace: 'SageMakerRollouts',
+        MetricName: 'PermanentFailures',
+      });
+      expect(m.MetricStat.Metric.Dimensions[0]).toEqual({ Name: 'service', Value: 'sagemaker-rollouts' });
+    }
+    expect(permanent.Metrics.filter((m: Json) => m.ReturnData)).toEqual([
+      expect.objectContaining({ Expression: 'SUM([FILL(p0, 0), FILL(p1, 0), FILL(p2, 0)])' }),
+    ]);
+    expect(permanent).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
+
+    const overdue = alarm('OldestCallbackAlarm');
+    // churn-model waits 240 minutes, fraud-detector the default 360
+    expect(overdue.Metrics.filter((m: Json) => m.Expression).map((m: Json) => m.Expression)).toEqual([
+      'FILL(a0, 0) / 14400',
+      'FILL(a1, 0) / 21600',
+      'MAX([s0, s1])',
+    ]);
+    expect(overdue).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanThreshold' });
+    expect(alarm('TickFailedGroupsAlarm')).toMatchObject({
+      Namespace: 'SageMakerRollouts',
+      MetricName: 'TickFailedGroups',
+      Dimensions: [
+        { Name: 'service', Value: 'sagemaker-rollouts' },
+        { Name: 'group', Value: 'all' },
+      ],
+    });
+    expect(alarm('EventTargetDlqAlarm').MetricName).toBe('ApproximateNumberOfMessagesVisible');
+  });
+
+  it('has a dashboard with, per group, rollouts in flight and each prod variant’s errors and latency', () => {
+    const body = template.Resources.Dashboard!.Properties.DashboardBody['Fn::Sub'];
+    const { widgets } = JSON.parse(body) as { widgets: Json[] };
+    const titles = widgets.filter((w) => w.type === 'metric').map((w) => w.properties.title);
+    for (const group of ['churn-model', 'fraud-detector']) {
+      expect(titles).toContain(`${group}: rollouts in flight`);
+      expect(titles).toContain(`${group}: gate evidence, candidate vs baseline`);
+    }
+    const expressions = widgets.flatMap((w) =>
+      (w.properties.metrics ?? []).flatMap((m: Json[]) =>
+        m.flatMap((x) => (x?.expression ? [x.expression] : [])),
+      ),
+    );
+    expect(expressions).toContain(
+      `SEARCH('{AWS/SageMaker,EndpointName,VariantName} EndpointName="churn-model-prod" MetricName="Invocation5XXErrors"', 'Sum', 60)`,
+    );
+    expect(expressions).toContain(
+      `SEARCH('{AWS/SageMaker,EndpointName,VariantName} EndpointName="churn-model-prod" MetricName="ModelLatency"', 'p99', 60)`,
+    );
+    expect(body).toContain('"TickDuration"');
+    // the only substitution is the region
+    expect(body.match(/\$\{[^}]*\}/g)?.every((v: string) => v === '${AWS::Region}')).toBe(true);
+  });
+
+  it('turns service events into AWS Chatbot custom notifications on an SNS topic', () => {
+    expect(template.Resources.ChatNotificationsTopic!.Type).toBe('AWS::SNS::Topic');
+    const rule = template.Resources.ChatNotificationsRule!.Properties;
+    expect(rule.EventBusName).toEqual({ Ref: 'ServiceEventBus' });
+    expect(rule.EventPattern['detail-type']).toEqual(
+      expect.arrayContaining(['Deployment Rolled Back', 'Deployment Promoted', 'Awaiting Approval']),
+    );
+    const target = rule.Targets[0];
+    expect(target.Arn).toEqual({ Ref: 'ChatNotificationsTopic' });
+    // what EventBridge sends for a rollback: the template with its placeholders filled
+    const event = {
+      id: 'e-1',
+      'detail-type': 'Deployment Rolled Back',
+      detail: {
+        deploymentId: 'churn-model:v3',
+        group: 'churn-model',
+        phase: 'RolledBack',
+        reason: 'gate failed at step 1/3',
+        readings: {
+          candidate: { errorRate: 0.2, latencyMs: 40 },
+          baseline: { errorRate: 0.001, latencyMs: 35 },
+        },
+      },
+    } as Json;
+    const value = (path: string): unknown =>
+      path
+        .replace(/^\$\./, '')
+        .split('.')
+        .reduce((node: Json, key) => node?.[key], event);
+    const filled = fillInputTemplate(target.InputTransformer.InputTemplate, (name) =>
+      value(target.InputTransformer.InputPathsMap[name]),
+    );
+    const notification = JSON.parse(filled);
+    expect(notification).toMatchObject({
+      version: '1.0',
+      source: 'custom',
+      content: { textType: 'client-markdown', title: 'Deployment Rolled Back: churn-model:v3' },
+      metadata: { threadId: 'churn-model:v3' },
+    });
+    expect(notification.content.description).toContain('gate failed at step 1/3');
+    expect(notification.content.description).toContain('candidate 5XX rate 0.2 (baseline 0.001)');
+    const policy = template.Resources.ChatNotificationsTopicPolicy!.Properties.PolicyDocument.Statement[0];
+    expect(policy.Principal).toEqual({ Service: 'events.amazonaws.com' });
+    expect(policy.Condition.ArnEquals['aws:SourceArn']).toEqual({
+      'Fn::GetAtt': ['ChatNotificationsRule', 'Arn'],
+    });
+    expect(template.Outputs.ChatNotificationsTopicArn).toBeDefined();
   });
 
   it('exports the queue, the bus and the table', () => {

@@ -296,6 +296,7 @@ const dashboardBody = (groups, stages, stage) => {
       y,
       width,
       height: 6,
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub
       properties: { title, region: '${AWS::Region}', period: 60, view: 'timeSeries', ...properties },
     });
   };

@@ -186,6 +186,11 @@ describe('functions', () => {
       const code = entries.get(handler)!.toString('utf8');
       expect(code).not.toContain('Composer');
       expect(code).toContain('require("yaml")');
+      // a linked source map naming the service's own files, without their text
+      expect(code.trimEnd().endsWith(`//# sourceMappingURL=${handler.split('/').pop()}.map`)).toBe(true);
+      const map = JSON.parse(entries.get(`${handler}.map`)!.toString('utf8'));
+      expect(map.sources).toEqual(expect.arrayContaining([expect.stringMatching(/src\/wiring\.ts$/)]));
+      expect(map.sourcesContent).toBeUndefined();
     }
   });
 
@@ -205,8 +210,8 @@ describe('functions', () => {
       // A valid command request reaches deps(): the configuration is loaded, and refused.
       const controlEvent = fixture('control-pause');
       const script = `require('./${handler}').handler(${JSON.stringify(controlEvent)}, {}).then(
-        () => process.exit(3), (e) => { process.stdout.write(e.message); process.exit(0); })`;
-      const result = spawnSync(process.execPath, ['-e', script], {
+        () => process.exit(3), (e) => { process.stdout.write(e.stack); process.exit(0); })`;
+      const result = spawnSync(process.execPath, ['--enable-source-maps', '-e', script], {
         cwd: dir,
         env: {
           PATH: process.env.PATH ?? '',
@@ -225,6 +230,8 @@ describe('functions', () => {
       expect(result.stdout).toContain(
         'modelPackageGroups.churn-model.stages.prod.strategy.steps: step weights must increase',
       );
+      // with the runtime's --enable-source-maps, the trace names the source file and line
+      expect(result.stdout).toMatch(/src\/config\/load\.ts:\d+:\d+/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -49,15 +49,19 @@ const bundle = async (entry: string, outfile: string, sourcemap = true): Promise
 /** Module initialisation of a bundle in a fresh Node process, in ms. */
 const initMs = (file: string, sourceMaps: boolean): number => {
   const script = `const t=process.hrtime.bigint();require(${JSON.stringify(file)});process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6))`;
-  const out = execFileSync(process.execPath, [...(sourceMaps ? ['--enable-source-maps'] : []), '-e', script], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      AWS_REGION: 'us-east-1',
-      POWERTOOLS_LOG_LEVEL: 'SILENT',
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  const out = execFileSync(
+    process.execPath,
+    [...(sourceMaps ? ['--enable-source-maps'] : []), '-e', script],
+    {
+      env: {
+        PATH: process.env.PATH ?? '',
+        AWS_REGION: 'us-east-1',
+        POWERTOOLS_LOG_LEVEL: 'SILENT',
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      },
+      encoding: 'utf8',
     },
-    encoding: 'utf8',
-  });
+  );
   return Number(out);
 };
 

@@ -1,8 +1,12 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
-import { build } from 'esbuild';
+import { build, type Plugin } from 'esbuild';
 import { HANDLERS, median, REPO, round, WORK_DIR } from './common';
+
+/** serverless.yml's esbuild plugins (the source map keeps the service's own files only). */
+const esbuildPlugins = createRequire(import.meta.url)('../serverless/esbuild-plugins.cjs') as Plugin[];
 
 export interface ColdStart {
   handler: string;
@@ -33,6 +37,7 @@ const bundle = async (entry: string, outfile: string, sourcemap = true): Promise
     minify: true,
     sourcemap: sourcemap ? 'linked' : false,
     sourcesContent: false,
+    plugins: sourcemap ? esbuildPlugins : [],
     target: 'node22',
     platform: 'node',
     mainFields: ['module', 'main'],

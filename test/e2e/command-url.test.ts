@@ -44,7 +44,7 @@ describe('operator commands through the IAM-authenticated command URL', () => {
     await withV1InProd(r, GROUP, PROD);
     await r.registerAndApprove(GROUP, { 'sim.errorRate': '0' });
     await r.runUntil(async () => (await r.phase(V2)) === 'Canary');
-  }, 60_000);
+  }, 180_000);
   afterAll(() => r.close());
 
   const history = async () => r.history(V2);

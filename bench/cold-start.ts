@@ -1,13 +1,22 @@
 import { execFileSync } from 'node:child_process';
-import { statSync, writeFileSync } from 'node:fs';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
-import { build } from 'esbuild';
+import { build, type Plugin } from 'esbuild';
 import { HANDLERS, median, REPO, round, WORK_DIR } from './common';
+
+/** serverless.yml's esbuild plugins (the source map keeps the service's own files only). */
+const esbuildPlugins = createRequire(import.meta.url)('../serverless/esbuild-plugins.cjs') as Plugin[];
 
 export interface ColdStart {
   handler: string;
   bundleBytes: number;
+  /** the linked source map shipped next to the bundle (0 for the baseline) */
+  mapBytes: number;
+  /** as deployed: with the source map and NODE_OPTIONS=--enable-source-maps */
   initMsMedian: number;
+  /** the same bundle without --enable-source-maps: what the source maps cost at init */
+  initMsNoMapsMedian: number;
 }
 
 const BASELINE_SOURCE = `import { DescribeEndpointCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
@@ -16,14 +25,19 @@ export const handler = async (event: { name: string }) =>
   client.send(new DescribeEndpointCommand({ EndpointName: event.name }));
 `;
 
-/** The same esbuild options as serverless.yml's serverless-esbuild config (CommonJS output). */
-const bundle = async (entry: string, outfile: string): Promise<number> => {
+/**
+ * The same esbuild options as serverless.yml's serverless-esbuild config (CommonJS output, a
+ * linked source map without the sources' text). The baseline is a plain bundle without one.
+ */
+const bundle = async (entry: string, outfile: string, sourcemap = true): Promise<number> => {
   await build({
     entryPoints: [entry],
     outfile,
     bundle: true,
     minify: true,
-    sourcemap: false,
+    sourcemap: sourcemap ? 'linked' : false,
+    sourcesContent: false,
+    plugins: sourcemap ? esbuildPlugins : [],
     target: 'node22',
     platform: 'node',
     mainFields: ['module', 'main'],
@@ -38,17 +52,21 @@ const bundle = async (entry: string, outfile: string): Promise<number> => {
 };
 
 /** Module initialisation of a bundle in a fresh Node process, in ms. */
-const initMs = (file: string): number => {
+const initMs = (file: string, sourceMaps: boolean): number => {
   const script = `const t=process.hrtime.bigint();require(${JSON.stringify(file)});process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6))`;
-  const out = execFileSync(process.execPath, ['-e', script], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      AWS_REGION: 'us-east-1',
-      POWERTOOLS_LOG_LEVEL: 'SILENT',
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  const out = execFileSync(
+    process.execPath,
+    [...(sourceMaps ? ['--enable-source-maps'] : []), '-e', script],
+    {
+      env: {
+        PATH: process.env.PATH ?? '',
+        AWS_REGION: 'us-east-1',
+        POWERTOOLS_LOG_LEVEL: 'SILENT',
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      },
+      encoding: 'utf8',
     },
-    encoding: 'utf8',
-  });
+  );
   return Number(out);
 };
 
@@ -60,7 +78,7 @@ export const buildBundles = async (): Promise<Map<string, number>> => {
   const sizes = new Map<string, number>();
   const baselineEntry = resolve(WORK_DIR, 'baseline-handler.ts');
   writeFileSync(baselineEntry, BASELINE_SOURCE);
-  sizes.set('baseline', await bundle(baselineEntry, bundlePath('baseline')));
+  sizes.set('baseline', await bundle(baselineEntry, bundlePath('baseline'), false));
   for (const name of HANDLERS) {
     sizes.set(name, await bundle(resolve(REPO, 'handlers', `${name}.ts`), bundlePath(name)));
   }
@@ -70,16 +88,24 @@ export const buildBundles = async (): Promise<Map<string, number>> => {
 export const coldStart = async (runs = 12): Promise<{ handlers: ColdStart[]; baseline: ColdStart }> => {
   const sizes = await buildBundles();
   const names = [...sizes.keys()];
-  for (const name of names) initMs(bundlePath(name)); // warm the OS file cache, not the process
+  for (const name of names) initMs(bundlePath(name), true); // warm the OS file cache, not the process
   // round by round over every bundle, so that a slower stretch of the machine hits all alike
   const times = new Map<string, number[]>(names.map((name) => [name, []]));
+  const withoutMaps = new Map<string, number[]>(names.map((name) => [name, []]));
   for (let round = 0; round < runs; round++) {
-    for (const name of names) times.get(name)!.push(initMs(bundlePath(name)));
+    for (const name of names) {
+      times.get(name)!.push(initMs(bundlePath(name), name !== 'baseline'));
+      withoutMaps.get(name)!.push(initMs(bundlePath(name), false));
+    }
   }
+  const mapBytes = (name: string): number =>
+    existsSync(`${bundlePath(name)}.map`) ? statSync(`${bundlePath(name)}.map`).size : 0;
   const results: ColdStart[] = names.map((name) => ({
     handler: name,
     bundleBytes: sizes.get(name)!,
+    mapBytes: mapBytes(name),
     initMsMedian: round(median(times.get(name)!), 2),
+    initMsNoMapsMedian: round(median(withoutMaps.get(name)!), 2),
   }));
   const baseline = results.find((r) => r.handler === 'baseline')!;
   return { handlers: results.filter((r) => r !== baseline), baseline };

@@ -39,11 +39,15 @@ const main = async () => {
   writeFileSync(resolve(REPO, '.local/bench.json'), `${JSON.stringify(results, null, 2)}\n`);
 
   const kb = (bytes: number) => `${Math.round(bytes / 1024)} KB`;
-  console.log('\nCold start (minified bundle, module init median of 12 fresh processes)');
+  console.log(
+    '\nCold start (minified bundle with a linked source map, module init median of 12 fresh processes with --enable-source-maps; the baseline has no map)',
+  );
   console.table(
     [...cold.handlers, cold.baseline].map((c) => ({
       handler: c.handler,
       bundle: kb(c.bundleBytes),
+      'source map': kb(c.mapBytes),
+      'init ms without maps': c.initMsNoMapsMedian,
       'x baseline': (c.bundleBytes / cold.baseline.bundleBytes).toFixed(2),
       'init ms': c.initMsMedian,
       'init x baseline': (c.initMsMedian / cold.baseline.initMsMedian).toFixed(2),

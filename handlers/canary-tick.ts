@@ -3,12 +3,23 @@ import { CloudWatchMetrics } from '../src/adapters/cloudwatch-metrics';
 import { runTick } from '../src/app/tick';
 import { scheduleEventSchema } from '../src/domain/schemas/schedule-event';
 import { eventBridgeHandler } from '../src/handler-support';
+import { emitMetrics } from '../src/metrics/emf';
+import { ALL_GROUPS, groupGauges, METRIC } from '../src/metrics/service-metrics';
 import { eventTime, provideMetrics } from '../src/wiring';
 
 provideMetrics((crossAccount) => new CloudWatchMetrics(cloudWatchClientFor(crossAccount)));
 
 /** Every minute: shift canary weights, judge gates, reconcile lost events, expire timeouts. */
 export const handler = eventBridgeHandler('schedule event', scheduleEventSchema, async (event, deps) => {
-  const report = await runTick(deps, eventTime(event.time));
+  const now = eventTime(event.time);
+  const started = Date.now();
+  const report = await runTick(deps, now);
+  emitMetrics(ALL_GROUPS, [
+    { name: METRIC.tickDuration, unit: 'Milliseconds', value: Date.now() - started },
+    { name: METRIC.groupsJudged, unit: 'Count', value: report.active },
+    { name: METRIC.tickFailedGroups, unit: 'Count', value: report.failedGroups.length },
+  ]);
+  const gauges = groupGauges(await deps.store.listActiveGroups(), deps.config, now);
+  for (const [group, data] of gauges) emitMetrics(group, data);
   return { outcome: report.failedGroups.length > 0 ? 'partial' : 'ok', ...report };
 });

@@ -1,3 +1,4 @@
+import { findEndpoint } from '../src/app/deps';
 import { onEndpointChanged } from '../src/app/endpoint-changed';
 import { endpointEventSchema } from '../src/domain/schemas/endpoint-event';
 import { eventBridgeHandler } from '../src/handler-support';
@@ -10,4 +11,5 @@ export const handler = eventBridgeHandler(
   async (event, deps) => ({
     ...(await onEndpointChanged(deps, event.detail.EndpointName, eventTime(event.time))),
   }),
+  (event, deps) => findEndpoint(deps.config, event.detail.EndpointName)?.group,
 );

@@ -19,4 +19,5 @@ export const handler = eventBridgeHandler(
       eventTime(event.time),
     )),
   }),
+  (event) => event.detail.ModelPackageGroupName,
 );

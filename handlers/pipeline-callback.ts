@@ -3,6 +3,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { onCallbackMessage, onInvalidCallbackMessage } from '../src/app/callbacks/handle-message';
+import { callbackRef } from '../src/domain/naming';
 import { CALLBACK_TOKEN, parseCallbackBody } from '../src/domain/schemas/callback-message';
 import { InputValidationError } from '../src/errors';
 import { deps, logger } from '../src/wiring';
@@ -41,9 +42,11 @@ const handleRecord = async (record: SQSRecord): Promise<void> => {
     const answerable = answerableToken(record.body);
     if (answerable) {
       const outcome = await onInvalidCallbackMessage(deps(), answerable, error.message, now);
-      logger.warn(`callback message ${record.messageId} invalid; token ${answerable.token}: ${outcome}`, {
+      const callback = callbackRef(answerable.token);
+      logger.warn(`callback message ${record.messageId} invalid; callback ${callback}: ${outcome}`, {
         messageId: record.messageId,
-        token: answerable.token,
+        callback,
+        pipelineExecutionArn: answerable.pipelineExecutionArn,
         issues: error.issues,
       });
       return;
@@ -56,9 +59,10 @@ const handleRecord = async (record: SQSRecord): Promise<void> => {
     throw error;
   }
   const outcome = await onCallbackMessage(deps(), message, now);
-  logger.info(`callback ${message.token}: ${outcome}`, {
+  const callback = callbackRef(message.token);
+  logger.info(`callback ${callback}: ${outcome}`, {
     messageId: record.messageId,
-    token: message.token,
+    callback,
     status: message.status,
     pipelineExecutionArn: message.pipelineExecutionArn,
   });

@@ -84,10 +84,18 @@ const derive = (config, stage, configPath, packagedConfigPath = configPath) => {
       .filter(([group]) => local.some((s) => s.group === group))
       .map(([group]) => lower(modelNamePattern(group))),
   ).map((pattern) => arn('sagemaker', `model/${pattern}`));
-  const groupArns = groups.map(([group]) => arn('sagemaker', `model-package-group/${lower(group)}`));
   const packageArns = groups.map(([group]) => arn('sagemaker', `model-package/${lower(group)}/*`));
   const executionRoles = unique(groups.map(([, g]) => g.executionRoleArn));
   const crossAccountRoles = unique(stages.filter((s) => s.crossAccount).map((s) => s.crossAccount.roleArn));
+  // The canary alarms the tick reads with DescribeAlarms, in this account.
+  const canaryAlarms = unique(
+    groups.flatMap(([, g]) =>
+      g.stages.prod.strategy.type === 'canary' ? g.stages.prod.strategy.alarms : [],
+    ),
+  );
+  const pipelineExecutionArns = config.callbackPipelines.map((name) =>
+    arn('sagemaker', `pipeline/${lower(name)}/execution/*`),
+  );
 
   const logs = (fn) =>
     statement(
@@ -95,19 +103,10 @@ const derive = (config, stage, configPath, packagedConfigPath = configPath) => {
       ['logs:CreateLogStream', 'logs:PutLogEvents'],
       [arn('logs', `log-group:/aws/lambda/${service}-${stage}-${fn}:*`)],
     );
+  // GetCommand, PutCommand, UpdateCommand, QueryCommand of the state store.
   const table = statement(
     'ReadWriteTable',
-    [
-      'dynamodb:GetItem',
-      'dynamodb:PutItem',
-      'dynamodb:UpdateItem',
-      'dynamodb:DeleteItem',
-      'dynamodb:Query',
-      'dynamodb:BatchGetItem',
-      'dynamodb:BatchWriteItem',
-      'dynamodb:ConditionCheckItem',
-      'dynamodb:TransactWriteItems',
-    ],
+    ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
     [
       { 'Fn::GetAtt': ['RolloutsTable', 'Arn'] },
       // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub
@@ -121,48 +120,36 @@ const derive = (config, stage, configPath, packagedConfigPath = configPath) => {
   );
   const registry = statement(
     'ReadAndMarkModelPackages',
-    [
-      'sagemaker:DescribeModelPackage',
-      'sagemaker:DescribeModelPackageGroup',
-      'sagemaker:ListModelPackages',
-      'sagemaker:UpdateModelPackage',
-    ],
-    [...groupArns, ...packageArns],
+    ['sagemaker:DescribeModelPackage', 'sagemaker:UpdateModelPackage'],
+    packageArns,
   );
   const deploy = [];
   if (local.length > 0) {
     deploy.push(
+      // CreateEndpoint and UpdateEndpoint are authorized on the endpoint and the config they use.
       statement(
-        'DriveEndpoints',
+        'CreateAndUpdateEndpoints',
+        ['sagemaker:CreateEndpoint', 'sagemaker:UpdateEndpoint'],
+        [...endpointArns, ...endpointConfigArns],
+      ),
+      statement(
+        'ObserveAndShiftEndpoints',
         [
-          'sagemaker:CreateEndpoint',
-          'sagemaker:UpdateEndpoint',
           'sagemaker:DescribeEndpoint',
           'sagemaker:DeleteEndpoint',
           'sagemaker:UpdateEndpointWeightsAndCapacities',
         ],
-        [...endpointArns, ...endpointConfigArns],
+        endpointArns,
       ),
       statement('SmokeTestEndpoints', ['sagemaker:InvokeEndpoint'], endpointArns),
       statement(
         'ManageEndpointConfigs',
-        [
-          'sagemaker:CreateEndpointConfig',
-          'sagemaker:DescribeEndpointConfig',
-          'sagemaker:DeleteEndpointConfig',
-        ],
+        ['sagemaker:CreateEndpointConfig', 'sagemaker:DeleteEndpointConfig'],
         endpointConfigArns,
       ),
-      statement(
-        'ManageModels',
-        ['sagemaker:CreateModel', 'sagemaker:DescribeModel', 'sagemaker:DeleteModel'],
-        modelArns,
-      ),
-      statement(
-        'TagDeployedResources',
-        ['sagemaker:AddTags', 'sagemaker:ListTags'],
-        [...endpointArns, ...endpointConfigArns, ...modelArns],
-      ),
+      statement('ManageModels', ['sagemaker:CreateModel', 'sagemaker:DeleteModel'], modelArns),
+      // Create* calls that carry Tags need AddTags on the resource they create.
+      statement('TagOnCreate', ['sagemaker:AddTags'], [...endpointArns, ...endpointConfigArns, ...modelArns]),
       statement('PassExecutionRoles', ['iam:PassRole'], executionRoles, {
         Condition: { StringEquals: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } },
       }),
@@ -172,47 +159,228 @@ const derive = (config, stage, configPath, packagedConfigPath = configPath) => {
     crossAccountRoles.length > 0
       ? [statement('AssumeCrossAccountRoles', ['sts:AssumeRole'], crossAccountRoles)]
       : [];
-  // GetMetricData and DescribeAlarms support no resource-level permissions.
-  const metrics = statement(
-    'ReadCanaryMetrics',
-    ['cloudwatch:GetMetricData', 'cloudwatch:DescribeAlarms'],
-    '*',
-  );
+  // GetMetricData supports no resource-level permissions; DescribeAlarms is scoped to the alarms.
+  const metrics = [statement('ReadCanaryMetrics', ['cloudwatch:GetMetricData'], '*')];
+  if (canaryAlarms.length > 0) {
+    metrics.push(
+      statement(
+        'ReadCanaryAlarms',
+        ['cloudwatch:DescribeAlarms'],
+        canaryAlarms.map((name) => arn('cloudwatch', `alarm:${name}`)),
+      ),
+    );
+  }
+  // Lambda polls the queue with the function's role.
   const callbackQueue = statement(
     'ConsumeCallbackQueue',
     ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ChangeMessageVisibility'],
     [{ 'Fn::GetAtt': ['CallbackQueue', 'Arn'] }],
   );
-  const answerCallbacks = statement(
-    'AnswerCallbackSteps',
-    ['sagemaker:SendPipelineExecutionStepSuccess', 'sagemaker:SendPipelineExecutionStepFailure'],
-    [arn('sagemaker', 'pipeline/*/execution/*')],
-  );
+  const answerCallbacks =
+    pipelineExecutionArns.length > 0
+      ? [
+          statement(
+            'AnswerCallbackSteps',
+            ['sagemaker:SendPipelineExecutionStepSuccess', 'sagemaker:SendPipelineExecutionStepFailure'],
+            pipelineExecutionArns,
+          ),
+        ]
+      : [];
 
-  const deployer = [table, publish, registry, ...deploy, ...assumeRoles];
+  // Every function saves decisions and carries out their AWS calls (the outbox) after the save.
+  const decider = [table, publish, registry, ...deploy, ...assumeRoles, ...answerCallbacks];
   const policy = (fn, statements) => [
     { PolicyName: `${fn}`, PolicyDocument: { Version: '2012-10-17', Statement: [logs(fn), ...statements] } },
   ];
   return {
     configPath,
     packagedConfigPath,
+    alarmMetrics: alarmMetrics(groups),
+    dashboardBody: dashboardBody(groups, stages, stage),
     groups: groups.map(([group]) => group),
     endpointNames: stages.map((s) => s.endpointName),
     crossAccountRoleArns: crossAccountRoles,
+    canaryAlarms,
+    chat: String(config.notifications.chat),
     policies: {
-      // Approvals and rejections start, abort or roll back deployments. Callback answers for
-      // deployments a pipeline waits on are sent from here too, when they finish.
-      modelPackageStateChange: policy('modelPackageStateChange', [...deployer, answerCallbacks]),
+      // Approvals and rejections start, abort or roll back deployments.
+      modelPackageStateChange: policy('modelPackageStateChange', decider),
       // Endpoint transitions continue deployments: smoke tests, promotion, canary, callbacks.
-      endpointStateChange: policy('endpointStateChange', [...deployer, answerCallbacks]),
+      endpointStateChange: policy('endpointStateChange', decider),
       // Starts deploy tasks for CallbackSteps, answers Stopping messages.
-      pipelineCallback: policy('pipelineCallback', [...deployer, callbackQueue, answerCallbacks]),
+      pipelineCallback: policy('pipelineCallback', [...decider, callbackQueue]),
       // Walks canary steps on metrics, reconciles lost events, times out approvals and callbacks.
-      canaryTick: policy('canaryTick', [...deployer, metrics, answerCallbacks]),
-      // Operator commands: promote, pause, resume, abort, rollback, retry.
-      control: policy('control', [...deployer, answerCallbacks]),
+      canaryTick: policy('canaryTick', [...decider, ...metrics]),
+      // Operator commands through the function URL.
+      control: policy('control', decider),
     },
   };
+};
+
+const NAMESPACE = 'SageMakerRollouts';
+const SERVICE = 'sagemaker-rollouts';
+/** The group dimension value of service-wide metrics (src/metrics/service-metrics.ts ALL_GROUPS). */
+const ALL_GROUPS = 'all';
+const metricStat = (id, name, group, stat = 'Sum') => ({
+  Id: id,
+  ReturnData: false,
+  MetricStat: {
+    Metric: {
+      Namespace: NAMESPACE,
+      MetricName: name,
+      Dimensions: [
+        { Name: 'service', Value: SERVICE },
+        { Name: 'group', Value: group },
+      ],
+    },
+    Period: 60,
+    Stat: stat,
+  },
+});
+
+/** Metric math over every group's series (alarms cannot SEARCH), one expression returned. */
+const alarmMetrics = (groups) => {
+  const all = [...groups.map(([group]) => group), ALL_GROUPS];
+  const permanent = all.map((group, i) => metricStat(`p${i}`, 'PermanentFailures', group));
+  // the oldest callback's age as a share of its group's timeout: above 1, it waits too long
+  const ages = groups.map(([group], i) => metricStat(`a${i}`, 'OldestCallbackAge', group, 'Maximum'));
+  const shares = groups.map(([, g], i) => ({
+    Id: `s${i}`,
+    ReturnData: false,
+    Expression: `FILL(a${i}, 0) / ${g.callback.taskTimeoutMinutes * 60}`,
+  }));
+  return {
+    permanentFailures: [
+      ...permanent,
+      {
+        Id: 'total',
+        Label: 'permanent failures, all groups',
+        ReturnData: true,
+        Expression: `SUM([${permanent.map((m) => `FILL(${m.Id}, 0)`).join(', ')}])`,
+      },
+    ],
+    oldestCallback: [
+      ...ages,
+      ...shares,
+      {
+        Id: 'worst',
+        Label: 'oldest callback age / its timeout',
+        ReturnData: true,
+        Expression: shares.length === 1 ? shares[0].Id : `MAX([${shares.map((x) => x.Id).join(', ')}])`,
+      },
+    ],
+  };
+};
+
+/**
+ * The CloudWatch dashboard: per group, rollouts in flight, candidate and baseline 5XX rate and
+ * latency on the prod endpoint (SageMaker's per-variant metrics, every variant found), the gate
+ * evidence, then the service's own metrics.
+ */
+const dashboardBody = (groups, stages, stage) => {
+  const widgets = [];
+  const service = (name, group, stat = 'Sum') => [
+    NAMESPACE,
+    name,
+    'service',
+    SERVICE,
+    'group',
+    group,
+    { stat },
+  ];
+  let y = 0;
+  const add = (title, x, width, properties) => {
+    widgets.push({
+      type: 'metric',
+      x,
+      y,
+      width,
+      height: 6,
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub
+      properties: { title, region: '${AWS::Region}', period: 60, view: 'timeSeries', ...properties },
+    });
+  };
+  for (const [group] of groups) {
+    const prod = stages.find((s) => s.group === group && s.stageName === 'prod');
+    const search = (metric, stat) =>
+      `SEARCH('{AWS/SageMaker,EndpointName,VariantName} EndpointName="${prod.endpointName}" MetricName="${metric}"', '${stat}', 60)`;
+    widgets.push({
+      type: 'text',
+      x: 0,
+      y,
+      width: 24,
+      height: 1,
+      properties: { markdown: `## ${group} (prod endpoint ${prod.endpointName})` },
+    });
+    y += 1;
+    add(`${group}: rollouts in flight`, 0, 6, {
+      metrics: [
+        service('RolloutsInFlight', group, 'Maximum'),
+        service('CallbacksOutstanding', group, 'Maximum'),
+      ],
+    });
+    add(`${group}: 5XX errors per variant`, 6, 6, {
+      metrics: [[{ expression: search('Invocation5XXErrors', 'Sum'), id: 'errors', label: '' }]],
+    });
+    add(`${group}: ModelLatency p99 per variant (µs)`, 12, 6, {
+      metrics: [[{ expression: search('ModelLatency', 'p99'), id: 'latency', label: '' }]],
+    });
+    add(`${group}: gate evidence, candidate vs baseline`, 18, 6, {
+      metrics: [
+        service('CandidateErrorRate', group, 'Maximum'),
+        service('BaselineErrorRate', group, 'Maximum'),
+        service('CandidateLatency', group, 'Maximum'),
+        service('BaselineLatency', group, 'Maximum'),
+      ],
+    });
+    y += 6;
+    add(`${group}: deployments`, 0, 12, {
+      view: 'bar',
+      stat: 'Sum',
+      period: 3600,
+      metrics: [
+        'DeploymentsStarted',
+        'DeploymentsSucceeded',
+        'DeploymentsRolledBack',
+        'DeploymentsFailed',
+        'GateFailed',
+      ].map((name) => service(name, group)),
+    });
+    add(`${group}: durations (s)`, 12, 12, {
+      metrics: [
+        'RolloutDuration',
+        'StepDuration',
+        'TimeToFirstTraffic',
+        'TimeToFullTraffic',
+        'OldestCallbackAge',
+      ].map((name) => service(name, group, 'Maximum')),
+    });
+    y += 6;
+  }
+  widgets.push({ type: 'text', x: 0, y, width: 24, height: 1, properties: { markdown: '## The service' } });
+  y += 1;
+  add('tick', 0, 8, {
+    metrics: [
+      service('TickDuration', ALL_GROUPS, 'Maximum'),
+      service('GroupsJudged', ALL_GROUPS, 'Maximum'),
+      service('TickFailedGroups', ALL_GROUPS),
+    ],
+  });
+  add('permanent failures', 8, 8, {
+    metrics: [...groups.map(([group]) => group), ALL_GROUPS].map((group) =>
+      service('PermanentFailures', group),
+    ),
+  });
+  add('function errors', 16, 8, {
+    metrics: [
+      'modelPackageStateChange',
+      'endpointStateChange',
+      'pipelineCallback',
+      'canaryTick',
+      'control',
+    ].map((fn) => ['AWS/Lambda', 'Errors', 'FunctionName', `${SERVICE}-${stage}-${fn}`, { stat: 'Sum' }]),
+  });
+  return { 'Fn::Sub': JSON.stringify({ widgets }) };
 };
 
 module.exports.vars = async ({ options, resolveVariable }) => {

@@ -3,6 +3,8 @@ import middy from '@middy/core';
 import type { Deps } from './app/deps';
 import { parseInput } from './domain/schemas/parse';
 import { InputValidationError, PermanentError } from './errors';
+import { emitMetrics } from './metrics/emf';
+import { ALL_GROUPS, METRIC } from './metrics/service-metrics';
 import { deps, logger } from './wiring';
 import type * as z from './zod';
 
@@ -22,6 +24,8 @@ export const eventBridgeHandler = <S extends z.core.$ZodType>(
   what: string,
   schema: S,
   handle: (event: z.core.output<S>, deps: Deps) => Promise<HandlerOutcome>,
+  /** the group an event is about, for the PermanentFailures metric */
+  groupOf: (event: z.core.output<S>, deps: Deps) => string | undefined = () => undefined,
 ) =>
   middy(async (event: unknown): Promise<HandlerOutcome> => {
     let parsed: z.core.output<S>;
@@ -39,6 +43,9 @@ export const eventBridgeHandler = <S extends z.core.$ZodType>(
     } catch (error) {
       if (!(error instanceof PermanentError)) throw error;
       logger.error(`${what} cannot be processed: ${error.message}`, { error, event });
+      emitMetrics(groupOf(parsed, deps()) ?? ALL_GROUPS, [
+        { name: METRIC.permanentFailures, unit: 'Count', value: 1 },
+      ]);
       return { outcome: 'failed', reason: error.message };
     }
   }).use(injectLambdaContext(logger, { clearState: true }));

@@ -8,6 +8,9 @@ import type { Deps } from './app/deps';
 import { loadConfigFromEnv } from './config/load';
 import type { CrossAccountConfig } from './config/schema';
 import { ConfigError } from './errors';
+import { emitMetrics } from './metrics/emf';
+import { metricsOfEvent } from './metrics/service-metrics';
+import type { EventPublisher } from './ports/events';
 import type { Metrics } from './ports/metrics';
 
 export const logger = new Logger({
@@ -77,6 +80,21 @@ const metricsPerAccount = (): ((crossAccount: CrossAccountConfig) => Metrics) =>
   };
 };
 
+/** Publishes, then emits the metrics the published events stand for (per group). */
+const metered = (inner: EventPublisher): EventPublisher => ({
+  async publish(events) {
+    await inner.publish(events);
+    for (const event of events) {
+      if (!event.group) continue;
+      emitMetrics(
+        event.group,
+        metricsOfEvent(event),
+        event.deploymentId ? { deploymentId: event.deploymentId } : {},
+      );
+    }
+  },
+});
+
 /** The composition root: real adapters over SDK v3 clients that honour AWS_ENDPOINT_URL. */
 export const buildDeps = (env: NodeJS.ProcessEnv = process.env): Deps => ({
   config: loadConfigFromEnv(),
@@ -86,7 +104,7 @@ export const buildDeps = (env: NodeJS.ProcessEnv = process.env): Deps => ({
   metrics: providedMetrics(),
   metricsFor: metricsPerAccount(),
   pipelines: new SageMakerPipelineCallbacks(),
-  events: new EventBridgePublisher(required(env, 'EVENT_BUS_NAME')),
+  events: metered(new EventBridgePublisher(required(env, 'EVENT_BUS_NAME'))),
   log: powertoolsLog,
 });
 

@@ -6,13 +6,11 @@ import {
 } from '@aws-sdk/client-eventbridge';
 import type { ServiceEvent } from '../domain/model';
 import { TransientError } from '../errors';
-import type { ControlCommandSender, EventPublisher } from '../ports/events';
+import type { EventPublisher } from '../ports/events';
 import { toRolloutsError } from './aws-errors';
 import { eventBridgeClient } from './clients';
 
 export const EVENT_SOURCE = 'sagemaker-rollouts';
-export const CONTROL_SOURCE = 'sagemaker-rollouts.control';
-export const CONTROL_DETAIL_TYPE = 'Rollout Command';
 export const MAX_ENTRIES_PER_CALL = 10;
 
 /** PutEvents in chunks of 10; any failed entry fails the call (retrying re-sends: at least once). */
@@ -65,38 +63,5 @@ export class EventBridgePublisher implements EventPublisher {
       }),
     );
     await putEvents(this.client, this.busName, entries);
-  }
-}
-
-/** Operator commands as events on the service's bus, the one audited path for CLI and other systems. */
-export class EventBridgeCommandSender implements ControlCommandSender {
-  constructor(
-    private readonly busName: string,
-    private readonly client: EventBridgeClient = eventBridgeClient(),
-  ) {}
-
-  async send(command: {
-    verb: string;
-    deploymentId: string;
-    actor: string;
-    reason: string;
-    requestId: string;
-    full?: boolean | undefined;
-  }): Promise<void> {
-    await putEvents(this.client, this.busName, [
-      {
-        EventBusName: this.busName,
-        Source: CONTROL_SOURCE,
-        DetailType: CONTROL_DETAIL_TYPE,
-        Detail: JSON.stringify({
-          command: command.verb,
-          deploymentId: command.deploymentId,
-          actor: command.actor,
-          reason: command.reason,
-          requestId: command.requestId,
-          ...(command.full !== undefined ? { full: command.full } : {}),
-        }),
-      },
-    ]);
   }
 }

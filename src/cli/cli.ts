@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { configCheck } from '../config/check';
-import { defaultActor, isVerb, runCommand, VERBS } from './commands';
+import { isVerb, runCommand, VERBS } from './commands';
 import { buildContext, type Context, type GlobalOptions, resolveSettings, type Settings } from './context';
 import { describeFailure, EXIT, type ExitCode, UsageError } from './errors';
 import { findDeployment, parseIdOrFail, renderHistory } from './history';
@@ -18,8 +18,10 @@ Commands:
       --interval <seconds>        refresh period for --watch (default 2)
   history <deployment>            every transition: time, actor, reason, weights, gate readings
   ${VERBS.join(' | ')} <deployment> --reason "<why>"
-                                  sends the command on the service bus and waits for its outcome
-      --actor <name>              recorded as the actor (default: your user name)
+                                  sends the command, signed with your AWS credentials, to the
+                                  command URL and waits for its outcome (the actor recorded is
+                                  the IAM principal that signed it)
+      --command-url <url>         the stack's CommandUrl output (ROLLOUTS_COMMAND_URL)
       --timeout <seconds>         how long to wait for the outcome (default 60)
       --no-wait                   send and exit without waiting
   config check <file>             validates a rollouts configuration file
@@ -51,7 +53,7 @@ const OPTIONS = {
   interval: { type: 'string' },
   all: { type: 'boolean' },
   reason: { type: 'string', short: 'r' },
-  actor: { type: 'string' },
+  'command-url': { type: 'string' },
   timeout: { type: 'string' },
   'no-wait': { type: 'boolean' },
   stage: { type: 'string' },
@@ -94,6 +96,7 @@ const globals = (flags: Flags): GlobalOptions => ({
   local: flags.local,
   endpointUrl: flags['endpoint-url'],
   dynamodbUrl: flags['dynamodb-url'],
+  commandUrl: flags['command-url'],
 });
 
 const printNotes = (ctx: Context, output: Output): void => {
@@ -213,7 +216,6 @@ const run = async (
       verb: command,
       deploymentId: id!,
       reason: flags.reason,
-      actor: flags.actor ?? defaultActor(io.env),
       wait: !flags['no-wait'],
       timeoutMs: seconds(flags.timeout, '--timeout', 60) * 1000,
       pollMs: 300,

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { userInfo } from 'node:os';
 import type { HistoryEntry, OperatorVerb } from '../domain/model';
 import { deploymentId } from '../domain/naming';
 import type { Context } from './context';
@@ -10,24 +9,13 @@ export const VERBS: readonly OperatorVerb[] = ['promote', 'pause', 'resume', 'ab
 
 export const isVerb = (word: string): word is OperatorVerb => (VERBS as readonly string[]).includes(word);
 
-/** Limits of the control command schema (src/domain/schemas/control-command.ts). */
-const MAX_ACTOR = 128;
+/** Limit of the command body schema (src/domain/schemas/control-command.ts). */
 const MAX_REASON = 1024;
-
-export const defaultActor = (env: NodeJS.ProcessEnv): string => {
-  if (env.SAGEMAKER_ROLLOUTS_ACTOR) return env.SAGEMAKER_ROLLOUTS_ACTOR;
-  try {
-    return userInfo().username || env.USER || 'operator';
-  } catch {
-    return env.USER || 'operator';
-  }
-};
 
 export interface CommandRequest {
   verb: OperatorVerb;
   deploymentId: string;
   reason: string | undefined;
-  actor: string;
   wait: boolean;
   timeoutMs: number;
   pollMs: number;
@@ -51,23 +39,20 @@ export interface CommandResult {
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
 /**
- * Sends an operator command on the service bus (the same path other systems use) and waits until
+ * Sends an operator command to the signed command URL (the same path other systems use) and waits until
  * the control function has recorded its outcome in the deployment's history, matched by requestId.
  */
 export const runCommand = async (ctx: Context, request: CommandRequest): Promise<CommandResult> => {
-  const { verb, actor } = request;
+  const { verb } = request;
   const reason = request.reason?.trim();
   if (!reason) {
     throw new UsageError(`${verb} needs --reason "<why>": every command is recorded in the audit history`);
   }
   if (reason.length > MAX_REASON) throw new UsageError(`--reason is longer than ${MAX_REASON} characters`);
-  if (actor.length === 0 || actor.length > MAX_ACTOR) {
-    throw new UsageError(`--actor must be 1-${MAX_ACTOR} characters`);
-  }
   // fail fast: the control function records nothing for a deployment it does not know
   const { state, deployment } = await findDeployment(ctx, request.deploymentId);
   const requestId = randomUUID();
-  await ctx.sender.send({ verb, deploymentId: deployment.id, actor, reason, requestId });
+  await ctx.sender.send({ verb, deploymentId: deployment.id, reason, requestId });
   const base = { verb, deploymentId: deployment.id, requestId };
   if (!request.wait) return { ...base, outcome: 'sent', exitCode: EXIT.ok };
 

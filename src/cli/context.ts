@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { CommandUrlSender } from '../adapters/command-url-sender';
 import { DynamoDbStateStore } from '../adapters/dynamodb-state-store';
-import { EventBridgeCommandSender } from '../adapters/eventbridge-publisher';
 import { SageMakerEndpointsFactory } from '../adapters/sagemaker-endpoints';
 import { CONFIG_PATH_ENV, DEFAULT_CONFIG_PATH, loadConfigFile } from '../config/load';
 import type { RolloutsConfig } from '../config/schema';
@@ -23,6 +23,7 @@ export interface GlobalOptions {
   local?: string | undefined;
   endpointUrl?: string | undefined;
   dynamodbUrl?: string | undefined;
+  commandUrl?: string | undefined;
 }
 
 export interface Settings {
@@ -36,6 +37,8 @@ export interface Settings {
   endpointUrl?: string | undefined;
   region: string;
   local: boolean;
+  /** the control function's URL (AuthType AWS_IAM), where commands are sent signed */
+  commandUrl?: string | undefined;
 }
 
 /**
@@ -83,6 +86,7 @@ export const resolveSettings = (options: GlobalOptions, env: NodeJS.ProcessEnv):
     endpointUrl: env.AWS_ENDPOINT_URL,
     region: env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1',
     local,
+    commandUrl: options.commandUrl ?? env.ROLLOUTS_COMMAND_URL,
   };
 };
 
@@ -103,7 +107,19 @@ export const buildContext = (settings: Settings): Context => {
   return {
     settings,
     store: new DynamoDbStateStore(settings.tableName),
-    sender: new EventBridgeCommandSender(settings.busName),
+    sender: {
+      send: (command) => {
+        const url = settings.commandUrl;
+        if (!url) {
+          throw new UsageError(
+            'commands go to the command URL: pass --command-url <url> (the stack output CommandUrl) or export ROLLOUTS_COMMAND_URL',
+          );
+        }
+        if (!/^https?:\/\/[^\s]+$/.test(url))
+          throw new UsageError(`--command-url expects a URL, got "${url}"`);
+        return new CommandUrlSender(url, { region: settings.region }).send(command);
+      },
+    },
     endpoints: new SageMakerEndpointsFactory(),
     notes,
     config() {

@@ -150,6 +150,45 @@ const promotionSchema = z.strictObject({
   approvalTimeoutMinutes: z._default(int(1), 24 * 60),
 });
 
+/** SageMaker pipeline names: 1-256 letters, digits and inner hyphens. */
+const pipelineName = z
+  .string()
+  .check(
+    z.regex(
+      /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}$/,
+      'must be a pipeline name: 1-256 letters, digits or hyphens, not starting or ending with a hyphen',
+    ),
+  );
+
+/**
+ * An IAM principal ARN, `*` matching any run of characters: a user, a role (which also matches
+ * that role's assumed-role sessions), or an assumed-role session.
+ */
+const principalPattern = z
+  .string()
+  .check(
+    z.regex(
+      /^arn:aws[a-z-]*:(iam|sts)::(\d{12}|\*):[\w+=,.@\-/*]+$/,
+      'must be an IAM or STS principal ARN (`*` matches any characters)',
+    ),
+  );
+const principals = z.array(principalPattern).check(z.maxLength(50));
+
+/**
+ * Who may send which command for a group. Without it, any caller IAM lets invoke the command
+ * URL may send any command. With it, a verb listed here is allowed to its principals only, and a
+ * verb not listed to the `default` principals (none when `default` is absent).
+ */
+const authorizationSchema = z.strictObject({
+  default: z.optional(principals),
+  promote: z.optional(principals),
+  pause: z.optional(principals),
+  resume: z.optional(principals),
+  abort: z.optional(principals),
+  rollback: z.optional(principals),
+  retry: z.optional(principals),
+});
+
 const groupSchema = z
   .strictObject({
     /** Role SageMaker assumes to run the models (CreateModel ExecutionRoleArn). */
@@ -167,6 +206,7 @@ const groupSchema = z
       }),
       {},
     ),
+    authorization: z.optional(authorizationSchema),
   })
   .check(
     z.superRefine((group, ctx) => {
@@ -232,6 +272,18 @@ export const rolloutsConfigSchema = z
   .strictObject({
     /** How many rollouts one tick works on at once. */
     tickConcurrency: z._default(int(1, 50), 8),
+    /**
+     * SageMaker pipelines whose CallbackSteps send to this service's queue: the functions may
+     * answer steps of these pipelines' executions only.
+     */
+    callbackPipelines: z._default(z.array(pipelineName).check(z.maxLength(50)), []),
+    notifications: z.prefault(
+      z.strictObject({
+        /** Deploys an SNS topic that receives the service's events as AWS Chatbot custom notifications. */
+        chat: z._default(z.boolean(), false),
+      }),
+      {},
+    ),
     modelPackageGroups: z
       .record(sageMakerName, groupSchema)
       .check(
@@ -268,5 +320,6 @@ export type CanaryStrategy = z.output<typeof canaryStrategySchema>;
 export type NativeStrategy = z.output<typeof nativeStrategySchema>;
 export type GateConfig = z.output<typeof gatesSchema>;
 export type SmokeTestConfig = z.output<typeof smokeTestSchema>;
+export type AuthorizationConfig = z.output<typeof authorizationSchema>;
 export type CrossAccountConfig = z.output<typeof crossAccountSchema>;
 export type { PreTrafficConfig, ShadowConfig } from './pre-traffic-schema';

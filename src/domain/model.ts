@@ -323,6 +323,8 @@ export interface OperatorCommand {
   requestId: string;
   /** promote: skip the remaining canary steps instead of advancing to the next one */
   full?: boolean | undefined;
+  /** The actor may not send this command (the authorization config): recorded as a refusal. */
+  denied?: string | undefined;
 }
 
 export interface VariantObservation {

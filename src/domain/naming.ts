@@ -38,7 +38,14 @@ export const endpointConfigName = (endpointName: string, variants: VariantSpec[]
 
 /** IAM resource patterns matching every name above for a group or endpoint. */
 export const modelNamePattern = (group: string): string => `${namePrefix(group, 40)}-v*`;
-export const endpointConfigNamePattern = (endpointName: string): string => `${namePrefix(endpointName, 40)}*`;
+export const endpointConfigNamePattern = (endpointName: string): string =>
+  `${namePrefix(endpointName, 40)}-v*`;
+
+/**
+ * How logs, events and the history name a callback: a callback token is a credential for
+ * answering a pipeline step, so it is never written anywhere but the table's callback record.
+ */
+export const callbackRef = (token: string): string => `cb-${shortHash(token, 8)}`;
 
 export const deploymentId = (group: string, version: number, attempt = 1): string =>
   attempt === 1 ? `${group}:v${version}` : `${group}:v${version}#${attempt}`;

@@ -80,6 +80,7 @@ async function main(): Promise<number> {
     decision: paint('32', 'decision'),
     warn: paint('33', 'warning '),
     check: paint('1;31', 'check   '),
+    metric: paint('2', 'metric  '),
   };
   const formatEntry = (entry: TimelineEntry): string => {
     const calls = Object.entries(entry.calls)

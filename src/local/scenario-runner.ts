@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import {
   CreateModelPackageCommand,
   CreateModelPackageGroupCommand,
@@ -9,8 +8,8 @@ import {
   StopPipelineExecutionCommand,
   UpdateModelPackageCommand,
 } from '@aws-sdk/client-sagemaker';
+import { CommandUrlSender } from '../adapters/command-url-sender';
 import type { Deployment, GroupState } from '../domain/model';
-import { CONTROL_DETAIL_TYPE, CONTROL_SOURCE } from '../domain/schemas/control-command';
 import { deps } from '../wiring';
 import type { CloudEvent } from './cloud';
 import { matchesPattern } from './cloud/event-pattern';
@@ -30,7 +29,7 @@ const MINUTE = 60_000;
 const PIPELINE_STATUS_EVENT = 'SageMaker Model Building Pipeline Execution Status Change';
 const SERVICE_SOURCE = 'sagemaker-rollouts';
 
-export type EntryKind = 'step' | 'decision' | 'warn' | 'check';
+export type EntryKind = 'step' | 'decision' | 'warn' | 'check' | 'metric';
 
 export interface TimelineEntry {
   /** ms of virtual time since the scenario started */
@@ -139,7 +138,6 @@ class Run {
   private aborted: string | undefined;
   private finalState = new Map<string, GroupState | undefined>();
   private sagemaker: SageMakerClient | undefined;
-  private events: EventBridgeClient | undefined;
   private lastSampleAt = -1;
 
   constructor(
@@ -165,7 +163,6 @@ class Run {
     this.firstCall = this.callIndex;
     const client = { region: this.stack.cloud.region };
     this.sagemaker = new SageMakerClient(client);
-    this.events = new EventBridgeClient(client);
     this.sample();
     for (const [index, step] of this.scenario.steps.entries()) {
       if (this.aborted) return;
@@ -283,26 +280,13 @@ class Run {
     } else if (step.command) {
       const c = step.command;
       this.entry('step', `operator: ${c.verb} ${c.deployment} (${c.reason})`);
-      const out = await this.events!.send(
-        new PutEventsCommand({
-          Entries: [
-            {
-              EventBusName: stack.busName,
-              Source: CONTROL_SOURCE,
-              DetailType: CONTROL_DETAIL_TYPE,
-              Detail: JSON.stringify({
-                command: c.verb,
-                deploymentId: c.deployment,
-                actor: c.actor,
-                reason: c.reason,
-                requestId: randomUUID(),
-              }),
-            },
-          ],
-        }),
-      );
-      if (out.FailedEntryCount)
-        throw new Error(`PutEvents refused the command: ${JSON.stringify(out.Entries)}`);
+      // signed as the IAM user named by `actor`: the control function records that user's ARN
+      const user = cloud.sts.createUser(c.actor);
+      const reply = await new CommandUrlSender(stack.commandUrl, {
+        region: cloud.region,
+        credentials: async () => user,
+      }).send({ verb: c.verb, deploymentId: c.deployment, reason: c.reason, requestId: randomUUID() });
+      this.entry('step', `operator: ${c.verb} ${reply.outcome} for ${reply.actor}`);
     } else if (step.pipeline) {
       await this.startPipeline(step.pipeline);
     } else if (step.stopPipeline) {
@@ -459,6 +443,8 @@ class Run {
   private onRecord(record: StackRecord): void {
     if (record.kind === 'log') {
       this.entry(record.level === 'info' ? 'decision' : 'warn', record.message, record.at);
+    } else if (record.kind === 'metric') {
+      this.entry('metric', record.line, record.at);
     } else if (record.kind === 'result' && record.outcome === 'error') {
       this.entry('warn', `${record.functionName} failed: ${record.detail ?? 'error'}`, record.at);
     }

@@ -99,12 +99,15 @@ const actions = {
     times: z.number().int().min(1).optional(),
   }),
   clearFaults: z.literal(true),
-  /** An operator command, put on the service bus as the CLI does. */
+  /** An operator command, sent signed to the command URL as the CLI does; `actor` is the IAM user that signs it. */
   command: z.strictObject({
     verb: z.enum(['promote', 'pause', 'resume', 'abort', 'rollback', 'retry']),
     deployment: deploymentId,
     reason: z.string().min(1).default('operator command from a scenario'),
-    actor: z.string().min(1).default('arn:aws:iam::111122223333:user/scenario'),
+    actor: z
+      .string()
+      .regex(/^[\w+=,.@-]{1,64}$/, 'must be an IAM user name')
+      .default('scenario'),
   }),
   /** Creates (once) and starts a pipeline whose Callback step sends `arguments` to the callback queue. */
   pipeline: z.strictObject({

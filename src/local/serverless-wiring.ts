@@ -19,6 +19,8 @@ export interface LocalWiring {
     reportBatchItemFailures: boolean;
   }[];
   schedules: { functionName: string; everyMs: number }[];
+  /** Functions with a URL (serverless.yml `url`), and its auth type. */
+  functionUrls: { functionName: string; authType: 'AWS_IAM' | 'NONE' }[];
 }
 
 export interface QueueSpec {
@@ -142,13 +144,21 @@ export const readServerlessWiring = (options: {
     };
   };
 
-  const wiring: LocalWiring = { service, functions: {}, eventRules: [], queueSources: [], schedules: [] };
+  const wiring: LocalWiring = {
+    service,
+    functions: {},
+    eventRules: [],
+    queueSources: [],
+    schedules: [],
+    functionUrls: [],
+  };
   const functions = (doc.functions ?? {}) as Record<string, Record<string, unknown>>;
   for (const [name, rawFn] of Object.entries(functions)) {
     const fn = resolveNode(rawFn) as {
       handler: string;
       timeout?: number;
       events?: Record<string, unknown>[];
+      url?: boolean | { authorizer?: string };
     };
     const dot = fn.handler.lastIndexOf('.');
     wiring.functions[name] = {
@@ -156,6 +166,13 @@ export const readServerlessWiring = (options: {
       exportName: fn.handler.slice(dot + 1),
       timeoutSeconds: Number(fn.timeout ?? provider.timeout ?? 6),
     };
+    if (fn.url) {
+      const authorizer = typeof fn.url === 'object' ? fn.url.authorizer : undefined;
+      wiring.functionUrls.push({
+        functionName: name,
+        authType: authorizer === 'aws_iam' ? 'AWS_IAM' : 'NONE',
+      });
+    }
     for (const event of fn.events ?? []) {
       if (event.eventBridge) {
         const spec = event.eventBridge as { pattern: Record<string, unknown>; eventBus?: unknown };

@@ -11,6 +11,7 @@ import { resetClients, setCredentialsClock } from '../adapters/clients';
 import { createTableInput } from '../adapters/dynamodb-state-store';
 import type { Deps, Log } from '../app/deps';
 import { clearConfigCache } from '../config/load';
+import { setMetricsSink } from '../metrics/emf';
 import { buildDeps, setDeps } from '../wiring';
 import { VirtualClock } from './clock';
 import { type CloudEvent, type LocalCloud, type LocalCloudOptions, startLocalCloud } from './cloud';
@@ -32,7 +33,9 @@ export interface LocalStackOptions extends Omit<LocalCloudOptions, 'clock'> {
 export type StackRecord =
   | { kind: 'invoke'; at: number; functionName: string; summary: string }
   | { kind: 'result'; at: number; functionName: string; outcome: string; detail?: string }
-  | { kind: 'log'; at: number; level: string; message: string; extra?: Record<string, unknown> };
+  | { kind: 'log'; at: number; level: string; message: string; extra?: Record<string, unknown> }
+  /** an EMF line (Powertools Metrics) a handler wrote */
+  | { kind: 'metric'; at: number; line: string };
 
 interface HandlerModule {
   [name: string]: (event: unknown, context: unknown) => Promise<unknown>;
@@ -47,6 +50,8 @@ export class LocalStack {
   readonly records: StackRecord[] = [];
   readonly tableName = 'sagemaker-rollouts-local';
   busName = '';
+  /** The control function's URL (AuthType AWS_IAM), where signed operator commands go. */
+  commandUrl = '';
   queueUrls: Record<string, string> = {};
   private nextSchedule = new Map<string, number>();
   private readonly modules = new Map<string, Promise<HandlerModule>>();
@@ -80,6 +85,7 @@ export class LocalStack {
       AWS_ENDPOINT_URL_DYNAMODB: this.dynamoUrl,
       TABLE_NAME: this.tableName,
       EVENT_BUS_NAME: this.busName,
+      ROLLOUTS_COMMAND_URL: this.commandUrl,
       ROLLOUTS_CONFIG_PATH: resolve(SERVICE_DIR, this.configPath),
     };
   }
@@ -135,6 +141,19 @@ export class LocalStack {
         target: (event) => this.invokeEvent(rule.functionName, event),
       });
     }
+    for (const { functionName, authType } of this.wiring.functionUrls) {
+      if (authType !== 'AWS_IAM')
+        throw new Error(`${functionName}: the local cloud serves IAM-authenticated URLs only`);
+      const url = this.cloud.functionUrls.register(`${this.wiring.service}-local-${functionName}`, (event) =>
+        this.invoke(
+          functionName,
+          event,
+          `${event.requestContext.http.method} ${event.requestContext.authorizer.iam.userArn}`,
+        ),
+      );
+      if (functionName === 'control') this.commandUrl = url;
+    }
+    process.env.ROLLOUTS_COMMAND_URL = this.commandUrl;
     for (const schedule of this.wiring.schedules) {
       this.nextSchedule.set(schedule.functionName, this.now + schedule.everyMs);
     }
@@ -151,6 +170,7 @@ export class LocalStack {
     };
     const deps: Deps = { ...buildDeps(process.env), log };
     setDeps(deps);
+    setMetricsSink((line) => this.record({ kind: 'metric', at: this.now, line }));
   }
 
   private record(record: StackRecord): void {
@@ -315,6 +335,7 @@ export class LocalStack {
 
   async close(): Promise<void> {
     setDeps(undefined);
+    setMetricsSink(undefined);
     setCredentialsClock();
     await this.cloud.close();
     await new Promise<void>((done) => this.dynamo.close(() => done()));

@@ -1,16 +1,27 @@
 import type { ServiceEvent } from '../domain/model';
 
-/** The service's own event bus: lifecycle events out, operator commands in. */
+/** The service's own event bus: lifecycle events out. */
 export interface EventPublisher {
   publish(events: ServiceEvent[]): Promise<void>;
 }
 
+export interface OperatorCommandRequest {
+  verb: string;
+  deploymentId: string;
+  reason: string;
+  requestId: string;
+  /** promote only: skip the remaining canary steps */
+  full?: boolean | undefined;
+}
+
+/** What the control function answered; the actor is the principal that signed the request. */
+export interface CommandReply {
+  outcome: 'applied' | 'ignored' | 'rejected' | 'unauthorized' | 'failed';
+  reason: string;
+  actor: string;
+}
+
+/** Operator commands in: the signed command URL. */
 export interface ControlCommandSender {
-  send(command: {
-    verb: string;
-    deploymentId: string;
-    actor: string;
-    reason: string;
-    requestId: string;
-  }): Promise<void>;
+  send(command: OperatorCommandRequest): Promise<CommandReply>;
 }

@@ -2,7 +2,7 @@ import { EventBridgeClient, PutEventsCommand, type PutEventsCommandInput } from 
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { EventBridgeCommandSender, EventBridgePublisher } from '../../src/adapters/eventbridge-publisher';
+import { EventBridgePublisher } from '../../src/adapters/eventbridge-publisher';
 import type { ServiceEvent } from '../../src/domain/model';
 import { TransientError } from '../../src/errors';
 import { throttled } from './aws-fakes';
@@ -78,33 +78,5 @@ describe('EventBridgePublisher', () => {
     await expect(new EventBridgePublisher('b', client()).publish([event(0)])).rejects.toBeInstanceOf(
       TransientError,
     );
-  });
-});
-
-describe('EventBridgeCommandSender', () => {
-  it('sends an operator command as a Rollout Command event', async () => {
-    await new EventBridgeCommandSender('rollouts-bus', client()).send({
-      verb: 'promote',
-      deploymentId: 'churn:v3',
-      actor: 'alice',
-      reason: 'QA signed off',
-      requestId: 'req-42',
-    });
-    expect(eb).toHaveReceivedCommandExactlyOnceWith(PutEventsCommand, {
-      Entries: [
-        {
-          EventBusName: 'rollouts-bus',
-          Source: 'sagemaker-rollouts.control',
-          DetailType: 'Rollout Command',
-          Detail: JSON.stringify({
-            command: 'promote',
-            deploymentId: 'churn:v3',
-            actor: 'alice',
-            reason: 'QA signed off',
-            requestId: 'req-42',
-          }),
-        },
-      ],
-    });
   });
 });

@@ -17,16 +17,24 @@ interface Run {
 }
 
 let world: World;
+let alice: { accessKeyId: string; secretAccessKey: string };
+const ALICE = 'arn:aws:iam::111122223333:user/alice';
 
 /**
- * Runs the CLI as its own process against the local stack. While the child waits, this process
- * keeps the stack going: the control function only runs when the stack delivers the events the
- * child put on the bus.
+ * Runs the CLI as its own process against the local stack, signing its commands with the keys
+ * of the local IAM user alice (the default credential chain reads them from the environment).
+ * While the child waits, this process keeps the stack going.
  */
 const cli = async (args: string[], env: Record<string, string | undefined> = {}): Promise<Run> => {
   const child = spawn(process.execPath, [BIN, ...args], {
     cwd: ROOT,
-    env: { ...process.env, ...world.stack.env(), SAGEMAKER_ROLLOUTS_ACTOR: 'alice', ...env },
+    env: {
+      ...process.env,
+      ...world.stack.env(),
+      AWS_ACCESS_KEY_ID: alice.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: alice.secretAccessKey,
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -79,6 +87,7 @@ const startCanary = async (meta: Record<string, string> = {}): Promise<string> =
 
 beforeAll(async () => {
   world = await startWorld();
+  alice = world.stack.cloud.sts.createUser('alice');
   await world.createGroup(CHURN);
   const v1 = await world.createPackage(CHURN, { 'sim.errorRate': '0.001' });
   await world.approve(v1);
@@ -147,7 +156,7 @@ describe('operator CLI against the local cloud', () => {
     expect(promote.code).toBe(0);
     expect(json(promote)).toMatchObject({
       outcome: 'applied',
-      transition: { from: 'Canary', to: 'Promoting', actor: 'alice' },
+      transition: { from: 'Canary', to: 'Promoting', actor: ALICE },
     });
     await world.stack.run(30 * MINUTE, async () => (await deployment(id)).phase === 'Succeeded');
     expect((await deployment(id)).phase).toBe('Succeeded');
@@ -157,12 +166,12 @@ describe('operator CLI against the local cloud', () => {
     const history = json<{ entries: { actor: string; reason: string; requestId?: string; to: string }[] }>(
       await cli(['history', id, '--json']),
     );
-    const byAlice = history.entries.filter((e) => e.actor === 'alice');
+    const byAlice = history.entries.filter((e) => e.actor === ALICE);
     expect(byAlice.map((e) => e.reason)).toEqual([
-      'paused (pause by alice: checking a KPI dip)',
+      `paused (pause by ${ALICE}: checking a KPI dip)`,
       `pause refused: ${id} is already paused`,
-      'resumed (resume by alice: KPI recovered)',
-      'promoting: promote by alice: enough evidence',
+      `resumed (resume by ${ALICE}: KPI recovered)`,
+      `promoting: promote by ${ALICE}: enough evidence`,
     ]);
     expect(new Set(byAlice.map((e) => e.requestId)).size).toBe(4);
     expect(history.entries.at(-1)?.to).toBe('Succeeded');
@@ -182,11 +191,14 @@ describe('operator CLI against the local cloud', () => {
 
     const history = await cli(['history', id]);
     expect(history.code).toBe(0);
-    expect(history.stdout).toMatch(/Canary → RollingBack\s+alice\s+rolling back to v2: abort by alice/);
+    expect(history.stdout).toMatch(
+      /Canary → RollingBack\s+arn:aws:iam::111122223333:user\/alice\s+rolling back to v2: abort by arn:aws:iam::111122223333:user\/alice/,
+    );
     expect(history.stdout).toMatch(/RollingBack → Aborted\s+system/);
   });
 
   it('fails with a clear message and exit code 2 for an unknown deployment, 1 for a refusal', async () => {
+    const urlCallsBefore = world.stack.cloud.calls.filter((c) => c.operation === 'InvokeFunctionUrl').length;
     const unknownVersion = await cli(['pause', `${CHURN}:v99`, '--reason', 'x']);
     expect(unknownVersion.code).toBe(2);
     expect(unknownVersion.stderr).toContain(
@@ -198,12 +210,10 @@ describe('operator CLI against the local cloud', () => {
     expect(JSON.parse(unknownGroup.stdout)).toMatchObject({ ok: false, exitCode: 2 });
     expect(unknownGroup.stdout).toContain('no model package group \\"no-such-model\\"');
 
-    // neither reached the bus
-    expect(
-      world.stack.cloud.events.published.filter(
-        (e) => e.source === 'sagemaker-rollouts.control' && (e.detail as { reason?: string }).reason === 'x',
-      ),
-    ).toEqual([]);
+    // neither reached the command URL
+    expect(world.stack.cloud.calls.filter((c) => c.operation === 'InvokeFunctionUrl')).toHaveLength(
+      urlCallsBefore,
+    );
 
     const refused = await cli(['resume', `${CHURN}:v1`, '--reason', 'not paused', '--json']);
     expect(refused.code).toBe(1);

@@ -11,6 +11,7 @@ import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { STOPPED_REASON } from '../../src/app/callbacks/handle-message';
+import { callbackRef } from '../../src/domain/naming';
 import type { LocalStackOptions } from '../../src/local/stack';
 import { deps } from '../../src/wiring';
 import { MINUTE, type Rollouts, startRollouts, withV1InProd } from './rollout-harness';
@@ -111,9 +112,15 @@ describe('pipeline callback steps end to end', () => {
     expect(await r.phase(`${GROUP}:v2`)).toBe('Succeeded');
     expect(r.events('Callback Reported')).toEqual([
       expect.objectContaining({
-        detail: expect.objectContaining({ token, outcome: 'success', pipelineExecutionArn: arn }),
+        detail: expect.objectContaining({
+          callback: callbackRef(token),
+          outcome: 'success',
+          pipelineExecutionArn: arn,
+        }),
       }),
     ]);
+    // the token answers a pipeline step: it is named by a short hash only
+    expect(JSON.stringify(r.events('Callback Reported'))).not.toContain(token);
   });
 
   it('(f) a pipeline stopped during the canary: the deployment is aborted, the canary rolled back, failure reported, pipeline stopped', async () => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MINUTE, type Rollouts, startRollouts, withV1InProd } from './rollout-harness';
+import { JANE, MINUTE, type Rollouts, startRollouts, withV1InProd } from './rollout-harness';
 
 const GROUP = 'ctl-model';
 const PROD = 'ctl-model-prod';
@@ -39,7 +39,7 @@ describe('operator commands: pause, resume, promote, rollback after promotion, r
 
     const history = await r.history(V2);
     const paused = history.find((h) => h.reason.startsWith('paused'))!;
-    expect(paused).toMatchObject({ actor: 'jane.doe' });
+    expect(paused).toMatchObject({ actor: JANE });
     expect(paused.reason).toContain('investigating a dashboard');
     expect(paused.requestId).toBeTruthy();
   });
@@ -47,9 +47,7 @@ describe('operator commands: pause, resume, promote, rollback after promotion, r
   it('resume: stepping continues to the next step', async () => {
     expect(await r.command('resume', V2)).toMatchObject({ outcome: 'applied' });
     await r.runUntil(() => r.weights(PROD).v2 === 30, 15 * MINUTE);
-    expect((await r.history(V2)).some((h) => h.reason.startsWith('resumed') && h.actor === 'jane.doe')).toBe(
-      true,
-    );
+    expect((await r.history(V2)).some((h) => h.reason.startsWith('resumed') && h.actor === JANE)).toBe(true);
   });
 
   it('promote with full: true during the canary skips the remaining steps', async () => {
@@ -66,7 +64,7 @@ describe('operator commands: pause, resume, promote, rollback after promotion, r
     const state = await r.state(GROUP);
     expect(state.prod?.version).toBe(2);
     const promoting = (await r.history(V2)).find((h) => h.to === 'Promoting')!;
-    expect(promoting.reason).toContain('promote by jane.doe: looks great');
+    expect(promoting.reason).toContain(`promote by ${JANE}: looks great`);
     expect(await r.lifecycle(v2)).toMatchObject({ stage: 'Production', status: 'Deployed' });
   });
 
@@ -109,7 +107,7 @@ describe('operator commands: pause, resume, promote, rollback after promotion, r
     expect(r.weights(PROD)).toEqual({ v2: 100 });
     const retried = await r.history(`${V2}#2`);
     expect(retried[0]).toMatchObject({ to: 'Queued' });
-    expect(retried.some((h) => h.reason.includes(`retry of ${V2}`) && h.actor === 'jane.doe')).toBe(true);
+    expect(retried.some((h) => h.reason.includes(`retry of ${V2}`) && h.actor === JANE)).toBe(true);
   });
 });
 
@@ -143,7 +141,7 @@ describe('operator commands: a breach while paused, abort, invalid commands', ()
     expect((await r.state(GROUP)).prod?.version).toBe(1);
     expect(r.events('Deployment Aborted').map((e) => e.detail.deploymentId)).toContain(`${GROUP}:v3`);
     const history = await r.history(`${GROUP}:v3`);
-    expect(history.find((h) => h.to === 'RollingBack')).toMatchObject({ actor: 'jane.doe' });
+    expect(history.find((h) => h.to === 'RollingBack')).toMatchObject({ actor: JANE });
   });
 
   it.each([
@@ -162,7 +160,7 @@ describe('operator commands: a breach while paused, abort, invalid commands', ()
     expect(result.detail).toContain(why);
     const events = rejectedFor(r, id);
     expect(events).toHaveLength(rejectedBefore + 1);
-    expect(events.at(-1)!.detail).toMatchObject({ command: verb, actor: 'jane.doe' });
+    expect(events.at(-1)!.detail).toMatchObject({ command: verb, actor: JANE });
     expect(String(events.at(-1)!.detail.reason)).toContain(why);
     const log = r.stack.records.filter((x) => x.kind === 'log' && x.level !== 'info');
     expect(log.some((x) => x.kind === 'log' && JSON.stringify(x).includes(why))).toBe(true);

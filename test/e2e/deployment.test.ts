@@ -1,10 +1,9 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { EventBridgeCommandSender } from '../../src/adapters/eventbridge-publisher';
+import { CommandUrlSender } from '../../src/adapters/command-url-sender';
 import type { CloudEvent } from '../../src/local/cloud';
 import { deps } from '../../src/wiring';
 import { eventsOf, MINUTE, MUTATING, startWorld, type World } from './helpers';
@@ -38,11 +37,9 @@ const sendCommand = async (
   deploymentId: string,
   reason = 'checked',
 ): Promise<void> => {
-  const sender = new EventBridgeCommandSender(
-    w.stack.busName,
-    new EventBridgeClient({ region: 'us-east-1' }),
-  );
-  await sender.send({ verb, deploymentId, actor: 'alice', reason, requestId: `req-${verb}-${deploymentId}` });
+  const alice = w.stack.cloud.sts.createUser('alice');
+  const sender = new CommandUrlSender(w.stack.commandUrl, { credentials: async () => alice });
+  await sender.send({ verb, deploymentId, reason, requestId: `req-${verb}-${deploymentId}` });
 };
 
 const mutatingCalls = (w: World) => w.stack.cloud.calls.filter((c) => MUTATING.has(c.operation) && !c.error);
@@ -336,7 +333,10 @@ describe('promotion, failures and ignored events', () => {
     expect(state.prod?.version).toBe(1);
     expect(state.deployments[0]?.phase).toBe('Succeeded');
     const promoteEntry = (await w.history('fraud-detector:v1')).find((h) => h.to === 'ReadyForProd');
-    expect(promoteEntry).toMatchObject({ actor: 'alice', requestId: 'req-promote-fraud-detector:v1' });
+    expect(promoteEntry).toMatchObject({
+      actor: 'arn:aws:iam::111122223333:user/alice',
+      requestId: 'req-promote-fraud-detector:v1',
+    });
 
     // every SageMaker call for prod used the assumed role's keys; AssumeRole was asked once
     const sts = w.stack.cloud.sts.calls;

@@ -7,13 +7,14 @@ import {
   SageMakerClient,
   UpdateModelPackageCommand,
 } from '@aws-sdk/client-sagemaker';
-import { eventBridgeClient } from '../../src/adapters/clients';
-import { EventBridgeCommandSender } from '../../src/adapters/eventbridge-publisher';
+import { CommandUrlSender } from '../../src/adapters/command-url-sender';
 import type { GroupState, HistoryEntry, OperatorVerb } from '../../src/domain/model';
 import { LocalStack, type LocalStackOptions } from '../../src/local/stack';
 import { deps } from '../../src/wiring';
 
 export const MINUTE = 60_000;
+/** Who the harness signs commands as. */
+export const JANE = 'arn:aws:iam::111122223333:user/jane.doe';
 
 export interface Rollouts {
   stack: LocalStack;
@@ -54,7 +55,9 @@ const containers = {
 export const startRollouts = async (options: LocalStackOptions = {}): Promise<Rollouts> => {
   const stack = await LocalStack.start(options);
   const sm = new SageMakerClient({ region: 'us-east-1' });
-  const sender = new EventBridgeCommandSender(stack.busName, eventBridgeClient());
+  // commands are signed by the local IAM user jane.doe: the control function records her ARN
+  const jane = stack.cloud.sts.createUser('jane.doe');
+  const sender = new CommandUrlSender(stack.commandUrl, { credentials: async () => jane });
   const register = async (group: string, sim: Record<string, string> = {}): Promise<string> => {
     const out = await sm.send(
       new CreateModelPackageCommand({
@@ -103,21 +106,9 @@ export const startRollouts = async (options: LocalStackOptions = {}): Promise<Ro
         .filter((e) => e.source === 'sagemaker-rollouts' && e['detail-type'] === type)
         .map((e) => ({ detail: e.detail as Record<string, unknown> })),
     command: async (verb, deploymentId, reason = `${verb} from the test`, options = {}) => {
-      const before = stack.records.length;
-      await sender.send({
-        verb,
-        deploymentId,
-        actor: 'jane.doe',
-        reason,
-        requestId: randomUUID(),
-        ...options,
-      });
+      const reply = await sender.send({ verb, deploymentId, reason, requestId: randomUUID(), ...options });
       await stack.settle();
-      const result = stack.records
-        .slice(before)
-        .find((r) => r.kind === 'result' && r.functionName === 'control');
-      if (result?.kind !== 'result') throw new Error(`the control function never ran for ${verb}`);
-      return { outcome: result.outcome, detail: result.detail };
+      return { outcome: reply.outcome, detail: reply.reason };
     },
     weights: (endpointName) => {
       const ep = stack.cloud.sagemaker.endpoints.get(endpointName);

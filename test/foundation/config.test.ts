@@ -153,6 +153,27 @@ const broken: [string, Mutation, string][] = [
     },
     'modelPackageGroups.fraud-detector.stages.prod.strategy.trafficRouting.sizePercent: LINEAR needs a sizePercent from 10 to 50',
   ],
+  [
+    'an authorized principal that is not an ARN',
+    (c) => (c.modelPackageGroups['churn-model'].authorization = { promote: ['release-team'] }),
+    'modelPackageGroups.churn-model.authorization.promote.0: must be an IAM or STS principal ARN',
+  ],
+  [
+    'authorization for an unknown verb',
+    (c) =>
+      (c.modelPackageGroups['churn-model'].authorization = { deploy: ['arn:aws:iam::111122223333:role/r'] }),
+    'modelPackageGroups.churn-model.authorization.deploy: unknown field',
+  ],
+  [
+    'a callback pipeline name with a space',
+    (c) => (c.callbackPipelines = ['churn train']),
+    'callbackPipelines.0: must be a pipeline name',
+  ],
+  [
+    'chat notifications that are not a flag',
+    (c) => (c.notifications = { chat: 'yes' }),
+    'notifications.chat: ',
+  ],
 ];
 
 describe('broken configurations', () => {

@@ -12,7 +12,13 @@ import { parse, stringify } from 'yaml';
 import { loadConfigFile, parseJsonConfig } from '../../src/config/load';
 import { fixture, type Json, repoRoot } from './fixtures';
 
-type Resource = { Type: string; Properties: Record<string, Json>; DependsOn?: unknown };
+type Resource = {
+  Type: string;
+  Properties: Record<string, Json>;
+  DependsOn?: unknown;
+  DeletionPolicy?: string;
+  UpdateReplacePolicy?: string;
+};
 type Template = { Resources: Record<string, Resource>; Outputs: Record<string, unknown> };
 
 const FUNCTIONS = [
@@ -60,6 +66,32 @@ const zipEntries = (path: string): Map<string, Buffer> => {
     offset += 46 + nameLength + extraLength + commentLength;
   }
   return entries;
+};
+
+/**
+ * EventBridge's input transformer: a placeholder inside a JSON string takes the value's text, one
+ * outside takes the value as JSON (a string gets its quotes), a missing path gives null.
+ */
+const fillInputTemplate = (template: string, valueFor: (name: string) => unknown): string => {
+  let out = '';
+  let inString = false;
+  for (let i = 0; i < template.length; i++) {
+    const ch = template[i]!;
+    const placeholder = ch === '<' ? /^<(\w+)>/.exec(template.slice(i)) : null;
+    if (placeholder) {
+      const v = valueFor(placeholder[1]!);
+      out += inString
+        ? v === undefined
+          ? ''
+          : JSON.stringify(String(v)).slice(1, -1)
+        : JSON.stringify(v ?? null);
+      i += placeholder[0].length - 1;
+      continue;
+    }
+    if (ch === '"' && template[i - 1] !== '\\') inString = !inString;
+    out += ch;
+  }
+  return out;
 };
 
 const actions = (statement: { Action: string | string[] }): string[] =>
@@ -154,6 +186,13 @@ describe('functions', () => {
       const code = entries.get(handler)!.toString('utf8');
       expect(code).not.toContain('Composer');
       expect(code).toContain('require("yaml")');
+      // a linked source map naming the service's own files, without their text
+      expect(code.trimEnd().endsWith(`//# sourceMappingURL=${handler.split('/').pop()}.map`)).toBe(true);
+      const map = JSON.parse(entries.get(`${handler}.map`)!.toString('utf8'));
+      expect(map.sources).toEqual(expect.arrayContaining([expect.stringMatching(/src\/wiring\.ts$/)]));
+      expect(map.sourcesContent).toBeUndefined();
+      // only the service's own files: the SDK's mappings would cost init time for frames nobody reads
+      expect(map.sources.filter((source: string) => source.includes('node_modules'))).toEqual([]);
     }
   });
 
@@ -170,11 +209,11 @@ describe('functions', () => {
       config.modelPackageGroups['churn-model'].stages.prod.strategy.steps[1].weight = 5;
       writeFileSync(join(dir, 'dist/rollouts.config.json'), JSON.stringify(config));
       const handler = fn('control').Properties.Handler.replace(/\.handler$/, '.js');
-      // A valid command event reaches deps(): the configuration is loaded, and refused.
+      // A valid command request reaches deps(): the configuration is loaded, and refused.
       const controlEvent = fixture('control-pause');
       const script = `require('./${handler}').handler(${JSON.stringify(controlEvent)}, {}).then(
-        () => process.exit(3), (e) => { process.stdout.write(e.message); process.exit(0); })`;
-      const result = spawnSync(process.execPath, ['-e', script], {
+        () => process.exit(3), (e) => { process.stdout.write(e.stack); process.exit(0); })`;
+      const result = spawnSync(process.execPath, ['--enable-source-maps', '-e', script], {
         cwd: dir,
         env: {
           PATH: process.env.PATH ?? '',
@@ -193,6 +232,8 @@ describe('functions', () => {
       expect(result.stdout).toContain(
         'modelPackageGroups.churn-model.stages.prod.strategy.steps: step weights must increase',
       );
+      // with the runtime's --enable-source-maps, the trace names the source file and line
+      expect(result.stdout).toMatch(/src\/config\/load\.ts:\d+:\d+/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -230,14 +271,25 @@ describe('event rules', () => {
     expect(rule.Targets[0].DeadLetterConfig).toBeDefined();
   });
 
-  it('operator commands: on the service bus', () => {
-    const rule = ruleFor('control');
-    expect(rule.EventBusName).toEqual({ 'Fn::GetAtt': ['ServiceEventBus', 'Name'] });
-    expect(rule.EventPattern).toEqual({
-      source: ['sagemaker-rollouts.control'],
-      'detail-type': ['Rollout Command'],
+  it('operator commands: the control function’s URL with AuthType AWS_IAM, and no bus rule', () => {
+    const urls = ofType('AWS::Lambda::Url');
+    expect(urls).toHaveLength(1);
+    expect(urls[0]![1].Properties).toMatchObject({
+      AuthType: 'AWS_IAM',
+      TargetFunctionArn: { 'Fn::GetAtt': ['ControlLambdaFunction', 'Arn'] },
     });
-    expect(rule.Targets[0].DeadLetterConfig).toBeDefined();
+    // no public invoke permission: only principals IAM allows lambda:InvokeFunctionUrl get in
+    for (const [, permission] of ofType('AWS::Lambda::Permission')) {
+      expect(permission.Properties.Principal).not.toBe('*');
+    }
+    const rules = ofType('AWS::Events::Rule').filter(([, rule]) =>
+      JSON.stringify(rule.Properties.Targets).includes('"ControlLambdaFunction"'),
+    );
+    expect(rules).toEqual([]);
+    expect(template.Outputs.CommandUrl).toEqual({
+      Description: expect.stringContaining('SigV4'),
+      Value: { 'Fn::GetAtt': ['ControlLambdaFunctionUrl', 'FunctionUrl'] },
+    });
     expect(template.Resources.ServiceEventBus).toMatchObject({
       Type: 'AWS::Events::EventBus',
       Properties: { Name: 'sagemaker-rollouts-test' },
@@ -323,11 +375,10 @@ describe('IAM', () => {
       for (const action of actions(statement)) expect(action).not.toContain('*');
   });
 
-  it('never grants SageMaker, DynamoDB, SQS, events, logs or STS actions on Resource *', () => {
+  it('grants only GetMetricData on Resource * (it has no resource-level permissions)', () => {
     for (const statement of allStatements()) {
-      const star = resources(statement).includes('*');
-      if (star)
-        expect(actions(statement).sort()).toEqual(['cloudwatch:DescribeAlarms', 'cloudwatch:GetMetricData']);
+      if (resources(statement).includes('*'))
+        expect(actions(statement)).toEqual(['cloudwatch:GetMetricData']);
     }
   });
 
@@ -341,7 +392,7 @@ describe('IAM', () => {
     }
   });
 
-  it('scopes SageMaker to configured endpoints, configs, models and groups in this account', () => {
+  it('scopes SageMaker to configured endpoints, their configs and models, groups and pipelines in this account', () => {
     for (const name of FUNCTIONS) {
       for (const statement of roleStatements(name).filter((s) =>
         actions(s).some((a) => a.startsWith('sagemaker:')),
@@ -350,11 +401,21 @@ describe('IAM', () => {
           const arn: string = (resource as Json)['Fn::Sub'];
           expect(arn).toMatch(/^arn:\$\{AWS::Partition\}:sagemaker:\$\{AWS::Region\}:\$\{AWS::AccountId\}:/);
           expect(arn).toMatch(
-            /:(endpoint\/(churn-model-qa|churn-model-prod|fraud-detector-qa)|endpoint-config\/(churn-model-qa|churn-model-prod|fraud-detector-qa)\*|model\/(churn-model|fraud-detector)-v\*|model-package-group\/(churn-model|fraud-detector)|model-package\/(churn-model|fraud-detector)\/\*|pipeline\/\*\/execution\/\*)$/,
+            /:(endpoint\/(churn-model-qa|churn-model-prod|fraud-detector-qa)|endpoint-config\/(churn-model-qa|churn-model-prod|fraud-detector-qa)-v\*|model\/(churn-model|fraud-detector)-v\*|model-package\/(churn-model|fraud-detector)\/\*|pipeline\/(churn-model-train|fraud-detector-train)\/execution\/\*)$/,
           );
         }
       }
     }
+  });
+
+  it('reads only the configured canary alarms', () => {
+    const KPI_ALARM = 'churn-model-prod-business-kpi';
+    const alarms = roleStatements('canaryTick').find((s) => actions(s).includes('cloudwatch:DescribeAlarms'));
+    expect(alarms.Resource).toEqual([
+      {
+        'Fn::Sub': `arn:${'$'}{AWS::Partition}:cloudwatch:${'$'}{AWS::Region}:${'$'}{AWS::AccountId}:alarm:${KPI_ALARM}`,
+      },
+    ]);
   });
 
   it('invokes only configured endpoints and passes only execution roles, to SageMaker', () => {
@@ -392,17 +453,136 @@ describe('IAM', () => {
     const sqs = roleStatements('pipelineCallback').find((s) => actions(s).includes('sqs:ReceiveMessage'));
     expect(sqs.Resource).toEqual([{ 'Fn::GetAtt': ['CallbackQueue', 'Arn'] }]);
   });
+});
 
-  it('gives each function only what it needs', () => {
-    expect(actionsOf('pipelineCallback')).toContain('sqs:DeleteMessage');
-    expect(actionsOf('pipelineCallback')).toContain('sagemaker:SendPipelineExecutionStepFailure');
-    expect(actionsOf('canaryTick')).toContain('cloudwatch:GetMetricData');
-    expect(actionsOf('canaryTick')).toContain('sagemaker:UpdateEndpointWeightsAndCapacities');
-    for (const name of FUNCTIONS.filter((f) => f !== 'pipelineCallback')) {
-      expect([...actionsOf(name)].filter((a) => a.startsWith('sqs:'))).toEqual([]);
+describe('least privilege: each role holds exactly the actions its bundle can send', () => {
+  /** SDK client package -> IAM service prefix. */
+  const PREFIX: Record<string, string> = {
+    'client-sagemaker': 'sagemaker',
+    'client-sagemaker-runtime': 'sagemaker',
+    'client-dynamodb': 'dynamodb',
+    'client-eventbridge': 'events',
+    'client-sts': 'sts',
+    'client-cloudwatch': 'cloudwatch',
+    'client-sqs': 'sqs',
+  };
+  /** Actions IAM checks for parameters of a command, besides the command's own action. */
+  const IMPLIED: Record<string, string[]> = {
+    // ExecutionRoleArn is passed to SageMaker
+    'sagemaker:CreateModel': ['iam:PassRole', 'sagemaker:AddTags'],
+    // Create* with Tags needs AddTags on the new resource
+    'sagemaker:CreateEndpoint': ['sagemaker:AddTags'],
+    'sagemaker:CreateEndpointConfig': ['sagemaker:AddTags'],
+  };
+  /** Commands bundled but never sent by a function, each for a reason checked below. */
+  const NOT_SENT = new Set([
+    // the CLI's listGroups (a StateStore method no function calls)
+    'dynamodb:Scan',
+    // endpoint discovery, off unless endpointDiscoveryEnabled is set
+    'dynamodb:DescribeEndpoints',
+  ]);
+  const PLATFORM: Record<string, string[]> = {
+    // Lambda writes the function's logs with its role
+    '*': ['logs:CreateLogStream', 'logs:PutLogEvents'],
+    // the SQS event source mapping polls with the function's role
+    pipelineCallback: [
+      'sqs:ReceiveMessage',
+      'sqs:DeleteMessage',
+      'sqs:GetQueueAttributes',
+      'sqs:ChangeMessageVisibility',
+    ],
+  };
+  const sentBy = new Map<string, Set<string>>();
+
+  beforeAll(async () => {
+    const { build } = await import('esbuild');
+    for (const name of FUNCTIONS) {
+      const entry = `${fn(name).Properties.Handler.replace(/\.handler$/, '')}.ts`;
+      const result = await build({
+        entryPoints: [join(repoRoot, entry)],
+        bundle: true,
+        minify: true,
+        platform: 'node',
+        target: 'node22',
+        mainFields: ['module', 'main'],
+        external: ['yaml'],
+        write: false,
+        metafile: true,
+        outfile: join(outDir, 'least-privilege', `${name}.js`),
+        logLevel: 'error',
+      });
+      const inputs = Object.values(result.metafile.outputs).flatMap((o) => Object.entries(o.inputs));
+      const sent = new Set<string>();
+      for (const [path, { bytesInOutput }] of inputs) {
+        // the credential chain's own clients (SSO, STS web identity) run before the role exists
+        const match = /@aws-sdk\/(client-[a-z-]+)\/dist-es\/commands\/(\w+)Command\.js$/.exec(path);
+        if (!match || bytesInOutput === 0) continue;
+        const prefix = PREFIX[match[1]!];
+        if (!prefix) throw new Error(`no IAM prefix known for ${match[1]}`);
+        const action = `${prefix}:${match[2]}`;
+        if (NOT_SENT.has(action)) continue;
+        sent.add(action);
+        for (const implied of IMPLIED[action] ?? []) sent.add(implied);
+      }
+      sentBy.set(name, sent);
     }
-    for (const name of FUNCTIONS.filter((f) => f !== 'canaryTick')) {
-      expect([...actionsOf(name)].filter((a) => a.startsWith('cloudwatch:'))).toEqual([]);
+  }, 120_000);
+
+  it('no function calls the commands left out as not sent', () => {
+    const sources = ['handlers', 'src/app', 'src/handler-support.ts', 'src/wiring.ts'];
+    const grep = spawnSync('grep', ['-rln', 'listGroups\\|endpointDiscoveryEnabled', ...sources], {
+      cwd: repoRoot,
+      encoding: 'utf8',
+    });
+    expect(grep.stdout).toBe('');
+  });
+
+  it.each(FUNCTIONS)('%s', (name) => {
+    const expected = new Set([...sentBy.get(name)!, ...PLATFORM['*']!, ...(PLATFORM[name] ?? [])]);
+    expect([...actionsOf(name)].sort()).toEqual([...expected].sort());
+  });
+
+  it('only the tick reads CloudWatch, only the callback consumer polls the queue', () => {
+    for (const name of FUNCTIONS) {
+      expect([...actionsOf(name)].some((a) => a.startsWith('cloudwatch:'))).toBe(name === 'canaryTick');
+      expect([...actionsOf(name)].some((a) => a.startsWith('sqs:'))).toBe(name === 'pipelineCallback');
+    }
+  });
+});
+
+describe('cfn-lint', () => {
+  it('finds no error and no warning but the framework’s own W3005 in the packaged template', () => {
+    const version = spawnSync('cfn-lint', ['--version'], { encoding: 'utf8' });
+    if (version.error || version.status !== 0) {
+      console.log(
+        `cfn-lint skipped: the cfn-lint command is not available (${version.error?.message ?? version.stderr})`,
+      );
+      return;
+    }
+    const result = spawnSync(
+      'cfn-lint',
+      [
+        '--format',
+        'parseable',
+        '--ignore-checks',
+        'W3005',
+        '--',
+        join(outDir, 'cloudformation-template-update-stack.json'),
+      ],
+      { encoding: 'utf8', timeout: 90_000 },
+    );
+    expect(`${result.stdout}${result.stderr}`.trim()).toBe('');
+    expect(result.status).toBe(0);
+  }, 100_000);
+});
+
+describe('retention', () => {
+  it('keeps the table and the queues that hold messages when the stack is deleted or they are replaced', () => {
+    for (const id of ['RolloutsTable', 'CallbackQueue', 'CallbackDlq', 'EventTargetDlq']) {
+      expect(template.Resources[id]).toMatchObject({
+        DeletionPolicy: 'Retain',
+        UpdateReplacePolicy: 'Retain',
+      });
     }
   });
 });
@@ -431,9 +611,9 @@ describe('alarms and outputs', () => {
     }
   });
 
-  it('sends every asynchronously invoked function’s failed events to an alarmed queue (finding 6)', () => {
+  it('sends every asynchronously invoked function’s failed events to an alarmed queue (finding 6); the control function is invoked synchronously through its URL', () => {
     const configs = ofType('AWS::Lambda::EventInvokeConfig').map(([, c]) => c.Properties);
-    for (const name of ['modelPackageStateChange', 'endpointStateChange', 'canaryTick', 'control']) {
+    for (const name of ['modelPackageStateChange', 'endpointStateChange', 'canaryTick']) {
       const config = configs.find((c) =>
         JSON.stringify(c.FunctionName).includes(`${logicalId(name)}LambdaFunction`),
       );
@@ -449,13 +629,126 @@ describe('alarms and outputs', () => {
         Resource: { 'Fn::GetAtt': ['AsyncFailureQueue', 'Arn'] },
       },
     ]);
-    expect(policy?.Properties.Roles).toHaveLength(4);
+    expect(policy?.Properties.Roles).toHaveLength(3);
     const alarms = ofType('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
     expect(alarms.find((a) => JSON.stringify(a.Dimensions).includes('AsyncFailureQueue'))).toMatchObject({
       MetricName: 'ApproximateNumberOfMessagesVisible',
       Threshold: 0,
       ComparisonOperator: 'GreaterThanThreshold',
     });
+  });
+
+  it('alarms on permanent failures (all groups), tick failures and an overdue callback (per group timeout)', () => {
+    const alarm = (id: string) => template.Resources[id]!.Properties;
+    const permanent = alarm('PermanentFailuresAlarm');
+    const series = permanent.Metrics.filter((m: Json) => m.MetricStat);
+    expect(series.map((m: Json) => m.MetricStat.Metric.Dimensions[1].Value).sort()).toEqual([
+      'all',
+      'churn-model',
+      'fraud-detector',
+    ]);
+    for (const m of series) {
+      expect(m.MetricStat.Metric).toMatchObject({
+        Namespace: 'SageMakerRollouts',
+        MetricName: 'PermanentFailures',
+      });
+      expect(m.MetricStat.Metric.Dimensions[0]).toEqual({ Name: 'service', Value: 'sagemaker-rollouts' });
+    }
+    expect(permanent.Metrics.filter((m: Json) => m.ReturnData)).toEqual([
+      expect.objectContaining({ Expression: 'SUM([FILL(p0, 0), FILL(p1, 0), FILL(p2, 0)])' }),
+    ]);
+    expect(permanent).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
+
+    const overdue = alarm('OldestCallbackAlarm');
+    // churn-model waits 240 minutes, fraud-detector the default 360
+    expect(overdue.Metrics.filter((m: Json) => m.Expression).map((m: Json) => m.Expression)).toEqual([
+      'FILL(a0, 0) / 14400',
+      'FILL(a1, 0) / 21600',
+      'MAX([s0, s1])',
+    ]);
+    expect(overdue).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanThreshold' });
+    expect(alarm('TickFailedGroupsAlarm')).toMatchObject({
+      Namespace: 'SageMakerRollouts',
+      MetricName: 'TickFailedGroups',
+      Dimensions: [
+        { Name: 'service', Value: 'sagemaker-rollouts' },
+        { Name: 'group', Value: 'all' },
+      ],
+    });
+    expect(alarm('EventTargetDlqAlarm').MetricName).toBe('ApproximateNumberOfMessagesVisible');
+  });
+
+  it('has a dashboard with, per group, rollouts in flight and each prod variant’s errors and latency', () => {
+    const body = template.Resources.Dashboard!.Properties.DashboardBody['Fn::Sub'];
+    const { widgets } = JSON.parse(body) as { widgets: Json[] };
+    const titles = widgets.filter((w) => w.type === 'metric').map((w) => w.properties.title);
+    for (const group of ['churn-model', 'fraud-detector']) {
+      expect(titles).toContain(`${group}: rollouts in flight`);
+      expect(titles).toContain(`${group}: gate evidence, candidate vs baseline`);
+    }
+    const expressions = widgets.flatMap((w) =>
+      (w.properties.metrics ?? []).flatMap((m: Json[]) =>
+        m.flatMap((x) => (x?.expression ? [x.expression] : [])),
+      ),
+    );
+    expect(expressions).toContain(
+      `SEARCH('{AWS/SageMaker,EndpointName,VariantName} EndpointName="churn-model-prod" MetricName="Invocation5XXErrors"', 'Sum', 60)`,
+    );
+    expect(expressions).toContain(
+      `SEARCH('{AWS/SageMaker,EndpointName,VariantName} EndpointName="churn-model-prod" MetricName="ModelLatency"', 'p99', 60)`,
+    );
+    expect(body).toContain('"TickDuration"');
+    // the only substitution is the region
+    expect(new Set(body.match(/\$\{[^}]*\}/g))).toEqual(new Set([`${'$'}{AWS::Region}`]));
+  });
+
+  it('turns service events into AWS Chatbot custom notifications on an SNS topic', () => {
+    expect(template.Resources.ChatNotificationsTopic!.Type).toBe('AWS::SNS::Topic');
+    const rule = template.Resources.ChatNotificationsRule!.Properties;
+    expect(rule.EventBusName).toEqual({ Ref: 'ServiceEventBus' });
+    expect(rule.EventPattern['detail-type']).toEqual(
+      expect.arrayContaining(['Deployment Rolled Back', 'Deployment Promoted', 'Awaiting Approval']),
+    );
+    const target = rule.Targets[0];
+    expect(target.Arn).toEqual({ Ref: 'ChatNotificationsTopic' });
+    // what EventBridge sends for a rollback: the template with its placeholders filled
+    const event = {
+      id: 'e-1',
+      'detail-type': 'Deployment Rolled Back',
+      detail: {
+        deploymentId: 'churn-model:v3',
+        group: 'churn-model',
+        phase: 'RolledBack',
+        reason: 'gate failed at step 1/3',
+        readings: {
+          candidate: { errorRate: 0.2, latencyMs: 40 },
+          baseline: { errorRate: 0.001, latencyMs: 35 },
+        },
+      },
+    } as Json;
+    const value = (path: string): unknown =>
+      path
+        .replace(/^\$\./, '')
+        .split('.')
+        .reduce((node: Json, key) => node?.[key], event);
+    const filled = fillInputTemplate(target.InputTransformer.InputTemplate, (name) =>
+      value(target.InputTransformer.InputPathsMap[name]),
+    );
+    const notification = JSON.parse(filled);
+    expect(notification).toMatchObject({
+      version: '1.0',
+      source: 'custom',
+      content: { textType: 'client-markdown', title: 'Deployment Rolled Back: churn-model:v3' },
+      metadata: { threadId: 'churn-model:v3' },
+    });
+    expect(notification.content.description).toContain('gate failed at step 1/3');
+    expect(notification.content.description).toContain('candidate 5XX rate 0.2 (baseline 0.001)');
+    const policy = template.Resources.ChatNotificationsTopicPolicy!.Properties.PolicyDocument.Statement[0];
+    expect(policy.Principal).toEqual({ Service: 'events.amazonaws.com' });
+    expect(policy.Condition.ArnEquals['aws:SourceArn']).toEqual({
+      'Fn::GetAtt': ['ChatNotificationsRule', 'Arn'],
+    });
+    expect(template.Outputs.ChatNotificationsTopicArn).toBeDefined();
   });
 
   it('exports the queue, the bus and the table', () => {

@@ -2,13 +2,12 @@ import { describe, expect, it } from 'vitest';
 import {
   apiEndpointStatus,
   callbackMessageSchema,
-  controlCommandEventSchema,
   endpointEventSchema,
   modelPackageEventSchema,
   parseCallbackBody,
+  parseCommandRequest,
   parseInput,
   scheduleEventSchema,
-  toOperatorCommand,
 } from '../../src/domain/schemas';
 import { InputValidationError } from '../../src/errors';
 import { fixture, type Json } from './fixtures';
@@ -264,66 +263,78 @@ describe('callback messages', () => {
   });
 });
 
-describe('control commands', () => {
+describe('control commands (function URL requests)', () => {
+  const ARN = 'arn:aws:sts::111122223333:assumed-role/ml-platform-operators/jane.doe';
+  const withBody = (event: Json, change: (body: Json) => void): Json => {
+    const body = JSON.parse(event.body);
+    change(body);
+    event.body = JSON.stringify(body);
+    return event;
+  };
+
   it.each(['promote', 'pause', 'resume', 'abort', 'rollback', 'retry'] as const)(
-    'accepts control-%s',
+    'accepts control-%s, with the signer as the actor',
     (verb) => {
-      const event = parseInput(controlCommandEventSchema, fixture(`control-${verb}`), 'control command');
-      expect(toOperatorCommand(event)).toMatchObject({ verb, deploymentId: 'churn-model:v3' });
+      const request = parseCommandRequest(fixture(`control-${verb}`));
+      expect(request.command).toMatchObject({ verb, deploymentId: 'churn-model:v3', actor: ARN });
+      expect(request.method).toBe('POST');
     },
   );
 
-  it('accepts a deployment id with an attempt', () => {
-    const event = fixture('control-retry');
-    event.detail.deploymentId = 'churn-model:v3#2';
-    expect(parseInput(controlCommandEventSchema, event, 'control command').detail.deploymentId).toBe(
-      'churn-model:v3#2',
-    );
+  it('accepts a deployment id with an attempt, and a base64 body', () => {
+    const event = withBody(fixture('control-retry'), (b) => (b.deploymentId = 'churn-model:v3#2'));
+    event.body = Buffer.from(event.body).toString('base64');
+    event.isBase64Encoded = true;
+    expect(parseCommandRequest(event).command.deploymentId).toBe('churn-model:v3#2');
   });
 
-  const cases: [string, (e: Json) => void, string][] = [
+  const bodyCases: [string, (b: Json) => void, string][] = [
     [
       'a deployment id without version',
-      (e) => (e.detail.deploymentId = 'churn-model'),
-      'detail.deploymentId: must be <group>:v<version>',
+      (b) => (b.deploymentId = 'churn-model'),
+      'deploymentId: must be <group>:v<version>',
     ],
+    ['a deployment id with version 0', (b) => (b.deploymentId = 'churn-model:v0'), 'deploymentId:'],
+    ['a deployment id with a bad attempt', (b) => (b.deploymentId = 'churn-model:v3#x'), 'deploymentId:'],
+    ['an unknown command', (b) => (b.command = 'deploy'), 'command:'],
     [
-      'a deployment id with version 0',
-      (e) => (e.detail.deploymentId = 'churn-model:v0'),
-      'detail.deploymentId:',
+      'an actor of its own (the signer is the actor)',
+      (b) => (b.actor = 'someone.else'),
+      'actor: unknown field',
     ],
-    [
-      'a deployment id with a bad attempt',
-      (e) => (e.detail.deploymentId = 'churn-model:v3#x'),
-      'detail.deploymentId:',
-    ],
-    ['an unknown command', (e) => (e.detail.command = 'deploy'), 'detail.command:'],
-    ['an empty actor', (e) => (e.detail.actor = ''), 'detail.actor:'],
-    ['a reason over 1024 characters', (e) => (e.detail.reason = 'x'.repeat(1025)), 'detail.reason:'],
-    ['no request id', (e) => delete e.detail.requestId, 'detail.requestId: required'],
-    [
-      'a misspelt field',
-      (e) => (e.detail.deploymentID = 'churn-model:v3'),
-      'detail.deploymentID: unknown field',
-    ],
-    ['full that is not a boolean', (e) => (e.detail.full = 'yes'), 'detail.full:'],
+    ['a reason over 1024 characters', (b) => (b.reason = 'x'.repeat(1025)), 'reason:'],
+    ['no request id', (b) => delete b.requestId, 'requestId: required'],
+    ['a misspelt field', (b) => (b.deploymentID = 'churn-model:v3'), 'deploymentID: unknown field'],
+    ['full that is not a boolean', (b) => (b.full = 'yes'), 'full:'],
     [
       'full on another command than promote',
-      (e) => {
-        e.detail.command = 'abort';
-        e.detail.full = true;
+      (b) => {
+        b.command = 'abort';
+        b.full = true;
       },
-      'detail.full: full applies to promote only',
+      'full: full applies to promote only',
     ],
-    ['the wrong source', (e) => (e.source = 'sagemaker-rollouts'), 'source:'],
-    ['the wrong detail-type', (e) => (e['detail-type'] = 'Rollout command'), 'detail-type:'],
   ];
-  it.each(cases)('rejects %s, naming the field', (_, mutate, expected) => {
+  it.each(bodyCases)('rejects a body with %s, naming the field', (_, mutate, expected) => {
+    const event = withBody(fixture('control-promote'), mutate);
+    expect(rejection(() => parseCommandRequest(event)).message).toContain(expected);
+  });
+
+  const requestCases: [string, (e: Json) => void, string][] = [
+    ['a body that is not JSON', (e) => (e.body = 'promote please'), 'body must be a JSON object'],
+    ['no body', (e) => delete e.body, 'body must be a JSON object'],
+    ['no IAM caller', (e) => delete e.requestContext.authorizer, 'requestContext.authorizer:'],
+    [
+      'a caller that is not a principal ARN',
+      (e) => (e.requestContext.authorizer.iam.userArn = 'jane'),
+      'requestContext.authorizer.iam.userArn:',
+    ],
+    ['an EventBridge event', (e) => (e.version = '0'), 'version:'],
+  ];
+  it.each(requestCases)('rejects a request with %s', (_, mutate, expected) => {
     const event = fixture('control-promote');
     mutate(event);
-    expect(
-      rejection(() => parseInput(controlCommandEventSchema, event, 'control command')).message,
-    ).toContain(expected);
+    expect(rejection(() => parseCommandRequest(event)).message).toContain(expected);
   });
 });
 
@@ -334,7 +345,7 @@ describe('schedule events', () => {
 
   it('rejects another event, naming the field', () => {
     const error = rejection(() =>
-      parseInput(scheduleEventSchema, fixture('control-promote'), 'schedule event'),
+      parseInput(scheduleEventSchema, fixture('model-package-approved'), 'schedule event'),
     );
     expect(error.message).toContain('detail-type:');
     expect(error.message).toContain('source:');

@@ -1,5 +1,6 @@
 import { clientRequestToken } from '../../adapters/sagemaker-pipelines';
 import type { Command } from '../../domain/model';
+import { callbackRef } from '../../domain/naming';
 import { PermanentError } from '../../errors';
 import type { Deps } from '../deps';
 
@@ -26,13 +27,16 @@ export const answerCallback = async (deps: Deps, command: AnswerCommand, now: nu
   if (stands !== wanted) {
     const record = await deps.store.getCallback(command.token);
     if (record?.reportedAt !== undefined) {
-      deps.log.info('callback already answered', { token: command.token, outcome: stands.outcome });
+      deps.log.info('callback already answered', {
+        callback: callbackRef(command.token),
+        outcome: stands.outcome,
+      });
       return;
     }
   }
   if (stands.outcome !== wanted.outcome) {
     deps.log.warn('callback already answered differently; keeping the first answer', {
-      token: command.token,
+      callback: callbackRef(command.token),
       answered: stands.outcome,
       wanted: wanted.outcome,
     });
@@ -53,7 +57,10 @@ export const answerCallback = async (deps: Deps, command: AnswerCommand, now: nu
       // get its one answer, so it gets a failure saying why
       outcome = 'failure';
       reason = `the success answer was refused: ${error.message}`.slice(0, MAX_FAILURE_REASON);
-      deps.log.error('callback success refused; answering failure', { token: command.token, reason });
+      deps.log.error('callback success refused; answering failure', {
+        callback: callbackRef(command.token),
+        reason,
+      });
       result = await deps.pipelines.sendFailure(
         command.token,
         reason,
@@ -67,7 +74,12 @@ export const answerCallback = async (deps: Deps, command: AnswerCommand, now: nu
       clientRequestToken(command.token, 'failure'),
     );
   }
-  deps.log.info('callback answered', { token: command.token, outcome, result });
+  deps.log.info('callback answered', {
+    callback: callbackRef(command.token),
+    pipelineExecutionArn: command.pipelineExecutionArn,
+    outcome,
+    result,
+  });
   // published before the record says "reported": a throttled PutEvents retries the whole answer
   // (the answer itself cannot be sent twice), instead of losing the event for good
   await deps.events.publish([
@@ -75,7 +87,7 @@ export const answerCallback = async (deps: Deps, command: AnswerCommand, now: nu
       type: 'Callback Reported',
       at: now,
       detail: {
-        token: command.token,
+        callback: callbackRef(command.token),
         pipelineExecutionArn: command.pipelineExecutionArn,
         outcome,
         reason,

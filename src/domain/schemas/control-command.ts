@@ -1,10 +1,8 @@
+import { InputValidationError } from '../../errors';
 import * as z from '../../zod';
 import type { OperatorCommand } from '../model';
 import { parseDeploymentId } from '../naming';
-import { eventBridgeEnvelope } from './envelope';
-
-export const CONTROL_SOURCE = 'sagemaker-rollouts.control';
-export const CONTROL_DETAIL_TYPE = 'Rollout Command';
+import { parseInput } from './parse';
 
 export const operatorVerbSchema = z.enum(['promote', 'pause', 'resume', 'abort', 'rollback', 'retry']);
 
@@ -18,39 +16,87 @@ export const deploymentIdSchema = z.string().check(
   ),
 );
 
-export const controlDetailSchema = z
+/**
+ * The body of a command sent to the command URL. There is no actor field: the actor is the
+ * principal that signed the request, so a body naming anyone else is refused as an unknown field.
+ */
+export const commandBodySchema = z
   .strictObject({
     command: operatorVerbSchema,
     deploymentId: deploymentIdSchema,
-    actor: z.string().check(z.minLength(1), z.maxLength(128)),
     reason: z.string().check(z.minLength(1), z.maxLength(1024)),
     requestId: z.string().check(z.minLength(1), z.maxLength(128)),
     /** promote only: skip the remaining canary steps (Argo Rollouts `promote --full`) */
     full: z.optional(z.boolean()),
   })
   .check(
-    z.refine((detail) => detail.full === undefined || detail.command === 'promote', {
+    z.refine((body) => body.full === undefined || body.command === 'promote', {
       message: 'full applies to promote only',
       path: ['full'],
     }),
   );
 
-/** An operator command, put on the service bus by the CLI or another system. */
-export const controlCommandEventSchema = eventBridgeEnvelope(
-  CONTROL_SOURCE,
-  CONTROL_DETAIL_TYPE,
-  controlDetailSchema,
-);
+const principalArnSchema = z
+  .string()
+  .check(z.regex(/^arn:aws[a-z-]*:(iam|sts)::\d{12}:.+$/, 'must be an IAM or STS principal ARN'));
 
-export type ControlDetail = z.infer<typeof controlDetailSchema>;
-export type ControlCommandEvent = z.infer<typeof controlCommandEventSchema>;
-
-/** The domain's view of a parsed command event. */
-export const toOperatorCommand = (event: ControlCommandEvent): OperatorCommand => ({
-  verb: event.detail.command,
-  deploymentId: event.detail.deploymentId,
-  actor: event.detail.actor,
-  reason: event.detail.reason,
-  requestId: event.detail.requestId,
-  ...(event.detail.full !== undefined ? { full: event.detail.full } : {}),
+/**
+ * A Lambda function URL request (payload format 2.0) with `AuthType: AWS_IAM`: Lambda has
+ * verified the SigV4 signature and names the caller in `requestContext.authorizer.iam`. Fields
+ * not used here pass through.
+ */
+export const commandRequestEventSchema = z.looseObject({
+  version: z.literal('2.0'),
+  rawPath: z.string(),
+  requestContext: z.looseObject({
+    authorizer: z.looseObject({
+      iam: z.looseObject({ userArn: principalArnSchema }),
+    }),
+    http: z.looseObject({ method: z.string() }),
+    requestId: z.string().check(z.minLength(1)),
+    timeEpoch: z.number(),
+  }),
+  headers: z.optional(z.record(z.string(), z.string())),
+  body: z.optional(z.string()),
+  isBase64Encoded: z.boolean(),
 });
+
+export type CommandBody = z.infer<typeof commandBodySchema>;
+export type CommandRequestEvent = z.infer<typeof commandRequestEventSchema>;
+
+/** The domain's view of a command: the actor is the verified caller. */
+export const toOperatorCommand = (body: CommandBody, principalArn: string): OperatorCommand => ({
+  verb: body.command,
+  deploymentId: body.deploymentId,
+  actor: principalArn,
+  reason: body.reason,
+  requestId: body.requestId,
+  ...(body.full !== undefined ? { full: body.full } : {}),
+});
+
+/** The command and its verified caller from a command URL request; InputValidationError names what is wrong. */
+export const parseCommandRequest = (
+  event: unknown,
+): { command: OperatorCommand; method: string; at: number } => {
+  const request = parseInput(commandRequestEventSchema, event, 'command URL request');
+  const text =
+    request.body === undefined
+      ? ''
+      : request.isBase64Encoded
+        ? Buffer.from(request.body, 'base64').toString('utf8')
+        : request.body;
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new InputValidationError('Invalid command: the body must be a JSON object', ['body: not JSON'], {
+      cause: error,
+    });
+  }
+  const body = parseInput(commandBodySchema, json, 'command');
+  return {
+    command: toOperatorCommand(body, request.requestContext.authorizer.iam.userArn),
+    method: request.requestContext.http.method,
+    at: request.requestContext.timeEpoch,
+  };
+};

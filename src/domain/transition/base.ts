@@ -12,6 +12,7 @@ import {
   type ServiceEventType,
   type ServingVersion,
 } from '../model';
+import { callbackRef } from '../naming';
 
 /** How many terminal deployments a group record keeps (history items keep everything). */
 export const KEPT_TERMINAL_DEPLOYMENTS = 20;
@@ -124,7 +125,9 @@ export abstract class TransitionBase {
       outputs,
       reason,
     });
-    this.note(`callback ${callback.token}: ${outcome}${reason ? ` (${reason})` : ''}`);
+    this.note(
+      `callback ${callbackRef(callback.token)} of ${callback.pipelineExecutionArn}: ${outcome}${reason ? ` (${reason})` : ''}`,
+    );
   }
 
   protected move(d: Deployment, to: Phase, reason: string, extra: HistoryExtra = {}): void {
@@ -193,7 +196,7 @@ export abstract class TransitionBase {
         group: this.state.group,
         version: d?.version,
         at: this.now,
-        detail: { phase: d?.phase, ...detail },
+        detail: { phase: d?.phase, ...timings(d), ...detail },
       },
     });
   }
@@ -270,3 +273,12 @@ export abstract class TransitionBase {
     }
   }
 }
+
+/** When the deployment and its canary started: what durations are measured from. */
+const timings = (d: Deployment | undefined): Record<string, number> => {
+  if (!d) return {};
+  return {
+    startedAt: d.createdAt,
+    ...(d.canary ? { canaryStartedAt: d.canary.startedAt, stepStartedAt: d.canary.stepStartedAt } : {}),
+  };
+};

@@ -1,5 +1,6 @@
 import type { Input } from '../decide';
 import { type CallbackWait, isTerminal, type OperatorCommand, type PackageInfo, type Phase } from '../model';
+import { callbackRef } from '../naming';
 import { RecoveryTransition } from './recovery';
 
 const QA_PHASES: ReadonlySet<Phase> = new Set([
@@ -115,6 +116,7 @@ export class Transition extends RecoveryTransition {
         });
     };
     if (!d) return refuse(`unknown deployment ${command.deploymentId}`);
+    if (command.denied) return refuse(command.denied);
     const by = `${command.verb} by ${command.actor}: ${command.reason}`;
     const who = { actor: command.actor, requestId: command.requestId };
     switch (command.verb) {
@@ -213,7 +215,7 @@ export class Transition extends RecoveryTransition {
       deadline: this.now + this.ctx.group.callback.taskTimeoutMinutes * 60_000,
     };
     if (this.state.deployments.some((d) => d.callbacks.some((c) => c.token === callback.token))) {
-      return this.note(`callback ${callback.token} already attached`);
+      return this.note(`callback ${callbackRef(callback.token)} already attached`);
     }
     const fail = (reason: string): void => {
       this.answer(callback, 'failure', undefined, reason);
@@ -253,7 +255,7 @@ export class Transition extends RecoveryTransition {
         existing,
         existing.phase,
         existing.phase,
-        `pipeline callback ${callback.token} waits for ${callback.stage}`,
+        `pipeline callback ${callbackRef(callback.token)} of ${callback.pipelineExecutionArn} waits for ${callback.stage}`,
       );
       return;
     }

@@ -6,6 +6,7 @@ import type { ContainerOptions } from './containers';
 import type { Core } from './context';
 import { EventBridge } from './eventbridge';
 import { Faults } from './faults';
+import { FunctionUrls } from './function-urls';
 import { Pipelines } from './pipelines';
 import { Rng } from './protocol';
 import { Runtime } from './runtime';
@@ -21,8 +22,9 @@ export type { ContainerOutcome, ContainerRequest } from './containers';
 export { invokeContainer, recordContainerOutcome, serveByContainer } from './containers';
 export type { CloudEvent, DeliveryRecord, EventTarget, RuleSpec } from './eventbridge';
 export type { FaultSpec } from './faults';
+export type { FunctionUrlEvent, FunctionUrlTarget } from './function-urls';
 export type { CallbackAnswer, PipelineSpec } from './pipelines';
-export type { AssumeRoleCall } from './sts';
+export type { AssumeRoleCall, LocalIdentity } from './sts';
 export type { AlarmState, CallRecord, ContainerOptions, Timings };
 
 export interface LocalCloudOptions {
@@ -57,6 +59,7 @@ export class LocalCloud {
   readonly sts: Sts;
   readonly faults: Faults;
   readonly autoscaling: ApplicationAutoScaling;
+  readonly functionUrls: FunctionUrls;
   readonly calls: CallRecord[] = [];
   private latencyMs = 0;
   private server: Server | undefined;
@@ -75,6 +78,7 @@ export class LocalCloud {
       sts: Sts;
       faults: Faults;
       autoscaling: ApplicationAutoScaling;
+      functionUrls: FunctionUrls;
     },
     server: Server,
     port: number,
@@ -93,6 +97,7 @@ export class LocalCloud {
     this.sts = parts.sts;
     this.faults = parts.faults;
     this.autoscaling = parts.autoscaling;
+    this.functionUrls = parts.functionUrls;
     this.server = server;
     this.port = port;
     this.url = `http://127.0.0.1:${port}`;
@@ -210,6 +215,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   const sts = new Sts(core);
   const faults = new Faults();
   const autoscaling = new ApplicationAutoScaling(core, endpoints);
+  const functionUrls = new FunctionUrls(core, sts);
 
   const lookup =
     (ops: Record<string, Operation>) =>
@@ -227,6 +233,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       },
       invoke: (name, headers, ctx, body) => runtime.invoke(name, headers, ctx, body),
       query: (action, params, ctx, requestId) => sts.handle(action, params, ctx, requestId),
+      functionUrl: (name, request) => functionUrls.handle(name, request),
     },
     {
       now: () => clock.now(),
@@ -238,6 +245,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     },
   );
   sqs.setPort(port);
+  functionUrls.setPort(port);
   cloud = new LocalCloud(
     {
       core,
@@ -251,6 +259,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       sts,
       faults,
       autoscaling,
+      functionUrls,
     },
     server,
     port,

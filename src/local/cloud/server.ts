@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Faults } from './faults';
+import type { FunctionUrlResponse, IncomingUrlRequest } from './function-urls';
 import { ApiError, parseCredentialScope, type RequestContext } from './protocol';
 import type { RuntimeResponse } from './runtime';
 import { stsErrorXml } from './sts';
@@ -27,6 +28,7 @@ export interface Routes {
     body: Buffer,
   ) => RuntimeResponse | Promise<RuntimeResponse>;
   query: (action: string, params: URLSearchParams, ctx: RequestContext, requestId: string) => string;
+  functionUrl: (functionName: string, request: IncomingUrlRequest) => Promise<FunctionUrlResponse>;
 }
 
 interface JsonProtocol {
@@ -107,6 +109,29 @@ async function handle(
   const target = headers['x-amz-target'];
   const path = (req.url ?? '/').split('?')[0] ?? '/';
   const invoke = /^\/endpoints\/([^/]+)\/invocations$/.exec(path);
+  const functionUrl = /^\/lambda-url\/([^/]+)(\/.*)$/.exec(path);
+
+  if (functionUrl) {
+    const call: CallRecord = {
+      service: 'lambda',
+      operation: 'InvokeFunctionUrl',
+      at: hooks.now(),
+      region: ctx.region,
+    };
+    if (ctx.accessKeyId) call.callerAccessKeyId = ctx.accessKeyId;
+    const out = await routes.functionUrl(functionUrl[1] ?? '', {
+      method: req.method ?? 'GET',
+      path: functionUrl[2] ?? '/',
+      rawQuery: (req.url ?? '').split('?')[1] ?? '',
+      headers,
+      body,
+    });
+    if (out.status >= 400) call.error = String(out.status);
+    hooks.record(call);
+    res.writeHead(out.status, { ...out.headers, 'x-amzn-requestid': requestId });
+    res.end(out.body);
+    return;
+  }
 
   if (target) {
     const dot = target.indexOf('.');

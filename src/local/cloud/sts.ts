@@ -11,17 +11,63 @@ export interface AssumeRoleCall {
   at: number;
 }
 
+/** Credentials the local cloud knows, with the principal STS GetCallerIdentity names for them. */
+export interface LocalIdentity {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+  arn: string;
+  userId: string;
+}
+
+/** The credentials `LocalCloud.env()` exports: an IAM user of the local account. */
+export const DEFAULT_ACCESS_KEY_ID = 'test';
+export const DEFAULT_SECRET_ACCESS_KEY = 'test';
+
 const NS = 'https://sts.amazonaws.com/doc/2011-06-15/';
 
 /** STS over the AWS Query protocol (form-encoded request, XML response). */
 export class Sts {
   readonly calls: AssumeRoleCall[] = [];
+  private readonly identities = new Map<string, LocalIdentity>();
 
-  constructor(private readonly core: Core) {}
+  constructor(private readonly core: Core) {
+    this.addIdentity({
+      accessKeyId: DEFAULT_ACCESS_KEY_ID,
+      secretAccessKey: DEFAULT_SECRET_ACCESS_KEY,
+      arn: `arn:aws:iam::${ACCOUNT_ID}:user/local`,
+      userId: 'AIDALOCAL',
+    });
+  }
 
   /** The role an access key id was issued for, if it came from AssumeRole. */
   roleOf(accessKeyId: string): string | undefined {
     return this.calls.find((c) => c.accessKeyId === accessKeyId)?.roleArn;
+  }
+
+  /** The secret and principal of a key the local cloud issued, as IAM and STS know them. */
+  identity(accessKeyId: string): LocalIdentity | undefined {
+    return this.identities.get(accessKeyId);
+  }
+
+  /** An IAM user of the local account with an access key of its own (operators in tests and scenarios). */
+  createUser(userName: string): LocalIdentity {
+    if (!/^[\w+=,.@-]{1,64}$/.test(userName)) throw new Error(`invalid IAM user name ${userName}`);
+    const existing = [...this.identities.values()].find(
+      (i) => i.arn === `arn:aws:iam::${ACCOUNT_ID}:user/${userName}`,
+    );
+    if (existing) return existing;
+    return this.addIdentity({
+      accessKeyId: `AKIA${this.core.rng.ids.alphanumeric(16, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567')}`,
+      secretAccessKey: this.core.rng.ids.alphanumeric(40),
+      arn: `arn:aws:iam::${ACCOUNT_ID}:user/${userName}`,
+      userId: `AIDA${this.core.rng.ids.alphanumeric(16, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567')}`,
+    });
+  }
+
+  private addIdentity(identity: LocalIdentity): LocalIdentity {
+    this.identities.set(identity.accessKeyId, identity);
+    return identity;
   }
 
   handle(action: string, params: URLSearchParams, ctx: RequestContext, requestId: string): string {
@@ -29,11 +75,12 @@ export class Sts {
       case 'AssumeRole':
         return this.assumeRole(params, ctx, requestId);
       case 'GetCallerIdentity': {
-        const role = ctx.accessKeyId ? this.roleOf(ctx.accessKeyId) : undefined;
-        const arn = role ? assumedRoleArn(role, 'session') : `arn:aws:iam::${ACCOUNT_ID}:user/local`;
+        const known = ctx.accessKeyId ? this.identity(ctx.accessKeyId) : undefined;
+        const arn = known?.arn ?? `arn:aws:iam::${ACCOUNT_ID}:user/local`;
+        const account = arn.split(':')[4] ?? ACCOUNT_ID;
         return wrap(
           'GetCallerIdentity',
-          `<Arn>${xmlEscape(arn)}</Arn><UserId>${xmlEscape(ctx.accessKeyId ?? 'AIDALOCAL')}</UserId><Account>${ACCOUNT_ID}</Account>`,
+          `<Arn>${xmlEscape(arn)}</Arn><UserId>${xmlEscape(known?.userId ?? ctx.accessKeyId ?? 'AIDALOCAL')}</UserId><Account>${account}</Account>`,
           requestId,
         );
       }
@@ -69,6 +116,14 @@ export class Sts {
     const sessionToken = this.core.rng.ids.alphanumeric(120);
     const expiration = new Date(this.core.clock.now() + duration * 1000).toISOString();
     const externalId = params.get('ExternalId');
+    const roleId = `AROA${this.core.rng.ids.alphanumeric(16, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567')}`;
+    this.addIdentity({
+      accessKeyId,
+      secretAccessKey: secret,
+      sessionToken,
+      arn: assumedRoleArn(roleArn, session),
+      userId: `${roleId}:${session}`,
+    });
     this.calls.push({
       roleArn,
       roleSessionName: session,
@@ -82,7 +137,7 @@ export class Sts {
       'AssumeRole',
       `<Credentials><AccessKeyId>${accessKeyId}</AccessKeyId><SecretAccessKey>${secret}</SecretAccessKey>` +
         `<SessionToken>${sessionToken}</SessionToken><Expiration>${expiration}</Expiration></Credentials>` +
-        `<AssumedRoleUser><AssumedRoleId>AROA${this.core.rng.ids.alphanumeric(16, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567')}:${xmlEscape(session)}</AssumedRoleId>` +
+        `<AssumedRoleUser><AssumedRoleId>${roleId}:${xmlEscape(session)}</AssumedRoleId>` +
         `<Arn>${xmlEscape(assumedRoleArn(roleArn, session))}</Arn></AssumedRoleUser><PackedPolicySize>0</PackedPolicySize>`,
       requestId,
     );

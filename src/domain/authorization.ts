@@ -1,0 +1,34 @@
+import type { AuthorizationConfig } from '../config/schema';
+import type { OperatorVerb } from './model';
+
+export type AuthorizationVerdict = { allowed: true } | { allowed: false; reason: string };
+
+const escapeRegExp = (text: string): string => text.replace(/[.+?^${}()|[\]\\/]/g, '\\$&');
+
+const matches = (pattern: string, arn: string): boolean =>
+  new RegExp(`^${pattern.split('*').map(escapeRegExp).join('.*')}$`).test(arn);
+
+/**
+ * The role a session ARN was assumed from (`arn:aws:sts::A:assumed-role/R/S` is a session of
+ * `arn:aws:iam::A:role/R`), so a configured role ARN covers its sessions. Role paths are not part
+ * of a session ARN: a role pattern with a path matches the role's own ARN only.
+ */
+const roleOfSession = (arn: string): string | undefined => {
+  const match = /^arn:(aws[a-z-]*):sts::(\d{12}):assumed-role\/([^/]+)\/[^/]+$/.exec(arn);
+  return match ? `arn:${match[1]}:iam::${match[2]}:role/${match[3]}` : undefined;
+};
+
+/** May this principal send this command for a group with this authorization config? */
+export const authorizeCommand = (
+  authorization: AuthorizationConfig | undefined,
+  verb: OperatorVerb,
+  principalArn: string,
+): AuthorizationVerdict => {
+  if (!authorization) return { allowed: true };
+  const allowed = authorization[verb] ?? authorization.default ?? [];
+  const role = roleOfSession(principalArn);
+  if (allowed.some((pattern) => matches(pattern, principalArn) || (role && matches(pattern, role)))) {
+    return { allowed: true };
+  }
+  return { allowed: false, reason: `${principalArn} is not authorized to ${verb}` };
+};

@@ -22,13 +22,13 @@ export const ACTIVE_KEY_VALUE = 'active';
 export const TTL_ATTRIBUTE = 'expiresAt';
 export const RETENTION_DAYS = 180;
 
-const STATE_SK = 'STATE';
+export const STATE_SK = 'STATE';
 const CALLBACK_SK = 'CALLBACK';
 const GROUP_PREFIX = 'GROUP#';
 const HISTORY_PREFIX = 'HISTORY#';
 const KEY_ATTRIBUTES = ['pk', 'sk', 'activeKey', TTL_ATTRIBUTE] as const;
 
-const groupPk = (group: string): string => `${GROUP_PREFIX}${group}`;
+export const groupPk = (group: string): string => `${GROUP_PREFIX}${group}`;
 const callbackPk = (token: string): string => `CALLBACK#${token}`;
 const historySk = (deploymentId: string, seq: number): string =>
   `${HISTORY_PREFIX}${deploymentId}#${String(seq).padStart(8, '0')}`;

@@ -81,6 +81,7 @@ export class EventBridgeCommandSender implements ControlCommandSender {
     actor: string;
     reason: string;
     requestId: string;
+    full?: boolean | undefined;
   }): Promise<void> {
     await putEvents(this.client, this.busName, [
       {
@@ -93,6 +94,8 @@ export class EventBridgeCommandSender implements ControlCommandSender {
           actor: command.actor,
           reason: command.reason,
           requestId: command.requestId,
+          // only when asked: `promote --full` skips the remaining canary steps
+          ...(command.full ? { full: true } : {}),
         }),
       },
     ]);

@@ -12,5 +12,7 @@ export interface ControlCommandSender {
     actor: string;
     reason: string;
     requestId: string;
+    /** promote only: skip the remaining canary steps */
+    full?: boolean | undefined;
   }): Promise<void>;
 }

@@ -10,6 +10,7 @@ import dynalite from 'dynalite';
 import { resetClients, setCredentialsClock } from '../adapters/clients';
 import { createTableInput } from '../adapters/dynamodb-state-store';
 import type { Deps, Log } from '../app/deps';
+import { setHandlerClock } from '../clock';
 import { clearConfigCache } from '../config/load';
 import { buildDeps, setDeps } from '../wiring';
 import { VirtualClock } from './clock';
@@ -94,6 +95,7 @@ export class LocalStack {
     });
     resetClients();
     setCredentialsClock(() => this.now);
+    setHandlerClock(() => this.now);
     clearConfigCache();
     const region = this.cloud.region;
     const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
@@ -316,6 +318,7 @@ export class LocalStack {
   async close(): Promise<void> {
     setDeps(undefined);
     setCredentialsClock();
+    setHandlerClock(undefined);
     await this.cloud.close();
     await new Promise<void>((done) => this.dynamo.close(() => done()));
   }

@@ -6,6 +6,7 @@ import { defaultActor, runCommand, VERBS } from './commands';
 import { buildContext, type Context, type GlobalOptions, resolveSettings, type Settings } from './context';
 import { describeFailure, EXIT, type ExitCode, UsageError } from './errors';
 import { findDeployment, parseIdOrFail, renderHistory } from './history';
+import { addLocalCommands } from './local';
 import { colours, formatTime, type Output, tableWidth, wantsColour } from './output';
 import { collectStatus, renderStatus } from './status';
 import { describeOutcome, waitForDeployment } from './wait';
@@ -340,6 +341,7 @@ const buildProgram = (session: Session): Command => {
       session.exitCode = result.ok ? EXIT.ok : EXIT.rejected;
     });
 
+  addLocalCommands(program, session);
   return program;
 };
 

@@ -11,7 +11,7 @@ import { resetClients, setCredentialsClock } from '../adapters/clients';
 import { createTableInput } from '../adapters/dynamodb-state-store';
 import type { Deps, Log } from '../app/deps';
 import { setHandlerClock } from '../clock';
-import { clearConfigCache } from '../config/load';
+import { clearConfigCache, loadConfigFile } from '../config/load';
 import { buildDeps, setDeps } from '../wiring';
 import { VirtualClock } from './clock';
 import { type CloudEvent, type LocalCloud, type LocalCloudOptions, startLocalCloud } from './cloud';
@@ -140,7 +140,21 @@ export class LocalStack {
     for (const schedule of this.wiring.schedules) {
       this.nextSchedule.set(schedule.functionName, this.now + schedule.everyMs);
     }
+    this.defineAlarms();
     this.useDeps();
+  }
+
+  /** The alarms the config names exist in the account (OK), as they would where it is deployed. */
+  private defineAlarms(): void {
+    const config = loadConfigFile(resolve(SERVICE_DIR, this.configPath));
+    for (const group of Object.values(config.modelPackageGroups)) {
+      const strategy = group.stages.prod.strategy;
+      for (const alarm of strategy.alarms ?? []) {
+        if (this.cloud.cloudwatch.alarmState(alarm) === undefined) {
+          this.cloud.cloudwatch.setAlarmState(alarm, 'OK', 'defined by the local stack');
+        }
+      }
+    }
   }
 
   /** The handlers' dependencies: the real ones, with a log that lands in this stack's records. */

@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import { VirtualClock } from '../clock';
 import { type AlarmState, CloudWatch } from './cloudwatch';
 import type { Core } from './context';
+import { handleControl } from './control';
 import { EventBridge } from './eventbridge';
 import { Faults } from './faults';
 import { Pipelines } from './pipelines';
@@ -212,6 +213,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       },
       invoke: (name, headers, ctx) => runtime.invoke(name, headers, ctx),
       query: (action, params, ctx, requestId) => sts.handle(action, params, ctx, requestId),
+      control: (method, path, body) =>
+        handleControl(method, path, body, { now: () => clock.now(), traffic, faults }),
     },
     {
       now: () => clock.now(),

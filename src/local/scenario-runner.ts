@@ -14,6 +14,7 @@ import { CONTROL_DETAIL_TYPE, CONTROL_SOURCE } from '../domain/schemas/control-c
 import { deps } from '../wiring';
 import type { CloudEvent } from './cloud';
 import { matchesPattern } from './cloud/event-pattern';
+import { collectStory, type ReportStory } from './report-data';
 import {
   ACTION_NAMES,
   type Condition,
@@ -73,6 +74,8 @@ export interface ScenarioResult {
   awsCalls: Record<string, number>;
   timeline: TimelineEntry[];
   samples: Sample[];
+  /** endpoint statuses, transitions and gate evidence, for the report */
+  story?: ReportStory | undefined;
   /** With keepStack: the stack the scenario ran on, still running. */
   stack?: LocalStack | undefined;
 }
@@ -173,7 +176,16 @@ class Run {
     }
     this.flush();
     for (const group of this.groups) this.finalState.set(group, await deps().store.loadGroup(group));
+    this.story = await collectStory({
+      startMs: this.startMs,
+      configPath: this.stack.env().ROLLOUTS_CONFIG_PATH!,
+      published: this.stack.cloud.events.published,
+      states: [...this.finalState.values()].filter((s): s is GroupState => s !== undefined),
+      store: deps().store,
+    });
   }
+
+  private story: ReportStory | undefined;
 
   abort(error: unknown): void {
     this.aborted = error instanceof Error ? error.message : String(error);
@@ -573,6 +585,7 @@ class Run {
       awsCalls,
       timeline: this.timeline,
       samples: this.samples,
+      ...(this.story ? { story: this.story } : {}),
     };
     return result;
   }

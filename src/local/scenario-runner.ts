@@ -24,6 +24,7 @@ import {
   type Step,
 } from './scenario-schema';
 import { LocalStack, type StackRecord } from './stack';
+import { timelineText } from './timeline-wording';
 
 export { loadScenarioFile, parseScenario, ScenarioFileError } from './scenario-schema';
 
@@ -468,7 +469,11 @@ class Run {
 
   private onRecord(record: StackRecord): void {
     if (record.kind === 'log') {
-      this.entry(record.level === 'info' ? 'decision' : 'warn', record.message, record.at);
+      this.entry(
+        record.level === 'info' ? 'decision' : 'warn',
+        timelineText(record.message, record.extra),
+        record.at,
+      );
     } else if (record.kind === 'result' && record.outcome === 'error') {
       this.entry('warn', `${record.functionName} failed: ${record.detail ?? 'error'}`, record.at);
     }

@@ -287,7 +287,7 @@ export const readingsText = (readings: GateReadings | undefined, colour: Colour)
 
 export const renderStatus = (report: StatusReport, colour: Colour, width?: number): string => {
   if (report.rows.length === 0) {
-    return 'No deployments recorded yet. Approve a model package version in the registry to start one.';
+    return 'No deployment to show: none in flight (`status --all` lists finished ones). Approving a model package version in the registry starts one.';
   }
   const headers = ['GROUP', 'DEPLOYMENT', 'STAGE', 'PHASE', 'WEIGHTS', 'PROGRESS', 'IN STEP', 'GATES'];
   const rows = report.rows.map((row) => [

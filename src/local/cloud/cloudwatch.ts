@@ -131,6 +131,8 @@ export class CloudWatch {
    * StateValue OK | ALARM | INSUFFICIENT_DATA, StateReason up to 1023 characters, StateReasonData
    * valid JSON up to 4000 (InvalidFormat otherwise). Alarms here have no metric to return to, so
    * the state stays until set again.
+   * Source: https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_SetAlarmState.html
+   * (parameters and limits; errors ResourceNotFound 404, InvalidFormat 400).
    */
   private setAlarmStateApi(input: Json): unknown {
     const name = input.AlarmName;

@@ -8,12 +8,13 @@ import packageJson from '../../package.json';
 import { ROOT } from './child';
 
 /*
- * The CLI as a user installs it: from `npm pack` output, unpacked where no node_modules exists on
- * the way up, so it runs with nothing but what the tarball holds (a fortiori with the production
- * dependencies only, as after `npm ci --omit=dev` or `npm install -g <tarball>`).
+ * The CLI as a user installs it: from `npm pack` output, installed with production dependencies
+ * only (`npm install --omit=dev <tarball>`, no tsx), and also unpacked where no node_modules exists
+ * on the way up, so that it runs with nothing but what the tarball holds.
  */
 let dir: string;
 let packageDir: string;
+let tarball: string;
 
 const run = (args: string[]) => {
   try {
@@ -35,8 +36,8 @@ beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'rollouts-pack-'));
   // prepack bundles src/cli into dist/cli.cjs
   execFileSync('npm', ['pack', '--pack-destination', dir, '--silent'], { cwd: ROOT, stdio: 'pipe' });
-  const [tarball] = readdirSync(dir).filter((name) => name.endsWith('.tgz'));
-  execFileSync('tar', ['xzf', join(dir, tarball!), '-C', dir]);
+  tarball = readdirSync(dir).find((name) => name.endsWith('.tgz'))!;
+  execFileSync('tar', ['xzf', join(dir, tarball), '-C', dir]);
   packageDir = join(dir, 'package');
 }, 120_000);
 
@@ -82,6 +83,31 @@ describe('the packed CLI stands alone', () => {
     expect(wrong.code).toBe(2);
     expect(wrong.stderr).toContain("unknown option '--wat'");
   });
+
+  it('installs from the tarball with production dependencies only, and runs from node_modules/.bin', () => {
+    // the registry is needed here, as for any user's install; the cache makes reruns quick
+    const project = join(dir, 'project');
+    execFileSync('mkdir', ['-p', project]);
+    execFileSync(
+      'npm',
+      [
+        'install',
+        '--omit=dev',
+        '--prefer-offline',
+        '--no-audit',
+        '--no-fund',
+        '--ignore-scripts',
+        join(dir, tarball),
+      ],
+      { cwd: project, stdio: 'pipe', timeout: 240_000 },
+    );
+    const bin = join(project, 'node_modules/.bin/sagemaker-rollouts');
+    const installed = (args: string[]) =>
+      execFileSync(bin, args, { cwd: project, env: { PATH: process.env.PATH, HOME: dir }, encoding: 'utf8' });
+    expect(installed(['--version'])).toBe(`${packageJson.version}\n`);
+    expect(installed(['status', '--help'])).toContain('--wait');
+    expect(readdirSync(join(project, 'node_modules'))).not.toContain('tsx');
+  }, 300_000);
 
   it('reports missing credentials as a JSON error under --json, and --watch stops on it', () => {
     // no AWS variables and an empty HOME: the SDK finds no credentials

@@ -41,7 +41,7 @@ export interface StatusRow {
         error?: string | undefined;
       }
     | undefined;
-  /** a finished deployment: the weights it left on the endpoint (from its history) */
+  /** a finished deployment: the prod weights it left (its version alone, or the baseline alone) */
   finalWeights?: Record<string, number> | undefined;
   /** the weights the canary expects on the endpoint */
   expectedWeights?: Record<string, number> | undefined;

@@ -6,7 +6,7 @@ import { onCallbackMessage, onInvalidCallbackMessage } from '../src/app/callback
 import { callbackRef } from '../src/domain/naming';
 import { CALLBACK_TOKEN, parseCallbackBody } from '../src/domain/schemas/callback-message';
 import { InputValidationError } from '../src/errors';
-import { deps, logger } from '../src/wiring';
+import { deps, eventTimeMs, logger } from '../src/wiring';
 
 /** The token of a body that is JSON with a valid `token`, even when the rest is invalid. */
 const answerableToken = (body: string): { token: string; pipelineExecutionArn: string } | undefined => {
@@ -33,7 +33,7 @@ const answerableToken = (body: string): { token: string; pipelineExecutionArn: s
  */
 const handleRecord = async (record: SQSRecord): Promise<void> => {
   const sent = Number(record.attributes.SentTimestamp);
-  const now = Number.isFinite(sent) && sent > 0 ? sent : Date.now();
+  const now = eventTimeMs(Number.isFinite(sent) && sent > 0 ? sent : undefined);
   let message: ReturnType<typeof parseCallbackBody>;
   try {
     message = parseCallbackBody(record.body);

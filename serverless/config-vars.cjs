@@ -11,6 +11,10 @@
  * The functions are packaged with a JSON copy of the file (`packagedConfigPath`, under dist/):
  * their bundles leave the YAML parser out, and read and validate the copy at cold start.
  */
+// `osls invoke local` runs a handler in this process: without this, the SDK's notice about its
+// future Node versions comes with every invocation (no deployed function is affected)
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 const fs = require('node:fs');
 const path = require('node:path');
 const YAML = require('yaml');

@@ -5,6 +5,7 @@ import { SageMakerEndpointsFactory } from './adapters/sagemaker-endpoints';
 import { SageMakerPipelineCallbacks } from './adapters/sagemaker-pipelines';
 import { SageMakerModelRegistry } from './adapters/sagemaker-registry';
 import type { Deps } from './app/deps';
+import { decisionTime, handlerNow } from './clock';
 import { loadConfigFromEnv } from './config/load';
 import type { CrossAccountConfig } from './config/schema';
 import { ConfigError } from './errors';
@@ -121,8 +122,22 @@ export const setDeps = (next: Deps | undefined): void => {
   cached = next;
 };
 
-/** The decision time of an event: handlers see the time of their events, not the wall clock. */
-export const eventTime = (time: string | undefined): number => {
-  const parsed = time ? Date.parse(time) : Number.NaN;
-  return Number.isNaN(parsed) ? Date.now() : parsed;
+/**
+ * The decision time of an event: its own time (a replay decides the same), unless that is far
+ * from the handler's clock (see decisionTime); then the clock's, with a warning.
+ */
+export const eventTime = (time: string | undefined): number =>
+  eventTimeMs(time ? Date.parse(time) : undefined);
+
+/** eventTime for a time in epoch milliseconds (an SQS message's SentTimestamp). */
+export const eventTimeMs = (eventMs: number | undefined): number => {
+  const { at, ignoredEventTime } = decisionTime(eventMs, handlerNow());
+  if (ignoredEventTime) {
+    logger.warn('event time far from the clock: decided at the clock time', {
+      eventTime: new Date(ignoredEventTime.eventMs).toISOString(),
+      decidedAt: new Date(at).toISOString(),
+      lateByMs: -ignoredEventTime.skewMs,
+    });
+  }
+  return at;
 };

@@ -24,7 +24,7 @@ export const ACTIVE_PROJECTION = ['group', 'inFlight'] as const;
 export const TTL_ATTRIBUTE = 'expiresAt';
 export const RETENTION_DAYS = 180;
 
-const STATE_SK = 'STATE';
+export const STATE_SK = 'STATE';
 const CALLBACK_SK = 'CALLBACK';
 const GROUP_PREFIX = 'GROUP#';
 const HISTORY_PREFIX = 'HISTORY#';
@@ -36,7 +36,7 @@ const storeError = (error: unknown, context: Parameters<typeof toRolloutsError>[
   return mapped instanceof PermanentError ? new ServiceFaultError(mapped.message, { cause: error }) : mapped;
 };
 
-const groupPk = (group: string): string => `${GROUP_PREFIX}${group}`;
+export const groupPk = (group: string): string => `${GROUP_PREFIX}${group}`;
 const callbackPk = (token: string): string => `CALLBACK#${token}`;
 const historySk = (deploymentId: string, seq: number): string =>
   `${HISTORY_PREFIX}${deploymentId}#${String(seq).padStart(8, '0')}`;

@@ -19,6 +19,8 @@ export interface CommandRequest {
   wait: boolean;
   timeoutMs: number;
   pollMs: number;
+  /** promote: skip the remaining steps (Argo's `promote --full`) */
+  full?: boolean | undefined;
 }
 
 export interface CommandResult {
@@ -52,7 +54,8 @@ export const runCommand = async (ctx: Context, request: CommandRequest): Promise
   // fail fast: the control function records nothing for a deployment it does not know
   const { state, deployment } = await findDeployment(ctx, request.deploymentId);
   const requestId = randomUUID();
-  await ctx.sender.send({ verb, deploymentId: deployment.id, reason, requestId });
+  if (request.full && verb !== 'promote') throw new UsageError('--full only applies to promote');
+  await ctx.sender.send({ verb, deploymentId: deployment.id, reason, requestId, full: request.full });
   const base = { verb, deploymentId: deployment.id, requestId };
   if (!request.wait) return { ...base, outcome: 'sent', exitCode: EXIT.ok };
 

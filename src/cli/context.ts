@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { CommandUrlSender } from '../adapters/command-url-sender';
 import { DynamoDbStateStore } from '../adapters/dynamodb-state-store';
+import { DynamoDbStatusReader } from '../adapters/dynamodb-status-reader';
 import { SageMakerEndpointsFactory } from '../adapters/sagemaker-endpoints';
 import { CONFIG_PATH_ENV, DEFAULT_CONFIG_PATH, loadConfigFile } from '../config/load';
 import type { RolloutsConfig } from '../config/schema';
@@ -93,6 +94,8 @@ export const resolveSettings = (options: GlobalOptions, env: NodeJS.ProcessEnv):
 export interface Context {
   settings: Settings;
   store: StateStore;
+  /** status reads: the active-deployments index and one Query per group, never a Scan */
+  reader: Pick<DynamoDbStatusReader, 'activeGroupNames' | 'group'>;
   sender: ControlCommandSender;
   endpoints: EndpointsFactory;
   /** The rollouts config: cross-account stages and canary steps. Undefined when there is no file. */
@@ -107,6 +110,7 @@ export const buildContext = (settings: Settings): Context => {
   return {
     settings,
     store: new DynamoDbStateStore(settings.tableName),
+    reader: new DynamoDbStatusReader(settings.tableName),
     sender: {
       send: (command) => {
         const url = settings.commandUrl;

@@ -11,6 +11,10 @@ export const EXIT = {
   timeout: 3,
   /** AWS or connection trouble */
   aws: 4,
+  /** status --wait: the deployment ended without going live (rolled back, failed, aborted, superseded) */
+  unsuccessful: 5,
+  /** status --wait: the deployment waits for an operator (paused, awaiting approval) */
+  needsOperator: 6,
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
@@ -75,12 +79,14 @@ const messageOf = (error: unknown): string => (error instanceof Error ? error.me
 export const describeFailure = (
   error: unknown,
   where: { endpointUrl?: string | undefined; tableName: string; busName: string; region: string } | undefined,
-): { message: string; exitCode: ExitCode } => {
-  if (error instanceof CliError) return { message: error.message, exitCode: error.exitCode };
+): { message: string; exitCode: ExitCode; transient: boolean } => {
+  if (error instanceof CliError)
+    return { message: error.message, exitCode: error.exitCode, transient: false };
   if (error instanceof ConfigError) {
     return {
       message: `${error.message}\nFix the file, or pass another with --config.`,
       exitCode: EXIT.usage,
+      transient: false,
     };
   }
   const found = codes(error);
@@ -90,31 +96,39 @@ export const describeFailure = (
     const advice = where?.endpointUrl
       ? 'Is the local cloud still running (`npm start -- --keep-running`), and is the address the one it printed?'
       : 'Check your network connection and the region (--region or AWS_REGION).';
-    return { message: `cannot reach ${target}: ${message}\n${advice}`, exitCode: EXIT.aws };
+    return { message: `cannot reach ${target}: ${message}\n${advice}`, exitCode: EXIT.aws, transient: true };
   }
   if (found.some((code) => CREDENTIALS.has(code))) {
     return {
       message: `no usable AWS credentials: ${message}\nSign in (e.g. \`aws sso login\`), or choose a profile with --profile or AWS_PROFILE.`,
       exitCode: EXIT.aws,
+      transient: false,
     };
   }
   if (found.some((code) => code === 'AccessDeniedException' || code === 'AccessDenied')) {
     return {
       message: `access denied: ${message}\nThe operator needs read access to the table, DescribeEndpoint, and events:PutEvents on the bus.`,
       exitCode: EXIT.aws,
+      transient: false,
     };
   }
   if (found.includes('ResourceNotFoundException') && /DynamoDB/.test(message)) {
     return {
       message: `table ${where?.tableName} not found: ${message}\nPass --stage <stage> (table sagemaker-rollouts-<stage>) or --table <name>, and check the region.`,
       exitCode: EXIT.aws,
+      transient: false,
     };
   }
   if (found.includes('ResourceNotFoundException') && /EventBridge/.test(message)) {
     return {
       message: `event bus ${where?.busName} not found: ${message}\nPass --stage <stage> (bus sagemaker-rollouts-<stage>) or --bus <name>, and check the region.`,
       exitCode: EXIT.aws,
+      transient: false,
     };
   }
-  return { message: `${message}`, exitCode: EXIT.aws };
+  // throttling and service errors may pass on their own; anything else will not
+  const transient = found.some((code) =>
+    /Throttl|ServiceUnavailable|InternalServerError|InternalFailure/.test(code),
+  );
+  return { message: `${message}`, exitCode: EXIT.aws, transient };
 };

@@ -25,13 +25,13 @@ export const findDeployment = async (
   id: string,
 ): Promise<{ state: GroupState; deployment: Deployment }> => {
   const { group } = parseIdOrFail(id);
-  const state = await ctx.store.loadGroup(group);
+  const state = await ctx.reader.group(group);
   if (!state) {
-    const groups = (await ctx.store.listGroups()).map((s) => s.group);
+    const groups = await ctx.reader.activeGroupNames();
     throw new CliError(
       `unknown deployment ${id}: no model package group "${group}" in table ${ctx.settings.tableName}` +
         (groups.length > 0
-          ? ` (groups: ${groups.join(', ')})`
+          ? ` (groups with work in flight: ${groups.join(', ')})`
           : '. Check --stage/--table and the region, or run `sagemaker-rollouts status`.'),
       EXIT.usage,
     );
@@ -47,7 +47,12 @@ export const findDeployment = async (
   return { state, deployment };
 };
 
-export const renderHistory = (id: string, entries: HistoryEntry[], colour: Colour): string => {
+export const renderHistory = (
+  id: string,
+  entries: HistoryEntry[],
+  colour: Colour,
+  width?: number,
+): string => {
   if (entries.length === 0) return `${id}: no history recorded.`;
   const rows = entries.map((e) => [
     formatTime(e.at),
@@ -57,5 +62,8 @@ export const renderHistory = (id: string, entries: HistoryEntry[], colour: Colou
     e.weights ? formatWeights(e.weights) : '',
     e.readings ? readingsText(e.readings, colour) : '',
   ]);
-  return renderTable(['TIME', 'TRANSITION', 'ACTOR', 'REASON', 'WEIGHTS', 'GATES'], rows, colour);
+  return renderTable(['TIME', 'TRANSITION', 'ACTOR', 'REASON', 'WEIGHTS', 'GATES'], rows, colour, {
+    maxWidth: width,
+    shrink: ['REASON', 'GATES', 'WEIGHTS', 'ACTOR'],
+  });
 };

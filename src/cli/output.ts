@@ -6,6 +6,8 @@ export interface Output {
   colour: Colour;
   json: boolean;
   isTty: boolean;
+  /** tables fit this many columns; undefined: full width */
+  width?: number | undefined;
 }
 
 export type Paint = (text: string) => string;
@@ -52,17 +54,77 @@ export const visibleLength = (text: string): number => [...text.replace(ANSI_PAT
 const pad = (text: string, width: number): string =>
   text + ' '.repeat(Math.max(0, width - visibleLength(text)));
 
-/** A left-aligned table; cells may hold colour codes. */
-export const renderTable = (headers: string[], rows: string[][], colour: Colour): string => {
-  const widths = headers.map((header, i) =>
+const MIN_COLUMN = 6;
+
+/** Cuts `text` to `width` visible characters, ending in an ellipsis; colour is dropped from a cut cell. */
+export const truncate = (text: string, width: number): string => {
+  if (visibleLength(text) <= width) return text;
+  const chars = [...text.replace(ANSI_PATTERN, '')];
+  return width <= 1 ? '…'.slice(0, width) : `${chars.slice(0, width - 1).join('')}…`;
+};
+
+/**
+ * Column widths that fit `maxWidth` (gaps included): the widest column gives up a character at a
+ * time, never below its header or MIN_COLUMN, so narrow columns (ids, phases) stay whole.
+ */
+const fitWidths = (natural: number[], floors: number[], maxWidth: number, gap: number): number[] => {
+  const widths = [...natural];
+  const total = () => widths.reduce((sum, w) => sum + w, 0) + gap * (widths.length - 1);
+  while (total() > maxWidth) {
+    let widest = -1;
+    for (let i = 0; i < widths.length; i++) {
+      if ((widths[i] ?? 0) > (floors[i] ?? 0) && (widest < 0 || (widths[i] ?? 0) > (widths[widest] ?? 0))) {
+        widest = i;
+      }
+    }
+    if (widest < 0) break;
+    widths[widest] = (widths[widest] ?? 0) - 1;
+  }
+  return widths;
+};
+
+/**
+ * A left-aligned table; cells may hold colour codes. With `maxWidth` (the terminal's columns) the
+ * `shrink` columns give up width and their long cells end in an ellipsis; `--json` and
+ * `history --wide` give the full text.
+ */
+export const renderTable = (
+  headers: string[],
+  rows: string[][],
+  colour: Colour,
+  fit: { maxWidth?: number | undefined; shrink?: string[] } = {},
+): string => {
+  const gap = 2;
+  const { maxWidth, shrink = headers } = fit;
+  const natural = headers.map((header, i) =>
     Math.max(visibleLength(header), ...rows.map((row) => visibleLength(row[i] ?? ''))),
   );
+  // columns not named in `shrink` (ids, phases) are never cut
+  const floors = headers.map((header, i) =>
+    shrink.includes(header)
+      ? Math.min(natural[i] ?? 0, Math.max(MIN_COLUMN, visibleLength(header)))
+      : (natural[i] ?? 0),
+  );
+  const widths = maxWidth === undefined ? natural : fitWidths(natural, floors, maxWidth, gap);
   const line = (cells: string[]): string =>
     cells
-      .map((cell, i) => (i === cells.length - 1 ? cell : pad(cell, widths[i] ?? 0)))
-      .join('  ')
+      .map((cell, i) => {
+        const fitted = truncate(cell, widths[i] ?? 0);
+        return i === cells.length - 1 ? fitted : pad(fitted, widths[i] ?? 0);
+      })
+      .join(' '.repeat(gap))
       .trimEnd();
   return [colour.bold(line(headers)), ...rows.map(line)].join('\n');
+};
+
+/** The width tables must fit: the terminal's, else COLUMNS; none (full text) when piped without it. */
+export const tableWidth = (
+  stdout: { isTTY?: boolean | undefined; columns?: number | undefined },
+  env: NodeJS.ProcessEnv,
+): number | undefined => {
+  if (stdout.isTTY && stdout.columns && stdout.columns > 0) return stdout.columns;
+  const columns = Number(env.COLUMNS);
+  return Number.isInteger(columns) && columns > 0 ? columns : undefined;
 };
 
 /** 75000 -> "1m15s", 7_260_000 -> "2h01m". */

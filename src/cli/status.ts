@@ -8,6 +8,7 @@ import {
   PROD_PHASES,
   type StageName,
 } from '../domain/model';
+import { parseDeploymentId, variantName } from '../domain/naming';
 import type { Context } from './context';
 import {
   type Colour,
@@ -16,6 +17,7 @@ import {
   formatWeights,
   progressBar,
   renderTable,
+  truncate,
 } from './output';
 
 export interface StatusRow {
@@ -39,6 +41,8 @@ export interface StatusRow {
         error?: string | undefined;
       }
     | undefined;
+  /** a finished deployment: the prod weights it left (its version alone, or the baseline alone) */
+  finalWeights?: Record<string, number> | undefined;
   /** the weights the canary expects on the endpoint */
   expectedWeights?: Record<string, number> | undefined;
   canary?:
@@ -81,13 +85,50 @@ const shownDeployments = (state: GroupState, all: boolean): Deployment[] => {
   return latest ? [latest] : [];
 };
 
-export const collectStatus = async (
-  ctx: Context,
-  options: { group?: string | undefined; all?: boolean | undefined; wallClock: number },
-): Promise<StatusReport> => {
-  const states = options.group
-    ? [await ctx.store.loadGroup(options.group)].filter((s): s is GroupState => s !== undefined)
-    : await ctx.store.listGroups();
+export interface StatusOptions {
+  /** a group, or one deployment (`<group>:v<version>`) */
+  target?: string | undefined;
+  all?: boolean | undefined;
+  wallClock: number;
+}
+
+/**
+ * The group records to show: one Query for a named group; else the active-deployments index, and
+ * with `--all` one Query per configured group (the groups the index does not list have finished).
+ */
+const loadStates = async (ctx: Context, options: StatusOptions): Promise<GroupState[]> => {
+  const present = (states: (GroupState | undefined)[]) =>
+    states.filter((s): s is GroupState => s !== undefined);
+  if (options.target) {
+    const group = parseDeploymentId(options.target)?.group ?? options.target;
+    return present([await ctx.reader.group(group)]);
+  }
+  const names = new Set(await ctx.reader.activeGroupNames());
+  if (options.all) {
+    const config = ctx.config();
+    if (config) for (const name of Object.keys(config.modelPackageGroups)) names.add(name);
+    else
+      ctx.notes.push(
+        'without a rollouts config only groups with work in flight are listed (pass --config <file>)',
+      );
+  }
+  return present(await Promise.all([...names].sort().map((name) => ctx.reader.group(name))));
+};
+
+/**
+ * The prod weights a finished deployment left: its version alone once promoted, the baseline alone
+ * once its canary was rolled back; none when it never reached prod.
+ */
+export const endedWithWeights = (d: Deployment): Record<string, number> | undefined => {
+  if (d.phase === 'Succeeded')
+    return d.targetStage === 'prod' ? { [variantName(d.version)]: 100 } : undefined;
+  if (isTerminal(d.phase) && d.canary) return { [d.canary.baselineVariant]: 100 };
+  return undefined;
+};
+
+export const collectStatus = async (ctx: Context, options: StatusOptions): Promise<StatusReport> => {
+  const states = await loadStates(ctx, options);
+  const only = options.target && parseDeploymentId(options.target) ? options.target : undefined;
   const config: RolloutsConfig | undefined = ctx.config();
   /*
    * An emulator (AWS_ENDPOINT_URL) may run on virtual time: measure against the latest decision
@@ -124,7 +165,11 @@ export const collectStatus = async (
   const rows: StatusRow[] = [];
   for (const state of states) {
     const groupConfig = config?.modelPackageGroups[state.group];
-    for (const d of shownDeployments(state, options.all ?? false)) {
+    const shown = only
+      ? state.deployments.filter((d) => d.id === only)
+      : shownDeployments(state, options.all ?? false);
+    for (const d of shown) {
+      const finished = isTerminal(d.phase);
       const stage = stageOf(d);
       const endpointName = d.awaiting?.endpointName ?? groupConfig?.stages[stage].endpointName;
       const strategy = groupConfig?.stages.prod.strategy;
@@ -140,11 +185,13 @@ export const collectStatus = async (
         reason: d.reason,
         phaseSince: d.phaseSince,
         prodVersion: state.prod?.version,
+        // a finished row shows what it ended with, not what the endpoint serves today
         endpoint:
-          endpointName && stage === 'prod' && (PROD_PHASES.has(d.phase) || d.phase === 'Succeeded')
+          endpointName && stage === 'prod' && PROD_PHASES.has(d.phase)
             ? await describe(state.group, stage, endpointName)
             : undefined,
-        expectedWeights: c && !isTerminal(d.phase) ? c.weights : undefined,
+        expectedWeights: c && !finished ? c.weights : undefined,
+        finalWeights: finished ? endedWithWeights(d) : undefined,
         canary:
           c && d.phase === 'Canary'
             ? {
@@ -192,6 +239,7 @@ const sameWeights = (a: Record<string, number>, b: Record<string, number>): bool
 };
 
 const weightsText = (row: StatusRow, colour: Colour): string => {
+  if (row.finalWeights) return `${formatWeights(row.finalWeights)} (at end)`;
   const endpoint = row.endpoint;
   if (!endpoint) return row.expectedWeights ? `${formatWeights(row.expectedWeights)} (expected)` : '-';
   if (endpoint.error) return colour.red(`? (${endpoint.error.slice(0, 60)})`);
@@ -237,9 +285,9 @@ export const readingsText = (readings: GateReadings | undefined, colour: Colour)
   return parts.join(' | ');
 };
 
-export const renderStatus = (report: StatusReport, colour: Colour): string => {
+export const renderStatus = (report: StatusReport, colour: Colour, width?: number): string => {
   if (report.rows.length === 0) {
-    return 'No deployments recorded yet. Approve a model package version in the registry to start one.';
+    return 'No deployment to show: none in flight (`status --all` lists finished ones). Approving a model package version in the registry starts one.';
   }
   const headers = ['GROUP', 'DEPLOYMENT', 'STAGE', 'PHASE', 'WEIGHTS', 'PROGRESS', 'IN STEP', 'GATES'];
   const rows = report.rows.map((row) => [
@@ -254,6 +302,13 @@ export const renderStatus = (report: StatusReport, colour: Colour): string => {
   ]);
   const reasons = report.rows
     .filter((row) => row.reason && !isTerminal(row.phase))
-    .map((row) => colour.dim(`${row.deploymentId}: ${row.reason}`));
-  return [renderTable(headers, rows, colour), ...(reasons.length > 0 ? ['', ...reasons] : [])].join('\n');
+    .map((row) =>
+      colour.dim(
+        width ? truncate(`${row.deploymentId}: ${row.reason}`, width) : `${row.deploymentId}: ${row.reason}`,
+      ),
+    );
+  return [
+    renderTable(headers, rows, colour, { maxWidth: width, shrink: ['GATES', 'WEIGHTS', 'PROGRESS'] }),
+    ...(reasons.length > 0 ? ['', ...reasons] : []),
+  ].join('\n');
 };

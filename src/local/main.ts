@@ -4,7 +4,8 @@
  * 0 only when every scenario ended as expected.
  *
  *   npm start -- --scenario <name>   play one scenario
- *   npm start -- --keep-running      keep the (last) scenario's local cloud up afterwards
+ *   npm start -- --keep-running      keep the (last) scenario's local cloud up afterwards, ready for new work
+ *   npm start -- --keep-running --speed 300   ... with 300 simulated seconds per second
  *   npm start -- --quiet             summary only
  */
 import { fork } from 'node:child_process';
@@ -19,19 +20,16 @@ import { SCENARIO_DIR, scenarioFiles } from './scenario-schema';
 // Before anything imports src/wiring.ts (it builds the handlers' logger).
 process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
 
-// The SDK's notice about future Node.js versions would bury the timeline; other warnings stay.
-process.removeAllListeners('warning');
-process.on('warning', (warning) => {
-  if (warning.name === 'NodeVersionSupportWarning' || warning.message.includes('NodeVersionSupportWarning'))
-    return;
-  process.stderr.write(`${warning.name}: ${warning.message}\n`);
-});
+// The SDK's notice about future Node.js versions would bury the timeline (the SDK reads exactly
+// this variable, when its first client is built: the scenarios are imported later).
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
       scenario: { type: 'string', multiple: true },
       'keep-running': { type: 'boolean', default: false },
+      speed: { type: 'string' },
       quiet: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
       worker: { type: 'boolean', default: false },
@@ -40,10 +38,18 @@ async function main(): Promise<number> {
   if (values.worker) return worker();
   if (values.help) {
     process.stdout.write(
-      'usage: npm start -- [--scenario <name>]... [--keep-running] [--quiet]\n' +
+      'usage: npm start -- [--scenario <name>]... [--keep-running [--speed <n>]] [--quiet]\n' +
+        '  --speed <n>   with --keep-running: simulated seconds per second afterwards (default 60)\n' +
         `scenarios: ${SCENARIO_DIR}\n`,
     );
     return 0;
+  }
+  const speed = values.speed === undefined ? 60 : Number(values.speed);
+  if (!Number.isFinite(speed) || speed <= 0 || speed > 3600) {
+    process.stderr.write(
+      `--speed expects simulated seconds per second, 0 < n <= 3600, got "${values.speed}"\n`,
+    );
+    return 2;
   }
   const { loadScenarioFile, runScenario, clockText, ScenarioFileError } = await import('./scenario-runner');
   type TimelineEntry = import('./scenario-runner').TimelineEntry;
@@ -141,51 +147,10 @@ async function main(): Promise<number> {
       process.stderr.write('nothing to keep running: the last scenario did not leave a stack\n');
       return allOk ? 0 : 1;
     }
-    await keepRunning(kept, paint);
+    const { keepRunning } = await import('./keep-running');
+    await keepRunning(kept, { speed, paint, write: (text) => process.stdout.write(text) });
   }
   return allOk ? 0 : 1;
-}
-
-/**
- * Leaves the local cloud up: one virtual minute passes per wall-clock second (the tick fires,
- * endpoints change state, traffic flows), so a CLI or `serverless invoke local` pointed at it sees
- * the service work. Ctrl-C stops it.
- */
-async function keepRunning(
-  stack: import('./stack').LocalStack,
-  paint: (code: string, text: string) => string,
-): Promise<void> {
-  const env = stack.env();
-  process.stdout.write(
-    `\n${paint('1', 'The local cloud is still running')} at ${stack.cloud.url} (DynamoDB at ${stack.dynamoUrl}).\n` +
-      'Point the CLI or `serverless invoke local` at it with:\n\n' +
-      Object.entries(env)
-        .map(([k, v]) => `  export ${k}=${v}`)
-        .join('\n') +
-      '\n\nOne simulated minute passes per second. Ctrl-C to stop.\n',
-  );
-  let stopping = false;
-  await new Promise<void>((done) => {
-    const stop = () => {
-      if (stopping) return;
-      stopping = true;
-      clearInterval(timer);
-      void stack.close().then(done, done);
-    };
-    let busy = false;
-    const timer = setInterval(() => {
-      if (busy || stopping) return;
-      busy = true;
-      stack
-        .run(60_000)
-        .catch((error: unknown) => process.stderr.write(`${String(error)}\n`))
-        .finally(() => {
-          busy = false;
-        });
-    }, 1000);
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
 }
 
 /** Plays scenarios in child processes; `onDone` sees each result in file order. */

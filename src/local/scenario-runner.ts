@@ -13,6 +13,7 @@ import type { Deployment, GroupState } from '../domain/model';
 import { deps } from '../wiring';
 import type { CloudEvent } from './cloud';
 import { matchesPattern } from './cloud/event-pattern';
+import { collectStory, type ReportStory } from './report-data';
 import {
   ACTION_NAMES,
   type Condition,
@@ -22,6 +23,7 @@ import {
   type Step,
 } from './scenario-schema';
 import { LocalStack, type StackRecord } from './stack';
+import { timelineText } from './timeline-wording';
 
 export { loadScenarioFile, parseScenario, ScenarioFileError } from './scenario-schema';
 
@@ -72,6 +74,8 @@ export interface ScenarioResult {
   awsCalls: Record<string, number>;
   timeline: TimelineEntry[];
   samples: Sample[];
+  /** endpoint statuses, transitions and gate evidence, for the report */
+  story?: ReportStory | undefined;
   /** With keepStack: the stack the scenario ran on, still running. */
   stack?: LocalStack | undefined;
 }
@@ -171,7 +175,16 @@ class Run {
     }
     this.flush();
     for (const group of this.groups) this.finalState.set(group, await deps().store.loadGroup(group));
+    this.story = await collectStory({
+      startMs: this.startMs,
+      configPath: this.stack.env().ROLLOUTS_CONFIG_PATH!,
+      published: this.stack.cloud.events.published,
+      states: [...this.finalState.values()].filter((s): s is GroupState => s !== undefined),
+      store: deps().store,
+    });
   }
+
+  private story: ReportStory | undefined;
 
   abort(error: unknown): void {
     this.aborted = error instanceof Error ? error.message : String(error);
@@ -442,7 +455,11 @@ class Run {
 
   private onRecord(record: StackRecord): void {
     if (record.kind === 'log') {
-      this.entry(record.level === 'info' ? 'decision' : 'warn', record.message, record.at);
+      this.entry(
+        record.level === 'info' ? 'decision' : 'warn',
+        timelineText(record.message, record.extra),
+        record.at,
+      );
     } else if (record.kind === 'metric') {
       this.entry('metric', record.line, record.at);
     } else if (record.kind === 'result' && record.outcome === 'error') {
@@ -561,6 +578,7 @@ class Run {
       awsCalls,
       timeline: this.timeline,
       samples: this.samples,
+      ...(this.story ? { story: this.story } : {}),
     };
     return result;
   }

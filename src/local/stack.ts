@@ -10,7 +10,8 @@ import dynalite from 'dynalite';
 import { resetClients, setCredentialsClock } from '../adapters/clients';
 import { createTableInput } from '../adapters/dynamodb-state-store';
 import type { Deps, Log } from '../app/deps';
-import { clearConfigCache } from '../config/load';
+import { setHandlerClock } from '../clock';
+import { clearConfigCache, loadConfigFile } from '../config/load';
 import { setMetricsSink } from '../metrics/emf';
 import { buildDeps, setDeps } from '../wiring';
 import { VirtualClock } from './clock';
@@ -100,6 +101,7 @@ export class LocalStack {
     });
     resetClients();
     setCredentialsClock(() => this.now);
+    setHandlerClock(() => this.now);
     clearConfigCache();
     const region = this.cloud.region;
     const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
@@ -157,7 +159,21 @@ export class LocalStack {
     for (const schedule of this.wiring.schedules) {
       this.nextSchedule.set(schedule.functionName, this.now + schedule.everyMs);
     }
+    this.defineAlarms();
     this.useDeps();
+  }
+
+  /** The alarms the config names exist in the account (OK), as they would where it is deployed. */
+  private defineAlarms(): void {
+    const config = loadConfigFile(resolve(SERVICE_DIR, this.configPath));
+    for (const group of Object.values(config.modelPackageGroups)) {
+      const strategy = group.stages.prod.strategy;
+      for (const alarm of strategy.alarms ?? []) {
+        if (this.cloud.cloudwatch.alarmState(alarm) === undefined) {
+          this.cloud.cloudwatch.setAlarmState(alarm, 'OK', 'defined by the local stack');
+        }
+      }
+    }
   }
 
   /** The handlers' dependencies: the real ones, with a log that lands in this stack's records. */
@@ -337,6 +353,7 @@ export class LocalStack {
     setDeps(undefined);
     setMetricsSink(undefined);
     setCredentialsClock();
+    setHandlerClock(undefined);
     await this.cloud.close();
     await new Promise<void>((done) => this.dynamo.close(() => done()));
   }

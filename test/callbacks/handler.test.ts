@@ -2,6 +2,7 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { handler } from '../../handlers/pipeline-callback';
 import { STOPPED_REASON } from '../../src/app/callbacks/handle-message';
+import { setHandlerClock } from '../../src/clock';
 import { logger, setDeps } from '../../src/wiring';
 import { Dynamo, EXEC_ARN, type Harness, harness, newToken, T0, throttled } from './harness';
 
@@ -10,8 +11,11 @@ let h: Harness;
 
 beforeAll(async () => {
   dynamo = await Dynamo.start();
+  // the handler's clock: the world of these messages is at T0 (a message far from it is decided at the clock)
+  setHandlerClock(() => T0);
 });
 afterAll(async () => {
+  setHandlerClock(undefined);
   setDeps(undefined);
   await dynamo.close();
 });

@@ -1,20 +1,10 @@
-import { spawn } from 'node:child_process';
-import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/cli';
 import type { GroupState } from '../../src/domain/model';
-import { deps } from '../../src/wiring';
 import { MINUTE, startWorld, type World } from '../e2e/helpers';
+import { type Run, runCliChild } from './child';
 
-const ROOT = resolve(__dirname, '../..');
-const BIN = resolve(ROOT, 'bin/sagemaker-rollouts.cjs');
 const CHURN = 'churn-model';
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 let world: World;
 let alice: { accessKeyId: string; secretAccessKey: string };
@@ -23,41 +13,11 @@ const ALICE = 'arn:aws:iam::111122223333:user/alice';
 /**
  * Runs the CLI as its own process against the local stack, signing its commands with the keys
  * of the local IAM user alice (the default credential chain reads them from the environment).
- * While the child waits, this process keeps the stack going.
  */
-const cli = async (args: string[], env: Record<string, string | undefined> = {}): Promise<Run> => {
-  const child = spawn(process.execPath, [BIN, ...args], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      ...world.stack.env(),
-      AWS_ACCESS_KEY_ID: alice.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: alice.secretAccessKey,
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+const cli = (args: string[], env: Record<string, string | undefined> = {}): Promise<Run> =>
+  runCliChild(world, args, {
+    env: { AWS_ACCESS_KEY_ID: alice.accessKeyId, AWS_SECRET_ACCESS_KEY: alice.secretAccessKey, ...env },
   });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString();
-  });
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  let code: number | null | undefined;
-  const closed = new Promise<void>((done) =>
-    child.on('close', (exitCode) => {
-      code = exitCode;
-      done();
-    }),
-  );
-  while (code === undefined) {
-    await world.stack.settle();
-    await Promise.race([closed, new Promise((done) => setTimeout(done, 25))]);
-  }
-  return { code, stdout, stderr };
-};
 
 const json = <T>(run: Run): T => {
   expect(run.stderr, run.stderr).not.toMatch(/error/i);
@@ -109,7 +69,8 @@ describe('operator CLI against the local cloud', () => {
     expect(process.env.AWS_ENDPOINT_URL_DYNAMODB).toBe(env.AWS_ENDPOINT_URL_DYNAMODB);
     expect(process.env.TABLE_NAME).toBe(env.TABLE_NAME);
     const status = json<{ rows: Record<string, unknown>[] }>(await cli(['status', '--json']));
-    expect(status.rows.map((r) => r.group)).toEqual((await deps().store.listGroups()).map((g) => g.group));
+    // the groups with work in flight, from the active-deployments index
+    expect(status.rows.map((r) => r.group)).toEqual([CHURN]);
     expect(status.rows.find((r) => r.deploymentId === id)).toMatchObject({
       group: CHURN,
       stage: 'prod',
@@ -197,6 +158,45 @@ describe('operator CLI against the local cloud', () => {
     expect(history.stdout).toMatch(/RollingBack → Aborted\s+system/);
   });
 
+  it('status --all shows finished rows with the weights they ended with; tables fit the terminal', async () => {
+    // v1 and v2 were promoted in turn, v3 aborted back to v2; today prod serves v2 alone
+    const all = json<{
+      rows: { deploymentId: string; phase: string; finalWeights?: unknown; endpoint?: unknown }[];
+    }>(await cli(['status', '--all', '--json']));
+    const byId = Object.fromEntries(all.rows.map((r) => [r.deploymentId, r]));
+    expect(byId[`${CHURN}:v1`]).toMatchObject({ phase: 'Succeeded', finalWeights: { v1: 100 } });
+    expect(byId[`${CHURN}:v2`]).toMatchObject({ phase: 'Succeeded', finalWeights: { v2: 100 } });
+    expect(byId[`${CHURN}:v3`]).toMatchObject({ phase: 'Aborted', finalWeights: { v2: 100 } });
+    // a finished row is not described with today's endpoint
+    expect(byId[`${CHURN}:v1`]?.endpoint).toBeUndefined();
+
+    const widest = (text: string) =>
+      Math.max(
+        ...text
+          .trimEnd()
+          .split('\n')
+          .map((line) => [...line].length),
+      );
+    const table = await cli(['status', '--all'], { COLUMNS: '110' });
+    expect(table.code).toBe(0);
+    expect(table.stdout).toMatch(new RegExp(`${CHURN}:v1\\s+prod\\s+Succeeded\\s+v1 100% \\(at end\\)`));
+    expect(widest(table.stdout)).toBeLessThanOrEqual(110);
+
+    const id = `${CHURN}:v3`;
+    const wide = await cli(['history', id, '--wide'], { COLUMNS: '90' });
+    const narrow = await cli(['history', id], { COLUMNS: '90' });
+    expect(narrow.code).toBe(0);
+    expect(widest(wide.stdout)).toBeGreaterThan(90);
+    expect(widest(narrow.stdout)).toBeLessThanOrEqual(90);
+    expect(narrow.stdout).toContain('…');
+    expect(wide.stdout).not.toContain('…');
+    // the cut text is the start of the full one, and the ids stay whole
+    const reasonStart =
+      'rolling back to v2: abort by arn:aws:iam::111122223333:user/alice: wrong feature set';
+    expect(wide.stdout).toContain(reasonStart);
+    expect(narrow.stdout).toMatch(/Canary → RollingBack/);
+  });
+
   it('fails with a clear message and exit code 2 for an unknown deployment, 1 for a refusal', async () => {
     const urlCallsBefore = world.stack.cloud.calls.filter((c) => c.operation === 'InvokeFunctionUrl').length;
     const unknownVersion = await cli(['pause', `${CHURN}:v99`, '--reason', 'x']);
@@ -231,6 +231,32 @@ describe('operator CLI against the local cloud', () => {
   });
 });
 
+describe('promote --full (Argo-compatible promote)', () => {
+  it('puts full: true in the command, and nothing extra without the flag', async () => {
+    const controlEvents = () =>
+      world.stack.cloud.events.published.filter((e) => e.source === 'sagemaker-rollouts.control');
+    const before = controlEvents().length;
+    const id = `${CHURN}:v1`;
+    const full = await cli(['promote', id, '--full', '--reason', 'skip the rest', '--no-wait', '--json']);
+    expect(full.code, full.stderr).toBe(0);
+    expect(json(full)).toMatchObject({ outcome: 'sent', verb: 'promote', deploymentId: id });
+    const plain = await cli(['promote', id, '--reason', 'next step', '--no-wait']);
+    expect(plain.code, plain.stderr).toBe(0);
+    const sent = controlEvents()
+      .slice(before)
+      .map((e) => e.detail as Record<string, unknown>);
+    expect(sent).toEqual([
+      expect.objectContaining({ command: 'promote', deploymentId: id, reason: 'skip the rest', full: true }),
+      expect.objectContaining({ command: 'promote', deploymentId: id, reason: 'next step' }),
+    ]);
+    expect(sent[1]).not.toHaveProperty('full');
+
+    const wrongVerb = await cli(['pause', id, '--full', '--reason', 'x']);
+    expect(wrongVerb.code).toBe(2);
+    expect(wrongVerb.stderr).toContain("unknown option '--full'");
+  });
+});
+
 describe('operator CLI usage (in process)', () => {
   const run = async (args: string[]) => {
     let stdout = '';
@@ -252,10 +278,10 @@ describe('operator CLI usage (in process)', () => {
     expect(notAnId.stderr).toContain('"churn-model-v1" is not a deployment id');
     const unknownCommand = await run(['deploy', `${CHURN}:v1`]);
     expect(unknownCommand.code).toBe(2);
-    expect(unknownCommand.stderr).toContain('unknown command "deploy"');
+    expect(unknownCommand.stderr).toContain("unknown command 'deploy'");
     const badFlag = await run(['status', '--colour']);
     expect(badFlag.code).toBe(2);
-    expect(badFlag.stderr).toContain("Unknown option '--colour'");
+    expect(badFlag.stderr).toContain("unknown option '--colour'");
     expect((await run([])).code).toBe(2);
     const help = await run(['--help']);
     expect(help.code).toBe(0);

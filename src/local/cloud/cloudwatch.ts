@@ -109,6 +109,10 @@ export class CloudWatch {
     if (existing?.state !== state) this.onAlarmChange(name, state);
   }
 
+  alarmNames(): string[] {
+    return [...this.alarms.keys()].sort();
+  }
+
   alarmState(name: string): AlarmState | undefined {
     return this.alarms.get(name)?.state;
   }
@@ -118,7 +122,66 @@ export class CloudWatch {
       GetMetricData: (i) => this.getMetricData(i),
       PutMetricData: (i) => this.putMetricData(i),
       DescribeAlarms: (i) => this.describeAlarms(i),
+      SetAlarmState: (i) => this.setAlarmStateApi(i),
     };
+  }
+
+  /**
+   * SetAlarmState as AWS documents it: an existing alarm (ResourceNotFound, 404, otherwise),
+   * StateValue OK | ALARM | INSUFFICIENT_DATA, StateReason up to 1023 characters, StateReasonData
+   * valid JSON up to 4000 (InvalidFormat otherwise). Alarms here have no metric to return to, so
+   * the state stays until set again.
+   * Source: https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_SetAlarmState.html
+   * (parameters and limits; errors ResourceNotFound 404, InvalidFormat 400).
+   */
+  private setAlarmStateApi(input: Json): unknown {
+    const name = input.AlarmName;
+    if (typeof name !== 'string' || name.length < 1 || name.length > 255) {
+      throw cwError(
+        'ValidationError',
+        `1 validation error detected: Value at 'alarmName' failed to satisfy constraint: Member must have length between 1 and 255`,
+      );
+    }
+    const state = input.StateValue;
+    if (state !== 'OK' && state !== 'ALARM' && state !== 'INSUFFICIENT_DATA') {
+      throw cwError(
+        'ValidationError',
+        `1 validation error detected: Value '${String(state)}' at 'stateValue' failed to satisfy constraint: Member must satisfy enum value set: [INSUFFICIENT_DATA, ALARM, OK]`,
+      );
+    }
+    const reason = input.StateReason;
+    if (typeof reason !== 'string')
+      throw cwError('MissingParameter', 'The parameter StateReason is required.');
+    if (reason.length > 1023) {
+      throw cwError(
+        'ValidationError',
+        `1 validation error detected: Value at 'stateReason' failed to satisfy constraint: Member must have length less than or equal to 1023`,
+      );
+    }
+    const data = input.StateReasonData;
+    if (data !== undefined) {
+      if (typeof data !== 'string' || data.length > 4000) {
+        throw cwError(
+          'ValidationError',
+          `1 validation error detected: Value at 'stateReasonData' failed to satisfy constraint: Member must have length less than or equal to 4000`,
+        );
+      }
+      try {
+        JSON.parse(data);
+      } catch {
+        throw new ApiError('InvalidFormatFault', 'Data was not syntactically valid JSON', {
+          queryCode: 'InvalidFormat;Sender',
+        });
+      }
+    }
+    if (!this.alarms.has(name)) {
+      throw new ApiError('ResourceNotFound', `Alarm ${name} not found`, {
+        status: 404,
+        queryCode: 'ResourceNotFound;Sender',
+      });
+    }
+    this.setAlarmState(name, state, reason);
+    return {};
   }
 
   private getMetricData(input: Json): unknown {

@@ -31,6 +31,10 @@ export class Faults {
     this.active.push({ ...spec, remaining: spec.times ?? Number.POSITIVE_INFINITY, hits: 0 });
   }
 
+  count(): number {
+    return this.active.length;
+  }
+
   clear(): void {
     this.active.length = 0;
   }

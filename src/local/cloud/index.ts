@@ -4,6 +4,7 @@ import { ApplicationAutoScaling } from './application-autoscaling';
 import { type AlarmState, CloudWatch } from './cloudwatch';
 import type { ContainerOptions } from './containers';
 import type { Core } from './context';
+import { handleControl } from './control';
 import { EventBridge } from './eventbridge';
 import { Faults } from './faults';
 import { FunctionUrls } from './function-urls';
@@ -234,6 +235,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       invoke: (name, headers, ctx, body) => runtime.invoke(name, headers, ctx, body),
       query: (action, params, ctx, requestId) => sts.handle(action, params, ctx, requestId),
       functionUrl: (name, request) => functionUrls.handle(name, request),
+      control: (method, path, body) =>
+        handleControl(method, path, body, { now: () => clock.now(), traffic, faults }),
     },
     {
       now: () => clock.now(),

@@ -29,6 +29,8 @@ export interface Routes {
   ) => RuntimeResponse | Promise<RuntimeResponse>;
   query: (action: string, params: URLSearchParams, ctx: RequestContext, requestId: string) => string;
   functionUrl: (functionName: string, request: IncomingUrlRequest) => Promise<FunctionUrlResponse>;
+  /** The local cloud's own control API (`/_local/...`); undefined: no such route. */
+  control: (method: string, path: string, body: string) => { status: number; body: unknown } | undefined;
 }
 
 interface JsonProtocol {
@@ -162,6 +164,15 @@ async function handle(
       })
       .catch((err: unknown) => sendError(res, err, 'application/json', false, requestId, true));
     return;
+  }
+
+  if (path.startsWith('/_local/')) {
+    const reply = routes.control(req.method ?? 'GET', path, body.toString('utf8'));
+    if (reply) {
+      res.writeHead(reply.status, { 'content-type': 'application/json', 'x-amzn-requestid': requestId });
+      res.end(JSON.stringify(reply.body));
+      return;
+    }
   }
 
   const params = new URLSearchParams(body.toString('utf8'));

@@ -1,0 +1,83 @@
+import type { Deployment } from '../domain/model';
+import type { Context } from './context';
+import { EXIT, type ExitCode } from './errors';
+import { findDeployment } from './history';
+
+/** How a followed deployment stopped, and the exit code a pipeline decides on. */
+export interface WaitOutcome {
+  deploymentId: string;
+  /** succeeded | unsuccessful | needs-operator | timed-out */
+  outcome: 'succeeded' | 'unsuccessful' | 'needs-operator' | 'timed-out';
+  phase: Deployment['phase'];
+  paused: boolean;
+  reason?: string | undefined;
+  exitCode: ExitCode;
+}
+
+/** Where a deployment stands for `status --wait`; undefined while it is still moving on its own. */
+export const settledOutcome = (d: Deployment): Omit<WaitOutcome, 'deploymentId'> | undefined => {
+  const base = { phase: d.phase, paused: d.canary?.paused ?? false, reason: d.reason };
+  switch (d.phase) {
+    case 'Succeeded':
+      return { ...base, outcome: 'succeeded', exitCode: EXIT.ok };
+    case 'RolledBack':
+    case 'Failed':
+    case 'Aborted':
+    case 'Superseded':
+      return { ...base, outcome: 'unsuccessful', exitCode: EXIT.unsuccessful };
+    case 'AwaitingApproval':
+      return { ...base, outcome: 'needs-operator', exitCode: EXIT.needsOperator };
+    case 'Canary':
+      return base.paused ? { ...base, outcome: 'needs-operator', exitCode: EXIT.needsOperator } : undefined;
+    default:
+      return undefined;
+  }
+};
+
+const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
+
+/**
+ * Follows one deployment until it succeeds, ends otherwise, or needs an operator (paused, awaiting
+ * approval), or until `timeoutMs` of this machine's time has passed. `onRefresh` sees each reading.
+ */
+export const waitForDeployment = async (
+  ctx: Context,
+  id: string,
+  options: { timeoutMs: number; intervalMs: number; onRefresh?: (d: Deployment) => void },
+): Promise<WaitOutcome> => {
+  const deadline = Date.now() + options.timeoutMs;
+  for (;;) {
+    const { deployment } = await findDeployment(ctx, id);
+    options.onRefresh?.(deployment);
+    const settled = settledOutcome(deployment);
+    if (settled) return { deploymentId: id, ...settled };
+    const left = deadline - Date.now();
+    if (left <= 0) {
+      return {
+        deploymentId: id,
+        outcome: 'timed-out',
+        phase: deployment.phase,
+        paused: deployment.canary?.paused ?? false,
+        reason: deployment.reason,
+        exitCode: EXIT.timeout,
+      };
+    }
+    await sleep(Math.min(options.intervalMs, left));
+  }
+};
+
+export const describeOutcome = (outcome: WaitOutcome): string => {
+  const why = outcome.reason ? `: ${outcome.reason}` : '';
+  switch (outcome.outcome) {
+    case 'succeeded':
+      return `${outcome.deploymentId} succeeded`;
+    case 'unsuccessful':
+      return `${outcome.deploymentId} ended ${outcome.phase}${why}`;
+    case 'needs-operator':
+      return outcome.paused
+        ? `${outcome.deploymentId} is paused${why}; resume, promote or abort it`
+        : `${outcome.deploymentId} awaits approval: promote or abort it`;
+    case 'timed-out':
+      return `${outcome.deploymentId} still ${outcome.phase} when the wait timed out`;
+  }
+};

@@ -1,0 +1,80 @@
+import { z } from 'zod';
+import type { Faults } from './faults';
+import type { Traffic } from './traffic';
+
+/**
+ * The local cloud's own control API, for what AWS has no API for (simulated traffic, injected
+ * faults) and for its clock: JSON over `/_local/...` on the same address as the AWS APIs.
+ *
+ *   GET    /_local/clock     {"now": <epoch ms>, "iso": "..."}
+ *   POST   /_local/traffic   {"endpoint": "<endpoint name>", "rpm": <requests per minute>}
+ *   POST   /_local/faults    {"operation": "<Operation or *>", "service"?, "error"?, "message"?, "times"?}
+ *   DELETE /_local/faults
+ *
+ * A bad body is answered 400 with the field and what is wrong.
+ */
+export const CONTROL_PREFIX = '/_local/';
+
+const name = z.string().min(1).max(256);
+
+export const trafficBody = z.strictObject({ endpoint: name, rpm: z.number().min(0).max(1_000_000) });
+
+export const faultBody = z.strictObject({
+  service: z.enum(['sagemaker', 'sagemaker-runtime', 'sqs', 'events', 'cloudwatch', 'sts']).optional(),
+  operation: name,
+  error: name.default('ValidationException'),
+  message: z.string().max(1024).optional(),
+  times: z.number().int().min(1).optional(),
+});
+
+export interface ControlReply {
+  status: number;
+  body: unknown;
+}
+
+const invalid = (error: z.ZodError): ControlReply => ({
+  status: 400,
+  body: {
+    error: error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`).join('; '),
+  },
+});
+
+export const handleControl = (
+  method: string,
+  path: string,
+  body: string,
+  parts: { now: () => number; traffic: Traffic; faults: Faults },
+): ControlReply | undefined => {
+  const action = path.slice(CONTROL_PREFIX.length);
+  if (action === 'clock' && method === 'GET') {
+    const now = parts.now();
+    return { status: 200, body: { now, iso: new Date(now).toISOString() } };
+  }
+  if (action === 'faults' && method === 'DELETE') {
+    parts.faults.clear();
+    return { status: 200, body: {} };
+  }
+  if (method !== 'POST' || (action !== 'traffic' && action !== 'faults')) return undefined;
+  let json: unknown;
+  try {
+    json = body.length > 0 ? JSON.parse(body) : {};
+  } catch {
+    return { status: 400, body: { error: 'body: not JSON' } };
+  }
+  if (action === 'traffic') {
+    const parsed = trafficBody.safeParse(json);
+    if (!parsed.success) return invalid(parsed.error);
+    parts.traffic.set(parsed.data.endpoint, parsed.data.rpm);
+    return { status: 200, body: {} };
+  }
+  const parsed = faultBody.safeParse(json);
+  if (!parsed.success) return invalid(parsed.error);
+  const { service, message, times, ...rest } = parsed.data;
+  parts.faults.add({
+    ...rest,
+    ...(service ? { service } : {}),
+    ...(message ? { message } : {}),
+    ...(times !== undefined ? { times } : {}),
+  });
+  return { status: 200, body: {} };
+};

@@ -1,0 +1,108 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MINUTE, startWorld, type World } from '../e2e/helpers';
+import { runCliChild } from './child';
+
+const CHURN = 'churn-model';
+const FRAUD = 'fraud-detector';
+
+let world: World;
+
+const deployment = async (group: string, id: string) =>
+  (await world.state(group)).deployments.find((d) => d.id === id)!;
+
+/** v(n) of churn-model approved with `errorRate`, run until its canary started. */
+const startCanary = async (errorRate: string): Promise<string> => {
+  const arn = await world.createPackage(CHURN, { 'sim.errorRate': errorRate });
+  await world.approve(arn);
+  const id = `${CHURN}:v${arn.split('/').at(-1)}`;
+  await world.stack.run(60 * MINUTE, async () => (await deployment(CHURN, id))?.phase === 'Canary');
+  expect((await deployment(CHURN, id)).phase).toBe('Canary');
+  return id;
+};
+
+/** `status <id> --wait` while simulated time moves on a minute per round. */
+const waitFor = (id: string, ...extra: string[]) =>
+  runCliChild(world, ['status', id, '--wait', '--interval', '0.1', '--json', ...extra], {
+    advanceMs: MINUTE,
+  });
+
+beforeAll(async () => {
+  world = await startWorld();
+  await world.createGroup(CHURN);
+  await world.createGroup(FRAUD);
+  const v1 = await world.createPackage(CHURN, { 'sim.errorRate': '0.001' });
+  await world.approve(v1);
+  await world.stack.run(30 * MINUTE);
+  expect((await world.state(CHURN)).prod?.version).toBe(1);
+  world.stack.cloud.setTraffic('churn-model-prod', 600);
+});
+
+afterAll(async () => {
+  await world?.close();
+});
+
+describe('status --wait: the exit code says how a deployment ended', () => {
+  it('exits 0 once the canary is promoted', async () => {
+    const id = await startCanary('0.001');
+    const run = await waitFor(id);
+    expect(run.code, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({
+      deploymentId: id,
+      outcome: 'succeeded',
+      phase: 'Succeeded',
+    });
+    expect((await deployment(CHURN, id)).phase).toBe('Succeeded');
+    expect((await world.state(CHURN)).prod?.version).toBe(2);
+  });
+
+  it('exits 5 when the gate rolls the canary back, with the reason', async () => {
+    const id = await startCanary('0.3');
+    const run = await waitFor(id);
+    expect(run.code, run.stderr).toBe(5);
+    const outcome = JSON.parse(run.stdout);
+    expect(outcome).toMatchObject({ deploymentId: id, outcome: 'unsuccessful', phase: 'RolledBack' });
+    expect(outcome.reason).toContain('gate failed');
+    expect((await world.state(CHURN)).prod?.version).toBe(2);
+  });
+
+  it('exits 6 for a paused canary, and 3 when the timeout passes first', async () => {
+    const id = await startCanary('0.001');
+    // simulated time stands still: the canary bakes for 10 simulated minutes, never reached
+    const stuck = await runCliChild(world, ['status', id, '--wait', '--interval', '0.1', '--timeout', '0.5']);
+    expect(stuck.code, stuck.stderr).toBe(3);
+    expect(stuck.stdout).toContain(`${id} still Canary when the wait timed out`);
+
+    const pause = await runCliChild(world, ['pause', id, '--reason', 'KPI dip']);
+    expect(pause.code, pause.stderr).toBe(0);
+    const paused = await waitFor(id);
+    expect(paused.code, paused.stderr).toBe(6);
+    expect(JSON.parse(paused.stdout)).toMatchObject({
+      outcome: 'needs-operator',
+      phase: 'Canary',
+      paused: true,
+    });
+
+    const abort = await runCliChild(world, ['abort', id, '--reason', 'done testing']);
+    expect(abort.code, abort.stderr).toBe(0);
+    const aborted = await waitFor(id);
+    expect(aborted.code).toBe(5);
+    expect(JSON.parse(aborted.stdout)).toMatchObject({ outcome: 'unsuccessful', phase: 'Aborted' });
+  });
+
+  it('exits 6 while a manual-mode version awaits approval', async () => {
+    const arn = await world.createPackage(FRAUD, { 'sim.errorRate': '0' });
+    await world.approve(arn);
+    const id = `${FRAUD}:v1`;
+    const run = await waitFor(id);
+    expect(run.code, run.stderr).toBe(6);
+    expect(JSON.parse(run.stdout)).toMatchObject({ outcome: 'needs-operator', phase: 'AwaitingApproval' });
+    expect((await deployment(FRAUD, id)).phase).toBe('AwaitingApproval');
+  });
+
+  it('exits 2 for an unknown deployment, with a JSON error under --json', async () => {
+    const run = await waitFor(`${CHURN}:v99`);
+    expect(run.code).toBe(2);
+    expect(JSON.parse(run.stdout)).toMatchObject({ ok: false, exitCode: 2 });
+    expect(JSON.parse(run.stdout).error).toContain(`unknown deployment ${CHURN}:v99`);
+  });
+});

@@ -127,6 +127,9 @@ const derive = (config, stage, configPath, packagedConfigPath = configPath) => {
     ['sagemaker:DescribeModelPackage', 'sagemaker:UpdateModelPackage'],
     packageArns,
   );
+  // ListModelPackages (the tick's search for approvals whose event was lost) supports no
+  // resource-level permissions: it is granted on '*', read-only.
+  const listVersions = statement('ListApprovedVersions', ['sagemaker:ListModelPackages'], '*');
   const deploy = [];
   if (local.length > 0) {
     deploy.push(
@@ -192,7 +195,7 @@ const derive = (config, stage, configPath, packagedConfigPath = configPath) => {
       : [];
 
   // Every function saves decisions and carries out their AWS calls (the outbox) after the save.
-  const decider = [table, publish, registry, ...deploy, ...assumeRoles, ...answerCallbacks];
+  const decider = [table, publish, registry, listVersions, ...deploy, ...assumeRoles, ...answerCallbacks];
   const policy = (fn, statements) => [
     { PolicyName: `${fn}`, PolicyDocument: { Version: '2012-10-17', Statement: [logs(fn), ...statements] } },
   ];

@@ -369,7 +369,7 @@ describe('Stopping', () => {
       'already-answered',
     );
     expect(h.pipelines.accepted(m.token)).toHaveLength(1);
-    expect(h.events.filter((e) => e.type === 'Callback Reported' && e.detail.token === m.token)).toEqual([
+    expect(h.events.filter((e) => e.type === 'Callback Reported' && e.detail.callback === callbackRef(m.token))).toEqual([
       expect.objectContaining({ detail: expect.objectContaining({ outcome: 'failure' }) }),
     ]);
   });

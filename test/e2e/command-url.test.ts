@@ -153,6 +153,7 @@ describe('operator commands through the IAM-authenticated command URL', () => {
       deploymentId: V2,
       reason: 'release approved',
       requestId,
+      full: true,
     });
     const session = `arn:aws:sts::${ACCOUNT}:assumed-role/release/release-manager`;
     expect(reply).toMatchObject({ outcome: 'applied', actor: session });

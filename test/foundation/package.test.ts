@@ -375,10 +375,12 @@ describe('IAM', () => {
       for (const action of actions(statement)) expect(action).not.toContain('*');
   });
 
-  it('grants only GetMetricData on Resource * (it has no resource-level permissions)', () => {
+  it('grants only GetMetricData and ListModelPackages on Resource * (they have no resource-level permissions)', () => {
     for (const statement of allStatements()) {
       if (resources(statement).includes('*'))
-        expect(actions(statement)).toEqual(['cloudwatch:GetMetricData']);
+        expect([['cloudwatch:GetMetricData'], ['sagemaker:ListModelPackages']]).toContainEqual(
+          actions(statement),
+        );
     }
   });
 
@@ -397,6 +399,8 @@ describe('IAM', () => {
       for (const statement of roleStatements(name).filter((s) =>
         actions(s).some((a) => a.startsWith('sagemaker:')),
       )) {
+        // ListModelPackages has no resource-level permissions (checked with the other '*' grants)
+        if (actions(statement).includes('sagemaker:ListModelPackages')) continue;
         for (const resource of resources(statement)) {
           const arn: string = (resource as Json)['Fn::Sub'];
           expect(arn).toMatch(/^arn:\$\{AWS::Partition\}:sagemaker:\$\{AWS::Region\}:\$\{AWS::AccountId\}:/);

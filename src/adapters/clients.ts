@@ -1,3 +1,4 @@
+import { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
@@ -72,6 +73,9 @@ export const cloudWatchClient = /* @__PURE__ */ lazy(() => new CloudWatchClient(
 export const eventBridgeClient = /* @__PURE__ */ lazy(() => new EventBridgeClient(baseConfig()));
 export const stsClient = /* @__PURE__ */ lazy(() => new STSClient(baseConfig()));
 export const dynamoDbClient = /* @__PURE__ */ lazy(() => new DynamoDBClient(baseConfig()));
+export const applicationAutoScalingClient = /* @__PURE__ */ lazy(
+  () => new ApplicationAutoScalingClient(baseConfig()),
+);
 
 export const documentClient = (client: DynamoDBClient = dynamoDbClient()): DynamoDBDocumentClient =>
   DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });

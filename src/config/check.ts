@@ -1,5 +1,6 @@
 import { ConfigError } from '../errors';
 import { loadConfigFile } from './load';
+import { requestSetFileIssues } from './request-set-files';
 import type { RolloutsConfig } from './schema';
 
 export type ConfigCheckResult =
@@ -10,6 +11,14 @@ export type ConfigCheckResult =
 export const configCheck = (path: string): ConfigCheckResult => {
   try {
     const config = loadConfigFile(path);
+    const fileIssues = requestSetFileIssues(config, path);
+    if (fileIssues.length > 0) {
+      return {
+        ok: false,
+        message: `Invalid configuration ${path}:\n${fileIssues.map((issue) => `  - ${issue}`).join('\n')}`,
+        issues: fileIssues,
+      };
+    }
     const groups = Object.keys(config.modelPackageGroups);
     return {
       ok: true,

@@ -1,4 +1,5 @@
 import * as z from '../zod';
+import { preTrafficSchema, shadowSchema } from './pre-traffic-schema';
 
 /** SageMaker resource names: endpoint, config, variant, group, lifecycle stage. */
 const SAGEMAKER_NAME = /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/;
@@ -107,6 +108,7 @@ const canaryStrategySchema = z.strictObject({
   alarms: z._default(z.array(text(1, 255)).check(z.maxLength(10)), []),
   /** The whole canary (all bakes and extensions) must finish within this; otherwise it rolls back. */
   maxDurationMinutes: z.optional(int(1)),
+  shadow: z.optional(shadowSchema),
 });
 
 const nativeStrategySchema = z.strictObject({
@@ -133,10 +135,13 @@ const nativeStrategySchema = z.strictObject({
   terminationWaitSeconds: z._default(int(0, 3600), 0),
   maximumExecutionTimeoutSeconds: z.optional(int(600, 28800)),
   alarms: z.array(text(1, 255)).check(z.minLength(1), z.maxLength(10)),
+  /** Accepted only to be refused with the reason (see the group checks). */
+  shadow: z.optional(shadowSchema),
 });
 
 const prodStageSchema = z.extend(stageBaseSchema, {
   strategy: z.discriminatedUnion('type', [canaryStrategySchema, nativeStrategySchema]),
+  preTraffic: z.optional(preTrafficSchema),
 });
 
 const promotionSchema = z.strictObject({
@@ -191,8 +196,37 @@ const groupSchema = z
           message: 'native blue/green shifting is not available for serverless endpoints; use canary',
         });
       }
+      for (const issue of shadowAndPreTrafficIssues(prod)) ctx.addIssue({ code: 'custom', ...issue });
     }),
   );
+
+/** SageMaker's limits on shadow variants and what a weight-0 candidate needs. */
+function shadowAndPreTrafficIssues(
+  prod: z.output<typeof prodStageSchema>,
+): Array<{ path: PropertyKey[]; message: string }> {
+  const issues: Array<{ path: PropertyKey[]; message: string }> = [];
+  if (prod.strategy.shadow && prod.strategy.type === 'native') {
+    issues.push({
+      path: ['stages', 'prod', 'strategy', 'shadow'],
+      message:
+        'a shadow phase needs strategy canary: native blue/green shifting replaces the fleet of one variant and has no shadow variant',
+    });
+  }
+  if (prod.strategy.shadow && prod.serverless !== undefined) {
+    issues.push({
+      path: ['stages', 'prod', 'strategy', 'shadow'],
+      message: 'SageMaker has no shadow variants on serverless endpoints; remove shadow or use instances',
+    });
+  }
+  if (prod.preTraffic && prod.strategy.type === 'native') {
+    issues.push({
+      path: ['stages', 'prod', 'preTraffic'],
+      message:
+        'a pre-traffic check needs strategy canary: native shifting has no candidate variant at weight 0 to invoke with TargetVariant',
+    });
+  }
+  return issues;
+}
 
 export const rolloutsConfigSchema = z
   .strictObject({
@@ -235,3 +269,4 @@ export type NativeStrategy = z.output<typeof nativeStrategySchema>;
 export type GateConfig = z.output<typeof gatesSchema>;
 export type SmokeTestConfig = z.output<typeof smokeTestSchema>;
 export type CrossAccountConfig = z.output<typeof crossAccountSchema>;
+export type { PreTrafficConfig, ShadowConfig } from './pre-traffic-schema';

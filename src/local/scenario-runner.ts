@@ -157,6 +157,7 @@ class Run {
       ...(this.scenario.config ? { configPath: this.scenario.config } : {}),
       seed: this.scenario.seed,
       duplicateEventRate: this.scenario.duplicateEventRate,
+      containers: { images: this.scenario.containers },
       onRecord: (record) => this.onRecord(record),
     });
     this.startMs = this.stack.now;
@@ -227,6 +228,7 @@ class Run {
       if (sim.errorRate !== undefined) metadata['sim.errorRate'] = String(sim.errorRate);
       if (sim.latencyMs !== undefined) metadata['sim.latencyMs'] = String(sim.latencyMs);
       if (sim.failDeploy) metadata['sim.failDeploy'] = 'true';
+      if (sim.container) metadata['sim.container'] = sim.container;
       this.entry('step', `register ${group} v${version}${describeSim(sim)}`);
       const out = await this.sagemaker!.send(
         new CreateModelPackageCommand({
@@ -729,11 +731,13 @@ function describeSim(sim: {
   errorRate?: number | undefined;
   latencyMs?: number | undefined;
   failDeploy?: boolean | undefined;
+  container?: string | undefined;
 }): string {
   const parts: string[] = [];
   if (sim.errorRate !== undefined) parts.push(`error rate ${(sim.errorRate * 100).toFixed(1)}%`);
   if (sim.latencyMs !== undefined) parts.push(`latency ${sim.latencyMs} ms`);
   if (sim.failDeploy) parts.push('fails to deploy');
+  if (sim.container) parts.push(`served by ${sim.container}`);
   return parts.length ? ` (${parts.join(', ')})` : '';
 }
 

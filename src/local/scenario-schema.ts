@@ -77,6 +77,11 @@ const actions = {
         errorRate: z.number().min(0).max(1).optional(),
         latencyMs: z.number().min(0).optional(),
         failDeploy: z.boolean().optional(),
+        /** URL of a running model server (SageMaker container contract) that serves this version. */
+        container: z
+          .string()
+          .regex(/^https?:\/\/[^/\s]+\/?$/, 'must be a server URL such as http://127.0.0.1:8080')
+          .optional(),
       })
       .default({}),
   }),
@@ -197,6 +202,10 @@ export const scenarioSchema = z.strictObject({
   seed: z.number().int().min(0).default(1),
   /** Probability that an endpoint state-change event is delivered twice. */
   duplicateEventRate: z.number().min(0).max(1).default(0),
+  /** Image URI -> URL of a running model server, for models that name an image. */
+  containers: z
+    .record(z.string().min(1), z.string().regex(/^https?:\/\/[^/\s]+\/?$/, 'must be a server URL'))
+    .default({}),
   /** Virtual time limit: the scenario fails if its steps need more. */
   maxDuration: duration.default(parseDuration('24h')),
   steps: z.array(step).min(1),

@@ -1,6 +1,8 @@
 import type { Server } from 'node:http';
 import { VirtualClock } from '../clock';
+import { ApplicationAutoScaling } from './application-autoscaling';
 import { type AlarmState, CloudWatch } from './cloudwatch';
+import type { ContainerOptions } from './containers';
 import type { Core } from './context';
 import { EventBridge } from './eventbridge';
 import { Faults } from './faults';
@@ -15,11 +17,13 @@ import { Sts } from './sts';
 import { Timers } from './timers';
 import { Traffic } from './traffic';
 
+export type { ContainerOutcome, ContainerRequest } from './containers';
+export { invokeContainer, recordContainerOutcome, serveByContainer } from './containers';
 export type { CloudEvent, DeliveryRecord, EventTarget, RuleSpec } from './eventbridge';
 export type { FaultSpec } from './faults';
 export type { CallbackAnswer, PipelineSpec } from './pipelines';
 export type { AssumeRoleCall } from './sts';
-export type { AlarmState, CallRecord, Timings };
+export type { AlarmState, CallRecord, ContainerOptions, Timings };
 
 export interface LocalCloudOptions {
   clock?: VirtualClock;
@@ -30,6 +34,8 @@ export interface LocalCloudOptions {
   region?: string;
   /** Deliver queued events on their own (next macrotask) instead of only on `drain()`. Default false. */
   autoDeliver?: boolean;
+  /** Real model servers behind endpoints: image-to-URL map and the contract's timeouts. */
+  containers?: ContainerOptions;
 }
 
 export const DEFAULT_TIMINGS: Timings = { createMs: 5 * 60_000, updateMs: 3 * 60_000, weightsMs: 30_000 };
@@ -50,6 +56,7 @@ export class LocalCloud {
   readonly pipelines: Pipelines;
   readonly sts: Sts;
   readonly faults: Faults;
+  readonly autoscaling: ApplicationAutoScaling;
   readonly calls: CallRecord[] = [];
   private latencyMs = 0;
   private server: Server | undefined;
@@ -67,6 +74,7 @@ export class LocalCloud {
       pipelines: Pipelines;
       sts: Sts;
       faults: Faults;
+      autoscaling: ApplicationAutoScaling;
     },
     server: Server,
     port: number,
@@ -84,6 +92,7 @@ export class LocalCloud {
     this.pipelines = parts.pipelines;
     this.sts = parts.sts;
     this.faults = parts.faults;
+    this.autoscaling = parts.autoscaling;
     this.server = server;
     this.port = port;
     this.url = `http://127.0.0.1:${port}`;
@@ -187,15 +196,20 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   const registry = new ModelRegistry(core);
   let endpoints: SageMakerEndpoints | undefined;
   const cloudwatch = new CloudWatch(clock, region, (name, state) => endpoints?.onAlarmChange(name, state));
-  endpoints = new SageMakerEndpoints(core, registry, { ...DEFAULT_TIMINGS, ...options.timings }, (name) =>
-    cloudwatch.alarmState(name),
+  endpoints = new SageMakerEndpoints(
+    core,
+    registry,
+    { ...DEFAULT_TIMINGS, ...options.timings },
+    (name) => cloudwatch.alarmState(name),
+    options.containers,
   );
   const traffic = new Traffic(core, endpoints, cloudwatch);
-  const runtime = new Runtime(core, endpoints, traffic);
+  const runtime = new Runtime(core, endpoints, traffic, cloudwatch);
   sqs = new Sqs(core);
   const pipelines = new Pipelines(core, sqs);
   const sts = new Sts(core);
   const faults = new Faults();
+  const autoscaling = new ApplicationAutoScaling(core, endpoints);
 
   const lookup =
     (ops: Record<string, Operation>) =>
@@ -208,9 +222,10 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
         sagemaker: lookup(sagemakerOps),
         sqs: lookup(sqs.operations()),
         cloudwatch: lookup(cloudwatch.operations()),
+        'application-autoscaling': lookup(autoscaling.operations()),
         events: (operation) => (input, ctx) => events.handle(operation, input, ctx),
       },
-      invoke: (name, headers, ctx) => runtime.invoke(name, headers, ctx),
+      invoke: (name, headers, ctx, body) => runtime.invoke(name, headers, ctx, body),
       query: (action, params, ctx, requestId) => sts.handle(action, params, ctx, requestId),
     },
     {
@@ -224,7 +239,19 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   );
   sqs.setPort(port);
   cloud = new LocalCloud(
-    { core, registry, sagemaker: endpoints, cloudwatch, traffic, runtime, sqs, pipelines, sts, faults },
+    {
+      core,
+      registry,
+      sagemaker: endpoints,
+      cloudwatch,
+      traffic,
+      runtime,
+      sqs,
+      pipelines,
+      sts,
+      faults,
+      autoscaling,
+    },
     server,
     port,
   );

@@ -1,6 +1,9 @@
+import type { CloudWatch } from './cloudwatch';
+import { CONTAINER_DEFAULTS, type ContainerRequest, modelError, serveByContainer } from './containers';
 import type { Core } from './context';
 import { ACCOUNT_ID, ApiError, type RequestContext } from './protocol';
-import type { SageMakerEndpoints } from './sagemaker-endpoints';
+import type { Endpoint, ModelBehaviour, SageMakerEndpoints, Variant } from './sagemaker-endpoints';
+import { shadowCopies } from './shadow-variants';
 import { fleetsOf, type Traffic } from './traffic';
 
 export interface RuntimeResponse {
@@ -9,19 +12,33 @@ export interface RuntimeResponse {
   body: Buffer | string;
 }
 
-/** SageMaker Runtime InvokeEndpoint (rest-json): picks a variant by current weight, answers per the model's behaviour. */
+/**
+ * SageMaker Runtime InvokeEndpoint (rest-json): picks a variant by current weight (or TargetVariant),
+ * answers per the model's simulated behaviour or forwards to its real container, and copies the
+ * request to the endpoint's shadow variants.
+ */
 export class Runtime {
+  /** Shadow copies still waiting for their container's answer. */
+  private readonly inflight = new Set<Promise<void>>();
+
   constructor(
     private readonly core: Core,
     private readonly endpoints: SageMakerEndpoints,
     private readonly traffic: Traffic,
+    private readonly cloudwatch: CloudWatch,
   ) {}
+
+  /** Resolves once every shadow copy sent so far has been answered and recorded. */
+  async settled(): Promise<void> {
+    while (this.inflight.size > 0) await Promise.all([...this.inflight]);
+  }
 
   invoke(
     endpointName: string,
     headers: Record<string, string | undefined>,
     ctx: RequestContext,
-  ): RuntimeResponse {
+    body: Buffer = Buffer.alloc(0),
+  ): RuntimeResponse | Promise<RuntimeResponse> {
     const ep = this.endpoints.endpoints.get(endpointName);
     if (!ep)
       throw new ApiError('ValidationError', `Endpoint ${endpointName} of account ${ACCOUNT_ID} not found.`);
@@ -59,6 +76,18 @@ export class Runtime {
       }
     }
     const behaviour = fleet.behaviour;
+    const request: ContainerRequest = {
+      body,
+      ...(headers['content-type'] ? { contentType: headers['content-type'] } : {}),
+      ...(headers.accept ? { accept: headers.accept } : {}),
+      ...(headers['x-amzn-sagemaker-custom-attributes']
+        ? { customAttributes: headers['x-amzn-sagemaker-custom-attributes'] }
+        : {}),
+    };
+    for (const shadow of shadowCopies(ep, variant, () => this.core.rng.invoke.next())) {
+      this.copyToShadow(ep, shadow, request);
+    }
+    if (behaviour.container) return this.forward(ep, variant, behaviour.container, request, ctx);
     const failed = this.core.rng.invoke.next() < behaviour.errorRate;
     const latencyUs = Math.round(behaviour.latencyMs * 1000);
     this.traffic.recordVariant(ep, variant.name, this.core.clock.now(), 1, failed ? 1 : 0, [[latencyUs, 1]]);
@@ -82,5 +111,55 @@ export class Runtime {
       headers: { 'content-type': 'application/json', 'x-amzn-invoked-production-variant': variant.name },
       body: behaviour.response,
     };
+  }
+
+  private async forward(
+    ep: Endpoint,
+    variant: Variant,
+    url: string,
+    request: ContainerRequest,
+    ctx: RequestContext,
+  ): Promise<RuntimeResponse> {
+    const outcome = await serveByContainer(
+      this.cloudwatch,
+      { endpointName: ep.name, variantName: variant.name, url, at: this.core.clock.now() },
+      request,
+      { timeoutMs: this.timeoutMs() },
+    );
+    if (outcome.kind !== 'answered' || outcome.status < 200 || outcome.status >= 300) {
+      throw modelError(outcome, ep.name, ctx.region);
+    }
+    return {
+      status: 200,
+      headers: {
+        'content-type': outcome.contentType ?? 'application/octet-stream',
+        'x-amzn-invoked-production-variant': variant.name,
+      },
+      body: outcome.body,
+    };
+  }
+
+  /** A shadow answers nobody: only its metrics show what it did with the copy. */
+  private copyToShadow(ep: Endpoint, shadow: Variant, request: ContainerRequest): void {
+    const at = this.core.clock.now();
+    const behaviour: ModelBehaviour = this.endpoints.behaviourOf(shadow.modelName);
+    if (!behaviour.container) {
+      const failed = this.core.rng.invoke.next() < behaviour.errorRate;
+      const latencyUs = Math.round(behaviour.latencyMs * 1000);
+      this.traffic.recordVariant(ep, shadow.name, at, 1, failed ? 1 : 0, [[latencyUs, 1]]);
+      return;
+    }
+    const copy = serveByContainer(
+      this.cloudwatch,
+      { endpointName: ep.name, variantName: shadow.name, url: behaviour.container, at },
+      request,
+      { timeoutMs: this.timeoutMs() },
+    ).then(() => undefined);
+    this.inflight.add(copy);
+    void copy.finally(() => this.inflight.delete(copy));
+  }
+
+  private timeoutMs(): number {
+    return this.endpoints.containerOptions.invocationTimeoutMs ?? CONTAINER_DEFAULTS.invocationTimeoutMs;
   }
 }

@@ -1,7 +1,9 @@
+import { type ContainerOptions, failedPing } from './containers';
 import { type Core, emitSageMakerEvent, sageMakerArn, type Tag } from './context';
 import { epochSeconds, paginate, type RequestContext, requireString, validation } from './protocol';
 import type { ModelRegistry } from './sagemaker-registry';
 import { checkName } from './sagemaker-registry';
+import { shadowVariantsOf } from './shadow-variants';
 
 type Json = Record<string, unknown>;
 
@@ -32,6 +34,7 @@ export interface EndpointConfig {
   name: string;
   arn: string;
   variants: ConfigVariant[];
+  shadowVariants?: ConfigVariant[];
   creationTime: number;
   raw: Json;
 }
@@ -62,6 +65,8 @@ export interface Endpoint {
   configName: string;
   status: 'Creating' | 'Updating' | 'InService' | 'Failed' | 'Deleting';
   variants: Variant[];
+  /** Variants that get copies of production requests and answer nobody. */
+  shadowVariants?: Variant[];
   creationTime: number;
   lastModifiedTime: number;
   failureReason?: string;
@@ -76,6 +81,8 @@ export interface ModelBehaviour {
   latencyMs: number;
   response: string;
   failDeploy: boolean;
+  /** URL of a real model server (`sim.container`, or the image's URL in the container options). */
+  container?: string;
 }
 
 const UPPER_SNAKE: Record<Endpoint['status'], string> = {
@@ -96,7 +103,26 @@ export class SageMakerEndpoints {
     private readonly registry: ModelRegistry,
     private readonly timings: Timings,
     private readonly alarmState: (name: string) => string | undefined,
+    readonly containerOptions: ContainerOptions = {},
   ) {}
+
+  /** Variant that failed its container's ping when its config was last deployed, by config name. */
+  private readonly pingFailures = new Map<string, string | undefined>();
+
+  /** Pings the real containers of a config's variants before an endpoint is created or updated on it. */
+  private async checkContainers(input: Json): Promise<void> {
+    const cfg =
+      typeof input.EndpointConfigName === 'string' ? this.configs.get(input.EndpointConfigName) : undefined;
+    if (!cfg) return;
+    const variants = [...cfg.variants, ...(cfg.shadowVariants ?? [])];
+    this.pingFailures.set(
+      cfg.name,
+      await failedPing(
+        variants.map((v) => ({ name: v.VariantName, url: this.behaviourOf(v.ModelName).container })),
+        this.containerOptions,
+      ),
+    );
+  }
 
   operations(): Record<string, (input: Json, ctx: RequestContext) => unknown> {
     return {
@@ -116,10 +142,16 @@ export class SageMakerEndpoints {
         this.configs.delete(cfg.name);
         return {};
       },
-      CreateEndpoint: (i, c) => this.createEndpoint(i, c),
+      CreateEndpoint: async (i, c) => {
+        await this.checkContainers(i);
+        return this.createEndpoint(i, c);
+      },
       DescribeEndpoint: (i, c) =>
         this.describeEndpoint(this.requireEndpoint(requireString(i, 'EndpointName'), c.region)),
-      UpdateEndpoint: (i, c) => this.updateEndpoint(i, c),
+      UpdateEndpoint: async (i, c) => {
+        await this.checkContainers(i);
+        return this.updateEndpoint(i, c);
+      },
       UpdateEndpointWeightsAndCapacities: (i, c) => this.updateWeights(i, c),
       DeleteEndpoint: (i, c) => this.deleteEndpoint(i, c),
       ListEndpoints: (i) => this.listEndpoints(i),
@@ -212,6 +244,7 @@ export class SageMakerEndpoints {
       latencyMs: num(props['sim.latencyMs'], 20),
       response: props['sim.response'] ?? '{"predictions":[0.5]}',
       failDeploy: props['sim.failDeploy'] === 'true',
+      container: props['sim.container'] ?? this.containerOptions.images?.[this.imageOf(modelName) ?? ''],
     };
   }
 
@@ -253,8 +286,9 @@ export class SageMakerEndpoints {
         "1 validation error detected: Value at 'productionVariants' failed to satisfy constraint: Member must have length between 1 and 10",
       );
     }
+    const shadowVariants = shadowVariantsOf(input, variants);
     const seen = new Set<string>();
-    for (const v of variants) {
+    for (const v of [...variants, ...shadowVariants]) {
       checkName(v.VariantName, 'productionVariants.member.variantName');
       if (seen.has(v.VariantName))
         throw validation(`Variant name "${v.VariantName}" is used more than once.`);
@@ -273,6 +307,7 @@ export class SageMakerEndpoints {
       name,
       arn,
       variants: structuredClone(variants),
+      ...(shadowVariants.length > 0 ? { shadowVariants: structuredClone(shadowVariants) } : {}),
       creationTime: this.core.clock.now(),
       raw: structuredClone(input),
     });
@@ -285,6 +320,10 @@ export class SageMakerEndpoints {
       EndpointConfigName: cfg.name,
       EndpointConfigArn: cfg.arn,
       ProductionVariants: cfg.variants.map((v) => ({
+        ...v,
+        InitialVariantWeight: v.InitialVariantWeight ?? 1,
+      })),
+      ShadowProductionVariants: cfg.shadowVariants?.map((v) => ({
         ...v,
         InitialVariantWeight: v.InitialVariantWeight ?? 1,
       })),
@@ -307,8 +346,8 @@ export class SageMakerEndpoints {
     if (ep.status !== 'InService') throw validation(`Cannot update in-progress endpoint "${ep.arn}".`);
   }
 
-  private variantsFrom(cfg: EndpointConfig): Variant[] {
-    return cfg.variants.map((v) => {
+  private variantsFrom(cfg: EndpointConfig, shadow = false): Variant[] {
+    return (shadow ? (cfg.shadowVariants ?? []) : cfg.variants).map((v) => {
       const weight = v.InitialVariantWeight ?? 1;
       const variant: Variant = {
         name: v.VariantName,
@@ -327,7 +366,10 @@ export class SageMakerEndpoints {
   }
 
   private failingVariant(cfg: EndpointConfig): string | undefined {
-    return cfg.variants.find((v) => this.behaviourOf(v.ModelName).failDeploy)?.VariantName;
+    return (
+      cfg.variants.find((v) => this.behaviourOf(v.ModelName).failDeploy)?.VariantName ??
+      this.pingFailures.get(cfg.name)
+    );
   }
 
   private createEndpoint(input: Json, ctx: RequestContext): unknown {
@@ -345,6 +387,7 @@ export class SageMakerEndpoints {
       configName: cfg.name,
       status: 'Creating',
       variants,
+      ...(cfg.shadowVariants ? { shadowVariants: this.variantsFrom(cfg, true) } : {}),
       creationTime: now,
       lastModifiedTime: now,
       pending: { configName: cfg.name, startTime: now, variants },
@@ -408,6 +451,8 @@ export class SageMakerEndpoints {
         return kept;
       });
       ep.configName = cfg.name;
+      if (cfg.shadowVariants) ep.shadowVariants = this.variantsFrom(cfg, true);
+      else delete ep.shadowVariants;
       delete ep.failureReason;
       if (deploymentConfig) ep.lastDeploymentConfig = deploymentConfig;
       this.transition(ep, 'InService');
@@ -602,6 +647,7 @@ export class SageMakerEndpoints {
       EndpointArn: ep.arn,
       EndpointConfigName: ep.configName,
       ProductionVariants: ep.variants.map((v) => this.describeVariant(v)),
+      ShadowProductionVariants: ep.shadowVariants?.map((v) => this.describeVariant(v)),
       EndpointStatus: ep.status,
       FailureReason: ep.failureReason,
       CreationTime: epochSeconds(ep.creationTime),
@@ -619,6 +665,9 @@ export class SageMakerEndpoints {
                 : { DesiredInstanceCount: v.desiredCount }),
               InstanceType: v.instanceType,
             })),
+            ShadowProductionVariants: this.configs
+              .get(ep.pending.configName)
+              ?.shadowVariants?.map((v) => ({ VariantName: v.VariantName, InstanceType: v.InstanceType })),
           }
         : undefined,
     };

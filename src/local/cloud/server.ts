@@ -24,7 +24,8 @@ export interface Routes {
     endpointName: string,
     headers: Record<string, string | undefined>,
     ctx: RequestContext,
-  ) => RuntimeResponse;
+    body: Buffer,
+  ) => RuntimeResponse | Promise<RuntimeResponse>;
   query: (action: string, params: URLSearchParams, ctx: RequestContext, requestId: string) => string;
 }
 
@@ -38,6 +39,11 @@ const TARGETS: Record<string, JsonProtocol> = {
   SageMaker: { service: 'sagemaker', contentType: 'application/x-amz-json-1.1', queryCompatible: false },
   AmazonSQS: { service: 'sqs', contentType: 'application/x-amz-json-1.0', queryCompatible: true },
   AWSEvents: { service: 'events', contentType: 'application/x-amz-json-1.1', queryCompatible: false },
+  AnyScaleFrontendService: {
+    service: 'application-autoscaling',
+    contentType: 'application/x-amz-json-1.1',
+    queryCompatible: false,
+  },
   GraniteServiceVersion20100801: {
     service: 'cloudwatch',
     contentType: 'application/x-amz-json-1.0',
@@ -123,7 +129,7 @@ async function handle(
   if (invoke && req.method === 'POST') {
     const name = decodeURIComponent(invoke[1] ?? '');
     await run(hooks, 'sagemaker-runtime', 'InvokeEndpoint', ctx, async () =>
-      routes.invoke(name, headers, ctx),
+      routes.invoke(name, headers, ctx, body),
     )
       .then((out) => {
         res.writeHead(out.status, { ...out.headers, 'x-amzn-requestid': requestId });

@@ -1,0 +1,179 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+import { startModelServer } from '../../examples/model-server/server';
+import { configCheck } from '../../src/config';
+import { judgeRequestSet, parseRequestSet, requestBody } from '../../src/domain/request-set';
+import type { Json } from '../foundation/fixtures';
+
+const EXAMPLE = 'examples/model-server/rollouts.config.yml';
+const REQUESTS = 'examples/model-server/pre-traffic/fraud-score.requests.json';
+const example = (): Record<string, Json> => parse(readFileSync(EXAMPLE, 'utf8'));
+const prod = (c: Json) => c.modelPackageGroups['fraud-score'].stages.prod;
+const PROD = 'modelPackageGroups.fraud-score.stages.prod';
+
+/** Writes a configuration (and the example request set beside it) to a fresh directory. */
+function write(config: Json, requests: string | null = readFileSync(REQUESTS, 'utf8')): string {
+  const dir = mkdtempSync(join(tmpdir(), 'rollouts-config-'));
+  mkdirSync(join(dir, 'pre-traffic'));
+  if (requests !== null) writeFileSync(join(dir, 'pre-traffic/fraud-score.requests.json'), requests);
+  const path = join(dir, 'rollouts.config.yml');
+  writeFileSync(path, stringify(config));
+  return path;
+}
+
+describe('shadow phase and pre-traffic check in the configuration', () => {
+  it('the example with a shadow phase and a request-set file is valid', () => {
+    const result = configCheck(EXAMPLE);
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    const p = result.config.modelPackageGroups['fraud-score']!.stages.prod;
+    expect(p.strategy.shadow).toEqual({ samplingPercent: 50, bakeMinutes: 20 });
+    expect(p.preTraffic?.requestSetFile).toBe('pre-traffic/fraud-score.requests.json');
+  });
+
+  it('accepts inline requests with defaults filled', () => {
+    const c = example();
+    prod(c).preTraffic = {
+      requests: [{ name: 'one', body: { instances: [[1, 2, 3, 4]] } }],
+      compareWithBaseline: {},
+    };
+    const result = configCheck(write(c));
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(result.config.modelPackageGroups['fraud-score']!.stages.prod.preTraffic).toEqual({
+      requests: [
+        {
+          name: 'one',
+          contentType: 'application/json',
+          body: { instances: [[1, 2, 3, 4]] },
+          expect: { status: 200 },
+        },
+      ],
+      compareWithBaseline: { absolute: 0, relative: 0 },
+    });
+  });
+
+  const native = (c: Json) => {
+    prod(c).strategy = {
+      type: 'native',
+      trafficRouting: { type: 'CANARY', waitIntervalSeconds: 300, sizePercent: 10 },
+      alarms: ['fraud-score-5xx'],
+      shadow: { samplingPercent: 10, bakeMinutes: 5 },
+    };
+  };
+
+  it.each<[string, (c: Json) => void, string]>([
+    [
+      'shadow with the native strategy',
+      native,
+      `${PROD}.strategy.shadow: a shadow phase needs strategy canary`,
+    ],
+    [
+      'a pre-traffic check with the native strategy',
+      native,
+      `${PROD}.preTraffic: a pre-traffic check needs strategy canary`,
+    ],
+    [
+      'shadow on a serverless prod endpoint',
+      (c) => {
+        delete prod(c).instanceType;
+        delete prod(c).instanceCount;
+        prod(c).serverless = { memorySizeInMB: 2048, maxConcurrency: 5 };
+      },
+      `${PROD}.strategy.shadow: SageMaker has no shadow variants on serverless endpoints`,
+    ],
+    [
+      'a sampling of 0 %',
+      (c) => (prod(c).strategy.shadow.samplingPercent = 0),
+      `${PROD}.strategy.shadow.samplingPercent: `,
+    ],
+    [
+      'a sampling above 100 %',
+      (c) => (prod(c).strategy.shadow.samplingPercent = 101),
+      `${PROD}.strategy.shadow.samplingPercent: `,
+    ],
+    [
+      'a shadow without bake time',
+      (c) => delete prod(c).strategy.shadow.bakeMinutes,
+      `${PROD}.strategy.shadow.bakeMinutes: required`,
+    ],
+    [
+      'both inline requests and a file',
+      (c) => (prod(c).preTraffic.requests = [{ name: 'a', body: 'x' }]),
+      `${PROD}.preTraffic: give either requests or requestSetFile`,
+    ],
+    [
+      'neither requests nor a file',
+      (c) => (prod(c).preTraffic = {}),
+      `${PROD}.preTraffic: give either requests or requestSetFile`,
+    ],
+    [
+      'an absolute request-set path',
+      (c) => (prod(c).preTraffic.requestSetFile = '/etc/requests.json'),
+      `${PROD}.preTraffic.requestSetFile: must be a relative path`,
+    ],
+  ])('fails config:check for %s, with the reason', (_name, mutate, message) => {
+    const c = example();
+    mutate(c);
+    const result = configCheck(write(c));
+    expect(result.ok).toBe(false);
+    expect(result.message).toContain(message);
+  });
+
+  it('fails config:check when the request-set file is missing, not JSON or invalid', () => {
+    const missing = configCheck(write(example(), null));
+    expect(missing.message).toContain(
+      `${PROD}.preTraffic.requestSetFile: cannot read pre-traffic/fraud-score.requests.json (file not found)`,
+    );
+    const notJson = configCheck(write(example(), '{'));
+    expect(notJson.message).toContain('pre-traffic/fraud-score.requests.json is not JSON');
+    const invalid = configCheck(write(example(), JSON.stringify({ requests: [{ name: 'a' }] })));
+    expect(invalid.ok).toBe(false);
+    expect(invalid.message).toContain(
+      `${PROD}.preTraffic.requestSetFile: pre-traffic/fraud-score.requests.json: requests.0.body`,
+    );
+  });
+
+  it('`npm run config:check` exits 1 with the reason for a config that cannot work', () => {
+    const c = example();
+    native(c);
+    const path = write(c);
+    const run = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/config-check.ts', path], {
+      encoding: 'utf8',
+    });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain('a shadow phase needs strategy canary');
+  });
+
+  it('the example request set passes the good model version and names the request the bad one fails', async () => {
+    const set = parseRequestSet(JSON.parse(readFileSync(REQUESTS, 'utf8')), REQUESTS);
+    const judge = async (weightsPath: string) => {
+      const server = await startModelServer({ weightsPath, port: 0 });
+      try {
+        const outcomes = [];
+        for (const request of set.requests) {
+          const res = await fetch(`${server.url}/invocations`, {
+            method: 'POST',
+            headers: { 'content-type': request.contentType },
+            body: requestBody(request),
+          });
+          outcomes.push({ request, candidate: { status: res.status, body: await res.text() } });
+        }
+        return judgeRequestSet({ requests: set.requests }, outcomes);
+      } finally {
+        await server.close();
+      }
+    };
+    expect(await judge('examples/model-server/weights/v1-good.json')).toEqual({ passed: true });
+    expect(await judge('examples/model-server/weights/v2-log-merchant-risk.json')).toEqual({
+      passed: false,
+      failures: [
+        'request "trusted-merchant" ({"instances":[[80,900,0,0]]}): candidate answered HTTP 500, expected 200: {"error":"model fraud-score v2 produced no finite score"}',
+      ],
+    });
+  });
+});

@@ -100,6 +100,7 @@ export interface Tally {
   latencyMinutes: number;
   slowerMinutes: number;
   candidateRequests: number;
+  candidateErrors: number;
   baselineRequests: number;
   baselineErrors: number;
 }
@@ -113,6 +114,7 @@ export const emptyTally = (gates: GateConfig): Tally => ({
   latencyMinutes: 0,
   slowerMinutes: 0,
   candidateRequests: 0,
+  candidateErrors: 0,
   baselineRequests: 0,
   baselineErrors: 0,
 });
@@ -126,6 +128,7 @@ export const tallyMinute = (
 ): void => {
   tally.minutes += 1;
   tally.candidateRequests += candidate.invocations;
+  tally.candidateErrors += candidate.errors5xx;
   addInto(tally.ceiling, ceilingMinute(candidate.invocations, candidate.errors5xx, gates.maxErrorRate));
   if (!baseline) return;
   tally.baselineRequests += baseline.invocations;
@@ -160,6 +163,25 @@ export const evidenceFrom = (tally: Tally, gates: GateConfig): JudgeEvidence => 
   slowerMinutes: tally.slowerMinutes,
 });
 
+/**
+ * Evidence as stored and shown: 4 significant digits, within what a DynamoDB number holds (a
+ * likelihood ratio can be far below 1e-130 or overflow to Infinity).
+ */
+const storable = (e: JudgeEvidence): JudgeEvidence => {
+  const round = (x: number) =>
+    x >= 1e12 || !Number.isFinite(x) ? 1e12 : x < 1e-6 ? 0 : Number(x.toPrecision(4));
+  return {
+    ...e,
+    errors: round(e.errors),
+    pass: round(e.pass),
+    ceiling: round(e.ceiling),
+    latency: round(e.latency),
+    errorsLimit: round(e.errorsLimit),
+    ceilingLimit: round(e.ceilingLimit),
+    latencyLimit: round(e.latencyLimit),
+  };
+};
+
 export type RollbackCause = 'errors' | 'ceiling' | 'latency';
 
 /** The tests whose evidence reached their limit. */
@@ -177,7 +199,8 @@ export const rollbackCauses = (tally: Tally, gates: GateConfig): RollbackCause[]
 /**
  * What the end of a bake decides when no test asks for a rollback:
  * - `too-few`: under the rule of three; the no-data policy applies;
- * - `pass`: evidence that the candidate is not detectErrorRatio times worse reached PASS_EVIDENCE;
+ * - `pass`: evidence that the candidate is not detectErrorRatio times worse reached PASS_EVIDENCE,
+ *   or the candidate served its requests without a single 5XX (nothing to be worse with);
  * - `inconclusive`: enough requests but not that evidence, and the bake may still be extended;
  * - `pass-inconclusive`: the same with no extension left: the step passes, saying so.
  */
@@ -187,7 +210,7 @@ export const stepOutcome = (
   extensions: number,
 ): 'too-few' | 'pass' | 'inconclusive' | 'pass-inconclusive' => {
   if (tally.candidateRequests < Math.max(1, minimumRequests(gates))) return 'too-few';
-  if (evidenceFrom(tally, gates).pass >= PASS_EVIDENCE) return 'pass';
+  if (tally.candidateErrors === 0 || evidenceFrom(tally, gates).pass >= PASS_EVIDENCE) return 'pass';
   const mayExtend = gates.noData.action === 'extend' && extensions < gates.noData.maxExtensions;
   return mayExtend ? 'inconclusive' : 'pass-inconclusive';
 };
@@ -224,7 +247,7 @@ export const judgeCanary = (
     windowStart: hasBreakdown ? timing.startedAt : readings.windowStart,
     windowEnd: readings.windowEnd,
     settledUntil: until,
-    evidence,
+    evidence: storable(evidence),
   };
   const words = describeEvidence(summary, gates);
   const reasons: string[] = [];
@@ -248,7 +271,12 @@ export const judgeCanary = (
         reasons: [`inconclusive after ${timing.extensions} extensions: ${words.pass}`, words.latency],
         readings: summary,
       };
-    default:
-      return { status: 'healthy', reasons: [words.pass, words.latency], readings: summary };
+    default: {
+      const errors =
+        tally.candidateErrors === 0
+          ? `no 5XX from the candidate in ${tally.candidateRequests.toLocaleString('en-US')} requests`
+          : words.pass;
+      return { status: 'healthy', reasons: [errors, words.latency], readings: summary };
+    }
   }
 };

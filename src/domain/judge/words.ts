@@ -7,6 +7,7 @@ const count = (n: number): string => Math.round(n).toLocaleString('en-US');
 /** A likelihood ratio as odds: "150:1", "2.4:1", "0.3:1"; huge values are capped for reading. */
 export const odds = (ratio: number): string => {
   if (!Number.isFinite(ratio) || ratio >= 1e9) return '>1,000,000,000:1';
+  if (ratio < 0.05) return '<0.1:1';
   if (ratio >= 10) return `${count(ratio)}:1`;
   return `${ratio.toFixed(1)}:1`;
 };

@@ -13,7 +13,7 @@ import { type CallRecord, type Operation, startServer } from './server';
 import { Sqs } from './sqs';
 import { Sts } from './sts';
 import { Timers } from './timers';
-import { Traffic } from './traffic';
+import { Traffic, type TrafficOptions } from './traffic';
 
 export type { CloudEvent, DeliveryRecord, EventTarget, RuleSpec } from './eventbridge';
 export type { FaultSpec } from './faults';
@@ -106,8 +106,8 @@ export class LocalCloud {
     return this.events.drain();
   }
 
-  setTraffic(endpointName: string, requestsPerMinute: number): void {
-    this.traffic.set(endpointName, requestsPerMinute);
+  setTraffic(endpointName: string, requestsPerMinute: number, options?: TrafficOptions): void {
+    this.traffic.set(endpointName, requestsPerMinute, options);
   }
 
   setAlarmState(name: string, state: AlarmState): void {
@@ -190,7 +190,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   endpoints = new SageMakerEndpoints(core, registry, { ...DEFAULT_TIMINGS, ...options.timings }, (name) =>
     cloudwatch.alarmState(name),
   );
-  const traffic = new Traffic(core, endpoints, cloudwatch);
+  const traffic = new Traffic(core, endpoints, cloudwatch, seed);
   const runtime = new Runtime(core, endpoints, traffic);
   sqs = new Sqs(core);
   const pipelines = new Pipelines(core, sqs);

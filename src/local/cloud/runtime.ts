@@ -61,7 +61,11 @@ export class Runtime {
     const behaviour = fleet.behaviour;
     const failed = this.core.rng.invoke.next() < behaviour.errorRate;
     const latencyUs = Math.round(behaviour.latencyMs * 1000);
-    this.traffic.recordVariant(ep, variant.name, this.core.clock.now(), 1, failed ? 1 : 0, [[latencyUs, 1]]);
+    this.traffic.recordVariant(ep, variant.name, this.core.clock.now(), 1, {
+      errors5xx: failed ? 1 : 0,
+      errors4xx: 0,
+      latencyUs: [[latencyUs, 1]],
+    });
     if (failed) {
       const original = 'Internal Server Error';
       throw new ApiError(

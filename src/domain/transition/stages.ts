@@ -1,5 +1,5 @@
 import type { StageName } from '../../config/schema';
-import { judgeCanary, summariseReadings } from '../judge';
+import { judgeCanary } from '../judge';
 import {
   type CallbackWait,
   type Deployment,
@@ -349,9 +349,9 @@ export abstract class StageTransition extends TransitionBase {
       steps: steps.length,
       weight: step.weight,
       readings,
-      summary: summariseReadings(readings, strategy.gates),
+      summary: verdict.reasons.join('; '),
     });
-    this.history(d, 'Canary', 'Canary', `${where} passed: ${summariseReadings(readings, strategy.gates)}`, {
+    this.history(d, 'Canary', 'Canary', `${where} passed: ${verdict.reasons.join('; ')}`, {
       readings,
       weights: { ...c.weights },
     });

@@ -27,8 +27,15 @@ export const logMeanExp = (xs: readonly number[]): number => {
  * Rate ratios theta = candidate rate / baseline rate in the error test's mixture: log-spaced from
  * sqrt(r) to r^3 around the regression the user wants caught (r = detectErrorRatio), equal weights.
  */
-export const errorRatioGrid = (detectErrorRatio: number): number[] =>
-  [0.5, 1, 1.5, 2, 2.5, 3].map((k) => detectErrorRatio ** k);
+export const errorRatioGrid = (detectErrorRatio: number): number[] => {
+  let grid = grids.get(detectErrorRatio);
+  if (!grid) {
+    grid = [0.5, 1, 1.5, 2, 2.5, 3].map((k) => detectErrorRatio ** k);
+    grids.set(detectErrorRatio, grid);
+  }
+  return grid;
+};
+const grids = new Map<number, number[]>();
 
 /**
  * Error-rate comparison, conditional on each minute's request counts (Lindon & Malek, arXiv

@@ -27,6 +27,7 @@ export const detectionChart = (cells: JudgeCellResult[]): string => {
   const y = (share: number) => panelH - share * panelH;
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="11">`,
+    '<title>Canary judges: share of rollouts rolled back against traffic (2x regression and healthy)</title>',
     `<rect width="${width}" height="${height}" fill="white"/>`,
   ];
   baselines.forEach((baseline, i) => {

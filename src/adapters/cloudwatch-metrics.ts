@@ -97,7 +97,7 @@ export class CloudWatchMetrics implements Metrics {
     // Sorting by start packs similar windows together, which keeps the union short.
     planned.sort((a, b) => queries[a.owner]!.start - queries[b.owner]!.start);
     for (const batch of chunk(planned, MAX_QUERIES_PER_CALL)) {
-      // minute-aligned, so each datapoint is one whole period
+      // minute-aligned, as CloudWatch rounds a recent StartTime down to the minute anyway
       const start = periodStart(Math.min(...batch.map((p) => queries[p.owner]!.start)));
       const end = Math.max(...batch.map((p) => queries[p.owner]!.end));
       const byId = new Map(batch.map((p) => [p.id, p]));

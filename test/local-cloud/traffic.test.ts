@@ -166,6 +166,23 @@ describe('traffic, metrics and InvokeEndpoint', () => {
     expect(out.MetricDataResults?.[0]?.Values?.[0]).toBe(1);
   });
 
+  it('rounds a StartTime inside a minute down to the minute, as CloudWatch does for recent data', async () => {
+    env.cloud.setTraffic('prod', 600);
+    env.cloud.advance(10 * 60_000);
+    const out = await env.cw.send(
+      new GetMetricDataCommand({
+        StartTime: new Date(T0 + 7 * 60_000 + 25_000),
+        EndTime: new Date(T0 + 9 * 60_000),
+        ScanBy: 'TimestampAscending',
+        MetricDataQueries: [stat('blueinv', 'Invocations', 'blue', 'Sum')],
+      }),
+    );
+    expect(out.MetricDataResults?.[0]?.Timestamps?.map((t) => t.getTime())).toEqual([
+      T0 + 7 * 60_000,
+      T0 + 8 * 60_000,
+    ]);
+  });
+
   it('rejects metric math and too many queries, and accepts PutMetricData', async () => {
     const { cw } = env;
     const range = { StartTime: new Date(T0), EndTime: new Date(T0 + 3_600_000) };

@@ -155,9 +155,13 @@ export class CloudWatch {
     if (input.StartTime === undefined || input.EndTime === undefined) {
       throw cwError('ValidationError', 'StartTime and EndTime are required.');
     }
-    const start = parseTimestamp(input.StartTime, 'StartTime');
+    // "CloudWatch rounds the specified time stamp ... Start time less than 15 days ago - Round down
+    // to the nearest whole minute" (GetMetricData StartTime, CloudWatch API reference); simulated
+    // runs stay within days, so the local cloud always rounds to the minute.
+    const requestedStart = parseTimestamp(input.StartTime, 'StartTime');
+    const start = Math.floor(requestedStart / MINUTE) * MINUTE;
     const end = parseTimestamp(input.EndTime, 'EndTime');
-    if (end <= start)
+    if (end <= requestedStart)
       throw cwError('ValidationError', 'The parameter StartTime must be less than the parameter EndTime.');
     const descending = (input.ScanBy ?? 'TimestampDescending') === 'TimestampDescending';
     const results = queries.map((q) => {

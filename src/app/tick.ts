@@ -117,15 +117,16 @@ const readCanaries = async (
     for (const d of state.deployments) {
       // CloudWatch has nothing to say about a window shorter than one period
       if (d.phase !== 'Canary' || !d.canary || now - d.canary.stepStartedAt < 60_000) continue;
+      // the judge weighs every minute since the canary started, all steps together
       const base = {
         endpointName: config.stages.prod.endpointName,
         latencyStatistic: strategy.gates.latencyStatistic,
-        start: d.canary.stepStartedAt,
+        start: d.canary.startedAt,
         end: now,
       };
       queries.push({ ...base, key: `${d.id}|candidate`, variantName: d.canary.candidateVariant });
       queries.push({ ...base, key: `${d.id}|baseline`, variantName: d.canary.baselineVariant });
-      canaries.push({ group: state.group, id: d.id, alarms: strategy.alarms, start: d.canary.stepStartedAt });
+      canaries.push({ group: state.group, id: d.id, alarms: strategy.alarms, start: d.canary.startedAt });
     }
   }
   const result = new Map<string, CanaryInput[]>();

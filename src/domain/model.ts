@@ -110,6 +110,39 @@ export interface VariantReadings {
   errorRate: number | null;
   /** ModelLatency in milliseconds for the configured statistic; null without data. */
   latencyMs: number | null;
+  /** Per-minute datapoints the totals come from (as read; the judge keeps only settled minutes). */
+  minutes?: MinuteReading[] | undefined;
+}
+
+/** One CloudWatch period (60 s) of one variant. */
+export interface MinuteReading {
+  /** epoch ms of the period's start */
+  at: number;
+  invocations: number;
+  errors5xx: number;
+  /** the configured latency statistic in ms; null without data */
+  latencyMs: number | null;
+}
+
+/** What the judge's sequential tests say, as likelihood ratios ("N:1 against the candidate"). */
+export interface JudgeEvidence {
+  /** settled minutes judged */
+  minutes: number;
+  /** candidate vs baseline 5XX: evidence that the candidate's rate is higher */
+  errors: number;
+  errorsLimit: number;
+  /** evidence that the candidate's 5XX rate is less than detectErrorRatio x the baseline's */
+  pass: number;
+  passLimit: number;
+  /** evidence that the candidate's 5XX rate is above the ceiling */
+  ceiling: number;
+  ceilingLimit: number;
+  /** evidence that the candidate is slower than the tolerated ratio */
+  latency: number;
+  latencyLimit: number;
+  /** minutes with both variants' latency, and how many of them the candidate was slower than tolerated */
+  latencyMinutes: number;
+  slowerMinutes: number;
 }
 
 export interface GateReadings {
@@ -118,6 +151,9 @@ export interface GateReadings {
   alarmsInAlarm: string[];
   windowStart: number;
   windowEnd: number;
+  /** Data before this (epoch ms) is complete in CloudWatch; absent: all of it is. */
+  settledUntil?: number | undefined;
+  evidence?: JudgeEvidence | undefined;
 }
 
 export interface CallbackWait {

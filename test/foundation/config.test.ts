@@ -101,6 +101,21 @@ const broken: [string, Mutation, string][] = [
     (c) => (churnProd(c).strategy.gates.maxErrorPercent = 1),
     'modelPackageGroups.churn-model.stages.prod.strategy.gates.maxErrorPercent: unknown field',
   ],
+  [
+    'the retired ratio threshold of earlier versions',
+    (c) => (churnProd(c).strategy.gates.maxErrorRateRatio = 2),
+    'modelPackageGroups.churn-model.stages.prod.strategy.gates.maxErrorRateRatio: removed: the candidate is now compared with the baseline by a sequential test; write detectErrorRatio',
+  ],
+  [
+    'the retired absolute latency threshold',
+    (c) => (churnProd(c).strategy.gates.maxLatencyMs = 250),
+    'modelPackageGroups.churn-model.stages.prod.strategy.gates.maxLatencyMs: removed: latency is judged relative to the baseline (maxLatencyRatio); for an absolute limit, list a CloudWatch alarm',
+  ],
+  [
+    'an alpha of 0',
+    (c) => (churnProd(c).strategy.gates.alpha = 0),
+    'modelPackageGroups.churn-model.stages.prod.strategy.gates.alpha: ',
+  ],
   ['an unknown top-level key', (c) => (c.groups = {}), 'groups: unknown field'],
   [
     'an unknown strategy',

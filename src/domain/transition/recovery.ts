@@ -1,5 +1,5 @@
 import type { StageName } from '../../config/schema';
-import { sameTrafficSplit } from '../gates';
+import { sameTrafficSplit } from '../judge';
 import {
   type Deployment,
   type EndpointObservation,

@@ -1,5 +1,5 @@
 import type { StageName } from '../../config/schema';
-import { evaluateGates, summariseReadings } from '../gates';
+import { judgeCanary } from '../judge';
 import {
   type CallbackWait,
   type Deployment,
@@ -294,24 +294,26 @@ export abstract class StageTransition extends TransitionBase {
     const strategy = this.ctx.group.stages.prod.strategy;
     if (d?.phase !== 'Canary' || !d.canary || strategy.type !== 'canary') return;
     const c = d.canary;
+    const verdict = judgeCanary(readings, strategy.gates, c, this.now);
+    readings = verdict.readings;
     c.lastReadings = readings;
     const steps = strategy.steps;
     // the configuration may have lost steps since this one started: the last one left stands in
     c.stepIndex = Math.min(c.stepIndex, steps.length - 1);
     const step = steps[c.stepIndex]!;
     const where = `step ${c.stepIndex + 1}/${steps.length} (${step.weight}%)`;
-    const verdict = evaluateGates(readings, strategy.gates);
-    if (verdict.status === 'breach') {
-      this.stop(
-        d,
-        'RolledBack',
-        `gate failed at ${where}: ${verdict.reasons.join('; ')} (${summariseReadings(readings)})`,
-        readings,
-      );
+    if (verdict.status === 'rollback') {
+      this.stop(d, 'RolledBack', `gate failed at ${where}: ${verdict.reasons.join('; ')}`, readings);
       return;
     }
     if (this.stopIfOverdue(d)) return;
-    if (c.paused || this.now < c.bakeUntil) return;
+    // the bake's last minutes must be settled in CloudWatch before they can pass it
+    if (
+      c.paused ||
+      this.now < c.bakeUntil ||
+      (readings.settledUntil ?? this.now) < Math.floor(c.bakeUntil / 60_000) * 60_000
+    )
+      return;
     if (verdict.status === 'insufficient') {
       const noData = strategy.gates.noData;
       if (noData.action === 'fail') {
@@ -345,9 +347,9 @@ export abstract class StageTransition extends TransitionBase {
       steps: steps.length,
       weight: step.weight,
       readings,
-      summary: summariseReadings(readings),
+      summary: verdict.reasons.join('; '),
     });
-    this.history(d, 'Canary', 'Canary', `${where} passed: ${summariseReadings(readings)}`, {
+    this.history(d, 'Canary', 'Canary', `${where} passed: ${verdict.reasons.join('; ')}`, {
       readings,
       weights: { ...c.weights },
     });

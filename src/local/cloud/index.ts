@@ -15,7 +15,7 @@ import { type CallRecord, type Operation, startServer } from './server';
 import { Sqs } from './sqs';
 import { Sts } from './sts';
 import { Timers } from './timers';
-import { Traffic } from './traffic';
+import { Traffic, type TrafficOptions } from './traffic';
 
 export type { ContainerOutcome, ContainerRequest } from './containers';
 export { invokeContainer, recordContainerOutcome, serveByContainer } from './containers';
@@ -115,8 +115,8 @@ export class LocalCloud {
     return this.events.drain();
   }
 
-  setTraffic(endpointName: string, requestsPerMinute: number): void {
-    this.traffic.set(endpointName, requestsPerMinute);
+  setTraffic(endpointName: string, requestsPerMinute: number, options?: TrafficOptions): void {
+    this.traffic.set(endpointName, requestsPerMinute, options);
   }
 
   setAlarmState(name: string, state: AlarmState): void {
@@ -203,7 +203,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     (name) => cloudwatch.alarmState(name),
     options.containers,
   );
-  const traffic = new Traffic(core, endpoints, cloudwatch);
+  const traffic = new Traffic(core, endpoints, cloudwatch, seed);
   const runtime = new Runtime(core, endpoints, traffic, cloudwatch);
   sqs = new Sqs(core);
   const pipelines = new Pipelines(core, sqs);

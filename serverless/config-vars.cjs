@@ -17,6 +17,7 @@ const YAML = require('yaml');
 const { require: tsRequire } = require('tsx/cjs/api');
 
 const { loadConfigFile } = tsRequire('../src/config/load.ts', __filename);
+const { inlineRequestSetFiles } = tsRequire('../src/config/request-set-files.ts', __filename);
 const { modelNamePattern, endpointConfigNamePattern } = tsRequire('../src/domain/naming.ts', __filename);
 
 const serviceDir = path.resolve(__dirname, '..');
@@ -51,11 +52,15 @@ const withoutStack = (message) => {
   return error;
 };
 
-/** dist/<config path>.json, written from the validated YAML document as the user wrote it. */
+/**
+ * dist/<config path>.json, written from the validated YAML document as the user wrote it, with
+ * its request-set files inlined: the functions are shipped with the request sets they send.
+ */
 const writePackagedConfig = (location) => {
   const relative = path.join('dist', location.relative.replace(/\.ya?ml$/i, '') + '.json');
   const absolute = path.join(serviceDir, relative);
-  const value = YAML.parse(fs.readFileSync(location.absolute, 'utf8'), { maxAliasCount: 100 });
+  const document = YAML.parse(fs.readFileSync(location.absolute, 'utf8'), { maxAliasCount: 100 });
+  const value = inlineRequestSetFiles(document, location.absolute);
   fs.mkdirSync(path.dirname(absolute), { recursive: true });
   fs.writeFileSync(absolute, `${JSON.stringify(value)}\n`);
   // The copy must load exactly as the functions will load it.

@@ -27,6 +27,8 @@ export type Input =
   /** DescribeEndpoint of a stage's endpoint (null: it does not exist) */
   | { type: 'EndpointObserved'; stage: StageName; endpoint: EndpointObservation | null }
   | { type: 'SmokeTested'; deploymentId: string; ok: boolean; detail: string }
+  /** the candidate, still at weight 0 in prod, answered (or failed) its TargetVariant check */
+  | { type: 'PreTrafficChecked'; deploymentId: string; ok: boolean; detail: string }
   | { type: 'CanaryObserved'; deploymentId: string; readings: GateReadings }
   /** `pkg` is the registry's view of the deployment's version (needed by `retry`) */
   | { type: 'Operator'; command: OperatorCommand; pkg?: PackageInfo | undefined }

@@ -19,6 +19,8 @@ export type Phase =
   | 'ReadyForProd'
   /** prod endpoint created or updated (candidate alone, or baseline + candidate); waiting for InService. */
   | 'ProdDeploying'
+  /** prod InService with the candidate at weight 0: it is invoked with TargetVariant before any user reaches it. */
+  | 'ProdVerifying'
   /** canary steps in progress, driven by the tick. */
   | 'Canary'
   /** SageMaker-managed blue/green shifting in progress. */
@@ -44,6 +46,7 @@ export const TERMINAL_PHASES: ReadonlySet<Phase> = new Set([
 /** Phases in which a deployment owns the prod endpoint. */
 export const PROD_PHASES: ReadonlySet<Phase> = new Set([
   'ProdDeploying',
+  'ProdVerifying',
   'Canary',
   'NativeShifting',
   'Promoting',

@@ -32,6 +32,7 @@ const phase = z.enum([
   'AwaitingApproval',
   'ReadyForProd',
   'ProdDeploying',
+  'ProdVerifying',
   'Canary',
   'NativeShifting',
   'Promoting',

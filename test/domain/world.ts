@@ -609,7 +609,7 @@ export const ship = (w: World, version: number): void => {
   w.settle('prod');
 };
 
-/** Approves `version` with prod already serving another: stops at Canary step 1. */
+/** Approves `version` with prod already serving another: stops at Canary step 1, its weights live. */
 export const toCanary = (w: World, version: number): string => {
   w.approve(version);
   w.settle('qa');
@@ -619,5 +619,7 @@ export const toCanary = (w: World, version: number): string => {
     throw new Error(
       `v${version} did not reach Canary: ${w.state.deployments.map((x) => `${x.id} ${x.phase} ${x.reason}`).join('; ')}`,
     );
+  // the canary config holds the candidate at weight 0; step 1's weights land next
+  w.settle('prod');
   return d.id;
 };

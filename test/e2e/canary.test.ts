@@ -41,7 +41,8 @@ describe('canary: promotion of v2, then automatic rollback of a failing v3 (defa
     expect(invoke).toBeGreaterThanOrEqual(0);
     expect(firstWeights).toBeGreaterThan(invoke);
 
-    expect(weightsSeen).toEqual(['v1=100', 'v1=90,v2=10', 'v1=50,v2=50', 'v2=100']);
+    // the candidate joins at weight 0; step 1 gives it its weight once the config is InService
+    expect(weightsSeen).toEqual(['v1=100', 'v1=100,v2=0', 'v1=90,v2=10', 'v1=50,v2=50', 'v2=100']);
     const state = await r.state(GROUP);
     expect(state.prod).toMatchObject({ version: 2, variantName: 'v2', modelName: 'churn-model-v2' });
     expect(state.knownGood.map((k) => k.version)).toEqual([1, 2]);
@@ -84,7 +85,7 @@ describe('canary: promotion of v2, then automatic rollback of a failing v3 (defa
     });
     watchWeights();
 
-    expect(weightsSeen).toEqual(['v2=100', 'v2=90,v3=10', 'v2=100,v3=0', 'v2=100']);
+    expect(weightsSeen).toEqual(['v2=100', 'v2=100,v3=0', 'v2=90,v3=10', 'v2=100,v3=0', 'v2=100']);
     // the weight change went out before the endpoint update that removes the candidate
     const prodWrites = r.stack.cloud.calls
       .slice(before)

@@ -41,7 +41,11 @@ export abstract class RecoveryTransition extends StageTransition {
       return;
     }
     // the baseline takes all traffic at once, before the endpoint moves to the baseline-alone config
-    const drainFirst = d.phase === 'Canary' || d.phase === 'Promoting' || d.phase === 'ProdDeploying';
+    const drainFirst =
+      d.phase === 'Canary' ||
+      d.phase === 'Promoting' ||
+      d.phase === 'ProdDeploying' ||
+      d.phase === 'ProdVerifying';
     if (d.canary) d.canary.weights = { [d.canary.baselineVariant]: 100, [d.canary.candidateVariant]: 0 };
     d.rollbackOutcome = outcome;
     this.deploy(
@@ -53,6 +57,23 @@ export abstract class RecoveryTransition extends StageTransition {
       `rolling back to v${serving.version}: ${reason}`,
       { drainFirst, extra: { readings, weights: d.canary ? { ...d.canary.weights } : undefined } },
     );
+  }
+
+  /** The TargetVariant check in prod: a failure ends the deployment before any user reached the candidate. */
+  protected onPreTrafficChecked(id: string, ok: boolean, detail: string): void {
+    const d = this.find(id);
+    if (d?.phase !== 'ProdVerifying') return;
+    if (ok) return this.startCanary(d, `pre-traffic check passed: ${detail}`);
+    const reason = `pre-traffic check failed in prod (the candidate served no user traffic): ${detail}`;
+    // a failed candidate: it stays out until approved anew (the registry says Rejected, see stageFailed)
+    this.block(d.version, reason);
+    this.commands.push({
+      type: 'UpdateRegistry',
+      packageArn: d.packageArn,
+      lifecycle: { stage: 'Production', status: 'Failed', description: reason.slice(0, 1024) },
+      reject: { description: `failed by sagemaker-rollouts: ${reason}`.slice(0, 1024) },
+    });
+    this.stop(d, 'Failed', reason);
   }
 
   protected finish(
@@ -218,7 +239,7 @@ export abstract class RecoveryTransition extends StageTransition {
         }
         return;
       case 'ProdDeploying':
-        if (d.prodPlan === 'canary') return this.startCanary(d);
+        if (d.prodPlan === 'canary') return this.canaryConfigLive(d);
         return this.promoted(d, awaiting.configName, awaiting.variants[0]!.variantName);
       case 'NativeShifting':
       case 'Promoting':

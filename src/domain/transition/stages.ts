@@ -12,6 +12,7 @@ import {
   type VariantSpec,
 } from '../model';
 import { deploymentId, endpointConfigName, modelName, NATIVE_VARIANT_NAME, variantName } from '../naming';
+import { preTrafficChecks } from '../pre-traffic';
 import { type HistoryExtra, KEPT_KNOWN_GOOD, TransitionBase } from './base';
 
 /** The variant a version already serving runs as, at the given weight. */
@@ -243,9 +244,9 @@ export abstract class StageTransition extends TransitionBase {
       );
       return;
     }
-    const firstWeight = prodStage.strategy.steps[0]!.weight;
-    const baseline = servingVariant(serving, 100 - firstWeight);
-    const candidate = this.variantFor(d, firstWeight);
+    // the candidate joins at weight 0: no user reaches it before its pre-traffic check and step 1
+    const baseline = servingVariant(serving, 100);
+    const candidate = this.variantFor(d, 0);
     d.prodPlan = 'canary';
     const configName = this.deploy(
       d,
@@ -253,7 +254,7 @@ export abstract class StageTransition extends TransitionBase {
       prodStage.endpointName,
       [baseline, candidate],
       'ProdDeploying',
-      `canary config: v${serving.version} ${baseline.weight}% / v${d.version} ${firstWeight}%`,
+      `canary config: v${serving.version} 100% / v${d.version} 0%`,
     );
     d.canary = {
       configName,
@@ -270,7 +271,21 @@ export abstract class StageTransition extends TransitionBase {
     };
   }
 
-  protected startCanary(d: Deployment): void {
+  /** The canary config is live with the candidate at weight 0: check it there first, if anything is configured. */
+  protected canaryConfigLive(d: Deployment): void {
+    d.awaiting = undefined;
+    const checks = preTrafficChecks(this.ctx.group.stages.prod);
+    if (checks.length === 0) return this.startCanary(d, 'no pre-traffic check configured');
+    this.move(
+      d,
+      'ProdVerifying',
+      `v${d.version} in prod at weight 0; invoking it with TargetVariant: ${checks.join(', ')}`,
+      { weights: { ...d.canary!.weights } },
+    );
+  }
+
+  /** Step 1 gets its weight. */
+  protected startCanary(d: Deployment, why: string): void {
     const c = d.canary!;
     const step = this.canarySteps()[0]!;
     c.stepIndex = 0;
@@ -278,8 +293,10 @@ export abstract class StageTransition extends TransitionBase {
     c.startedAt = this.now;
     c.bakeUntil = this.now + step.bakeMinutes * 60_000;
     c.extensions = 0;
+    c.weights = { [c.baselineVariant]: 100 - step.weight, [c.candidateVariant]: step.weight };
+    this.setWeights(c.weights);
     d.awaiting = undefined;
-    this.move(d, 'Canary', `step 1/${this.canarySteps().length}: ${step.weight}% to v${d.version}`, {
+    this.move(d, 'Canary', `${why}; step 1/${this.canarySteps().length}: ${step.weight}% to v${d.version}`, {
       weights: { ...c.weights },
     });
   }

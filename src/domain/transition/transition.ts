@@ -22,6 +22,8 @@ export class Transition extends RecoveryTransition {
         return this.onEndpointObserved(input.stage, input.endpoint);
       case 'SmokeTested':
         return this.onSmokeTested(input.deploymentId, input.ok, input.detail);
+      case 'PreTrafficChecked':
+        return this.onPreTrafficChecked(input.deploymentId, input.ok, input.detail);
       case 'CanaryObserved':
         return this.onCanaryObserved(input.deploymentId, input.readings);
       case 'Operator':

@@ -59,10 +59,6 @@ export const preTrafficInput = async (deps: Deps, d: Deployment): Promise<Input 
   }
 };
 
-type PreTraffic = NonNullable<
-  NonNullable<Deps['config']['modelPackageGroups'][string]>['stages']['prod']['preTraffic']
->;
-
 /** The request set to send: inline, or read from its file when the configuration was loaded. */
 export const requestSetOf = (preTraffic: PreTrafficConfig | undefined): RequestSet | undefined =>
   preTraffic?.requests

@@ -134,6 +134,13 @@ const derive = (config, stage, configPath, packagedConfigPath = configPath) => {
     ],
     [...groupArns, ...packageArns],
   );
+  const scalingActions = [
+    'application-autoscaling:DescribeScalableTargets',
+    'application-autoscaling:DescribeScalingPolicies',
+    'application-autoscaling:RegisterScalableTarget',
+    'application-autoscaling:PutScalingPolicy',
+    'application-autoscaling:DeregisterScalableTarget',
+  ];
   const deploy = [];
   if (local.length > 0) {
     deploy.push(
@@ -171,6 +178,15 @@ const derive = (config, stage, configPath, packagedConfigPath = configPath) => {
       statement('PassExecutionRoles', ['iam:PassRole'], executionRoles, {
         Condition: { StringEquals: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } },
       }),
+      // Autoscaling carried across versions. Application Auto Scaling names no endpoint in its
+      // ARNs; registering a variant needs the SageMaker rights above on that endpoint, and target
+      // tracking alarms are named after the variant's resource id.
+      statement('CarryAutoscaling', scalingActions, '*'),
+      statement(
+        'TargetTrackingAlarms',
+        ['cloudwatch:PutMetricAlarm', 'cloudwatch:DescribeAlarms', 'cloudwatch:DeleteAlarms'],
+        local.map((s) => arn('cloudwatch', `alarm:TargetTracking-endpoint/${s.endpointName}/*`)),
+      ),
     );
   }
   const assumeRoles =

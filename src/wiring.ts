@@ -1,4 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import { ApplicationAutoScalingFactory } from './adapters/application-autoscaling';
 import { DynamoDbStateStore } from './adapters/dynamodb-state-store';
 import { EventBridgePublisher } from './adapters/eventbridge-publisher';
 import { SageMakerEndpointsFactory } from './adapters/sagemaker-endpoints';
@@ -64,6 +65,7 @@ export const buildDeps = (env: NodeJS.ProcessEnv = process.env): Deps => ({
   store: new DynamoDbStateStore(required(env, 'TABLE_NAME')),
   registry: new SageMakerModelRegistry(),
   endpoints: new SageMakerEndpointsFactory(),
+  autoscaling: new ApplicationAutoScalingFactory(),
   metrics: providedMetrics(),
   pipelines: new SageMakerPipelineCallbacks(),
   events: new EventBridgePublisher(required(env, 'EVENT_BUS_NAME')),

@@ -199,3 +199,13 @@ export const sageMakerClientFor = (crossAccount?: CrossAccountConfig): SageMaker
 
 export const sageMakerRuntimeClientFor = (crossAccount?: CrossAccountConfig): SageMakerRuntimeClient =>
   crossAccount ? crossAccountSageMakerRuntime(crossAccount) : sageMakerRuntimeClient();
+
+const crossAccountAutoScaling = perRole(
+  (credentials) => new ApplicationAutoScalingClient(baseConfig(credentials)),
+);
+
+/** Application Auto Scaling client for a stage: default credentials, or the stage's assumed role. */
+export const applicationAutoScalingClientFor = (
+  crossAccount?: CrossAccountConfig,
+): ApplicationAutoScalingClient =>
+  crossAccount ? crossAccountAutoScaling(crossAccount) : applicationAutoScalingClient();

@@ -56,6 +56,8 @@ export function withRequestSets(config: RolloutsConfig, configPath: string): Rol
     const set = parseRequestSet(JSON.parse(readFileSync(file, 'utf8')), preTraffic.requestSetFile);
     preTraffic.requests = set.requests;
     preTraffic.compareWithBaseline ??= set.compareWithBaseline;
+    // as in the packaged copy (inlineRequestSetFiles): the requests stand in for the file
+    delete preTraffic.requestSetFile;
   }
   return resolved;
 }

@@ -1,4 +1,5 @@
 import type { GroupConfig, StageName } from '../config/schema';
+import type { VariantScaling } from './autoscaling';
 import type {
   CallbackWait,
   Command,
@@ -30,6 +31,8 @@ export type Input =
   /** the candidate, still at weight 0 in prod, answered (or failed) its TargetVariant check */
   | { type: 'PreTrafficChecked'; deploymentId: string; ok: boolean; detail: string }
   | { type: 'CanaryObserved'; deploymentId: string; readings: GateReadings }
+  /** the canary's baseline variant's autoscaling, read from Application Auto Scaling (null: none) */
+  | { type: 'ScalingRead'; deploymentId: string; scaling: VariantScaling | null }
   /** `pkg` is the registry's view of the deployment's version (needed by `retry`) */
   | { type: 'Operator'; command: OperatorCommand; pkg?: PackageInfo | undefined }
   | { type: 'CallbackRequested'; callback: Omit<CallbackWait, 'deadline'>; pkg: PackageInfo }

@@ -1,4 +1,5 @@
 import type { StageName } from '../config/schema';
+import type { VariantScaling } from './autoscaling';
 
 export type { StageName };
 
@@ -103,6 +104,11 @@ export interface CanaryState {
   paused: boolean;
   /** Expected weights on the endpoint, by variant. */
   weights: Record<string, number>;
+  /**
+   * The baseline variant's autoscaling as read before the canary touched it: undefined until
+   * read, null when it has none. The candidate gets its equivalent; a rollback restores it.
+   */
+  baselineScaling?: VariantScaling | null | undefined;
   lastReadings?: GateReadings | undefined;
 }
 
@@ -309,6 +315,15 @@ export type Command =
       outcome: 'success' | 'failure';
       outputs?: Record<string, string> | undefined;
       reason?: string | undefined;
+    }
+  /** Registers (or updates) a prod variant's scalable target and puts its policies. */
+  | {
+      type: 'ApplyScaling';
+      group: string;
+      stage: StageName;
+      endpointName: string;
+      variantName: string;
+      scaling: VariantScaling;
     }
   | { type: 'Publish'; event: ServiceEvent }
   | { type: 'RecordHistory'; entry: HistoryEntry };

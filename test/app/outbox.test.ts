@@ -53,6 +53,9 @@ const world = async (deploy: (spec: DeploySpec) => Promise<'started'>) => {
       updatePackage: async () => {},
     },
     endpoints: { forStage: () => endpoints },
+    autoscaling: {
+      forStage: () => ({ read: async () => undefined, apply: async () => {}, remove: async () => {} }),
+    },
     metrics: { readVariants: async () => new Map(), alarmsInAlarm: async () => [] },
     pipelines: { sendSuccess: async () => 'sent', sendFailure: async () => 'sent' },
     events: { publish: async (events) => void published.push(...events) },

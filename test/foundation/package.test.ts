@@ -10,6 +10,7 @@ import { inflateRawSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { loadConfigFile, parseJsonConfig } from '../../src/config/load';
+import { inlineRequestSetFiles } from '../../src/config/request-set-files';
 import { fixture, type Json, repoRoot } from './fixtures';
 
 type Resource = { Type: string; Properties: Record<string, Json>; DependsOn?: unknown };
@@ -137,7 +138,15 @@ describe('functions', () => {
   });
 
   it('ships a JSON copy of the config file in every function package, and no YAML parser', () => {
-    const yamlConfig = parse(readFileSync(join(repoRoot, 'rollouts.config.yml'), 'utf8'));
+    const yamlPath = join(repoRoot, 'rollouts.config.yml');
+    // request-set files travel inside the copy, in place of their path
+    const yamlConfig = inlineRequestSetFiles(parse(readFileSync(yamlPath, 'utf8')), yamlPath) as Json;
+    const churnPreTraffic = yamlConfig.modelPackageGroups['churn-model'].stages.prod.preTraffic;
+    expect(churnPreTraffic.requestSetFile).toBeUndefined();
+    expect(churnPreTraffic.requests.map((r: Json) => r.name)).toEqual([
+      'long-tenure-customer',
+      'new-customer',
+    ]);
     for (const name of FUNCTIONS) {
       const entries = zipEntries(join(outDir, `${name}.zip`));
       const copy = entries.get('dist/rollouts.config.json')?.toString('utf8');
@@ -326,6 +335,8 @@ describe('IAM', () => {
   it('never grants SageMaker, DynamoDB, SQS, events, logs or STS actions on Resource *', () => {
     for (const statement of allStatements()) {
       const star = resources(statement).includes('*');
+      // Application Auto Scaling has no endpoint-scoped resource to name
+      if (star && actions(statement).every((a) => a.startsWith('application-autoscaling:'))) continue;
       if (star)
         expect(actions(statement).sort()).toEqual(['cloudwatch:DescribeAlarms', 'cloudwatch:GetMetricData']);
     }
@@ -370,6 +381,23 @@ describe('IAM', () => {
     expect(pass.Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } });
   });
 
+  it('carries autoscaling with alarms scoped to the variants of the endpoints of this account', () => {
+    for (const name of FUNCTIONS) {
+      const statements = roleStatements(name);
+      const scaling = statements.find((s) =>
+        actions(s).includes('application-autoscaling:RegisterScalableTarget'),
+      );
+      expect(actions(scaling).every((a) => a.startsWith('application-autoscaling:'))).toBe(true);
+      const alarms = statements.find((s) => actions(s).includes('cloudwatch:PutMetricAlarm'));
+      expect(resources(alarms).map((r) => (r as Json)['Fn::Sub'])).toEqual(
+        ['churn-model-qa', 'churn-model-prod', 'fraud-detector-qa'].map(
+          (endpoint) =>
+            `arn:\${AWS::Partition}:cloudwatch:\${AWS::Region}:\${AWS::AccountId}:alarm:TargetTracking-endpoint/${endpoint}/*`,
+        ),
+      );
+    }
+  });
+
   it('assumes only the configured cross-account roles', () => {
     for (const name of FUNCTIONS) {
       const sts = roleStatements(name).filter((s) => actions(s).includes('sts:AssumeRole'));
@@ -402,7 +430,11 @@ describe('IAM', () => {
       expect([...actionsOf(name)].filter((a) => a.startsWith('sqs:'))).toEqual([]);
     }
     for (const name of FUNCTIONS.filter((f) => f !== 'canaryTick')) {
-      expect([...actionsOf(name)].filter((a) => a.startsWith('cloudwatch:'))).toEqual([]);
+      // only the alarms of target tracking policies carried to a new variant
+      const cloudwatch = roleStatements(name).filter((s) =>
+        actions(s).some((a) => a.startsWith('cloudwatch:')),
+      );
+      expect(cloudwatch.map((s) => s.Sid)).toEqual(['TargetTrackingAlarms']);
     }
   });
 });

@@ -1,4 +1,5 @@
 import type { StageName } from '../../config/schema';
+import type { VariantScaling } from '../autoscaling';
 import { sameTrafficSplit } from '../judge';
 import {
   type Deployment,
@@ -8,6 +9,7 @@ import {
   PROD_PHASES,
 } from '../model';
 import { deploymentId, modelName } from '../naming';
+import { restoreBaseline } from '../scaling-flow';
 import { StageTransition, servingVariant } from './stages';
 
 /** An endpoint that is not InService on what we asked for after this long has failed. */
@@ -57,6 +59,18 @@ export abstract class RecoveryTransition extends StageTransition {
       `rolling back to v${serving.version}: ${reason}`,
       { drainFirst, extra: { readings, weights: d.canary ? { ...d.canary.weights } : undefined } },
     );
+  }
+
+  /** The baseline's scaling, read once per canary; a canary already running scales its candidate now. */
+  protected onScalingRead(id: string, scaling: VariantScaling | null): void {
+    const d = this.find(id);
+    if (!d?.canary || d.canary.baselineScaling !== undefined || !PROD_PHASES.has(d.phase)) return;
+    d.canary.baselineScaling = scaling;
+    if (!scaling) return this.note(`${d.id}: v${d.canary.baselineVersion} has no autoscaling to carry over`);
+    this.note(
+      `${d.id}: v${d.canary.baselineVersion} autoscaling ${scaling.minCapacity}-${scaling.maxCapacity}, ${scaling.policies.length} polic(ies) to carry over`,
+    );
+    if (d.phase === 'Canary') this.scaleCandidateFor(d, d.canary.weights[d.canary.candidateVariant] ?? 0);
   }
 
   /** The TargetVariant check in prod: a failure ends the deployment before any user reached the candidate. */
@@ -244,8 +258,10 @@ export abstract class RecoveryTransition extends StageTransition {
       case 'NativeShifting':
       case 'Promoting':
         return this.promoted(d, awaiting.configName, awaiting.variants[0]!.variantName);
-      case 'RollingBack':
+      case 'RollingBack': {
         d.awaiting = undefined;
+        const scaling = restoreBaseline(d, this.ctx.group.stages.prod.endpointName);
+        if (scaling) this.commands.push(scaling);
         if (d.canary) {
           this.commands.push({
             type: 'RetireResources',
@@ -262,6 +278,7 @@ export abstract class RecoveryTransition extends StageTransition {
           d.canary?.lastReadings,
         );
         return;
+      }
       default:
         return;
     }

@@ -13,6 +13,7 @@ import {
 } from '../model';
 import { deploymentId, endpointConfigName, modelName, NATIVE_VARIANT_NAME, variantName } from '../naming';
 import { preTrafficChecks } from '../pre-traffic';
+import { scaleCandidate, scalePromoted } from '../scaling-flow';
 import { type HistoryExtra, KEPT_KNOWN_GOOD, TransitionBase } from './base';
 
 /** The variant a version already serving runs as, at the given weight. */
@@ -294,6 +295,7 @@ export abstract class StageTransition extends TransitionBase {
     c.bakeUntil = this.now + step.bakeMinutes * 60_000;
     c.extensions = 0;
     c.weights = { [c.baselineVariant]: 100 - step.weight, [c.candidateVariant]: step.weight };
+    this.scaleCandidateFor(d, step.weight);
     this.setWeights(c.weights);
     d.awaiting = undefined;
     this.move(d, 'Canary', `${why}; step 1/${this.canarySteps().length}: ${step.weight}% to v${d.version}`, {
@@ -399,6 +401,7 @@ export abstract class StageTransition extends TransitionBase {
     c.bakeUntil = this.now + step.bakeMinutes * 60_000;
     c.extensions = 0;
     c.weights = { [c.baselineVariant]: 100 - step.weight, [c.candidateVariant]: step.weight };
+    this.scaleCandidateFor(d, step.weight);
     this.setWeights(c.weights);
     this.history(
       d,
@@ -409,6 +412,12 @@ export abstract class StageTransition extends TransitionBase {
         weights: { ...c.weights },
       },
     );
+  }
+
+  /** Before the candidate's weight rises: its scaling sized for that weight (when the baseline has any). */
+  protected scaleCandidateFor(d: Deployment, weight: number): void {
+    const command = scaleCandidate(d, this.ctx.group.stages.prod.endpointName, weight);
+    if (command) this.commands.push(command);
   }
 
   protected setWeights(weights: Record<string, number>): void {
@@ -442,6 +451,8 @@ export abstract class StageTransition extends TransitionBase {
       -KEPT_KNOWN_GOOD,
     );
     d.awaiting = undefined;
+    const scaling = scalePromoted(d, this.ctx.group.stages.prod.endpointName);
+    if (scaling) this.commands.push(scaling);
     this.registry(d, 'Production', 'Deployed', `serving all production traffic`);
     if (previous && previous.version !== d.version) {
       this.commands.push({

@@ -24,6 +24,8 @@ export class Transition extends RecoveryTransition {
         return this.onSmokeTested(input.deploymentId, input.ok, input.detail);
       case 'PreTrafficChecked':
         return this.onPreTrafficChecked(input.deploymentId, input.ok, input.detail);
+      case 'ScalingRead':
+        return this.onScalingRead(input.deploymentId, input.scaling);
       case 'CanaryObserved':
         return this.onCanaryObserved(input.deploymentId, input.readings);
       case 'Operator':

@@ -210,6 +210,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   const sts = new Sts(core);
   const faults = new Faults();
   const autoscaling = new ApplicationAutoScaling(core, endpoints);
+  endpoints.scaling = autoscaling;
 
   const lookup =
     (ops: Record<string, Operation>) =>

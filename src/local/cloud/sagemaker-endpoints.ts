@@ -93,7 +93,15 @@ const UPPER_SNAKE: Record<Endpoint['status'], string> = {
   Deleting: 'DELETING',
 };
 
+/** What the endpoints need to know of Application Auto Scaling (which is built on them). */
+export interface ScalingTargets {
+  isScaled(endpointName: string, variantName: string): boolean;
+  forgetEndpoint(endpointName: string): void;
+}
+
 export class SageMakerEndpoints {
+  /** Set once Application Auto Scaling exists. */
+  scaling: ScalingTargets | undefined;
   readonly models = new Map<string, Model>();
   readonly configs = new Map<string, EndpointConfig>();
   readonly endpoints = new Map<string, Endpoint>();
@@ -414,6 +422,15 @@ export class SageMakerEndpoints {
     const ep = this.requireEndpoint(requireString(input, 'EndpointName'), ctx.region);
     this.requireInService(ep);
     const cfg = this.requireConfig(requireString(input, 'EndpointConfigName'), ctx.region);
+    // SageMaker DG "Update endpoints that use auto scaling": removing a variant that is a scalable
+    // target fails; deregister it first (the exact error text is not documented)
+    const kept = new Set(cfg.variants.map((v) => v.VariantName));
+    const scaled = ep.variants.find((v) => !kept.has(v.name) && this.scaling?.isScaled(ep.name, v.name));
+    if (scaled) {
+      throw validation(
+        `The variant ${scaled.name} of endpoint ${ep.name} is registered as a scalable target with Application Auto Scaling; deregister it before an update that removes it.`,
+      );
+    }
     const retain = input.RetainAllVariantProperties === true;
     const excluded = new Set(
       ((input.ExcludeRetainedVariantProperties ?? []) as Array<{ VariantPropertyType?: string }>).map(
@@ -592,6 +609,8 @@ export class SageMakerEndpoints {
     }
     this.core.timers.cancel(ep.timer);
     this.endpoints.delete(ep.name);
+    // Application Auto Scaling deregisters the variants of a deleted endpoint without notice
+    this.scaling?.forgetEndpoint(ep.name);
     this.transition(ep, 'Deleting');
     return {};
   }

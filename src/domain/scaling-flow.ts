@@ -1,0 +1,63 @@
+import { candidateScaling } from './autoscaling';
+import type { CanaryState, Command, Deployment } from './model';
+
+/**
+ * Autoscaling in the rollout flow, as commands: the candidate's variant gets the equivalent of the
+ * baseline's scaling, its minimum sized for its share, before each step raises its weight; after
+ * promotion it gets the baseline's own minimum; a rollback puts the baseline's back as read. (The
+ * executor deregisters a variant's target before an UpdateEndpoint that removes the variant,
+ * which SageMaker requires.)
+ */
+type ApplyScaling = Extract<Command, { type: 'ApplyScaling' }>;
+
+const apply = (
+  d: Deployment,
+  endpointName: string,
+  variantName: string,
+  scaling: ApplyScaling['scaling'],
+): ApplyScaling => ({
+  type: 'ApplyScaling',
+  group: d.group,
+  stage: 'prod',
+  endpointName,
+  variantName,
+  scaling,
+});
+
+/** The candidate's scaling for a share of traffic (0..100); nothing when the baseline has none. */
+export const scaleCandidate = (
+  d: Deployment,
+  endpointName: string,
+  weight: number,
+): ApplyScaling | undefined => {
+  const c: CanaryState | undefined = d.canary;
+  if (!c?.baselineScaling || weight <= 0) return undefined;
+  const scaling = candidateScaling({
+    baseline: c.baselineScaling,
+    baselineVariant: c.baselineVariant,
+    candidateVariant: c.candidateVariant,
+    candidateShare: weight / 100,
+  });
+  return apply(d, endpointName, c.candidateVariant, scaling);
+};
+
+/** Promoted: the candidate carries everything, with the baseline's own minimum. */
+export const scalePromoted = (d: Deployment, endpointName: string): ApplyScaling | undefined => {
+  const c = d.canary;
+  if (!c?.baselineScaling) return undefined;
+  const scaling = candidateScaling({
+    baseline: c.baselineScaling,
+    baselineVariant: c.baselineVariant,
+    candidateVariant: c.candidateVariant,
+    candidateShare: 1,
+    baselineInstances: c.baselineScaling.minCapacity,
+  });
+  return apply(d, endpointName, c.candidateVariant, scaling);
+};
+
+/** Rolled back: the baseline's scaling as it was read before the canary. */
+export const restoreBaseline = (d: Deployment, endpointName: string): ApplyScaling | undefined => {
+  const c = d.canary;
+  if (!c?.baselineScaling) return undefined;
+  return apply(d, endpointName, c.baselineVariant, c.baselineScaling);
+};

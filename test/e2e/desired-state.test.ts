@@ -105,5 +105,9 @@ describe('desired state: a later decision replaces an endpoint change not yet se
     expect(r.stack.cloud.sagemaker.configs.get(ep.configName)?.variants.map((v) => v.VariantName)).toEqual([
       'v1',
     ]);
+    // neither the canary config nor the abandoned promotion config is left behind (finding 10)
+    await r.stack.run(5 * MINUTE);
+    const prodConfigs = [...r.stack.cloud.sagemaker.configs.keys()].filter((n) => n.startsWith(`${PROD}-`));
+    expect(prodConfigs).toEqual([ep.configName]);
   });
 });

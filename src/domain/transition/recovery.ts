@@ -44,6 +44,8 @@ export abstract class RecoveryTransition extends StageTransition {
     const drainFirst = d.phase === 'Canary' || d.phase === 'Promoting' || d.phase === 'ProdDeploying';
     if (d.canary) d.canary.weights = { [d.canary.baselineVariant]: 100, [d.canary.candidateVariant]: 0 };
     d.rollbackOutcome = outcome;
+    // the config the deployment was moving prod to (canary or promotion) goes once the baseline is back
+    const abandoned = d.awaiting?.configName;
     this.deploy(
       d,
       'prod',
@@ -53,6 +55,9 @@ export abstract class RecoveryTransition extends StageTransition {
       `rolling back to v${serving.version}: ${reason}`,
       { drainFirst, extra: { readings, weights: d.canary ? { ...d.canary.weights } : undefined } },
     );
+    if (abandoned && abandoned !== d.awaiting?.configName) {
+      d.retireOnSuccess = { modelNames: [], configNames: [abandoned] };
+    }
   }
 
   protected finish(
@@ -225,14 +230,20 @@ export abstract class RecoveryTransition extends StageTransition {
         return this.promoted(d, awaiting.configName, awaiting.variants[0]!.variantName);
       case 'RollingBack':
         d.awaiting = undefined;
-        if (d.canary) {
-          this.commands.push({
-            type: 'RetireResources',
-            group: d.group,
-            stage: 'prod',
-            modelNames: this.state.qa?.version === d.version ? [] : [modelName(d.group, d.version)],
-            configNames: [d.canary.configName],
-          });
+        {
+          const configNames = [
+            ...new Set([d.canary?.configName, ...(d.retireOnSuccess?.configNames ?? [])]),
+          ].filter((name): name is string => !!name && name !== awaiting.configName);
+          if (configNames.length > 0) {
+            this.commands.push({
+              type: 'RetireResources',
+              group: d.group,
+              stage: 'prod',
+              modelNames: this.state.qa?.version === d.version ? [] : [modelName(d.group, d.version)],
+              configNames,
+            });
+          }
+          d.retireOnSuccess = undefined;
         }
         this.finish(
           d,

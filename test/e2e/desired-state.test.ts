@@ -110,4 +110,16 @@ describe('desired state: a later decision replaces an endpoint change not yet se
     const prodConfigs = [...r.stack.cloud.sagemaker.configs.keys()].filter((n) => n.startsWith(`${PROD}-`));
     expect(prodConfigs).toEqual([ep.configName]);
   });
+
+  it('CreateEndpoint refused for a config SageMaker cannot see yet is retried, not a failed deployment', async () => {
+    r = await startRollouts({ timings: { configVisibleMs: 90_000 } });
+    await r.createGroup(GROUP);
+    await r.registerAndApprove(GROUP);
+    await r.runUntil(async () => (await r.phase(`${GROUP}:v1`)) === 'Succeeded', 60 * MINUTE);
+    const refused = r.stack.cloud.calls.filter(
+      (c) => c.operation === 'CreateEndpoint' && c.error === 'ValidationException',
+    );
+    expect(refused.length).toBeGreaterThan(0);
+    expect((await r.state(GROUP)).prod?.version).toBe(1);
+  });
 });

@@ -7,6 +7,7 @@ import { SageMakerPipelineCallbacks } from './adapters/sagemaker-pipelines';
 import { SageMakerModelRegistry } from './adapters/sagemaker-registry';
 import type { Deps } from './app/deps';
 import { loadConfigFromEnv } from './config/load';
+import type { CrossAccountConfig } from './config/schema';
 import { ConfigError } from './errors';
 import type { Metrics } from './ports/metrics';
 
@@ -28,21 +29,22 @@ const required = (env: NodeJS.ProcessEnv, name: string): string => {
   return value;
 };
 
-let createMetrics: (() => Metrics) | undefined;
+let createMetrics: ((crossAccount?: CrossAccountConfig) => Metrics) | undefined;
 
 /**
- * Only the tick reads CloudWatch: its handler module provides the adapter, so that the other
+ * Only the tick reads CloudWatch: its handler module provides the adapter (per account: a
+ * cross-account stage's metrics and alarms are read through its role), so that the other
  * functions' bundles carry neither the adapter nor the CloudWatch client.
  */
-export const provideMetrics = (create: () => Metrics): void => {
+export const provideMetrics = (create: (crossAccount?: CrossAccountConfig) => Metrics): void => {
   createMetrics = create;
 };
 
 /**
  * Created on first use, so that deps built before the tick's module is loaded (the local stack)
- * have it; one adapter per deps, as for the other ports (it holds the client of its time).
+ * have it; one adapter per deps and account, as for the other ports (it holds the client of its time).
  */
-const providedMetrics = (): Metrics => {
+const providedMetrics = (crossAccount?: CrossAccountConfig): Metrics => {
   let adapter: Metrics | undefined;
   const get = (): Metrics => {
     if (!createMetrics) {
@@ -50,12 +52,29 @@ const providedMetrics = (): Metrics => {
         'metrics',
       ]);
     }
-    adapter ??= createMetrics();
+    adapter ??= createMetrics(crossAccount);
     return adapter;
   };
   return {
     readVariants: (queries) => get().readVariants(queries),
     alarmsInAlarm: (alarmNames) => get().alarmsInAlarm(alarmNames),
+  };
+};
+
+const metricsPerAccount = (): ((crossAccount: CrossAccountConfig) => Metrics) => {
+  const byRole = new Map<string, Metrics>();
+  return (crossAccount) => {
+    const key = JSON.stringify([
+      crossAccount.roleArn,
+      crossAccount.externalId ?? '',
+      crossAccount.sessionName ?? '',
+    ]);
+    let metrics = byRole.get(key);
+    if (!metrics) {
+      metrics = providedMetrics(crossAccount);
+      byRole.set(key, metrics);
+    }
+    return metrics;
   };
 };
 
@@ -67,6 +86,7 @@ export const buildDeps = (env: NodeJS.ProcessEnv = process.env): Deps => ({
   endpoints: new SageMakerEndpointsFactory(),
   autoscaling: new ApplicationAutoScalingFactory(),
   metrics: providedMetrics(),
+  metricsFor: metricsPerAccount(),
   pipelines: new SageMakerPipelineCallbacks(),
   events: new EventBridgePublisher(required(env, 'EVENT_BUS_NAME')),
   log: powertoolsLog,

@@ -189,6 +189,7 @@ const perRole = <T>(create: (credentials: CredentialsProvider) => T) => {
 };
 
 const crossAccountSageMaker = perRole((credentials) => new SageMakerClient(baseConfig(credentials)));
+const crossAccountCloudWatch = perRole((credentials) => new CloudWatchClient(baseConfig(credentials)));
 const crossAccountSageMakerRuntime = perRole(
   (credentials) => new SageMakerRuntimeClient(baseConfig(credentials)),
 );
@@ -209,3 +210,7 @@ export const applicationAutoScalingClientFor = (
   crossAccount?: CrossAccountConfig,
 ): ApplicationAutoScalingClient =>
   crossAccount ? crossAccountAutoScaling(crossAccount) : applicationAutoScalingClient();
+
+/** CloudWatch for a stage: its metrics and alarms live in the account that owns its endpoint. */
+export const cloudWatchClientFor = (crossAccount?: CrossAccountConfig): CloudWatchClient =>
+  crossAccount ? crossAccountCloudWatch(crossAccount) : cloudWatchClient();

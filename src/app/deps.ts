@@ -1,4 +1,4 @@
-import type { GroupConfig, RolloutsConfig, StageName } from '../config/schema';
+import type { CrossAccountConfig, GroupConfig, RolloutsConfig, StageName } from '../config/schema';
 import type { AutoscalingFactory, VariantAutoscaling } from '../ports/autoscaling';
 import type { EventPublisher } from '../ports/events';
 import type { Metrics } from '../ports/metrics';
@@ -20,7 +20,10 @@ export interface Deps {
   registry: ModelRegistry;
   endpoints: EndpointsFactory;
   autoscaling: AutoscalingFactory;
+  /** metrics and alarms of this account */
   metrics: Metrics;
+  /** metrics and alarms of another account, read through the stage's role */
+  metricsFor: (crossAccount: CrossAccountConfig) => Metrics;
   pipelines: PipelineCallbacks;
   events: EventPublisher;
   log: Log;
@@ -41,6 +44,10 @@ export const stageEndpoints = (deps: Deps, group: string, stage: StageName): Sta
 };
 
 /** Which group and stage an endpoint belongs to (endpoint names are unique across the config). */
+/** The metrics and alarms of a stage, in whichever account the stage lives. */
+export const stageMetrics = (deps: Deps, crossAccount: CrossAccountConfig | undefined): Metrics =>
+  crossAccount ? deps.metricsFor(crossAccount) : deps.metrics;
+
 export const findEndpoint = (
   config: RolloutsConfig,
   endpointName: string,

@@ -1,3 +1,4 @@
+import type { CrossAccountConfig } from '../config/schema';
 import type { Input } from '../domain/decide';
 import type { EndpointObservation, VariantReadings } from '../domain/model';
 import { ServiceFaultError } from '../errors';
@@ -5,7 +6,7 @@ import type { VariantMetricsQuery } from '../ports/metrics';
 import type { EndpointsFactory } from '../ports/sagemaker';
 import type { ActiveGroup } from '../ports/state-store';
 import { mapLimit } from './concurrency';
-import { type Deps, groupConfig } from './deps';
+import { type Deps, groupConfig, stageMetrics } from './deps';
 import { runGroup } from './group-runner';
 import { onModelPackageChanged } from './model-package-changed';
 import { observeStages, watchedStages } from './observe';
@@ -102,62 +103,86 @@ const sweepApprovals = async (deps: Deps, now: number): Promise<void> => {
 
 type CanaryInput = Extract<Input, { type: 'CanaryObserved' }>;
 
-/** Per-variant readings and alarm states for every canary in flight, batched across groups. */
+/**
+ * Per-variant readings and alarm states for every canary in flight, batched across groups: one
+ * batch per account, read through the prod stage's role when it lives in another account. Metrics
+ * and alarms are read independently: alarms still count when GetMetricData is refused.
+ */
 const readCanaries = async (
   deps: Deps,
   groups: ActiveGroup[],
   now: number,
 ): Promise<Map<string, CanaryInput[]>> => {
-  const queries: VariantMetricsQuery[] = [];
-  const canaries: { group: string; id: string; alarms: string[]; start: number }[] = [];
+  const batches = new Map<
+    string,
+    {
+      crossAccount: CrossAccountConfig | undefined;
+      queries: VariantMetricsQuery[];
+      canaries: { group: string; id: string; alarms: string[]; start: number }[];
+    }
+  >();
   for (const state of groups) {
     const config = groupConfig(deps, state.group)!;
     const strategy = config.stages.prod.strategy;
     if (strategy.type !== 'canary') continue;
+    const crossAccount = config.stages.prod.crossAccount;
+    const account = JSON.stringify(crossAccount ?? null);
     for (const d of state.deployments) {
       // CloudWatch has nothing to say about a window shorter than one period
       if (d.phase !== 'Canary' || !d.canary || now - d.canary.stepStartedAt < 60_000) continue;
       // the judge weighs every minute since the canary started, all steps together
+      const batch = batches.get(account) ?? { crossAccount, queries: [], canaries: [] };
+      batches.set(account, batch);
       const base = {
         endpointName: config.stages.prod.endpointName,
         latencyStatistic: strategy.gates.latencyStatistic,
         start: d.canary.startedAt,
         end: now,
       };
-      queries.push({ ...base, key: `${d.id}|candidate`, variantName: d.canary.candidateVariant });
-      queries.push({ ...base, key: `${d.id}|baseline`, variantName: d.canary.baselineVariant });
-      canaries.push({ group: state.group, id: d.id, alarms: strategy.alarms, start: d.canary.startedAt });
+      batch.queries.push({ ...base, key: `${d.id}|candidate`, variantName: d.canary.candidateVariant });
+      batch.queries.push({ ...base, key: `${d.id}|baseline`, variantName: d.canary.baselineVariant });
+      batch.canaries.push({
+        group: state.group,
+        id: d.id,
+        alarms: strategy.alarms,
+        start: d.canary.startedAt,
+      });
     }
   }
   const result = new Map<string, CanaryInput[]>();
-  if (queries.length === 0) return result;
-  const alarmNames = [...new Set(canaries.flatMap((c) => c.alarms))];
-  let readings: Map<string, VariantReadings>;
-  let inAlarm: string[];
-  try {
-    [readings, inAlarm] = await Promise.all([
-      deps.metrics.readVariants(queries),
-      deps.metrics.alarmsInAlarm(alarmNames),
-    ]);
-  } catch (error) {
-    // without readings no gate is judged this minute; endpoints and timeouts still are
-    deps.log.warn('could not read canary metrics', { error: String(error) });
-    return result;
-  }
   const empty: VariantReadings = { invocations: 0, errors5xx: 0, errorRate: null, latencyMs: null };
-  for (const c of canaries) {
-    const input: CanaryInput = {
-      type: 'CanaryObserved',
-      deploymentId: c.id,
-      readings: {
-        candidate: readings.get(`${c.id}|candidate`) ?? empty,
-        baseline: readings.get(`${c.id}|baseline`) ?? null,
-        alarmsInAlarm: c.alarms.filter((name) => inAlarm.includes(name)),
-        windowStart: c.start,
-        windowEnd: now,
-      },
-    };
-    result.set(c.group, [...(result.get(c.group) ?? []), input]);
+  for (const { crossAccount, queries, canaries } of batches.values()) {
+    const metrics = stageMetrics(deps, crossAccount);
+    const alarmNames = [...new Set(canaries.flatMap((c) => c.alarms))];
+    const [readingsRead, alarmsRead] = await Promise.allSettled([
+      metrics.readVariants(queries),
+      metrics.alarmsInAlarm(alarmNames),
+    ]);
+    for (const failed of [readingsRead, alarmsRead]) {
+      if (failed.status === 'rejected') {
+        // without them no gate is judged on them this minute; timeouts still are, from the clock
+        deps.log.warn('could not read canary metrics or alarms', { error: String(failed.reason) });
+      }
+    }
+    const readings = readingsRead.status === 'fulfilled' ? readingsRead.value : undefined;
+    const inAlarm = alarmsRead.status === 'fulfilled' ? alarmsRead.value : [];
+    for (const c of canaries) {
+      const firing = c.alarms.filter((name) => inAlarm.includes(name));
+      // without readings only an alarm in ALARM has something to say
+      if (!readings && firing.length === 0) continue;
+      const input: CanaryInput = {
+        type: 'CanaryObserved',
+        deploymentId: c.id,
+        readings: {
+          candidate: readings?.get(`${c.id}|candidate`) ?? empty,
+          baseline: readings?.get(`${c.id}|baseline`) ?? null,
+          alarmsInAlarm: firing,
+          windowStart: c.start,
+          windowEnd: now,
+        },
+      };
+      result.set(c.group, [...(result.get(c.group) ?? []), input]);
+    }
   }
   return result;
 };

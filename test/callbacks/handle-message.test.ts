@@ -351,6 +351,28 @@ describe('Stopping', () => {
     expect(h.pipelines.sent.filter((a) => a.token === m.token)).toHaveLength(1);
   });
 
+  it('a success SageMaker refuses for good is answered with failure, and a later Stopping adds nothing (finding 10)', async () => {
+    const m = deployMessage(1, 'qa');
+    await onCallbackMessage(h.deps, m, T0);
+    h.pipelines.failNext.push(
+      new PermanentError('ValidationException: output parameter EndpointName is invalid'),
+    );
+    await endpointEvent('churn-model-qa', T0 + 8 * MIN);
+    expect(h.pipelines.accepted(m.token)).toEqual([
+      expect.objectContaining({
+        outcome: 'failure',
+        reason: expect.stringMatching(/success answer was refused/),
+      }),
+    ]);
+    expect(await onCallbackMessage(h.deps, { ...m, status: 'Stopping' }, T0 + 9 * MIN)).toBe(
+      'already-answered',
+    );
+    expect(h.pipelines.accepted(m.token)).toHaveLength(1);
+    expect(h.events.filter((e) => e.type === 'Callback Reported' && e.detail.token === m.token)).toEqual([
+      expect.objectContaining({ detail: expect.objectContaining({ outcome: 'failure' }) }),
+    ]);
+  });
+
   it('for a token never seen is answered with failure at once', async () => {
     const m = message({}, { status: 'Stopping' });
     expect(await onCallbackMessage(h.deps, m, T0)).toBe('stopping-handled');

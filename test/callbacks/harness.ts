@@ -194,6 +194,7 @@ export const harness = async (dynamo: Dynamo): Promise<Harness> => {
       readVariants: async () => new Map(),
       alarmsInAlarm: async () => [],
     },
+    metricsFor: () => ({ readVariants: async () => new Map(), alarmsInAlarm: async () => [] }),
     pipelines,
     events: {
       publish: async (published) => {

@@ -1,5 +1,6 @@
 import { clientRequestToken } from '../../adapters/sagemaker-pipelines';
 import type { Command } from '../../domain/model';
+import { PermanentError } from '../../errors';
 import type { Deps } from '../deps';
 
 export type AnswerCommand = Extract<Command, { type: 'AnswerCallback' }>;
@@ -36,12 +37,37 @@ export const answerCallback = async (deps: Deps, command: AnswerCommand, now: nu
       wanted: wanted.outcome,
     });
   }
-  const requestToken = clientRequestToken(command.token, stands.outcome);
-  const result =
-    stands.outcome === 'success'
-      ? await deps.pipelines.sendSuccess(command.token, stands.outputs ?? {}, requestToken)
-      : await deps.pipelines.sendFailure(command.token, stands.reason ?? 'failed', requestToken);
-  deps.log.info('callback answered', { token: command.token, outcome: stands.outcome, result });
+  let outcome = stands.outcome;
+  let reason = stands.reason;
+  let result: Awaited<ReturnType<typeof deps.pipelines.sendFailure>>;
+  if (stands.outcome === 'success') {
+    try {
+      result = await deps.pipelines.sendSuccess(
+        command.token,
+        stands.outputs ?? {},
+        clientRequestToken(command.token, 'success'),
+      );
+    } catch (error) {
+      if (!(error instanceof PermanentError)) throw error;
+      // SageMaker refuses this success for good (e.g. its output parameters): the step must still
+      // get its one answer, so it gets a failure saying why
+      outcome = 'failure';
+      reason = `the success answer was refused: ${error.message}`.slice(0, MAX_FAILURE_REASON);
+      deps.log.error('callback success refused; answering failure', { token: command.token, reason });
+      result = await deps.pipelines.sendFailure(
+        command.token,
+        reason,
+        clientRequestToken(command.token, 'failure'),
+      );
+    }
+  } else {
+    result = await deps.pipelines.sendFailure(
+      command.token,
+      stands.reason ?? 'failed',
+      clientRequestToken(command.token, 'failure'),
+    );
+  }
+  deps.log.info('callback answered', { token: command.token, outcome, result });
   // published before the record says "reported": a throttled PutEvents retries the whole answer
   // (the answer itself cannot be sent twice), instead of losing the event for good
   await deps.events.publish([
@@ -51,8 +77,8 @@ export const answerCallback = async (deps: Deps, command: AnswerCommand, now: nu
       detail: {
         token: command.token,
         pipelineExecutionArn: command.pipelineExecutionArn,
-        outcome: stands.outcome,
-        reason: stands.reason,
+        outcome,
+        reason,
         outputs: stands.outputs,
         alreadyAnswered: result === 'already-answered',
       },

@@ -11,6 +11,11 @@ export interface Timings {
   createMs: number;
   updateMs: number;
   weightsMs: number;
+  /**
+   * How long a new endpoint config stays invisible to CreateEndpoint ("Could not find endpoint
+   * configuration": SageMaker reads it eventually consistently, API_CreateEndpoint.html). Default 0.
+   */
+  configVisibleMs?: number | undefined;
 }
 
 export interface Model {
@@ -384,9 +389,16 @@ export class SageMakerEndpoints {
     const name = requireString(input, 'EndpointName');
     checkName(name, 'endpointName');
     const arn = sageMakerArn(ctx.region, 'endpoint', name);
-    if (this.endpoints.has(name)) throw validation(`Cannot create already existing endpoint "${arn}".`);
+    // names are case-insensitive in CreateEndpoint (the case is kept), API_CreateEndpoint.html
+    if ([...this.endpoints.keys()].some((existing) => existing.toLowerCase() === name.toLowerCase()))
+      throw validation(`Cannot create already existing endpoint "${arn}".`);
     const cfg = this.requireConfig(requireString(input, 'EndpointConfigName'), ctx.region);
     const now = this.core.clock.now();
+    if (now - cfg.creationTime < (this.timings.configVisibleMs ?? 0)) {
+      throw validation(
+        `Could not find endpoint configuration "${sageMakerArn(ctx.region, 'endpoint-config', cfg.name)}".`,
+      );
+    }
     const variants = this.variantsFrom(cfg);
     const ep: Endpoint = {
       name,

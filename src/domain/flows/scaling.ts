@@ -1,5 +1,7 @@
-import { candidateScaling } from './autoscaling';
-import type { CanaryState, Command, Deployment } from './model';
+import { candidateScaling, type VariantScaling } from '../autoscaling';
+import { type Draft, find, note } from '../draft';
+import { type CanaryState, type Command, type Deployment, PROD_PHASES } from '../model';
+import { scaleCandidateFor } from './prod';
 
 /**
  * Autoscaling in the rollout flow, as commands: the candidate's variant gets the equivalent of the
@@ -61,3 +63,17 @@ export const restoreBaseline = (d: Deployment, endpointName: string): ApplyScali
   if (!c?.baselineScaling) return undefined;
   return apply(d, endpointName, c.baselineVariant, c.baselineScaling);
 };
+
+/** The baseline's scaling, read once per canary; a canary already running scales its candidate now. */
+export function onScalingRead(t: Draft, id: string, scaling: VariantScaling | null): void {
+  const d = find(t, id);
+  if (!d?.canary || d.canary.baselineScaling !== undefined || !PROD_PHASES.has(d.phase)) return;
+  d.canary.baselineScaling = scaling;
+  const baseline = `v${d.canary.baselineVersion}`;
+  if (!scaling) return note(t, `${d.id}: ${baseline} has no autoscaling to carry over`);
+  note(
+    t,
+    `${d.id}: ${baseline} autoscaling ${scaling.minCapacity}-${scaling.maxCapacity} with ${scaling.policies.length} policy(ies) to carry over`,
+  );
+  if (d.phase === 'Canary') scaleCandidateFor(t, d, d.canary.weights[d.canary.candidateVariant] ?? 0);
+}

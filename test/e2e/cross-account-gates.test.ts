@@ -1,0 +1,35 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { MINUTE, type Rollouts, startRollouts } from './rollout-harness';
+
+const GROUP = 'fraud-detector';
+const PROD = 'fraud-detector-prod';
+
+describe('cross-account canaries judge the endpoint’s own account (finding 3)', () => {
+  let r: Rollouts;
+  afterEach(() => r.close());
+
+  it('GetMetricData for a cross-account canary runs on the stage’s assumed role, and the healthy canary is promoted', async () => {
+    r = await startRollouts();
+    await r.createGroup(GROUP);
+    await r.registerAndApprove(GROUP, { 'sim.errorRate': '0' });
+    await r.runUntil(async () => (await r.phase(`${GROUP}:v1`)) === 'AwaitingApproval');
+    await r.command('promote', `${GROUP}:v1`);
+    await r.runUntil(async () => (await r.phase(`${GROUP}:v1`)) === 'Succeeded');
+    r.stack.cloud.setTraffic(PROD, 600);
+    await r.registerAndApprove(GROUP, { 'sim.errorRate': '0' });
+    await r.runUntil(async () => (await r.phase(`${GROUP}:v2`)) === 'AwaitingApproval');
+    await r.command('promote', `${GROUP}:v2`);
+    await r.runUntil(async () => (await r.phase(`${GROUP}:v2`)) === 'Canary', 30 * MINUTE);
+    const before = r.stack.cloud.calls.length;
+    await r.runUntil(async () => (await r.phase(`${GROUP}:v2`)) === 'Succeeded', 60 * MINUTE);
+
+    const assumedKeys = new Set(r.stack.cloud.sts.calls.map((c) => c.accessKeyId));
+    const reads = r.stack.cloud.calls.slice(before).filter((c) => c.operation === 'GetMetricData');
+    expect(reads.length).toBeGreaterThan(0);
+    expect(reads.every((c) => assumedKeys.has(c.callerAccessKeyId ?? ''))).toBe(true);
+    const d = (await r.state(GROUP)).deployments.find((x) => x.id === `${GROUP}:v2`)!;
+    expect(d.reason).toMatch(/serves all production traffic/);
+    const passed = (await r.history(`${GROUP}:v2`)).find((h) => h.reason.includes('passed'));
+    expect(passed?.readings?.candidate.invocations).toBeGreaterThan(0);
+  });
+});

@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { callbackBatch, callbackThroughput } from './callbacks';
 import { coldStart } from './cold-start';
 import { REPO, WORK_DIR } from './common';
+import { judgeBenchmark, printJudgeTable, ROLLOUTS_PER_CELL, writeJudgeChart } from './judge/run';
 import { scenario } from './scenario';
 import { QUERIES_PER_ROLLOUT, tickScaling } from './tick-scaling';
 
@@ -22,6 +23,8 @@ const main = async () => {
   const throughput = await callbackThroughput();
   log('tick scaling: R active rollouts x E idle endpoints…');
   const ticks = await tickScaling();
+  log(`canary judges: ${ROLLOUTS_PER_CELL} simulated rollouts per cell and judge…`);
+  const judge = judgeBenchmark();
 
   const results = {
     measuredAt: new Date().toISOString(),
@@ -34,6 +37,7 @@ const main = async () => {
     decisionLatencyMsMedian: run.decisionLatencyMsMedian,
     decisionLatencyMsByHandler: run.decisionLatencyMsByHandler,
     peakRssMb: run.peakRssMb,
+    judge: { rolloutsPerCell: ROLLOUTS_PER_CELL, ...judge },
   };
   mkdirSync(resolve(REPO, '.local'), { recursive: true });
   writeFileSync(resolve(REPO, '.local/bench.json'), `${JSON.stringify(results, null, 2)}\n`);
@@ -96,6 +100,8 @@ const main = async () => {
   console.table(
     Object.fromEntries(Object.entries(run.peakRssMb).map(([h, mb]) => [h, { MB: mb, met: ok(mb < 128) }])),
   );
+  printJudgeTable(judge.cells);
+  writeJudgeChart(REPO, judge.cells);
   console.log(`\nWrote .local/bench.json in ${Math.round((Date.now() - started) / 1000)} s`);
 };
 

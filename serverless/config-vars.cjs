@@ -21,6 +21,7 @@ const YAML = require('yaml');
 const { require: tsRequire } = require('tsx/cjs/api');
 
 const { loadConfigFile } = tsRequire('../src/config/load.ts', __filename);
+const { inlineRequestSetFiles } = tsRequire('../src/config/request-set-files.ts', __filename);
 const { modelNamePattern, endpointConfigNamePattern } = tsRequire('../src/domain/naming.ts', __filename);
 
 const serviceDir = path.resolve(__dirname, '..');
@@ -55,11 +56,15 @@ const withoutStack = (message) => {
   return error;
 };
 
-/** dist/<config path>.json, written from the validated YAML document as the user wrote it. */
+/**
+ * dist/<config path>.json, written from the validated YAML document as the user wrote it, with
+ * its request-set files inlined: the functions are shipped with the request sets they send.
+ */
 const writePackagedConfig = (location) => {
   const relative = path.join('dist', location.relative.replace(/\.ya?ml$/i, '') + '.json');
   const absolute = path.join(serviceDir, relative);
-  const value = YAML.parse(fs.readFileSync(location.absolute, 'utf8'), { maxAliasCount: 100 });
+  const document = YAML.parse(fs.readFileSync(location.absolute, 'utf8'), { maxAliasCount: 100 });
+  const value = inlineRequestSetFiles(document, location.absolute);
   fs.mkdirSync(path.dirname(absolute), { recursive: true });
   fs.writeFileSync(absolute, `${JSON.stringify(value)}\n`);
   // The copy must load exactly as the functions will load it.
@@ -130,6 +135,13 @@ const derive = (config, stage, configPath, packagedConfigPath = configPath) => {
   // ListModelPackages (the tick's search for approvals whose event was lost) supports no
   // resource-level permissions: it is granted on '*', read-only.
   const listVersions = statement('ListApprovedVersions', ['sagemaker:ListModelPackages'], '*');
+  const scalingActions = [
+    'application-autoscaling:DescribeScalableTargets',
+    'application-autoscaling:DescribeScalingPolicies',
+    'application-autoscaling:RegisterScalableTarget',
+    'application-autoscaling:PutScalingPolicy',
+    'application-autoscaling:DeregisterScalableTarget',
+  ];
   const deploy = [];
   if (local.length > 0) {
     deploy.push(
@@ -160,6 +172,15 @@ const derive = (config, stage, configPath, packagedConfigPath = configPath) => {
       statement('PassExecutionRoles', ['iam:PassRole'], executionRoles, {
         Condition: { StringEquals: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } },
       }),
+      // Autoscaling carried across versions. Application Auto Scaling names no endpoint in its
+      // ARNs; registering a variant needs the SageMaker rights above on that endpoint, and target
+      // tracking alarms are named after the variant's resource id.
+      statement('CarryAutoscaling', scalingActions, '*'),
+      statement(
+        'TargetTrackingAlarms',
+        ['cloudwatch:PutMetricAlarm', 'cloudwatch:DescribeAlarms', 'cloudwatch:DeleteAlarms'],
+        local.map((s) => arn('cloudwatch', `alarm:TargetTracking-endpoint/${s.endpointName}/*`)),
+      ),
     );
   }
   const assumeRoles =

@@ -1,4 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import { ApplicationAutoScalingFactory } from './adapters/application-autoscaling';
 import { DynamoDbStateStore } from './adapters/dynamodb-state-store';
 import { EventBridgePublisher } from './adapters/eventbridge-publisher';
 import { SageMakerEndpointsFactory } from './adapters/sagemaker-endpoints';
@@ -102,6 +103,7 @@ export const buildDeps = (env: NodeJS.ProcessEnv = process.env): Deps => ({
   store: new DynamoDbStateStore(required(env, 'TABLE_NAME')),
   registry: new SageMakerModelRegistry(),
   endpoints: new SageMakerEndpointsFactory(),
+  autoscaling: new ApplicationAutoScalingFactory(),
   metrics: providedMetrics(),
   metricsFor: metricsPerAccount(),
   pipelines: new SageMakerPipelineCallbacks(),

@@ -7,14 +7,28 @@ import {
   RegisterScalableTargetCommand,
   type ScalingPolicy,
 } from '@aws-sdk/client-application-auto-scaling';
-import type { ScalingPolicySpec, VariantAutoscaling, VariantScaling } from '../ports/autoscaling';
+import type {
+  AutoscalingFactory,
+  ScalingPolicySpec,
+  VariantAutoscaling,
+  VariantScaling,
+} from '../ports/autoscaling';
+import type { StageTarget } from '../ports/sagemaker';
 import { errorCode, toRolloutsError } from './aws-errors';
+import { applicationAutoScalingClientFor } from './clients';
 
 const NAMESPACE = 'sagemaker';
 const DIMENSION = 'sagemaker:variant:DesiredInstanceCount';
 
 export const variantResourceId = (endpointName: string, variantName: string): string =>
   `endpoint/${endpointName}/variant/${variantName}`;
+
+/** Autoscaling per stage: default credentials, or the stage's assumed role. */
+export class ApplicationAutoScalingFactory implements AutoscalingFactory {
+  forStage(target: StageTarget): ApplicationAutoScalingVariants {
+    return new ApplicationAutoScalingVariants(applicationAutoScalingClientFor(target.crossAccount));
+  }
+}
 
 export class ApplicationAutoScalingVariants implements VariantAutoscaling {
   constructor(private readonly client: ApplicationAutoScalingClient) {}

@@ -201,6 +201,16 @@ export const sageMakerClientFor = (crossAccount?: CrossAccountConfig): SageMaker
 export const sageMakerRuntimeClientFor = (crossAccount?: CrossAccountConfig): SageMakerRuntimeClient =>
   crossAccount ? crossAccountSageMakerRuntime(crossAccount) : sageMakerRuntimeClient();
 
+const crossAccountAutoScaling = perRole(
+  (credentials) => new ApplicationAutoScalingClient(baseConfig(credentials)),
+);
+
+/** Application Auto Scaling client for a stage: default credentials, or the stage's assumed role. */
+export const applicationAutoScalingClientFor = (
+  crossAccount?: CrossAccountConfig,
+): ApplicationAutoScalingClient =>
+  crossAccount ? crossAccountAutoScaling(crossAccount) : applicationAutoScalingClient();
+
 /** CloudWatch for a stage: its metrics and alarms live in the account that owns its endpoint. */
 export const cloudWatchClientFor = (crossAccount?: CrossAccountConfig): CloudWatchClient =>
   crossAccount ? crossAccountCloudWatch(crossAccount) : cloudWatchClient();

@@ -6,7 +6,7 @@ import {
   type GetMetricDataCommandOutput,
   type MetricDataQuery,
 } from '@aws-sdk/client-cloudwatch';
-import type { VariantReadings } from '../domain/model';
+import type { MinuteReading, VariantReadings } from '../domain/model';
 import { PermanentError, TransientError } from '../errors';
 import type { Metrics, VariantMetricsQuery } from '../ports/metrics';
 import { toRolloutsError } from './aws-errors';
@@ -16,6 +16,9 @@ export const MAX_QUERIES_PER_CALL = 500;
 export const MAX_ALARM_NAMES_PER_CALL = 100;
 const NAMESPACE = 'AWS/SageMaker';
 const PERIOD_SECONDS = 60;
+
+/** The start of the period holding `ms`: a window starting mid-minute keeps that minute's datapoint. */
+const periodStart = (ms: number): number => Math.floor(ms / (PERIOD_SECONDS * 1000)) * PERIOD_SECONDS * 1000;
 
 type Series = 'inv' | 'err' | 'lat';
 
@@ -59,8 +62,12 @@ export class CloudWatchMetrics implements Metrics {
   constructor(private readonly client: CloudWatchClient = cloudWatchClient()) {}
 
   async readVariants(queries: VariantMetricsQuery[]): Promise<Map<string, VariantReadings>> {
-    // Values per query index and series, only datapoints inside that query's [start, end).
-    const values = queries.map(() => ({ inv: [] as number[], err: [] as number[], lat: [] as number[] }));
+    // Values per query index, series and period start, only datapoints inside that query's [start, end).
+    const values = queries.map(() => ({
+      inv: new Map<number, number>(),
+      err: new Map<number, number>(),
+      lat: new Map<number, number>(),
+    }));
     const planned: PlannedQuery[] = [];
     queries.forEach((source, owner) => {
       planned.push(
@@ -90,7 +97,8 @@ export class CloudWatchMetrics implements Metrics {
     // Sorting by start packs similar windows together, which keeps the union short.
     planned.sort((a, b) => queries[a.owner]!.start - queries[b.owner]!.start);
     for (const batch of chunk(planned, MAX_QUERIES_PER_CALL)) {
-      const start = Math.min(...batch.map((p) => queries[p.owner]!.start));
+      // minute-aligned, as CloudWatch rounds a recent StartTime down to the minute anyway
+      const start = periodStart(Math.min(...batch.map((p) => queries[p.owner]!.start)));
       const end = Math.max(...batch.map((p) => queries[p.owner]!.end));
       const byId = new Map(batch.map((p) => [p.id, p]));
       for (const result of await this.getMetricData(batch, start, end)) {
@@ -100,8 +108,8 @@ export class CloudWatchMetrics implements Metrics {
         const timestamps = result.Timestamps ?? [];
         (result.Values ?? []).forEach((value, index) => {
           const at = timestamps[index]?.getTime();
-          if (at !== undefined && (at < source.start || at >= source.end)) return;
-          values[target.owner]![target.series].push(value);
+          if (at === undefined || at < periodStart(source.start) || at >= source.end) return;
+          values[target.owner]![target.series].set(at, value);
         });
       }
     }
@@ -109,14 +117,24 @@ export class CloudWatchMetrics implements Metrics {
     const readings = new Map<string, VariantReadings>();
     queries.forEach((source, owner) => {
       const { inv, err, lat } = values[owner]!;
-      const invocations = inv.reduce((sum, value) => sum + value, 0);
-      const errors5xx = err.reduce((sum, value) => sum + value, 0);
+      const minutes: MinuteReading[] = [...new Set([...inv.keys(), ...err.keys(), ...lat.keys()])]
+        .sort((a, b) => a - b)
+        .map((at) => ({
+          at,
+          invocations: inv.get(at) ?? 0,
+          errors5xx: err.get(at) ?? 0,
+          // ModelLatency is reported in microseconds.
+          latencyMs: lat.has(at) ? lat.get(at)! / 1000 : null,
+        }));
+      const invocations = minutes.reduce((sum, m) => sum + m.invocations, 0);
+      const errors5xx = minutes.reduce((sum, m) => sum + m.errors5xx, 0);
+      const latencies = minutes.flatMap((m) => (m.latencyMs === null ? [] : [m.latencyMs]));
       readings.set(source.key, {
         invocations,
         errors5xx,
         errorRate: invocations > 0 ? errors5xx / invocations : null,
-        // ModelLatency is reported in microseconds.
-        latencyMs: lat.length > 0 ? Math.max(...lat) / 1000 : null,
+        latencyMs: latencies.length > 0 ? Math.max(...latencies) : null,
+        minutes,
       });
     });
     return readings;

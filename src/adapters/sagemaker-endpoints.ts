@@ -192,6 +192,8 @@ export class SageMakerStageEndpoints implements StageEndpoints {
       } catch (error) {
         // Created concurrently by another invocation: it is Creating now, look again later.
         if (isAlreadyExists(error)) return 'busy';
+        // the config just created is read eventually consistently: try again later (API_CreateEndpoint.html)
+        if (isNotFound(error) && /endpoint configuration/i.test(errorMessage(error))) return 'busy';
         throw toRolloutsError(error, { operation: 'SageMaker CreateEndpoint', resource: spec.endpointName });
       }
     }

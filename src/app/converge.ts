@@ -6,7 +6,7 @@ import { nextEndpointStep } from '../domain/reconcile';
 import { PermanentError } from '../errors';
 import type { DeploySpec, NativeDeploySpec } from '../ports/sagemaker';
 import { decideAndSave } from './decision-run';
-import { type Deps, groupConfig, stageEndpoints } from './deps';
+import { type Deps, groupConfig, stageAutoscaling, stageEndpoints } from './deps';
 
 /** What one pass did per endpoint, for logs and tests. */
 export interface ConvergeReport {
@@ -73,6 +73,7 @@ const step = async (
     }
     switch (next.type) {
       case 'deploy': {
+        await removeScalingOfDroppedVariants(deps, group, desired, endpoint);
         const outcome = await endpoints.deploy(deploySpec(deps, group, desired));
         note(outcome === 'busy' ? 'wait' : 'deploy', outcome);
         return undefined;
@@ -102,6 +103,24 @@ const step = async (
     });
     return undefined;
   }
+};
+
+/**
+ * SageMaker refuses an UpdateEndpoint that removes a variant registered with Application Auto
+ * Scaling: its target is deregistered first (aws-facts §9, "Update endpoints that use auto scaling").
+ */
+const removeScalingOfDroppedVariants = async (
+  deps: Deps,
+  group: string,
+  desired: DesiredEndpoint,
+  endpoint: EndpointObservation | null,
+): Promise<void> => {
+  if (!endpoint) return;
+  const kept = new Set(desired.variants.map((v) => v.variantName));
+  const dropped = endpoint.variants.filter((v) => !kept.has(v.variantName));
+  if (dropped.length === 0) return;
+  const scaling = stageAutoscaling(deps, group, desired.stage);
+  for (const v of dropped) await scaling.remove(desired.endpointName, v.variantName);
 };
 
 const stillNewest = async (deps: Deps, group: string, desired: DesiredEndpoint): Promise<boolean> => {

@@ -45,7 +45,9 @@ export const decideAndSave = async (
       break;
     }
     try {
-      const next = withOutbox(decision.state, decision.commands, now);
+      // leases are stamped with the decision's time, never older than the record's latest decision:
+      // a delayed event's old time would otherwise hand its effects to every other run at once
+      const next = withOutbox(decision.state, decision.commands, Math.max(now, loaded.updatedAt));
       const saved = await deps.store.saveGroup(next);
       own = new Set(next.outbox.slice(loaded.outbox.length).map((e) => e.id));
       run = { state: saved, decision };

@@ -1,4 +1,5 @@
 import type { CrossAccountConfig, GroupConfig, RolloutsConfig, StageName } from '../config/schema';
+import type { AutoscalingFactory, VariantAutoscaling } from '../ports/autoscaling';
 import type { EventPublisher } from '../ports/events';
 import type { Metrics } from '../ports/metrics';
 import type { PipelineCallbacks } from '../ports/pipelines';
@@ -18,6 +19,7 @@ export interface Deps {
   store: StateStore;
   registry: ModelRegistry;
   endpoints: EndpointsFactory;
+  autoscaling: AutoscalingFactory;
   /** metrics and alarms of this account */
   metrics: Metrics;
   /** metrics and alarms of another account, read through the stage's role */
@@ -56,4 +58,11 @@ export const findEndpoint = (
     }
   }
   return undefined;
+};
+
+/** Application Auto Scaling of one stage's variants, in whichever account the stage lives. */
+export const stageAutoscaling = (deps: Deps, group: string, stage: StageName): VariantAutoscaling => {
+  const config = groupConfig(deps, group);
+  if (!config) throw new UnknownGroupError(`model package group ${group} is not configured`);
+  return deps.autoscaling.forStage({ group, stage, crossAccount: config.stages[stage].crossAccount });
 };

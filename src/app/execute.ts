@@ -1,7 +1,7 @@
 import type { Command } from '../domain/model';
 import { PermanentError } from '../errors';
 import { answerCallback } from './callbacks/answer';
-import { type Deps, stageEndpoints } from './deps';
+import { type Deps, stageAutoscaling, stageEndpoints } from './deps';
 
 /** `done`: carried out (or found already done); `failed`: it can never succeed as asked. */
 export type Outcome = { status: 'done' } | { status: 'failed'; reason: string };
@@ -39,6 +39,13 @@ const run = async (deps: Deps, command: Command, now: number): Promise<Outcome> 
       return done;
     case 'AnswerCallback':
       await answerCallback(deps, command, now);
+      return done;
+    case 'ApplyScaling':
+      await stageAutoscaling(deps, command.group, command.stage).apply(
+        command.endpointName,
+        command.variantName,
+        command.scaling,
+      );
       return done;
     case 'Publish':
       await deps.events.publish([command.event]);

@@ -8,8 +8,16 @@ export interface SmokeTestResult {
   detail: string;
 }
 
-/** InvokeEndpoint with the stage's configured sample request; checks status and, optionally, the body. */
-export const smokeTest = async (deps: Deps, group: string, stage: StageName): Promise<SmokeTestResult> => {
+/**
+ * InvokeEndpoint with the stage's configured sample request; checks status and, optionally, the
+ * body. `targetVariant` sends it to that variant whatever the weights.
+ */
+export const smokeTest = async (
+  deps: Deps,
+  group: string,
+  stage: StageName,
+  targetVariant?: string,
+): Promise<SmokeTestResult> => {
   const stageConfig = groupConfig(deps, group)?.stages[stage];
   const test = stageConfig?.smokeTest;
   if (!stageConfig || !test) return { ok: true, detail: 'no smoke test configured' };
@@ -18,6 +26,7 @@ export const smokeTest = async (deps: Deps, group: string, stage: StageName): Pr
     contentType: test.contentType,
     accept: test.accept,
     body,
+    targetVariant,
   });
   if (!result.ok) {
     return { ok: false, detail: `HTTP ${result.statusCode}: ${result.error ?? result.body}`.slice(0, 300) };

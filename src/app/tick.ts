@@ -130,12 +130,13 @@ const readCanaries = async (
     for (const d of state.deployments) {
       // CloudWatch has nothing to say about a window shorter than one period
       if (d.phase !== 'Canary' || !d.canary || now - d.canary.stepStartedAt < 60_000) continue;
+      // the judge weighs every minute since the canary started, all steps together
       const batch = batches.get(account) ?? { crossAccount, queries: [], canaries: [] };
       batches.set(account, batch);
       const base = {
         endpointName: config.stages.prod.endpointName,
         latencyStatistic: strategy.gates.latencyStatistic,
-        start: d.canary.stepStartedAt,
+        start: d.canary.startedAt,
         end: now,
       };
       batch.queries.push({ ...base, key: `${d.id}|candidate`, variantName: d.canary.candidateVariant });
@@ -144,7 +145,7 @@ const readCanaries = async (
         group: state.group,
         id: d.id,
         alarms: strategy.alarms,
-        start: d.canary.stepStartedAt,
+        start: d.canary.startedAt,
       });
     }
   }

@@ -1,4 +1,5 @@
 import type { RolloutsConfig } from '../config/schema';
+import { odds } from '../domain/judge';
 import {
   type Deployment,
   type EndpointObservation,
@@ -281,6 +282,12 @@ export const readingsText = (readings: GateReadings | undefined, colour: Colour)
     `cand err ${formatPercent(candidate.errorRate)} n=${candidate.invocations}${candidate.latencyMs !== null ? ` ${Math.round(candidate.latencyMs)}ms` : ''}`,
   ];
   if (baseline) parts.push(`base err ${formatPercent(baseline.errorRate)} n=${baseline.invocations}`);
+  const e = readings.evidence;
+  if (e) {
+    // the judge's odds against the candidate, each next to the limit that rolls back
+    const against = `evidence 5XX ${odds(e.errors)} (limit ${odds(e.errorsLimit)}), latency ${odds(e.latency)} (limit ${odds(e.latencyLimit)})`;
+    parts.push(e.errors >= e.errorsLimit || e.latency >= e.latencyLimit ? colour.red(against) : against);
+  }
   if (alarmsInAlarm.length > 0) parts.push(colour.red(`ALARM ${alarmsInAlarm.join(',')}`));
   return parts.join(' | ');
 };

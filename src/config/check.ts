@@ -1,6 +1,5 @@
 import { ConfigError } from '../errors';
 import { loadConfigFile } from './load';
-import { requestSetFileIssues } from './request-set-files';
 import type { RolloutsConfig } from './schema';
 
 export type ConfigCheckResult =
@@ -10,15 +9,8 @@ export type ConfigCheckResult =
 /** Validates a configuration file and describes the outcome in one message. */
 export const configCheck = (path: string): ConfigCheckResult => {
   try {
+    // request-set files are read and checked with the configuration
     const config = loadConfigFile(path);
-    const fileIssues = requestSetFileIssues(config, path);
-    if (fileIssues.length > 0) {
-      return {
-        ok: false,
-        message: `Invalid configuration ${path}:\n${fileIssues.map((issue) => `  - ${issue}`).join('\n')}`,
-        issues: fileIssues,
-      };
-    }
     const groups = Object.keys(config.modelPackageGroups);
     return {
       ok: true,

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { formatIssues } from '../domain/schemas/issues';
 import { ConfigError } from '../errors';
+import { requestSetFileIssues, withRequestSets } from './request-set-files';
 import { type RolloutsConfig, rolloutsConfigSchema } from './schema';
 
 export const CONFIG_PATH_ENV = 'ROLLOUTS_CONFIG_PATH';
@@ -61,8 +62,9 @@ export const parseJsonConfig = (text: string, source: string): RolloutsConfig =>
 };
 
 /**
- * Reads and validates a configuration file: `.json` as JSON, anything else as YAML. Errors name
- * the file as given.
+ * Reads and validates a configuration file: `.json` as JSON, anything else as YAML, with its
+ * request-set files (relative to it) read and validated into the configuration. Errors name the
+ * file as given.
  */
 export const loadConfigFile = (path: string): RolloutsConfig => {
   let text: string;
@@ -74,7 +76,10 @@ export const loadConfigFile = (path: string): RolloutsConfig => {
       cause: error,
     });
   }
-  return path.endsWith('.json') ? parseJsonConfig(text, path) : parseConfig(text, path);
+  const config = path.endsWith('.json') ? parseJsonConfig(text, path) : parseConfig(text, path);
+  const fileIssues = requestSetFileIssues(config, path);
+  if (fileIssues.length > 0) fail(path, fileIssues);
+  return withRequestSets(config, path);
 };
 
 let cached: { path: string; config: RolloutsConfig } | undefined;

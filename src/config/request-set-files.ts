@@ -39,3 +39,50 @@ export function requestSetFileIssues(config: RolloutsConfig, configPath: string)
   }
   return issues;
 }
+
+/**
+ * The configuration with every request-set file read into its `preTraffic.requests` (the file's
+ * `compareWithBaseline` applies unless the configuration gives one), so the service needs no file
+ * at run time. Call after `requestSetFileIssues` found nothing.
+ */
+export function withRequestSets(config: RolloutsConfig, configPath: string): RolloutsConfig {
+  const groups = Object.entries(config.modelPackageGroups);
+  if (!groups.some(([, g]) => g.stages.prod.preTraffic?.requestSetFile)) return config;
+  const resolved = structuredClone(config);
+  for (const [, group] of Object.entries(resolved.modelPackageGroups)) {
+    const preTraffic = group.stages.prod.preTraffic;
+    if (!preTraffic?.requestSetFile) continue;
+    const file = resolve(dirname(configPath), preTraffic.requestSetFile);
+    const set = parseRequestSet(JSON.parse(readFileSync(file, 'utf8')), preTraffic.requestSetFile);
+    preTraffic.requests = set.requests;
+    preTraffic.compareWithBaseline ??= set.compareWithBaseline;
+    // as in the packaged copy (inlineRequestSetFiles): the requests stand in for the file
+    delete preTraffic.requestSetFile;
+  }
+  return resolved;
+}
+
+/**
+ * A raw configuration document (as parsed from YAML) with each `preTraffic.requestSetFile`
+ * replaced by the file's requests: the copy functions are packaged with carries its request sets.
+ */
+export function inlineRequestSetFiles(document: unknown, configPath: string): unknown {
+  const copy = structuredClone(document) as {
+    modelPackageGroups?: Record<string, { stages?: { prod?: { preTraffic?: Record<string, unknown> } } }>;
+  };
+  for (const group of Object.values(copy?.modelPackageGroups ?? {})) {
+    const preTraffic = group?.stages?.prod?.preTraffic;
+    const file = preTraffic?.requestSetFile;
+    if (!preTraffic || typeof file !== 'string') continue;
+    const set = JSON.parse(readFileSync(resolve(dirname(configPath), file), 'utf8')) as Record<
+      string,
+      unknown
+    >;
+    delete preTraffic.requestSetFile;
+    preTraffic.requests = set.requests;
+    if (preTraffic.compareWithBaseline === undefined && set.compareWithBaseline !== undefined) {
+      preTraffic.compareWithBaseline = set.compareWithBaseline;
+    }
+  }
+  return copy;
+}

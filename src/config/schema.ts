@@ -72,27 +72,49 @@ const canaryStepSchema = z.strictObject({
   bakeMinutes: num(1, 7 * 24 * 60),
 });
 
-const gatesSchema = z.strictObject({
-  /** Candidate 5XX rate (0..1) above this fails the gate. */
-  maxErrorRate: z._default(num(0, 1), 0.01),
-  /** Candidate 5XX rate above baseline rate x this fails the gate (ignored while both are under minErrorRateForRatio). */
-  maxErrorRateRatio: z.optional(num(1)),
-  /** Candidate ModelLatency (p99 by default) in milliseconds above this fails the gate. */
-  maxLatencyMs: z.optional(z.number().check(z.positive())),
-  /** Candidate latency above baseline latency x this fails the gate. */
-  maxLatencyRatio: z.optional(num(1)),
-  latencyStatistic: z._default(z.enum(['p50', 'p90', 'p99', 'Average', 'Maximum']), 'p99'),
-  /** Candidate must have served at least this many requests in the bake window before the step may pass. */
-  minInvocations: z._default(int(0), 100),
-  noData: z.prefault(
-    z.strictObject({
-      action: z._default(z.enum(['extend', 'fail', 'pass']), 'extend'),
-      /** With `extend`: how many times a bake may be extended by its own length before the gate fails. */
-      maxExtensions: z._default(int(0, 100), 3),
+/** Gate fields of earlier versions, with what to write instead. */
+export const RETIRED_GATE_FIELDS: Record<string, string> = {
+  maxErrorRateRatio:
+    'removed: the candidate is now compared with the baseline by a sequential test; write detectErrorRatio (the 5XX regression to catch, e.g. 2) and alpha (the false-rollback rate, default 0.01) instead',
+  maxLatencyMs:
+    'removed: latency is judged relative to the baseline (maxLatencyRatio); for an absolute limit, list a CloudWatch alarm on ModelLatency under alarms',
+};
+
+export const canaryGatesSchema = z
+  .strictObject({
+    /** Probability of rolling back a candidate no worse than the baseline, over the whole canary. */
+    alpha: z._default(z.number().check(z.gt(0), z.maximum(0.2)), 0.01),
+    /** The candidate/baseline 5XX rate ratio the error test is tuned to catch. */
+    detectErrorRatio: z._default(z.number().check(z.gt(1), z.maximum(100)), 2),
+    /** Absolute ceiling: evidence that the candidate's 5XX rate is above this fails the gate. */
+    maxErrorRate: z._default(z.number().check(z.gt(0), z.maximum(1)), 0.05),
+    /** Tolerated latency: the candidate may be up to this many times slower than the baseline. */
+    maxLatencyRatio: z._default(num(1, 100), 1.2),
+    latencyStatistic: z._default(z.enum(['p50', 'p90', 'p99', 'Average', 'Maximum']), 'p99'),
+    /** Candidate requests (whole canary) before a step may pass; default: 3 / maxErrorRate (rule of three). */
+    minInvocations: z.optional(int(0)),
+    /** Minutes CloudWatch may take to complete a minute's datapoints; newer minutes are not judged. */
+    ingestionLagMinutes: z._default(int(0, 15), 3),
+    noData: z.prefault(
+      z.strictObject({
+        action: z._default(z.enum(['extend', 'fail', 'pass']), 'extend'),
+        /** With `extend`: how many times a bake may be extended by its own length before the gate fails. */
+        maxExtensions: z._default(int(0, 100), 3),
+      }),
+      {},
+    ),
+    maxErrorRateRatio: z.optional(z.unknown()),
+    maxLatencyMs: z.optional(z.unknown()),
+  })
+  .check(
+    z.superRefine((gates, ctx) => {
+      for (const [field, instead] of Object.entries(RETIRED_GATE_FIELDS)) {
+        if ((gates as Record<string, unknown>)[field] !== undefined) {
+          ctx.addIssue({ code: 'custom', path: [field], message: instead });
+        }
+      }
     }),
-    {},
-  ),
-});
+  );
 
 const canaryStrategySchema = z.strictObject({
   type: z.literal('canary'),
@@ -103,7 +125,7 @@ const canaryStrategySchema = z.strictObject({
       message: 'step weights must increase',
     }),
   ),
-  gates: z.prefault(gatesSchema, {}),
+  gates: z.prefault(canaryGatesSchema, {}),
   /** CloudWatch alarms: any in ALARM fails the gate. */
   alarms: z._default(z.array(text(1, 255)).check(z.maxLength(10)), []),
   /** The whole canary (all bakes and extensions) must finish within this; otherwise it rolls back. */
@@ -318,7 +340,7 @@ export type StageConfig = GroupConfig['stages']['qa'];
 export type ProdStageConfig = GroupConfig['stages']['prod'];
 export type CanaryStrategy = z.output<typeof canaryStrategySchema>;
 export type NativeStrategy = z.output<typeof nativeStrategySchema>;
-export type GateConfig = z.output<typeof gatesSchema>;
+export type GateConfig = z.output<typeof canaryGatesSchema>;
 export type SmokeTestConfig = z.output<typeof smokeTestSchema>;
 export type AuthorizationConfig = z.output<typeof authorizationSchema>;
 export type CrossAccountConfig = z.output<typeof crossAccountSchema>;

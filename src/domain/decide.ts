@@ -1,4 +1,16 @@
 import type { GroupConfig, StageName } from '../config/schema';
+import type { VariantScaling } from './autoscaling';
+import { type Draft, newDraft, result } from './draft';
+import { onCallbackRequested, onCallbackStopping } from './flows/callbacks';
+import { onEndpointObserved, onEndpointSettled } from './flows/endpoints';
+import { onOperator } from './flows/operator';
+import { onPreTrafficChecked } from './flows/pre-traffic';
+import { onCanaryObserved } from './flows/prod';
+import { onSmokeTested } from './flows/qa';
+import { onApproved, onRejected } from './flows/registry';
+import { onCommandFailed } from './flows/rollback';
+import { onScalingRead } from './flows/scaling';
+import { onTick } from './flows/tick';
 import type {
   CallbackWait,
   Command,
@@ -8,17 +20,16 @@ import type {
   OperatorCommand,
   PackageInfo,
 } from './model';
-import { Transition } from './transition/transition';
 
-export { KEPT_TERMINAL_DEPLOYMENTS } from './transition/base';
-export { ENDPOINT_WAIT_LIMIT_MS } from './transition/recovery';
+export { KEPT_TERMINAL_DEPLOYMENTS } from './draft';
+export { ENDPOINT_WAIT_LIMIT_MS } from './flows/endpoints';
 
 /**
  * The deployment state machine: pure functions of (state, input, configuration, now) that return
- * the next state and the commands to carry out, as data. The rules live in ./transition/:
- * base.ts (bookkeeping), stages.ts (QA, prod, canary, promotion), recovery.ts (rollback,
- * endpoint observations, failures, drift) and transition.ts (registry changes, operator commands,
- * pipeline callbacks, ticks).
+ * the next state, the desired endpoints and the effects to carry out, as data. `decide` is the
+ * single entry; it hands one explicit draft (./draft.ts) to the flow the input belongs to, plain
+ * modules in ./flows/: registry, qa, prod (canary and promotion), rollback, endpoints
+ * (observations, drift, the executor's reports), operator, callbacks and tick.
  */
 export type Input =
   /** the registry (not the event) says this version is Approved */
@@ -27,7 +38,11 @@ export type Input =
   /** DescribeEndpoint of a stage's endpoint (null: it does not exist) */
   | { type: 'EndpointObserved'; stage: StageName; endpoint: EndpointObservation | null }
   | { type: 'SmokeTested'; deploymentId: string; ok: boolean; detail: string }
+  /** the candidate, still at weight 0 in prod, answered (or failed) its TargetVariant check */
+  | { type: 'PreTrafficChecked'; deploymentId: string; ok: boolean; detail: string }
   | { type: 'CanaryObserved'; deploymentId: string; readings: GateReadings }
+  /** the canary's baseline variant's autoscaling, read from Application Auto Scaling (null: none) */
+  | { type: 'ScalingRead'; deploymentId: string; scaling: VariantScaling | null }
   /** `pkg` is the registry's view of the deployment's version (needed by `retry`) */
   | { type: 'Operator'; command: OperatorCommand; pkg?: PackageInfo | undefined }
   | { type: 'CallbackRequested'; callback: Omit<CallbackWait, 'deadline'>; pkg: PackageInfo }
@@ -67,16 +82,50 @@ export const emptyGroupState = (group: string): GroupState => ({
   updatedAt: 0,
 });
 
-/** Pure: the next state and the commands to carry out. The input state is not modified. */
+/** Routes one input to its flow. */
+const apply = (t: Draft, input: Input): void => {
+  switch (input.type) {
+    case 'Approved':
+      return onApproved(t, input.pkg);
+    case 'Rejected':
+      return onRejected(t, input.pkg);
+    case 'EndpointObserved':
+      return onEndpointObserved(t, input.stage, input.endpoint);
+    case 'SmokeTested':
+      return onSmokeTested(t, input.deploymentId, input.ok, input.detail);
+    case 'PreTrafficChecked':
+      return onPreTrafficChecked(t, input.deploymentId, input.ok, input.detail);
+    case 'ScalingRead':
+      return onScalingRead(t, input.deploymentId, input.scaling);
+    case 'CanaryObserved':
+      return onCanaryObserved(t, input.deploymentId, input.readings);
+    case 'Operator':
+      return onOperator(t, input.command, input.pkg);
+    case 'CallbackRequested':
+      return onCallbackRequested(t, input.callback, input.pkg);
+    case 'CallbackStopping':
+      return onCallbackStopping(t, input.token);
+    case 'CommandFailed':
+      return onCommandFailed(t, input.deploymentId, input.command, input.reason);
+    case 'EndpointConverged':
+      return onEndpointSettled(t, input.stage, input.generation, 'converged');
+    case 'EndpointRefused':
+      return onEndpointSettled(t, input.stage, input.generation, 'failed', input.reason);
+    case 'Tick':
+      return onTick(t);
+  }
+};
+
+/** Pure: the next state and the effects to carry out. The input state is not modified. */
 export const decide = (state: GroupState, input: Input, ctx: DecisionContext): Decision => {
-  const t = new Transition(state, ctx);
-  t.apply(input);
-  return t.result();
+  const t = newDraft(state, ctx);
+  apply(t, input);
+  return result(t);
 };
 
 /** Folds several inputs (e.g. a tick's observations) into one decision. */
 export const decideAll = (state: GroupState, inputs: Input[], ctx: DecisionContext): Decision => {
-  const t = new Transition(state, ctx);
-  for (const input of inputs) t.apply(input);
-  return t.result();
+  const t = newDraft(state, ctx);
+  for (const input of inputs) apply(t, input);
+  return result(t);
 };

@@ -1,4 +1,5 @@
 import type { StageName } from '../config/schema';
+import type { VariantScaling } from './autoscaling';
 
 export type { StageName };
 
@@ -19,6 +20,8 @@ export type Phase =
   | 'ReadyForProd'
   /** prod endpoint created or updated (candidate alone, or baseline + candidate); waiting for InService. */
   | 'ProdDeploying'
+  /** prod InService with the candidate at weight 0: it is invoked with TargetVariant before any user reaches it. */
+  | 'ProdVerifying'
   /** canary steps in progress, driven by the tick. */
   | 'Canary'
   /** SageMaker-managed blue/green shifting in progress. */
@@ -44,6 +47,7 @@ export const TERMINAL_PHASES: ReadonlySet<Phase> = new Set([
 /** Phases in which a deployment owns the prod endpoint. */
 export const PROD_PHASES: ReadonlySet<Phase> = new Set([
   'ProdDeploying',
+  'ProdVerifying',
   'Canary',
   'NativeShifting',
   'Promoting',
@@ -100,6 +104,11 @@ export interface CanaryState {
   paused: boolean;
   /** Expected weights on the endpoint, by variant. */
   weights: Record<string, number>;
+  /**
+   * The baseline variant's autoscaling as read before the canary touched it: undefined until
+   * read, null when it has none. The candidate gets its equivalent; a rollback restores it.
+   */
+  baselineScaling?: VariantScaling | null | undefined;
   lastReadings?: GateReadings | undefined;
 }
 
@@ -110,6 +119,39 @@ export interface VariantReadings {
   errorRate: number | null;
   /** ModelLatency in milliseconds for the configured statistic; null without data. */
   latencyMs: number | null;
+  /** Per-minute datapoints the totals come from (as read; the judge keeps only settled minutes). */
+  minutes?: MinuteReading[] | undefined;
+}
+
+/** One CloudWatch period (60 s) of one variant. */
+export interface MinuteReading {
+  /** epoch ms of the period's start */
+  at: number;
+  invocations: number;
+  errors5xx: number;
+  /** the configured latency statistic in ms; null without data */
+  latencyMs: number | null;
+}
+
+/** What the judge's sequential tests say, as likelihood ratios ("N:1 against the candidate"). */
+export interface JudgeEvidence {
+  /** settled minutes judged */
+  minutes: number;
+  /** candidate vs baseline 5XX: evidence that the candidate's rate is higher */
+  errors: number;
+  errorsLimit: number;
+  /** evidence that the candidate's 5XX rate is less than detectErrorRatio x the baseline's */
+  pass: number;
+  passLimit: number;
+  /** evidence that the candidate's 5XX rate is above the ceiling */
+  ceiling: number;
+  ceilingLimit: number;
+  /** evidence that the candidate is slower than the tolerated ratio */
+  latency: number;
+  latencyLimit: number;
+  /** minutes with both variants' latency, and how many of them the candidate was slower than tolerated */
+  latencyMinutes: number;
+  slowerMinutes: number;
 }
 
 export interface GateReadings {
@@ -118,6 +160,9 @@ export interface GateReadings {
   alarmsInAlarm: string[];
   windowStart: number;
   windowEnd: number;
+  /** Data before this (epoch ms) is complete in CloudWatch; absent: all of it is. */
+  settledUntil?: number | undefined;
+  evidence?: JudgeEvidence | undefined;
 }
 
 export interface CallbackWait {
@@ -270,6 +315,15 @@ export type Command =
       outcome: 'success' | 'failure';
       outputs?: Record<string, string> | undefined;
       reason?: string | undefined;
+    }
+  /** Registers (or updates) a prod variant's scalable target and puts its policies. */
+  | {
+      type: 'ApplyScaling';
+      group: string;
+      stage: StageName;
+      endpointName: string;
+      variantName: string;
+      scaling: VariantScaling;
     }
   | { type: 'Publish'; event: ServiceEvent }
   | { type: 'RecordHistory'; entry: HistoryEntry };

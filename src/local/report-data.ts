@@ -27,7 +27,6 @@ export interface ReportStory {
     string,
     {
       maxErrorRate: number;
-      maxErrorRateRatio?: number | undefined;
       steps: Array<{ weight: number; bakeMinutes: number }>;
     }
   >;
@@ -40,6 +39,8 @@ export interface GateEvidence {
   baselineErrorRate: number | null;
   candidateInvocations: number;
   alarms: string[];
+  /** the judge's evidence against the candidate and the limit that rolls it back, in words */
+  evidence?: string | undefined;
 }
 
 /** The one place the report reads gate evidence, so a richer judge changes only this function. */
@@ -55,8 +56,16 @@ export const gateEvidence = (transition: {
     baselineErrorRate: r.baseline?.errorRate ?? null,
     candidateInvocations: r.candidate.invocations,
     alarms: r.alarmsInAlarm,
+    ...(r.evidence
+      ? {
+          evidence: `evidence ${formatOdds(r.evidence.errors)}:1 against the candidate (limit ${formatOdds(r.evidence.errorsLimit)}:1)`,
+        }
+      : {}),
   };
 };
+
+const formatOdds = (odds: number): string =>
+  odds >= 10 ? Math.round(odds).toLocaleString('en-US') : odds.toFixed(odds >= 1 ? 1 : 2);
 
 const UPPER_SNAKE_TO_STATUS: Record<string, string> = {
   CREATING: 'Creating',
@@ -119,7 +128,6 @@ export const collectStory = async (input: {
     if (strategy.type !== 'canary') continue;
     gates[group.stages.prod.endpointName] = {
       maxErrorRate: strategy.gates.maxErrorRate,
-      maxErrorRateRatio: strategy.gates.maxErrorRateRatio,
       steps: strategy.steps.map((s) => ({ weight: s.weight, bakeMinutes: s.bakeMinutes })),
     };
   }

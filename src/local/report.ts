@@ -314,7 +314,7 @@ function chart(result: ScenarioResult, endpoint: string): string {
   for (const { t, e } of evidence) {
     if (e.candidateErrorRate === null) continue;
     const failed = t.to === 'RollingBack';
-    const text = `${clockText(e.at)} judged: candidate ${(e.candidateErrorRate * 100).toFixed(2)}% of ${e.candidateInvocations} requests${e.baselineErrorRate !== null ? `, baseline ${(e.baselineErrorRate * 100).toFixed(2)}%` : ''}${e.alarms.length ? `, alarms ${e.alarms.join(', ')}` : ''} → ${failed ? 'failed' : 'passed'}`;
+    const text = `${clockText(e.at)} judged: candidate ${(e.candidateErrorRate * 100).toFixed(2)}% of ${e.candidateInvocations} requests${e.baselineErrorRate !== null ? `, baseline ${(e.baselineErrorRate * 100).toFixed(2)}%` : ''}${e.alarms.length ? `, alarms ${e.alarms.join(', ')}` : ''}${e.evidence ? `, ${e.evidence}` : ''} → ${failed ? 'failed' : 'passed'}`;
     out.push(
       `<g class="evidence"><title>${esc(text)}</title><circle cx="${x(e.at)}" cy="${yE(e.candidateErrorRate)}" r="5" fill="${failed ? GATE_COLOUR : '#2e7d32'}" stroke="#fff"/></g>`,
     );

@@ -269,7 +269,8 @@ class Run {
       );
     } else if (step.traffic) {
       this.entry('step', `traffic ${step.traffic.endpoint}: ${step.traffic.rpm} requests/min`);
-      cloud.setTraffic(step.traffic.endpoint, step.traffic.rpm);
+      const { endpoint, rpm, ...options } = step.traffic;
+      cloud.setTraffic(endpoint, rpm, options);
     } else if (step.alarm) {
       this.entry('step', `alarm ${step.alarm.name} -> ${step.alarm.state}`);
       cloud.setAlarmState(step.alarm.name, step.alarm.state);

@@ -32,6 +32,7 @@ const phase = z.enum([
   'AwaitingApproval',
   'ReadyForProd',
   'ProdDeploying',
+  'ProdVerifying',
   'Canary',
   'NativeShifting',
   'Promoting',
@@ -87,8 +88,22 @@ const actions = {
   }),
   approve: packageRef,
   reject: packageRef,
-  /** Simulated requests per minute on an endpoint, split by the variants' current weights. */
-  traffic: z.strictObject({ endpoint: name, rpm: z.number().min(0) }),
+  /** Simulated requests per minute on an endpoint (Poisson), split by the variants' current weights. */
+  traffic: z.strictObject({
+    endpoint: name,
+    rpm: z.number().min(0),
+    /** Share of requests answered 4XX. */
+    clientErrorRate: z.number().min(0).max(1).optional(),
+    /** Shared incidents: every variant's 5XX rate and latency multiplied at once. */
+    bursts: z
+      .strictObject({
+        perHour: z.number().min(0).max(60).optional(),
+        minutes: z.number().int().min(1).max(60).optional(),
+        errorMultiplier: z.number().min(1).optional(),
+        latencyMultiplier: z.number().min(1).optional(),
+      })
+      .optional(),
+  }),
   alarm: z.strictObject({ name, state: z.enum(['OK', 'ALARM', 'INSUFFICIENT_DATA']) }),
   /** Makes a local-cloud API operation fail (`times` calls, or every call when omitted). */
   fault: z.strictObject({

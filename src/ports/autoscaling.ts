@@ -1,4 +1,5 @@
 import type { VariantScaling } from '../domain/autoscaling';
+import type { StageTarget } from './sagemaker';
 
 export type { ScalingPolicySpec, VariantScaling } from '../domain/autoscaling';
 
@@ -14,4 +15,9 @@ export interface VariantAutoscaling {
   apply(endpointName: string, variantName: string, scaling: VariantScaling): Promise<void>;
   /** Deregisters the target, which deletes its policies; a target that is not there counts as done. */
   remove(endpointName: string, variantName: string): Promise<void>;
+}
+
+/** Autoscaling of one stage's variants, in whichever account the stage lives. */
+export interface AutoscalingFactory {
+  forStage(target: StageTarget): VariantAutoscaling;
 }

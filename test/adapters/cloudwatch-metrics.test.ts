@@ -101,12 +101,17 @@ describe('readVariants', () => {
       errors5xx: 3,
       errorRate: 0.02,
       latencyMs: 250.5,
+      minutes: [
+        { at: minute(1).getTime(), invocations: 100, errors5xx: 3, latencyMs: 120 },
+        { at: minute(2).getTime(), invocations: 50, errors5xx: 0, latencyMs: 250.5 },
+      ],
     });
     expect(readings.get('baseline')).toEqual({
       invocations: 0,
       errors5xx: 0,
       errorRate: null,
       latencyMs: null,
+      minutes: [],
     });
   });
 
@@ -127,9 +132,25 @@ describe('readVariants', () => {
         ],
       });
     const readings = await metrics.readVariants([query('candidate', 'v3')]);
-    expect(readings.get('candidate')).toEqual({ invocations: 15, errors5xx: 0, errorRate: 0, latencyMs: 2 });
+    expect(readings.get('candidate')).toMatchObject({
+      invocations: 15,
+      errors5xx: 0,
+      errorRate: 0,
+      latencyMs: 2,
+    });
+    expect(readings.get('candidate')!.minutes).toEqual([
+      { at: minute(0).getTime(), invocations: 10, errors5xx: 0, latencyMs: null },
+      { at: minute(9).getTime(), invocations: 5, errors5xx: 0, latencyMs: 2 },
+    ]);
     expect(cw).toHaveReceivedCommandTimes(GetMetricDataCommand, 2);
     expect(cw).toHaveReceivedNthCommandWith(GetMetricDataCommand, 2, { NextToken: 'page-2' });
+  });
+
+  it('asks from the start of the minute holding the window start, and keeps that minute', async () => {
+    answerWith((id) => (id.endsWith('_inv') ? { Timestamps: [minute(0), minute(1)], Values: [7, 8] } : {}));
+    const readings = await metrics.readVariants([query('candidate', 'v3', { start: START + 25_000 })]);
+    expect(cw.commandCalls(GetMetricDataCommand)[0]!.args[0].input.StartTime).toEqual(new Date(START));
+    expect(readings.get('candidate')!.invocations).toBe(15);
   });
 
   it('batches 200 variants (600 queries) into 2 calls of at most 500, mapping results back to keys', async () => {

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { onOperatorCommand } from '../../src/app/control';
 import { type Deps, silentLog } from '../../src/app/deps';
 import { OUTBOX_LEASE_MS } from '../../src/app/group-runner';
 import { onModelPackageChanged } from '../../src/app/model-package-changed';
@@ -53,6 +54,9 @@ const world = async (deploy: (spec: DeploySpec) => Promise<'started'>) => {
       updatePackage: async () => {},
     },
     endpoints: { forStage: () => endpoints },
+    autoscaling: {
+      forStage: () => ({ read: async () => undefined, apply: async () => {}, remove: async () => {} }),
+    },
     metrics: { readVariants: async () => new Map(), alarmsInAlarm: async () => [] },
     metricsFor: () => ({ readVariants: async () => new Map(), alarmsInAlarm: async () => [] }),
     pipelines: { sendSuccess: async () => 'sent', sendFailure: async () => 'sent' },
@@ -146,5 +150,38 @@ describe('the outbox and the desired endpoints', () => {
     await w.approve(T0 + OUTBOX_LEASE_MS);
     expect((await w.store.loadGroup('churn-model'))?.outbox).toEqual([]);
     expect(w.published.map((e) => e.type)).toEqual(['Deployment Started']);
+  });
+
+  it('a delayed event’s old time does not hand its effects to other runs at once (finding 10)', async () => {
+    const w = await world(async () => 'started');
+    await w.approve(T0);
+    const save = w.store.saveGroup.bind(w.store);
+    let crash = true;
+    w.deps.store = Object.assign(Object.create(w.store), {
+      saveGroup: async (s: Parameters<typeof save>[0]) => {
+        const saved = await save(s);
+        if (crash) {
+          crash = false;
+          throw new Error('crashed');
+        }
+        return saved;
+      },
+    });
+    // an operator command stamped ten minutes before the last decision, whose run then dies
+    const command = {
+      verb: 'abort' as const,
+      deploymentId: 'churn-model:v1',
+      actor: 'a',
+      reason: 'r',
+      requestId: 'q',
+    };
+    await expect(onOperatorCommand(w.deps, command, T0 - 10 * 60_000)).rejects.toThrow('crashed');
+    const pending = (await w.store.loadGroup('churn-model'))?.outbox ?? [];
+    expect(pending.length).toBeGreaterThan(0);
+    expect(pending.every((e) => e.at === T0)).toBe(true);
+    const before = w.published.length;
+    // a run a second after the last decision leaves them to their owner, within the lease
+    await w.approve(T0 + 1000);
+    expect(w.published.length).toBe(before);
   });
 });

@@ -369,9 +369,9 @@ describe('Stopping', () => {
       'already-answered',
     );
     expect(h.pipelines.accepted(m.token)).toHaveLength(1);
-    expect(h.events.filter((e) => e.type === 'Callback Reported' && e.detail.callback === callbackRef(m.token))).toEqual([
-      expect.objectContaining({ detail: expect.objectContaining({ outcome: 'failure' }) }),
-    ]);
+    expect(
+      h.events.filter((e) => e.type === 'Callback Reported' && e.detail.callback === callbackRef(m.token)),
+    ).toEqual([expect.objectContaining({ detail: expect.objectContaining({ outcome: 'failure' }) })]);
   });
 
   it('for a token never seen is answered with failure at once', async () => {

@@ -186,6 +186,10 @@ export const harness = async (dynamo: Dynamo): Promise<Harness> => {
     store: await dynamo.store(),
     registry,
     endpoints,
+    // these endpoints have no autoscaling
+    autoscaling: {
+      forStage: () => ({ read: async () => undefined, apply: async () => {}, remove: async () => {} }),
+    },
     metrics: {
       readVariants: async () => new Map(),
       alarmsInAlarm: async () => [],

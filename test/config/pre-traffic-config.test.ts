@@ -32,7 +32,9 @@ describe('shadow phase and pre-traffic check in the configuration', () => {
     if (!result.ok) return;
     const p = result.config.modelPackageGroups['fraud-score']!.stages.prod;
     expect(p.strategy.shadow).toEqual({ samplingPercent: 50, bakeMinutes: 20 });
-    expect(p.preTraffic?.requestSetFile).toBe('pre-traffic/fraud-score.requests.json');
+    // the file is read with the configuration: its requests stand in for its path
+    expect(p.preTraffic?.requestSetFile).toBeUndefined();
+    expect(p.preTraffic?.requests?.map((r) => r.name)).toContain('typical-card-payment');
   });
 
   it('accepts inline requests with defaults filled', () => {

@@ -212,15 +212,15 @@ describe('prod: first deployment and canary', () => {
     expect(commandsOf(live.commands, 'RetireResources')).toEqual([]);
   });
 
-  it('the second prod deployment is a canary config: baseline 100-w, candidate w', () => {
+  it('the second prod deployment is a canary config: baseline 100, candidate 0; then step 1 gets its weight', () => {
     const w = new World();
     ship(w, 1);
     w.approve(2);
     const qa = w.settle('qa');
     const [deploy] = commandsOf(qa.commands, 'DeployEndpoint');
     expect(deploy!.variants.map((v) => [v.variantName, v.version, v.weight])).toEqual([
-      ['v1', 1, 90],
-      ['v2', 2, 10],
+      ['v1', 1, 100],
+      ['v2', 2, 0],
     ]);
     expect(w.phase(id(2))).toBe('ProdDeploying');
     const started = w.settle('prod');
@@ -228,7 +228,11 @@ describe('prod: first deployment and canary', () => {
     const c = w.dep(id(2)).canary!;
     expect(c).toMatchObject({ stepIndex: 0, baselineVersion: 1, paused: false, weights: { v1: 90, v2: 10 } });
     expect(c.bakeUntil).toBe(w.now + 5 * MIN);
-    expect(commandsOf(started.commands, 'SetWeights')).toEqual([]);
+    expect(commandsOf(started.commands, 'SetWeights')).toEqual([
+      expect.objectContaining({ stage: 'prod', weights: { v1: 90, v2: 10 } }),
+    ]);
+    w.advance('prod');
+    expect(w.prodWeights()).toEqual({ v1: 90, v2: 10 });
   });
 
   it('healthy readings before the bake ends do nothing', () => {

@@ -1,7 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { GroupConfig } from '../../src/config/schema';
+import { canaryGatesSchema } from '../../src/config/schema';
 import { ENDPOINT_WAIT_LIMIT_MS, type Input } from '../../src/domain/decide';
+import { judgeCanary } from '../../src/domain/judge';
 import { isTerminal, type PackageInfo, type Phase } from '../../src/domain/model';
 import { GROUP, groupConfig, MIN, readings, type TestCommand, World } from './world';
 
@@ -252,7 +254,8 @@ const run = (configName: string, steps: { dt: number; a: Action }[]): void => {
         from === 'Canary' &&
         prev?.canary
       ) {
-        const verdictBreach = input.readings.candidate.errors5xx > 0;
+        const verdictBreach =
+          judgeCanary(input.readings, canaryGatesSchema.parse({}), prev.canary, 0).status === 'rollback';
         if (verdictBreach) {
           if (d.phase !== 'RollingBack' && d.phase !== 'RolledBack') {
             fail(log, `${label}: breach left ${d.id} ${d.phase}`);

@@ -100,9 +100,10 @@ const variantReadings = (
 });
 
 export const readings = {
+  // enough errors on both sides for evidence that the candidate is not 2x worse (a step passes on it)
   healthy: (at = T0): GateReadings => ({
-    candidate: variantReadings(500, 0, 40),
-    baseline: variantReadings(4500, 1, 40),
+    candidate: variantReadings(10_000, 20, 40),
+    baseline: variantReadings(90_000, 180, 40),
     alarmsInAlarm: [],
     windowStart: at - 5 * MIN,
     windowEnd: at,
@@ -608,7 +609,7 @@ export const ship = (w: World, version: number): void => {
   w.settle('prod');
 };
 
-/** Approves `version` with prod already serving another: stops at Canary step 1. */
+/** Approves `version` with prod already serving another: stops at Canary step 1, its weights live. */
 export const toCanary = (w: World, version: number): string => {
   w.approve(version);
   w.settle('qa');
@@ -618,5 +619,7 @@ export const toCanary = (w: World, version: number): string => {
     throw new Error(
       `v${version} did not reach Canary: ${w.state.deployments.map((x) => `${x.id} ${x.phase} ${x.reason}`).join('; ')}`,
     );
+  // the canary config holds the candidate at weight 0; step 1's weights land next
+  w.settle('prod');
   return d.id;
 };

@@ -154,7 +154,7 @@ const twoVersions = async (w: World): Promise<{ v1: string; v2: string }> => {
   w.stack.cloud.setTraffic('churn-model-prod', 600);
   const v2 = await w.createPackage(CHURN, { 'sim.errorRate': '0.001' });
   await w.approve(v2);
-  await w.stack.run(60 * MINUTE);
+  await w.stack.run(120 * MINUTE, async () => (await w.state(CHURN)).prod?.version === 2);
   return { v1, v2 };
 };
 
@@ -163,7 +163,8 @@ describe('(d) rejecting the version serving prod', () => {
     const w = await start();
     const { v1, v2 } = await twoVersions(w);
     expect((await w.state(CHURN)).prod?.version).toBe(2);
-    expect(w.calls('UpdateEndpointWeightsAndCapacities')).toBe(1);
+    // step 1 (the canary config holds v2 at weight 0), step 2
+    expect(w.calls('UpdateEndpointWeightsAndCapacities')).toBe(2);
 
     await w.reject(v2);
     await w.stack.run(20 * MINUTE);
@@ -213,7 +214,7 @@ describe('(d) rejecting the version serving prod', () => {
 
     // approved anew: it may go again
     await w.approve(v2);
-    await w.stack.run(60 * MINUTE);
+    await w.stack.run(120 * MINUTE, async () => (await w.state(CHURN)).prod?.version === 2);
     const after = await w.state(CHURN);
     expect(after.prod?.version).toBe(2);
     expect(after.deployments.find((d) => d.id === 'churn-model:v2#2')?.phase).toBe('Succeeded');
@@ -249,10 +250,11 @@ describe('(g) duplicated and reordered events', () => {
     const w = await start({ duplicateEventRate: 1 });
     const { v1, v2 } = await twoVersions(w);
     const expectEndpointWrites = () => {
-      // v1: create QA, create prod; v2: update QA, canary config on prod, v2 alone on prod
+      // v1: create QA, create prod; v2: update QA, canary config on prod (v2 at weight 0), step 1,
+      // step 2, v2 alone on prod
       expect(w.calls('CreateEndpoint')).toBe(2);
       expect(w.calls('UpdateEndpoint')).toBe(3);
-      expect(w.calls('UpdateEndpointWeightsAndCapacities')).toBe(1);
+      expect(w.calls('UpdateEndpointWeightsAndCapacities')).toBe(2);
       expect(w.calls('InvokeEndpoint')).toBe(2);
     };
     const endpointEvents = w.stack.cloud.events.published.filter(

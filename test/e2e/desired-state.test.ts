@@ -105,5 +105,21 @@ describe('desired state: a later decision replaces an endpoint change not yet se
     expect(r.stack.cloud.sagemaker.configs.get(ep.configName)?.variants.map((v) => v.VariantName)).toEqual([
       'v1',
     ]);
+    // neither the canary config nor the abandoned promotion config is left behind (finding 10)
+    await r.stack.run(5 * MINUTE);
+    const prodConfigs = [...r.stack.cloud.sagemaker.configs.keys()].filter((n) => n.startsWith(`${PROD}-`));
+    expect(prodConfigs).toEqual([ep.configName]);
+  });
+
+  it('CreateEndpoint refused for a config SageMaker cannot see yet is retried, not a failed deployment', async () => {
+    r = await startRollouts({ timings: { configVisibleMs: 90_000 } });
+    await r.createGroup(GROUP);
+    await r.registerAndApprove(GROUP);
+    await r.runUntil(async () => (await r.phase(`${GROUP}:v1`)) === 'Succeeded', 60 * MINUTE);
+    const refused = r.stack.cloud.calls.filter(
+      (c) => c.operation === 'CreateEndpoint' && c.error === 'ValidationException',
+    );
+    expect(refused.length).toBeGreaterThan(0);
+    expect((await r.state(GROUP)).prod?.version).toBe(1);
   });
 });

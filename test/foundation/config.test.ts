@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import {
@@ -11,6 +11,7 @@ import {
   loadConfigFromEnv,
   parseConfig,
 } from '../../src/config';
+import { inlineRequestSetFiles } from '../../src/config/request-set-files';
 import { ConfigError } from '../../src/errors';
 import { type Json, repoRoot } from './fixtures';
 
@@ -46,7 +47,9 @@ describe('the example configuration', () => {
   });
 
   it('reads the same from JSON', () => {
-    const fromJson = parseConfig(JSON.stringify(example()), 'rollouts.config.json');
+    // as packaged: the request-set files inlined
+    const document = inlineRequestSetFiles(example(), examplePath);
+    const fromJson = parseConfig(JSON.stringify(document), 'rollouts.config.json');
     expect(fromJson).toEqual(loadConfigFile(examplePath));
   });
 });
@@ -100,6 +103,21 @@ const broken: [string, Mutation, string][] = [
     'an unknown key',
     (c) => (churnProd(c).strategy.gates.maxErrorPercent = 1),
     'modelPackageGroups.churn-model.stages.prod.strategy.gates.maxErrorPercent: unknown field',
+  ],
+  [
+    'the retired ratio threshold of earlier versions',
+    (c) => (churnProd(c).strategy.gates.maxErrorRateRatio = 2),
+    'modelPackageGroups.churn-model.stages.prod.strategy.gates.maxErrorRateRatio: removed: the candidate is now compared with the baseline by a sequential test; write detectErrorRatio',
+  ],
+  [
+    'the retired absolute latency threshold',
+    (c) => (churnProd(c).strategy.gates.maxLatencyMs = 250),
+    'modelPackageGroups.churn-model.stages.prod.strategy.gates.maxLatencyMs: removed: latency is judged relative to the baseline (maxLatencyRatio); for an absolute limit, list a CloudWatch alarm',
+  ],
+  [
+    'an alpha of 0',
+    (c) => (churnProd(c).strategy.gates.alpha = 0),
+    'modelPackageGroups.churn-model.stages.prod.strategy.gates.alpha: ',
   ],
   ['an unknown top-level key', (c) => (c.groups = {}), 'groups: unknown field'],
   [
@@ -228,6 +246,12 @@ describe('loadConfigFromEnv', () => {
     const dir = mkdtempSync(join(tmpdir(), 'rollouts-config-'));
     const path = join(dir, 'config.yml');
     writeFileSync(path, exampleText);
+    // the request-set file it names, relative to it
+    mkdirSync(join(dir, 'pre-traffic'));
+    copyFileSync(
+      join(dirname(examplePath), 'pre-traffic/churn-model.requests.json'),
+      join(dir, 'pre-traffic/churn-model.requests.json'),
+    );
     process.env.ROLLOUTS_CONFIG_PATH = path;
     const first = loadConfigFromEnv();
     writeFileSync(path, 'not: [valid');

@@ -10,6 +10,7 @@ import { inflateRawSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { loadConfigFile, parseJsonConfig } from '../../src/config/load';
+import { inlineRequestSetFiles } from '../../src/config/request-set-files';
 import { fixture, type Json, repoRoot } from './fixtures';
 
 type Resource = {
@@ -169,7 +170,15 @@ describe('functions', () => {
   });
 
   it('ships a JSON copy of the config file in every function package, and no YAML parser', () => {
-    const yamlConfig = parse(readFileSync(join(repoRoot, 'rollouts.config.yml'), 'utf8'));
+    const yamlPath = join(repoRoot, 'rollouts.config.yml');
+    // request-set files travel inside the copy, in place of their path
+    const yamlConfig = inlineRequestSetFiles(parse(readFileSync(yamlPath, 'utf8')), yamlPath) as Json;
+    const churnPreTraffic = yamlConfig.modelPackageGroups['churn-model'].stages.prod.preTraffic;
+    expect(churnPreTraffic.requestSetFile).toBeUndefined();
+    expect(churnPreTraffic.requests.map((r: Json) => r.name)).toEqual([
+      'long-tenure-customer',
+      'new-customer',
+    ]);
     for (const name of FUNCTIONS) {
       const entries = zipEntries(join(outDir, `${name}.zip`));
       const copy = entries.get('dist/rollouts.config.json')?.toString('utf8');
@@ -377,7 +386,10 @@ describe('IAM', () => {
 
   it('grants only GetMetricData and ListModelPackages on Resource * (they have no resource-level permissions)', () => {
     for (const statement of allStatements()) {
-      if (resources(statement).includes('*'))
+      const star = resources(statement).includes('*');
+      // Application Auto Scaling has no endpoint-scoped resource to name
+      if (star && actions(statement).every((a) => a.startsWith('application-autoscaling:'))) continue;
+      if (star)
         expect([['cloudwatch:GetMetricData'], ['sagemaker:ListModelPackages']]).toContainEqual(
           actions(statement),
         );
@@ -435,6 +447,23 @@ describe('IAM', () => {
     expect(pass.Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } });
   });
 
+  it('carries autoscaling with alarms scoped to the variants of the endpoints of this account', () => {
+    for (const name of FUNCTIONS) {
+      const statements = roleStatements(name);
+      const scaling = statements.find((s) =>
+        actions(s).includes('application-autoscaling:RegisterScalableTarget'),
+      );
+      expect(actions(scaling).every((a) => a.startsWith('application-autoscaling:'))).toBe(true);
+      const alarms = statements.find((s) => actions(s).includes('cloudwatch:PutMetricAlarm'));
+      expect(resources(alarms).map((r) => (r as Json)['Fn::Sub'])).toEqual(
+        ['churn-model-qa', 'churn-model-prod', 'fraud-detector-qa'].map(
+          (endpoint) =>
+            `arn:\${AWS::Partition}:cloudwatch:\${AWS::Region}:\${AWS::AccountId}:alarm:TargetTracking-endpoint/${endpoint}/*`,
+        ),
+      );
+    }
+  });
+
   it('assumes only the configured cross-account roles', () => {
     for (const name of FUNCTIONS) {
       const sts = roleStatements(name).filter((s) => actions(s).includes('sts:AssumeRole'));
@@ -469,6 +498,7 @@ describe('least privilege: each role holds exactly the actions its bundle can se
     'client-sts': 'sts',
     'client-cloudwatch': 'cloudwatch',
     'client-sqs': 'sqs',
+    'client-application-auto-scaling': 'application-autoscaling',
   };
   /** Actions IAM checks for parameters of a command, besides the command's own action. */
   const IMPLIED: Record<string, string[]> = {
@@ -477,6 +507,12 @@ describe('least privilege: each role holds exactly the actions its bundle can se
     // Create* with Tags needs AddTags on the new resource
     'sagemaker:CreateEndpoint': ['sagemaker:AddTags'],
     'sagemaker:CreateEndpointConfig': ['sagemaker:AddTags'],
+    // a target tracking policy creates, reads and deletes its CloudWatch alarms with the caller's rights
+    'application-autoscaling:PutScalingPolicy': [
+      'cloudwatch:PutMetricAlarm',
+      'cloudwatch:DescribeAlarms',
+      'cloudwatch:DeleteAlarms',
+    ],
   };
   /** Commands bundled but never sent by a function, each for a reason checked below. */
   const NOT_SENT = new Set([
@@ -546,9 +582,16 @@ describe('least privilege: each role holds exactly the actions its bundle can se
     expect([...actionsOf(name)].sort()).toEqual([...expected].sort());
   });
 
-  it('only the tick reads CloudWatch, only the callback consumer polls the queue', () => {
+  it('only the tick reads metrics, only the callback consumer polls the queue', () => {
     for (const name of FUNCTIONS) {
-      expect([...actionsOf(name)].some((a) => a.startsWith('cloudwatch:'))).toBe(name === 'canaryTick');
+      expect(actionsOf(name).has('cloudwatch:GetMetricData')).toBe(name === 'canaryTick');
+      // the others touch only the alarms of target tracking policies carried to a new variant
+      if (name !== 'canaryTick') {
+        const cloudwatch = roleStatements(name).filter((s) =>
+          actions(s).some((a) => a.startsWith('cloudwatch:')),
+        );
+        expect(cloudwatch.map((s) => s.Sid)).toEqual(['TargetTrackingAlarms']);
+      }
       expect([...actionsOf(name)].some((a) => a.startsWith('sqs:'))).toBe(name === 'pipelineCallback');
     }
   });
@@ -582,7 +625,13 @@ describe('cfn-lint', () => {
 
 describe('retention', () => {
   it('keeps the table and the queues that hold messages when the stack is deleted or they are replaced', () => {
-    for (const id of ['RolloutsTable', 'CallbackQueue', 'CallbackDlq', 'EventTargetDlq']) {
+    for (const id of [
+      'RolloutsTable',
+      'CallbackQueue',
+      'CallbackDlq',
+      'EventTargetDlq',
+      'AsyncFailureQueue',
+    ]) {
       expect(template.Resources[id]).toMatchObject({
         DeletionPolicy: 'Retain',
         UpdateReplacePolicy: 'Retain',

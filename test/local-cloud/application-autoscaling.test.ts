@@ -12,7 +12,9 @@ import {
 import {
   CreateEndpointCommand,
   CreateEndpointConfigCommand,
+  DeleteEndpointCommand,
   DescribeEndpointCommand,
+  UpdateEndpointCommand,
 } from '@aws-sdk/client-sagemaker';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ApplicationAutoScalingVariants } from '../../src/adapters/application-autoscaling';
@@ -190,5 +192,31 @@ describe('local cloud: Application Auto Scaling for endpoint variants', () => {
       PutScalingPolicy: 3,
       DeregisterScalableTarget: 2,
     });
+  });
+
+  it('refuses an UpdateEndpoint that removes a scalable target, as SageMaker does, until it is deregistered', async () => {
+    await aas.send(new RegisterScalableTargetCommand({ ...ids('v2'), MinCapacity: 1, MaxCapacity: 3 }));
+    await env.sm.send(
+      new CreateEndpointConfigCommand({
+        EndpointConfigName: 'cfg-v1',
+        ProductionVariants: [
+          { VariantName: 'v1', ModelName: 'm1', InstanceType: 'ml.m5.large', InitialInstanceCount: 1 },
+        ],
+      }),
+    );
+    const update = new UpdateEndpointCommand({ EndpointName: 'prod', EndpointConfigName: 'cfg-v1' });
+    await expect(env.sm.send(update)).rejects.toThrow(/v2 .*scalable target.*deregister it/);
+    await aas.send(new DeregisterScalableTargetCommand(ids('v2')));
+    await expect(env.sm.send(update)).resolves.toBeDefined();
+  });
+
+  it('a deleted endpoint takes its scalable targets and policies with it', async () => {
+    await aas.send(new RegisterScalableTargetCommand({ ...ids('v1'), MinCapacity: 1, MaxCapacity: 3 }));
+    await aas.send(new PutScalingPolicyCommand({ ...ids('v1'), ...policy }));
+    await env.sm.send(new DeleteEndpointCommand({ EndpointName: 'prod' }));
+    const targets = await aas.send(new DescribeScalableTargetsCommand({ ServiceNamespace: 'sagemaker' }));
+    expect(targets.ScalableTargets).toEqual([]);
+    const policies = await aas.send(new DescribeScalingPoliciesCommand({ ServiceNamespace: 'sagemaker' }));
+    expect(policies.ScalingPolicies).toEqual([]);
   });
 });

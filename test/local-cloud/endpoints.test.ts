@@ -336,3 +336,34 @@ describe('endpoints', () => {
     expect(cloud.events.published.at(-1)?.detail.Tags).toEqual({ team: 'ml' });
   });
 });
+
+describe('endpoint behaviours AWS documents (API_CreateEndpoint.html)', () => {
+  let env: Env;
+  afterEach(async () => closeAll(env));
+
+  it('endpoint names are case-insensitive in CreateEndpoint; the case is kept', async () => {
+    env = await setup();
+    await modelFromPackage(env, 'g', 'model-a');
+    await config(env, 'cfg-a', [{ name: 'blue', model: 'model-a' }]);
+    await env.sm.send(new CreateEndpointCommand({ EndpointName: 'Prod', EndpointConfigName: 'cfg-a' }));
+    await expect(
+      env.sm.send(new CreateEndpointCommand({ EndpointName: 'prod', EndpointConfigName: 'cfg-a' })),
+    ).rejects.toThrow(/Cannot create already existing endpoint/);
+    const ep = await env.sm.send(new DescribeEndpointCommand({ EndpointName: 'Prod' }));
+    expect(ep.EndpointName).toBe('Prod');
+  });
+
+  it('a config just created may not be found by CreateEndpoint for a while (eventual consistency)', async () => {
+    env = await setup({ timings: { configVisibleMs: 30_000 } });
+    await modelFromPackage(env, 'g', 'model-a');
+    await config(env, 'cfg-a', [{ name: 'blue', model: 'model-a' }]);
+    await expect(
+      env.sm.send(new CreateEndpointCommand({ EndpointName: 'prod', EndpointConfigName: 'cfg-a' })),
+    ).rejects.toThrow(/Could not find endpoint configuration/);
+    env.cloud.advance(30_000);
+    await env.sm.send(new CreateEndpointCommand({ EndpointName: 'prod', EndpointConfigName: 'cfg-a' }));
+    expect((await env.sm.send(new DescribeEndpointCommand({ EndpointName: 'prod' }))).EndpointStatus).toBe(
+      'Creating',
+    );
+  });
+});

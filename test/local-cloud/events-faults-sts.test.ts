@@ -28,7 +28,7 @@ describe('EventBridge delivery', () => {
     const seen: string[] = [];
     cloud.events.addRule({
       name: 'sagemaker-to-bus',
-      pattern: { source: ['aws.sagemaker'] },
+      pattern: { source: ['test.sagemaker'] },
       target: async (e: CloudEvent) => {
         seen.push(`sm:${e.detail.ModelPackageGroupName}`);
         await events.send(
@@ -66,12 +66,28 @@ describe('EventBridge delivery', () => {
     );
     expect(bad.FailedEntryCount).toBe(1);
     expect(bad.Entries?.[0]?.ErrorCode).toBe('ResourceNotFoundException');
+    // aws.* sources are AWS's own; entries of 256 KB or more are refused (each entry on its own)
+    const refused = await events.send(
+      new PutEventsCommand({
+        Entries: [
+          { Source: 'aws.sagemaker', DetailType: 'd', Detail: '{}' },
+          { Source: 's', DetailType: 'd', Detail: JSON.stringify({ x: 'x'.repeat(256 * 1024) }) },
+          { Source: 's', DetailType: 'd', Detail: JSON.stringify({ x: 'x'.repeat(255 * 1024) }) },
+        ],
+      }),
+    );
+    expect(refused.Entries?.map((e) => e.ErrorCode)).toEqual([
+      'NotAuthorizedForSourceException',
+      'InvalidArgument',
+      undefined,
+    ]);
+    expect(refused.FailedEntryCount).toBe(2);
     // Group creation emits nothing; a package would. Put one event on the default bus by hand.
     const put = await events.send(
       new PutEventsCommand({
         Entries: [
           {
-            Source: 'aws.sagemaker',
+            Source: 'test.sagemaker',
             DetailType: 'Test',
             Detail: '{"ModelPackageGroupName":"g"}',
             Resources: ['r'],
@@ -87,8 +103,8 @@ describe('EventBridge delivery', () => {
     expect(cloud.events.failedDeliveries).toMatchObject([
       { rule: 'flaky', attempts: 3, ok: false, error: 'boom' },
     ]);
-    expect(cloud.events.published.map((e) => e['detail-type'])).toEqual(['Test', 'Echo']);
-    expect(cloud.events.published[0]).toMatchObject({
+    expect(cloud.events.published.map((e) => e['detail-type'])).toEqual(['d', 'Test', 'Echo']);
+    expect(cloud.events.published[1]).toMatchObject({
       time: '2024-01-01T00:00:00Z',
       resources: ['r'],
       account: '111122223333',

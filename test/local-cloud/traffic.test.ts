@@ -53,16 +53,12 @@ describe('traffic, metrics and InvokeEndpoint', () => {
   });
   afterEach(async () => closeAll(env));
 
-  it('generates per-variant per-minute datapoints split by current weights', async () => {
-    const { cloud, cw } = env;
-    cloud.setTraffic('prod', 100);
-    cloud.advance(10 * 60_000);
-    const start = new Date(T0 + 5 * 60_000);
-    const end = new Date(T0 + 15 * 60_000);
-    const out = await cw.send(
+  const readMinutes = async (e: Env, from: number, to: number) => {
+    const out = await e.cw.send(
       new GetMetricDataCommand({
-        StartTime: start,
-        EndTime: end,
+        StartTime: new Date(from),
+        EndTime: new Date(to),
+        ScanBy: 'TimestampAscending',
         MetricDataQueries: [
           stat('blueinv', 'Invocations', 'blue', 'Sum'),
           stat('greeninv', 'Invocations', 'green', 'Sum'),
@@ -74,29 +70,117 @@ describe('traffic, metrics and InvokeEndpoint', () => {
         ],
       }),
     );
-    const byId = Object.fromEntries((out.MetricDataResults ?? []).map((r) => [r.Id, r]));
-    expect(Object.keys(byId)).not.toContain('hidden');
-    expect(byId.blueinv?.Values).toEqual(Array(10).fill(75));
-    expect(byId.greeninv?.Values).toEqual(Array(10).fill(25));
-    expect(byId.greenerr?.Values).toEqual(Array(10).fill(5));
-    expect(byId.greenrate?.Values).toEqual([0.2]);
-    expect(byId.bluelat?.Values?.[0]).toBeCloseTo(40_000);
-    expect(byId.bluep99?.Values?.[0]).toBeGreaterThan(50_000);
-    expect(byId.blueinv?.StatusCode).toBe('Complete');
-    // TimestampDescending by default: newest first.
-    expect(byId.blueinv?.Timestamps?.[0]?.getTime()).toBe(T0 + 14 * 60_000);
-    expect(byId.blueinv?.Timestamps?.at(-1)?.getTime()).toBe(T0 + 5 * 60_000);
+    return Object.fromEntries((out.MetricDataResults ?? []).map((r) => [r.Id, r]));
+  };
+  const total = (values: number[] | undefined) => (values ?? []).reduce((n, v) => n + v, 0);
 
+  it('generates Poisson requests per variant and minute, split by the weights, with binomial 5XX', async () => {
+    const { cloud } = env;
+    cloud.setTraffic('prod', 1000);
+    cloud.advance(10 * 60_000);
+    // three more minutes so that every part of the ten minutes has arrived (lag at most 3 min)
     cloud.setTraffic('prod', 0);
-    cloud.advance(5 * 60_000);
-    const quiet = await cw.send(
+    cloud.advance(4 * 60_000);
+    const byId = await readMinutes(env, T0 + 5 * 60_000, T0 + 15 * 60_000);
+    expect(Object.keys(byId)).not.toContain('hidden');
+    const blue = byId.blueinv?.Values ?? [];
+    const green = byId.greeninv?.Values ?? [];
+    expect(blue).toHaveLength(10);
+    // Poisson(750) and Poisson(250) per minute: spread, and totals within 4 standard deviations
+    expect(new Set(blue).size).toBeGreaterThan(3);
+    expect(Math.abs(total(blue) - 7500)).toBeLessThan(4 * Math.sqrt(7500));
+    expect(Math.abs(total(green) - 2500)).toBeLessThan(4 * Math.sqrt(2500));
+    const greenErrors = total(byId.greenerr?.Values);
+    const n = total(green);
+    expect(Math.abs(greenErrors - 0.2 * n)).toBeLessThan(4 * Math.sqrt(n * 0.2 * 0.8));
+    expect(byId.greenrate?.Values?.[0]).toBeCloseTo(greenErrors / n, 10);
+    // log-normal latency, median 40 ms, sigma 0.3: mean about 41.8 ms, p99 about 80 ms
+    expect(byId.bluelat?.Values?.[0]).toBeGreaterThan(38_000);
+    expect(byId.bluelat?.Values?.[0]).toBeLessThan(46_000);
+    expect(byId.bluep99?.Values?.[0]).toBeGreaterThan(65_000);
+    expect(byId.blueinv?.StatusCode).toBe('Complete');
+    expect(byId.blueinv?.Timestamps?.[0]?.getTime()).toBe(T0 + 5 * 60_000);
+  });
+
+  it('the newest minutes are incomplete when read, and complete once the lag has passed', async () => {
+    const { cloud } = env;
+    cloud.setTraffic('prod', 1000);
+    cloud.advance(10 * 60_000);
+    const early = await readMinutes(env, T0 + 5 * 60_000, T0 + 15 * 60_000);
+    cloud.setTraffic('prod', 0);
+    cloud.advance(4 * 60_000);
+    const late = await readMinutes(env, T0 + 5 * 60_000, T0 + 15 * 60_000);
+    const earlyBlue = early.blueinv?.Values ?? [];
+    const lateBlue = late.blueinv?.Values ?? [];
+    // minutes older than the lag read the same; the last one read short and was completed later
+    expect(earlyBlue.slice(0, 7)).toEqual(lateBlue.slice(0, 7));
+    expect(earlyBlue.at(-1)!).toBeLessThan(lateBlue.at(-1)!);
+    expect(earlyBlue.at(-1)!).toBeGreaterThan(0);
+  });
+
+  it('the same seed gives the same traffic; another seed other traffic', async () => {
+    const run = async (seed: number) => {
+      const other = await setup({ seed });
+      await modelFromPackage(other, 'g', 'model-a', { 'sim.latencyMs': '40' });
+      await other.sm.send(
+        new CreateEndpointConfigCommand({
+          EndpointConfigName: 'cfg',
+          ProductionVariants: [
+            {
+              VariantName: 'blue',
+              ModelName: 'model-a',
+              InstanceType: 'ml.m5.large',
+              InitialInstanceCount: 1,
+            },
+          ],
+        }),
+      );
+      await other.sm.send(new CreateEndpointCommand({ EndpointName: 'prod', EndpointConfigName: 'cfg' }));
+      other.cloud.advance(5 * 60_000);
+      other.cloud.setTraffic('prod', 300, { bursts: { perHour: 30 } });
+      other.cloud.advance(10 * 60_000);
+      const values = (await readMinutes(other, T0, T0 + 15 * 60_000)).blueinv?.Values;
+      await closeAll(other);
+      return values;
+    };
+    const [a, b, c] = [await run(7), await run(7), await run(8)];
+    expect(a).toEqual(b);
+    expect(a).not.toEqual(c);
+  });
+
+  it("a burst raises every variant's 5XX at once", async () => {
+    const { cloud } = env;
+    // green errs 20 % normally; during a burst x10, capped at 100 %
+    cloud.setTraffic('prod', 1000, { bursts: { perHour: 60, minutes: 2, errorMultiplier: 10 } });
+    cloud.advance(10 * 60_000);
+    cloud.setTraffic('prod', 0);
+    cloud.advance(4 * 60_000);
+    const out = await env.cw.send(
       new GetMetricDataCommand({
-        StartTime: new Date(T0 + 15 * 60_000),
-        EndTime: new Date(T0 + 20 * 60_000),
+        StartTime: new Date(T0 + 5 * 60_000),
+        EndTime: new Date(T0 + 15 * 60_000),
+        MetricDataQueries: [stat('greenrate', 'Invocation5XXErrors', 'green', 'Average', 600)],
+      }),
+    );
+    // every minute is a burst minute at perHour 60: green at 100 %
+    expect(out.MetricDataResults?.[0]?.Values?.[0]).toBe(1);
+  });
+
+  it('rounds a StartTime inside a minute down to the minute, as CloudWatch does for recent data', async () => {
+    env.cloud.setTraffic('prod', 600);
+    env.cloud.advance(10 * 60_000);
+    const out = await env.cw.send(
+      new GetMetricDataCommand({
+        StartTime: new Date(T0 + 7 * 60_000 + 25_000),
+        EndTime: new Date(T0 + 9 * 60_000),
+        ScanBy: 'TimestampAscending',
         MetricDataQueries: [stat('blueinv', 'Invocations', 'blue', 'Sum')],
       }),
     );
-    expect(quiet.MetricDataResults?.[0]?.Values).toEqual([]);
+    expect(out.MetricDataResults?.[0]?.Timestamps?.map((t) => t.getTime())).toEqual([
+      T0 + 7 * 60_000,
+      T0 + 8 * 60_000,
+    ]);
   });
 
   it('rejects metric math and too many queries, and accepts PutMetricData', async () => {

@@ -55,6 +55,19 @@ export class ApplicationAutoScaling {
     private readonly endpoints: SageMakerEndpoints,
   ) {}
 
+  isScaled(endpointName: string, variantName: string): boolean {
+    return this.targets.has(`endpoint/${endpointName}/variant/${variantName}`);
+  }
+
+  /** A deleted endpoint's targets and policies go with it. */
+  forgetEndpoint(endpointName: string): void {
+    const prefix = `endpoint/${endpointName}/variant/`;
+    for (const id of [...this.targets.keys()]) if (id.startsWith(prefix)) this.targets.delete(id);
+    for (const [key, policy] of [...this.policies]) {
+      if (policy.resourceId.startsWith(prefix)) this.policies.delete(key);
+    }
+  }
+
   operations(): Record<string, (input: Json, ctx: RequestContext) => unknown> {
     return {
       RegisterScalableTarget: (i, c) => this.register(i, c),

@@ -40,8 +40,14 @@ const SHAPES: Record<string, string> = {
 const cwError = (queryCode: string, message: string): ApiError =>
   new ApiError(SHAPES[queryCode] ?? queryCode, message, { queryCode: `${queryCode};Sender` });
 
+/** Part of a minute's datapoint and when it becomes visible to GetMetricData (ingestion lag). */
+interface Arrival {
+  availableAt: number;
+  point: Datapoint;
+}
+
 export class CloudWatch {
-  private readonly series = new Map<string, Map<number, Datapoint>>();
+  private readonly series = new Map<string, Map<number, Arrival[]>>();
   private readonly alarms = new Map<string, Alarm>();
 
   constructor(
@@ -50,12 +56,17 @@ export class CloudWatch {
     private readonly onAlarmChange: (name: string, state: AlarmState) => void,
   ) {}
 
+  /**
+   * Adds to one minute's datapoint. `availableAt` models ingestion lag: the part is not seen by
+   * GetMetricData before then (default: at once), so the newest minutes read as incomplete.
+   */
   record(
     namespace: string,
     metricName: string,
     dimensions: Dimension[],
     timestampMs: number,
     point: Datapoint,
+    availableAt = Number.NEGATIVE_INFINITY,
   ): void {
     const key = seriesKey(namespace, metricName, dimensions);
     let byMinute = this.series.get(key);
@@ -64,11 +75,21 @@ export class CloudWatch {
       this.series.set(key, byMinute);
     }
     const minute = Math.floor(timestampMs / MINUTE) * MINUTE;
-    const existing = byMinute.get(minute);
-    byMinute.set(
-      minute,
-      existing ? merge(existing, point) : { ...point, ...(point.dist ? { dist: [...point.dist] } : {}) },
-    );
+    const copy = { ...point, ...(point.dist ? { dist: [...point.dist] } : {}) };
+    const arrivals = byMinute.get(minute) ?? [];
+    arrivals.push({ availableAt, point: copy });
+    byMinute.set(minute, arrivals);
+  }
+
+  /** The part of a minute's datapoint visible now, or undefined before any of it arrived. */
+  private visible(arrivals: Arrival[]): Datapoint | undefined {
+    const now = this.clock.now();
+    let out: Datapoint | undefined;
+    for (const a of arrivals) {
+      if (a.availableAt > now) continue;
+      out = out ? merge(out, a.point) : { ...a.point };
+    }
+    return out;
   }
 
   /** Datapoints of one metric aggregated by `periodSec` over [startMs, endMs), oldest first. */
@@ -85,8 +106,10 @@ export class CloudWatch {
     if (!byMinute) return [];
     const periodMs = periodSec * 1000;
     const buckets = new Map<number, Datapoint>();
-    for (const [minute, point] of byMinute) {
+    for (const [minute, arrivals] of byMinute) {
       if (minute < startMs || minute >= endMs) continue;
+      const point = this.visible(arrivals);
+      if (!point) continue;
       const bucket = startMs + Math.floor((minute - startMs) / periodMs) * periodMs;
       const existing = buckets.get(bucket);
       buckets.set(bucket, existing ? merge(existing, point) : { ...point });
@@ -195,9 +218,13 @@ export class CloudWatch {
     if (input.StartTime === undefined || input.EndTime === undefined) {
       throw cwError('ValidationError', 'StartTime and EndTime are required.');
     }
-    const start = parseTimestamp(input.StartTime, 'StartTime');
+    // "CloudWatch rounds the specified time stamp ... Start time less than 15 days ago - Round down
+    // to the nearest whole minute" (GetMetricData StartTime, CloudWatch API reference); simulated
+    // runs stay within days, so the local cloud always rounds to the minute.
+    const requestedStart = parseTimestamp(input.StartTime, 'StartTime');
+    const start = Math.floor(requestedStart / MINUTE) * MINUTE;
     const end = parseTimestamp(input.EndTime, 'EndTime');
-    if (end <= start)
+    if (end <= requestedStart)
       throw cwError('ValidationError', 'The parameter StartTime must be less than the parameter EndTime.');
     const descending = (input.ScanBy ?? 'TimestampDescending') === 'TimestampDescending';
     const results = queries.map((q) => {

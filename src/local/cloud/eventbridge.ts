@@ -68,6 +68,23 @@ export interface EventBridgeDeps {
   onEnqueue: () => void;
 }
 
+/**
+ * PutEvents entries must be smaller than 256 KB, sized as "Calculating PutEvents event entry size"
+ * says (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-putevent-size.html); aws.*
+ * sources are refused per entry with NotAuthorizedForSourceException (PutEvents API reference,
+ * PutEventsResultEntry error codes).
+ */
+export const MAX_ENTRY_BYTES = 256 * 1024;
+
+const utf8Bytes = (text: unknown): number => (typeof text === 'string' ? Buffer.byteLength(text, 'utf8') : 0);
+
+const entrySize = (e: Record<string, unknown>): number =>
+  (e.Time !== undefined ? 14 : 0) +
+  utf8Bytes(e.Source) +
+  utf8Bytes(e.DetailType) +
+  utf8Bytes(e.Detail) +
+  (Array.isArray(e.Resources) ? e.Resources.reduce((sum: number, r) => sum + utf8Bytes(r), 0) : 0);
+
 export class EventBridge {
   /** Every event put on any bus, in order. */
   readonly published: CloudEvent[] = [];
@@ -315,6 +332,14 @@ export class EventBridge {
         return fail('InvalidArgument', 'Parameter DetailType is not valid.');
       }
       if (typeof e.Detail !== 'string') return fail('InvalidArgument', 'Parameter Detail is not valid.');
+      // only AWS services put events with an aws.* source (the NotAuthorizedForSourceException entry error)
+      if (e.Source.startsWith('aws.')) {
+        return fail('NotAuthorizedForSourceException', `Not authorized for the source ${e.Source}.`);
+      }
+      // the entry size as EventBridge computes it: Time 14 bytes, Source, DetailType, Detail, Resources
+      if (entrySize(e) >= MAX_ENTRY_BYTES) {
+        return fail('InvalidArgument', 'Total size of the entries in the request is over the limit.');
+      }
       let detail: unknown;
       try {
         detail = JSON.parse(e.Detail);

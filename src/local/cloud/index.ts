@@ -17,7 +17,7 @@ import { type CallRecord, type Operation, startServer } from './server';
 import { Sqs } from './sqs';
 import { Sts } from './sts';
 import { Timers } from './timers';
-import { Traffic } from './traffic';
+import { Traffic, type TrafficOptions } from './traffic';
 
 export type { ContainerOutcome, ContainerRequest } from './containers';
 export { invokeContainer, recordContainerOutcome, serveByContainer } from './containers';
@@ -121,8 +121,8 @@ export class LocalCloud {
     return this.events.drain();
   }
 
-  setTraffic(endpointName: string, requestsPerMinute: number): void {
-    this.traffic.set(endpointName, requestsPerMinute);
+  setTraffic(endpointName: string, requestsPerMinute: number, options?: TrafficOptions): void {
+    this.traffic.set(endpointName, requestsPerMinute, options);
   }
 
   setAlarmState(name: string, state: AlarmState): void {
@@ -209,7 +209,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     (name) => cloudwatch.alarmState(name),
     options.containers,
   );
-  const traffic = new Traffic(core, endpoints, cloudwatch);
+  const traffic = new Traffic(core, endpoints, cloudwatch, seed);
   const runtime = new Runtime(core, endpoints, traffic, cloudwatch);
   sqs = new Sqs(core);
   const pipelines = new Pipelines(core, sqs);
@@ -217,6 +217,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   const faults = new Faults();
   const autoscaling = new ApplicationAutoScaling(core, endpoints);
   const functionUrls = new FunctionUrls(core, sts);
+  endpoints.scaling = autoscaling;
 
   const lookup =
     (ops: Record<string, Operation>) =>

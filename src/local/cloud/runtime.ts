@@ -90,7 +90,11 @@ export class Runtime {
     if (behaviour.container) return this.forward(ep, variant, behaviour.container, request, ctx);
     const failed = this.core.rng.invoke.next() < behaviour.errorRate;
     const latencyUs = Math.round(behaviour.latencyMs * 1000);
-    this.traffic.recordVariant(ep, variant.name, this.core.clock.now(), 1, failed ? 1 : 0, [[latencyUs, 1]]);
+    this.traffic.recordVariant(ep, variant.name, this.core.clock.now(), 1, {
+      errors5xx: failed ? 1 : 0,
+      errors4xx: 0,
+      latencyUs: [[latencyUs, 1]],
+    });
     if (failed) {
       const original = 'Internal Server Error';
       throw new ApiError(
@@ -146,7 +150,11 @@ export class Runtime {
     if (!behaviour.container) {
       const failed = this.core.rng.invoke.next() < behaviour.errorRate;
       const latencyUs = Math.round(behaviour.latencyMs * 1000);
-      this.traffic.recordVariant(ep, shadow.name, at, 1, failed ? 1 : 0, [[latencyUs, 1]]);
+      this.traffic.recordVariant(ep, shadow.name, at, 1, {
+        errors5xx: failed ? 1 : 0,
+        errors4xx: 0,
+        latencyUs: [[latencyUs, 1]],
+      });
       return;
     }
     const copy = serveByContainer(

@@ -11,6 +11,11 @@ export interface Timings {
   createMs: number;
   updateMs: number;
   weightsMs: number;
+  /**
+   * How long a new endpoint config stays invisible to CreateEndpoint ("Could not find endpoint
+   * configuration": SageMaker reads it eventually consistently, API_CreateEndpoint.html). Default 0.
+   */
+  configVisibleMs?: number | undefined;
 }
 
 export interface Model {
@@ -93,7 +98,15 @@ const UPPER_SNAKE: Record<Endpoint['status'], string> = {
   Deleting: 'DELETING',
 };
 
+/** What the endpoints need to know of Application Auto Scaling (which is built on them). */
+export interface ScalingTargets {
+  isScaled(endpointName: string, variantName: string): boolean;
+  forgetEndpoint(endpointName: string): void;
+}
+
 export class SageMakerEndpoints {
+  /** Set once Application Auto Scaling exists. */
+  scaling: ScalingTargets | undefined;
   readonly models = new Map<string, Model>();
   readonly configs = new Map<string, EndpointConfig>();
   readonly endpoints = new Map<string, Endpoint>();
@@ -376,9 +389,16 @@ export class SageMakerEndpoints {
     const name = requireString(input, 'EndpointName');
     checkName(name, 'endpointName');
     const arn = sageMakerArn(ctx.region, 'endpoint', name);
-    if (this.endpoints.has(name)) throw validation(`Cannot create already existing endpoint "${arn}".`);
+    // names are case-insensitive in CreateEndpoint (the case is kept), API_CreateEndpoint.html
+    if ([...this.endpoints.keys()].some((existing) => existing.toLowerCase() === name.toLowerCase()))
+      throw validation(`Cannot create already existing endpoint "${arn}".`);
     const cfg = this.requireConfig(requireString(input, 'EndpointConfigName'), ctx.region);
     const now = this.core.clock.now();
+    if (now - cfg.creationTime < (this.timings.configVisibleMs ?? 0)) {
+      throw validation(
+        `Could not find endpoint configuration "${sageMakerArn(ctx.region, 'endpoint-config', cfg.name)}".`,
+      );
+    }
     const variants = this.variantsFrom(cfg);
     const ep: Endpoint = {
       name,
@@ -414,6 +434,15 @@ export class SageMakerEndpoints {
     const ep = this.requireEndpoint(requireString(input, 'EndpointName'), ctx.region);
     this.requireInService(ep);
     const cfg = this.requireConfig(requireString(input, 'EndpointConfigName'), ctx.region);
+    // SageMaker DG "Update endpoints that use auto scaling": removing a variant that is a scalable
+    // target fails; deregister it first (the exact error text is not documented)
+    const kept = new Set(cfg.variants.map((v) => v.VariantName));
+    const scaled = ep.variants.find((v) => !kept.has(v.name) && this.scaling?.isScaled(ep.name, v.name));
+    if (scaled) {
+      throw validation(
+        `The variant ${scaled.name} of endpoint ${ep.name} is registered as a scalable target with Application Auto Scaling; deregister it before an update that removes it.`,
+      );
+    }
     const retain = input.RetainAllVariantProperties === true;
     const excluded = new Set(
       ((input.ExcludeRetainedVariantProperties ?? []) as Array<{ VariantPropertyType?: string }>).map(
@@ -592,6 +621,8 @@ export class SageMakerEndpoints {
     }
     this.core.timers.cancel(ep.timer);
     this.endpoints.delete(ep.name);
+    // Application Auto Scaling deregisters the variants of a deleted endpoint without notice
+    this.scaling?.forgetEndpoint(ep.name);
     this.transition(ep, 'Deleting');
     return {};
   }

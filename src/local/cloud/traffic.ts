@@ -1,8 +1,16 @@
 import type { CloudWatch, Datapoint, Dimension } from './cloudwatch';
 import type { Core } from './context';
+import { Rng } from './protocol';
 import type { Endpoint, ModelBehaviour, SageMakerEndpoints, Variant } from './sagemaker-endpoints';
+import { binomial, logNormal, poisson, type Uniform } from './samplers';
 
 const MINUTE = 60_000;
+/** Log-space spread of simulated latency around the model's `latencyMs` (median): a p99 about 2x it. */
+const LATENCY_SIGMA = 0.3;
+/** Latency samples kept per variant and minute; more requests share them as weights. */
+const LATENCY_SAMPLES = 200;
+/** Ingestion lag: the rest of a minute's requests become visible 1-3 minutes after it ends. */
+const MAX_LAG_MINUTES = 3;
 
 /** Splits a variant's traffic between its serving model and, during a blue/green update, the new fleet's model. */
 export function fleetsOf(
@@ -20,84 +28,189 @@ export function fleetsOf(
   ];
 }
 
-/** Latency samples (µs) spread evenly between 0.5× and 1.5× the model's latency, as [value, weight] pairs. */
-function latencyDistribution(latencyMs: number, count: number): Array<[number, number]> {
-  const k = Math.min(count, 20);
-  const out: Array<[number, number]> = [];
-  for (let i = 0; i < k; i++) out.push([Math.round(latencyMs * 1000 * (0.5 + (i + 0.5) / k)), count / k]);
-  return out;
+/** A shared incident in progress: every variant of the endpoint errs and slows down together. */
+export interface Burst {
+  errorMultiplier: number;
+  latencyMultiplier: number;
 }
 
+/** What a batch of requests to one fleet of a variant asks of an outcome source. */
+export interface RequestBatch {
+  endpointName: string;
+  variantName: string;
+  behaviour: ModelBehaviour;
+  requests: number;
+  minuteStart: number;
+  burst: Burst | null;
+  clientErrorRate: number;
+}
+
+/** How a batch of requests turned out: 5XX and 4XX counts and latency (µs) as [value, weight] pairs. */
+export interface BatchOutcome {
+  errors5xx: number;
+  errors4xx: number;
+  latencyUs: Array<[number, number]>;
+}
+
+/**
+ * Where per-request outcomes come from. The default draws them (binomial errors, log-normal
+ * latency); a source that calls a real model server per request can replace it.
+ */
+export type OutcomeSource = (batch: RequestBatch, random: Uniform) => BatchOutcome;
+
+export const simulatedOutcomes: OutcomeSource = (batch, random) => {
+  const n = batch.requests;
+  const errorRate = Math.min(1, batch.behaviour.errorRate * (batch.burst?.errorMultiplier ?? 1));
+  const median = batch.behaviour.latencyMs * 1000 * (batch.burst?.latencyMultiplier ?? 1);
+  const samples = Math.min(n, LATENCY_SAMPLES);
+  const latencyUs: Array<[number, number]> = [];
+  for (let i = 0; i < samples; i++)
+    latencyUs.push([Math.round(logNormal(random, median, LATENCY_SIGMA)), n / samples]);
+  const errors5xx = binomial(random, n, errorRate);
+  return { errors5xx, errors4xx: binomial(random, n - errors5xx, batch.clientErrorRate), latencyUs };
+};
+
+export interface BurstOptions {
+  /** expected bursts per hour (default 1) */
+  perHour?: number;
+  /** minutes each lasts (default 2) */
+  minutes?: number;
+  /** 5XX rate multiplier while it lasts (default 10) */
+  errorMultiplier?: number;
+  /** latency multiplier while it lasts (default 1.5) */
+  latencyMultiplier?: number;
+}
+
+export interface TrafficOptions {
+  /** shared incidents hitting every variant of the endpoint at once */
+  bursts?: BurstOptions;
+  /** share of requests answered 4XX (client errors), default 0 */
+  clientErrorRate?: number;
+}
+
+interface Flow {
+  rpm: number;
+  timer: number;
+  options: TrafficOptions;
+  burstLeft: number;
+}
+
+/**
+ * Simulated requests, seeded: Poisson requests per minute and variant (split by the live weights),
+ * outcomes from the outcome source, and CloudWatch ingestion lag (part of each minute arrives at
+ * once, the rest 1-3 minutes after it ends).
+ */
 export class Traffic {
-  private readonly rates = new Map<string, { rpm: number; timer: number }>();
+  private readonly flows = new Map<string, Flow>();
+  private readonly random: Uniform;
+  private outcomes: OutcomeSource = simulatedOutcomes;
 
   constructor(
     private readonly core: Core,
     private readonly endpoints: SageMakerEndpoints,
     private readonly cloudwatch: CloudWatch,
-  ) {}
+    seed = 1,
+  ) {
+    const rng = new Rng(seed * 104_729 + 13);
+    this.random = () => rng.next();
+  }
 
-  /** Generates `requestsPerMinute` simulated invocations per virtual minute (0 stops). */
-  set(endpointName: string, requestsPerMinute: number): void {
-    const existing = this.rates.get(endpointName);
+  /** Replaces where per-request outcomes come from (simulated numbers by default). */
+  setOutcomeSource(source: OutcomeSource): void {
+    this.outcomes = source;
+  }
+
+  /** Generates about `requestsPerMinute` invocations per virtual minute (Poisson; 0 stops). */
+  set(endpointName: string, requestsPerMinute: number, options: TrafficOptions = {}): void {
+    const existing = this.flows.get(endpointName);
     if (existing) this.core.timers.cancel(existing.timer);
-    this.rates.delete(endpointName);
+    this.flows.delete(endpointName);
     if (requestsPerMinute <= 0) return;
     const schedule = (): number => {
       const next = Math.floor(this.core.clock.now() / MINUTE) * MINUTE + MINUTE;
       return this.core.timers.schedule(next, `traffic ${endpointName}`, () => {
-        this.generateMinute(endpointName, requestsPerMinute, next - MINUTE);
-        const entry = this.rates.get(endpointName);
-        if (entry) entry.timer = schedule();
+        const flow = this.flows.get(endpointName);
+        if (!flow) return;
+        this.generateMinute(endpointName, flow, next - MINUTE);
+        flow.timer = schedule();
       });
     };
-    this.rates.set(endpointName, { rpm: requestsPerMinute, timer: schedule() });
+    const flow: Flow = { rpm: requestsPerMinute, timer: 0, options, burstLeft: 0 };
+    this.flows.set(endpointName, flow);
+    flow.timer = schedule();
   }
 
   get(endpointName: string): number {
-    return this.rates.get(endpointName)?.rpm ?? 0;
+    return this.flows.get(endpointName)?.rpm ?? 0;
   }
 
-  private generateMinute(endpointName: string, rpm: number, minuteStart: number): void {
+  private nextBurst(flow: Flow): Burst | null {
+    const b = flow.options.bursts;
+    if (!b) return null;
+    if (flow.burstLeft === 0 && this.random() < (b.perHour ?? 1) / 60) flow.burstLeft = b.minutes ?? 2;
+    if (flow.burstLeft === 0) return null;
+    flow.burstLeft -= 1;
+    return { errorMultiplier: b.errorMultiplier ?? 10, latencyMultiplier: b.latencyMultiplier ?? 1.5 };
+  }
+
+  private generateMinute(endpointName: string, flow: Flow, minuteStart: number): void {
     const ep = this.endpoints.endpoints.get(endpointName);
     if (!ep || (ep.status !== 'InService' && ep.status !== 'Updating')) return;
     const total = ep.variants.reduce((n, v) => n + v.currentWeight, 0);
     if (total <= 0) return;
+    const burst = this.nextBurst(flow);
+    const lagMinutes = 1 + Math.floor(this.random() * MAX_LAG_MINUTES);
+    const onTime = 0.3 + 0.5 * this.random();
+    const minuteEnd = minuteStart + MINUTE;
     for (const v of ep.variants) {
-      const count = Math.round((rpm * v.currentWeight) / total);
+      const count = poisson(this.random, (flow.rpm * v.currentWeight) / total);
       if (count === 0) continue;
-      let errors = 0;
-      const latency: Array<[number, number]> = [];
-      let assigned = 0;
-      const fleets = fleetsOf(this.endpoints, ep, v);
-      fleets.forEach((fleet, i) => {
-        const n = i === fleets.length - 1 ? count - assigned : Math.round(count * fleet.share);
-        assigned += n;
-        if (n <= 0) return;
-        errors += Math.round(n * fleet.behaviour.errorRate);
-        latency.push(...latencyDistribution(fleet.behaviour.latencyMs, n));
-      });
-      this.recordVariant(ep, v.name, minuteStart, count, errors, latency);
+      for (const fleet of fleetsOf(this.endpoints, ep, v)) {
+        const n = binomial(this.random, count, fleet.share);
+        if (n === 0) continue;
+        // requests reach CloudWatch in two parts: at the minute's end, and after the lag
+        const early = binomial(this.random, n, onTime);
+        const parts: Array<[number, number]> = [
+          [early, minuteEnd],
+          [n - early, minuteEnd + lagMinutes * MINUTE],
+        ];
+        for (const [requests, availableAt] of parts) {
+          if (requests === 0) continue;
+          const outcome = this.outcomes(
+            {
+              endpointName,
+              variantName: v.name,
+              behaviour: fleet.behaviour,
+              requests,
+              minuteStart,
+              burst,
+              clientErrorRate: flow.options.clientErrorRate ?? 0,
+            },
+            this.random,
+          );
+          this.recordVariant(ep, v.name, minuteStart, requests, outcome, availableAt);
+        }
+      }
     }
   }
 
-  /** Records `count` invocations of one variant, `errors` of them 5XX, with the given latency distribution (µs). */
+  /** Records `count` invocations of one variant and how they turned out. */
   recordVariant(
     ep: Endpoint,
     variantName: string,
     at: number,
     count: number,
-    errors: number,
-    latency: Array<[number, number]>,
+    outcome: BatchOutcome,
+    availableAt?: number,
   ): void {
     const dims: Dimension[] = [
       { Name: 'EndpointName', Value: ep.name },
       { Name: 'VariantName', Value: variantName },
     ];
     const put = (metric: string, point: Datapoint) =>
-      this.cloudwatch.record('AWS/SageMaker', metric, dims, at, point);
-    put('Invocations', { sum: count, count, min: 1, max: 1, dist: [[1, count]] });
-    put('Invocation5XXErrors', {
+      this.cloudwatch.record('AWS/SageMaker', metric, dims, at, point, availableAt);
+    // Invocation5XXErrors / 4XX: "For each 5xx response, 1 is sent; otherwise, 0 is sent".
+    const zeroOne = (errors: number): Datapoint => ({
       sum: errors,
       count,
       min: errors === count ? 1 : 0,
@@ -107,7 +220,11 @@ export class Traffic {
         [1, errors],
       ],
     });
-    put('Invocation4XXErrors', { sum: 0, count, min: 0, max: 0, dist: [[0, count]] });
+    put('Invocations', { sum: count, count, min: 1, max: 1, dist: [[1, count]] });
+    put('Invocation5XXErrors', zeroOne(outcome.errors5xx));
+    put('Invocation4XXErrors', zeroOne(outcome.errors4xx));
+    const latency = outcome.latencyUs;
+    if (latency.length === 0) return;
     const weight = latency.reduce((n, [, w]) => n + w, 0);
     const sum = latency.reduce((n, [v, w]) => n + v * w, 0);
     put('ModelLatency', {

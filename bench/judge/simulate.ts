@@ -1,0 +1,131 @@
+import {
+  binomial,
+  mulberry32,
+  poisson,
+  sampleQuantileLogNormal,
+  type Uniform,
+} from '../../src/local/cloud/samplers';
+
+/** One cell of the benchmark: the traffic and how the candidate behaves. */
+export interface Cell {
+  rpm: number;
+  baselineErrorRate: number;
+  /** candidate 5XX rate = baselineErrorRate x this */
+  errorFactor: number;
+  /** candidate latency = baseline latency x this */
+  latencyFactor: number;
+  bursts: boolean;
+}
+
+/** One complete minute of both variants, as CloudWatch reports it once settled. */
+export interface SimMinute {
+  /** minute index since the canary started */
+  t: number;
+  weight: number;
+  candidateRequests: number;
+  candidateErrors: number;
+  baselineRequests: number;
+  baselineErrors: number;
+  /** p99 ModelLatency in ms; null without requests */
+  candidateP99: number | null;
+  baselineP99: number | null;
+}
+
+/** What a judge sees at a tick: every complete minute so far and where the canary stands. */
+export interface TickView {
+  /** ticks run at the end of minute `now - 1`: minutes 0..now-1 are complete */
+  now: number;
+  minutes: SimMinute[];
+  stepIndex: number;
+  stepStartedAt: number;
+  /** minute at which the current bake ends (extensions move it) */
+  bakeUntil: number;
+  extensions: number;
+}
+
+export type TickDecision = 'rollback' | 'pass' | 'extend' | 'wait';
+
+export interface BenchJudge {
+  name: string;
+  /** fresh per rollout (judges may keep running totals between ticks) */
+  start(): (view: TickView) => TickDecision;
+}
+
+export const PLAN = { weights: [10, 25, 50], bakeMinutes: 10 } as const;
+/** Excess errors are counted up to here: a regression promoted at minute T serves 100 % until then. */
+export const HORIZON_MINUTES = 120;
+export const LATENCY_MEDIAN_MS = 50;
+export const LATENCY_SIGMA = 0.4;
+/** Shared incidents: a burst starts in a minute with this probability and lasts 1-3 minutes. */
+export const BURST = { startProbability: 1 / 40, errorMultiplier: 10, latencyMultiplier: 1.5 } as const;
+const MAX_CANARY_MINUTES = 100;
+
+export interface RolloutResult {
+  rolledBack: boolean;
+  /** minutes from the canary's start to the rollback, or to the promotion */
+  minutes: number;
+  /** expected 5XX served by the candidate above the baseline's rate, to the horizon */
+  excessErrors: number;
+}
+
+const p99 = (u: Uniform, n: number, median: number): number | null =>
+  n > 0 ? sampleQuantileLogNormal(u, n, median, LATENCY_SIGMA, 0.99) : null;
+
+/** Runs one canary: 10/25/50 % steps, a tick every minute, until rollback, promotion or the cap. */
+export const runRollout = (cell: Cell, judge: BenchJudge, seed: number): RolloutResult => {
+  const u = mulberry32(seed);
+  const decide = judge.start();
+  const candidateRate = Math.min(1, cell.baselineErrorRate * cell.errorFactor);
+  const minutes: SimMinute[] = [];
+  let stepIndex = 0;
+  let stepStartedAt = 0;
+  let bakeUntil = PLAN.bakeMinutes;
+  let extensions = 0;
+  let burstLeft = 0;
+  let excess = 0;
+  for (let t = 0; t < MAX_CANARY_MINUTES; t++) {
+    const weight = PLAN.weights[stepIndex]! / 100;
+    if (cell.bursts && burstLeft === 0 && u() < BURST.startProbability) burstLeft = 1 + Math.floor(u() * 3);
+    const burst = burstLeft > 0;
+    if (burstLeft > 0) burstLeft -= 1;
+    const errorMultiplier = burst ? BURST.errorMultiplier : 1;
+    const latency = LATENCY_MEDIAN_MS * (burst ? BURST.latencyMultiplier : 1);
+    const nc = poisson(u, cell.rpm * weight);
+    const nb = poisson(u, cell.rpm * (1 - weight));
+    const rc = Math.min(1, candidateRate * errorMultiplier);
+    const rb = Math.min(1, cell.baselineErrorRate * errorMultiplier);
+    minutes.push({
+      t,
+      weight,
+      candidateRequests: nc,
+      candidateErrors: binomial(u, nc, rc),
+      baselineRequests: nb,
+      baselineErrors: binomial(u, nb, rb),
+      candidateP99: p99(u, nc, latency * cell.latencyFactor),
+      baselineP99: p99(u, nb, latency),
+    });
+    excess += nc * (rc - rb);
+    const decision = decide({ now: t + 1, minutes, stepIndex, stepStartedAt, bakeUntil, extensions });
+    if (decision === 'rollback') return { rolledBack: true, minutes: t + 1, excessErrors: excess };
+    if (decision === 'extend') {
+      extensions += 1;
+      bakeUntil = t + 1 + PLAN.bakeMinutes;
+    } else if (decision === 'pass') {
+      if (stepIndex + 1 >= PLAN.weights.length) {
+        const promotedAt = t + 1;
+        const rest = Math.max(0, HORIZON_MINUTES - promotedAt);
+        return {
+          rolledBack: false,
+          minutes: promotedAt,
+          excessErrors: excess + rest * cell.rpm * (candidateRate - cell.baselineErrorRate),
+        };
+      }
+      stepIndex += 1;
+      stepStartedAt = t + 1;
+      bakeUntil = t + 1 + PLAN.bakeMinutes;
+      extensions = 0;
+    }
+  }
+  // never decided: counted as held (neither rolled back nor promoted) up to the cap
+  return { rolledBack: false, minutes: MAX_CANARY_MINUTES, excessErrors: excess };
+};

@@ -1,0 +1,69 @@
+import type { JudgeCellResult } from './benchmark';
+
+export interface TargetCheck {
+  target: string;
+  met: boolean;
+  /** the cells that miss it, in words */
+  misses: string[];
+}
+
+const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+const cellName = (c: JudgeCellResult) =>
+  `${c.rpm} rpm, baseline ${pct(c.baselineErrorRate)}, candidate ${pct(c.candidateErrorRate)}, latency x${c.latencyFactor}${c.bursts ? ', bursts' : ''}`;
+const healthy = (c: JudgeCellResult) => c.candidateErrorRate === c.baselineErrorRate && c.latencyFactor === 1;
+
+/** The issue's three targets for the project judge, checked cell by cell. */
+export const checkTargets = (cells: JudgeCellResult[]): TargetCheck[] => {
+  const ours = cells.filter((c) => c.judge === 'project');
+  const falseRollbacks = ours.filter((c) => healthy(c) && c.rolledBack > 0.013);
+  const twoX = ours.filter(
+    (c) => c.rpm >= 300 && c.latencyFactor === 1 && c.candidateErrorRate >= 2 * c.baselineErrorRate - 1e-12,
+  );
+  const missed = twoX.filter((c) => c.rolledBack < 0.95);
+  const matchingHealthy = (c: JudgeCellResult, judge: string) =>
+    cells.find(
+      (h) =>
+        h.judge === judge &&
+        healthy(h) &&
+        h.rpm === c.rpm &&
+        h.baselineErrorRate === c.baselineErrorRate &&
+        h.bursts === c.bursts,
+    );
+  const excessMisses: string[] = [];
+  for (const c of ours.filter((x) => !healthy(x) && x.candidateErrorRate > x.baselineErrorRate)) {
+    const ourHealthy = matchingHealthy(c, 'project')!.rolledBack;
+    const peers = cells.filter(
+      (p) =>
+        p.judge !== 'project' &&
+        p.rpm === c.rpm &&
+        p.baselineErrorRate === c.baselineErrorRate &&
+        p.candidateErrorRate === c.candidateErrorRate &&
+        p.latencyFactor === c.latencyFactor &&
+        p.bursts === c.bursts &&
+        (matchingHealthy(p, p.judge)?.rolledBack ?? 1) <= ourHealthy,
+    );
+    const best = peers.sort((a, b) => a.excessErrorsServed - b.excessErrorsServed)[0];
+    if (best && best.excessErrorsServed <= c.excessErrorsServed) {
+      excessMisses.push(
+        `${cellName(c)}: ${c.excessErrorsServed} vs ${best.judge} ${best.excessErrorsServed}`,
+      );
+    }
+  }
+  return [
+    {
+      target: 'healthy candidate rolled back in at most 1.3 % of rollouts, every cell',
+      met: falseRollbacks.length === 0,
+      misses: falseRollbacks.map((c) => `${cellName(c)}: ${pct(c.rolledBack)}`),
+    },
+    {
+      target: '2x or worse 5XX regression at 300 rpm or more caught in at least 95 %',
+      met: missed.length === 0,
+      misses: missed.map((c) => `${cellName(c)}: ${pct(c.rolledBack)}`),
+    },
+    {
+      target: 'fewer excess 5XX than the best peer no more trigger-happy on healthy candidates',
+      met: excessMisses.length === 0,
+      misses: excessMisses,
+    },
+  ];
+};

@@ -1,0 +1,164 @@
+import type { StageName } from '../../config/schema';
+import {
+  active,
+  answerStage,
+  type Draft,
+  deploymentsFor,
+  find,
+  history,
+  markInRegistry,
+  move,
+  publish,
+} from '../draft';
+import type { CallbackWait, Deployment, PackageInfo, Phase, Trigger } from '../model';
+import { deploymentId, modelName, variantName } from '../naming';
+import { deploy, tryStartProd, variantFor } from './prod';
+import { stop } from './rollback';
+
+export const QA_PHASES: ReadonlySet<Phase> = new Set([
+  'Queued',
+  'QaDeploying',
+  'QaVerifying',
+  'AwaitingApproval',
+  'ReadyForProd',
+]);
+
+/** Requests and the QA stage: a deployment requested (concurrency policy), QA, the smoke test, the queue. */
+
+/**
+ * A new deployment of `pkg`, subject to the group's concurrency policy. Versions older than one
+ * already started are superseded at once, so the outcome does not depend on event order.
+ */
+export function requestDeployment(
+  t: Draft,
+  pkg: PackageInfo,
+  trigger: Trigger,
+  targetStage: StageName,
+  callback: CallbackWait | undefined,
+): Deployment {
+  const attempt = Math.max(0, ...deploymentsFor(t, pkg.version).map((d) => d.attempt)) + 1;
+  const d: Deployment = {
+    id: deploymentId(pkg.group, pkg.version, attempt),
+    group: pkg.group,
+    version: pkg.version,
+    packageArn: pkg.arn,
+    attempt,
+    trigger,
+    targetStage,
+    phase: 'Queued',
+    createdAt: t.now,
+    phaseSince: t.now,
+    callbacks: callback ? [callback] : [],
+    seq: 0,
+  };
+  t.state.deployments.push(d);
+  history(t, d, null, 'Queued', `requested by ${trigger}`);
+  publish(t, 'Deployment Started', d, { trigger, targetStage, packageArn: pkg.arn });
+
+  if (pkg.version < t.state.highestVersion && trigger === 'approval') {
+    move(t, d, 'Superseded', `v${t.state.highestVersion} is newer`);
+    return d;
+  }
+  t.state.highestVersion = Math.max(t.state.highestVersion, pkg.version);
+  const others = active(t).filter((o) => o !== d && o.phase !== 'RollingBack');
+  if (others.length === 0) {
+    startQa(t, d);
+    return d;
+  }
+  switch (t.ctx.group.concurrency) {
+    case 'reject': {
+      const names = others.map((o) => o.id).join(', ');
+      move(t, d, 'Failed', `refused by the concurrency policy: ${names} in progress`);
+      return d;
+    }
+    case 'queue': {
+      for (const o of others) {
+        if (o.phase === 'Queued' && o.version < d.version) {
+          move(t, o, 'Superseded', `v${d.version} is newer`);
+        }
+      }
+      if (active(t).some((o) => o !== d && o.phase !== 'Queued')) {
+        d.reason = `queued behind ${others.map((o) => o.id).join(', ')}`;
+      } else {
+        startQa(t, d);
+      }
+      return d;
+    }
+    case 'supersede': {
+      for (const o of others) {
+        if (o.phase === 'Promoting') continue;
+        stop(t, o, 'Superseded', `superseded by v${d.version}`);
+      }
+      startQa(t, d);
+      return d;
+    }
+  }
+}
+
+export function startQa(t: Draft, d: Deployment): void {
+  if (d.phase !== 'Queued') return;
+  const stage = t.ctx.group.stages.qa;
+  const variants = [variantFor(t, d, 100)];
+  deploy(t, d, 'qa', stage.endpointName, variants, 'QaDeploying', `deploying v${d.version} to QA`);
+}
+
+export function onSmokeTested(t: Draft, id: string, ok: boolean, detail: string): void {
+  const d = find(t, id);
+  if (d?.phase !== 'QaVerifying') return;
+  if (!ok) {
+    markInRegistry(t, d, 'QA', 'Failed', `smoke test failed: ${detail}`);
+    move(t, d, 'Failed', `QA smoke test failed: ${detail}`);
+    return;
+  }
+  qaPassed(t, d, `smoke test passed: ${detail}`);
+}
+
+export function qaPassed(t: Draft, d: Deployment, reason: string): void {
+  const qa = t.ctx.group.stages.qa;
+  const awaiting = d.awaiting;
+  const previous = t.state.qa;
+  if (previous && awaiting && previous.configName && previous.configName !== awaiting.configName) {
+    // QA now runs the new config: the old one (and its model, unless prod still runs it) goes
+    const inProd = t.state.prod?.version === previous.version;
+    t.commands.push({
+      type: 'RetireResources',
+      group: d.group,
+      stage: 'qa',
+      modelNames: inProd || previous.version === d.version ? [] : [previous.modelName],
+      configNames: [previous.configName],
+    });
+  }
+  t.state.qa = {
+    version: d.version,
+    packageArn: d.packageArn,
+    modelName: modelName(d.group, d.version),
+    variantName: variantName(d.version),
+    configName: awaiting?.configName ?? '',
+  };
+  d.awaiting = undefined;
+  markInRegistry(t, d, 'QA', 'Deployed', reason);
+  publish(t, 'Stage Deployed', d, { stage: 'qa', endpointName: qa.endpointName, reason });
+  answerStage(t, d, 'qa');
+  if (d.targetStage === 'qa') {
+    move(t, d, 'Succeeded', `live in QA (${reason})`);
+    return;
+  }
+  if (t.ctx.group.promotion.mode === 'manual') {
+    d.approvalDeadline = t.now + t.ctx.group.promotion.approvalTimeoutMinutes * 60_000;
+    move(t, d, 'AwaitingApproval', `QA verified (${reason}); waiting for promote`);
+    publish(t, 'Awaiting Approval', d, { approvalDeadline: new Date(d.approvalDeadline).toISOString() });
+    return;
+  }
+  move(t, d, 'ReadyForProd', `QA verified (${reason})`);
+  tryStartProd(t, d);
+}
+
+export function startNextQueued(t: Draft): void {
+  const inFlight = active(t);
+  if (inFlight.some((d) => d.phase !== 'Queued')) return;
+  const queued = inFlight.filter((d) => d.phase === 'Queued').sort((a, b) => b.version - a.version);
+  const [next, ...older] = queued;
+  if (!next) return;
+  for (const o of older) move(t, o, 'Superseded', `v${next.version} is newer`);
+  startQa(t, next);
+}

@@ -1,0 +1,63 @@
+import { activeFor, type Draft, deploymentsFor, latestFor, note } from '../draft';
+import { isTerminal, type PackageInfo } from '../model';
+import { requestDeployment } from './qa';
+import { block, rollbackProd, stop } from './rollback';
+
+/** Registry changes: an approval starts a deployment, a rejection aborts it or rolls prod back. */
+
+export function onApproved(t: Draft, pkg: PackageInfo): void {
+  if (pkg.approvalStatus !== 'Approved') return note(t, `v${pkg.version} is not approved: ignored`);
+  const existing = latestFor(t, pkg.version);
+  if (existing && !isTerminal(existing.phase)) {
+    if (existing.targetStage === 'qa') {
+      existing.targetStage = 'prod';
+      return note(t, `${existing.id} now continues to prod (approved)`);
+    }
+    return note(t, `${existing.id} is already in progress (${existing.phase}): duplicate ignored`);
+  }
+  const wasBlocked = t.state.blocked.some((b) => b.version === pkg.version);
+  if (!clearBlockIfApprovedAnew(t, pkg)) return;
+  // a pipeline took it to QA only: its first approval continues to prod (not a redelivered one)
+  const onlyReachedQa =
+    existing?.phase === 'Succeeded' &&
+    existing.targetStage === 'qa' &&
+    !deploymentsFor(t, pkg.version).some((d) => d.trigger === 'approval');
+  if (existing && !onlyReachedQa && !wasBlocked) {
+    // a duplicate or late approval never restarts a deployment; `retry` or a new approval does
+    return note(t, `${existing.id} already ended ${existing.phase}: use retry to run it again`);
+  }
+  requestDeployment(t, pkg, 'approval', 'prod', undefined);
+}
+
+export function onRejected(t: Draft, pkg: PackageInfo): void {
+  const reason = `v${pkg.version} rejected in the model registry`;
+  const active = activeFor(t, pkg.version);
+  // the registry's own time: an approval read before this rejection must not lift the block
+  block(t, pkg.version, reason, Math.max(t.now, pkg.lastModifiedTime));
+  if (active) {
+    stop(t, active, 'Aborted', reason);
+    return;
+  }
+  if (t.state.prod?.version === pkg.version) {
+    const refused = rollbackProd(t, pkg.version, reason, 'registry');
+    if (refused) note(t, `${reason} but it stays in prod: ${refused}`);
+    return;
+  }
+  note(t, `${reason}: not in flight and not serving prod; kept out until approved anew`);
+}
+
+/** Returns false (and notes why) when the version is blocked and was not approved since. */
+export function clearBlockIfApprovedAnew(t: Draft, pkg: PackageInfo): boolean {
+  const blocked = t.state.blocked.find((b) => b.version === pkg.version);
+  if (!blocked) return true;
+  if (!approvedAfter(t, pkg, blocked.at)) {
+    note(t, `v${pkg.version} was ${blocked.reason}; it needs a new approval`);
+    return false;
+  }
+  t.state.blocked = t.state.blocked.filter((b) => b.version !== pkg.version);
+  return true;
+}
+
+export function approvedAfter(_t: Draft, pkg: PackageInfo, at: number): boolean {
+  return pkg.approvalStatus === 'Approved' && pkg.lastModifiedTime > at;
+}

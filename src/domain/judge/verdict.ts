@@ -1,0 +1,282 @@
+import type { GateConfig } from '../../config/schema';
+import type { GateReadings, JudgeEvidence, MinuteReading, VariantReadings } from '../model';
+import {
+  addInto,
+  CEILING_GRID,
+  ceilingMinute,
+  errorRatioGrid,
+  errorRatioMinute,
+  evidenceOf,
+  PASS_EVIDENCE,
+  passRatioGrid,
+  passRatioMinute,
+  SIGN_GRID,
+  signMinute,
+} from './sequential';
+import { describeEvidence } from './words';
+
+const MINUTE = 60_000;
+
+/**
+ * How alpha is spent. A candidate no worse than the baseline and under the ceiling is rolled back
+ * only if one of the three tests crosses its limit; by the union bound that happens with
+ * probability at most alpha over the whole canary.
+ */
+export const ALPHA_SHARE = { errors: 0.5, ceiling: 0.25, latency: 0.25 } as const;
+
+export type JudgeVerdict =
+  /** an alarm fires or a test has the evidence to roll back */
+  | { status: 'rollback'; reasons: string[]; readings: GateReadings }
+  /** too few candidate requests to pass a step: the no-data policy applies when the bake ends */
+  | { status: 'insufficient'; reasons: string[]; readings: GateReadings }
+  | { status: 'healthy'; reasons: string[]; readings: GateReadings };
+
+export interface CanaryTiming {
+  /** the canary's first step started here; everything since is judged together */
+  startedAt: number;
+  /** times the current step's bake was extended */
+  extensions: number;
+}
+
+/** Candidate requests a step needs before it may pass: the configured number, or 3 / ceiling. */
+export const minimumRequests = (gates: GateConfig): number =>
+  gates.minInvocations ?? Math.ceil(3 / gates.maxErrorRate);
+
+/** End (epoch ms) of the data the judge may use at `now`: whole minutes older than the ingestion lag. */
+export const settledUntil = (now: number, gates: GateConfig): number =>
+  Math.floor(now / MINUTE) * MINUTE - gates.ingestionLagMinutes * MINUTE;
+
+interface PairedMinute {
+  at: number;
+  candidate: MinuteReading;
+  baseline: MinuteReading | undefined;
+}
+
+/** Settled minutes of the canary, the candidate's paired with the baseline's of the same period. */
+const pairMinutes = (readings: GateReadings, timing: CanaryTiming, until: number): PairedMinute[] => {
+  const { candidate, baseline } = readings;
+  const asMinutes = (v: VariantReadings, at: number): MinuteReading[] =>
+    v.minutes ?? [{ at, invocations: v.invocations, errors5xx: v.errors5xx, latencyMs: v.latencyMs }];
+  // Readings without a per-minute breakdown are one settled period (callers that total themselves).
+  const legacyAt = readings.windowStart;
+  const candidateMinutes = asMinutes(candidate, legacyAt);
+  const baselineByMinute = new Map((baseline ? asMinutes(baseline, legacyAt) : []).map((m) => [m.at, m]));
+  const ats = new Set([...candidateMinutes.map((m) => m.at), ...baselineByMinute.keys()]);
+  const candidateByMinute = new Map(candidateMinutes.map((m) => [m.at, m]));
+  const firstMinute = Math.floor(timing.startedAt / MINUTE) * MINUTE;
+  const hasBreakdown = candidate.minutes !== undefined;
+  return [...ats]
+    .filter((at) => !hasBreakdown || (at >= firstMinute && at + MINUTE <= until))
+    .sort((a, b) => a - b)
+    .map((at) => ({
+      at,
+      candidate: candidateByMinute.get(at) ?? { at, invocations: 0, errors5xx: 0, latencyMs: null },
+      baseline: baselineByMinute.get(at),
+    }));
+};
+
+const totals = (minutes: MinuteReading[], latencyMs: number | null): VariantReadings => {
+  const invocations = minutes.reduce((n, m) => n + m.invocations, 0);
+  const errors5xx = minutes.reduce((n, m) => n + m.errors5xx, 0);
+  return { invocations, errors5xx, errorRate: invocations > 0 ? errors5xx / invocations : null, latencyMs };
+};
+
+/** Median of the per-minute latency values: what "the candidate's latency" says in words. */
+const medianLatency = (minutes: MinuteReading[]): number | null => {
+  const values = minutes.map((m) => m.latencyMs).filter((v): v is number => v !== null);
+  if (values.length === 0) return null;
+  values.sort((a, b) => a - b);
+  const mid = Math.floor(values.length / 2);
+  return values.length % 2 === 1 ? values[mid]! : (values[mid - 1]! + values[mid]!) / 2;
+};
+
+/** Running totals of the three tests: per mixture component, the sum of the minutes' log LRs. */
+export interface Tally {
+  minutes: number;
+  errors: number[];
+  pass: number[];
+  ceiling: number[];
+  latency: number[];
+  latencyMinutes: number;
+  slowerMinutes: number;
+  candidateRequests: number;
+  candidateErrors: number;
+  baselineRequests: number;
+  baselineErrors: number;
+}
+
+export const emptyTally = (gates: GateConfig): Tally => ({
+  minutes: 0,
+  errors: errorRatioGrid(gates.detectErrorRatio).map(() => 0),
+  pass: passRatioGrid(gates.detectErrorRatio).map(() => 0),
+  ceiling: CEILING_GRID.map(() => 0),
+  latency: SIGN_GRID.map(() => 0),
+  latencyMinutes: 0,
+  slowerMinutes: 0,
+  candidateRequests: 0,
+  candidateErrors: 0,
+  baselineRequests: 0,
+  baselineErrors: 0,
+});
+
+/** Adds one settled minute (candidate and, when it served, baseline) to the tally. */
+export const tallyMinute = (
+  tally: Tally,
+  candidate: MinuteReading,
+  baseline: MinuteReading | undefined,
+  gates: GateConfig,
+): void => {
+  tally.minutes += 1;
+  tally.candidateRequests += candidate.invocations;
+  tally.candidateErrors += candidate.errors5xx;
+  addInto(tally.ceiling, ceilingMinute(candidate.invocations, candidate.errors5xx, gates.maxErrorRate));
+  if (!baseline) return;
+  tally.baselineRequests += baseline.invocations;
+  tally.baselineErrors += baseline.errors5xx;
+  const counts = {
+    candidateRequests: candidate.invocations,
+    candidateErrors: candidate.errors5xx,
+    baselineRequests: baseline.invocations,
+    baselineErrors: baseline.errors5xx,
+  };
+  addInto(tally.errors, errorRatioMinute(counts, errorRatioGrid(gates.detectErrorRatio)));
+  addInto(tally.pass, passRatioMinute(counts, gates.detectErrorRatio));
+  if (candidate.latencyMs !== null && baseline.latencyMs !== null && baseline.latencyMs > 0) {
+    const slower = candidate.latencyMs > gates.maxLatencyRatio * baseline.latencyMs;
+    tally.latencyMinutes += 1;
+    if (slower) tally.slowerMinutes += 1;
+    addInto(tally.latency, signMinute(slower));
+  }
+};
+
+export const evidenceFrom = (tally: Tally, gates: GateConfig): JudgeEvidence => ({
+  minutes: tally.minutes,
+  errors: evidenceOf(tally.errors),
+  errorsLimit: 1 / (gates.alpha * ALPHA_SHARE.errors),
+  pass: evidenceOf(tally.pass),
+  passLimit: PASS_EVIDENCE,
+  ceiling: evidenceOf(tally.ceiling),
+  ceilingLimit: 1 / (gates.alpha * ALPHA_SHARE.ceiling),
+  latency: evidenceOf(tally.latency),
+  latencyLimit: 1 / (gates.alpha * ALPHA_SHARE.latency),
+  latencyMinutes: tally.latencyMinutes,
+  slowerMinutes: tally.slowerMinutes,
+});
+
+/**
+ * Evidence as stored and shown: 4 significant digits, within what a DynamoDB number holds (a
+ * likelihood ratio can be far below 1e-130 or overflow to Infinity).
+ */
+const storable = (e: JudgeEvidence): JudgeEvidence => {
+  const round = (x: number) =>
+    x >= 1e12 || !Number.isFinite(x) ? 1e12 : x < 1e-6 ? 0 : Number(x.toPrecision(4));
+  return {
+    ...e,
+    errors: round(e.errors),
+    pass: round(e.pass),
+    ceiling: round(e.ceiling),
+    latency: round(e.latency),
+    errorsLimit: round(e.errorsLimit),
+    ceilingLimit: round(e.ceilingLimit),
+    latencyLimit: round(e.latencyLimit),
+  };
+};
+
+export type RollbackCause = 'errors' | 'ceiling' | 'latency';
+
+/** The tests whose evidence reached their limit. */
+export const rollbackCauses = (tally: Tally, gates: GateConfig): RollbackCause[] => {
+  const e = evidenceFrom(tally, gates);
+  const causes: RollbackCause[] = [];
+  if (e.errors >= e.errorsLimit) causes.push('errors');
+  // A ceiling crossed by the baseline too is a shared incident, not the candidate's doing.
+  const baselineRate = tally.baselineRequests > 0 ? tally.baselineErrors / tally.baselineRequests : 0;
+  if (e.ceiling >= e.ceilingLimit && baselineRate <= gates.maxErrorRate) causes.push('ceiling');
+  if (e.latency >= e.latencyLimit) causes.push('latency');
+  return causes;
+};
+
+/**
+ * What the end of a bake decides when no test asks for a rollback:
+ * - `too-few`: under the rule of three; the no-data policy applies;
+ * - `pass`: evidence that the candidate is not detectErrorRatio times worse reached PASS_EVIDENCE,
+ *   or the candidate served its requests without a single 5XX (nothing to be worse with);
+ * - `inconclusive`: enough requests but not that evidence, and the bake may still be extended;
+ * - `pass-inconclusive`: the same with no extension left: the step passes, saying so.
+ */
+export const stepOutcome = (
+  tally: Tally,
+  gates: GateConfig,
+  extensions: number,
+): 'too-few' | 'pass' | 'inconclusive' | 'pass-inconclusive' => {
+  if (tally.candidateRequests < Math.max(1, minimumRequests(gates))) return 'too-few';
+  if (tally.candidateErrors === 0 || evidenceFrom(tally, gates).pass >= PASS_EVIDENCE) return 'pass';
+  const mayExtend = gates.noData.action === 'extend' && extensions < gates.noData.maxExtensions;
+  return mayExtend ? 'inconclusive' : 'pass-inconclusive';
+};
+
+/**
+ * Judges the canary from every settled minute since it started (all steps together), so a tick
+ * needs no state of its own and judging the same data twice gives the same verdict. Minutes newer
+ * than the ingestion lag are left for a later tick.
+ */
+export const judgeCanary = (
+  readings: GateReadings,
+  gates: GateConfig,
+  timing: CanaryTiming,
+  now: number,
+): JudgeVerdict => {
+  const hasBreakdown = readings.candidate.minutes !== undefined;
+  const until = hasBreakdown ? settledUntil(now, gates) : now;
+  const minutes = pairMinutes(readings, timing, until);
+  const tally = emptyTally(gates);
+  for (const m of minutes) tallyMinute(tally, m.candidate, m.baseline, gates);
+  const evidence = evidenceFrom(tally, gates);
+  const candidateTotals = totals(
+    minutes.map((m) => m.candidate),
+    hasBreakdown ? medianLatency(minutes.map((m) => m.candidate)) : readings.candidate.latencyMs,
+  );
+  const baselineMinutes = minutes.flatMap((m) => (m.baseline ? [m.baseline] : []));
+  const baselineTotals = readings.baseline
+    ? totals(baselineMinutes, hasBreakdown ? medianLatency(baselineMinutes) : readings.baseline.latencyMs)
+    : null;
+  const summary: GateReadings = {
+    candidate: candidateTotals,
+    baseline: baselineTotals,
+    alarmsInAlarm: readings.alarmsInAlarm,
+    windowStart: hasBreakdown ? timing.startedAt : readings.windowStart,
+    windowEnd: readings.windowEnd,
+    settledUntil: until,
+    evidence: storable(evidence),
+  };
+  const words = describeEvidence(summary, gates);
+  const reasons: string[] = [];
+  if (readings.alarmsInAlarm.length > 0) reasons.push(`alarm in ALARM: ${readings.alarmsInAlarm.join(', ')}`);
+  for (const cause of rollbackCauses(tally, gates)) reasons.push(words[cause]);
+  if (reasons.length > 0) return { status: 'rollback', reasons, readings: summary };
+  switch (stepOutcome(tally, gates, timing.extensions)) {
+    case 'too-few':
+      return {
+        status: 'insufficient',
+        reasons: [
+          `candidate served ${tally.candidateRequests} of the ${minimumRequests(gates)} settled requests needed to judge (3 / maxErrorRate)`,
+        ],
+        readings: summary,
+      };
+    case 'inconclusive':
+      return { status: 'insufficient', reasons: [words.pass], readings: summary };
+    case 'pass-inconclusive':
+      return {
+        status: 'healthy',
+        reasons: [`inconclusive after ${timing.extensions} extensions: ${words.pass}`, words.latency],
+        readings: summary,
+      };
+    default: {
+      const errors =
+        tally.candidateErrors === 0
+          ? `no 5XX from the candidate in ${tally.candidateRequests.toLocaleString('en-US')} requests`
+          : words.pass;
+      return { status: 'healthy', reasons: [errors, words.latency], readings: summary };
+    }
+  }
+};

@@ -1,0 +1,138 @@
+import { describe, expect, it } from 'vitest';
+import { canaryGatesSchema, type GateConfig } from '../../../src/config/schema';
+import { emptyTally, judgeCanary, stepOutcome, tallyMinute } from '../../../src/domain/judge';
+import type { GateReadings, MinuteReading } from '../../../src/domain/model';
+
+const MIN = 60_000;
+const T0 = Date.UTC(2024, 0, 1);
+const gates = (overrides: Record<string, unknown> = {}): GateConfig => canaryGatesSchema.parse(overrides);
+
+/** Readings with a per-minute breakdown: minute i is [candidate n, e, latency, baseline n, e, latency]. */
+const readings = (
+  rows: Array<[number, number, number, number, number, number]>,
+  alarms: string[] = [],
+): GateReadings => {
+  const side = (pick: (r: (typeof rows)[number]) => [number, number, number]): MinuteReading[] =>
+    rows.map((r, i) => {
+      const [invocations, errors5xx, latencyMs] = pick(r);
+      return { at: T0 + i * MIN, invocations, errors5xx, latencyMs };
+    });
+  const totals = (minutes: MinuteReading[]) => ({
+    invocations: minutes.reduce((n, m) => n + m.invocations, 0),
+    errors5xx: minutes.reduce((n, m) => n + m.errors5xx, 0),
+    errorRate: null,
+    latencyMs: null,
+    minutes,
+  });
+  return {
+    candidate: totals(side((r) => [r[0], r[1], r[2]])),
+    baseline: totals(side((r) => [r[3], r[4], r[5]])),
+    alarmsInAlarm: alarms,
+    windowStart: T0,
+    windowEnd: T0 + rows.length * MIN,
+  };
+};
+const timing = { startedAt: T0, extensions: 0 };
+const healthyMinute: [number, number, number, number, number, number] = [100, 0, 40, 900, 2, 40];
+const badMinute: [number, number, number, number, number, number] = [100, 20, 40, 900, 2, 40];
+
+describe('judgeCanary', () => {
+  it('rolls back with the evidence in words: rates, counts, odds against the candidate and the limit', () => {
+    const r = readings([...Array(5).fill(healthyMinute), badMinute, badMinute]);
+    const verdict = judgeCanary(r, gates(), timing, T0 + 11 * MIN);
+    expect(verdict.status).toBe('rollback');
+    if (verdict.status !== 'rollback') return;
+    expect(verdict.reasons[0]).toMatch(
+      /^candidate 5XX 5\.71 % \(40 of 700\) vs baseline 0\.22 % \(14 of 6,300\), evidence >?[\d,]+:1 against the candidate, limit 200:1$/,
+    );
+    expect(verdict.readings.evidence!.errors).toBeGreaterThan(200);
+  });
+
+  it('leaves minutes newer than the ingestion lag for a later tick, and judges them then', () => {
+    const r = readings([...Array(5).fill(healthyMinute), badMinute, badMinute]);
+    // at 7 min the bad minutes (5 and 6) are not settled (lag 3): nothing to roll back for yet
+    const early = judgeCanary(r, gates(), timing, T0 + 7 * MIN);
+    expect(early.status).not.toBe('rollback');
+    expect(early.readings.evidence!.minutes).toBe(4);
+    expect(early.readings.settledUntil).toBe(T0 + 4 * MIN);
+    expect(judgeCanary(r, gates(), timing, T0 + 10 * MIN).status).toBe('rollback');
+    expect(judgeCanary(r, gates({ ingestionLagMinutes: 0 }), timing, T0 + 7 * MIN).status).toBe('rollback');
+  });
+
+  it('is a function of its input: judging the same data twice gives the same verdict', () => {
+    const r = readings([...Array(8).fill(healthyMinute)]);
+    expect(judgeCanary(r, gates(), timing, T0 + 12 * MIN)).toEqual(
+      judgeCanary(r, gates(), timing, T0 + 12 * MIN),
+    );
+  });
+
+  it('an alarm in ALARM rolls back at once, even without traffic', () => {
+    const verdict = judgeCanary(readings([], ['churn-kpi']), gates(), timing, T0 + 5 * MIN);
+    expect(verdict).toMatchObject({ status: 'rollback', reasons: ['alarm in ALARM: churn-kpi'] });
+  });
+
+  it('under the rule of three (3 / maxErrorRate requests) there is no verdict yet', () => {
+    const verdict = judgeCanary(
+      readings([[10, 0, 40, 90, 0, 40]]),
+      gates({ maxErrorRate: 0.05 }),
+      timing,
+      T0 + 5 * MIN,
+    );
+    expect(verdict.status).toBe('insufficient');
+    expect(verdict.status === 'insufficient' && verdict.reasons[0]).toMatch(
+      /served 10 of the 60 settled requests/,
+    );
+  });
+
+  it('a ceiling crossed by the candidate alone rolls back; crossed by the baseline too, it is a shared incident', () => {
+    const ceiling = gates({ maxErrorRate: 0.05, detectErrorRatio: 100 });
+    const alone = readings(Array(6).fill([100, 20, 40, 900, 20, 40]));
+    expect(judgeCanary(alone, ceiling, timing, T0 + 10 * MIN)).toMatchObject({ status: 'rollback' });
+    const shared = readings(Array(6).fill([100, 20, 40, 900, 180, 40]));
+    expect(judgeCanary(shared, ceiling, timing, T0 + 10 * MIN).status).not.toBe('rollback');
+  });
+
+  it('latency: a candidate slower than tolerated minute after minute rolls back; within tolerance it does not', () => {
+    const slow = readings(Array(12).fill([100, 0, 60, 900, 0, 40]));
+    const verdict = judgeCanary(slow, gates({ maxLatencyRatio: 1.2 }), timing, T0 + 15 * MIN);
+    expect(verdict.status).toBe('rollback');
+    expect(verdict.status === 'rollback' && verdict.reasons[0]).toMatch(
+      /candidate p99 latency above 1\.2x the baseline's in 12 of 12 minutes/,
+    );
+    const fine = readings(Array(12).fill([100, 0, 45, 900, 0, 40]));
+    expect(judgeCanary(fine, gates({ maxLatencyRatio: 1.2 }), timing, T0 + 15 * MIN).status).toBe('healthy');
+  });
+});
+
+describe('stepOutcome (end of a bake without rollback)', () => {
+  const tallyOf = (rows: Array<[number, number, number, number]>, g: GateConfig) => {
+    const tally = emptyTally(g);
+    rows.forEach(([nc, ec, nb, eb], i) => {
+      tallyMinute(
+        tally,
+        { at: i, invocations: nc, errors5xx: ec, latencyMs: null },
+        { at: i, invocations: nb, errors5xx: eb, latencyMs: null },
+        g,
+      );
+    });
+    return tally;
+  };
+
+  it('passes on evidence that the candidate is not detectErrorRatio times worse', () => {
+    const g = gates();
+    expect(stepOutcome(tallyOf(Array(10).fill([1000, 2, 9000, 18]), g), g, 0)).toBe('pass');
+  });
+
+  it('too little evidence either way: extend while the no-data policy allows, then pass saying so', () => {
+    const g = gates({ noData: { action: 'extend', maxExtensions: 2 } });
+    const thin = tallyOf([[1000, 2, 9000, 18]], g);
+    expect(stepOutcome(thin, g, 0)).toBe('inconclusive');
+    expect(stepOutcome(thin, g, 2)).toBe('pass-inconclusive');
+  });
+
+  it('no 5XX from the candidate at all passes once the rule of three is met', () => {
+    const g = gates();
+    expect(stepOutcome(tallyOf([[100, 0, 900, 5]], g), g, 0)).toBe('pass');
+    expect(stepOutcome(tallyOf([[10, 0, 90, 0]], g), g, 0)).toBe('too-few');
+  });
+});

@@ -43,7 +43,8 @@ describe('operator commands through the IAM-authenticated command URL', () => {
     r = await startRollouts({ configPath: 'test/e2e/configs/authorized.yml' });
     await withV1InProd(r, GROUP, PROD);
     await r.registerAndApprove(GROUP, { 'sim.errorRate': '0' });
-    await r.runUntil(async () => (await r.phase(V2)) === 'Canary');
+    // checked in prod at weight 0 first, then step 1's weights are applied
+    await r.runUntil(async () => (await r.phase(V2)) === 'Canary' && r.weights(PROD).v2 === 10);
   }, 180_000);
   afterAll(() => r.close());
 

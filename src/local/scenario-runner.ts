@@ -134,6 +134,8 @@ class Run {
   private pending: TimelineEntry | undefined;
   private callIndex = 0;
   private lastWeights = '';
+  /** the last metric line shown per group, by what it says (see metricLineKey) */
+  private readonly lastMetric = new Map<string, string>();
   private readonly packages = new Map<string, string>();
   private readonly groups = new Set<string>();
   private readonly pipelines = new Map<string, PipelineRun[]>();
@@ -462,6 +464,9 @@ class Run {
         record.at,
       );
     } else if (record.kind === 'metric') {
+      const { group, says } = metricLineKey(record.line);
+      if (this.lastMetric.get(group) === says) return;
+      this.lastMetric.set(group, says);
       this.entry('metric', record.line, record.at);
     } else if (record.kind === 'result' && record.outcome === 'error') {
       this.entry('warn', `${record.functionName} failed: ${record.detail ?? 'error'}`, record.at);
@@ -767,4 +772,21 @@ export const clockText = (ms: number): string => {
   const s = Math.floor(ms / 1000);
   const pad = (n: number) => String(n).padStart(2, '0');
   return `${pad(Math.floor(s / 3600))}:${pad(Math.floor((s % 3600) / 60))}:${pad(s % 60)}`;
+};
+
+/**
+ * What an EMF line says, for the timeline: every tick writes the same gauges, so a line is shown
+ * only when it differs from the group's previous one (the tick's own duration aside).
+ */
+const metricLineKey = (line: string): { group: string; says: string } => {
+  const doc = JSON.parse(line) as Record<string, unknown> & {
+    _aws: { CloudWatchMetrics: { Metrics: { Name: string }[] }[] };
+  };
+  const names = doc._aws.CloudWatchMetrics.flatMap((d) => d.Metrics.map((m) => m.Name)).filter(
+    (name) => name !== 'TickDuration',
+  );
+  return {
+    group: String(doc.group),
+    says: JSON.stringify([doc.deploymentId, ...names.map((name) => [name, doc[name]])]),
+  };
 };

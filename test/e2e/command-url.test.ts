@@ -163,6 +163,32 @@ describe('operator commands through the IAM-authenticated command URL', () => {
     expect(r.weights(PROD)).toEqual({ v2: 100 });
   });
 
+  it('a signed GET is answered 405 and records nothing', async () => {
+    const bob = r.stack.cloud.sts.createUser('bob');
+    const target = new URL(r.stack.commandUrl);
+    const signer = new SignatureV4({
+      credentials: bob,
+      region: 'us-east-1',
+      service: 'lambda',
+      sha256: Sha256,
+    });
+    const signed = await signer.sign({
+      method: 'GET',
+      protocol: target.protocol,
+      hostname: target.hostname,
+      port: Number(target.port),
+      path: target.pathname,
+      headers: { host: target.host },
+    });
+    const before = (await history()).length;
+    const response = await fetch(target, {
+      method: 'GET',
+      headers: signed.headers as Record<string, string>,
+    });
+    expect(response.status).toBe(405);
+    expect(await history()).toHaveLength(before);
+  });
+
   it('the sender reports a refused signature as a CommandRequestError', async () => {
     const sender = new CommandUrlSender(r.stack.commandUrl, {
       credentials: async () => ({ accessKeyId: 'AKIANOTKNOWN', secretAccessKey: 'x' }),

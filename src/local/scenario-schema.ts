@@ -33,6 +33,7 @@ const phase = z.enum([
   'ReadyForProd',
   'ProdDeploying',
   'ProdVerifying',
+  'Shadow',
   'Canary',
   'NativeShifting',
   'Promoting',

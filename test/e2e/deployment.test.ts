@@ -155,7 +155,8 @@ describe('(a) first deployment', () => {
 const twoVersions = async (w: World): Promise<{ v1: string; v2: string }> => {
   const v1 = await firstDeployment(w, { 'sim.errorRate': '0.001' });
   w.stack.cloud.setTraffic('churn-model-prod', 600);
-  const v2 = await w.createPackage(CHURN, { 'sim.errorRate': '0.001' });
+  // no candidate 5XX: its steps pass at the end of their bakes, well within the hour
+  const v2 = await w.createPackage(CHURN, { 'sim.errorRate': '0' });
   await w.approve(v2);
   await w.stack.run(120 * MINUTE, async () => (await w.state(CHURN)).prod?.version === 2);
   return { v1, v2 };

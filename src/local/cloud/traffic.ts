@@ -55,9 +55,10 @@ export interface BatchOutcome {
 
 /**
  * Where per-request outcomes come from. The default draws them (binomial errors, log-normal
- * latency); a source that calls a real model server per request can replace it.
+ * latency); a source that calls a real model server per request can replace it. An asynchronous
+ * source's outcome is recorded when it resolves (for the same minute and arrival time).
  */
-export type OutcomeSource = (batch: RequestBatch, random: Uniform) => BatchOutcome;
+export type OutcomeSource = (batch: RequestBatch, random: Uniform) => BatchOutcome | Promise<BatchOutcome>;
 
 export const simulatedOutcomes: OutcomeSource = (batch, random) => {
   const n = batch.requests;
@@ -190,7 +191,12 @@ export class Traffic {
             },
             this.random,
           );
-          this.recordVariant(ep, v.name, minuteStart, requests, outcome, availableAt);
+          const record = (o: BatchOutcome) =>
+            this.recordVariant(ep, v.name, minuteStart, requests, o, availableAt);
+          // a source that cannot answer counts its requests as 5XX, as a failing model server would
+          const failed: BatchOutcome = { errors5xx: requests, errors4xx: 0, latencyUs: [] };
+          if (outcome instanceof Promise) void outcome.then(record, () => record(failed));
+          else record(outcome);
         }
       }
     }

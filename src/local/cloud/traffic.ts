@@ -227,7 +227,11 @@ export class Traffic {
         },
         this.random,
       );
-      this.recordVariant(ep, shadow.name, minuteStart, copies, outcome, availableAt);
+      const record = (o: BatchOutcome) =>
+        this.recordVariant(ep, shadow.name, minuteStart, copies, o, availableAt);
+      const failed: BatchOutcome = { errors5xx: copies, errors4xx: 0, latencyUs: [] };
+      if (outcome instanceof Promise) void outcome.then(record, () => record(failed));
+      else record(outcome);
     }
   }
 

@@ -142,7 +142,10 @@ class Run {
   /** the last metric line shown per group, by what it says (see metricLineKey) */
   private readonly lastMetric = new Map<string, string>();
   private readonly packages = new Map<string, string>();
+  /** groups the scenario registers versions in (its outcome is theirs) */
   private readonly groups = new Set<string>();
+  /** groups that exist in the local registry */
+  private readonly registryGroups = new Set<string>();
   private readonly pipelines = new Map<string, PipelineRun[]>();
   private readonly definedPipelines = new Set<string>();
   private readonly failures: string[] = [];
@@ -176,6 +179,9 @@ class Run {
     const client = { region: this.stack.cloud.region };
     this.sagemaker = new SageMakerClient(client);
     this.autoscaling = new ApplicationAutoScalingClient(client);
+    // the registry holds every configured group before any version is registered, as a platform's
+    // does (the tick's search for lost approvals reads each of them)
+    for (const group of Object.keys(deps().config.modelPackageGroups)) await this.ensureGroup(group);
     this.sample();
     for (const [index, step] of this.scenario.steps.entries()) {
       if (this.aborted) return;
@@ -230,19 +236,23 @@ class Run {
     await this.stack!.settle();
   }
 
+  private async ensureGroup(group: string): Promise<void> {
+    if (this.registryGroups.has(group)) return;
+    this.registryGroups.add(group);
+    try {
+      await this.sagemaker!.send(new CreateModelPackageGroupCommand({ ModelPackageGroupName: group }));
+    } catch (error) {
+      if ((error as { name?: string }).name !== 'ValidationException') throw error;
+    }
+  }
+
   private async performAction(step: Step): Promise<void> {
     const stack = this.stack!;
     const cloud = stack.cloud;
     if (step.register) {
       const { group, version, approval, sim } = step.register;
-      if (!this.groups.has(group)) {
-        this.groups.add(group);
-        try {
-          await this.sagemaker!.send(new CreateModelPackageGroupCommand({ ModelPackageGroupName: group }));
-        } catch (error) {
-          if ((error as { name?: string }).name !== 'ValidationException') throw error;
-        }
-      }
+      this.groups.add(group);
+      await this.ensureGroup(group);
       const metadata: Record<string, string> = {};
       if (sim.errorRate !== undefined) metadata['sim.errorRate'] = String(sim.errorRate);
       if (sim.latencyMs !== undefined) metadata['sim.latencyMs'] = String(sim.latencyMs);

@@ -19,6 +19,7 @@ import { CONTROL_DETAIL_TYPE, CONTROL_SOURCE } from '../domain/schemas/control-c
 import { deps } from '../wiring';
 import type { CloudEvent } from './cloud';
 import { matchesPattern } from './cloud/event-pattern';
+import { type ModelServerProcess, startModelServerProcess } from './model-server-process';
 import {
   ACTION_NAMES,
   type Condition,
@@ -145,6 +146,8 @@ class Run {
   private finalState = new Map<string, GroupState | undefined>();
   private sagemaker: SageMakerClient | undefined;
   private autoscaling: ApplicationAutoScalingClient | undefined;
+  /** The scenario's model servers, by name. */
+  private readonly servers = new Map<string, ModelServerProcess>();
   private events: EventBridgeClient | undefined;
   private lastSampleAt = -1;
 
@@ -159,6 +162,9 @@ class Run {
   }
 
   async play(): Promise<void> {
+    for (const [name, weightsPath] of Object.entries(this.scenario.modelServers)) {
+      this.servers.set(name, await startModelServerProcess({ weightsPath }));
+    }
     this.stack = await LocalStack.start({
       ...(this.scenario.config ? { configPath: this.scenario.config } : {}),
       seed: this.scenario.seed,
@@ -237,6 +243,11 @@ class Run {
       if (sim.failDeploy) metadata['sim.failDeploy'] = 'true';
       if (sim.container) metadata['sim.container'] = sim.container;
       if (sim.response) metadata['sim.response'] = sim.response;
+      if (sim.server) {
+        const server = this.servers.get(sim.server);
+        if (!server) throw new Error(`no model server "${sim.server}" in modelServers`);
+        metadata['sim.container'] = server.url;
+      }
       this.entry('step', `register ${group} v${version}${describeSim(sim)}`);
       const out = await this.sagemaker!.send(
         new CreateModelPackageCommand({
@@ -267,8 +278,18 @@ class Run {
       );
     } else if (step.traffic) {
       this.entry('step', `traffic ${step.traffic.endpoint}: ${step.traffic.rpm} requests/min`);
-      const { endpoint, rpm, ...options } = step.traffic;
-      cloud.setTraffic(endpoint, rpm, options);
+      const { endpoint, rpm, requests, ...options } = step.traffic;
+      cloud.setTraffic(endpoint, rpm, {
+        ...options,
+        ...(requests
+          ? {
+              requests: requests.map((r) => ({
+                contentType: r.contentType,
+                body: typeof r.body === 'string' ? r.body : JSON.stringify(r.body),
+              })),
+            }
+          : {}),
+      });
     } else if (step.autoscale) {
       const a = step.autoscale;
       this.entry(
@@ -644,6 +665,7 @@ class Run {
 
   async close(): Promise<void> {
     await this.stack?.close();
+    await Promise.all([...this.servers.values()].map((s) => s.stop()));
   }
 
   /** The story in one line: the last deployment of each group, then each pipeline's status. */

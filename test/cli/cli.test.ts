@@ -74,6 +74,13 @@ const startCanary = async (meta: Record<string, string> = {}): Promise<string> =
   const id = `${CHURN}:v${version}`;
   await world.stack.run(60 * MINUTE, async () => (await deployment(id))?.phase === 'Canary');
   expect((await deployment(id)).phase).toBe('Canary');
+  // the canary config holds the candidate at weight 0: step 1's weights land next
+  await world.stack.run(5 * MINUTE, () => {
+    const ep = world.stack.cloud.sagemaker.endpoints.get('churn-model-prod');
+    return (
+      ep?.status === 'InService' && ep.variants.some((v) => v.name === `v${version}` && v.currentWeight > 0)
+    );
+  });
   return id;
 };
 

@@ -18,6 +18,7 @@ import type { Deployment, GroupState } from '../domain/model';
 import { deps } from '../wiring';
 import type { CloudEvent } from './cloud';
 import { matchesPattern } from './cloud/event-pattern';
+import { type ModelServerProcess, startModelServerProcess } from './model-server-process';
 import { collectStory, type ReportStory } from './report-data';
 import {
   ACTION_NAMES,
@@ -153,6 +154,8 @@ class Run {
   private finalState = new Map<string, GroupState | undefined>();
   private sagemaker: SageMakerClient | undefined;
   private autoscaling: ApplicationAutoScalingClient | undefined;
+  /** The scenario's model servers, by name. */
+  private readonly servers = new Map<string, ModelServerProcess>();
   private lastSampleAt = -1;
 
   constructor(
@@ -166,6 +169,9 @@ class Run {
   }
 
   async play(): Promise<void> {
+    for (const [name, weightsPath] of Object.entries(this.scenario.modelServers)) {
+      this.servers.set(name, await startModelServerProcess({ weightsPath }));
+    }
     this.stack = await LocalStack.start({
       ...(this.scenario.config ? { configPath: this.scenario.config } : {}),
       seed: this.scenario.seed,
@@ -259,6 +265,11 @@ class Run {
       if (sim.failDeploy) metadata['sim.failDeploy'] = 'true';
       if (sim.container) metadata['sim.container'] = sim.container;
       if (sim.response) metadata['sim.response'] = sim.response;
+      if (sim.server) {
+        const server = this.servers.get(sim.server);
+        if (!server) throw new Error(`no model server "${sim.server}" in modelServers`);
+        metadata['sim.container'] = server.url;
+      }
       this.entry('step', `register ${group} v${version}${describeSim(sim)}`);
       const out = await this.sagemaker!.send(
         new CreateModelPackageCommand({
@@ -289,8 +300,18 @@ class Run {
       );
     } else if (step.traffic) {
       this.entry('step', `traffic ${step.traffic.endpoint}: ${step.traffic.rpm} requests/min`);
-      const { endpoint, rpm, ...options } = step.traffic;
-      cloud.setTraffic(endpoint, rpm, options);
+      const { endpoint, rpm, requests, ...options } = step.traffic;
+      cloud.setTraffic(endpoint, rpm, {
+        ...options,
+        ...(requests
+          ? {
+              requests: requests.map((r) => ({
+                contentType: r.contentType,
+                body: typeof r.body === 'string' ? r.body : JSON.stringify(r.body),
+              })),
+            }
+          : {}),
+      });
     } else if (step.autoscale) {
       const a = step.autoscale;
       this.entry(
@@ -663,6 +684,7 @@ class Run {
 
   async close(): Promise<void> {
     await this.stack?.close();
+    await Promise.all([...this.servers.values()].map((s) => s.stop()));
   }
 
   /** The story in one line: the last deployment of each group, then each pipeline's status. */

@@ -3,18 +3,22 @@ import type { GroupState } from '../domain/model';
 import { TransientError } from '../errors';
 import { type Deps, groupConfig, stageAutoscaling } from './deps';
 
+/** The canaries whose baseline autoscaling has not been read yet. */
+export const scalingUnread = (state: Pick<GroupState, 'deployments'>) =>
+  state.deployments.filter(
+    (d) =>
+      d.canary &&
+      d.canary.baselineScaling === undefined &&
+      (d.phase === 'ProdDeploying' || d.phase === 'ProdVerifying' || d.phase === 'Canary'),
+  );
+
 /**
  * The baseline variant's autoscaling of every canary that has not read it yet (once per canary,
  * before the candidate takes traffic), as inputs. A read that fails now is tried again on the
  * next run.
  */
 export const baselineScalingInputs = async (deps: Deps, state: GroupState): Promise<Input[]> => {
-  const unread = state.deployments.filter(
-    (d) =>
-      d.canary &&
-      d.canary.baselineScaling === undefined &&
-      (d.phase === 'ProdDeploying' || d.phase === 'ProdVerifying' || d.phase === 'Canary'),
-  );
+  const unread = scalingUnread(state);
   const config = groupConfig(deps, state.group);
   if (unread.length === 0 || !config) return [];
   const inputs: Input[] = [];

@@ -9,7 +9,10 @@ export const scalingUnread = (state: Pick<GroupState, 'deployments'>) =>
     (d) =>
       d.canary &&
       d.canary.baselineScaling === undefined &&
-      (d.phase === 'ProdDeploying' || d.phase === 'ProdVerifying' || d.phase === 'Canary'),
+      (d.phase === 'ProdDeploying' ||
+        d.phase === 'ProdVerifying' ||
+        d.phase === 'Shadow' ||
+        d.phase === 'Canary'),
   );
 
 /**

@@ -97,6 +97,9 @@ const sampleProd = (r: Rollouts): Sample | undefined => {
   };
 };
 
+/** How often the invariants had something to check, so that the property cannot pass vacuously. */
+const exercised = { stoppedWithTraffic: 0, settled: 0 };
+
 const play = async (actions: Action[]): Promise<void> => {
   const r = await startRollouts({ duplicateEventRate: 0.3, seed: 7 });
   const samples: Sample[] = [];
@@ -179,9 +182,12 @@ const play = async (actions: Action[]): Promise<void> => {
     // after a failed gate, an abort or a rollback, the candidate's weight never rises again
     for (const [v, since] of stoppedAt) {
       let last = Number.POSITIVE_INFINITY;
+      let seen = 0;
       for (const sample of samples.filter((s) => s.at >= since)) {
         const w = sample.weights[`v${v}`];
         if (!w) continue;
+        seen += 1;
+        if (seen === 2) exercised.stoppedWithTraffic += 1;
         const weight = Math.max(w.current, w.desired);
         if (state.prod?.version === v) break; // served again after a new approval (none here) or never stopped
         expect(weight, `v${v} rose to ${weight} after it was stopped`).toBeLessThanOrEqual(last);
@@ -190,6 +196,7 @@ const play = async (actions: Action[]): Promise<void> => {
     }
     // with every deployment ended, prod serves the version the record says, alone, at 100 %
     if (state.deployments.every((d) => isTerminal(d.phase)) && state.prod) {
+      exercised.settled += 1;
       const ep = r.stack.cloud.sagemaker.endpoints.get(PROD)!;
       expect(ep.status).toBe('InService');
       expect(ep.variants.map((v) => [v.name, v.currentWeight])).toEqual([[state.prod.variantName, 100]]);
@@ -206,5 +213,7 @@ describe('fault-injection model: invariants on what reaches the endpoint', () =>
       seed: 20_261_129,
       endOnFailure: true,
     });
+    expect(exercised.stoppedWithTraffic).toBeGreaterThan(0);
+    expect(exercised.settled).toBeGreaterThan(0);
   }, 600_000);
 });

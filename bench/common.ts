@@ -12,6 +12,7 @@ export const HANDLERS = [
   'pipeline-callback',
   'canary-tick',
   'control',
+  'executor',
 ] as const;
 
 export const median = (values: number[]): number => {

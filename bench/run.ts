@@ -37,6 +37,7 @@ const main = async () => {
     decisionLatencyMsMedian: run.decisionLatencyMsMedian,
     decisionLatencyMsByHandler: run.decisionLatencyMsByHandler,
     peakRssMb: run.peakRssMb,
+    executorLatency: run.executorLatency,
     judge: { rolloutsPerCell: ROLLOUTS_PER_CELL, ...judge },
   };
   mkdirSync(resolve(REPO, '.local'), { recursive: true });
@@ -96,6 +97,22 @@ const main = async () => {
     `Decision latency (handler entry to first AWS request, warm): median ${run.decisionLatencyMsMedian} ms (target < 5)`,
   );
   console.table(run.decisionLatencyMsByHandler);
+  const ex = run.executorLatency;
+  console.log(
+    'Executor split: convergence request sent (decision saved, its other effects done) to the executor’s first SageMaker call, wall clock, local queue',
+  );
+  console.table({
+    'to first SageMaker call': {
+      requests: ex.requests,
+      'median ms': ex.toFirstCallMsMedian,
+      'p90 ms': ex.toFirstCallMsP90,
+    },
+    'to first endpoint write': {
+      requests: ex.writes,
+      'median ms': ex.toFirstWriteMsMedian,
+      'p90 ms': ex.toFirstWriteMsP90,
+    },
+  });
   console.log('Peak RSS per handler process over the scenario (target < 128 MB)');
   console.table(
     Object.fromEntries(Object.entries(run.peakRssMb).map(([h, mb]) => [h, { MB: mb, met: ok(mb < 128) }])),

@@ -2,6 +2,7 @@ import { CreateModelPackageGroupCommand, SageMakerClient } from '@aws-sdk/client
 import { LocalStack } from '../src/local/stack';
 import { bundlePath } from './cold-start';
 import { median, round } from './common';
+import { type ExecutorLatency, watchExecutor } from './executor-latency';
 import { type HandlerHost, hostFunctions } from './handler-host';
 import { approvePackage, registerPackage, smokeTestPipeline } from './local-fixtures';
 
@@ -10,6 +11,7 @@ export interface ScenarioResult {
   decisionLatencyMsMedian: number;
   decisionLatencyMsByHandler: Record<string, { invocations: number; medianMs: number }>;
   peakRssMb: Record<string, number>;
+  executorLatency: ExecutorLatency;
 }
 
 const MINUTE = 60_000;
@@ -25,6 +27,7 @@ export const scenario = async (): Promise<ScenarioResult> => {
   let hosts = new Map<string, HandlerHost>();
   try {
     hosts = await hostFunctions(stack, bundlePath);
+    const executorLatency = watchExecutor(stack, hosts);
 
     const sm = new SageMakerClient({ region: 'us-east-1' });
     await sm.send(new CreateModelPackageGroupCommand({ ModelPackageGroupName: 'churn-model' }));
@@ -79,6 +82,7 @@ export const scenario = async (): Promise<ScenarioResult> => {
       decisionLatencyMsMedian: round(median(all), 2),
       decisionLatencyMsByHandler: byHandler,
       peakRssMb,
+      executorLatency: executorLatency(),
     };
   } finally {
     for (const host of hosts.values()) await host.stop().catch(() => undefined);

@@ -2,10 +2,13 @@ import { cloudWatchClientFor } from '../src/adapters/clients';
 import { CloudWatchMetrics } from '../src/adapters/cloudwatch-metrics';
 import { runTick } from '../src/app/tick';
 import { scheduleEventSchema } from '../src/domain/schemas/schedule-event';
+import { askTheExecutor } from '../src/executor-requests';
 import { eventBridgeHandler } from '../src/handler-support';
 import { emitMetrics } from '../src/metrics/emf';
 import { ALL_GROUPS, groupGauges, METRIC } from '../src/metrics/service-metrics';
 import { eventTime, provideMetrics } from '../src/wiring';
+
+askTheExecutor();
 
 provideMetrics((crossAccount) => new CloudWatchMetrics(cloudWatchClientFor(crossAccount)));
 

@@ -5,9 +5,12 @@ import { onOperatorCommand } from '../src/app/control';
 import { parseDeploymentId } from '../src/domain/naming';
 import { parseCommandRequest } from '../src/domain/schemas/control-command';
 import { InputValidationError, PermanentError } from '../src/errors';
+import { askTheExecutor } from '../src/executor-requests';
 import { emitMetrics } from '../src/metrics/emf';
 import { ALL_GROUPS, METRIC } from '../src/metrics/service-metrics';
 import { deps, logger } from '../src/wiring';
+
+askTheExecutor();
 
 const STATUS = { applied: 200, ignored: 200, rejected: 409, unauthorized: 403 } as const;
 

@@ -1,7 +1,10 @@
 import { onModelPackageChanged } from '../src/app/model-package-changed';
 import { modelPackageEventSchema } from '../src/domain/schemas/model-package-event';
+import { askTheExecutor } from '../src/executor-requests';
 import { eventBridgeHandler } from '../src/handler-support';
 import { eventTime } from '../src/wiring';
+
+askTheExecutor();
 
 /** `SageMaker Model Package State Change`: approvals start deployments, rejections undo them. */
 export const handler = eventBridgeHandler(

@@ -6,7 +6,10 @@ import { onCallbackMessage, onInvalidCallbackMessage } from '../src/app/callback
 import { callbackRef } from '../src/domain/naming';
 import { CALLBACK_TOKEN, parseCallbackBody } from '../src/domain/schemas/callback-message';
 import { InputValidationError } from '../src/errors';
+import { askTheExecutor } from '../src/executor-requests';
 import { deps, eventTimeMs, logger } from '../src/wiring';
+
+askTheExecutor();
 
 /** The token of a body that is JSON with a valid `token`, even when the rest is invalid. */
 const answerableToken = (body: string): { token: string; pipelineExecutionArn: string } | undefined => {

@@ -142,9 +142,18 @@ const derive = (config, stage, configPath, packagedConfigPath = configPath) => {
     'application-autoscaling:PutScalingPolicy',
     'application-autoscaling:DeregisterScalableTarget',
   ];
-  const deploy = [];
+  // DescribeEndpoint and InvokeEndpoint (smoke tests, pre-traffic checks): what deciding needs.
+  const observe =
+    local.length > 0
+      ? [
+          statement('ObserveEndpoints', ['sagemaker:DescribeEndpoint'], endpointArns),
+          statement('SmokeTestEndpoints', ['sagemaker:InvokeEndpoint'], endpointArns),
+        ]
+      : [];
+  // The writes: only the executor function holds them.
+  const write = [];
   if (local.length > 0) {
-    deploy.push(
+    write.push(
       // CreateEndpoint and UpdateEndpoint are authorized on the endpoint and the config they use.
       statement(
         'CreateAndUpdateEndpoints',
@@ -152,15 +161,10 @@ const derive = (config, stage, configPath, packagedConfigPath = configPath) => {
         [...endpointArns, ...endpointConfigArns],
       ),
       statement(
-        'ObserveAndShiftEndpoints',
-        [
-          'sagemaker:DescribeEndpoint',
-          'sagemaker:DeleteEndpoint',
-          'sagemaker:UpdateEndpointWeightsAndCapacities',
-        ],
+        'ShiftAndDeleteEndpoints',
+        ['sagemaker:DeleteEndpoint', 'sagemaker:UpdateEndpointWeightsAndCapacities'],
         endpointArns,
       ),
-      statement('SmokeTestEndpoints', ['sagemaker:InvokeEndpoint'], endpointArns),
       statement(
         'ManageEndpointConfigs',
         ['sagemaker:CreateEndpointConfig', 'sagemaker:DeleteEndpointConfig'],
@@ -204,6 +208,17 @@ const derive = (config, stage, configPath, packagedConfigPath = configPath) => {
     ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ChangeMessageVisibility'],
     [{ 'Fn::GetAtt': ['CallbackQueue', 'Arn'] }],
   );
+  // The deciding functions ask the executor to converge a group.
+  const requestConvergence = statement(
+    'RequestConvergence',
+    ['sqs:SendMessage'],
+    [{ 'Fn::GetAtt': ['ExecutorQueue', 'Arn'] }],
+  );
+  const executorQueue = statement(
+    'ConsumeExecutorQueue',
+    ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ChangeMessageVisibility'],
+    [{ 'Fn::GetAtt': ['ExecutorQueue', 'Arn'] }],
+  );
   const answerCallbacks =
     pipelineExecutionArns.length > 0
       ? [
@@ -215,8 +230,10 @@ const derive = (config, stage, configPath, packagedConfigPath = configPath) => {
         ]
       : [];
 
-  // Every function saves decisions and carries out their AWS calls (the outbox) after the save.
-  const decider = [table, publish, registry, listVersions, ...deploy, ...assumeRoles, ...answerCallbacks];
+  // Every function saves decisions and carries out the effects it may (the outbox) after the save;
+  // the deciding functions observe endpoints and ask the executor for every change to them.
+  const common = [table, publish, registry, listVersions, ...observe, ...assumeRoles, ...answerCallbacks];
+  const decider = [...common, requestConvergence];
   const policy = (fn, statements) => [
     { PolicyName: `${fn}`, PolicyDocument: { Version: '2012-10-17', Statement: [logs(fn), ...statements] } },
   ];
@@ -241,6 +258,8 @@ const derive = (config, stage, configPath, packagedConfigPath = configPath) => {
       canaryTick: policy('canaryTick', [...decider, ...metrics]),
       // Operator commands through the function URL.
       control: policy('control', decider),
+      // Carries out what the others decided: the only role with SageMaker and autoscaling writes.
+      executor: policy('executor', [...common, ...write, executorQueue]),
     },
   };
 };
@@ -406,6 +425,7 @@ const dashboardBody = (groups, stages, stage) => {
       'pipelineCallback',
       'canaryTick',
       'control',
+      'executor',
     ].map((fn) => ['AWS/Lambda', 'Errors', 'FunctionName', `${SERVICE}-${stage}-${fn}`, { stat: 'Sum' }]),
   });
   return { 'Fn::Sub': JSON.stringify({ widgets }) };

@@ -1,8 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { ApplicationAutoScalingFactory } from './adapters/application-autoscaling';
 import { DynamoDbStateStore } from './adapters/dynamodb-state-store';
 import { EventBridgePublisher } from './adapters/eventbridge-publisher';
-import { SageMakerEndpointsFactory } from './adapters/sagemaker-endpoints';
+import { SageMakerEndpointObserverFactory } from './adapters/sagemaker-endpoint-observer';
 import { SageMakerPipelineCallbacks } from './adapters/sagemaker-pipelines';
 import { SageMakerModelRegistry } from './adapters/sagemaker-registry';
 import type { Deps } from './app/deps';
@@ -12,8 +11,11 @@ import type { CrossAccountConfig } from './config/schema';
 import { ConfigError } from './errors';
 import { emitMetrics } from './metrics/emf';
 import { metricsOfEvent } from './metrics/service-metrics';
+import type { AutoscalingFactory } from './ports/autoscaling';
+import type { ConvergenceRequests } from './ports/convergence';
 import type { EventPublisher } from './ports/events';
 import type { Metrics } from './ports/metrics';
+import type { EndpointObserverFactory, EndpointsFactory } from './ports/sagemaker';
 
 export const logger = new Logger({
   serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'sagemaker-rollouts',
@@ -82,6 +84,72 @@ const metricsPerAccount = (): ((crossAccount: CrossAccountConfig) => Metrics) =>
   };
 };
 
+/** The SageMaker and Application Auto Scaling writers, which only the executor's bundle carries. */
+export interface Writers {
+  endpoints: EndpointsFactory;
+  autoscaling: AutoscalingFactory;
+}
+
+let providedWriters: Writers | undefined;
+
+/**
+ * The executor's handler module provides the writers, so that no other function's bundle carries
+ * a SageMaker or Application Auto Scaling write command (and no other role is granted one).
+ */
+export const provideWriters = (writers: Writers): void => {
+  providedWriters = writers;
+};
+
+const writers = (): Writers => {
+  if (!providedWriters) {
+    throw new ConfigError(
+      'this function does not change SageMaker: only the executor does (ask it with deps.convergence)',
+      ['executor'],
+    );
+  }
+  return providedWriters;
+};
+
+/** Observation from this bundle, writes from the executor's writers (looked up on use). */
+const endpointsOver = (observers: EndpointObserverFactory): EndpointsFactory => ({
+  forStage(target) {
+    const observer = observers.forStage(target);
+    const writer = () => writers().endpoints.forStage(target);
+    return {
+      describe: (endpointName) => observer.describe(endpointName),
+      invoke: (endpointName, request) => observer.invoke(endpointName, request),
+      deploy: (spec) => writer().deploy(spec),
+      setWeights: (endpointName, weights, observed) => writer().setWeights(endpointName, weights, observed),
+      delete: (endpointName) => writer().delete(endpointName),
+      retire: (modelNames, configNames) => writer().retire(modelNames, configNames),
+    };
+  },
+});
+
+const providedAutoscaling: AutoscalingFactory = {
+  forStage: (target) => writers().autoscaling.forStage(target),
+};
+
+let createConvergence: (() => ConvergenceRequests) | undefined;
+
+/** The deciding functions' handler modules provide the request sender (the executor sends none). */
+export const provideConvergence = (create: () => ConvergenceRequests): void => {
+  createConvergence = create;
+};
+
+const providedConvergence = (): ConvergenceRequests => {
+  let sender: ConvergenceRequests | undefined;
+  return {
+    request: (group) => {
+      if (!createConvergence) {
+        throw new ConfigError('this function asks for no convergence: it is the executor', ['convergence']);
+      }
+      sender ??= createConvergence();
+      return sender.request(group);
+    },
+  };
+};
+
 /** Publishes, then emits the metrics the published events stand for (per group). */
 const metered = (inner: EventPublisher): EventPublisher => ({
   async publish(events) {
@@ -102,8 +170,9 @@ export const buildDeps = (env: NodeJS.ProcessEnv = process.env): Deps => ({
   config: loadConfigFromEnv(),
   store: new DynamoDbStateStore(required(env, 'TABLE_NAME')),
   registry: new SageMakerModelRegistry(),
-  endpoints: new SageMakerEndpointsFactory(),
-  autoscaling: new ApplicationAutoScalingFactory(),
+  endpoints: endpointsOver(new SageMakerEndpointObserverFactory()),
+  autoscaling: providedAutoscaling,
+  convergence: providedConvergence(),
   metrics: providedMetrics(),
   metricsFor: metricsPerAccount(),
   pipelines: new SageMakerPipelineCallbacks(),

@@ -4,6 +4,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { AssumeRoleCommand, type AssumeRoleCommandOutput, STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { CrossAccountConfig } from '../config/schema';
@@ -73,6 +74,7 @@ export const cloudWatchClient = /* @__PURE__ */ lazy(() => new CloudWatchClient(
 export const eventBridgeClient = /* @__PURE__ */ lazy(() => new EventBridgeClient(baseConfig()));
 export const stsClient = /* @__PURE__ */ lazy(() => new STSClient(baseConfig()));
 export const dynamoDbClient = /* @__PURE__ */ lazy(() => new DynamoDBClient(baseConfig()));
+export const sqsClient = /* @__PURE__ */ lazy(() => new SQSClient(baseConfig()));
 export const applicationAutoScalingClient = /* @__PURE__ */ lazy(
   () => new ApplicationAutoScalingClient(baseConfig()),
 );

@@ -6,7 +6,6 @@ import {
   DeleteEndpointConfigCommand,
   DeleteModelCommand,
   type DeploymentConfig,
-  DescribeEndpointCommand,
   type DescribeEndpointCommandOutput,
   type ProductionVariant,
   type SageMakerClient,
@@ -14,10 +13,10 @@ import {
   UpdateEndpointCommand,
   UpdateEndpointWeightsAndCapacitiesCommand,
 } from '@aws-sdk/client-sagemaker';
-import { InvokeEndpointCommand, type SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import type { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import type { CrossAccountConfig } from '../config/schema';
 import type { EndpointObservation } from '../domain/model';
-import { PermanentError, TransientError } from '../errors';
+import { PermanentError } from '../errors';
 import type {
   DeployOutcome,
   DeploySpec,
@@ -30,15 +29,14 @@ import type {
   StageTarget,
 } from '../ports/sagemaker';
 import {
-  errorCode,
   errorMessage,
-  httpStatusCode,
   isAlreadyExists,
   isEndpointInProgress,
   isNotFound,
   toRolloutsError,
 } from './aws-errors';
 import { sageMakerClientFor, sageMakerRuntimeClientFor } from './clients';
+import { describeEndpointRaw, SageMakerEndpointObserver } from './sagemaker-endpoint-observer';
 
 const WEIGHT_TOLERANCE = 1e-9;
 
@@ -116,35 +114,22 @@ const deploymentConfig = (native: NativeDeploySpec, endpointName: string): Deplo
   };
 };
 
-const decodeBody = (body: unknown): string => {
-  if (body === undefined || body === null) return '';
-  if (typeof body === 'string') return body;
-  if (body instanceof Uint8Array) return new TextDecoder().decode(body);
-  return String(body);
-};
-
-/** One stage's endpoints through the SageMaker and SageMaker Runtime APIs. */
+/**
+ * One stage's endpoints through the SageMaker and SageMaker Runtime APIs: what the observer reads,
+ * and the writes only the executor function sends (its bundle alone carries this module).
+ */
 export class SageMakerStageEndpoints implements StageEndpoints {
+  private readonly observer: SageMakerEndpointObserver;
+
   constructor(
     readonly sagemaker: SageMakerClient,
     readonly runtime: SageMakerRuntimeClient,
-  ) {}
+  ) {
+    this.observer = new SageMakerEndpointObserver(sagemaker, runtime);
+  }
 
   async describe(endpointName: string): Promise<EndpointObservation | null> {
-    const output = await this.describeRaw(endpointName);
-    if (!output) return null;
-    return {
-      endpointName: output.EndpointName ?? endpointName,
-      status: (output.EndpointStatus ?? 'Creating') as EndpointObservation['status'],
-      configName: output.EndpointConfigName ?? '',
-      variants: (output.ProductionVariants ?? []).map((variant) => ({
-        variantName: variant.VariantName ?? '',
-        currentWeight: variant.CurrentWeight ?? 0,
-        desiredWeight: variant.DesiredWeight ?? variant.CurrentWeight ?? 0,
-      })),
-      ...(output.FailureReason ? { failureReason: output.FailureReason } : {}),
-      lastModifiedTime: (output.LastModifiedTime ?? output.CreationTime)?.getTime() ?? 0,
-    };
+    return this.observer.describe(endpointName);
   }
 
   async deploy(spec: DeploySpec): Promise<DeployOutcome> {
@@ -287,40 +272,8 @@ export class SageMakerStageEndpoints implements StageEndpoints {
     }
   }
 
-  async invoke(endpointName: string, request: InvokeRequest): Promise<InvokeResult> {
-    try {
-      const output = await this.runtime.send(
-        new InvokeEndpointCommand({
-          EndpointName: endpointName,
-          Body: new TextEncoder().encode(request.body),
-          ContentType: request.contentType,
-          ...(request.accept !== undefined ? { Accept: request.accept } : {}),
-          ...(request.targetVariant !== undefined ? { TargetVariant: request.targetVariant } : {}),
-        }),
-      );
-      return { ok: true, statusCode: output.$metadata.httpStatusCode ?? 200, body: decodeBody(output.Body) };
-    } catch (error) {
-      const code = errorCode(error);
-      if (code === 'ModelError') {
-        const modelError = error as { OriginalStatusCode?: number; OriginalMessage?: string };
-        return {
-          ok: false,
-          statusCode: modelError.OriginalStatusCode ?? httpStatusCode(error) ?? 424,
-          body: modelError.OriginalMessage ?? '',
-          error: `ModelError: ${errorMessage(error)}`,
-        };
-      }
-      const mapped = toRolloutsError(error, {
-        operation: 'SageMaker InvokeEndpoint',
-        resource: endpointName,
-      });
-      if (mapped instanceof TransientError) throw mapped;
-      const status = httpStatusCode(error);
-      if (status !== undefined && status >= 400) {
-        return { ok: false, statusCode: status, body: '', error: `${code}: ${errorMessage(error)}` };
-      }
-      throw mapped;
-    }
+  invoke(endpointName: string, request: InvokeRequest): Promise<InvokeResult> {
+    return this.observer.invoke(endpointName, request);
   }
 
   /** Not-found is success; an endpoint that is Creating/Updating raises EndpointBusyError. */
@@ -343,13 +296,8 @@ export class SageMakerStageEndpoints implements StageEndpoints {
     }
   }
 
-  private async describeRaw(endpointName: string): Promise<DescribeEndpointCommandOutput | null> {
-    try {
-      return await this.sagemaker.send(new DescribeEndpointCommand({ EndpointName: endpointName }));
-    } catch (error) {
-      if (isNotFound(error)) return null;
-      throw toRolloutsError(error, { operation: 'SageMaker DescribeEndpoint', resource: endpointName });
-    }
+  private describeRaw(endpointName: string): Promise<DescribeEndpointCommandOutput | null> {
+    return describeEndpointRaw(this.sagemaker, endpointName);
   }
 
   /** Runs `send`; the error `done` recognises means the outcome is already there (idempotent). */

@@ -16,7 +16,7 @@ export interface ConvergeReport {
 /** Passes per run: a refusal may lead to a new desired spec (a rollback) that can start at once. */
 const MAX_PASSES = 3;
 
-const unsettled = (desired: DesiredEndpoint | undefined): desired is DesiredEndpoint =>
+export const unsettled = (desired: DesiredEndpoint | undefined): desired is DesiredEndpoint =>
   !!desired && desired.settled?.generation !== desired.generation;
 
 /**
@@ -35,7 +35,7 @@ export const converge = async (deps: Deps, group: string, now: number): Promise<
       (input): input is Input => input !== undefined,
     );
     if (inputs.length === 0) break;
-    await decideAndSave(deps, group, now, () => inputs);
+    await decideAndSave(deps, group, now, () => inputs, 'executor');
     if (!inputs.some((input) => input.type === 'EndpointRefused')) break;
   }
   return report;

@@ -14,6 +14,17 @@ const MAX_CONFLICTS = 8;
  */
 export const OUTBOX_LEASE_MS = 2 * 60_000;
 
+/**
+ * Effects that change SageMaker or Application Auto Scaling: only the executor carries them out
+ * (it alone holds those rights). The deciding functions leave them in the outbox and ask for it.
+ */
+const EXECUTOR_EFFECTS: ReadonlySet<Command['type']> = new Set(['RetireResources', 'ApplyScaling']);
+
+export const isExecutorEffect = (command: Command): boolean => EXECUTOR_EFFECTS.has(command.type);
+
+/** Who carries out a run's effects: a deciding function, or the executor (every effect). */
+export type Runner = 'decider' | 'executor';
+
 export interface GroupRun {
   state: GroupState;
   /** the decision, when the inputs changed anything */
@@ -30,6 +41,7 @@ export const decideAndSave = async (
   group: string,
   now: number,
   inputsFor: (state: GroupState) => Input[] | Promise<Input[]>,
+  runner: Runner = 'decider',
 ): Promise<GroupRun> => {
   const config = groupConfig(deps, group);
   if (!config) throw new UnknownGroupError(`model package group ${group} is not configured`);
@@ -56,7 +68,7 @@ export const decideAndSave = async (
       deps.log.debug('conflicting write; deciding again', { group, attempt });
     }
   }
-  run.state = await drainOutbox(deps, run.state, now, own);
+  run.state = await drainOutbox(deps, run.state, now, own, runner);
   return run;
 };
 
@@ -68,8 +80,19 @@ const withOutbox = (state: GroupState, commands: Command[], now: number): GroupS
   ],
 });
 
-const claimable = (entry: GroupState['outbox'][number], now: number, own: ReadonlySet<string>): boolean =>
-  own.has(entry.id) || entry.at === undefined || now - entry.at >= OUTBOX_LEASE_MS;
+/**
+ * The executor takes the executor's effects at once (no decider ever runs them, so no lease guards
+ * them; two executors on one group both sending one is harmless, each is idempotent).
+ */
+const claimable = (
+  entry: GroupState['outbox'][number],
+  now: number,
+  own: ReadonlySet<string>,
+  runner: Runner,
+): boolean => {
+  if (isExecutorEffect(entry.command)) return runner === 'executor';
+  return own.has(entry.id) || entry.at === undefined || now - entry.at >= OUTBOX_LEASE_MS;
+};
 
 /**
  * Carries out the saved effects, at least once each and concurrently (each is idempotent and
@@ -81,12 +104,13 @@ export const drainOutbox = async (
   state: GroupState,
   now: number,
   own: ReadonlySet<string> = new Set(),
+  runner: Runner = 'decider',
 ): Promise<GroupState> => {
   if (state.outbox.length === 0) return state;
   const doneIds = new Set<string>();
   await Promise.all(
     state.outbox.map(async (entry) => {
-      if (!claimable(entry, now, own)) return;
+      if (!claimable(entry, now, own, runner)) return;
       try {
         const outcome = await execute(deps, entry.command, now);
         doneIds.add(entry.id);

@@ -1,5 +1,6 @@
 import type { CrossAccountConfig, GroupConfig, RolloutsConfig, StageName } from '../config/schema';
 import type { AutoscalingFactory, VariantAutoscaling } from '../ports/autoscaling';
+import type { ConvergenceRequests } from '../ports/convergence';
 import type { EventPublisher } from '../ports/events';
 import type { Metrics } from '../ports/metrics';
 import type { PipelineCallbacks } from '../ports/pipelines';
@@ -20,6 +21,8 @@ export interface Deps {
   registry: ModelRegistry;
   endpoints: EndpointsFactory;
   autoscaling: AutoscalingFactory;
+  /** asks the executor to converge a group's endpoints (the deciding functions' only way to change them) */
+  convergence: ConvergenceRequests;
   /** metrics and alarms of this account */
   metrics: Metrics;
   /** metrics and alarms of another account, read through the stage's role */

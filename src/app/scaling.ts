@@ -3,13 +3,9 @@ import type { GroupState } from '../domain/model';
 import { PermanentError, TransientError } from '../errors';
 import { type Deps, groupConfig, stageAutoscaling } from './deps';
 
-/**
- * The baseline variant's autoscaling of every canary that has not read it yet (once per canary,
- * before the candidate takes traffic), as inputs. A read that fails now is tried again on the
- * next run; one that can never succeed (no permission) carries nothing over.
- */
-export const baselineScalingInputs = async (deps: Deps, state: GroupState): Promise<Input[]> => {
-  const unread = state.deployments.filter(
+/** The canaries whose baseline autoscaling has not been read yet. */
+export const scalingUnread = (state: Pick<GroupState, 'deployments'>) =>
+  state.deployments.filter(
     (d) =>
       d.canary &&
       d.canary.baselineScaling === undefined &&
@@ -18,6 +14,14 @@ export const baselineScalingInputs = async (deps: Deps, state: GroupState): Prom
         d.phase === 'Shadow' ||
         d.phase === 'Canary'),
   );
+
+/**
+ * The baseline variant's autoscaling of every canary that has not read it yet (once per canary,
+ * before the candidate takes traffic), as inputs. A read that fails now is tried again on the
+ * next run; one that can never succeed (no permission) carries nothing over.
+ */
+export const baselineScalingInputs = async (deps: Deps, state: GroupState): Promise<Input[]> => {
+  const unread = scalingUnread(state);
   const config = groupConfig(deps, state.group);
   if (unread.length === 0 || !config) return [];
   const inputs: Input[] = [];

@@ -1,9 +1,8 @@
 import type { CrossAccountConfig } from '../config/schema';
 import type { Input } from '../domain/decide';
-import type { EndpointObservation, VariantReadings } from '../domain/model';
+import type { VariantReadings } from '../domain/model';
 import { ServiceFaultError } from '../errors';
 import type { VariantMetricsQuery } from '../ports/metrics';
-import type { EndpointsFactory } from '../ports/sagemaker';
 import type { ActiveGroup } from '../ports/state-store';
 import { mapLimit } from './concurrency';
 import { type Deps, groupConfig, stageMetrics } from './deps';
@@ -22,10 +21,10 @@ export interface TickReport {
 /**
  * Flow 7, once a minute: for every group with work in flight (and only those), observe the
  * endpoints it waits on, read all canaries' metrics in as few GetMetricData calls as possible,
- * then decide and act per group, a bounded number at a time.
+ * then decide per group, a bounded number at a time, and ask the executor for what changes endpoints
+ * (every minute while a group has such work: the backstop for lost or failed requests).
  */
-export const runTick = async (tickDeps: Deps, now: number): Promise<TickReport> => {
-  const deps: Deps = { ...tickDeps, endpoints: describedOnce(tickDeps.endpoints) };
+export const runTick = async (deps: Deps, now: number): Promise<TickReport> => {
   const active = (await deps.store.listActiveGroups()).filter((state) => groupConfig(deps, state.group));
   const limit = deps.config.tickConcurrency;
   const observations = await mapLimit(active, limit, (state) =>
@@ -187,47 +186,4 @@ const readCanaries = async (
     }
   }
   return result;
-};
-
-/**
- * Endpoints for one tick: the DescribeEndpoint that observed an endpoint also serves the executor's
- * next look at it (or the first weight change sent to it), so a tick describes each endpoint once.
- * Any write forgets it.
- */
-const describedOnce = (factory: EndpointsFactory): EndpointsFactory => {
-  const observed = new Map<string, EndpointObservation | null>();
-  return {
-    forStage(target) {
-      const inner = factory.forStage(target);
-      const key = (endpointName: string) => `${target.group}/${target.stage}/${endpointName}`;
-      const take = (endpointName: string) => {
-        const known = observed.get(key(endpointName));
-        observed.delete(key(endpointName));
-        return known;
-      };
-      return {
-        describe: async (endpointName) => {
-          // the executor's look right after this tick's observation is served by it
-          if (observed.has(key(endpointName))) return take(endpointName) ?? null;
-          const endpoint = await inner.describe(endpointName);
-          observed.set(key(endpointName), endpoint);
-          return endpoint;
-        },
-        setWeights: (endpointName, weights, observedNow) => {
-          const known = take(endpointName);
-          return inner.setWeights(endpointName, weights, observedNow !== undefined ? observedNow : known);
-        },
-        deploy: (spec) => {
-          take(spec.endpointName);
-          return inner.deploy(spec);
-        },
-        delete: (endpointName) => {
-          take(endpointName);
-          return inner.delete(endpointName);
-        },
-        invoke: (endpointName, request) => inner.invoke(endpointName, request),
-        retire: (modelNames, configNames) => inner.retire(modelNames, configNames),
-      };
-    },
-  };
 };

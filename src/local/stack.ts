@@ -87,6 +87,7 @@ export class LocalStack {
       TABLE_NAME: this.tableName,
       EVENT_BUS_NAME: this.busName,
       ROLLOUTS_COMMAND_URL: this.commandUrl,
+      EXECUTOR_QUEUE_URL: this.queueUrls.ExecutorQueue ?? '',
       ROLLOUTS_CONFIG_PATH: resolve(SERVICE_DIR, this.configPath),
     };
   }
@@ -135,6 +136,7 @@ export class LocalStack {
       return out.QueueUrl!;
     };
     for (const source of this.wiring.queueSources) await createQueue(source.queue);
+    process.env.EXECUTOR_QUEUE_URL = this.queueUrls.ExecutorQueue ?? '';
     for (const rule of this.wiring.eventRules) {
       this.cloud.events.addRule({
         name: `${rule.functionName}-rule`,
@@ -279,7 +281,7 @@ export class LocalStack {
           const response = (await this.invoke(
             source.functionName,
             event,
-            `${records.length} callback message(s)`,
+            `${records.length} message(s) from ${source.queue.logicalId}`,
           )) as SQSBatchResponse | undefined;
           failed = source.reportBatchItemFailures
             ? new Set((response?.batchItemFailures ?? []).map((f) => f.itemIdentifier))

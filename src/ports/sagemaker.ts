@@ -72,9 +72,18 @@ export interface InvokeResult {
   error?: string | undefined;
 }
 
-/** Endpoints of one stage (possibly in another account). */
-export interface StageEndpoints {
+/** What the deciding functions may do with one stage's endpoints: look at them, send requests. */
+export interface EndpointObserver {
   describe(endpointName: string): Promise<EndpointObservation | null>;
+  invoke(endpointName: string, request: InvokeRequest): Promise<InvokeResult>;
+}
+
+export interface EndpointObserverFactory {
+  forStage(target: StageTarget): EndpointObserver;
+}
+
+/** Endpoints of one stage (possibly in another account); the writes are the executor's alone. */
+export interface StageEndpoints extends EndpointObserver {
   /** Ensures the models and config exist, then creates the endpoint or updates it to the config. */
   deploy(spec: DeploySpec): Promise<DeployOutcome>;
   /**
@@ -86,7 +95,6 @@ export interface StageEndpoints {
     weights: Record<string, number>,
     observed?: EndpointObservation | null,
   ): Promise<'sent' | 'already' | 'busy'>;
-  invoke(endpointName: string, request: InvokeRequest): Promise<InvokeResult>;
   /** Deletes the endpoint (the only action SageMaker allows on a Failed one); missing is fine. */
   delete(endpointName: string): Promise<void>;
   /** Deletes models and endpoint configs; missing ones are fine. */

@@ -8,6 +8,7 @@ import type { EndpointObservation, PackageInfo, ServiceEvent } from '../../src/d
 import { PermanentError, TransientError } from '../../src/errors';
 import type { DeploySpec, StageEndpoints } from '../../src/ports/sagemaker';
 import { Dynamo } from '../support/dynamo';
+import { inlineExecutor } from '../support/inline-executor';
 
 const config = loadConfigFile('src/local/scenarios/rollouts.local.yml');
 const T0 = Date.UTC(2024, 0, 1);
@@ -61,6 +62,7 @@ const world = async (deploy: (spec: DeploySpec) => Promise<'started'>) => {
     metricsFor: () => ({ readVariants: async () => new Map(), alarmsInAlarm: async () => [] }),
     pipelines: { sendSuccess: async () => 'sent', sendFailure: async () => 'sent' },
     events: { publish: async (events) => void published.push(...events) },
+    convergence: inlineExecutor(() => deps),
     log: silentLog,
   };
   const approve = (now: number) =>

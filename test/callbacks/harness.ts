@@ -6,6 +6,7 @@ import type { AnswerResult, PipelineCallbacks } from '../../src/ports/pipelines'
 import type { DeploySpec, EndpointsFactory, InvokeResult, ModelRegistry } from '../../src/ports/sagemaker';
 
 import type { Dynamo } from '../support/dynamo';
+import { inlineExecutor } from '../support/inline-executor';
 
 export { Dynamo } from '../support/dynamo';
 
@@ -201,6 +202,7 @@ export const harness = async (dynamo: Dynamo): Promise<Harness> => {
         events.push(...published);
       },
     },
+    convergence: inlineExecutor(() => deps),
     log: { debug: line('debug'), info: line('info'), warn: line('warn'), error: line('error') },
   };
   return { deps, pipelines, registry, endpoints, events, logs };

@@ -28,6 +28,27 @@ const FUNCTIONS = [
   'pipelineCallback',
   'canaryTick',
   'control',
+  'executor',
+];
+/** The functions that decide; they ask the executor for every change to SageMaker. */
+const DECIDERS = FUNCTIONS.filter((name) => name !== 'executor');
+/** SageMaker, IAM and Application Auto Scaling actions that change something: the executor's alone. */
+const WRITES = [
+  'sagemaker:CreateModel',
+  'sagemaker:CreateEndpointConfig',
+  'sagemaker:CreateEndpoint',
+  'sagemaker:UpdateEndpoint',
+  'sagemaker:UpdateEndpointWeightsAndCapacities',
+  'sagemaker:DeleteEndpoint',
+  'sagemaker:DeleteEndpointConfig',
+  'sagemaker:DeleteModel',
+  'sagemaker:AddTags',
+  'iam:PassRole',
+  'application-autoscaling:RegisterScalableTarget',
+  'application-autoscaling:PutScalingPolicy',
+  'application-autoscaling:DeregisterScalableTarget',
+  'cloudwatch:PutMetricAlarm',
+  'cloudwatch:DeleteAlarms',
 ];
 const logicalId = (fn: string) => `${fn[0]!.toUpperCase()}${fn.slice(1)}`;
 
@@ -133,7 +154,7 @@ const roleStatements = (name: string): Json[] => {
 const actionsOf = (name: string) => new Set(roleStatements(name).flatMap(actions));
 
 describe('functions', () => {
-  it('are the five functions, each on nodejs22.x arm64 with its own role', () => {
+  it('are the six functions, each on nodejs22.x arm64 with its own role', () => {
     const names = ofType('AWS::Lambda::Function').map(([id]) => id);
     expect(names.sort()).toEqual(FUNCTIONS.map((f) => `${logicalId(f)}LambdaFunction`).sort());
     const roles = new Set<string>();
@@ -162,6 +183,13 @@ describe('functions', () => {
       expect(props.Environment.Variables.ROLLOUTS_CONFIG_PATH).toBe('dist/rollouts.config.json');
     }
     expect(roles.size).toBe(FUNCTIONS.length);
+  });
+
+  it('gives the deciding functions the executor queue’s URL, and the executor none', () => {
+    for (const name of DECIDERS) {
+      expect(fn(name).Properties.Environment.Variables.EXECUTOR_QUEUE_URL).toEqual({ Ref: 'ExecutorQueue' });
+    }
+    expect(fn('executor').Properties.Environment.Variables.EXECUTOR_QUEUE_URL).toBeUndefined();
   });
 
   it('has reserved concurrency 1 on the tick, on a one-minute schedule', () => {
@@ -316,7 +344,9 @@ describe('event rules', () => {
 
 describe('callback queue', () => {
   it('feeds pipelineCallback in batches with partial batch responses', () => {
-    const [[, mapping]] = ofType('AWS::Lambda::EventSourceMapping') as [[string, Resource]];
+    const [, mapping] = ofType('AWS::Lambda::EventSourceMapping').find(([, m]) =>
+      JSON.stringify(m.Properties.EventSourceArn).includes('CallbackQueue'),
+    )!;
     expect(mapping.Properties).toMatchObject({
       EventSourceArn: { 'Fn::GetAtt': ['CallbackQueue', 'Arn'] },
       FunctionName: { 'Fn::GetAtt': ['PipelineCallbackLambdaFunction', 'Arn'] },
@@ -337,6 +367,41 @@ describe('callback queue', () => {
     const dlq = template.Resources.CallbackDlq!.Properties;
     expect(dlq.MessageRetentionPeriod).toBe(14 * 24 * 3600);
     expect(dlq.SqsManagedSseEnabled).toBe(true);
+  });
+});
+
+describe('executor queue', () => {
+  it('feeds the executor with partial batch responses and no batching window', () => {
+    const [, mapping] = ofType('AWS::Lambda::EventSourceMapping').find(([, m]) =>
+      JSON.stringify(m.Properties.EventSourceArn).includes('ExecutorQueue'),
+    )!;
+    expect(mapping.Properties).toMatchObject({
+      EventSourceArn: { 'Fn::GetAtt': ['ExecutorQueue', 'Arn'] },
+      FunctionName: { 'Fn::GetAtt': ['ExecutorLambdaFunction', 'Arn'] },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+    expect(mapping.Properties.MaximumBatchingWindowInSeconds ?? 0).toBe(0);
+  });
+
+  it('is a standard encrypted queue that redrives to an alarmed DLQ after 5 receives and outlives 6 executor timeouts', () => {
+    const queue = template.Resources.ExecutorQueue!.Properties;
+    expect(queue.FifoQueue).toBeUndefined();
+    expect(queue.SqsManagedSseEnabled).toBe(true);
+    expect(queue.RedrivePolicy).toEqual({
+      deadLetterTargetArn: { 'Fn::GetAtt': ['ExecutorDlq', 'Arn'] },
+      maxReceiveCount: 5,
+    });
+    expect(queue.VisibilityTimeout).toBeGreaterThanOrEqual(6 * fn('executor').Properties.Timeout);
+    const dlq = template.Resources.ExecutorDlq!.Properties;
+    expect(dlq.MessageRetentionPeriod).toBe(14 * 24 * 3600);
+    expect(dlq.SqsManagedSseEnabled).toBe(true);
+    const alarms = ofType('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
+    expect(alarms.find((a) => JSON.stringify(a.Dimensions).includes('ExecutorDlq'))).toMatchObject({
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
   });
 });
 
@@ -435,11 +500,12 @@ describe('IAM', () => {
   });
 
   it('invokes only configured endpoints and passes only execution roles, to SageMaker', () => {
-    const statements = roleStatements('endpointStateChange');
-    const invoke = statements.find((s) => actions(s).includes('sagemaker:InvokeEndpoint'));
+    const invoke = roleStatements('endpointStateChange').find((s) =>
+      actions(s).includes('sagemaker:InvokeEndpoint'),
+    );
     expect(actions(invoke)).toEqual(['sagemaker:InvokeEndpoint']);
     expect(resources(invoke).every((r: Json) => /:endpoint\/[a-z0-9-]+$/.test(r['Fn::Sub']))).toBe(true);
-    const pass = statements.find((s) => actions(s).includes('iam:PassRole'));
+    const pass = roleStatements('executor').find((s) => actions(s).includes('iam:PassRole'));
     expect(pass.Resource).toEqual([
       'arn:aws:iam::111122223333:role/churn-model-sagemaker-execution',
       'arn:aws:iam::111122223333:role/fraud-detector-sagemaker-execution',
@@ -447,8 +513,16 @@ describe('IAM', () => {
     expect(pass.Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } });
   });
 
+  it('only the executor holds SageMaker, PassRole and autoscaling writes; it holds them all', () => {
+    for (const name of DECIDERS) {
+      expect(WRITES.filter((action) => actionsOf(name).has(action))).toEqual([]);
+      expect([...actionsOf(name)].some((a) => a.startsWith('application-autoscaling:'))).toBe(false);
+    }
+    expect(WRITES.filter((action) => !actionsOf('executor').has(action))).toEqual([]);
+  });
+
   it('carries autoscaling with alarms scoped to the variants of the endpoints of this account', () => {
-    for (const name of FUNCTIONS) {
+    for (const name of ['executor']) {
       const statements = roleStatements(name);
       const scaling = statements.find((s) =>
         actions(s).includes('application-autoscaling:RegisterScalableTarget'),
@@ -485,6 +559,13 @@ describe('IAM', () => {
     }
     const sqs = roleStatements('pipelineCallback').find((s) => actions(s).includes('sqs:ReceiveMessage'));
     expect(sqs.Resource).toEqual([{ 'Fn::GetAtt': ['CallbackQueue', 'Arn'] }]);
+    const polls = roleStatements('executor').find((s) => actions(s).includes('sqs:ReceiveMessage'));
+    expect(polls.Resource).toEqual([{ 'Fn::GetAtt': ['ExecutorQueue', 'Arn'] }]);
+    for (const name of DECIDERS) {
+      const send = roleStatements(name).filter((s) => actions(s).includes('sqs:SendMessage'));
+      expect(send).toEqual([expect.objectContaining({ Action: ['sqs:SendMessage'] })]);
+      expect(send[0].Resource).toEqual([{ 'Fn::GetAtt': ['ExecutorQueue', 'Arn'] }]);
+    }
   });
 });
 
@@ -526,6 +607,12 @@ describe('least privilege: each role holds exactly the actions its bundle can se
     '*': ['logs:CreateLogStream', 'logs:PutLogEvents'],
     // the SQS event source mapping polls with the function's role
     pipelineCallback: [
+      'sqs:ReceiveMessage',
+      'sqs:DeleteMessage',
+      'sqs:GetQueueAttributes',
+      'sqs:ChangeMessageVisibility',
+    ],
+    executor: [
       'sqs:ReceiveMessage',
       'sqs:DeleteMessage',
       'sqs:GetQueueAttributes',
@@ -582,17 +669,20 @@ describe('least privilege: each role holds exactly the actions its bundle can se
     expect([...actionsOf(name)].sort()).toEqual([...expected].sort());
   });
 
-  it('only the tick reads metrics, only the callback consumer polls the queue', () => {
+  it('only the tick reads metrics; the queues’ consumers poll them, the deciding functions send to the executor', () => {
     for (const name of FUNCTIONS) {
       expect(actionsOf(name).has('cloudwatch:GetMetricData')).toBe(name === 'canaryTick');
-      // the others touch only the alarms of target tracking policies carried to a new variant
+      // the executor touches only the alarms of target tracking policies carried to a new variant
       if (name !== 'canaryTick') {
         const cloudwatch = roleStatements(name).filter((s) =>
           actions(s).some((a) => a.startsWith('cloudwatch:')),
         );
-        expect(cloudwatch.map((s) => s.Sid)).toEqual(['TargetTrackingAlarms']);
+        expect(cloudwatch.map((s) => s.Sid)).toEqual(name === 'executor' ? ['TargetTrackingAlarms'] : []);
       }
-      expect([...actionsOf(name)].some((a) => a.startsWith('sqs:'))).toBe(name === 'pipelineCallback');
+      expect(actionsOf(name).has('sqs:ReceiveMessage')).toBe(
+        name === 'pipelineCallback' || name === 'executor',
+      );
+      expect(actionsOf(name).has('sqs:SendMessage')).toBe(name !== 'executor');
     }
   });
 });
@@ -631,6 +721,8 @@ describe('retention', () => {
       'CallbackDlq',
       'EventTargetDlq',
       'AsyncFailureQueue',
+      'ExecutorQueue',
+      'ExecutorDlq',
     ]) {
       expect(template.Resources[id]).toMatchObject({
         DeletionPolicy: 'Retain',

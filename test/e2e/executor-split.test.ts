@@ -1,0 +1,94 @@
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { MINUTE, MUTATING, startWorld, type World } from './helpers';
+
+const CHURN = 'churn-model';
+/** SageMaker writes other than the registry's (UpdateModelPackage stays with the deciding functions). */
+const ENDPOINT_WRITES = [...MUTATING].filter((op) => op !== 'UpdateModelPackage');
+
+let w: World;
+
+afterEach(async () => {
+  await w?.close();
+});
+
+const queueName = (url: string | undefined): string => {
+  if (!url) throw new Error('queue not created');
+  return url.split('/').pop()!;
+};
+const executorQueue = () => queueName(w.stack.queueUrls.ExecutorQueue);
+const endpointWrites = () => w.stack.cloud.calls.filter((c) => ENDPOINT_WRITES.includes(c.operation));
+const invoked = (functionName: string) =>
+  w.stack.records.filter((r) => r.kind === 'invoke' && r.functionName === functionName).length;
+
+describe('the executor split: deciding functions save and ask; the executor changes SageMaker', () => {
+  it('an approval is decided and saved without a SageMaker write; the executor’s queue message creates QA', async () => {
+    w = await startWorld();
+    await w.createGroup(CHURN);
+    const v1 = await w.createPackage(CHURN);
+    await w.approve(v1);
+    // the approval event reaches modelPackageStateChange; queues are not polled yet
+    await w.stack.cloud.drain();
+    expect(invoked('modelPackageStateChange')).toBe(1);
+    const decided = await w.state(CHURN);
+    expect(decided.deployments[0]?.phase).toBe('QaDeploying');
+    expect(decided.desired?.qa?.settled).toBeUndefined();
+    expect(endpointWrites()).toEqual([]);
+    const requests = w.stack.cloud.sqs.messages(executorQueue());
+    expect(requests.map((m) => JSON.parse(m.body))).toEqual([{ group: CHURN }]);
+
+    await w.stack.pollQueues();
+    expect(invoked('executor')).toBe(1);
+    expect(endpointWrites().map((c) => c.operation)).toEqual([
+      'CreateModel',
+      'CreateEndpointConfig',
+      'CreateEndpoint',
+    ]);
+    expect(w.stack.cloud.sqs.messages(executorQueue())).toEqual([]);
+    expect(w.stack.cloud.sagemaker.endpoints.get('churn-model-qa')?.status).toBe('Creating');
+
+    await w.stack.run(60 * MINUTE, async () => (await w.state(CHURN)).prod?.version === 1);
+    expect((await w.state(CHURN)).prod?.version).toBe(1);
+  });
+
+  it('a lost convergence request is not lost work: the tick asks again and the endpoint is created', async () => {
+    w = await startWorld();
+    await w.createGroup(CHURN);
+    const v1 = await w.createPackage(CHURN);
+    await w.approve(v1);
+    await w.stack.cloud.drain();
+    const lost = w.stack.cloud.sqs.receiveBatch(executorQueue(), 10);
+    expect(lost).toHaveLength(1);
+    w.stack.cloud.sqs.deleteMessages(
+      executorQueue(),
+      lost.map((r) => r.receiptHandle),
+    );
+    await w.stack.run(2 * MINUTE);
+    expect(endpointWrites().map((c) => c.operation)).toContain('CreateEndpoint');
+    await w.stack.run(60 * MINUTE, async () => (await w.state(CHURN)).prod?.version === 1);
+    expect((await w.state(CHURN)).prod?.version).toBe(1);
+  });
+
+  it('an invalid request fails its record and ends in the executor DLQ after 5 receives; a valid one beside it converges', async () => {
+    w = await startWorld();
+    await w.createGroup(CHURN);
+    const sqs = new SQSClient({ region: 'us-east-1' });
+    const bad = await sqs.send(
+      new SendMessageCommand({
+        QueueUrl: w.stack.queueUrls.ExecutorQueue,
+        MessageBody: '{"group":"no-such-group"}',
+      }),
+    );
+    const v1 = await w.createPackage(CHURN);
+    await w.approve(v1);
+    await w.stack.run(45 * MINUTE);
+    const dlq = w.stack.cloud.sqs.messages(queueName(w.stack.queueUrls.ExecutorDlq));
+    expect(dlq.map((m) => m.messageId)).toEqual([bad.MessageId]);
+    expect(
+      w.stack.records.some(
+        (r) => r.kind === 'result' && r.functionName === 'executor' && r.detail === '1 failed record(s)',
+      ),
+    ).toBe(true);
+    expect((await w.state(CHURN)).deployments[0]?.phase).not.toBe('QaDeploying');
+  });
+});

@@ -164,6 +164,8 @@ const forwardDeployments = (r: Rollouts): Map<string, number> => {
   return counts;
 };
 
+const DEFAULT_SEED = 20_261_129;
+
 /** What the runs exercised, summed over all of them: a model test whose faults never happen proves nothing. */
 const exercised = { crashes: 0, lateEvents: 0, tokens: 0, answeredStopping: 0, deployments: 0 };
 
@@ -348,17 +350,20 @@ describe('fault-injection model: invariants on what reaches the endpoint', () =>
   it('hold for random sequences of approvals, faults, alarms, operator commands and config changes', async () => {
     // FAULT_MODEL_RUNS=200 (with a random FAULT_MODEL_SEED) for a longer search than npm test's
     const numRuns = Number(process.env.FAULT_MODEL_RUNS ?? 10);
-    const seed = Number(process.env.FAULT_MODEL_SEED ?? 20_261_129);
+    const seed = Number(process.env.FAULT_MODEL_SEED ?? DEFAULT_SEED);
     await fc.assert(fc.asyncProperty(fc.array(action, { minLength: 4, maxLength: 14 }), play), {
       numRuns,
       seed,
       endOnFailure: true,
     });
-    expect(exercised.crashes, 'handlers crashed').toBeGreaterThan(0);
-    expect(exercised.lateEvents, 'events delivered late, out of order').toBeGreaterThan(0);
-    expect(exercised.tokens, 'pipeline callback tokens').toBeGreaterThan(0);
-    expect(exercised.answeredStopping, 'failure answers (Stopping, failed deployments)').toBeGreaterThan(0);
-    expect(exercised.deployments, 'CreateEndpoint/UpdateEndpoint deployments counted').toBeGreaterThan(0);
+    if (seed === DEFAULT_SEED) {
+      // what npm test's runs are known to exercise (another seed may draw fewer of them)
+      expect(exercised.crashes, 'handlers crashed').toBeGreaterThan(0);
+      expect(exercised.lateEvents, 'events delivered late, out of order').toBeGreaterThan(0);
+      expect(exercised.tokens, 'pipeline callback tokens').toBeGreaterThan(0);
+      expect(exercised.answeredStopping, 'failure answers (Stopping, failed deployments)').toBeGreaterThan(0);
+      expect(exercised.deployments, 'CreateEndpoint/UpdateEndpoint deployments counted').toBeGreaterThan(0);
+    }
     console.info(`fault model: ${numRuns} runs (seed ${seed}) exercised ${JSON.stringify(exercised)}`);
   }, 600_000);
 });

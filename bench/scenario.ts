@@ -37,22 +37,26 @@ export const scenario = async (): Promise<ScenarioResult> => {
     await release('0.001');
     await stack.run(14 * MINUTE);
     for (const command of ['pause', 'resume']) {
+      // what Lambda hands the function behind its URL (AuthType AWS_IAM) for a signed POST
       await stack.invoke('control', {
-        version: '0',
-        id: `bench-${command}`,
-        'detail-type': 'Rollout Command',
-        source: 'sagemaker-rollouts.control',
-        account: '111122223333',
-        time: new Date(stack.now).toISOString(),
-        region: 'us-east-1',
-        resources: [],
-        detail: {
+        version: '2.0',
+        routeKey: '$default',
+        rawPath: '/',
+        rawQueryString: '',
+        headers: { 'content-type': 'application/json' },
+        requestContext: {
+          authorizer: { iam: { userArn: 'arn:aws:iam::111122223333:user/bench' } },
+          http: { method: 'POST', path: '/' },
+          requestId: `bench-${command}`,
+          timeEpoch: stack.now,
+        },
+        body: JSON.stringify({
           command,
           deploymentId: 'churn-model:v2',
-          actor: 'bench',
           reason: 'benchmark',
           requestId: `bench-${command}`,
-        },
+        }),
+        isBase64Encoded: false,
       });
       await stack.run(2 * MINUTE);
     }

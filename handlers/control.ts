@@ -32,8 +32,8 @@ export const handler = middy(async (event: unknown): Promise<LambdaFunctionURLRe
     logger.warn(error.message, { issues: error.issues });
     return reply(400, { message: error.message, issues: error.issues });
   }
-  if (request.method !== 'POST') return reply(405, { message: 'send commands with POST' });
   const { command } = request;
+  if (!command) return reply(405, { message: `send commands with POST, not ${request.method}` });
   try {
     const result = await onOperatorCommand(deps(), command, request.at);
     logger.info(`command ${command.verb} ${command.deploymentId}: ${result.outcome}`, {

@@ -167,12 +167,27 @@ export class SageMakerStageEndpoints implements StageEndpoints {
       this.sagemaker.send(
         new CreateEndpointConfigCommand({
           EndpointConfigName: spec.configName,
-          ProductionVariants: spec.variants.map((variant) => ({
-            VariantName: variant.variantName,
-            ModelName: variant.modelName,
-            InitialVariantWeight: variant.weight,
-            ...capacityFields,
-          })),
+          ProductionVariants: spec.variants
+            .filter((variant) => !variant.shadow)
+            .map((variant) => ({
+              VariantName: variant.variantName,
+              ModelName: variant.modelName,
+              InitialVariantWeight: variant.weight,
+              ...capacityFields,
+            })),
+          // a shadow variant's weight, relative to the production variant's, is its sampling share
+          ...(spec.variants.some((variant) => variant.shadow)
+            ? {
+                ShadowProductionVariants: spec.variants
+                  .filter((variant) => variant.shadow)
+                  .map((variant) => ({
+                    VariantName: variant.variantName,
+                    ModelName: variant.modelName,
+                    InitialVariantWeight: variant.weight,
+                    ...capacityFields,
+                  })),
+              }
+            : {}),
           ...tags,
         }),
       ),

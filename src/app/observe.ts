@@ -45,7 +45,7 @@ export const watchedStages = (state: Pick<GroupState, 'deployments'>): StageName
   const stages = new Set<StageName>();
   for (const d of state.deployments) {
     if (d.awaiting) stages.add(d.awaiting.stage);
-    if (d.phase === 'Canary') stages.add('prod');
+    if (d.phase === 'Canary' || d.phase === 'Shadow') stages.add('prod');
   }
   return [...stages];
 };

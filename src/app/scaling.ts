@@ -13,7 +13,10 @@ export const baselineScalingInputs = async (deps: Deps, state: GroupState): Prom
     (d) =>
       d.canary &&
       d.canary.baselineScaling === undefined &&
-      (d.phase === 'ProdDeploying' || d.phase === 'ProdVerifying' || d.phase === 'Canary'),
+      (d.phase === 'ProdDeploying' ||
+        d.phase === 'ProdVerifying' ||
+        d.phase === 'Shadow' ||
+        d.phase === 'Canary'),
   );
   const config = groupConfig(deps, state.group);
   if (unread.length === 0 || !config) return [];

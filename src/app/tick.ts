@@ -11,6 +11,8 @@ import { runGroup } from './group-runner';
 import { onModelPackageChanged } from './model-package-changed';
 import { observeStages, watchedStages } from './observe';
 
+/** Phases whose variants the judge compares: the shadow phase (copies) and the canary steps. */
+const JUDGED_PHASES: ReadonlySet<string> = new Set(['Shadow', 'Canary']);
 export interface TickReport {
   active: number;
   changed: number;
@@ -52,7 +54,7 @@ export const runTick = async (tickDeps: Deps, now: number): Promise<TickReport> 
       const run = await runGroup(deps, state.group, now, (fresh) => [
         ...(observations[index] ?? []),
         ...(canaryInputs.get(state.group) ?? []).filter((input) =>
-          fresh.deployments.some((d) => d.id === input.deploymentId && d.phase === 'Canary'),
+          fresh.deployments.some((d) => d.id === input.deploymentId && JUDGED_PHASES.has(d.phase)),
         ),
         { type: 'Tick' },
       ]);
@@ -129,7 +131,7 @@ const readCanaries = async (
     const account = JSON.stringify(crossAccount ?? null);
     for (const d of state.deployments) {
       // CloudWatch has nothing to say about a window shorter than one period
-      if (d.phase !== 'Canary' || !d.canary || now - d.canary.stepStartedAt < 60_000) continue;
+      if (!JUDGED_PHASES.has(d.phase) || !d.canary || now - d.canary.stepStartedAt < 60_000) continue;
       // the judge weighs every minute since the canary started, all steps together
       const batch = batches.get(account) ?? { crossAccount, queries: [], canaries: [] };
       batches.set(account, batch);

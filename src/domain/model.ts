@@ -22,6 +22,8 @@ export type Phase =
   | 'ProdDeploying'
   /** prod InService with the candidate at weight 0: it is invoked with TargetVariant before any user reaches it. */
   | 'ProdVerifying'
+  /** the candidate runs as a shadow variant on copies of production requests, judged against the baseline. */
+  | 'Shadow'
   /** canary steps in progress, driven by the tick. */
   | 'Canary'
   /** SageMaker-managed blue/green shifting in progress. */
@@ -48,6 +50,7 @@ export const TERMINAL_PHASES: ReadonlySet<Phase> = new Set([
 export const PROD_PHASES: ReadonlySet<Phase> = new Set([
   'ProdDeploying',
   'ProdVerifying',
+  'Shadow',
   'Canary',
   'NativeShifting',
   'Promoting',
@@ -75,8 +78,10 @@ export interface VariantSpec {
   modelName: string;
   packageArn: string;
   version: number;
-  /** Relative weight (0..100 in this service). */
+  /** Relative weight (0..100 in this service); of a shadow variant, its sampling percentage. */
   weight: number;
+  /** A SageMaker shadow variant: it gets copies of the production variant's requests and answers nobody. */
+  shadow?: boolean | undefined;
 }
 
 /** The endpoint config a deployment asked for and is waiting on. */
@@ -104,6 +109,8 @@ export interface CanaryState {
   paused: boolean;
   /** Expected weights on the endpoint, by variant. */
   weights: Record<string, number>;
+  /** The shadow phase: its config is what prod runs or is moving to; it ends here (once started). */
+  shadow?: { configName: string; until?: number | undefined } | undefined;
   /**
    * The baseline variant's autoscaling as read before the canary touched it: undefined until
    * read, null when it has none. The candidate gets its equivalent; a rollback restores it.

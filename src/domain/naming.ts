@@ -29,7 +29,9 @@ export const NATIVE_VARIANT_NAME = 'primary';
  */
 export const endpointConfigName = (endpointName: string, variants: VariantSpec[], salt = ''): string => {
   const content = JSON.stringify(
-    variants.map((v) => [v.variantName, v.modelName, v.packageArn, v.weight]).concat(salt ? [[salt]] : []),
+    variants
+      .map((v) => [v.variantName, v.modelName, v.packageArn, v.weight, ...(v.shadow ? ['shadow'] : [])])
+      .concat(salt ? [[salt]] : []),
   );
   const versions = variants.map((v) => `v${v.version}`).join('-');
   const suffix = `-${versions}-${shortHash(content, 6)}`;

@@ -1,5 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import {
+  ApplicationAutoScalingClient,
+  PutScalingPolicyCommand,
+  RegisterScalableTargetCommand,
+} from '@aws-sdk/client-application-auto-scaling';
+import {
   CreateModelPackageCommand,
   CreateModelPackageGroupCommand,
   CreatePipelineCommand,
@@ -134,6 +139,8 @@ class Run {
   private pending: TimelineEntry | undefined;
   private callIndex = 0;
   private lastWeights = '';
+  /** the last metric line shown per group, by what it says (see metricLineKey) */
+  private readonly lastMetric = new Map<string, string>();
   private readonly packages = new Map<string, string>();
   private readonly groups = new Set<string>();
   private readonly pipelines = new Map<string, PipelineRun[]>();
@@ -142,6 +149,7 @@ class Run {
   private aborted: string | undefined;
   private finalState = new Map<string, GroupState | undefined>();
   private sagemaker: SageMakerClient | undefined;
+  private autoscaling: ApplicationAutoScalingClient | undefined;
   private lastSampleAt = -1;
 
   constructor(
@@ -167,6 +175,7 @@ class Run {
     this.firstCall = this.callIndex;
     const client = { region: this.stack.cloud.region };
     this.sagemaker = new SageMakerClient(client);
+    this.autoscaling = new ApplicationAutoScalingClient(client);
     this.sample();
     for (const [index, step] of this.scenario.steps.entries()) {
       if (this.aborted) return;
@@ -239,6 +248,7 @@ class Run {
       if (sim.latencyMs !== undefined) metadata['sim.latencyMs'] = String(sim.latencyMs);
       if (sim.failDeploy) metadata['sim.failDeploy'] = 'true';
       if (sim.container) metadata['sim.container'] = sim.container;
+      if (sim.response) metadata['sim.response'] = sim.response;
       this.entry('step', `register ${group} v${version}${describeSim(sim)}`);
       const out = await this.sagemaker!.send(
         new CreateModelPackageCommand({
@@ -271,6 +281,31 @@ class Run {
       this.entry('step', `traffic ${step.traffic.endpoint}: ${step.traffic.rpm} requests/min`);
       const { endpoint, rpm, ...options } = step.traffic;
       cloud.setTraffic(endpoint, rpm, options);
+    } else if (step.autoscale) {
+      const a = step.autoscale;
+      this.entry(
+        'step',
+        `autoscale ${a.endpoint} ${a.variant}: ${a.min}-${a.max} instances, ${a.invocationsPerInstance} invocations per instance`,
+      );
+      const ids = {
+        ServiceNamespace: 'sagemaker' as const,
+        ResourceId: `endpoint/${a.endpoint}/variant/${a.variant}`,
+        ScalableDimension: 'sagemaker:variant:DesiredInstanceCount' as const,
+      };
+      await this.autoscaling!.send(
+        new RegisterScalableTargetCommand({ ...ids, MinCapacity: a.min, MaxCapacity: a.max }),
+      );
+      await this.autoscaling!.send(
+        new PutScalingPolicyCommand({
+          ...ids,
+          PolicyName: 'invocations-per-instance',
+          PolicyType: 'TargetTrackingScaling',
+          TargetTrackingScalingPolicyConfiguration: {
+            TargetValue: a.invocationsPerInstance,
+            PredefinedMetricSpecification: { PredefinedMetricType: 'SageMakerVariantInvocationsPerInstance' },
+          },
+        }),
+      );
     } else if (step.alarm) {
       this.entry('step', `alarm ${step.alarm.name} -> ${step.alarm.state}`);
       cloud.setAlarmState(step.alarm.name, step.alarm.state);
@@ -462,6 +497,9 @@ class Run {
         record.at,
       );
     } else if (record.kind === 'metric') {
+      const { group, says } = metricLineKey(record.line);
+      if (this.lastMetric.get(group) === says) return;
+      this.lastMetric.set(group, says);
       this.entry('metric', record.line, record.at);
     } else if (record.kind === 'result' && record.outcome === 'error') {
       this.entry('warn', `${record.functionName} failed: ${record.detail ?? 'error'}`, record.at);
@@ -548,6 +586,33 @@ class Run {
   }
 
   // ---- outcome --------------------------------------------------------------------------------
+
+  private checkTrafficAndScaling(expect: Expectation): string[] {
+    const cloud = this.stack!.cloud;
+    const invocationsOf = (endpoint: string, variant: string) =>
+      cloud.cloudwatch
+        .query(
+          'AWS/SageMaker',
+          'Invocations',
+          [
+            { Name: 'EndpointName', Value: endpoint },
+            { Name: 'VariantName', Value: variant },
+          ],
+          60,
+          'Sum',
+          this.startMs,
+          this.stack!.now + MINUTE,
+        )
+        .reduce((n, d) => n + d.value, 0);
+    const scalingOf = (endpoint: string, variant: string) => {
+      const resourceId = `endpoint/${endpoint}/variant/${variant}`;
+      const target = cloud.autoscaling.targets.get(resourceId);
+      if (!target) return null;
+      const policies = [...cloud.autoscaling.policies.values()].filter((p) => p.resourceId === resourceId);
+      return { min: target.minCapacity, max: target.maxCapacity, policies: policies.length };
+    };
+    return trafficAndScalingProblems(expect, this.samples, invocationsOf, scalingOf);
+  }
 
   finish(wallMs: number): ScenarioResult {
     this.flush();
@@ -670,6 +735,7 @@ class Run {
       if (!same)
         failures.push(`${endpoint} weights ${JSON.stringify(got)}, expected ${JSON.stringify(want)}`);
     }
+    failures.push(...this.checkTrafficAndScaling(expect));
     const answers = stack.cloud.pipelines.answers();
     for (const [name, want] of Object.entries(expect.callbacks)) {
       const runs = this.pipelines.get(name) ?? [];
@@ -721,6 +787,39 @@ class Run {
   }
 }
 
+/** What variants served and how they are scaled: peak weights, invocations, scalable targets. */
+function trafficAndScalingProblems(
+  expect: Expectation,
+  samples: Sample[],
+  invocationsOf: (endpoint: string, variant: string) => number,
+  scalingOf: (endpoint: string, variant: string) => { min: number; max: number; policies: number } | null,
+): string[] {
+  const failures: string[] = [];
+  for (const [endpoint, variants] of Object.entries(expect.peakWeights)) {
+    for (const [variant, want] of Object.entries(variants)) {
+      const peak = Math.max(0, ...samples.map((s) => s.endpoints[endpoint]?.[variant]?.weight ?? 0));
+      if (peak !== want) failures.push(`${endpoint} ${variant} peaked at weight ${peak}, expected ${want}`);
+    }
+  }
+  for (const [endpoint, variants] of Object.entries(expect.invocations)) {
+    for (const [variant, want] of Object.entries(variants)) {
+      const got = invocationsOf(endpoint, variant);
+      const problem = countProblem(got, want);
+      if (problem) failures.push(`${endpoint} ${variant} served ${got} invocation(s), expected ${problem}`);
+    }
+  }
+  for (const [endpoint, variants] of Object.entries(expect.scaling)) {
+    for (const [variant, want] of Object.entries(variants)) {
+      const got = scalingOf(endpoint, variant);
+      if (JSON.stringify(got) !== JSON.stringify(want))
+        failures.push(
+          `${endpoint} ${variant} scaling ${JSON.stringify(got)}, expected ${JSON.stringify(want)}`,
+        );
+    }
+  }
+  return failures;
+}
+
 const TERMINAL = new Set(['Succeeded', 'RolledBack', 'Failed', 'Aborted', 'Superseded']);
 
 const fmtVersion = (v: number | null): string => (v === null ? 'nothing' : `v${v}`);
@@ -767,4 +866,21 @@ export const clockText = (ms: number): string => {
   const s = Math.floor(ms / 1000);
   const pad = (n: number) => String(n).padStart(2, '0');
   return `${pad(Math.floor(s / 3600))}:${pad(Math.floor((s % 3600) / 60))}:${pad(s % 60)}`;
+};
+
+/**
+ * What an EMF line says, for the timeline: every tick writes the same gauges, so a line is shown
+ * only when it differs from the group's previous one (the tick's own duration aside).
+ */
+const metricLineKey = (line: string): { group: string; says: string } => {
+  const doc = JSON.parse(line) as Record<string, unknown> & {
+    _aws: { CloudWatchMetrics: { Metrics: { Name: string }[] }[] };
+  };
+  const names = doc._aws.CloudWatchMetrics.flatMap((d) => d.Metrics.map((m) => m.Name)).filter(
+    (name) => name !== 'TickDuration',
+  );
+  return {
+    group: String(doc.group),
+    says: JSON.stringify([doc.deploymentId, ...names.map((name) => [name, doc[name]])]),
+  };
 };

@@ -33,6 +33,7 @@ const phase = z.enum([
   'ReadyForProd',
   'ProdDeploying',
   'ProdVerifying',
+  'Shadow',
   'Canary',
   'NativeShifting',
   'Promoting',
@@ -78,6 +79,8 @@ const actions = {
         errorRate: z.number().min(0).max(1).optional(),
         latencyMs: z.number().min(0).optional(),
         failDeploy: z.boolean().optional(),
+        /** What the simulated model answers (default {"predictions":[0.5]}). */
+        response: z.string().min(1).optional(),
         /** URL of a running model server (SageMaker container contract) that serves this version. */
         container: z
           .string()
@@ -105,6 +108,14 @@ const actions = {
       .optional(),
   }),
   alarm: z.strictObject({ name, state: z.enum(['OK', 'ALARM', 'INSUFFICIENT_DATA']) }),
+  /** Registers a variant with Application Auto Scaling and a target tracking policy on invocations. */
+  autoscale: z.strictObject({
+    endpoint: name,
+    variant: name,
+    min: z.number().int().min(1),
+    max: z.number().int().min(1),
+    invocationsPerInstance: z.number().positive(),
+  }),
   /** Makes a local-cloud API operation fail (`times` calls, or every call when omitted). */
   fault: z.strictObject({
     service: z.enum(['sagemaker', 'sagemaker-runtime', 'sqs', 'events', 'cloudwatch', 'sts']).optional(),
@@ -194,6 +205,26 @@ const expectation = z.strictObject({
   prod: z.record(name, version.nullable()).default({}),
   /** Final weights per endpoint and variant (the endpoint must have exactly these variants). */
   weights: z.record(name, z.record(name, z.number().min(0))).default({}),
+  /** The highest weight each variant had at any minute of the scenario (0: it never took traffic). */
+  peakWeights: z.record(name, z.record(name, z.number().min(0))).default({}),
+  /** Invocations each variant served over the whole scenario (CloudWatch `Invocations`). */
+  invocations: z.record(name, z.record(name, count)).default({}),
+  /** Final Application Auto Scaling target per endpoint variant (null: not registered). */
+  scaling: z
+    .record(
+      name,
+      z.record(
+        name,
+        z
+          .strictObject({
+            min: z.number().int().min(1),
+            max: z.number().int().min(1),
+            policies: z.number().int().min(0),
+          })
+          .nullable(),
+      ),
+    )
+    .default({}),
   /** The answers each pipeline's callback tokens got (every token exactly one, accepted). */
   callbacks: z
     .record(

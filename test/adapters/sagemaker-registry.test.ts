@@ -1,5 +1,6 @@
 import {
   DescribeModelPackageCommand,
+  ListModelPackagesCommand,
   SageMakerClient,
   UpdateModelPackageCommand,
 } from '@aws-sdk/client-sagemaker';
@@ -91,5 +92,37 @@ describe('updatePackage', () => {
     await expect(registry.updatePackage(ARN, { approvalStatus: 'Rejected' })).rejects.toBeInstanceOf(
       PermanentError,
     );
+  });
+});
+
+describe('newestApproved', () => {
+  it('asks ListModelPackages for the newest Approved version of the group', async () => {
+    sm.on(ListModelPackagesCommand).resolves({
+      $metadata: {},
+      ModelPackageSummaryList: [
+        {
+          ModelPackageArn: ARN,
+          ModelPackageGroupName: 'churn',
+          ModelPackageVersion: 3,
+          CreationTime: new Date('2024-01-01T00:00:00Z'),
+          ModelPackageStatus: 'Completed',
+        },
+      ],
+    });
+    expect(await registry.newestApproved('churn')).toEqual({ version: 3, arn: ARN });
+    expect(sm).toHaveReceivedCommandWith(ListModelPackagesCommand, {
+      ModelPackageGroupName: 'churn',
+      ModelApprovalStatus: 'Approved',
+      SortBy: 'CreationTime',
+      SortOrder: 'Descending',
+      MaxResults: 1,
+    });
+  });
+
+  it('is undefined without an Approved version, and maps throttling to TransientError', async () => {
+    sm.on(ListModelPackagesCommand).resolvesOnce({ $metadata: {}, ModelPackageSummaryList: [] });
+    expect(await registry.newestApproved('churn')).toBeUndefined();
+    sm.on(ListModelPackagesCommand).rejects(throttled());
+    await expect(registry.newestApproved('churn')).rejects.toBeInstanceOf(TransientError);
   });
 });

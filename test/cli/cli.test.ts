@@ -40,7 +40,11 @@ const startCanary = async (meta: Record<string, string> = {}): Promise<string> =
   await world.approve(arn);
   const version = Number(arn.split('/').at(-1));
   const id = `${CHURN}:v${version}`;
-  await world.stack.run(60 * MINUTE, async () => (await deployment(id))?.phase === 'Canary');
+  // the candidate is checked in prod at weight 0, then step 1's weights are applied
+  await world.stack.run(
+    60 * MINUTE,
+    async () => (await deployment(id))?.phase === 'Canary' && (prodWeights()[`v${version}`] ?? 0) > 0,
+  );
   expect((await deployment(id)).phase).toBe('Canary');
   return id;
 };
@@ -232,29 +236,31 @@ describe('operator CLI against the local cloud', () => {
 });
 
 describe('promote --full (Argo-compatible promote)', () => {
-  it('puts full: true in the command, and nothing extra without the flag', async () => {
-    const controlEvents = () =>
-      world.stack.cloud.events.published.filter((e) => e.source === 'sagemaker-rollouts.control');
-    const before = controlEvents().length;
-    const id = `${CHURN}:v1`;
-    const full = await cli(['promote', id, '--full', '--reason', 'skip the rest', '--no-wait', '--json']);
-    expect(full.code, full.stderr).toBe(0);
-    expect(json(full)).toMatchObject({ outcome: 'sent', verb: 'promote', deploymentId: id });
-    const plain = await cli(['promote', id, '--reason', 'next step', '--no-wait']);
-    expect(plain.code, plain.stderr).toBe(0);
-    const sent = controlEvents()
-      .slice(before)
-      .map((e) => e.detail as Record<string, unknown>);
-    expect(sent).toEqual([
-      expect.objectContaining({ command: 'promote', deploymentId: id, reason: 'skip the rest', full: true }),
-      expect.objectContaining({ command: 'promote', deploymentId: id, reason: 'next step' }),
-    ]);
-    expect(sent[1]).not.toHaveProperty('full');
+  it('promote advances one step; promote --full skips the remaining steps', async () => {
+    const stepwise = await startCanary();
+    const next = await cli(['promote', stepwise, '--reason', 'next step', '--json']);
+    expect(next.code, next.stderr).toBe(0);
+    expect(json(next)).toMatchObject({ outcome: 'applied', transition: { from: 'Canary', to: 'Canary' } });
+    expect((await deployment(stepwise)).canary).toMatchObject({ stepIndex: 1 });
+    const abort = await cli(['abort', stepwise, '--reason', 'done with this one']);
+    expect(abort.code, abort.stderr).toBe(0);
+    await world.stack.run(30 * MINUTE, async () => (await deployment(stepwise)).phase === 'Aborted');
 
-    const wrongVerb = await cli(['pause', id, '--full', '--reason', 'x']);
+    const skipping = await startCanary();
+    expect((await deployment(skipping)).canary).toMatchObject({ stepIndex: 0 });
+    const full = await cli(['promote', skipping, '--full', '--reason', 'skip the rest', '--json']);
+    expect(full.code, full.stderr).toBe(0);
+    expect(json(full)).toMatchObject({
+      outcome: 'applied',
+      transition: { from: 'Canary', to: 'Promoting' },
+    });
+    await world.stack.run(30 * MINUTE, async () => (await deployment(skipping)).phase === 'Succeeded');
+    expect(prodWeights()).toEqual({ [skipping.replace(`${CHURN}:`, '')]: 100 });
+
+    const wrongVerb = await cli(['pause', skipping, '--full', '--reason', 'x']);
     expect(wrongVerb.code).toBe(2);
     expect(wrongVerb.stderr).toContain("unknown option '--full'");
-  });
+  }, 120_000);
 });
 
 describe('operator CLI usage (in process)', () => {

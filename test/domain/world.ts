@@ -33,6 +33,9 @@ export interface ConfigOptions {
   gates?: Record<string, unknown>;
   maxDurationMinutes?: number;
   taskTimeoutMinutes?: number;
+  /** the prod stage's smoke test, sent to the candidate with TargetVariant at weight 0 */
+  prodSmokeTest?: boolean;
+  shadow?: { samplingPercent: number; bakeMinutes: number };
 }
 
 /** A group config as the loader would give it: parsed by the real schema, defaults applied. */
@@ -52,6 +55,7 @@ export const groupConfig = (o: ConfigOptions = {}): GroupConfig => {
           ],
           gates: o.gates ?? {},
           ...(o.maxDurationMinutes !== undefined ? { maxDurationMinutes: o.maxDurationMinutes } : {}),
+          ...(o.shadow ? { shadow: o.shadow } : {}),
         };
   const parsed = rolloutsConfigSchema.parse({
     modelPackageGroups: {
@@ -69,7 +73,13 @@ export const groupConfig = (o: ConfigOptions = {}): GroupConfig => {
             instanceType: 'ml.m5.large',
             ...(o.smokeTest ? { smokeTest: { body: { x: 1 }, expectBodyContains: 'score' } } : {}),
           },
-          prod: { endpointName: PROD_ENDPOINT, instanceType: 'ml.m5.large', instanceCount: 2, strategy },
+          prod: {
+            endpointName: PROD_ENDPOINT,
+            instanceType: 'ml.m5.large',
+            instanceCount: 2,
+            strategy,
+            ...(o.prodSmokeTest ? { smokeTest: { body: { x: 1 }, expectBodyContains: 'score' } } : {}),
+          },
         },
       },
     },
@@ -366,7 +376,13 @@ export class World {
           deploymentId: desired.deploymentId,
           native: desired.native ?? false,
         });
-        this.deployEndpoint(stage, desired.endpointName, desired.configName, desired.variants);
+        // DescribeEndpoint lists shadow variants apart: they take no part in the weights
+        this.deployEndpoint(
+          stage,
+          desired.endpointName,
+          desired.configName,
+          desired.variants.filter((v) => !v.shadow),
+        );
         return;
       case 'weights':
         this.executed.push({

@@ -1,6 +1,3 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import {
   DescribePipelineExecutionCommand,
   StartPipelineExecutionCommand,
@@ -9,11 +6,11 @@ import {
 import { CreateQueueCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parse, stringify } from 'yaml';
 import { STOPPED_REASON } from '../../src/app/callbacks/handle-message';
 import { callbackRef } from '../../src/domain/naming';
 import type { LocalStackOptions } from '../../src/local/stack';
 import { deps } from '../../src/wiring';
+import { localConfigVariant } from './helpers';
 import { MINUTE, type Rollouts, startRollouts, withV1InProd } from './rollout-harness';
 
 const GROUP = 'churn-model';
@@ -379,11 +376,9 @@ describe('pipeline callback steps end to end', () => {
   });
 
   it('a task past callback.taskTimeoutMinutes is answered with failure by the tick', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'rollouts-callbacks-'));
-    const config = parse(readFileSync('src/local/scenarios/rollouts.local.yml', 'utf8'));
-    config.modelPackageGroups['fraud-detector'].callback = { taskTimeoutMinutes: 30 };
-    const configPath = join(dir, 'rollouts.yml');
-    writeFileSync(configPath, stringify(config));
+    const configPath = localConfigVariant((config) => {
+      config.modelPackageGroups['fraud-detector'].callback = { taskTimeoutMinutes: 30 };
+    });
     await start({ configPath });
     await r.createGroup('fraud-detector');
     const v1 = await r.registerAndApprove('fraud-detector');

@@ -43,7 +43,8 @@ describe('operator commands through the IAM-authenticated command URL', () => {
     r = await startRollouts({ configPath: 'test/e2e/configs/authorized.yml' });
     await withV1InProd(r, GROUP, PROD);
     await r.registerAndApprove(GROUP, { 'sim.errorRate': '0' });
-    await r.runUntil(async () => (await r.phase(V2)) === 'Canary');
+    // checked in prod at weight 0 first, then step 1's weights are applied
+    await r.runUntil(async () => (await r.phase(V2)) === 'Canary' && r.weights(PROD).v2 === 10);
   }, 180_000);
   afterAll(() => r.close());
 
@@ -160,6 +161,32 @@ describe('operator commands through the IAM-authenticated command URL', () => {
     expect((await history()).find((h) => h.requestId === requestId)).toMatchObject({ actor: session });
     await r.runUntil(async () => (await r.phase(V2)) === 'Succeeded', 60 * MINUTE);
     expect(r.weights(PROD)).toEqual({ v2: 100 });
+  });
+
+  it('a signed GET is answered 405 and records nothing', async () => {
+    const bob = r.stack.cloud.sts.createUser('bob');
+    const target = new URL(r.stack.commandUrl);
+    const signer = new SignatureV4({
+      credentials: bob,
+      region: 'us-east-1',
+      service: 'lambda',
+      sha256: Sha256,
+    });
+    const signed = await signer.sign({
+      method: 'GET',
+      protocol: target.protocol,
+      hostname: target.hostname,
+      port: Number(target.port),
+      path: target.pathname,
+      headers: { host: target.host },
+    });
+    const before = (await history()).length;
+    const response = await fetch(target, {
+      method: 'GET',
+      headers: signed.headers as Record<string, string>,
+    });
+    expect(response.status).toBe(405);
+    expect(await history()).toHaveLength(before);
   });
 
   it('the sender reports a refused signature as a CommandRequestError', async () => {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CommandUrlSender } from '../../src/adapters/command-url-sender';
 import { MINUTE, startWorld, type World } from './helpers';
 
 const CHURN = 'churn-model';
@@ -32,11 +33,10 @@ describe('an event whose time is far from the clock', () => {
       async () => (await world.state(CHURN)).deployments.at(-1)?.phase === 'Canary',
     );
     const canary = `${CHURN}:v2`;
-    world.stack.cloud.events.put(world.stack.env().EVENT_BUS_NAME!, {
-      source: 'sagemaker-rollouts.control',
-      detailType: 'Rollout Command',
-      detail: { command: 'pause', deploymentId: canary, actor: 'alice', reason: 'hold', requestId: 'r-1' },
-    });
+    const paused = await new CommandUrlSender(world.stack.commandUrl, {
+      credentials: async () => ({ accessKeyId: 'test', secretAccessKey: 'test' }),
+    }).send({ verb: 'pause', deploymentId: canary, reason: 'hold', requestId: 'r-1' });
+    expect(paused.outcome).toBe('applied');
     await world.stack.settle();
     await world.approve(await world.createPackage(FRAUD, { 'sim.errorRate': '0' }));
     await world.stack.run(

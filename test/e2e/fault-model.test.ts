@@ -167,7 +167,15 @@ const forwardDeployments = (r: Rollouts): Map<string, number> => {
 const DEFAULT_SEED = 20_261_129;
 
 /** What the runs exercised, summed over all of them: a model test whose faults never happen proves nothing. */
-const exercised = { crashes: 0, lateEvents: 0, tokens: 0, answeredStopping: 0, deployments: 0 };
+const exercised = {
+  stoppedWithTraffic: 0,
+  settled: 0,
+  crashes: 0,
+  lateEvents: 0,
+  tokens: 0,
+  answeredStopping: 0,
+  deployments: 0,
+};
 
 const play = async (actions: Action[]): Promise<void> => {
   const crashes = crashSwitch();
@@ -326,9 +334,12 @@ const play = async (actions: Action[]): Promise<void> => {
     // after a failed gate, an abort or a rollback, the candidate's weight never rises again
     for (const [v, since] of stoppedAt) {
       let last = Number.POSITIVE_INFINITY;
+      let seen = 0;
       for (const sample of samples.filter((s) => s.at >= since)) {
         const w = sample.weights[`v${v}`];
         if (!w) continue;
+        seen += 1;
+        if (seen === 2) exercised.stoppedWithTraffic += 1;
         const weight = Math.max(w.current, w.desired);
         if (state.prod?.version === v) break; // served again after a new approval (none here) or never stopped
         expect(weight, `v${v} rose to ${weight} after it was stopped`).toBeLessThanOrEqual(last);
@@ -337,6 +348,7 @@ const play = async (actions: Action[]): Promise<void> => {
     }
     // with every deployment ended, prod serves the version the record says, alone, at 100 %
     if (state.deployments.every((d) => isTerminal(d.phase)) && state.prod) {
+      exercised.settled += 1;
       const ep = r.stack.cloud.sagemaker.endpoints.get(PROD)!;
       expect(ep.status).toBe('InService');
       expect(ep.variants.map((v) => [v.name, v.currentWeight])).toEqual([[state.prod.variantName, 100]]);
@@ -358,6 +370,8 @@ describe('fault-injection model: invariants on what reaches the endpoint', () =>
     });
     if (seed === DEFAULT_SEED) {
       // what npm test's runs are known to exercise (another seed may draw fewer of them)
+      expect(exercised.stoppedWithTraffic, 'a stopped candidate still on prod').toBeGreaterThan(0);
+      expect(exercised.settled, 'runs that settled').toBeGreaterThan(0);
       expect(exercised.crashes, 'handlers crashed').toBeGreaterThan(0);
       expect(exercised.lateEvents, 'events delivered late, out of order').toBeGreaterThan(0);
       expect(exercised.tokens, 'pipeline callback tokens').toBeGreaterThan(0);

@@ -1,3 +1,6 @@
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   CreateModelPackageCommand,
   CreateModelPackageGroupCommand,
@@ -6,10 +9,12 @@ import {
   SageMakerClient,
   UpdateModelPackageCommand,
 } from '@aws-sdk/client-sagemaker';
+import { parse, stringify } from 'yaml';
 import type { GroupState, HistoryEntry } from '../../src/domain/model';
 import type { CloudEvent } from '../../src/local/cloud';
 import { LocalStack, type LocalStackOptions } from '../../src/local/stack';
 import { deps } from '../../src/wiring';
+import type { Json } from '../foundation/fixtures';
 
 export const MINUTE = 60_000;
 
@@ -120,3 +125,18 @@ export const eventsOf = (events: CloudEvent[], type: string, deploymentId?: stri
       e['detail-type'] === type &&
       (deploymentId === undefined || (e.detail as { deploymentId?: string }).deploymentId === deploymentId),
   );
+
+/**
+ * The local scenarios' config, changed by `change`, in a directory of its own with the request
+ * set files it names (their paths are relative to the config file).
+ */
+export const localConfigVariant = (change: (config: Json) => void): string => {
+  const source = 'src/local/scenarios';
+  const dir = mkdtempSync(join(tmpdir(), 'rollouts-config-'));
+  const config = parse(readFileSync(join(source, 'rollouts.local.yml'), 'utf8'));
+  change(config);
+  cpSync(join(source, 'pre-traffic'), join(dir, 'pre-traffic'), { recursive: true });
+  const path = join(dir, 'rollouts.yml');
+  writeFileSync(path, stringify(config));
+  return path;
+};

@@ -426,7 +426,7 @@ describe('IAM', () => {
 
   it('reads only the configured canary alarms', () => {
     const KPI_ALARM = 'churn-model-prod-business-kpi';
-    const alarms = roleStatements('canaryTick').find((s) => actions(s).includes('cloudwatch:DescribeAlarms'));
+    const alarms = roleStatements('canaryTick').find((s) => s.Sid === 'ReadCanaryAlarms');
     expect(alarms.Resource).toEqual([
       {
         'Fn::Sub': `arn:${'$'}{AWS::Partition}:cloudwatch:${'$'}{AWS::Region}:${'$'}{AWS::AccountId}:alarm:${KPI_ALARM}`,

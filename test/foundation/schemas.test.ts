@@ -285,7 +285,14 @@ describe('control commands (function URL requests)', () => {
     const event = withBody(fixture('control-retry'), (b) => (b.deploymentId = 'churn-model:v3#2'));
     event.body = Buffer.from(event.body).toString('base64');
     event.isBase64Encoded = true;
-    expect(parseCommandRequest(event).command.deploymentId).toBe('churn-model:v3#2');
+    expect(parseCommandRequest(event).command?.deploymentId).toBe('churn-model:v3#2');
+  });
+
+  it('gives no command for a method other than POST, whatever the body', () => {
+    const event = fixture('control-promote');
+    event.requestContext.http.method = 'GET';
+    delete event.body;
+    expect(parseCommandRequest(event)).toMatchObject({ command: undefined, method: 'GET' });
   });
 
   const bodyCases: [string, (b: Json) => void, string][] = [

@@ -166,6 +166,30 @@ describe('traffic, metrics and InvokeEndpoint', () => {
     expect(out.MetricDataResults?.[0]?.Values?.[0]).toBe(1);
   });
 
+  it('takes per-request outcomes from a pluggable source, synchronous or not', async () => {
+    const { cloud } = env;
+    const seen: string[] = [];
+    cloud.traffic.setOutcomeSource((batch) => {
+      seen.push(batch.variantName);
+      const outcome = {
+        errors5xx: batch.requests,
+        errors4xx: 0,
+        latencyUs: [[7000, batch.requests]] as Array<[number, number]>,
+      };
+      return batch.variantName === 'blue' ? outcome : Promise.resolve(outcome);
+    });
+    cloud.setTraffic('prod', 600);
+    cloud.advance(5 * 60_000);
+    await new Promise((resolve) => setImmediate(resolve));
+    cloud.setTraffic('prod', 0);
+    cloud.advance(4 * 60_000);
+    const byId = await readMinutes(env, T0 + 5 * 60_000, T0 + 10 * 60_000);
+    expect(new Set(seen)).toEqual(new Set(['blue', 'green']));
+    expect(total(byId.greenerr?.Values)).toBe(total(byId.greeninv?.Values));
+    expect(byId.greenrate?.Values).toEqual([1]);
+    expect(byId.bluelat?.Values?.[0]).toBe(7000);
+  });
+
   it('rounds a StartTime inside a minute down to the minute, as CloudWatch does for recent data', async () => {
     env.cloud.setTraffic('prod', 600);
     env.cloud.advance(10 * 60_000);

@@ -7,6 +7,7 @@ import { canaryConfigLive, promoted } from './prod';
 import { qaPassed } from './qa';
 import { finish, onCommandFailed, stageFailed } from './rollback';
 import { restoreBaseline } from './scaling';
+import { shadowConfigLive, shadowPending } from './shadow';
 
 /** An endpoint that is not InService on what we asked for after this long has failed. */
 export const ENDPOINT_WAIT_LIMIT_MS = 3 * 60 * 60 * 1000;
@@ -82,6 +83,7 @@ export function arrived(t: Draft, d: Deployment, endpoint: EndpointObservation):
       }
       return;
     case 'ProdDeploying':
+      if (d.prodPlan === 'canary' && shadowPending(d)) return shadowConfigLive(t, d);
       if (d.prodPlan === 'canary') return canaryConfigLive(t, d);
       return promoted(t, d, awaiting.configName, awaiting.variants[0]!.variantName);
     case 'NativeShifting':

@@ -25,6 +25,7 @@ import { endpointConfigName, modelName, NATIVE_VARIANT_NAME, variantName } from 
 import { preTrafficChecks } from './pre-traffic';
 import { stop } from './rollback';
 import { scaleCandidate, scalePromoted } from './scaling';
+import { onShadowObserved, startShadowConfig } from './shadow';
 
 /** The variant a version already serving runs as, at the given weight. */
 export const servingVariant = (serving: ServingVersion, weight: number): VariantSpec => ({
@@ -60,7 +61,8 @@ export function deploy(
     endpointName,
     configName,
     variants,
-    weights: Object.fromEntries(variants.map((v) => [v.variantName, v.weight])),
+    // a shadow variant has no traffic weight: its own weight is its sampling percentage
+    weights: Object.fromEntries(variants.filter((v) => !v.shadow).map((v) => [v.variantName, v.weight])),
     deploymentId: d.id,
     native: options.native || undefined,
     drainFirst: options.drainFirst || undefined,
@@ -125,6 +127,12 @@ export function tryStartProd(t: Draft, d: Deployment): void {
     );
     return;
   }
+  if (prodStage.strategy.shadow) return startShadowConfig(t, d, serving, prodStage.strategy.shadow);
+  deployCanaryConfig(t, d, serving, `canary config: v${serving.version} 100% / v${d.version} 0%`);
+}
+
+/** Prod moves to baseline 100 + candidate 0 (after the shadow phase, if any). */
+export function deployCanaryConfig(t: Draft, d: Deployment, serving: ServingVersion, reason: string): void {
   // the candidate joins at weight 0: no user reaches it before its pre-traffic check and step 1
   const baseline = servingVariant(serving, 100);
   const candidate = variantFor(t, d, 0);
@@ -133,12 +141,13 @@ export function tryStartProd(t: Draft, d: Deployment): void {
     t,
     d,
     'prod',
-    prodStage.endpointName,
+    t.ctx.group.stages.prod.endpointName,
     [baseline, candidate],
     'ProdDeploying',
-    `canary config: v${serving.version} 100% / v${d.version} 0%`,
+    reason,
   );
   d.canary = {
+    ...d.canary,
     configName,
     baselineVersion: serving.version,
     baselineVariant: baseline.variantName,
@@ -153,7 +162,6 @@ export function tryStartProd(t: Draft, d: Deployment): void {
   };
 }
 
-/** The canary config is live with the candidate at weight 0: check it there first, if anything is configured. */
 export function canaryConfigLive(t: Draft, d: Deployment): void {
   d.awaiting = undefined;
   const checks = preTrafficChecks(t.ctx.group.stages.prod);
@@ -198,6 +206,7 @@ export function canarySteps(t: Draft) {
 
 export function onCanaryObserved(t: Draft, id: string, readings: GateReadings): void {
   const d = find(t, id);
+  if (d?.phase === 'Shadow') return onShadowObserved(t, d, readings);
   const strategy = t.ctx.group.stages.prod.strategy;
   if (d?.phase !== 'Canary' || !d.canary || strategy.type !== 'canary') return;
   const c = d.canary;

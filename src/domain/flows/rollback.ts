@@ -58,7 +58,11 @@ export function stop(
     { drainFirst, extra: { readings, weights: d.canary ? { ...d.canary.weights } : undefined, ...who } },
   );
   if (abandoned && abandoned !== d.awaiting?.configName) {
-    d.retireOnSuccess = { modelNames: [], configNames: [abandoned] };
+    const earlier = d.retireOnSuccess?.configNames ?? [];
+    d.retireOnSuccess = {
+      modelNames: d.retireOnSuccess?.modelNames ?? [],
+      configNames: [...earlier, abandoned],
+    };
   }
 }
 

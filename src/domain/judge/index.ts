@@ -14,4 +14,4 @@ export {
   type Tally,
   tallyMinute,
 } from './verdict';
-export { describeEvidence, odds, summariseReadings } from './words';
+export { describeEvidence, odds } from './words';

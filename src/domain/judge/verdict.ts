@@ -27,7 +27,7 @@ export const ALPHA_SHARE = { errors: 0.5, ceiling: 0.25, latency: 0.25 } as cons
 export type JudgeVerdict =
   /** an alarm fires or a test has the evidence to roll back */
   | { status: 'rollback'; reasons: string[]; readings: GateReadings }
-  /** too few candidate requests to pass a step: the no-data policy applies when the bake ends */
+  /** too few candidate requests, or (while the bake may be extended) evidence neither way: the no-data policy applies at the bake's end */
   | { status: 'insufficient'; reasons: string[]; readings: GateReadings }
   | { status: 'healthy'; reasons: string[]; readings: GateReadings };
 

@@ -31,26 +31,7 @@ export const describeEvidence = (
     ceiling: `candidate 5XX ${rateOf(candidate)} above the ${pct(gates.maxErrorRate)} ceiling, evidence ${odds(e.ceiling)}, limit ${odds(e.ceilingLimit)}`,
     latency:
       e.latencyMinutes === 0
-        ? 'no minute with both variants’ latency yet'
+        ? "no minute with both variants' latency yet"
         : `candidate ${gates.latencyStatistic} latency above ${gates.maxLatencyRatio}x the baseline's in ${e.slowerMinutes} of ${e.latencyMinutes} minutes (median ${ms(candidate.latencyMs)} vs ${ms(baseline?.latencyMs ?? null)}), evidence ${odds(e.latency)} against the candidate, limit ${odds(e.latencyLimit)}`,
   };
-};
-
-/** Plain-language readings for history and events. */
-export const summariseReadings = (readings: GateReadings, gates?: GateConfig): string => {
-  const alarms =
-    readings.alarmsInAlarm.length > 0 ? `; alarms in ALARM: ${readings.alarmsInAlarm.join(', ')}` : '';
-  if (readings.evidence && gates) {
-    const words = describeEvidence(readings, gates);
-    return `${words.errors}; ${words.latency}${alarms}`;
-  }
-  const describe = (name: string, v: VariantReadings) =>
-    `${name} ${count(v.invocations)} requests, 5XX ${pct(v.errorRate)}` +
-    (v.latencyMs === null ? '' : `, latency ${v.latencyMs.toFixed(1)} ms`);
-  return (
-    [
-      describe('candidate', readings.candidate),
-      readings.baseline ? describe('baseline', readings.baseline) : 'no baseline',
-    ].join('; ') + alarms
-  );
 };

@@ -74,11 +74,16 @@ export const toOperatorCommand = (body: CommandBody, principalArn: string): Oper
   ...(body.full !== undefined ? { full: body.full } : {}),
 });
 
-/** The command and its verified caller from a command URL request; InputValidationError names what is wrong. */
+/**
+ * The command and its verified caller from a command URL request (no command for a method other
+ * than POST); InputValidationError names what is wrong.
+ */
 export const parseCommandRequest = (
   event: unknown,
-): { command: OperatorCommand; method: string; at: number } => {
+): { command: OperatorCommand | undefined; method: string; at: number } => {
   const request = parseInput(commandRequestEventSchema, event, 'command URL request');
+  const { method } = request.requestContext.http;
+  if (method !== 'POST') return { command: undefined, method, at: request.requestContext.timeEpoch };
   const text =
     request.body === undefined
       ? ''
@@ -96,7 +101,7 @@ export const parseCommandRequest = (
   const body = parseInput(commandBodySchema, json, 'command');
   return {
     command: toOperatorCommand(body, request.requestContext.authorizer.iam.userArn),
-    method: request.requestContext.http.method,
+    method,
     at: request.requestContext.timeEpoch,
   };
 };

@@ -9,6 +9,7 @@ import {
   type Variant,
 } from './sagemaker-endpoints';
 import { binomial, logNormal, poisson, type Uniform } from './samplers';
+import { samplingFraction } from './shadow-variants';
 
 const MINUTE = 60_000;
 /** Log-space spread of simulated latency around the model's `latencyMs` (median): a p99 about 2x it. */
@@ -60,9 +61,10 @@ export interface BatchOutcome {
 
 /**
  * Where per-request outcomes come from. The default draws them (binomial errors, log-normal
- * latency); a source that calls a real model server per request can replace it.
+ * latency); a source that calls a real model server per request can replace it. An asynchronous
+ * source's outcome is recorded when it resolves (for the same minute and arrival time).
  */
-export type OutcomeSource = (batch: RequestBatch, random: Uniform) => BatchOutcome;
+export type OutcomeSource = (batch: RequestBatch, random: Uniform) => BatchOutcome | Promise<BatchOutcome>;
 
 export const simulatedOutcomes: OutcomeSource = (batch, random) => {
   const n = batch.requests;
@@ -171,6 +173,7 @@ export class Traffic {
     for (const v of ep.variants) {
       const count = poisson(this.random, (flow.rpm * v.currentWeight) / total);
       if (count === 0) continue;
+      this.copyToShadows(ep, v, count, minuteStart, burst, flow, minuteEnd + lagMinutes * MINUTE);
       for (const fleet of fleetsOf(this.endpoints, ep, v)) {
         const n = binomial(this.random, count, fleet.share);
         if (n === 0) continue;
@@ -194,9 +197,47 @@ export class Traffic {
             },
             this.random,
           );
-          this.recordVariant(ep, v.name, minuteStart, requests, outcome, availableAt);
+          const record = (o: BatchOutcome) =>
+            this.recordVariant(ep, v.name, minuteStart, requests, o, availableAt);
+          // a source that cannot answer counts its requests as 5XX, as a failing model server would
+          const failed: BatchOutcome = { errors5xx: requests, errors4xx: 0, latencyUs: [] };
+          if (outcome instanceof Promise) void outcome.then(record, () => record(failed));
+          else record(outcome);
         }
       }
+    }
+  }
+
+  /** A shadow variant gets its sampled copies of the requests `served` answered; its answers go nowhere. */
+  private copyToShadows(
+    ep: Endpoint,
+    served: Variant,
+    count: number,
+    minuteStart: number,
+    burst: Burst | null,
+    flow: Flow,
+    availableAt: number,
+  ): void {
+    for (const shadow of ep.shadowVariants ?? []) {
+      const copies = binomial(this.random, count, samplingFraction(served, shadow));
+      if (copies === 0) continue;
+      const outcome = this.outcomes(
+        {
+          endpointName: ep.name,
+          variantName: shadow.name,
+          behaviour: this.endpoints.behaviourOf(shadow.modelName),
+          requests: copies,
+          minuteStart,
+          burst,
+          clientErrorRate: flow.options.clientErrorRate ?? 0,
+        },
+        this.random,
+      );
+      const record = (o: BatchOutcome) =>
+        this.recordVariant(ep, shadow.name, minuteStart, copies, o, availableAt);
+      const failed: BatchOutcome = { errors5xx: copies, errors4xx: 0, latencyUs: [] };
+      if (outcome instanceof Promise) void outcome.then(record, () => record(failed));
+      else record(outcome);
     }
   }
 

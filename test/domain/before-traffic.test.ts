@@ -1,0 +1,170 @@
+import { describe, expect, it } from 'vitest';
+import { candidateScaling } from '../../src/domain/autoscaling';
+import { commandsOf, eventsOf, groupConfig, id, MIN, packageArn, readings, ship, World } from './world';
+
+/** v1 serves prod; v2 approved and through QA, its prod config InService. */
+const v2InProd = (w: World) => {
+  ship(w, 1);
+  w.approve(2);
+  w.settle('qa');
+  return w.settle('prod');
+};
+
+describe('pre-traffic check: the candidate at weight 0 in prod, invoked with TargetVariant', () => {
+  it('waits in ProdVerifying with the candidate at 0; a pass gives step 1 its weight', () => {
+    const w = new World(groupConfig({ prodSmokeTest: true }));
+    v2InProd(w);
+    expect(w.phase(id(2))).toBe('ProdVerifying');
+    expect(w.prodWeights()).toEqual({ v1: 100, v2: 0 });
+    const passed = w.send({
+      type: 'PreTrafficChecked',
+      deploymentId: id(2),
+      ok: true,
+      detail: 'smoke test HTTP 200',
+    });
+    expect(w.phase(id(2))).toBe('Canary');
+    expect(commandsOf(passed.commands, 'SetWeights')).toEqual([
+      expect.objectContaining({ weights: { v1: 90, v2: 10 } }),
+    ]);
+    w.advance('prod');
+    expect(w.prodWeights()).toEqual({ v1: 90, v2: 10 });
+  });
+
+  it('a failure ends Failed with the reason, blocked and Rejected, prod back on the baseline alone', () => {
+    const w = new World(groupConfig({ prodSmokeTest: true }));
+    v2InProd(w);
+    const detail = 'request "typical" ({"x":1}): candidate answered HTTP 500, expected 200';
+    const failed = w.send({ type: 'PreTrafficChecked', deploymentId: id(2), ok: false, detail });
+    expect(w.phase(id(2))).toBe('RollingBack');
+    expect(commandsOf(failed.commands, 'UpdateRegistry')).toContainEqual(
+      expect.objectContaining({
+        packageArn: packageArn(2),
+        lifecycle: expect.objectContaining({ stage: 'Production', status: 'Failed' }),
+        reject: expect.anything(),
+      }),
+    );
+    expect(w.state.blocked.map((b) => b.version)).toEqual([2]);
+    w.settleAll();
+    expect(w.phase(id(2))).toBe('Failed');
+    expect(w.dep(id(2)).reason).toContain(detail);
+    expect(w.prodWeights()).toEqual({ v1: 100 });
+  });
+
+  it('a check reported for a deployment no longer verifying is ignored', () => {
+    const w = new World(groupConfig({ prodSmokeTest: true }));
+    v2InProd(w);
+    w.send({ type: 'PreTrafficChecked', deploymentId: id(2), ok: true, detail: 'ok' });
+    const late = w.send({ type: 'PreTrafficChecked', deploymentId: id(2), ok: false, detail: 'late' });
+    expect(late.commands).toEqual([]);
+    expect(w.phase(id(2))).toBe('Canary');
+  });
+});
+
+describe('shadow phase', () => {
+  const shadowWorld = () => new World(groupConfig({ shadow: { samplingPercent: 50, bakeMinutes: 10 } }));
+
+  it('deploys the candidate as a shadow variant (weight = sampling percent) next to the baseline alone', () => {
+    const w = shadowWorld();
+    ship(w, 1);
+    w.approve(2);
+    const qa = w.settle('qa');
+    const [deploy] = commandsOf(qa.commands, 'DeployEndpoint');
+    expect(deploy!.variants.map((v) => [v.variantName, v.weight, v.shadow ?? false])).toEqual([
+      ['v1', 100, false],
+      ['v2', 50, true],
+    ]);
+    w.settle('prod');
+    expect(w.phase(id(2))).toBe('Shadow');
+  });
+
+  it('healthy copies after the bake: the canary config at weight 0, the shadow config retired later', () => {
+    const w = shadowWorld();
+    v2InProd(w);
+    const shadowConfig = w.dep(id(2)).canary!.configName;
+    expect(w.later(5 * MIN).canary(id(2), readings.healthy()).commands).toEqual([]);
+    const passed = w.later(5 * MIN).canary(id(2), readings.healthy());
+    expect(w.phase(id(2))).toBe('ProdDeploying');
+    const [deploy] = commandsOf(passed.commands, 'DeployEndpoint');
+    expect(deploy!.variants.map((v) => [v.variantName, v.weight, v.shadow ?? false])).toEqual([
+      ['v1', 100, false],
+      ['v2', 0, false],
+    ]);
+    expect(w.dep(id(2)).retireOnSuccess?.configNames).toEqual([shadowConfig]);
+    w.settle('prod');
+    expect(w.phase(id(2))).toBe('Canary');
+  });
+
+  it('a regression on the copies rolls back before the candidate had any weight', () => {
+    const w = shadowWorld();
+    v2InProd(w);
+    const caught = w.later(3 * MIN).canary(id(2), readings.failing());
+    expect(w.phase(id(2))).toBe('RollingBack');
+    expect(eventsOf(caught.commands)).not.toContain('Canary Step Passed');
+    w.settleAll();
+    expect(w.phase(id(2))).toBe('RolledBack');
+    expect(w.dep(id(2)).reason).toContain('shadow phase caught a regression');
+    expect(w.prodWeights()).toEqual({ v1: 100 });
+  });
+});
+
+describe('autoscaling carried to the candidate', () => {
+  const baseline = {
+    minCapacity: 4,
+    maxCapacity: 10,
+    policies: [{ name: 'ipi', type: 'TargetTrackingScaling' as const, configuration: { TargetValue: 70 } }],
+  };
+
+  it('scales the candidate for each step before its weight rises, and like the baseline once promoted', () => {
+    const w = new World();
+    ship(w, 1);
+    w.approve(2);
+    w.settle('qa');
+    w.send({ type: 'ScalingRead', deploymentId: id(2), scaling: baseline });
+    const started = w.settle('prod');
+    const expected = (share: number, instances?: number) =>
+      candidateScaling({
+        baseline,
+        baselineVariant: 'v1',
+        candidateVariant: 'v2',
+        candidateShare: share,
+        ...(instances ? { baselineInstances: instances } : {}),
+      });
+    expect(commandsOf(started.commands, 'ApplyScaling')).toEqual([
+      expect.objectContaining({ variantName: 'v2', scaling: expected(0.1) }),
+    ]);
+    expect(expected(0.1).minCapacity).toBe(1);
+    w.advance('prod');
+    const step2 = w.later(5 * MIN).canary(id(2), readings.healthy());
+    expect(commandsOf(step2.commands, 'ApplyScaling')).toEqual([
+      expect.objectContaining({ variantName: 'v2', scaling: expect.objectContaining({ minCapacity: 2 }) }),
+    ]);
+    w.advance('prod');
+    w.later(5 * MIN).canary(id(2), readings.healthy());
+    const done = w.settle('prod');
+    expect(w.phase(id(2))).toBe('Succeeded');
+    expect(commandsOf(done.commands, 'ApplyScaling')).toEqual([
+      expect.objectContaining({
+        variantName: 'v2',
+        scaling: expect.objectContaining({ minCapacity: 4, maxCapacity: 10 }),
+      }),
+    ]);
+  });
+
+  it('a rollback registers the baseline scaling again as it was read', () => {
+    const w = new World();
+    ship(w, 1);
+    w.approve(2);
+    w.settle('qa');
+    w.send({ type: 'ScalingRead', deploymentId: id(2), scaling: baseline });
+    w.settle('prod');
+    w.advance('prod');
+    w.later(2 * MIN).canary(id(2), readings.failing());
+    expect(w.phase(id(2))).toBe('RollingBack');
+    w.advance('prod');
+    const back = w.settle('prod');
+    expect(w.phase(id(2))).toBe('RolledBack');
+    expect(commandsOf(back.commands, 'ApplyScaling')).toEqual([
+      expect.objectContaining({ variantName: 'v1', scaling: baseline }),
+    ]);
+  });
+});

@@ -664,6 +664,7 @@ export class SageMakerEndpoints {
         v.currentWeight = v.desiredWeight;
         if (v.desiredCount !== undefined) v.currentCount = v.desiredCount;
       }
+      delete ep.failureReason;
       this.transition(ep, 'InService');
     });
     return { EndpointArn: ep.arn };

@@ -66,6 +66,7 @@ const step = async (
       note('wait', next.why);
       return undefined;
     }
+    if (next.type === 'refused') return refused(next.why);
     // a newer decision may have replaced the spec since it was read: never send an older one
     if (!(await stillNewest(deps, group, desired))) {
       note('superseded');

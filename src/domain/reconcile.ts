@@ -13,7 +13,9 @@ export type EndpointStep =
   /** UpdateEndpointWeightsAndCapacities on the config the endpoint runs */
   | { type: 'weights'; weights: Record<string, number> }
   /** DeleteEndpoint: the only action SageMaker allows on a Failed endpoint */
-  | { type: 'delete'; why: string };
+  | { type: 'delete'; why: string }
+  /** SageMaker tried this spec and rolled it back: sending it again would fail the same way */
+  | { type: 'refused'; why: string };
 
 const BUSY = new Set<EndpointObservation['status']>([
   'Creating',
@@ -58,6 +60,19 @@ export const nextEndpointStep = (
     return { type: 'wait', why: `SageMaker rolled ${endpoint.endpointName} back: ${endpoint.failureReason}` };
   }
   const live = liveWeights(endpoint);
+  if (
+    onTarget &&
+    endpoint.failureReason &&
+    endpoint.lastModifiedTime >= desired.requestedAt &&
+    !sameWeights(live, desired.weights)
+  ) {
+    // a weight or capacity change that failed goes RollingBack, then InService on the old weights
+    // with the reason (API_DescribeEndpoint.html, EndpointStatus RollingBack)
+    return {
+      type: 'refused',
+      why: `SageMaker rolled ${endpoint.endpointName} back to its previous weights: ${endpoint.failureReason}`,
+    };
+  }
   if (onTarget) {
     if (sameWeights(live, desired.weights)) return { type: 'converged' };
     return { type: 'weights', weights: { ...desired.weights } };

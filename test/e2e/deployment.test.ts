@@ -376,7 +376,10 @@ describe('promotion, failures and ignored events', () => {
 
   it.each([
     ['an erroring model', { 'sim.errorRate': '1' }],
-    ['a response without the expected text', { 'sim.response': '{"nothing":1}' }],
+    [
+      'a response without the expected text',
+      { 'sim.responseBase64': Buffer.from('{"nothing":1}').toString('base64') },
+    ],
   ])('a failed smoke test (%s) fails the deployment with the reason', async (_name, meta) => {
     const w = await start();
     await w.createGroup(CHURN);

@@ -58,7 +58,7 @@ describe('pre-traffic check in prod: the candidate at weight 0, invoked with Tar
   it('a candidate answering wrongly is Failed with zero user traffic: its weight never above 0', async () => {
     const v3 = await r.registerAndApprove(GROUP, {
       'sim.errorRate': '0',
-      'sim.response': '{"predictions":[7.5]}',
+      'sim.responseBase64': Buffer.from('{"predictions":[7.5]}').toString('base64'),
     });
     for (const key of Object.keys(maxWeight)) delete maxWeight[key];
     await r.runUntil(async () => {

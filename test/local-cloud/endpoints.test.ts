@@ -2,6 +2,7 @@ import {
   AddTagsCommand,
   CreateEndpointCommand,
   CreateEndpointConfigCommand,
+  CreateModelCommand,
   DeleteEndpointCommand,
   DeleteTagsCommand,
   DescribeEndpointCommand,
@@ -10,6 +11,7 @@ import {
   UpdateEndpointCommand,
   UpdateEndpointWeightsAndCapacitiesCommand,
 } from '@aws-sdk/client-sagemaker';
+import { InvokeEndpointCommand } from '@aws-sdk/client-sagemaker-runtime';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { closeAll, type Env, modelFromPackage, setup, T0 } from './helpers';
 
@@ -248,6 +250,10 @@ describe('endpoints', () => {
       EndpointName: 'qa',
     });
     await sm.send(new DeleteEndpointCommand({ EndpointName: 'qa' }));
+    expect((await sm.send(new DescribeEndpointCommand({ EndpointName: 'qa' }))).EndpointStatus).toBe(
+      'Deleting',
+    );
+    cloud.advance(60_000);
     await expect(sm.send(new DescribeEndpointCommand({ EndpointName: 'qa' }))).rejects.toMatchObject({
       name: 'ValidationException',
     });
@@ -365,5 +371,173 @@ describe('endpoint behaviours AWS documents (API_CreateEndpoint.html)', () => {
     expect((await env.sm.send(new DescribeEndpointCommand({ EndpointName: 'prod' }))).EndpointStatus).toBe(
       'Creating',
     );
+  });
+});
+
+describe('CreateModel validates names and tags as the SageMaker API Reference says (API_CreateModel.html, API_Tag.html)', () => {
+  let env: Env;
+  afterEach(async () => closeAll(env));
+  const IMAGE = '111122223333.dkr.ecr.us-east-1.amazonaws.com/model:1';
+  const create = (ModelName: string, Tags?: { Key: string; Value: string }[]) =>
+    env.sm.send(new CreateModelCommand({ ModelName, PrimaryContainer: { Image: IMAGE }, Tags }));
+
+  it('accepts a valid name and keeps its tags', async () => {
+    env = await setup();
+    const tags = [{ Key: 'sagemaker-rollouts:group', Value: 'arn:aws:sagemaker:us-east-1:1:x/y=+-@ é' }];
+    const { ModelArn } = await create(`m${'a'.repeat(62)}`, tags);
+    expect((await env.sm.send(new ListTagsCommand({ ResourceArn: ModelArn }))).Tags).toEqual(tags);
+  });
+
+  it.each([
+    ['longer than 63 characters', `m${'a'.repeat(63)}`, /length less than or equal to 63/],
+    ['ending with a hyphen', 'model-', /regular expression pattern/],
+    ['holding an underscore', 'model_a', /regular expression pattern/],
+    ['starting with a hyphen', '-model', /regular expression pattern/],
+  ])('refuses a model name %s', async (_why, name, message) => {
+    env = await setup();
+    await expect(create(name)).rejects.toThrow(message);
+    expect(env.cloud.sagemaker.models.has(name)).toBe(false);
+  });
+
+  it.each([
+    [
+      'more than 50 tags',
+      Array.from({ length: 51 }, (_, i) => ({ Key: `k${i}`, Value: 'v' })),
+      /less than or equal to 50/,
+    ],
+    ['an empty key', [{ Key: '', Value: 'v' }], /key.*between 1 and 128/],
+    ['a key over 128 characters', [{ Key: 'k'.repeat(129), Value: 'v' }], /key.*between 1 and 128/],
+    [
+      'a value over 256 characters',
+      [{ Key: 'k', Value: 'v'.repeat(257) }],
+      /value.*less than or equal to 256/,
+    ],
+    ['JSON characters in a value', [{ Key: 'k', Value: '{"a":1}' }], /value.*regular expression pattern/],
+    ['a comma in a key', [{ Key: 'a,b', Value: 'v' }], /key.*regular expression pattern/],
+  ])('refuses %s', async (_why, tags, message) => {
+    env = await setup();
+    await expect(create('model-a', tags)).rejects.toThrow(message);
+    expect(env.cloud.sagemaker.models.has('model-a')).toBe(false);
+  });
+});
+
+describe('endpoint states SageMaker documents (API_DescribeEndpoint.html, EndpointStatus)', () => {
+  let env: Env;
+  afterEach(async () => closeAll(env));
+  const status = async (name = 'prod') =>
+    (await env.sm.send(new DescribeEndpointCommand({ EndpointName: name }))).EndpointStatus;
+  const inService = async (models: Record<string, string> = {}) => {
+    env = await setup();
+    await modelFromPackage(env, 'g', 'model-a');
+    await modelFromPackage(env, 'g', 'model-b', models);
+    await config(env, 'cfg-a', [{ name: 'blue', model: 'model-a' }]);
+    await config(env, 'cfg-b', [{ name: 'green', model: 'model-b' }]);
+    await env.sm.send(new CreateEndpointCommand({ EndpointName: 'prod', EndpointConfigName: 'cfg-a' }));
+    env.cloud.advance(5 * 60_000);
+    expect(await status()).toBe('InService');
+  };
+
+  it('SystemUpdating: serves, refuses updates, weights and deletion until the maintenance ends', async () => {
+    await inService();
+    env.cloud.sagemaker.systemUpdate('prod', 10 * 60_000);
+    expect(await status()).toBe('SystemUpdating');
+    expect(env.cloud.sagemaker.endpoints.get('prod')!.variants.map((v) => v.currentWeight)).toEqual([1]);
+    const busy = /Cannot update in-progress endpoint/;
+    await expect(
+      env.sm.send(new UpdateEndpointCommand({ EndpointName: 'prod', EndpointConfigName: 'cfg-b' })),
+    ).rejects.toThrow(busy);
+    await expect(
+      env.sm.send(
+        new UpdateEndpointWeightsAndCapacitiesCommand({
+          EndpointName: 'prod',
+          DesiredWeightsAndCapacities: [{ VariantName: 'blue', DesiredWeight: 2 }],
+        }),
+      ),
+    ).rejects.toThrow(busy);
+    await expect(env.sm.send(new DeleteEndpointCommand({ EndpointName: 'prod' }))).rejects.toThrow(busy);
+    env.cloud.advance(10 * 60_000);
+    expect(await status()).toBe('InService');
+    await env.sm.send(new UpdateEndpointCommand({ EndpointName: 'prod', EndpointConfigName: 'cfg-b' }));
+    expect(statuses(env)).toContain('SYSTEM_UPDATING');
+  });
+
+  it('OutOfService: takes no requests for a while, then is back InService', async () => {
+    await inService();
+    env.cloud.sagemaker.outOfService('prod', 60_000);
+    expect(await status()).toBe('OutOfService');
+    const invoke = () =>
+      env.runtime.send(
+        new InvokeEndpointCommand({ EndpointName: 'prod', Body: '{}', ContentType: 'application/json' }),
+      );
+    await expect(invoke()).rejects.toThrow(/not in service/);
+    env.cloud.advance(60_000);
+    expect(await status()).toBe('InService');
+    await invoke();
+    expect(statuses(env)).toContain('OUT_OF_SERVICE');
+  });
+
+  it('RollingBack: a failed weight change rolls back to the previous weights, then InService with the reason', async () => {
+    await inService();
+    env.cloud.sagemaker.failNextWeightChange('prod', 'Insufficient capacity for ml.m5.large.');
+    await env.sm.send(
+      new UpdateEndpointWeightsAndCapacitiesCommand({
+        EndpointName: 'prod',
+        DesiredWeightsAndCapacities: [{ VariantName: 'blue', DesiredInstanceCount: 4 }],
+      }),
+    );
+    env.cloud.advance(30_000);
+    expect(await status()).toBe('RollingBack');
+    env.cloud.advance(30_000);
+    const ep = await env.sm.send(new DescribeEndpointCommand({ EndpointName: 'prod' }));
+    expect(ep.EndpointStatus).toBe('InService');
+    expect(ep.FailureReason).toBe('Insufficient capacity for ml.m5.large.');
+    expect(ep.ProductionVariants?.[0]).toMatchObject({ CurrentInstanceCount: 1, DesiredInstanceCount: 1 });
+    expect(statuses(env)).toEqual(expect.arrayContaining(['UPDATING', 'ROLLING_BACK', 'IN_SERVICE']));
+  });
+
+  it('UpdateRollbackFailed: a rolling update of a failing model whose rollback fails too', async () => {
+    await inService({ 'sim.failDeploy': 'true', 'sim.failRollback': 'true' });
+    await env.sm.send(
+      new UpdateEndpointCommand({
+        EndpointName: 'prod',
+        EndpointConfigName: 'cfg-b',
+        DeploymentConfig: {
+          RollingUpdatePolicy: {
+            MaximumBatchSize: { Type: 'CAPACITY_PERCENT', Value: 50 },
+            WaitIntervalInSeconds: 60,
+          },
+        },
+      }),
+    );
+    env.cloud.advance(3 * 60_000);
+    const ep = await env.sm.send(new DescribeEndpointCommand({ EndpointName: 'prod' }));
+    expect(ep.EndpointStatus).toBe('UpdateRollbackFailed');
+    expect(ep.FailureReason).toMatch(/rollback failed/);
+    // in service with a mix of the old and new configurations
+    expect(ep.ProductionVariants?.map((v) => v.VariantName)).toEqual(['blue', 'green']);
+  });
+
+  it('a failing model without a rolling policy is rolled back: InService on the old config, with the reason', async () => {
+    await inService({ 'sim.failDeploy': 'true', 'sim.failRollback': 'true' });
+    await env.sm.send(new UpdateEndpointCommand({ EndpointName: 'prod', EndpointConfigName: 'cfg-b' }));
+    env.cloud.advance(3 * 60_000);
+    const ep = await env.sm.send(new DescribeEndpointCommand({ EndpointName: 'prod' }));
+    expect(ep).toMatchObject({ EndpointStatus: 'InService', EndpointConfigName: 'cfg-a' });
+    expect(ep.FailureReason).toBeTruthy();
+  });
+
+  it('Deleting lasts: the name stays taken until the deletion ends', async () => {
+    await inService();
+    await env.sm.send(new DeleteEndpointCommand({ EndpointName: 'prod' }));
+    expect(await status()).toBe('Deleting');
+    await expect(
+      env.sm.send(new CreateEndpointCommand({ EndpointName: 'prod', EndpointConfigName: 'cfg-a' })),
+    ).rejects.toThrow(/Cannot create already existing endpoint/);
+    await expect(env.sm.send(new DeleteEndpointCommand({ EndpointName: 'prod' }))).rejects.toThrow(
+      /Cannot update in-progress endpoint/,
+    );
+    env.cloud.advance(60_000);
+    await expect(status()).rejects.toThrow(/Could not find endpoint/);
+    await env.sm.send(new CreateEndpointCommand({ EndpointName: 'prod', EndpointConfigName: 'cfg-a' }));
   });
 });

@@ -109,3 +109,47 @@ describe('model registry', () => {
     });
   });
 });
+
+describe('customer metadata as the SageMaker model says (CustomerMetadataMap)', () => {
+  let env: Env;
+  beforeEach(async () => {
+    env = await setup();
+    await env.sm.send(new CreateModelPackageGroupCommand({ ModelPackageGroupName: 'g' }));
+  });
+  afterEach(async () => closeAll(env));
+
+  const create = (metadata: Record<string, string>) =>
+    env.sm.send(
+      new CreateModelPackageCommand({ ModelPackageGroupName: 'g', CustomerMetadataProperties: metadata }),
+    );
+
+  it('keeps letters, digits, spaces and _.:/=+-@ in keys and values', async () => {
+    const metadata = { 'sim.container': 'http://127.0.0.1:8080/x=+-@', 'team name': 'Ünïcode 42' };
+    const { ModelPackageArn } = await create(metadata);
+    const described = await env.sm.send(
+      new DescribeModelPackageCommand({ ModelPackageName: ModelPackageArn }),
+    );
+    expect(described.CustomerMetadataProperties).toEqual(metadata);
+  });
+
+  it.each([
+    ['a JSON value', { response: '{"predictions":[0.5]}' }],
+    ['a comma in a value', { a: 'x,y' }],
+    ['a quote in a key', { 'a"b': 'x' }],
+  ])('refuses %s, on create and on update', async (_why, metadata) => {
+    await expect(create(metadata)).rejects.toThrow(/regular expression pattern/);
+    const { ModelPackageArn } = await create({ ok: 'yes' });
+    await expect(
+      env.sm.send(new UpdateModelPackageCommand({ ModelPackageArn, CustomerMetadataProperties: metadata })),
+    ).rejects.toThrow(/regular expression pattern/);
+    const described = await env.sm.send(
+      new DescribeModelPackageCommand({ ModelPackageName: ModelPackageArn }),
+    );
+    expect(described.CustomerMetadataProperties).toEqual({ ok: 'yes' });
+  });
+
+  it('refuses more than 50 entries', async () => {
+    const metadata = Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`k${i}`, 'v']));
+    await expect(create(metadata)).rejects.toThrow(/less than or equal to 50/);
+  });
+});

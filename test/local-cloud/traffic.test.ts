@@ -25,7 +25,7 @@ describe('traffic, metrics and InvokeEndpoint', () => {
     await modelFromPackage(env, 'g', 'model-a', { 'sim.latencyMs': '40' });
     await modelFromPackage(env, 'g', 'model-b', {
       'sim.errorRate': '0.2',
-      'sim.response': '{"predictions":[0.9]}',
+      'sim.responseBase64': Buffer.from('{"predictions":[0.9]}').toString('base64'),
     });
     await env.sm.send(
       new CreateEndpointConfigCommand({

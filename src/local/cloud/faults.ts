@@ -27,8 +27,14 @@ const STATUS: Record<string, number> = {
 export class Faults {
   private readonly active: ActiveFault[] = [];
 
-  add(spec: FaultSpec): void {
-    this.active.push({ ...spec, remaining: spec.times ?? Number.POSITIVE_INFINITY, hits: 0 });
+  /** Adds a fault; the function returned removes this one fault (and leaves the others). */
+  add(spec: FaultSpec): () => void {
+    const fault: ActiveFault = { ...spec, remaining: spec.times ?? Number.POSITIVE_INFINITY, hits: 0 };
+    this.active.push(fault);
+    return () => {
+      const index = this.active.indexOf(fault);
+      if (index >= 0) this.active.splice(index, 1);
+    };
   }
 
   count(): number {

@@ -41,7 +41,12 @@ export interface LocalCloudOptions {
   containers?: ContainerOptions;
 }
 
-export const DEFAULT_TIMINGS: Timings = { createMs: 5 * 60_000, updateMs: 3 * 60_000, weightsMs: 30_000 };
+export const DEFAULT_TIMINGS: Timings = {
+  createMs: 5 * 60_000,
+  updateMs: 3 * 60_000,
+  weightsMs: 30_000,
+  deleteMs: 60_000,
+};
 
 export class LocalCloud {
   readonly url: string;

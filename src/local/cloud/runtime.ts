@@ -2,7 +2,13 @@ import type { CloudWatch } from './cloudwatch';
 import { CONTAINER_DEFAULTS, type ContainerRequest, modelError, serveByContainer } from './containers';
 import type { Core } from './context';
 import { ACCOUNT_ID, ApiError, type RequestContext } from './protocol';
-import type { Endpoint, ModelBehaviour, SageMakerEndpoints, Variant } from './sagemaker-endpoints';
+import {
+  type Endpoint,
+  type ModelBehaviour,
+  type SageMakerEndpoints,
+  SERVING_STATUSES,
+  type Variant,
+} from './sagemaker-endpoints';
 import { shadowCopies } from './shadow-variants';
 import { fleetsOf, type Traffic } from './traffic';
 
@@ -42,7 +48,7 @@ export class Runtime {
     const ep = this.endpoints.endpoints.get(endpointName);
     if (!ep)
       throw new ApiError('ValidationError', `Endpoint ${endpointName} of account ${ACCOUNT_ID} not found.`);
-    if (ep.status !== 'InService' && ep.status !== 'Updating') {
+    if (!SERVING_STATUSES.has(ep.status)) {
       throw new ApiError(
         'ValidationError',
         `Endpoint ${endpointName} of account ${ACCOUNT_ID} is not in service.`,

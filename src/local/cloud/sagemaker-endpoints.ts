@@ -1,6 +1,7 @@
 import { type ContainerOptions, failedPing } from './containers';
 import { type Core, emitSageMakerEvent, sageMakerArn, type Tag } from './context';
 import { epochSeconds, paginate, type RequestContext, requireString, validation } from './protocol';
+import { checkModelName, checkTags } from './resource-validation';
 import type { ModelRegistry } from './sagemaker-registry';
 import { checkName } from './sagemaker-registry';
 import { shadowVariantsOf } from './shadow-variants';
@@ -16,6 +17,8 @@ export interface Timings {
    * configuration": SageMaker reads it eventually consistently, API_CreateEndpoint.html). Default 0.
    */
   configVisibleMs?: number | undefined;
+  /** How long DeleteEndpoint leaves the endpoint Deleting (the name stays taken meanwhile). */
+  deleteMs?: number | undefined;
 }
 
 export interface Model {
@@ -68,7 +71,16 @@ export interface Endpoint {
   arn: string;
   region: string;
   configName: string;
-  status: 'Creating' | 'Updating' | 'InService' | 'Failed' | 'Deleting';
+  status:
+    | 'Creating'
+    | 'Updating'
+    | 'InService'
+    | 'Failed'
+    | 'Deleting'
+    | 'SystemUpdating'
+    | 'OutOfService'
+    | 'RollingBack'
+    | 'UpdateRollbackFailed';
   variants: Variant[];
   /** Variants that get copies of production requests and answer nobody. */
   shadowVariants?: Variant[];
@@ -86,6 +98,8 @@ export interface ModelBehaviour {
   latencyMs: number;
   response: string;
   failDeploy: boolean;
+  /** A rolling update to this model fails and so does SageMaker's automatic rollback (UpdateRollbackFailed). */
+  failRollback: boolean;
   /** URL of a real model server (`sim.container`, or the image's URL in the container options). */
   container?: string;
 }
@@ -96,7 +110,24 @@ const UPPER_SNAKE: Record<Endpoint['status'], string> = {
   InService: 'IN_SERVICE',
   Failed: 'FAILED',
   Deleting: 'DELETING',
+  SystemUpdating: 'SYSTEM_UPDATING',
+  OutOfService: 'OUT_OF_SERVICE',
+  RollingBack: 'ROLLING_BACK',
+  UpdateRollbackFailed: 'UPDATE_ROLLBACK_FAILED',
 };
+
+/**
+ * Statuses in which an endpoint answers requests (API_DescribeEndpoint.html): OutOfService "is not
+ * available to take incoming requests"; maintenance (SystemUpdating) changes nothing a customer set;
+ * UpdateRollbackFailed is "in service with a mix of the old and new endpoint configurations".
+ */
+export const SERVING_STATUSES: ReadonlySet<Endpoint['status']> = new Set([
+  'InService',
+  'Updating',
+  'SystemUpdating',
+  'RollingBack',
+  'UpdateRollbackFailed',
+]);
 
 /** What the endpoints need to know of Application Auto Scaling (which is built on them). */
 export interface ScalingTargets {
@@ -184,6 +215,8 @@ export class SageMakerEndpoints {
 
   private createModel(input: Json, ctx: RequestContext): unknown {
     const name = requireString(input, 'ModelName');
+    checkModelName(name);
+    const tags = checkTags(input.Tags);
     const arn = sageMakerArn(ctx.region, 'model', name);
     if (this.models.has(name)) throw validation(`Cannot create already existing model "${arn}".`);
     const containers = (
@@ -206,7 +239,7 @@ export class SageMakerEndpoints {
       creationTime: this.core.clock.now(),
       ...(typeof input.ExecutionRoleArn === 'string' ? { executionRoleArn: input.ExecutionRoleArn } : {}),
     });
-    this.core.tags.set(arn, Array.isArray(input.Tags) ? (input.Tags as Tag[]) : []);
+    this.core.tags.set(arn, tags);
     return { ModelArn: arn };
   }
 
@@ -255,8 +288,12 @@ export class SageMakerEndpoints {
     return {
       errorRate: Math.min(1, Math.max(0, num(props['sim.errorRate'], 0))),
       latencyMs: num(props['sim.latencyMs'], 20),
-      response: props['sim.response'] ?? '{"predictions":[0.5]}',
+      // base64: customer metadata and tag values cannot hold JSON's braces, quotes or commas
+      response: props['sim.responseBase64']
+        ? Buffer.from(props['sim.responseBase64'], 'base64').toString('utf8')
+        : '{"predictions":[0.5]}',
       failDeploy: props['sim.failDeploy'] === 'true',
+      failRollback: props['sim.failRollback'] === 'true',
       container: props['sim.container'] ?? this.containerOptions.images?.[this.imageOf(modelName) ?? ''],
     };
   }
@@ -495,6 +532,17 @@ export class SageMakerEndpoints {
       this.transition(ep, 'InService');
     };
 
+    // "Both the rolling deployment and auto-rollback failed. Your endpoint is in service with a mix
+    // of the old and new endpoint configurations" (API_DescribeEndpoint.html, EndpointStatus)
+    const rollbackFailed = (reason: string): void => {
+      ep.timer = undefined;
+      const old = new Set(ep.variants.map((v) => v.name));
+      ep.variants = [...ep.variants, ...this.variantsFrom(cfg).filter((v) => !old.has(v.name))];
+      delete ep.pending;
+      ep.failureReason = `${reason} The automatic rollback failed too.`;
+      if (deploymentConfig) ep.lastDeploymentConfig = deploymentConfig;
+      this.transition(ep, 'UpdateRollbackFailed');
+    };
     const policy = (deploymentConfig?.BlueGreenUpdatePolicy ?? undefined) as Json | undefined;
     const rolling = (deploymentConfig?.RollingUpdatePolicy ?? undefined) as Json | undefined;
     const alarms = (
@@ -506,6 +554,10 @@ export class SageMakerEndpoints {
     ep.timer = this.core.timers.after(this.timings.updateMs, `update ${ep.name}`, () => {
       if (this.endpoints.get(ep.name) !== ep) return;
       const failing = this.failingVariant(cfg);
+      if (failing && rolling && this.rollbackFails(cfg)) {
+        rollbackFailed(healthCheckFailure(failing));
+        return;
+      }
       if (failing) {
         rollBack(healthCheckFailure(failing));
         return;
@@ -602,13 +654,17 @@ export class SageMakerEndpoints {
       if (c.ServerlessUpdateConfig && v.serverless) Object.assign(v.serverless, c.ServerlessUpdateConfig);
     }
     this.transition(ep, 'Updating');
+    const failure = this.weightFailures.get(ep.name);
+    this.weightFailures.delete(ep.name);
     ep.timer = this.core.timers.after(this.timings.weightsMs, `weights ${ep.name}`, () => {
       if (this.endpoints.get(ep.name) !== ep) return;
       ep.timer = undefined;
+      if (failure) return this.rollBackWeights(ep, failure);
       for (const v of ep.variants) {
         v.currentWeight = v.desiredWeight;
         if (v.desiredCount !== undefined) v.currentCount = v.desiredCount;
       }
+      delete ep.failureReason;
       this.transition(ep, 'InService');
     });
     return { EndpointArn: ep.arn };
@@ -620,11 +676,73 @@ export class SageMakerEndpoints {
       throw validation(`Cannot update in-progress endpoint "${ep.arn}".`);
     }
     this.core.timers.cancel(ep.timer);
-    this.endpoints.delete(ep.name);
+    delete ep.pending;
+    delete ep.blueGreen;
     // Application Auto Scaling deregisters the variants of a deleted endpoint without notice
     this.scaling?.forgetEndpoint(ep.name);
     this.transition(ep, 'Deleting');
+    const gone = () => {
+      if (this.endpoints.get(ep.name) === ep) this.endpoints.delete(ep.name);
+    };
+    const ms = this.timings.deleteMs ?? 0;
+    if (ms > 0) ep.timer = this.core.timers.after(ms, `delete ${ep.name}`, gone);
+    else gone();
     return {};
+  }
+
+  // ---- states SageMaker puts an endpoint in on its own (for scenarios and tests) ------------------------
+
+  private readonly weightFailures = new Map<string, string>();
+
+  /**
+   * SageMaker maintenance: for `ms` the endpoint is SystemUpdating; it "cannot be updated or deleted
+   * or re-scaled until it has completed" and goes on serving (API_DescribeEndpoint.html).
+   */
+  systemUpdate(name: string, ms: number): void {
+    this.holdIn(name, 'SystemUpdating', ms);
+  }
+
+  /** For `ms` the endpoint is OutOfService: "not available to take incoming requests". */
+  outOfService(name: string, ms: number): void {
+    this.holdIn(name, 'OutOfService', ms);
+  }
+
+  /**
+   * The next UpdateEndpointWeightsAndCapacities of this endpoint fails: it is RollingBack to its
+   * previous weights and capacities, then InService with the reason (the documented case is an
+   * autoscaled endpoint that fails to scale or change a weight).
+   */
+  failNextWeightChange(name: string, reason: string): void {
+    this.weightFailures.set(name, reason);
+  }
+
+  private holdIn(name: string, status: 'SystemUpdating' | 'OutOfService', ms: number): void {
+    const ep = this.endpoints.get(name);
+    if (ep?.status !== 'InService') throw new Error(`endpoint ${name} is not InService`);
+    this.transition(ep, status);
+    ep.timer = this.core.timers.after(ms, `${status} ${name}`, () => {
+      if (this.endpoints.get(name) !== ep) return;
+      ep.timer = undefined;
+      this.transition(ep, 'InService');
+    });
+  }
+
+  private rollBackWeights(ep: Endpoint, reason: string): void {
+    this.transition(ep, 'RollingBack');
+    ep.timer = this.core.timers.after(this.timings.weightsMs, `rollback ${ep.name}`, () => {
+      if (this.endpoints.get(ep.name) !== ep) return;
+      ep.timer = undefined;
+      for (const v of ep.variants) {
+        v.desiredWeight = v.currentWeight;
+        if (v.currentCount !== undefined) v.desiredCount = v.currentCount;
+      }
+      ep.failureReason = reason;
+      this.transition(ep, 'InService');
+    });
+  }
+
+  private rollbackFails(cfg: EndpointConfig): boolean {
+    return cfg.variants.some((v) => this.behaviourOf(v.ModelName).failRollback);
   }
 
   private listEndpoints(input: Json): unknown {

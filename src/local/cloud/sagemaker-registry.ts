@@ -292,11 +292,28 @@ function invalidApproval(value: unknown): ApiError {
   );
 }
 
+/**
+ * CustomerMetadataMap (botocore sagemaker service-2.json, aws-facts section 5): 1-50 entries, keys
+ * 1-128 and values 1-256 characters of `[\p{L}\p{Z}\p{N}_.:/=+\-@]`: no JSON (no braces, quotes or commas).
+ */
+const METADATA_TEXT = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
+
 function checkMetadata(props: Record<string, unknown>): void {
-  for (const [k, v] of Object.entries(props)) {
+  const entries = Object.entries(props);
+  if (entries.length > 50) {
+    throw validation(
+      `1 validation error detected: Value at 'customerMetadataProperties' failed to satisfy constraint: Member must have length less than or equal to 50`,
+    );
+  }
+  for (const [k, v] of entries) {
     if (typeof v !== 'string' || v.length < 1 || v.length > 256 || k.length < 1 || k.length > 128) {
       throw validation(
         `1 validation error detected: Value at 'customerMetadataProperties' failed to satisfy constraint: Map value must have length between 1 and 256 (key '${k}')`,
+      );
+    }
+    if (!METADATA_TEXT.test(k) || !METADATA_TEXT.test(v)) {
+      throw validation(
+        `1 validation error detected: Value at 'customerMetadataProperties' failed to satisfy constraint: Map keys and values must satisfy regular expression pattern: ${METADATA_TEXT.source} (key '${k}')`,
       );
     }
   }

@@ -17,7 +17,16 @@ export interface CallRecord {
   error?: string;
   callerAccessKeyId?: string;
   region: string;
+  /** The request's top-level `...Name` fields (EndpointName, EndpointConfigName...), for tests that count per resource. */
+  names?: Record<string, string>;
 }
+
+const namesOf = (input: Record<string, unknown>): Record<string, string> | undefined => {
+  const names = Object.entries(input).filter(
+    (entry): entry is [string, string] => entry[0].endsWith('Name') && typeof entry[1] === 'string',
+  );
+  return names.length > 0 ? Object.fromEntries(names) : undefined;
+};
 
 export interface Routes {
   json: Record<string, (operation: string) => Operation | undefined>;
@@ -140,10 +149,12 @@ async function handle(
     const protocol = TARGETS[target.slice(0, dot)];
     const operation = target.slice(dot + 1);
     if (!protocol) return sendError(res, unknownOperation(target), 'application/json', false, requestId);
-    await run(hooks, protocol.service, operation, ctx, async () => {
+    await run(hooks, protocol.service, operation, ctx, async (call) => {
       const op = routes.json[protocol.service]?.(operation);
       if (!op) throw unknownOperation(operation);
       const input = body.length > 0 ? (JSON.parse(body.toString('utf8')) as Record<string, unknown>) : {};
+      const names = namesOf(input);
+      if (names) call.names = names;
       return op(input, ctx);
     })
       .then((output) => sendJson(res, protocol.contentType, output, requestId))
@@ -207,7 +218,7 @@ async function run<T>(
   service: string,
   operation: string,
   ctx: RequestContext,
-  fn: () => Promise<T>,
+  fn: (call: CallRecord) => Promise<T>,
 ): Promise<T> {
   const call: CallRecord = { service, operation, at: hooks.now(), region: ctx.region };
   if (ctx.accessKeyId) call.callerAccessKeyId = ctx.accessKeyId;
@@ -219,7 +230,7 @@ async function run<T>(
     const fault = hooks.faults.take(service, operation);
     if (fault?.latencyMs) await sleep(fault.latencyMs);
     if (fault?.error) throw fault.error;
-    return await fn();
+    return await fn(call);
   } catch (err) {
     call.error = shortCode(toApiError(err).code);
     throw err;

@@ -2,7 +2,13 @@ import type { CloudWatch, Datapoint, Dimension } from './cloudwatch';
 import { type ContainerRequest, serveByContainer } from './containers';
 import type { Core } from './context';
 import { Rng } from './protocol';
-import type { Endpoint, ModelBehaviour, SageMakerEndpoints, Variant } from './sagemaker-endpoints';
+import {
+  type Endpoint,
+  type ModelBehaviour,
+  type SageMakerEndpoints,
+  SERVING_STATUSES,
+  type Variant,
+} from './sagemaker-endpoints';
 import { binomial, logNormal, poisson, type Uniform } from './samplers';
 import { samplingFraction } from './shadow-variants';
 
@@ -216,7 +222,7 @@ export class Traffic {
 
   private generateMinute(endpointName: string, flow: Flow, minuteStart: number): void {
     const ep = this.endpoints.endpoints.get(endpointName);
-    if (!ep || (ep.status !== 'InService' && ep.status !== 'Updating')) return;
+    if (!ep || !SERVING_STATUSES.has(ep.status)) return;
     const total = ep.variants.reduce((n, v) => n + v.currentWeight, 0);
     if (total <= 0) return;
     const burst = this.nextBurst(flow);

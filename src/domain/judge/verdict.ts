@@ -228,6 +228,21 @@ const newestUnsettledMinute = (
   );
 };
 
+/** The totals a rollback on a first look reports: the settled minutes and the minute it read. */
+const withFirstLook = (summary: GateReadings, look: FirstLook): GateReadings => {
+  const add = (v: VariantReadings, requests: number, errors: number): VariantReadings => {
+    const invocations = v.invocations + requests;
+    const errors5xx = v.errors5xx + errors;
+    return { ...v, invocations, errors5xx, errorRate: invocations > 0 ? errors5xx / invocations : null };
+  };
+  const c = look.counts;
+  return {
+    ...summary,
+    candidate: add(summary.candidate, c.candidateRequests, c.candidateErrors),
+    baseline: summary.baseline && add(summary.baseline, c.baselineRequests, c.baselineErrors),
+  };
+};
+
 export type RollbackCause = 'errors' | 'ceiling' | 'latency';
 
 /** The tests whose evidence reached their limit. */
@@ -300,8 +315,11 @@ export const judgeCanary = (
   if (readings.alarmsInAlarm.length > 0) reasons.push(`alarm in ALARM: ${readings.alarmsInAlarm.join(', ')}`);
   for (const cause of rollbackCauses(tally, gates)) reasons.push(words[cause]);
   const look = hasBreakdown ? newestUnsettledMinute(readings, timing, now, until, gates) : null;
-  if (look && look.evidence >= look.limit) reasons.push(describeFirstLook(look));
-  if (reasons.length > 0) return { status: 'rollback', reasons, readings: summary };
+  const lookFails = look !== null && look.evidence >= look.limit;
+  if (lookFails) reasons.push(describeFirstLook(look));
+  if (reasons.length > 0) {
+    return { status: 'rollback', reasons, readings: lookFails ? withFirstLook(summary, look) : summary };
+  }
   switch (stepOutcome(tally, gates, timing.extensions)) {
     case 'too-few':
       return {

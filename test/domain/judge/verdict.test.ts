@@ -73,6 +73,9 @@ describe('judgeCanary', () => {
     // the settled test had not seen the minute: its evidence is that of the healthy minutes
     expect(verdict.readings.evidence!.minutes).toBe(3);
     expect(verdict.readings.evidence!.errors).toBeLessThan(1);
+    // the totals reported with the rollback include the minute the first look read
+    expect(verdict.readings.candidate).toMatchObject({ invocations: 350, errors5xx: 10 });
+    expect(verdict.readings.baseline).toMatchObject({ invocations: 3150, errors5xx: 7 });
   });
 
   it('first look: a minute looked at later than its first tick, or already settled, is not looked at again', () => {

@@ -1,5 +1,5 @@
 import { canaryGatesSchema, type GateConfig } from '../../src/config/schema';
-import { emptyTally, rollbackCauses, stepOutcome, tallyMinute } from '../../src/domain/judge';
+import { emptyTally, firstLook, rollbackCauses, stepOutcome, tallyMinute } from '../../src/domain/judge';
 import { normalQuantile } from '../../src/local/cloud/samplers';
 import { type BenchJudge, LATENCY_MEDIAN_MS, LATENCY_SIGMA, type SimMinute, type TickView } from './simulate';
 
@@ -44,6 +44,12 @@ export const projectJudge = (overrides: Partial<GateConfig> = {}): BenchJudge =>
           settled += 1;
         }
         if (rollbackCauses(tally, gates).length > 0) return 'rollback';
+        // the newest minute, read before it settles (what judgeCanary's first look sees)
+        const newest = v.minutes[v.now - 1];
+        if (newest && newest.t >= until) {
+          const look = firstLook(newest.t, newest.firstLook, gates);
+          if (look.evidence >= look.limit) return 'rollback';
+        }
         if (!bakeOver(v) || until < v.bakeUntil) return 'wait';
         const outcome = stepOutcome(tally, gates, v.extensions);
         if (outcome === 'pass' || outcome === 'pass-inconclusive') return 'pass';

@@ -1,3 +1,4 @@
+import type { MinuteCounts } from '../../src/domain/judge/sequential';
 import {
   binomial,
   mulberry32,
@@ -29,6 +30,8 @@ export interface SimMinute {
   /** p99 ModelLatency in ms; null without requests */
   candidateP99: number | null;
   baselineP99: number | null;
+  /** the part of the minute CloudWatch shows at the first tick after it ends (ingestion lag) */
+  firstLook: MinuteCounts;
 }
 
 /** What a judge sees at a tick: every complete minute so far and where the canary stands. */
@@ -56,6 +59,12 @@ export const PLAN = { weights: [10, 25, 50], bakeMinutes: 10 } as const;
 export const HORIZON_MINUTES = 120;
 export const LATENCY_MEDIAN_MS = 50;
 export const LATENCY_SIGMA = 0.4;
+/**
+ * Ingestion lag as the local cloud models it (src/local/cloud/traffic.ts): a share of each minute's
+ * requests, drawn once per minute for all variants, is visible when the minute ends; the rest 1-3
+ * minutes later. Which requests arrive early does not depend on the variant or the outcome.
+ */
+export const ON_TIME = { min: 0.3, max: 0.8 } as const;
 /** Shared incidents: a burst starts in a minute with this probability and lasts 1-3 minutes. */
 export const BURST = { startProbability: 1 / 40, errorMultiplier: 10, latencyMultiplier: 1.5 } as const;
 const MAX_CANARY_MINUTES = 100;
@@ -71,9 +80,27 @@ export interface RolloutResult {
 const p99 = (u: Uniform, n: number, median: number): number | null =>
   n > 0 ? sampleQuantileLogNormal(u, n, median, LATENCY_SIGMA, 0.99) : null;
 
+/**
+ * Each request is visible early with the minute's on-time probability f, independently of its
+ * variant and outcome: early 5XX ~ Binomial(errors, f), early others ~ Binomial(requests - errors, f).
+ */
+const visibleAtFirstLook = (u: Uniform, nc: number, ec: number, nb: number, eb: number): MinuteCounts => {
+  const f = ON_TIME.min + (ON_TIME.max - ON_TIME.min) * u();
+  const candidateErrors = binomial(u, ec, f);
+  const baselineErrors = binomial(u, eb, f);
+  return {
+    candidateRequests: candidateErrors + binomial(u, nc - ec, f),
+    candidateErrors,
+    baselineRequests: baselineErrors + binomial(u, nb - eb, f),
+    baselineErrors,
+  };
+};
+
 /** Runs one canary: 10/25/50 % steps, a tick every minute, until rollback, promotion or the cap. */
 export const runRollout = (cell: Cell, judge: BenchJudge, seed: number): RolloutResult => {
   const u = mulberry32(seed);
+  // a stream of its own, so the lag leaves the traffic of a seed as it was
+  const lag = mulberry32(seed ^ 0x5bd1e995);
   const decide = judge.start();
   const candidateRate = Math.min(1, cell.baselineErrorRate * cell.errorFactor);
   const minutes: SimMinute[] = [];
@@ -94,15 +121,18 @@ export const runRollout = (cell: Cell, judge: BenchJudge, seed: number): Rollout
     const nb = poisson(u, cell.rpm * (1 - weight));
     const rc = Math.min(1, candidateRate * errorMultiplier);
     const rb = Math.min(1, cell.baselineErrorRate * errorMultiplier);
+    const ec = binomial(u, nc, rc);
+    const eb = binomial(u, nb, rb);
     minutes.push({
       t,
       weight,
       candidateRequests: nc,
-      candidateErrors: binomial(u, nc, rc),
+      candidateErrors: ec,
       baselineRequests: nb,
-      baselineErrors: binomial(u, nb, rb),
+      baselineErrors: eb,
       candidateP99: p99(u, nc, latency * cell.latencyFactor),
       baselineP99: p99(u, nb, latency),
+      firstLook: visibleAtFirstLook(lag, nc, ec, nb, eb),
     });
     excess += nc * (rc - rb);
     const decision = decide({ now: t + 1, minutes, stepIndex, stepStartedAt, bakeUntil, extensions });

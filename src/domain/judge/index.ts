@@ -4,6 +4,8 @@ export {
   type CanaryTiming,
   emptyTally,
   evidenceFrom,
+  type FirstLook,
+  firstLook,
   type JudgeVerdict,
   judgeCanary,
   minimumRequests,
@@ -14,4 +16,4 @@ export {
   type Tally,
   tallyMinute,
 } from './verdict';
-export { describeEvidence, odds } from './words';
+export { describeEvidence, describeFirstLook, odds } from './words';

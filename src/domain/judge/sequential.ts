@@ -103,6 +103,29 @@ export const SIGN_GRID: readonly number[] = [0.6, 0.7, 0.8, 0.9, 0.97];
 export const signMinute = (slower: boolean): number[] =>
   SIGN_GRID.map((q) => (slower ? Math.log(2 * q) : Math.log(2 * (1 - q))));
 
+/**
+ * First looks: the newest complete minute, read at the first tick after it ends, before the
+ * ingestion lag has settled it. The part of a minute CloudWatch shows early is a thinning of its
+ * requests that does not depend on the variant or the outcome, so the conditional binomial of
+ * errorRatioMinute on the visible counts alone is a likelihood ratio with expectation at most 1
+ * under the null: an e-value. Each minute is looked at this way once, on its own, and minute k of
+ * the canary (k = 0, 1, ...) spends the share 1 / ((k + 1)(k + 2)) of the first-look alpha; the
+ * shares sum to 1, so by the union bound the first looks together roll back a candidate no worse
+ * than the baseline with probability at most that alpha.
+ *
+ * Pooling the visible part of unsettled minutes into the running total instead is not valid: when
+ * the rest of a minute arrives, the pooled minute's likelihood ratio is recomputed with the whole
+ * minute's traffic share p. With no 5XX in the early part (LR 1) and E in the late part, whose
+ * candidate share is p_late, E[LR(whole)] = (1 + (p_late - p)(q/p - (1-q)/(1-p)))^E under the null,
+ * above 1 whenever p_late > p (for theta > 1): the total is not a supermartingale.
+ */
+export const firstLookWeight = (minuteOfCanary: number): number =>
+  1 / ((minuteOfCanary + 1) * (minuteOfCanary + 2));
+
+/** Evidence a first look needs to roll back: 1 / (alpha x weight of the minute). */
+export const firstLookLimit = (minuteOfCanary: number, firstLookAlpha: number): number =>
+  1 / (firstLookAlpha * firstLookWeight(minuteOfCanary));
+
 /** Adds a minute's log likelihood ratios into running totals (same grid). */
 export const addInto = (totals: number[], minute: readonly number[]): void => {
   for (let i = 0; i < totals.length; i++) totals[i]! += minute[i]!;

@@ -7,22 +7,25 @@ import {
   errorRatioGrid,
   errorRatioMinute,
   evidenceOf,
+  firstLookLimit,
+  type MinuteCounts,
   PASS_EVIDENCE,
   passRatioGrid,
   passRatioMinute,
   SIGN_GRID,
   signMinute,
 } from './sequential';
-import { describeEvidence } from './words';
+import { describeEvidence, describeFirstLook } from './words';
 
 const MINUTE = 60_000;
 
 /**
  * How alpha is spent. A candidate no worse than the baseline and under the ceiling is rolled back
- * only if one of the three tests crosses its limit; by the union bound that happens with
+ * only if one of the four tests crosses its limit (the error test on settled minutes, its first
+ * looks at the newest minute, the ceiling, latency); by the union bound that happens with
  * probability at most alpha over the whole canary.
  */
-export const ALPHA_SHARE = { errors: 0.5, ceiling: 0.25, latency: 0.25 } as const;
+export const ALPHA_SHARE = { errors: 0.45, firstLook: 0.05, ceiling: 0.25, latency: 0.25 } as const;
 
 export type JudgeVerdict =
   /** an alarm fires or a test has the evidence to roll back */
@@ -182,6 +185,64 @@ const storable = (e: JudgeEvidence): JudgeEvidence => {
   };
 };
 
+/** What a first look at the newest, not yet settled minute found (see firstLookWeight). */
+export interface FirstLook {
+  /** minute of the canary, 0 for its first */
+  minuteOfCanary: number;
+  counts: MinuteCounts;
+  evidence: number;
+  limit: number;
+}
+
+/** The error test on the visible part of one unsettled minute, against that minute's own limit. */
+export const firstLook = (minuteOfCanary: number, counts: MinuteCounts, gates: GateConfig): FirstLook => ({
+  minuteOfCanary,
+  counts,
+  evidence: evidenceOf(errorRatioMinute(counts, errorRatioGrid(gates.detectErrorRatio))),
+  limit: firstLookLimit(minuteOfCanary, gates.alpha * ALPHA_SHARE.firstLook),
+});
+
+/** The newest complete minute at `now` as read, when the ingestion lag has not settled it yet. */
+const newestUnsettledMinute = (
+  readings: GateReadings,
+  timing: CanaryTiming,
+  now: number,
+  until: number,
+  gates: GateConfig,
+): FirstLook | null => {
+  const at = Math.floor(now / MINUTE) * MINUTE - MINUTE;
+  const firstMinute = Math.floor(timing.startedAt / MINUTE) * MINUTE;
+  if (at < firstMinute || at + MINUTE <= until || !readings.baseline?.minutes) return null;
+  const candidate = readings.candidate.minutes?.find((m) => m.at === at);
+  const baseline = readings.baseline.minutes.find((m) => m.at === at);
+  if (!candidate || !baseline) return null;
+  return firstLook(
+    (at - firstMinute) / MINUTE,
+    {
+      candidateRequests: candidate.invocations,
+      candidateErrors: candidate.errors5xx,
+      baselineRequests: baseline.invocations,
+      baselineErrors: baseline.errors5xx,
+    },
+    gates,
+  );
+};
+
+/** The totals a rollback on a first look reports: the settled minutes and the minute it read. */
+const withFirstLook = (summary: GateReadings, look: FirstLook): GateReadings => {
+  const add = (v: VariantReadings, requests: number, errors: number): VariantReadings => {
+    const invocations = v.invocations + requests;
+    const errors5xx = v.errors5xx + errors;
+    return { ...v, invocations, errors5xx, errorRate: invocations > 0 ? errors5xx / invocations : null };
+  };
+  const c = look.counts;
+  return {
+    ...summary,
+    candidate: add(summary.candidate, c.candidateRequests, c.candidateErrors),
+    baseline: summary.baseline && add(summary.baseline, c.baselineRequests, c.baselineErrors),
+  };
+};
+
 export type RollbackCause = 'errors' | 'ceiling' | 'latency';
 
 /** The tests whose evidence reached their limit. */
@@ -253,7 +314,12 @@ export const judgeCanary = (
   const reasons: string[] = [];
   if (readings.alarmsInAlarm.length > 0) reasons.push(`alarm in ALARM: ${readings.alarmsInAlarm.join(', ')}`);
   for (const cause of rollbackCauses(tally, gates)) reasons.push(words[cause]);
-  if (reasons.length > 0) return { status: 'rollback', reasons, readings: summary };
+  const look = hasBreakdown ? newestUnsettledMinute(readings, timing, now, until, gates) : null;
+  const lookFails = look !== null && look.evidence >= look.limit;
+  if (lookFails) reasons.push(describeFirstLook(look));
+  if (reasons.length > 0) {
+    return { status: 'rollback', reasons, readings: lookFails ? withFirstLook(summary, look) : summary };
+  }
   switch (stepOutcome(tally, gates, timing.extensions)) {
     case 'too-few':
       return {

@@ -35,3 +35,21 @@ export const describeEvidence = (
         : `candidate ${gates.latencyStatistic} latency above ${gates.maxLatencyRatio}x the baseline's in ${e.slowerMinutes} of ${e.latencyMinutes} minutes (median ${ms(candidate.latencyMs)} vs ${ms(baseline?.latencyMs ?? null)}), evidence ${odds(e.latency)} against the candidate, limit ${odds(e.latencyLimit)}`,
   };
 };
+
+/** A first look that rolls back, in words: the unsettled minute's counts and its own limit. */
+export const describeFirstLook = (look: {
+  minuteOfCanary: number;
+  counts: {
+    candidateRequests: number;
+    candidateErrors: number;
+    baselineRequests: number;
+    baselineErrors: number;
+  };
+  evidence: number;
+  limit: number;
+}): string => {
+  const c = look.counts;
+  const rate = (errors: number, requests: number) =>
+    `${pct(requests > 0 ? errors / requests : null)} (${count(errors)} of ${count(requests)})`;
+  return `candidate 5XX ${rate(c.candidateErrors, c.candidateRequests)} vs baseline ${rate(c.baselineErrors, c.baselineRequests)} in minute ${look.minuteOfCanary + 1} of the canary as read before it settled, evidence ${odds(look.evidence)} against the candidate, limit ${odds(look.limit)}`;
+};

@@ -5,6 +5,8 @@ import {
   errorRatioGrid,
   errorRatioMinute,
   evidenceOf,
+  firstLookLimit,
+  firstLookWeight,
   logMeanExp,
   signMinute,
 } from '../../../src/domain/judge/sequential';
@@ -74,5 +76,32 @@ describe('ceiling and latency tests', () => {
   it('logMeanExp is stable for large logs', () => {
     expect(logMeanExp([1000, 1000])).toBeCloseTo(1000, 9);
     expect(logMeanExp([Number.NEGATIVE_INFINITY])).toBe(Number.NEGATIVE_INFINITY);
+  });
+});
+
+describe('first looks at unsettled minutes (alpha spent minute by minute)', () => {
+  it('weights 1/((k+1)(k+2)): 1/2, 1/6, 1/12, ... summing to 1 over the canary', () => {
+    expect([0, 1, 2, 9].map(firstLookWeight)).toEqual([1 / 2, 1 / 6, 1 / 12, 1 / 110]);
+    let sum = 0;
+    for (let k = 0; k < 10_000; k++) sum += firstLookWeight(k);
+    expect(sum).toBeCloseTo(1 - 1 / 10_001, 12);
+  });
+
+  it('limit = 1 / (alpha x weight): minute 0 at a first-look alpha of 0.0005 needs 4,000:1', () => {
+    expect(firstLookLimit(0, 0.0005)).toBeCloseTo(4000, 9);
+    expect(firstLookLimit(5, 0.0005)).toBeCloseTo(84_000, 6);
+  });
+
+  it('a thinned minute is an e-value: its likelihood ratio averages 1 under the null, by exact sum', () => {
+    // visible part of a minute: 40 candidate and 360 baseline requests with E = 6 5XX in it; under
+    // theta = 1 the candidate's share of them is Binomial(6, 0.1): E[LR(theta)] = 1 for every theta
+    const grid = errorRatioGrid(2);
+    const choose = (n: number, k: number): number => (k === 0 ? 1 : (choose(n, k - 1) * (n - k + 1)) / k);
+    let mean = 0;
+    for (let x = 0; x <= 6; x++) {
+      const probability = choose(6, x) * 0.1 ** x * 0.9 ** (6 - x);
+      mean += probability * evidenceOf(errorRatioMinute(minute(40, x, 360, 6 - x), grid));
+    }
+    expect(mean).toBeCloseTo(1, 12);
   });
 });

@@ -43,20 +43,53 @@ describe('judgeCanary', () => {
     expect(verdict.status).toBe('rollback');
     if (verdict.status !== 'rollback') return;
     expect(verdict.reasons[0]).toMatch(
-      /^candidate 5XX 5\.71 % \(40 of 700\) vs baseline 0\.22 % \(14 of 6,300\), evidence >?[\d,]+:1 against the candidate, limit 200:1$/,
+      /^candidate 5XX 5\.71 % \(40 of 700\) vs baseline 0\.22 % \(14 of 6,300\), evidence >?[\d,]+:1 against the candidate, limit 222:1$/,
     );
     expect(verdict.readings.evidence!.errors).toBeGreaterThan(200);
   });
 
   it('leaves minutes newer than the ingestion lag for a later tick, and judges them then', () => {
     const r = readings([...Array(5).fill(healthyMinute), badMinute, badMinute]);
-    // at 7 min the bad minutes (5 and 6) are not settled (lag 3): nothing to roll back for yet
-    const early = judgeCanary(r, gates(), timing, T0 + 7 * MIN);
+    // at 8 min the bad minutes (5 and 6) are not settled (lag 3) and minute 7, the one a first
+    // look would read, has no data: nothing to roll back for yet
+    const early = judgeCanary(r, gates(), timing, T0 + 8 * MIN);
     expect(early.status).not.toBe('rollback');
-    expect(early.readings.evidence!.minutes).toBe(4);
-    expect(early.readings.settledUntil).toBe(T0 + 4 * MIN);
+    expect(early.readings.evidence!.minutes).toBe(5);
+    expect(early.readings.settledUntil).toBe(T0 + 5 * MIN);
     expect(judgeCanary(r, gates(), timing, T0 + 10 * MIN).status).toBe('rollback');
-    expect(judgeCanary(r, gates({ ingestionLagMinutes: 0 }), timing, T0 + 7 * MIN).status).toBe('rollback');
+    expect(judgeCanary(r, gates({ ingestionLagMinutes: 0 }), timing, T0 + 8 * MIN).status).toBe('rollback');
+  });
+
+  it('first look: the newest minute, read before it settles, rolls back on its own limit', () => {
+    // minute 5 ends at 6 min; its visible part (half of it here) is judged alone at the first tick
+    const r = readings([...Array(5).fill(healthyMinute), [50, 10, 40, 450, 1, 40]]);
+    const verdict = judgeCanary(r, gates(), timing, T0 + 6 * MIN + 5_000);
+    expect(verdict.status).toBe('rollback');
+    expect(verdict.status === 'rollback' && verdict.reasons).toEqual([
+      expect.stringMatching(
+        /^candidate 5XX 20\.00 % \(10 of 50\) vs baseline 0\.22 % \(1 of 450\) in minute 6 of the canary as read before it settled, evidence [\d,]+:1 against the candidate, limit 84,000:1$/,
+      ),
+    ]);
+    // the settled test had not seen the minute: its evidence is that of the healthy minutes
+    expect(verdict.readings.evidence!.minutes).toBe(3);
+    expect(verdict.readings.evidence!.errors).toBeLessThan(1);
+    // the totals reported with the rollback include the minute the first look read
+    expect(verdict.readings.candidate).toMatchObject({ invocations: 350, errors5xx: 10 });
+    expect(verdict.readings.baseline).toMatchObject({ invocations: 3150, errors5xx: 7 });
+  });
+
+  it('first look: a minute looked at later than its first tick, or already settled, is not looked at again', () => {
+    const r = readings([...Array(5).fill(healthyMinute), [50, 10, 40, 450, 1, 40]]);
+    // at 7 min the newest complete minute is 6, without data; minute 5 waits for the settled test
+    expect(judgeCanary(r, gates(), timing, T0 + 7 * MIN).status).not.toBe('rollback');
+    // with no lag minute 5 is settled at 6 min and judged by the settled test alone
+    const settled = judgeCanary(r, gates({ ingestionLagMinutes: 0 }), timing, T0 + 6 * MIN);
+    expect(settled.status === 'rollback' && settled.reasons[0]).toMatch(/limit 222:1$/);
+  });
+
+  it('first look: a shared incident (both variants err 10x) is no evidence against the candidate', () => {
+    const r = readings([...Array(5).fill(healthyMinute), [50, 5, 40, 450, 45, 40]]);
+    expect(judgeCanary(r, gates(), timing, T0 + 6 * MIN).status).not.toBe('rollback');
   });
 
   it('is a function of its input: judging the same data twice gives the same verdict', () => {

@@ -248,7 +248,7 @@ class Run {
       if (sim.latencyMs !== undefined) metadata['sim.latencyMs'] = String(sim.latencyMs);
       if (sim.failDeploy) metadata['sim.failDeploy'] = 'true';
       if (sim.container) metadata['sim.container'] = sim.container;
-      if (sim.response) metadata['sim.response'] = sim.response;
+      if (sim.response) metadata['sim.responseBase64'] = Buffer.from(sim.response).toString('base64');
       this.entry('step', `register ${group} v${version}${describeSim(sim)}`);
       const out = await this.sagemaker!.send(
         new CreateModelPackageCommand({

@@ -108,7 +108,9 @@ const step = async (
 
 /**
  * SageMaker refuses an UpdateEndpoint that removes a variant registered with Application Auto
- * Scaling: its target is deregistered first (aws-facts §9, "Update endpoints that use auto scaling").
+ * Scaling: its target is deregistered first (SageMaker developer guide, "Update endpoints that use
+ * auto scaling"). A role not allowed to (a cross-account role without Application Auto Scaling
+ * rights) goes on: the update then fails with SageMaker's own reason if the variant was registered.
  */
 const removeScalingOfDroppedVariants = async (
   deps: Deps,
@@ -121,7 +123,18 @@ const removeScalingOfDroppedVariants = async (
   const dropped = endpoint.variants.filter((v) => !kept.has(v.variantName));
   if (dropped.length === 0) return;
   const scaling = stageAutoscaling(deps, group, desired.stage);
-  for (const v of dropped) await scaling.remove(desired.endpointName, v.variantName);
+  for (const v of dropped) {
+    try {
+      await scaling.remove(desired.endpointName, v.variantName);
+    } catch (error) {
+      if (!(error instanceof PermanentError)) throw error;
+      deps.log.warn('could not deregister a variant from autoscaling; updating anyway', {
+        group,
+        variant: v.variantName,
+        error: error.message,
+      });
+    }
+  }
 };
 
 const stillNewest = async (deps: Deps, group: string, desired: DesiredEndpoint): Promise<boolean> => {

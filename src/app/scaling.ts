@@ -1,12 +1,12 @@
 import type { Input } from '../domain/decide';
 import type { GroupState } from '../domain/model';
-import { TransientError } from '../errors';
+import { PermanentError, TransientError } from '../errors';
 import { type Deps, groupConfig, stageAutoscaling } from './deps';
 
 /**
  * The baseline variant's autoscaling of every canary that has not read it yet (once per canary,
  * before the candidate takes traffic), as inputs. A read that fails now is tried again on the
- * next run.
+ * next run; one that can never succeed (no permission) carries nothing over.
  */
 export const baselineScalingInputs = async (deps: Deps, state: GroupState): Promise<Input[]> => {
   const unread = state.deployments.filter(
@@ -29,8 +29,16 @@ export const baselineScalingInputs = async (deps: Deps, state: GroupState): Prom
       );
       inputs.push({ type: 'ScalingRead', deploymentId: d.id, scaling: scaling ?? null });
     } catch (error) {
-      if (!(error instanceof TransientError)) throw error;
-      deps.log.warn('autoscaling read will be retried', { deploymentId: d.id, error: error.message });
+      if (error instanceof TransientError) {
+        deps.log.warn('autoscaling read will be retried', { deploymentId: d.id, error: error.message });
+      } else if (error instanceof PermanentError) {
+        // e.g. a cross-account role without Application Auto Scaling rights: nothing is carried over
+        deps.log.warn('autoscaling cannot be read; none carried over', {
+          deploymentId: d.id,
+          error: error.message,
+        });
+        inputs.push({ type: 'ScalingRead', deploymentId: d.id, scaling: null });
+      } else throw error;
     }
   }
   return inputs;

@@ -18,6 +18,7 @@ import type { Deployment, GroupState } from '../domain/model';
 import { deps } from '../wiring';
 import type { CloudEvent } from './cloud';
 import { matchesPattern } from './cloud/event-pattern';
+import { type ModelServerProcess, startModelServerProcess } from './model-server-process';
 import { collectStory, type ReportStory } from './report-data';
 import {
   ACTION_NAMES,
@@ -142,7 +143,10 @@ class Run {
   /** the last metric line shown per group, by what it says (see metricLineKey) */
   private readonly lastMetric = new Map<string, string>();
   private readonly packages = new Map<string, string>();
+  /** groups the scenario registers versions in (its outcome is theirs) */
   private readonly groups = new Set<string>();
+  /** groups that exist in the local registry */
+  private readonly registryGroups = new Set<string>();
   private readonly pipelines = new Map<string, PipelineRun[]>();
   private readonly definedPipelines = new Set<string>();
   private readonly failures: string[] = [];
@@ -150,6 +154,8 @@ class Run {
   private finalState = new Map<string, GroupState | undefined>();
   private sagemaker: SageMakerClient | undefined;
   private autoscaling: ApplicationAutoScalingClient | undefined;
+  /** The scenario's model servers, by name. */
+  private readonly servers = new Map<string, ModelServerProcess>();
   private lastSampleAt = -1;
 
   constructor(
@@ -163,6 +169,9 @@ class Run {
   }
 
   async play(): Promise<void> {
+    for (const [name, weightsPath] of Object.entries(this.scenario.modelServers)) {
+      this.servers.set(name, await startModelServerProcess({ weightsPath }));
+    }
     this.stack = await LocalStack.start({
       ...(this.scenario.config ? { configPath: this.scenario.config } : {}),
       seed: this.scenario.seed,
@@ -176,6 +185,9 @@ class Run {
     const client = { region: this.stack.cloud.region };
     this.sagemaker = new SageMakerClient(client);
     this.autoscaling = new ApplicationAutoScalingClient(client);
+    // the registry holds every configured group before any version is registered, as a platform's
+    // does (the tick's search for lost approvals reads each of them)
+    for (const group of Object.keys(deps().config.modelPackageGroups)) await this.ensureGroup(group);
     this.sample();
     for (const [index, step] of this.scenario.steps.entries()) {
       if (this.aborted) return;
@@ -230,25 +242,34 @@ class Run {
     await this.stack!.settle();
   }
 
+  private async ensureGroup(group: string): Promise<void> {
+    if (this.registryGroups.has(group)) return;
+    this.registryGroups.add(group);
+    try {
+      await this.sagemaker!.send(new CreateModelPackageGroupCommand({ ModelPackageGroupName: group }));
+    } catch (error) {
+      if ((error as { name?: string }).name !== 'ValidationException') throw error;
+    }
+  }
+
   private async performAction(step: Step): Promise<void> {
     const stack = this.stack!;
     const cloud = stack.cloud;
     if (step.register) {
       const { group, version, approval, sim } = step.register;
-      if (!this.groups.has(group)) {
-        this.groups.add(group);
-        try {
-          await this.sagemaker!.send(new CreateModelPackageGroupCommand({ ModelPackageGroupName: group }));
-        } catch (error) {
-          if ((error as { name?: string }).name !== 'ValidationException') throw error;
-        }
-      }
+      this.groups.add(group);
+      await this.ensureGroup(group);
       const metadata: Record<string, string> = {};
       if (sim.errorRate !== undefined) metadata['sim.errorRate'] = String(sim.errorRate);
       if (sim.latencyMs !== undefined) metadata['sim.latencyMs'] = String(sim.latencyMs);
       if (sim.failDeploy) metadata['sim.failDeploy'] = 'true';
       if (sim.container) metadata['sim.container'] = sim.container;
       if (sim.response) metadata['sim.responseBase64'] = Buffer.from(sim.response).toString('base64');
+      if (sim.server) {
+        const server = this.servers.get(sim.server);
+        if (!server) throw new Error(`no model server "${sim.server}" in modelServers`);
+        metadata['sim.container'] = server.url;
+      }
       this.entry('step', `register ${group} v${version}${describeSim(sim)}`);
       const out = await this.sagemaker!.send(
         new CreateModelPackageCommand({
@@ -279,8 +300,18 @@ class Run {
       );
     } else if (step.traffic) {
       this.entry('step', `traffic ${step.traffic.endpoint}: ${step.traffic.rpm} requests/min`);
-      const { endpoint, rpm, ...options } = step.traffic;
-      cloud.setTraffic(endpoint, rpm, options);
+      const { endpoint, rpm, requests, ...options } = step.traffic;
+      cloud.setTraffic(endpoint, rpm, {
+        ...options,
+        ...(requests
+          ? {
+              requests: requests.map((r) => ({
+                contentType: r.contentType,
+                body: typeof r.body === 'string' ? r.body : JSON.stringify(r.body),
+              })),
+            }
+          : {}),
+      });
     } else if (step.autoscale) {
       const a = step.autoscale;
       this.entry(
@@ -653,6 +684,7 @@ class Run {
 
   async close(): Promise<void> {
     await this.stack?.close();
+    await Promise.all([...this.servers.values()].map((s) => s.stop()));
   }
 
   /** The story in one line: the last deployment of each group, then each pipeline's status. */

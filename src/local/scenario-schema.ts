@@ -81,6 +81,8 @@ const actions = {
         failDeploy: z.boolean().optional(),
         /** What the simulated model answers (default {"predictions":[0.5]}). */
         response: z.string().min(1).optional(),
+        /** A model server of the scenario's `modelServers` (started for it) that serves this version. */
+        server: name.optional(),
         /** URL of a running model server (SageMaker container contract) that serves this version. */
         container: z
           .string()
@@ -97,6 +99,16 @@ const actions = {
     rpm: z.number().min(0),
     /** Share of requests answered 4XX. */
     clientErrorRate: z.number().min(0).max(1).optional(),
+    /** Requests sent to versions served by a real model server, one picked at random each time. */
+    requests: z
+      .array(
+        z.strictObject({
+          contentType: z.string().min(1).default('application/json'),
+          body: z.union([z.string(), z.record(z.string(), z.unknown())]),
+        }),
+      )
+      .min(1)
+      .optional(),
     /** Shared incidents: every variant's 5XX rate and latency multiplied at once. */
     bursts: z
       .strictObject({
@@ -255,6 +267,11 @@ export const scenarioSchema = z.strictObject({
   containers: z
     .record(z.string().min(1), z.string().regex(/^https?:\/\/[^/\s]+\/?$/, 'must be a server URL'))
     .default({}),
+  /**
+   * The example model server (examples/model-server) as child processes, by name -> weights file
+   * (relative to the repository); `register.sim.server` names one.
+   */
+  modelServers: z.record(name, z.string().min(1)).default({}),
   /** Virtual time limit: the scenario fails if its steps need more. */
   maxDuration: duration.default(parseDuration('24h')),
   steps: z.array(step).min(1),

@@ -46,6 +46,13 @@ const startCanary = async (meta: Record<string, string> = {}): Promise<string> =
     async () => (await deployment(id))?.phase === 'Canary' && (prodWeights()[`v${version}`] ?? 0) > 0,
   );
   expect((await deployment(id)).phase).toBe('Canary');
+  // the canary config holds the candidate at weight 0: step 1's weights land next
+  await world.stack.run(5 * MINUTE, () => {
+    const ep = world.stack.cloud.sagemaker.endpoints.get('churn-model-prod');
+    return (
+      ep?.status === 'InService' && ep.variants.some((v) => v.name === `v${version}` && v.currentWeight > 0)
+    );
+  });
   return id;
 };
 

@@ -50,6 +50,20 @@ describe('pre-traffic check: the candidate at weight 0 in prod, invoked with Tar
     expect(w.prodWeights()).toEqual({ v1: 100 });
   });
 
+  it('a check that never completes ends Failed after maxDurationMinutes, by the clock alone, not rejected', () => {
+    const w = new World(groupConfig({ prodSmokeTest: true, maxDurationMinutes: 60 }));
+    v2InProd(w);
+    w.tick(59 * MIN);
+    expect(w.phase(id(2))).toBe('ProdVerifying');
+    w.tick(2 * MIN);
+    expect(w.phase(id(2))).toBe('RollingBack');
+    w.settleAll();
+    expect(w.phase(id(2))).toBe('Failed');
+    expect(w.dep(id(2)).reason).toContain('the pre-traffic check did not complete within 60 min');
+    expect(w.state.blocked).toEqual([]);
+    expect(w.prodWeights()).toEqual({ v1: 100 });
+  });
+
   it('a check reported for a deployment no longer verifying is ignored', () => {
     const w = new World(groupConfig({ prodSmokeTest: true }));
     v2InProd(w);

@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -135,7 +135,8 @@ export const localConfigVariant = (change: (config: Json) => void): string => {
   const dir = mkdtempSync(join(tmpdir(), 'rollouts-config-'));
   const config = parse(readFileSync(join(source, 'rollouts.local.yml'), 'utf8'));
   change(config);
-  cpSync(join(source, 'pre-traffic'), join(dir, 'pre-traffic'), { recursive: true });
+  const requestSets = join(source, 'pre-traffic');
+  if (existsSync(requestSets)) cpSync(requestSets, join(dir, 'pre-traffic'), { recursive: true });
   const path = join(dir, 'rollouts.yml');
   writeFileSync(path, stringify(config));
   return path;

@@ -281,6 +281,14 @@ export function onCanaryObserved(t: Draft, id: string, readings: GateReadings): 
 /** Max duration is judged from the clock alone: no metrics, no endpoint observation needed. */
 export function stopIfOverdue(t: Draft, d: Deployment): boolean {
   const strategy = t.ctx.group.stages.prod.strategy;
+  if (d.phase === 'ProdVerifying') {
+    // a check SageMaker keeps refusing (throttling) is retried every tick, but not forever; the
+    // candidate never served users, and the version is not to blame, so it is not rejected
+    const limit = strategy.type === 'canary' ? strategy.maxDurationMinutes : undefined;
+    if (limit === undefined || t.now - d.phaseSince <= limit * 60_000) return false;
+    stop(t, d, 'Failed', `the pre-traffic check did not complete within ${limit} min`);
+    return true;
+  }
   if (d.phase !== 'Canary' || !d.canary) return false;
   if (strategy.type !== 'canary') {
     stop(t, d, 'Aborted', `the prod strategy changed to ${strategy.type} during the canary`);

@@ -122,7 +122,10 @@ export class LocalCloud {
   }
 
   /** Delivers every queued event (and events produced while delivering) to the rules' targets. */
-  drain(): Promise<void> {
+  /** Waits for real containers to answer what was sent to them, then delivers queued events. */
+  async drain(): Promise<void> {
+    await this.traffic.settled();
+    await this.runtime.settled();
     return this.events.drain();
   }
 

@@ -1,4 +1,5 @@
 import type { CloudWatch, Datapoint, Dimension } from './cloudwatch';
+import { type ContainerRequest, serveByContainer } from './containers';
 import type { Core } from './context';
 import { Rng } from './protocol';
 import {
@@ -18,6 +19,8 @@ const LATENCY_SIGMA = 0.3;
 const LATENCY_SAMPLES = 200;
 /** Ingestion lag: the rest of a minute's requests become visible 1-3 minutes after it ends. */
 const MAX_LAG_MINUTES = 3;
+/** Requests in flight at once to one real model server. */
+const CONTAINER_CONCURRENCY = 8;
 
 /** Splits a variant's traffic between its serving model and, during a blue/green update, the new fleet's model. */
 export function fleetsOf(
@@ -90,6 +93,11 @@ export interface BurstOptions {
 }
 
 export interface TrafficOptions {
+  /**
+   * Requests sent to models served by a real container (`sim.container`), one picked at random
+   * per generated request; without them a container gets `{}`.
+   */
+  requests?: ContainerRequest[];
   /** shared incidents hitting every variant of the endpoint at once */
   bursts?: BurstOptions;
   /** share of requests answered 4XX (client errors), default 0 */
@@ -112,6 +120,8 @@ export class Traffic {
   private readonly flows = new Map<string, Flow>();
   private readonly random: Uniform;
   private outcomes: OutcomeSource = simulatedOutcomes;
+  /** Generated requests still waiting for a real container's answer. */
+  private readonly inflight = new Set<Promise<unknown>>();
 
   constructor(
     private readonly core: Core,
@@ -121,6 +131,55 @@ export class Traffic {
   ) {
     const rng = new Rng(seed * 104_729 + 13);
     this.random = () => rng.next();
+  }
+
+  /** Resolves once every generated request sent to a real container has been answered and recorded. */
+  async settled(): Promise<void> {
+    while (this.inflight.size > 0) await Promise.all([...this.inflight]);
+  }
+
+  /**
+   * Outcomes of a batch: a model served by a real container answers each request itself
+   * (recorded per request by `serveByContainer`, as InvokeEndpoint records it); others come from
+   * the outcome source.
+   */
+  private outcomeOf(batch: RequestBatch, flow: Flow, record: (o: BatchOutcome) => void): void {
+    const url = batch.behaviour.container;
+    if (!url) {
+      const outcome = this.outcomes(batch, this.random);
+      const failed: BatchOutcome = { errors5xx: batch.requests, errors4xx: 0, latencyUs: [] };
+      if (outcome instanceof Promise) this.track(outcome.then(record, () => record(failed)));
+      else record(outcome);
+      return;
+    }
+    const samples = flow.options.requests ?? [];
+    const picks = Array.from({ length: batch.requests }, () =>
+      samples.length === 0
+        ? { body: '{}', contentType: 'application/json' }
+        : samples[Math.floor(this.random() * samples.length)]!,
+    );
+    const target = {
+      endpointName: batch.endpointName,
+      variantName: batch.variantName,
+      url,
+      at: batch.minuteStart,
+    };
+    // a few at a time: a model server is one small process
+    const send = async () => {
+      for (let i = 0; i < picks.length; i += CONTAINER_CONCURRENCY) {
+        await Promise.all(
+          picks
+            .slice(i, i + CONTAINER_CONCURRENCY)
+            .map((request) => serveByContainer(this.cloudwatch, target, request)),
+        );
+      }
+    };
+    this.track(send());
+  }
+
+  private track(work: Promise<unknown>): void {
+    this.inflight.add(work);
+    void work.finally(() => this.inflight.delete(work));
   }
 
   /** Replaces where per-request outcomes come from (simulated numbers by default). */
@@ -185,24 +244,19 @@ export class Traffic {
         ];
         for (const [requests, availableAt] of parts) {
           if (requests === 0) continue;
-          const outcome = this.outcomes(
-            {
-              endpointName,
-              variantName: v.name,
-              behaviour: fleet.behaviour,
-              requests,
-              minuteStart,
-              burst,
-              clientErrorRate: flow.options.clientErrorRate ?? 0,
-            },
-            this.random,
-          );
-          const record = (o: BatchOutcome) =>
-            this.recordVariant(ep, v.name, minuteStart, requests, o, availableAt);
+          const batch: RequestBatch = {
+            endpointName,
+            variantName: v.name,
+            behaviour: fleet.behaviour,
+            requests,
+            minuteStart,
+            burst,
+            clientErrorRate: flow.options.clientErrorRate ?? 0,
+          };
           // a source that cannot answer counts its requests as 5XX, as a failing model server would
-          const failed: BatchOutcome = { errors5xx: requests, errors4xx: 0, latencyUs: [] };
-          if (outcome instanceof Promise) void outcome.then(record, () => record(failed));
-          else record(outcome);
+          this.outcomeOf(batch, flow, (o) =>
+            this.recordVariant(ep, v.name, minuteStart, requests, o, availableAt),
+          );
         }
       }
     }
@@ -221,23 +275,18 @@ export class Traffic {
     for (const shadow of ep.shadowVariants ?? []) {
       const copies = binomial(this.random, count, samplingFraction(served, shadow));
       if (copies === 0) continue;
-      const outcome = this.outcomes(
-        {
-          endpointName: ep.name,
-          variantName: shadow.name,
-          behaviour: this.endpoints.behaviourOf(shadow.modelName),
-          requests: copies,
-          minuteStart,
-          burst,
-          clientErrorRate: flow.options.clientErrorRate ?? 0,
-        },
-        this.random,
+      const batch: RequestBatch = {
+        endpointName: ep.name,
+        variantName: shadow.name,
+        behaviour: this.endpoints.behaviourOf(shadow.modelName),
+        requests: copies,
+        minuteStart,
+        burst,
+        clientErrorRate: flow.options.clientErrorRate ?? 0,
+      };
+      this.outcomeOf(batch, flow, (o) =>
+        this.recordVariant(ep, shadow.name, minuteStart, copies, o, availableAt),
       );
-      const record = (o: BatchOutcome) =>
-        this.recordVariant(ep, shadow.name, minuteStart, copies, o, availableAt);
-      const failed: BatchOutcome = { errors5xx: copies, errors4xx: 0, latencyUs: [] };
-      if (outcome instanceof Promise) void outcome.then(record, () => record(failed));
-      else record(outcome);
     }
   }
 

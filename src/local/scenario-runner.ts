@@ -264,7 +264,7 @@ class Run {
       if (sim.latencyMs !== undefined) metadata['sim.latencyMs'] = String(sim.latencyMs);
       if (sim.failDeploy) metadata['sim.failDeploy'] = 'true';
       if (sim.container) metadata['sim.container'] = sim.container;
-      if (sim.response) metadata['sim.response'] = sim.response;
+      if (sim.response) metadata['sim.responseBase64'] = Buffer.from(sim.response).toString('base64');
       if (sim.server) {
         const server = this.servers.get(sim.server);
         if (!server) throw new Error(`no model server "${sim.server}" in modelServers`);

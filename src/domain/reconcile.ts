@@ -55,7 +55,9 @@ export const nextEndpointStep = (
   if (BUSY.has(endpoint.status) || endpoint.status !== 'InService') {
     return { type: 'wait', why: `${endpoint.endpointName} is ${endpoint.status}` };
   }
-  if (!onTarget && endpoint.failureReason && endpoint.lastModifiedTime >= desired.requestedAt) {
+  // a FailureReason from a change at or before the decision was there for the decision to see (a
+  // rollback decided on it must not be taken for refused in turn): only a later change is this spec's
+  if (!onTarget && endpoint.failureReason && endpoint.lastModifiedTime > desired.requestedAt) {
     // SageMaker rolled this spec back: sending it again would fail the same way; the deciding side judges
     return { type: 'wait', why: `SageMaker rolled ${endpoint.endpointName} back: ${endpoint.failureReason}` };
   }
@@ -63,7 +65,7 @@ export const nextEndpointStep = (
   if (
     onTarget &&
     endpoint.failureReason &&
-    endpoint.lastModifiedTime >= desired.requestedAt &&
+    endpoint.lastModifiedTime > desired.requestedAt &&
     !sameWeights(live, desired.weights)
   ) {
     // a weight or capacity change that failed goes RollingBack, then InService on the old weights

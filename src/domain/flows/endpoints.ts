@@ -42,11 +42,13 @@ export function observeAwaited(t: Draft, d: Deployment, endpoint: EndpointObserv
       );
     }
   }
+  // a FailureReason from a change at or before the request was there when it was decided (the
+  // failure a rollback answers): only a later change is this request's
   if (
     endpoint &&
     !onTarget &&
     endpoint.status === 'InService' &&
-    changedSinceRequest &&
+    endpoint.lastModifiedTime > awaiting.requestedAt &&
     endpoint.failureReason
   ) {
     return stageFailed(

@@ -96,6 +96,10 @@ const derive = (config, stage, configPath, packagedConfigPath = configPath) => {
   const packageArns = groups.map(([group]) => arn('sagemaker', `model-package/${lower(group)}/*`));
   const executionRoles = unique(groups.map(([, g]) => g.executionRoleArn));
   const crossAccountRoles = unique(stages.filter((s) => s.crossAccount).map((s) => s.crossAccount.roleArn));
+  // the deciding functions only observe in the other account: its observer role where configured
+  const observerRoles = unique(
+    stages.filter((s) => s.crossAccount).map((s) => s.crossAccount.observerRoleArn ?? s.crossAccount.roleArn),
+  );
   // The canary alarms the tick reads with DescribeAlarms, in this account.
   const canaryAlarms = unique(
     groups.flatMap(([, g]) =>
@@ -187,10 +191,13 @@ const derive = (config, stage, configPath, packagedConfigPath = configPath) => {
       ),
     );
   }
-  const assumeRoles =
-    crossAccountRoles.length > 0
-      ? [statement('AssumeCrossAccountRoles', ['sts:AssumeRole'], crossAccountRoles)]
+  const assumeObserverRoles =
+    observerRoles.length > 0
+      ? [statement('AssumeCrossAccountObserverRoles', ['sts:AssumeRole'], observerRoles)]
       : [];
+  const executorRoles = unique([...crossAccountRoles, ...observerRoles]);
+  const assumeExecutorRoles =
+    executorRoles.length > 0 ? [statement('AssumeCrossAccountRoles', ['sts:AssumeRole'], executorRoles)] : [];
   // GetMetricData supports no resource-level permissions; DescribeAlarms is scoped to the alarms.
   const metrics = [statement('ReadCanaryMetrics', ['cloudwatch:GetMetricData'], '*')];
   if (canaryAlarms.length > 0) {
@@ -232,8 +239,8 @@ const derive = (config, stage, configPath, packagedConfigPath = configPath) => {
 
   // Every function saves decisions and carries out the effects it may (the outbox) after the save;
   // the deciding functions observe endpoints and ask the executor for every change to them.
-  const common = [table, publish, registry, listVersions, ...observe, ...assumeRoles, ...answerCallbacks];
-  const decider = [...common, requestConvergence];
+  const common = [table, publish, registry, listVersions, ...observe, ...answerCallbacks];
+  const decider = [...common, ...assumeObserverRoles, requestConvergence];
   const policy = (fn, statements) => [
     { PolicyName: `${fn}`, PolicyDocument: { Version: '2012-10-17', Statement: [logs(fn), ...statements] } },
   ];
@@ -259,7 +266,7 @@ const derive = (config, stage, configPath, packagedConfigPath = configPath) => {
       // Operator commands through the function URL.
       control: policy('control', decider),
       // Carries out what the others decided: the only role with SageMaker and autoscaling writes.
-      executor: policy('executor', [...common, ...write, executorQueue]),
+      executor: policy('executor', [...common, ...assumeExecutorRoles, ...write, executorQueue]),
     },
   };
 };

@@ -4,6 +4,7 @@ import {
   type SageMakerClient,
 } from '@aws-sdk/client-sagemaker';
 import { InvokeEndpointCommand, type SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import { observing } from '../config/schema';
 import type { EndpointObservation } from '../domain/model';
 import { TransientError } from '../errors';
 import type {
@@ -96,12 +97,16 @@ export class SageMakerEndpointObserver implements EndpointObserver {
   }
 }
 
-/** Observers per stage: default credentials, or the stage's assumed role (clients cached per role). */
+/**
+ * Observers per stage: default credentials, or the stage's observer role (its deployer role where
+ * none is configured), clients cached per role.
+ */
 export class SageMakerEndpointObserverFactory implements EndpointObserverFactory {
   forStage(target: StageTarget): SageMakerEndpointObserver {
+    const crossAccount = target.crossAccount && observing(target.crossAccount);
     return new SageMakerEndpointObserver(
-      sageMakerClientFor(target.crossAccount),
-      sageMakerRuntimeClientFor(target.crossAccount),
+      sageMakerClientFor(crossAccount),
+      sageMakerRuntimeClientFor(crossAccount),
     );
   }
 }

@@ -1,4 +1,10 @@
-import type { CrossAccountConfig, GroupConfig, RolloutsConfig, StageName } from '../config/schema';
+import {
+  type CrossAccountConfig,
+  type GroupConfig,
+  observing,
+  type RolloutsConfig,
+  type StageName,
+} from '../config/schema';
 import type { AutoscalingFactory, VariantAutoscaling } from '../ports/autoscaling';
 import type { ConvergenceRequests } from '../ports/convergence';
 import type { EventPublisher } from '../ports/events';
@@ -49,7 +55,7 @@ export const stageEndpoints = (deps: Deps, group: string, stage: StageName): Sta
 /** Which group and stage an endpoint belongs to (endpoint names are unique across the config). */
 /** The metrics and alarms of a stage, in whichever account the stage lives. */
 export const stageMetrics = (deps: Deps, crossAccount: CrossAccountConfig | undefined): Metrics =>
-  crossAccount ? deps.metricsFor(crossAccount) : deps.metrics;
+  crossAccount ? deps.metricsFor(observing(crossAccount)) : deps.metrics;
 
 export const findEndpoint = (
   config: RolloutsConfig,

@@ -23,7 +23,13 @@ const num = (min: number, max?: number) =>
 const text = (min: number, max: number) => z.string().check(z.minLength(min), z.maxLength(max));
 
 const crossAccountSchema = z.strictObject({
+  /** the role that changes the stage's endpoints: assumed by the executor alone */
   roleArn,
+  /**
+   * a read-only role in the same account (DescribeEndpoint, InvokeEndpoint, GetMetricData,
+   * DescribeAlarms) for the functions that decide; without it they assume `roleArn` too
+   */
+  observerRoleArn: z.optional(roleArn),
   externalId: z.optional(text(2, 1224)),
   sessionName: z.optional(text(2, 64)),
 });
@@ -344,4 +350,10 @@ export type GateConfig = z.output<typeof canaryGatesSchema>;
 export type SmokeTestConfig = z.output<typeof smokeTestSchema>;
 export type AuthorizationConfig = z.output<typeof authorizationSchema>;
 export type CrossAccountConfig = z.output<typeof crossAccountSchema>;
+
+/** The credentials the deciding functions use in a stage's account: the observer role where one is configured. */
+export const observing = (crossAccount: CrossAccountConfig): CrossAccountConfig => {
+  const { observerRoleArn, ...rest } = crossAccount;
+  return observerRoleArn ? { ...rest, roleArn: observerRoleArn } : rest;
+};
 export type { PreTrafficConfig, ShadowConfig } from './pre-traffic-schema';

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { localConfigVariant } from './helpers';
 import { MINUTE, type Rollouts, startRollouts } from './rollout-harness';
 
 const GROUP = 'fraud-detector';
@@ -31,5 +32,41 @@ describe('cross-account canaries judge the endpoint’s own account (finding 3)'
     expect(d.reason).toMatch(/serves all production traffic/);
     const passed = (await r.history(`${GROUP}:v2`)).find((h) => h.reason.includes('passed'));
     expect(passed?.readings?.candidate.invocations).toBeGreaterThan(0);
+  });
+
+  it('with an observer role, the deciding functions read through it and only the executor assumes the deployer role', async () => {
+    const DEPLOYER = 'arn:aws:iam::444455556666:role/sagemaker-rollouts-deployer';
+    const OBSERVER = 'arn:aws:iam::444455556666:role/sagemaker-rollouts-observer';
+    const configPath = localConfigVariant((config) => {
+      config.modelPackageGroups[GROUP].stages.prod.crossAccount.observerRoleArn = OBSERVER;
+    });
+    r = await startRollouts({ configPath });
+    await r.createGroup(GROUP);
+    await r.registerAndApprove(GROUP, { 'sim.errorRate': '0' });
+    await r.runUntil(async () => (await r.phase(`${GROUP}:v1`)) === 'AwaitingApproval');
+    await r.command('promote', `${GROUP}:v1`);
+    await r.runUntil(async () => (await r.phase(`${GROUP}:v1`)) === 'Succeeded');
+    r.stack.cloud.setTraffic(PROD, 600);
+    await r.registerAndApprove(GROUP, { 'sim.errorRate': '0' });
+    await r.runUntil(async () => (await r.phase(`${GROUP}:v2`)) === 'AwaitingApproval');
+    await r.command('promote', `${GROUP}:v2`);
+    await r.runUntil(async () => (await r.phase(`${GROUP}:v2`)) === 'Succeeded', 90 * MINUTE);
+
+    const keysOf = (roleArn: string) =>
+      new Set(r.stack.cloud.sts.calls.filter((c) => c.roleArn === roleArn).map((c) => c.accessKeyId));
+    const observer = keysOf(OBSERVER);
+    const deployer = keysOf(DEPLOYER);
+    expect(observer.size).toBeGreaterThan(0);
+    const prodCalls = r.stack.cloud.calls.filter((c) => c.region && c.callerAccessKeyId);
+    const by = (operation: string) => prodCalls.filter((c) => c.operation === operation);
+    // reads in the production account: the observer role's sessions only
+    expect(by('GetMetricData').length).toBeGreaterThan(0);
+    expect(by('GetMetricData').every((c) => observer.has(c.callerAccessKeyId!))).toBe(true);
+    // changes in the production account: the deployer role's sessions only, and some were made
+    const writes = [...by('UpdateEndpointWeightsAndCapacities'), ...by('UpdateEndpoint')].filter(
+      (c) => observer.has(c.callerAccessKeyId!) || deployer.has(c.callerAccessKeyId!),
+    );
+    expect(writes.length).toBeGreaterThan(0);
+    expect(writes.every((c) => deployer.has(c.callerAccessKeyId!))).toBe(true);
   });
 });

@@ -538,11 +538,13 @@ describe('IAM', () => {
     }
   });
 
-  it('assumes only the configured cross-account roles', () => {
+  it('assumes only the configured cross-account roles: the deployer role in the executor alone', () => {
+    const DEPLOYER = 'arn:aws:iam::444455556666:role/sagemaker-rollouts-deployer';
+    const OBSERVER = 'arn:aws:iam::444455556666:role/sagemaker-rollouts-observer';
     for (const name of FUNCTIONS) {
       const sts = roleStatements(name).filter((s) => actions(s).includes('sts:AssumeRole'));
       expect(sts).toHaveLength(1);
-      expect(sts[0].Resource).toEqual(['arn:aws:iam::444455556666:role/sagemaker-rollouts-deployer']);
+      expect(sts[0].Resource).toEqual(name === 'executor' ? [DEPLOYER, OBSERVER] : [OBSERVER]);
     }
   });
 

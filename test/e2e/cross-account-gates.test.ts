@@ -5,21 +5,26 @@ import { MINUTE, type Rollouts, startRollouts } from './rollout-harness';
 const GROUP = 'fraud-detector';
 const PROD = 'fraud-detector-prod';
 
+/** Manual promotion: v1 promoted and live; v2 approved, through QA, promotion granted, 600 rpm on prod. */
+const v1LiveAndV2Granted = async (r: Rollouts) => {
+  await r.createGroup(GROUP);
+  await r.registerAndApprove(GROUP, { 'sim.errorRate': '0' });
+  await r.runUntil(async () => (await r.phase(`${GROUP}:v1`)) === 'AwaitingApproval');
+  await r.command('promote', `${GROUP}:v1`);
+  await r.runUntil(async () => (await r.phase(`${GROUP}:v1`)) === 'Succeeded');
+  r.stack.cloud.setTraffic(PROD, 600);
+  await r.registerAndApprove(GROUP, { 'sim.errorRate': '0' });
+  await r.runUntil(async () => (await r.phase(`${GROUP}:v2`)) === 'AwaitingApproval');
+  await r.command('promote', `${GROUP}:v2`);
+};
+
 describe('cross-account canaries judge the endpoint’s own account (finding 3)', () => {
   let r: Rollouts;
   afterEach(() => r.close());
 
   it('GetMetricData for a cross-account canary runs on the stage’s assumed role, and the healthy canary is promoted', async () => {
     r = await startRollouts();
-    await r.createGroup(GROUP);
-    await r.registerAndApprove(GROUP, { 'sim.errorRate': '0' });
-    await r.runUntil(async () => (await r.phase(`${GROUP}:v1`)) === 'AwaitingApproval');
-    await r.command('promote', `${GROUP}:v1`);
-    await r.runUntil(async () => (await r.phase(`${GROUP}:v1`)) === 'Succeeded');
-    r.stack.cloud.setTraffic(PROD, 600);
-    await r.registerAndApprove(GROUP, { 'sim.errorRate': '0' });
-    await r.runUntil(async () => (await r.phase(`${GROUP}:v2`)) === 'AwaitingApproval');
-    await r.command('promote', `${GROUP}:v2`);
+    await v1LiveAndV2Granted(r);
     await r.runUntil(async () => (await r.phase(`${GROUP}:v2`)) === 'Canary', 30 * MINUTE);
     const before = r.stack.cloud.calls.length;
     await r.runUntil(async () => (await r.phase(`${GROUP}:v2`)) === 'Succeeded', 60 * MINUTE);
@@ -41,15 +46,7 @@ describe('cross-account canaries judge the endpoint’s own account (finding 3)'
       config.modelPackageGroups[GROUP].stages.prod.crossAccount.observerRoleArn = OBSERVER;
     });
     r = await startRollouts({ configPath });
-    await r.createGroup(GROUP);
-    await r.registerAndApprove(GROUP, { 'sim.errorRate': '0' });
-    await r.runUntil(async () => (await r.phase(`${GROUP}:v1`)) === 'AwaitingApproval');
-    await r.command('promote', `${GROUP}:v1`);
-    await r.runUntil(async () => (await r.phase(`${GROUP}:v1`)) === 'Succeeded');
-    r.stack.cloud.setTraffic(PROD, 600);
-    await r.registerAndApprove(GROUP, { 'sim.errorRate': '0' });
-    await r.runUntil(async () => (await r.phase(`${GROUP}:v2`)) === 'AwaitingApproval');
-    await r.command('promote', `${GROUP}:v2`);
+    await v1LiveAndV2Granted(r);
     await r.runUntil(async () => (await r.phase(`${GROUP}:v2`)) === 'Succeeded', 90 * MINUTE);
 
     const keysOf = (roleArn: string) =>

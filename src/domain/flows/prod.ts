@@ -14,6 +14,7 @@ import {
 } from '../draft';
 import { judgeCanary } from '../judge';
 import {
+  type CanaryState,
   type Deployment,
   type GateReadings,
   type Phase,
@@ -148,8 +149,25 @@ export function deployCanaryConfig(t: Draft, d: Deployment, serving: ServingVers
   );
   d.canary = {
     ...d.canary,
+    ...newCanary(t, configName, serving.version, baseline, candidate, {
+      [baseline.variantName]: baseline.weight,
+      [candidate.variantName]: candidate.weight,
+    }),
+  };
+}
+
+/** A canary on a newly requested prod config, before its first step (or its shadow phase). */
+export function newCanary(
+  t: Draft,
+  configName: string,
+  baselineVersion: number,
+  baseline: VariantSpec,
+  candidate: VariantSpec,
+  weights: Record<string, number>,
+): CanaryState {
+  return {
     configName,
-    baselineVersion: serving.version,
+    baselineVersion,
     baselineVariant: baseline.variantName,
     candidateVariant: candidate.variantName,
     stepIndex: 0,
@@ -158,7 +176,7 @@ export function deployCanaryConfig(t: Draft, d: Deployment, serving: ServingVers
     extensions: 0,
     startedAt: t.now,
     paused: false,
-    weights: { [baseline.variantName]: baseline.weight, [candidate.variantName]: candidate.weight },
+    weights,
   };
 }
 

@@ -2,7 +2,7 @@ import type { ShadowConfig } from '../../config/schema';
 import { type Draft, history, move } from '../draft';
 import { judgeCanary } from '../judge';
 import type { Deployment, GateReadings, ServingVersion } from '../model';
-import { deploy, deployCanaryConfig, servingVariant, variantFor } from './prod';
+import { deploy, deployCanaryConfig, newCanary, servingVariant, variantFor } from './prod';
 import { stop } from './rollback';
 
 /**
@@ -31,17 +31,7 @@ export function startShadowConfig(
     `shadow config: v${serving.version} serves, v${d.version} gets a copy of ${shadow.samplingPercent}% of its requests`,
   );
   d.canary = {
-    configName,
-    baselineVersion: serving.version,
-    baselineVariant: baseline.variantName,
-    candidateVariant: candidate.variantName,
-    stepIndex: 0,
-    stepStartedAt: t.now,
-    bakeUntil: t.now,
-    extensions: 0,
-    startedAt: t.now,
-    paused: false,
-    weights: { [baseline.variantName]: 100 },
+    ...newCanary(t, configName, serving.version, baseline, candidate, { [baseline.variantName]: 100 }),
     shadow: { configName },
   };
 }

@@ -80,6 +80,7 @@ export class SageMakerEndpointObserver implements EndpointObserver {
           ok: false,
           statusCode: modelError.OriginalStatusCode ?? httpStatusCode(error) ?? 424,
           body: modelError.OriginalMessage ?? '',
+          errorCode: code,
           error: `ModelError: ${errorMessage(error)}`,
         };
       }
@@ -90,7 +91,13 @@ export class SageMakerEndpointObserver implements EndpointObserver {
       if (mapped instanceof TransientError) throw mapped;
       const status = httpStatusCode(error);
       if (status !== undefined && status >= 400) {
-        return { ok: false, statusCode: status, body: '', error: `${code}: ${errorMessage(error)}` };
+        return {
+          ok: false,
+          statusCode: status,
+          body: '',
+          errorCode: code,
+          error: `${code}: ${errorMessage(error)}`,
+        };
       }
       throw mapped;
     }

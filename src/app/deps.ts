@@ -5,6 +5,7 @@ import {
   type RolloutsConfig,
   type StageName,
 } from '../config/schema';
+import type { PayloadPolicy } from '../domain/payload';
 import type { AutoscalingFactory, VariantAutoscaling } from '../ports/autoscaling';
 import type { ConvergenceRequests } from '../ports/convergence';
 import type { EventPublisher } from '../ports/events';
@@ -75,3 +76,8 @@ export const stageAutoscaling = (deps: Deps, group: string, stage: StageName): V
   if (!config) throw new UnknownGroupError(`model package group ${group} is not configured`);
   return deps.autoscaling.forStage({ group, stage, crossAccount: config.stages[stage].crossAccount });
 };
+
+/** Whether failure reasons of this group may quote request bodies and answers (debugging only). */
+export const payloadPolicy = (config: GroupConfig | undefined): PayloadPolicy => ({
+  excerpts: config?.debug.payloadExcerpts ?? false,
+});

@@ -1,7 +1,8 @@
 import type { StageName } from '../config/schema';
 import type { Input } from '../domain/decide';
 import type { GroupState } from '../domain/model';
-import { type Deps, groupConfig, stageEndpoints } from './deps';
+import { describeFailedInvocation, describePayload } from '../domain/payload';
+import { type Deps, groupConfig, payloadPolicy, stageEndpoints } from './deps';
 
 export interface SmokeTestResult {
   ok: boolean;
@@ -28,13 +29,12 @@ export const smokeTest = async (
     body,
     targetVariant,
   });
-  if (!result.ok) {
-    return { ok: false, detail: `HTTP ${result.statusCode}: ${result.error ?? result.body}`.slice(0, 300) };
-  }
+  const policy = payloadPolicy(groupConfig(deps, group));
+  if (!result.ok) return { ok: false, detail: describeFailedInvocation(result, policy) };
   if (test.expectBodyContains !== undefined && !result.body.includes(test.expectBodyContains)) {
     return {
       ok: false,
-      detail: `response does not contain ${JSON.stringify(test.expectBodyContains)}: ${result.body.slice(0, 200)}`,
+      detail: `response does not contain ${JSON.stringify(test.expectBodyContains)} (answer ${describePayload(result.body, policy)})`,
     };
   }
   return { ok: true, detail: `HTTP ${result.statusCode}` };

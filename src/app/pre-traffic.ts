@@ -10,7 +10,7 @@ import {
 } from '../domain/request-set';
 import { TransientError } from '../errors';
 import type { InvokeResult, StageEndpoints } from '../ports/sagemaker';
-import { type Deps, groupConfig, stageEndpoints } from './deps';
+import { type Deps, groupConfig, payloadPolicy, stageEndpoints } from './deps';
 import { smokeTest } from './observe';
 
 /**
@@ -42,7 +42,7 @@ export const preTrafficInput = async (deps: Deps, d: Deployment): Promise<Input 
       const endpoints = stageEndpoints(deps, d.group, 'prod');
       const baseline = set.compareWithBaseline ? baselineVariant : undefined;
       const outcomes = await sendRequestSet(endpoints, prod.endpointName, set, candidateVariant, baseline);
-      const verdict = judgeRequestSet(set, outcomes);
+      const verdict = judgeRequestSet(set, outcomes, payloadPolicy(config));
       if (!verdict.passed) return checked(false, verdict.failures.join('; '));
       passed.push(
         `${set.requests.length} request(s) answered as expected${baseline ? ` and as ${baseline} did` : ''}`,

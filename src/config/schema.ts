@@ -227,6 +227,17 @@ const groupSchema = z
       qa: stageBaseSchema,
       prod: prodStageSchema,
     }),
+    debug: z.prefault(
+      z.strictObject({
+        /**
+         * Quote request bodies and model answers (shortened) in failure reasons, which reach logs,
+         * the history, events, chat and pipeline failure reasons. Off: they are named by size and
+         * sha256 digest only.
+         */
+        payloadExcerpts: z._default(z.boolean(), false),
+      }),
+      {},
+    ),
     callback: z.prefault(
       z.strictObject({
         /** A pipeline callback task still running after this is answered with failure. */

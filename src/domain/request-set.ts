@@ -1,4 +1,5 @@
 import * as z from '../zod';
+import { describePayload, describeValue, NO_EXCERPTS, type PayloadPolicy } from './payload';
 import { formatIssues } from './schemas/issues';
 
 /**
@@ -92,24 +93,29 @@ export interface Answer {
 
 export type Verdict = { ok: true } | { ok: false; reason: string };
 
-/** Whether one answer meets its request's expectation. */
-export function checkExpectation(request: RequestSpec, answer: Answer): Verdict {
+/**
+ * Whether one answer meets its request's expectation. The reason names what failed (status,
+ * JSON pointer, the expectation from the configuration); the answer itself only by size and digest
+ * unless the policy allows excerpts.
+ */
+export function checkExpectation(request: RequestSpec, answer: Answer, policy = NO_EXCERPTS): Verdict {
   const { expect } = request;
+  const theAnswer = `answer ${describePayload(answer.body, policy)}`;
   if (answer.status !== expect.status) {
-    return fail(`answered HTTP ${answer.status}, expected ${expect.status}${snippet(answer.body)}`);
+    return fail(`answered HTTP ${answer.status}, expected ${expect.status} (${theAnswer})`);
   }
   if (expect.bodyContains !== undefined && !answer.body.includes(expect.bodyContains)) {
-    return fail(`answer does not contain "${expect.bodyContains}"${snippet(answer.body)}`);
+    return fail(`answer does not contain "${expect.bodyContains}" (${theAnswer})`);
   }
   const values = Object.entries(expect.values ?? {});
   if (values.length === 0) return { ok: true };
   const parsed = parseJson(answer.body);
-  if (!parsed.ok) return fail(`answer is not JSON${snippet(answer.body)}`);
+  if (!parsed.ok) return fail(`answer is not JSON (${theAnswer})`);
   for (const [pointer, expected] of values) {
     const actual = resolvePointer(parsed.value, pointer);
     if (!actual.found) return fail(`answer has no value at ${pointer}`);
     const problem = valueProblem(actual.value, expected);
-    if (problem) return fail(`${pointer} is ${JSON.stringify(actual.value)}, expected ${problem}`);
+    if (problem) return fail(`${pointer} is ${describeValue(actual.value, policy)}, expected ${problem}`);
   }
   return { ok: true };
 }
@@ -119,15 +125,22 @@ export function checkExpectation(request: RequestSpec, answer: Answer): Verdict 
  * compared structurally, numbers within `absolute + relative x |baseline|`; other answers must be
  * identical. The first difference is named by its JSON pointer.
  */
-export function compareAnswers(candidate: string, baseline: string, tolerance: Tolerance): Verdict {
+export function compareAnswers(
+  candidate: string,
+  baseline: string,
+  tolerance: Tolerance,
+  policy = NO_EXCERPTS,
+): Verdict {
   const c = parseJson(candidate);
   const b = parseJson(baseline);
   if (!c.ok || !b.ok) {
     return candidate === baseline
       ? { ok: true }
-      : fail(`answers differ: candidate${snippet(candidate)}, baseline${snippet(baseline)}`);
+      : fail(
+          `answers differ: candidate ${describePayload(candidate, policy)}, baseline ${describePayload(baseline, policy)}`,
+        );
   }
-  const difference = firstDifference(c.value, b.value, '', tolerance);
+  const difference = firstDifference(c.value, b.value, '', tolerance, policy);
   return difference ? fail(difference) : { ok: true };
 }
 
@@ -140,17 +153,25 @@ export interface RequestOutcome {
 
 export type RequestSetVerdict = { passed: true } | { passed: false; failures: string[] };
 
-/** Judges every request; each failure names the request and its body so the reason stands alone. */
-export function judgeRequestSet(set: RequestSet, outcomes: RequestOutcome[]): RequestSetVerdict {
+/**
+ * Judges every request. Each failure names the request (its place in the set, its name and a
+ * digest of its body) so the reason stands alone without quoting customer data.
+ */
+export function judgeRequestSet(
+  set: RequestSet,
+  outcomes: RequestOutcome[],
+  policy = NO_EXCERPTS,
+): RequestSetVerdict {
   const failures: string[] = [];
-  for (const request of set.requests) {
+  for (const [index, request] of set.requests.entries()) {
     const outcome = outcomes.find((o) => o.request.name === request.name);
-    const label = `request "${request.name}" (${truncate(requestBody(request), 120)})`;
+    const body = describePayload(requestBody(request), policy, 120);
+    const label = `request #${index + 1} "${request.name}" (body ${body})`;
     if (!outcome) {
       failures.push(`${label}: not sent`);
       continue;
     }
-    const expectation = checkExpectation(request, outcome.candidate);
+    const expectation = checkExpectation(request, outcome.candidate, policy);
     if (!expectation.ok) {
       failures.push(`${label}: candidate ${expectation.reason}`);
       continue;
@@ -166,7 +187,12 @@ export function judgeRequestSet(set: RequestSet, outcomes: RequestOutcome[]): Re
         );
         continue;
       }
-      const same = compareAnswers(outcome.candidate.body, outcome.baseline.body, set.compareWithBaseline);
+      const same = compareAnswers(
+        outcome.candidate.body,
+        outcome.baseline.body,
+        set.compareWithBaseline,
+        policy,
+      );
       if (!same.ok) failures.push(`${label}: ${same.reason}`);
     }
   }
@@ -176,11 +202,6 @@ export function judgeRequestSet(set: RequestSet, outcomes: RequestOutcome[]): Re
 // ---- helpers ------------------------------------------------------------------------------------
 
 const fail = (reason: string): Verdict => ({ ok: false, reason });
-
-const truncate = (text: string, max: number): string =>
-  text.length > max ? `${text.slice(0, max - 1)}…` : text;
-
-const snippet = (body: string): string => (body === '' ? ' (empty body)' : `: ${truncate(body, 200)}`);
 
 function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
   try {
@@ -220,19 +241,25 @@ function valueProblem(actual: unknown, expected: z.output<typeof valueExpectatio
   return undefined;
 }
 
-function firstDifference(c: unknown, b: unknown, path: string, tolerance: Tolerance): string | undefined {
+function firstDifference(
+  c: unknown,
+  b: unknown,
+  path: string,
+  tolerance: Tolerance,
+  policy: PayloadPolicy,
+): string | undefined {
   const at = path === '' ? '(whole answer)' : path;
   if (typeof c === 'number' && typeof b === 'number') {
     const allowed = tolerance.absolute + tolerance.relative * Math.abs(b);
     const diff = Math.abs(c - b);
-    return diff <= allowed + 1e-12
-      ? undefined
-      : `${at}: candidate ${c}, baseline ${b} (differ by ${round(diff)}, allowed ${round(allowed)})`;
+    if (diff <= allowed + 1e-12) return undefined;
+    const values = policy.excerpts ? `candidate ${c}, baseline ${b} ` : '';
+    return `${at}: ${values}(differ by ${round(diff)}, allowed ${round(allowed)})`;
   }
   if (Array.isArray(c) && Array.isArray(b)) {
     if (c.length !== b.length) return `${at}: candidate has ${c.length} items, baseline ${b.length}`;
     for (let i = 0; i < c.length; i++) {
-      const d = firstDifference(c[i], b[i], `${path}/${i}`, tolerance);
+      const d = firstDifference(c[i], b[i], `${path}/${i}`, tolerance, policy);
       if (d) return d;
     }
     return undefined;
@@ -243,12 +270,17 @@ function firstDifference(c: unknown, b: unknown, path: string, tolerance: Tolera
       const child = `${path}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`;
       if (!Object.hasOwn(c, key)) return `${child}: missing from the candidate's answer`;
       if (!Object.hasOwn(b, key)) return `${child}: not in the baseline's answer`;
-      const d = firstDifference(c[key], b[key], child, tolerance);
+      const d = firstDifference(c[key], b[key], child, tolerance, policy);
       if (d) return d;
     }
     return undefined;
   }
-  return Object.is(c, b) ? undefined : `${at}: candidate ${JSON.stringify(c)}, baseline ${JSON.stringify(b)}`;
+  if (Object.is(c, b)) return undefined;
+  const candidate = describeValue(c, policy);
+  const baseline = describeValue(b, policy);
+  return policy.excerpts
+    ? `${at}: candidate ${candidate}, baseline ${baseline}`
+    : `${at}: candidate and baseline differ (${candidate} vs ${baseline})`;
 }
 
 const isRecord = (v: unknown): v is Record<string, unknown> =>

@@ -69,6 +69,9 @@ export interface InvokeResult {
   ok: boolean;
   statusCode: number;
   body: string;
+  /** The service's error code (e.g. ModelError) when the invocation failed. */
+  errorCode?: string | undefined;
+  /** The service's message; a ModelError's quotes the model's answer, so it is customer data. */
   error?: string | undefined;
 }
 

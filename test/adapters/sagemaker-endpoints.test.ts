@@ -356,6 +356,7 @@ describe('invoke', () => {
     expect(result.ok).toBe(false);
     expect(result.statusCode).toBe(500);
     expect(result.body).toBe('boom');
+    expect(result.errorCode).toBe('ModelError');
     expect(result.error).toContain('Received server error (500)');
   });
 
@@ -364,7 +365,7 @@ describe('invoke', () => {
       .on(InvokeEndpointCommand)
       .rejectsOnce(awsError('ValidationError', 'Endpoint churn-qa of account 111122223333 not found.'));
     const result = await endpoints.invoke('churn-qa', { contentType: 'text/csv', body: 'x' });
-    expect(result).toMatchObject({ ok: false, statusCode: 400 });
+    expect(result).toMatchObject({ ok: false, statusCode: 400, errorCode: 'ValidationError' });
     expect(result.error).toContain('not found');
 
     runtime.on(InvokeEndpointCommand).rejects(awsError('ServiceUnavailable', 'try later', 503));

@@ -12,6 +12,7 @@ import { runTick } from '../../src/app/tick';
 import { callbackRef } from '../../src/domain/naming';
 import { parseCallbackBody } from '../../src/domain/schemas/callback-message';
 import { InputValidationError, PermanentError } from '../../src/errors';
+import type { InvokeResult } from '../../src/ports/sagemaker';
 import { Dynamo, EXEC_ARN, type Harness, harness, newToken, T0, throttled } from './harness';
 
 let dynamo: Dynamo;
@@ -218,20 +219,46 @@ describe('smoke-test task', () => {
     ]);
   });
 
-  it('answers failure with the response status when the endpoint errs', async () => {
-    h.endpoints.invokeResult = { ok: false, statusCode: 500, body: '', error: 'ModelError: boom' };
-    const m = smoke();
+  // a ModelError's message quotes the model's answer, which may echo the request
+  const modelError = (): InvokeResult => ({
+    ok: false,
+    statusCode: 500,
+    body: '{"error":"cannot score SSN-123-45-6789"}',
+    errorCode: 'ModelError',
+    error:
+      'ModelError: Received server error (500) from primary with message "{"error":"cannot score SSN-123-45-6789"}"',
+  });
+
+  it('answers failure with the response status and error code when the endpoint errs, quoting nothing', async () => {
+    h.endpoints.invokeResult = modelError();
+    const m = smoke({ body: { applicant: 'SSN-123-45-6789' } });
     await onCallbackMessage(h.deps, m, T0);
     expect(h.pipelines.accepted(m.token)[0]).toMatchObject({
       outcome: 'failure',
-      reason: 'churn-model-qa answered HTTP 500: ModelError: boom',
+      reason: expect.stringMatching(
+        /^churn-model-qa answered HTTP 500 ModelError \(answer 40 bytes, sha256 [0-9a-f]{12}\)$/,
+      ),
     });
+    expect(JSON.stringify(await h.deps.store.getCallback(m.token))).not.toContain('SSN-123-45-6789');
+    expect(JSON.stringify(h.events)).not.toContain('SSN-123-45-6789');
+    expect(JSON.stringify(h.logs)).not.toContain('SSN-123-45-6789');
+  });
+
+  it("quotes the model's message when the endpoint's group allows payload excerpts", async () => {
+    h.deps.config.modelPackageGroups['churn-model']!.debug.payloadExcerpts = true;
+    h.endpoints.invokeResult = modelError();
+    const m = smoke();
+    await onCallbackMessage(h.deps, m, T0);
+    expect(h.pipelines.accepted(m.token)[0]?.reason).toContain('cannot score SSN-123-45-6789');
   });
 
   it('answers failure when the response lacks the expected text', async () => {
+    h.endpoints.invokeResult = { ok: true, statusCode: 200, body: '{"predictions":["SSN-123-45-6789"]}' };
     const m = smoke({ expectBodyContains: 'scores' });
     await onCallbackMessage(h.deps, m, T0);
-    expect(h.pipelines.accepted(m.token)[0]?.reason).toMatch(/response lacks "scores"/);
+    const reason = h.pipelines.accepted(m.token)[0]?.reason;
+    expect(reason).toMatch(/response lacks "scores" \(answer 35 bytes, sha256 [0-9a-f]{12}\)$/);
+    expect(reason).not.toContain('SSN-123-45-6789');
   });
 });
 

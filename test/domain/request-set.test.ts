@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
   checkExpectation,
@@ -8,6 +9,11 @@ import {
   type RequestSpec,
   requestBody,
 } from '../../src/domain/request-set';
+
+/** How a reason names a payload: the first 12 hex digits of its sha256. */
+const digest = (text: string): string =>
+  `sha256 ${createHash('sha256').update(text).digest('hex').slice(0, 12)}`;
+const EXCERPTS = { excerpts: true };
 
 const set = parseRequestSet(
   {
@@ -77,15 +83,15 @@ describe('checkExpectation', () => {
   it('names what is wrong: status, missing text, value out of range, missing value, not JSON', () => {
     expect(checkExpectation(typical, { status: 500, body: '{"error":"x"}' })).toEqual({
       ok: false,
-      reason: 'answered HTTP 500, expected 200: {"error":"x"}',
+      reason: `answered HTTP 500, expected 200 (answer 13 bytes, ${digest('{"error":"x"}')})`,
     });
     expect(checkExpectation(csv, { status: 200, body: '' })).toEqual({
       ok: false,
-      reason: 'answer does not contain "predictions" (empty body)',
+      reason: 'answer does not contain "predictions" (answer empty)',
     });
     expect(checkExpectation(typical, { status: 200, body: '{"predictions":[0.9]}' })).toEqual({
       ok: false,
-      reason: '/predictions/0 is 0.9, expected a number in 0..0.5',
+      reason: '/predictions/0 is a number, expected a number in 0..0.5',
     });
     expect(checkExpectation(typical, { status: 200, body: '{"predictions":[]}' })).toEqual({
       ok: false,
@@ -93,7 +99,21 @@ describe('checkExpectation', () => {
     });
     expect(checkExpectation(typical, { status: 200, body: 'oops' })).toEqual({
       ok: false,
-      reason: 'answer is not JSON: oops',
+      reason: `answer is not JSON (answer 4 bytes, ${digest('oops')})`,
+    });
+  });
+
+  it('quotes the answer only when the policy allows excerpts', () => {
+    const answer = { status: 500, body: '{"error":"SSN-123-45-6789 not scored"}' };
+    const quiet = checkExpectation(typical, answer);
+    expect(JSON.stringify(quiet)).not.toContain('SSN-123-45-6789');
+    expect(checkExpectation(typical, answer, EXCERPTS)).toEqual({
+      ok: false,
+      reason: `answered HTTP 500, expected 200 (answer ${JSON.stringify(answer.body)})`,
+    });
+    expect(checkExpectation(typical, { status: 200, body: '{"predictions":[0.9]}' }, EXCERPTS)).toEqual({
+      ok: false,
+      reason: '/predictions/0 is 0.9, expected a number in 0..0.5',
     });
   });
 
@@ -107,7 +127,7 @@ describe('checkExpectation', () => {
     });
     expect(checkExpectation(spec, { status: 200, body: '{"a/b":{"label":"ok"},"ok":true}' })).toEqual({
       ok: false,
-      reason: '/a~1b/label is "ok", expected "fraud"',
+      reason: '/a~1b/label is a string, expected "fraud"',
     });
   });
 });
@@ -122,6 +142,11 @@ describe('compareAnswers', () => {
     });
     expect(compareAnswers('{"predictions":[0.536]}', '{"predictions":[0.5]}', tolerance)).toEqual({
       ok: false,
+      reason: '/predictions/0: (differ by 0.036, allowed 0.035)',
+    });
+    expect(
+      compareAnswers('{"predictions":[0.536]}', '{"predictions":[0.5]}', tolerance, EXCERPTS),
+    ).toMatchObject({
       reason: '/predictions/0: candidate 0.536, baseline 0.5 (differ by 0.036, allowed 0.035)',
     });
   });
@@ -137,9 +162,12 @@ describe('compareAnswers', () => {
       reason: "/q: not in the baseline's answer",
     });
     expect(compareAnswers('{"label":"fraud"}', '{"label":"ok"}', tolerance)).toMatchObject({
-      reason: '/label: candidate "fraud", baseline "ok"',
+      reason: '/label: candidate and baseline differ (a string vs a string)',
     });
     expect(compareAnswers('{"p":"1"}', '{"p":1}', tolerance)).toMatchObject({
+      reason: '/p: candidate and baseline differ (a string vs a number)',
+    });
+    expect(compareAnswers('{"p":"1"}', '{"p":1}', tolerance, EXCERPTS)).toMatchObject({
       reason: '/p: candidate "1", baseline 1',
     });
   });
@@ -149,7 +177,10 @@ describe('compareAnswers', () => {
     expect(compareAnswers('0.5', '0.50', { absolute: 1, relative: 0 })).toEqual({ ok: true });
     expect(compareAnswers('a,b', 'a,c', tolerance)).toEqual({
       ok: false,
-      reason: 'answers differ: candidate: a,b, baseline: a,c',
+      reason: `answers differ: candidate 3 bytes, ${digest('a,b')}, baseline 3 bytes, ${digest('a,c')}`,
+    });
+    expect(compareAnswers('a,b', 'a,c', tolerance, EXCERPTS)).toMatchObject({
+      reason: 'answers differ: candidate "a,b", baseline "a,c"',
     });
   });
 
@@ -172,19 +203,34 @@ describe('judgeRequestSet', () => {
     ).toEqual({ passed: true });
   });
 
-  it('fails with every failing request named with its body, and requests that were not sent', () => {
+  const modelError = '{"error":"model fraud-score v2 produced no finite score"}';
+
+  it('fails with every failing request named by its place, name and body digest, and requests that were not sent', () => {
     const verdict = judgeRequestSet(set, [
       { request: typical, candidate: ok },
-      {
-        request: zeroRisk,
-        candidate: { status: 500, body: '{"error":"model fraud-score v2 produced no finite score"}' },
-      },
+      { request: zeroRisk, candidate: { status: 500, body: modelError } },
     ]);
+    const zeroRiskBody = '{"instances":[[120,400,0,0]]}';
     expect(verdict).toEqual({
       passed: false,
       failures: [
-        'request "zero-risk" ({"instances":[[120,400,0,0]]}): candidate answered HTTP 500, expected 200: {"error":"model fraud-score v2 produced no finite score"}',
-        'request "csv" (1,2,3,4): not sent',
+        `request #2 "zero-risk" (body 29 bytes, ${digest(zeroRiskBody)}): candidate answered HTTP 500, expected 200 (answer 57 bytes, ${digest(modelError)})`,
+        `request #3 "csv" (body 7 bytes, ${digest('1,2,3,4')}): not sent`,
+      ],
+    });
+  });
+
+  it('quotes bodies and answers when the policy allows excerpts', () => {
+    const verdict = judgeRequestSet(
+      set,
+      [{ request: zeroRisk, candidate: { status: 500, body: modelError } }],
+      EXCERPTS,
+    );
+    expect(verdict).toMatchObject({
+      failures: [
+        `request #1 "typical" (body "{\\"instances\\":[[120,400,0.3,0.1]]}"): not sent`,
+        `request #2 "zero-risk" (body "{\\"instances\\":[[120,400,0,0]]}"): candidate answered HTTP 500, expected 200 (answer ${JSON.stringify(modelError)})`,
+        'request #3 "csv" (body "1,2,3,4"): not sent',
       ],
     });
   });
@@ -210,8 +256,8 @@ describe('judgeRequestSet', () => {
     expect(verdict).toEqual({
       passed: false,
       failures: [
-        'request "b" (y): /0: candidate 0.5, baseline 0.7 (differ by 0.2, allowed 0.01)',
-        'request "c" (z): no baseline answer to compare with',
+        `request #2 "b" (body 1 bytes, ${digest('y')}): /0: (differ by 0.2, allowed 0.01)`,
+        `request #3 "c" (body 1 bytes, ${digest('z')}): no baseline answer to compare with`,
       ],
     });
   });

@@ -76,8 +76,8 @@ describe('pre-traffic check in prod: the candidate at weight 0, invoked with Tar
     const state = await r.state(GROUP);
     const d = state.deployments.find((x) => x.id === `${GROUP}:v3`)!;
     expect(d.reason).toContain('pre-traffic check failed in prod');
-    expect(d.reason).toContain('request "typical-customer"');
-    expect(d.reason).toContain('/predictions/0 is 7.5, expected a number in 0..1');
+    expect(d.reason).toMatch(/request #1 "typical-customer" \(body 29 bytes, sha256 [0-9a-f]{12}\)/);
+    expect(d.reason).toContain('/predictions/0 is a number, expected a number in 0..1');
     expect(state.prod?.version).toBe(2);
     expect(state.blocked.map((b) => b.version)).toContain(3);
 

@@ -1,5 +1,6 @@
+import { describeFailedInvocation, describePayload } from '../../domain/payload';
 import * as z from '../../zod';
-import { findEndpoint } from '../deps';
+import { findEndpoint, payloadPolicy } from '../deps';
 import { defineTask } from './task';
 
 /** Invokes an endpoint once with a sample request and answers with the result. */
@@ -31,15 +32,17 @@ export const smokeTestTask = defineTask({
       body,
     });
     const outputs = { EndpointName: args.endpointName, StatusCode: String(result.statusCode) };
+    // the body comes from the pipeline: a group's debug flag applies only to its own endpoints
+    const policy = payloadPolicy(group);
     if (!result.ok) {
       await ctx.answer('failure', {
-        reason: `${args.endpointName} answered HTTP ${result.statusCode}: ${result.error ?? result.body}`,
+        reason: `${args.endpointName} answered ${describeFailedInvocation(result, policy)}`,
       });
       return;
     }
     if (args.expectBodyContains !== undefined && !result.body.includes(args.expectBodyContains)) {
       await ctx.answer('failure', {
-        reason: `${args.endpointName} response lacks ${JSON.stringify(args.expectBodyContains)}: ${result.body}`,
+        reason: `${args.endpointName} response lacks ${JSON.stringify(args.expectBodyContains)} (answer ${describePayload(result.body, policy)})`,
       });
       return;
     }

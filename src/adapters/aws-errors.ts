@@ -6,6 +6,11 @@ export interface ErrorContext {
   operation: string;
   /** e.g. the endpoint name or model package ARN */
   resource?: string | undefined;
+  /**
+   * A credential the request carried (a callback token) that the service's message may quote:
+   * replaced by `as` in the message, and the cause keeps only the redacted message.
+   */
+  secret?: { text: string; as: string } | undefined;
 }
 
 interface AwsErrorShape {
@@ -138,9 +143,22 @@ export const toRolloutsError = (error: unknown, context: ErrorContext): Rollouts
   const where = context.resource ? `${context.operation} ${context.resource}` : context.operation;
   const code = networkCodeOf(error) ?? errorCode(error);
   const status = httpStatusCode(error);
-  const message = `${where} failed: ${code}${status !== undefined ? ` (HTTP ${status})` : ''}: ${errorMessage(error)}`;
-  if (isEndpointInProgress(error)) return new EndpointBusyError(message, { cause: error });
-  if (isConditionalCheckFailed(error)) return new ConflictError(message, { cause: error });
-  if (isTransient(error)) return new TransientError(message, { cause: error });
-  return new PermanentError(message, { cause: error });
+  const { secret } = context;
+  const redact = (text: string): string => (secret ? text.replaceAll(secret.text, secret.as) : text);
+  const message = redact(
+    `${where} failed: ${code}${status !== undefined ? ` (HTTP ${status})` : ''}: ${errorMessage(error)}`,
+  );
+  const cause = secret ? redactedCause(error, redact) : error;
+  if (isEndpointInProgress(error)) return new EndpointBusyError(message, { cause });
+  if (isConditionalCheckFailed(error)) return new ConflictError(message, { cause });
+  if (isTransient(error)) return new TransientError(message, { cause });
+  return new PermanentError(message, { cause });
+};
+
+/** The service's error with its message redacted; code and HTTP metadata kept, nothing else. */
+const redactedCause = (error: unknown, redact: (text: string) => string): Error => {
+  const copy = new Error(redact(errorMessage(error)));
+  copy.name = errorCode(error);
+  const shape = asShape(error);
+  return Object.assign(copy, { $metadata: shape.$metadata, $fault: shape.$fault });
 };

@@ -11,6 +11,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { GroupState, HistoryEntry } from '../domain/model';
 import { isTerminal } from '../domain/model';
+import { callbackKeyHash, callbackRef } from '../domain/naming';
 import { ConflictError, PermanentError, ServiceFaultError } from '../errors';
 import type { ActiveGroup, CallbackAnswer, CallbackRecord, StateStore } from '../ports/state-store';
 import { isConditionalCheckFailed, toRolloutsError } from './aws-errors';
@@ -37,7 +38,8 @@ const storeError = (error: unknown, context: Parameters<typeof toRolloutsError>[
 };
 
 export const groupPk = (group: string): string => `${GROUP_PREFIX}${group}`;
-const callbackPk = (token: string): string => `CALLBACK#${token}`;
+/** By the token's hash: a key shows in CloudTrail data events and in the service's errors. */
+const callbackPk = (token: string): string => `CALLBACK#${callbackKeyHash(token)}`;
 const historySk = (deploymentId: string, seq: number): string =>
   `${HISTORY_PREFIX}${deploymentId}#${String(seq).padStart(8, '0')}`;
 const expiresAt = (atMs: number): number => Math.floor(atMs / 1000) + RETENTION_DAYS * 24 * 60 * 60;
@@ -87,8 +89,9 @@ const toGroupState = (item: Record<string, unknown>): GroupState => stripKeys(it
 const toHistoryEntry = (item: Record<string, unknown>): HistoryEntry =>
   stripKeys(item) as unknown as HistoryEntry;
 
-const toCallbackRecord = (item: Record<string, unknown>): CallbackRecord =>
-  stripKeys(item) as unknown as CallbackRecord;
+/** The record holds no token: the caller, who looked it up by its token, has it. */
+const toCallbackRecord = (item: Record<string, unknown>, token: string): CallbackRecord =>
+  ({ ...stripKeys(item), token }) as unknown as CallbackRecord;
 
 /** StateStore on the service's single DynamoDB table (keys `pk`/`sk`, sparse GSI `active-index`). */
 export class DynamoDbStateStore implements StateStore {
@@ -235,17 +238,18 @@ export class DynamoDbStateStore implements StateStore {
         }),
       ),
     );
-    return output.Item ? toCallbackRecord(output.Item) : undefined;
+    return output.Item ? toCallbackRecord(output.Item, token) : undefined;
   }
 
   async putCallbackIfAbsent(record: CallbackRecord): Promise<CallbackRecord> {
+    const { token, ...stored } = record;
     try {
       await this.db.send(
         new PutCommand({
           TableName: this.tableName,
           Item: {
-            ...record,
-            pk: callbackPk(record.token),
+            ...stored,
+            pk: callbackPk(token),
             sk: CALLBACK_SK,
             [TTL_ATTRIBUTE]: expiresAt(record.receivedAt),
           },
@@ -255,11 +259,11 @@ export class DynamoDbStateStore implements StateStore {
       return record;
     } catch (error) {
       if (!isConditionalCheckFailed(error)) {
-        throw storeError(error, { operation: 'DynamoDB PutItem', resource: callbackPk(record.token) });
+        throw storeError(error, { operation: 'DynamoDB PutItem', resource: callbackPk(token) });
       }
     }
-    const existing = await this.getCallback(record.token);
-    if (!existing) throw new ConflictError(`callback ${record.token} vanished between write and read`);
+    const existing = await this.getCallback(token);
+    if (!existing) throw new ConflictError(`callback ${callbackRef(token)} vanished between write and read`);
     return existing;
   }
 
@@ -270,15 +274,10 @@ export class DynamoDbStateStore implements StateStore {
         new UpdateCommand({
           TableName: this.tableName,
           Key: { pk: callbackPk(token), sk: CALLBACK_SK },
-          UpdateExpression:
-            'SET answer = :answer, #token = if_not_exists(#token, :token), #ttl = if_not_exists(#ttl, :ttl)',
+          UpdateExpression: 'SET answer = :answer, #ttl = if_not_exists(#ttl, :ttl)',
           ConditionExpression: 'attribute_not_exists(answer)',
-          ExpressionAttributeNames: { '#token': 'token', '#ttl': TTL_ATTRIBUTE },
-          ExpressionAttributeValues: {
-            ':answer': answer,
-            ':token': token,
-            ':ttl': expiresAt(answer.decidedAt),
-          },
+          ExpressionAttributeNames: { '#ttl': TTL_ATTRIBUTE },
+          ExpressionAttributeValues: { ':answer': answer, ':ttl': expiresAt(answer.decidedAt) },
         }),
       );
       return answer;
@@ -289,7 +288,7 @@ export class DynamoDbStateStore implements StateStore {
     }
     const existing = await this.getCallback(token);
     if (!existing?.answer)
-      throw new ConflictError(`callback ${token}: answer vanished between write and read`);
+      throw new ConflictError(`callback ${callbackRef(token)}: answer vanished between write and read`);
     return existing.answer;
   }
 
@@ -306,9 +305,12 @@ export class DynamoDbStateStore implements StateStore {
       );
     } catch (error) {
       if (isConditionalCheckFailed(error)) {
-        throw new PermanentError(`callback ${token} cannot be marked reported: no record for it`, {
-          cause: error,
-        });
+        throw new PermanentError(
+          `callback ${callbackRef(token)} cannot be marked reported: no record for it`,
+          {
+            cause: error,
+          },
+        );
       }
       throw storeError(error, { operation: 'DynamoDB UpdateItem', resource: callbackPk(token) });
     }

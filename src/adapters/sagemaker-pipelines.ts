@@ -5,6 +5,7 @@ import {
   SendPipelineExecutionStepFailureCommand,
   SendPipelineExecutionStepSuccessCommand,
 } from '@aws-sdk/client-sagemaker';
+import { callbackRef } from '../domain/naming';
 import type { AnswerResult, PipelineCallbacks } from '../ports/pipelines';
 import { errorCode, errorMessage, toRolloutsError } from './aws-errors';
 import { sageMakerClient } from './clients';
@@ -85,7 +86,13 @@ export class SageMakerPipelineCallbacks implements PipelineCallbacks {
       return 'sent';
     } catch (error) {
       if (isAlreadyAnswered(error)) return 'already-answered';
-      throw toRolloutsError(error, { operation, resource: `callback token ${token}` });
+      // SageMaker's messages may quote the token (e.g. "Callback token ... does not exist")
+      const ref = callbackRef(token);
+      throw toRolloutsError(error, {
+        operation,
+        resource: `callback ${ref}`,
+        secret: { text: token, as: ref },
+      });
     }
   }
 }

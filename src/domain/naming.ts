@@ -44,10 +44,14 @@ export const endpointConfigNamePattern = (endpointName: string): string =>
   `${namePrefix(endpointName, 40)}-v*`;
 
 /**
- * How logs, events and the history name a callback: a callback token is a credential for
- * answering a pipeline step, so it is never written anywhere but the table's callback record.
+ * A callback token is a credential for answering a pipeline step: it is kept only where the answer
+ * needs it (the group state of a deployment a pipeline waits on), never in a key, log, event or
+ * reason. The table keys callback records by its sha256 (hex) ...
  */
-export const callbackRef = (token: string): string => `cb-${shortHash(token, 8)}`;
+export const callbackKeyHash = (token: string): string => createHash('sha256').update(token).digest('hex');
+
+/** ... and logs, events and the history name a callback by the first 8 hex digits of that hash. */
+export const callbackRef = (token: string): string => `cb-${callbackKeyHash(token).slice(0, 8)}`;
 
 export const deploymentId = (group: string, version: number, attempt = 1): string =>
   attempt === 1 ? `${group}:v${version}` : `${group}:v${version}#${attempt}`;

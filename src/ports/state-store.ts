@@ -25,7 +25,10 @@ export interface StateStore {
   /** Idempotent: the same (deploymentId, seq) written twice is one entry. */
   appendHistory(entries: HistoryEntry[]): Promise<void>;
   history(deploymentId: string): Promise<HistoryEntry[]>;
-  /** Callback records by token: which group holds the work, and the one answer given. */
+  /**
+   * Callback records by token (keyed by its hash, the token itself not stored): which group holds
+   * the work, and the one answer given.
+   */
   getCallback(token: string): Promise<CallbackRecord | undefined>;
   /** Creates the record unless one exists; returns the stored record either way. */
   putCallbackIfAbsent(record: CallbackRecord): Promise<CallbackRecord>;
@@ -46,6 +49,7 @@ export interface CallbackAnswer {
 }
 
 export interface CallbackRecord {
+  /** the token the record was written or read with; the table holds only its hash */
   token: string;
   pipelineExecutionArn: string;
   /** the group whose deployment carries the work, when the task has one */

@@ -1,9 +1,11 @@
-import { GetItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { createHash } from 'node:crypto';
+import { type AttributeValue, GetItemCommand, QueryCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { ACTIVE_INDEX, type DynamoDbStateStore } from '../../src/adapters/dynamodb-state-store';
+import { ACTIVE_INDEX, DynamoDbStateStore } from '../../src/adapters/dynamodb-state-store';
 import { KEPT_BLOCKED, KEPT_TERMINAL_DEPLOYMENTS } from '../../src/domain/draft';
 import type { Deployment, GroupState, HistoryEntry } from '../../src/domain/model';
+import { callbackRef } from '../../src/domain/naming';
 import { ConflictError, ServiceFaultError } from '../../src/errors';
 import { groupConfig, id, MIN, World } from '../domain/world';
 import { Dynamo } from '../support/dynamo';
@@ -55,6 +57,18 @@ const rawItem = async (pk: string, sk: string) =>
       new GetItemCommand({ TableName: TABLE, Key: { pk: { S: pk }, sk: { S: sk } }, ConsistentRead: true }),
     )
   ).Item;
+
+/** Every item of the table, as DynamoDB JSON. */
+const scanAll = async () => {
+  const items: Record<string, AttributeValue>[] = [];
+  let startKey: Record<string, never> | undefined;
+  do {
+    const page = await dynamo.client.send(new ScanCommand({ TableName: TABLE, ExclusiveStartKey: startKey }));
+    items.push(...(page.Items ?? []));
+    startKey = page.LastEvaluatedKey as typeof startKey;
+  } while (startKey);
+  return items;
+};
 
 describe('DynamoDbStateStore groups', () => {
   it('round-trips a group state, dropping undefined fields and bumping the revision', async () => {
@@ -219,6 +233,40 @@ describe('DynamoDbStateStore callbacks', () => {
       failure,
     );
     expect((await store.getCallback('Stopped999'))?.answer).toEqual(failure);
+  });
+});
+
+describe('callback tokens are never a key or in a message', () => {
+  const TOKEN = 'SeCrEt7890';
+  const hashed = `CALLBACK#${createHash('sha256').update(TOKEN).digest('hex')}`;
+
+  it('keys the record by the sha256 of the token and stores no token at all', async () => {
+    await store.putCallbackIfAbsent({ token: TOKEN, pipelineExecutionArn: 'arn:exec/2', receivedAt: 1000 });
+    await store.decideCallbackAnswer(TOKEN, { outcome: 'failure', reason: 'stopped', decidedAt: 2000 });
+    await store.markCallbackReported(TOKEN, 3000);
+    expect(await store.getCallback(TOKEN)).toMatchObject({ token: TOKEN, reportedAt: 3000 });
+    const items = await scanAll();
+    expect(items.filter((item) => JSON.stringify(item).includes(TOKEN))).toEqual([]);
+    expect(items.map((item) => item.pk?.S)).toContain(hashed);
+    // the display form in logs and events is the head of the same hash
+    expect(hashed.slice('CALLBACK#'.length, 'CALLBACK#'.length + 8)).toBe(callbackRef(TOKEN).slice(3));
+  });
+
+  it('names the callback by its hash when the table refuses a callback operation', async () => {
+    const missing = new DynamoDbStateStore('no-such-table', dynamo.client);
+    const attempts = [
+      () => missing.getCallback(TOKEN),
+      () => missing.putCallbackIfAbsent({ token: TOKEN, pipelineExecutionArn: 'arn:exec/3', receivedAt: 1 }),
+      () => missing.decideCallbackAnswer(TOKEN, { outcome: 'success', decidedAt: 1 }),
+      () => missing.markCallbackReported(TOKEN, 1),
+      () => store.markCallbackReported('NeverSeen1', 1),
+    ];
+    for (const attempt of attempts) {
+      const error = (await attempt().catch((e: unknown) => e)) as Error;
+      expect(error).toBeInstanceOf(Error);
+      expect(error.message).not.toMatch(/SeCrEt7890|NeverSeen1/);
+      expect(error.message).toMatch(/CALLBACK#[0-9a-f]{64}|cb-[0-9a-f]{8}/);
+    }
   });
 });
 

@@ -11,6 +11,7 @@ import {
   outputParameters,
   SageMakerPipelineCallbacks,
 } from '../../src/adapters/sagemaker-pipelines';
+import { callbackRef } from '../../src/domain/naming';
 import { PermanentError, TransientError } from '../../src/errors';
 import { awsError, throttled } from './aws-fakes';
 
@@ -91,5 +92,19 @@ describe('sendFailure', () => {
     await expect(callbacks.sendFailure(TOKEN, 'stopped', requestToken)).rejects.toBeInstanceOf(
       PermanentError,
     );
+  });
+
+  it("names the callback by its hash in errors, even when SageMaker's message quotes the token", async () => {
+    sm.on(SendPipelineExecutionStepFailureCommand)
+      .rejectsOnce(awsError('ResourceNotFound', `Callback token ${TOKEN} does not exist.`))
+      .rejects(throttled());
+    for (const kind of [PermanentError, TransientError]) {
+      const error = await callbacks.sendFailure(TOKEN, 'stopped', 'r'.repeat(64)).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(kind);
+      const { message, cause } = error as Error;
+      expect(message).toContain(callbackRef(TOKEN));
+      expect(message).not.toContain(TOKEN);
+      expect(String((cause as Error).message)).not.toContain(TOKEN);
+    }
   });
 });

@@ -84,14 +84,25 @@ const onStopping = async (ctx: CallbackTaskContext): Promise<CallbackOutcome> =>
     if (record.reportedAt === undefined) await ctx.answer(record.answer.outcome, record.answer);
     return 'already-answered';
   }
-  if (record?.group && deps.config.modelPackageGroups[record.group]) {
-    await runGroup(deps, record.group, now, () => [{ type: 'CallbackStopping', token: message.token }]);
+  const group = record ? record.group : await groupWaitingOn(deps, message.token);
+  if (group && deps.config.modelPackageGroups[group]) {
+    await runGroup(deps, group, now, () => [{ type: 'CallbackStopping', token: message.token }]);
   }
   const after = await deps.store.getCallback(message.token);
   if (!after?.answer) await ctx.answer('failure', { reason: STOPPED_REASON });
   // answered by the group's outbox but not sent yet (e.g. throttled): send now or retry this record
   else if (after.reportedAt === undefined) await ctx.answer(after.answer.outcome, after.answer);
   return 'stopping-handled';
+};
+
+/**
+ * The group whose deployment in flight waits on this token, for a token without a record: records
+ * written before they were keyed by the token's hash are not looked up by the raw token (that
+ * would put it in a key again), so a Stopping still reaches the work it must stop.
+ */
+const groupWaitingOn = async (deps: Deps, token: string): Promise<string | undefined> => {
+  const active = await deps.store.listActiveGroups();
+  return active.find((g) => g.deployments.some((d) => d.callbacks.some((c) => c.token === token)))?.group;
 };
 
 const context = (deps: Deps, message: CallbackMessage, now: number): CallbackTaskContext => ({

@@ -389,6 +389,9 @@ describe('promotion, failures and ignored events', () => {
     const d = (await w.state(CHURN)).deployments[0];
     expect(d?.phase).toBe('Failed');
     expect(d?.reason).toMatch(/QA smoke test failed: /);
+    // the model's answer is named by size and digest, never quoted
+    expect(d?.reason).toMatch(/\(answer \d+ bytes, sha256 [0-9a-f]{12}\)/);
+    expect(d?.reason).not.toMatch(/nothing|Internal Server Error/);
     expect(w.stack.cloud.sagemaker.endpoints.has('churn-model-prod')).toBe(false);
     expect(await w.describePackage(v1)).toMatchObject({ stage: 'QA', stageStatus: 'Failed' });
     const failed = eventsOf(w.serviceEvents(), 'Deployment Failed', 'churn-model:v1');

@@ -14,7 +14,8 @@ const MAX_DESCRIPTION = 1024;
 
 /** UpdateModelPackage: lifecycle stages and rejections, carried out by the executor alone. */
 export class SageMakerRegistryWriter implements RegistryWriter {
-  constructor(private readonly client: SageMakerClient = sageMakerClient()) {}
+  /** Without a client, the shared one of the moment (the executor's module outlives client resets). */
+  constructor(private readonly client?: SageMakerClient) {}
 
   async updatePackage(packageArn: string, update: PackageUpdate): Promise<void> {
     const input: UpdateModelPackageCommandInput = { ModelPackageArn: packageArn };
@@ -41,7 +42,7 @@ export class SageMakerRegistryWriter implements RegistryWriter {
       input.ApprovalDescription = update.approvalDescription.slice(0, MAX_DESCRIPTION);
     }
     try {
-      await this.client.send(new UpdateModelPackageCommand(input));
+      await (this.client ?? sageMakerClient()).send(new UpdateModelPackageCommand(input));
     } catch (error) {
       const context = { operation: 'SageMaker UpdateModelPackage', resource: packageArn };
       // Its only modeled error: a concurrent update of the same package. Retrying later succeeds.

@@ -286,7 +286,8 @@ const derive = (config, stage, configPath, packagedConfigPath = configPath) => {
       canaryTick: policy('canaryTick', [...decider, ...metrics]),
       // Operator commands through the function URL.
       control: policy('control', decider),
-      // Carries out what the others decided: the only role with SageMaker and autoscaling writes.
+      // Carries out what the others decided: the only role with SageMaker (endpoints and registry)
+      // and autoscaling writes.
       executor: policy('executor', [
         ...common,
         markPackages,

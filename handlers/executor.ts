@@ -4,6 +4,7 @@ import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { ApplicationAutoScalingFactory } from '../src/adapters/application-autoscaling';
 import { SageMakerEndpointsFactory } from '../src/adapters/sagemaker-endpoints';
+import { SageMakerRegistryWriter } from '../src/adapters/sagemaker-registry-writer';
 import { groupConfig } from '../src/app/deps';
 import { type ExecutorRun, executeGroup } from '../src/app/executor';
 import { convergenceRequestSchema } from '../src/domain/schemas/convergence-request';
@@ -11,10 +12,11 @@ import { parseInput } from '../src/domain/schemas/parse';
 import { InputValidationError } from '../src/errors';
 import { deps, eventTimeMs, logger, provideWriters } from '../src/wiring';
 
-// the one function that changes SageMaker endpoints and autoscaling
+// the one function that changes SageMaker endpoints, autoscaling and the model registry
 provideWriters({
   endpoints: new SageMakerEndpointsFactory(),
   autoscaling: new ApplicationAutoScalingFactory(),
+  registry: new SageMakerRegistryWriter(),
 });
 
 const groupOf = (record: SQSRecord): string => {

@@ -97,8 +97,9 @@ const derive = (config, stage, configPath, packagedConfigPath = configPath) => {
   const executionRoles = unique(groups.map(([, g]) => g.executionRoleArn));
   const crossAccountRoles = unique(stages.filter((s) => s.crossAccount).map((s) => s.crossAccount.roleArn));
   // the deciding functions only observe in the other account: its observer role where configured
+  // (the schema requires one for every cross-account stage: they never assume the deployer role)
   const observerRoles = unique(
-    stages.filter((s) => s.crossAccount).map((s) => s.crossAccount.observerRoleArn ?? s.crossAccount.roleArn),
+    stages.filter((s) => s.crossAccount).map((s) => s.crossAccount.observerRoleArn),
   );
   // The canary alarms the tick reads with DescribeAlarms, in this account.
   const canaryAlarms = unique(
@@ -131,21 +132,40 @@ const derive = (config, stage, configPath, packagedConfigPath = configPath) => {
     ['events:PutEvents'],
     [{ 'Fn::GetAtt': ['ServiceEventBus', 'Arn'] }],
   );
-  const registry = statement(
-    'ReadAndMarkModelPackages',
-    ['sagemaker:DescribeModelPackage', 'sagemaker:UpdateModelPackage'],
-    packageArns,
-  );
+  const readRegistry = statement('ReadModelPackages', ['sagemaker:DescribeModelPackage'], packageArns);
+  // The executor writes the registry (ModelLifeCycle, rejections) and may never approve: a request
+  // that sets ModelApprovalStatus must set Rejected (the key is absent from lifecycle-only updates).
+  const markPackages = statement('MarkModelPackages', ['sagemaker:UpdateModelPackage'], packageArns, {
+    Condition: { StringEqualsIfExists: { 'sagemaker:ModelApprovalStatus': 'Rejected' } },
+  });
   // ListModelPackages (the tick's search for approvals whose event was lost) supports no
   // resource-level permissions: it is granted on '*', read-only.
   const listVersions = statement('ListApprovedVersions', ['sagemaker:ListModelPackages'], '*');
-  const scalingActions = [
-    'application-autoscaling:DescribeScalableTargets',
-    'application-autoscaling:DescribeScalingPolicies',
-    'application-autoscaling:RegisterScalableTarget',
-    'application-autoscaling:PutScalingPolicy',
-    'application-autoscaling:DeregisterScalableTarget',
-  ];
+  // Application Auto Scaling's reads support no resource or condition; its writes are authorized on
+  // scalable-target/* and take the namespace and dimension condition keys (Service Authorization
+  // Reference): SageMaker variants' instance counts, in this account and region, nothing else.
+  const readScaling = statement(
+    'ReadAutoscaling',
+    ['application-autoscaling:DescribeScalableTargets', 'application-autoscaling:DescribeScalingPolicies'],
+    '*',
+  );
+  const writeScaling = statement(
+    'CarryAutoscaling',
+    [
+      'application-autoscaling:RegisterScalableTarget',
+      'application-autoscaling:PutScalingPolicy',
+      'application-autoscaling:DeregisterScalableTarget',
+    ],
+    [arn('application-autoscaling', 'scalable-target/*')],
+    {
+      Condition: {
+        StringEquals: {
+          'application-autoscaling:service-namespace': 'sagemaker',
+          'application-autoscaling:scalable-dimension': 'sagemaker:variant:DesiredInstanceCount',
+        },
+      },
+    },
+  );
   // DescribeEndpoint and InvokeEndpoint (smoke tests, pre-traffic checks): what deciding needs.
   const observe =
     local.length > 0
@@ -183,7 +203,8 @@ const derive = (config, stage, configPath, packagedConfigPath = configPath) => {
       // Autoscaling carried across versions. Application Auto Scaling names no endpoint in its
       // ARNs; registering a variant needs the SageMaker rights above on that endpoint, and target
       // tracking alarms are named after the variant's resource id.
-      statement('CarryAutoscaling', scalingActions, '*'),
+      readScaling,
+      writeScaling,
       statement(
         'TargetTrackingAlarms',
         ['cloudwatch:PutMetricAlarm', 'cloudwatch:DescribeAlarms', 'cloudwatch:DeleteAlarms'],
@@ -239,7 +260,7 @@ const derive = (config, stage, configPath, packagedConfigPath = configPath) => {
 
   // Every function saves decisions and carries out the effects it may (the outbox) after the save;
   // the deciding functions observe endpoints and ask the executor for every change to them.
-  const common = [table, publish, registry, listVersions, ...observe, ...answerCallbacks];
+  const common = [table, publish, readRegistry, listVersions, ...observe, ...answerCallbacks];
   const decider = [...common, ...assumeObserverRoles, requestConvergence];
   const policy = (fn, statements) => [
     { PolicyName: `${fn}`, PolicyDocument: { Version: '2012-10-17', Statement: [logs(fn), ...statements] } },
@@ -265,8 +286,15 @@ const derive = (config, stage, configPath, packagedConfigPath = configPath) => {
       canaryTick: policy('canaryTick', [...decider, ...metrics]),
       // Operator commands through the function URL.
       control: policy('control', decider),
-      // Carries out what the others decided: the only role with SageMaker and autoscaling writes.
-      executor: policy('executor', [...common, ...assumeExecutorRoles, ...write, executorQueue]),
+      // Carries out what the others decided: the only role with SageMaker (endpoints and registry)
+      // and autoscaling writes.
+      executor: policy('executor', [
+        ...common,
+        markPackages,
+        ...assumeExecutorRoles,
+        ...write,
+        executorQueue,
+      ]),
     },
   };
 };

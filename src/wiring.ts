@@ -15,7 +15,12 @@ import type { AutoscalingFactory } from './ports/autoscaling';
 import type { ConvergenceRequests } from './ports/convergence';
 import type { EventPublisher } from './ports/events';
 import type { Metrics } from './ports/metrics';
-import type { EndpointObserverFactory, EndpointsFactory } from './ports/sagemaker';
+import type {
+  EndpointObserverFactory,
+  EndpointsFactory,
+  ModelRegistry,
+  RegistryWriter,
+} from './ports/sagemaker';
 
 export const logger = new Logger({
   serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'sagemaker-rollouts',
@@ -88,6 +93,7 @@ const metricsPerAccount = (): ((crossAccount: CrossAccountConfig) => Metrics) =>
 export interface Writers {
   endpoints: EndpointsFactory;
   autoscaling: AutoscalingFactory;
+  registry: RegistryWriter;
 }
 
 let providedWriters: Writers | undefined;
@@ -124,6 +130,13 @@ const endpointsOver = (observers: EndpointObserverFactory): EndpointsFactory => 
       retire: (modelNames, configNames) => writer().retire(modelNames, configNames),
     };
   },
+});
+
+/** Registry reads from this bundle, its writes from the executor's writer. */
+const registryOver = (reader: Omit<ModelRegistry, 'updatePackage'>): ModelRegistry => ({
+  describePackage: (packageArn) => reader.describePackage(packageArn),
+  newestApproved: (group) => reader.newestApproved(group),
+  updatePackage: (packageArn, update) => writers().registry.updatePackage(packageArn, update),
 });
 
 const providedAutoscaling: AutoscalingFactory = {
@@ -169,7 +182,7 @@ const metered = (inner: EventPublisher): EventPublisher => ({
 export const buildDeps = (env: NodeJS.ProcessEnv = process.env): Deps => ({
   config: loadConfigFromEnv(),
   store: new DynamoDbStateStore(required(env, 'TABLE_NAME')),
-  registry: new SageMakerModelRegistry(),
+  registry: registryOver(new SageMakerModelRegistry()),
   endpoints: endpointsOver(new SageMakerEndpointObserverFactory()),
   autoscaling: providedAutoscaling,
   convergence: providedConvergence(),

@@ -2,18 +2,12 @@ import {
   DescribeModelPackageCommand,
   ListModelPackagesCommand,
   type SageMakerClient,
-  UpdateModelPackageCommand,
-  type UpdateModelPackageCommandInput,
 } from '@aws-sdk/client-sagemaker';
 import type { PackageInfo } from '../domain/model';
-import { PermanentError, TransientError } from '../errors';
-import type { ModelRegistry, PackageUpdate } from '../ports/sagemaker';
-import { errorCode, toRolloutsError } from './aws-errors';
+import { PermanentError } from '../errors';
+import type { ModelRegistry } from '../ports/sagemaker';
+import { toRolloutsError } from './aws-errors';
 import { sageMakerClient } from './clients';
-
-/** ModelLifeCycle Stage and StageStatus, as SageMaker validates them. */
-export const LIFECYCLE_NAME = /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/;
-const MAX_DESCRIPTION = 1024;
 
 const APPROVAL_STATUSES = new Set<PackageInfo['approvalStatus']>([
   'Approved',
@@ -21,8 +15,11 @@ const APPROVAL_STATUSES = new Set<PackageInfo['approvalStatus']>([
   'PendingManualApproval',
 ]);
 
-/** The model registry through DescribeModelPackage / ListModelPackages / UpdateModelPackage. */
-export class SageMakerModelRegistry implements ModelRegistry {
+/**
+ * Reads of the model registry (DescribeModelPackage, ListModelPackages). Its writes are the
+ * executor's (SageMakerRegistryWriter), so no other function's bundle or role carries them.
+ */
+export class SageMakerModelRegistry implements Omit<ModelRegistry, 'updatePackage'> {
   constructor(private readonly client: SageMakerClient = sageMakerClient()) {}
 
   async describePackage(packageArn: string): Promise<PackageInfo> {
@@ -69,42 +66,6 @@ export class SageMakerModelRegistry implements ModelRegistry {
       return arn && Number.isInteger(version) ? { version, arn } : undefined;
     } catch (error) {
       throw toRolloutsError(error, { operation: 'SageMaker ListModelPackages', resource: group });
-    }
-  }
-
-  async updatePackage(packageArn: string, update: PackageUpdate): Promise<void> {
-    const input: UpdateModelPackageCommandInput = { ModelPackageArn: packageArn };
-    if (update.lifecycle) {
-      const { stage, stageStatus, description } = update.lifecycle;
-      for (const [field, value] of [
-        ['Stage', stage],
-        ['StageStatus', stageStatus],
-      ] as const) {
-        if (!LIFECYCLE_NAME.test(value)) {
-          throw new PermanentError(
-            `ModelLifeCycle.${field} "${value}" for ${packageArn} must be 1-63 letters, digits or inner hyphens`,
-          );
-        }
-      }
-      input.ModelLifeCycle = {
-        Stage: stage,
-        StageStatus: stageStatus,
-        ...(description !== undefined ? { StageDescription: description.slice(0, MAX_DESCRIPTION) } : {}),
-      };
-    }
-    if (update.approvalStatus) input.ModelApprovalStatus = update.approvalStatus;
-    if (update.approvalDescription !== undefined) {
-      input.ApprovalDescription = update.approvalDescription.slice(0, MAX_DESCRIPTION);
-    }
-    try {
-      await this.client.send(new UpdateModelPackageCommand(input));
-    } catch (error) {
-      const context = { operation: 'SageMaker UpdateModelPackage', resource: packageArn };
-      // Its only modeled error: a concurrent update of the same package. Retrying later succeeds.
-      if (errorCode(error) === 'ConflictException') {
-        throw new TransientError(toRolloutsError(error, context).message, { cause: error });
-      }
-      throw toRolloutsError(error, context);
     }
   }
 

@@ -15,10 +15,15 @@ const MAX_CONFLICTS = 8;
 export const OUTBOX_LEASE_MS = 2 * 60_000;
 
 /**
- * Effects that change SageMaker or Application Auto Scaling: only the executor carries them out
- * (it alone holds those rights). The deciding functions leave them in the outbox and ask for it.
+ * Effects that change SageMaker (endpoints and the model registry) or Application Auto Scaling:
+ * only the executor carries them out (it alone holds those rights). The deciding functions leave
+ * them in the outbox and ask for it.
  */
-const EXECUTOR_EFFECTS: ReadonlySet<Command['type']> = new Set(['RetireResources', 'ApplyScaling']);
+const EXECUTOR_EFFECTS: ReadonlySet<Command['type']> = new Set([
+  'RetireResources',
+  'ApplyScaling',
+  'UpdateRegistry',
+]);
 
 export const isExecutorEffect = (command: Command): boolean => EXECUTOR_EFFECTS.has(command.type);
 

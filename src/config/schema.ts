@@ -27,7 +27,8 @@ const crossAccountSchema = z.strictObject({
   roleArn,
   /**
    * a read-only role in the same account (DescribeEndpoint, InvokeEndpoint, GetMetricData,
-   * DescribeAlarms) for the functions that decide; without it they assume `roleArn` too
+   * DescribeAlarms) for the functions that decide: required (checked with the group), so that
+   * they never hold the deployer role
    */
   observerRoleArn: z.optional(roleArn),
   externalId: z.optional(text(2, 1224)),
@@ -276,8 +277,38 @@ const groupSchema = z
         });
       }
       for (const issue of shadowAndPreTrafficIssues(prod)) ctx.addIssue({ code: 'custom', ...issue });
+      for (const issue of observerRoleIssues(group.stages)) ctx.addIssue({ code: 'custom', ...issue });
     }),
   );
+
+/**
+ * A cross-account stage names a read-only observer role for the deciding functions, other than the
+ * deployer role: only the executor may hold the credentials that change the endpoint.
+ */
+function observerRoleIssues(stages: {
+  qa: z.output<typeof stageBaseSchema>;
+  prod: z.output<typeof prodStageSchema>;
+}): Array<{ path: PropertyKey[]; message: string }> {
+  const issues: Array<{ path: PropertyKey[]; message: string }> = [];
+  for (const stageName of ['qa', 'prod'] as const) {
+    const crossAccount = stages[stageName].crossAccount;
+    if (!crossAccount) continue;
+    const path = ['stages', stageName, 'crossAccount', 'observerRoleArn'];
+    if (crossAccount.observerRoleArn === undefined) {
+      issues.push({
+        path,
+        message:
+          'a cross-account stage needs a read-only observer role for the deciding functions (only the executor assumes roleArn)',
+      });
+    } else if (crossAccount.observerRoleArn === crossAccount.roleArn) {
+      issues.push({
+        path,
+        message: 'must be another role than roleArn (the deployer role is the executor’s alone)',
+      });
+    }
+  }
+  return issues;
+}
 
 /** SageMaker's limits on shadow variants and what a weight-0 candidate needs. */
 function shadowAndPreTrafficIssues(
@@ -362,7 +393,10 @@ export type SmokeTestConfig = z.output<typeof smokeTestSchema>;
 export type AuthorizationConfig = z.output<typeof authorizationSchema>;
 export type CrossAccountConfig = z.output<typeof crossAccountSchema>;
 
-/** The credentials the deciding functions use in a stage's account: the observer role where one is configured. */
+/**
+ * The credentials the deciding functions use in a stage's account: the observer role, which a
+ * valid configuration always names (observerRoleIssues).
+ */
 export const observing = (crossAccount: CrossAccountConfig): CrossAccountConfig => {
   const { observerRoleArn, ...rest } = crossAccount;
   return observerRoleArn ? { ...rest, roleArn: observerRoleArn } : rest;

@@ -9,6 +9,9 @@ export interface ModelRegistry {
   updatePackage(packageArn: string, update: PackageUpdate): Promise<void>;
 }
 
+/** The registry's one write (UpdateModelPackage): the executor's, never approving. */
+export type RegistryWriter = Pick<ModelRegistry, 'updatePackage'>;
+
 export interface PackageUpdate {
   lifecycle?: { stage: string; stageStatus: string; description?: string | undefined } | undefined;
   approvalStatus?: 'Approved' | 'Rejected' | undefined;

@@ -9,6 +9,7 @@ import { CloudWatchMetrics } from '../../src/adapters/cloudwatch-metrics';
 import { SageMakerEndpointsFactory } from '../../src/adapters/sagemaker-endpoints';
 import { SageMakerPipelineCallbacks } from '../../src/adapters/sagemaker-pipelines';
 import { SageMakerModelRegistry } from '../../src/adapters/sagemaker-registry';
+import { SageMakerRegistryWriter } from '../../src/adapters/sagemaker-registry-writer';
 import { PermanentError } from '../../src/errors';
 import { VirtualClock } from '../../src/local/clock';
 import { type LocalCloud, startLocalCloud } from '../../src/local/cloud';
@@ -49,7 +50,9 @@ afterAll(async () => {
 describe('adapters against the local cloud', () => {
   it('reads and updates the registry', async () => {
     const registry = new SageMakerModelRegistry();
-    await registry.updatePackage(packageArn, { lifecycle: { stage: 'QA', stageStatus: 'Deploying' } });
+    await new SageMakerRegistryWriter().updatePackage(packageArn, {
+      lifecycle: { stage: 'QA', stageStatus: 'Deploying' },
+    });
     expect(await registry.describePackage(packageArn)).toMatchObject({
       group: 'churn',
       version: 1,

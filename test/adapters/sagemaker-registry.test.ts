@@ -8,16 +8,19 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { SageMakerModelRegistry } from '../../src/adapters/sagemaker-registry';
+import { SageMakerRegistryWriter } from '../../src/adapters/sagemaker-registry-writer';
 import { PermanentError, TransientError } from '../../src/errors';
 import { awsError, throttled } from './aws-fakes';
 
 const sm = mockClient(SageMakerClient);
 const ARN = 'arn:aws:sagemaker:us-east-1:111122223333:model-package/churn/3';
 let registry: SageMakerModelRegistry;
+let writer: SageMakerRegistryWriter;
 
 beforeEach(() => {
   sm.reset();
   registry = new SageMakerModelRegistry(new SageMakerClient({ region: 'us-east-1' }));
+  writer = new SageMakerRegistryWriter(new SageMakerClient({ region: 'us-east-1' }));
 });
 
 describe('describePackage', () => {
@@ -55,10 +58,10 @@ describe('describePackage', () => {
 
 describe('updatePackage', () => {
   it('sends ModelLifeCycle and approval fields', async () => {
-    await registry.updatePackage(ARN, {
+    await writer.updatePackage(ARN, {
       lifecycle: { stage: 'Production', stageStatus: 'Deployed', description: 'serving 100% on churn-prod' },
     });
-    await registry.updatePackage(ARN, { approvalStatus: 'Rejected', approvalDescription: 'x'.repeat(2000) });
+    await writer.updatePackage(ARN, { approvalStatus: 'Rejected', approvalDescription: 'x'.repeat(2000) });
     expect(sm.commandCalls(UpdateModelPackageCommand).map((c) => c.args[0].input)).toEqual([
       {
         ModelPackageArn: ARN,
@@ -74,10 +77,10 @@ describe('updatePackage', () => {
 
   it('refuses Stage/StageStatus values SageMaker would reject, without calling it', async () => {
     await expect(
-      registry.updatePackage(ARN, { lifecycle: { stage: 'Prod_Stage', stageStatus: 'Deployed' } }),
+      writer.updatePackage(ARN, { lifecycle: { stage: 'Prod_Stage', stageStatus: 'Deployed' } }),
     ).rejects.toBeInstanceOf(PermanentError);
     await expect(
-      registry.updatePackage(ARN, { lifecycle: { stage: 'QA', stageStatus: '-InProgress' } }),
+      writer.updatePackage(ARN, { lifecycle: { stage: 'QA', stageStatus: '-InProgress' } }),
     ).rejects.toBeInstanceOf(PermanentError);
     expect(sm).not.toHaveReceivedCommand(UpdateModelPackageCommand);
   });
@@ -86,10 +89,10 @@ describe('updatePackage', () => {
     sm.on(UpdateModelPackageCommand)
       .rejectsOnce(awsError('ConflictException', 'concurrent update'))
       .rejects(awsError('AccessDeniedException', 'denied'));
-    await expect(registry.updatePackage(ARN, { approvalStatus: 'Rejected' })).rejects.toBeInstanceOf(
+    await expect(writer.updatePackage(ARN, { approvalStatus: 'Rejected' })).rejects.toBeInstanceOf(
       TransientError,
     );
-    await expect(registry.updatePackage(ARN, { approvalStatus: 'Rejected' })).rejects.toBeInstanceOf(
+    await expect(writer.updatePackage(ARN, { approvalStatus: 'Rejected' })).rejects.toBeInstanceOf(
       PermanentError,
     );
   });

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { MINUTE, MUTATING, startWorld, type World } from './helpers';
 
 const CHURN = 'churn-model';
-/** SageMaker writes other than the registry's (UpdateModelPackage stays with the deciding functions). */
+/** Endpoint writes; the registry's (UpdateModelPackage) are checked on their own. */
 const ENDPOINT_WRITES = [...MUTATING].filter((op) => op !== 'UpdateModelPackage');
 
 let w: World;
@@ -49,6 +49,46 @@ describe('the executor split: deciding functions save and ask; the executor chan
 
     await w.stack.run(60 * MINUTE, async () => (await w.state(CHURN)).prod?.version === 1);
     expect((await w.state(CHURN)).prod?.version).toBe(1);
+  });
+
+  it('a registry write a deciding function decides (a rollback’s rejection) is carried out by the executor alone (finding 5)', async () => {
+    w = await startWorld();
+    await w.createGroup(CHURN);
+    const v1 = await w.createPackage(CHURN);
+    await w.approve(v1);
+    await w.stack.run(60 * MINUTE, async () => (await w.state(CHURN)).prod?.version === 1);
+    // traffic for the canary's gates to judge
+    w.stack.cloud.setTraffic('churn-model-prod', 600);
+    const v2 = await w.createPackage(CHURN);
+    await w.approve(v2);
+    await w.stack.run(6 * 60 * MINUTE, async () => (await w.state(CHURN)).prod?.version === 2);
+    expect((await w.state(CHURN)).prod?.version).toBe(2);
+    await w.stack.run(5 * MINUTE, async () => (await w.state(CHURN)).outbox.length === 0);
+
+    // an operator rejects the version in prod: modelPackageStateChange decides the rollback
+    await w.reject(v2);
+    const since = w.stack.cloud.calls.length;
+    const registryWrites = () =>
+      w.stack.cloud.calls.slice(since).filter((c) => c.operation === 'UpdateModelPackage' && !c.error);
+    const deciderRuns = invoked('modelPackageStateChange');
+    await w.stack.cloud.drain();
+    expect(invoked('modelPackageStateChange')).toBeGreaterThan(deciderRuns);
+    const decided = await w.state(CHURN);
+    expect(decided.prod?.version).toBe(1);
+    expect(decided.outbox.map((e) => e.command.type)).toContain('UpdateRegistry');
+    expect(registryWrites()).toEqual([]);
+    expect(w.stack.cloud.sqs.messages(executorQueue()).map((m) => JSON.parse(m.body))).toContainEqual({
+      group: CHURN,
+    });
+
+    await w.stack.pollQueues();
+    expect(registryWrites().length).toBeGreaterThan(0);
+    expect(await w.describePackage(v2)).toMatchObject({
+      approval: 'Rejected',
+      stage: 'Production',
+      stageStatus: 'RolledBack',
+    });
+    expect((await w.state(CHURN)).outbox.filter((e) => e.command.type === 'UpdateRegistry')).toEqual([]);
   });
 
   it('a lost convergence request is not lost work: the tick asks again and the endpoint is created', async () => {

@@ -79,6 +79,19 @@ const broken: [string, Mutation, string][] = [
     'modelPackageGroups.fraud-detector.stages.qa: set either instanceType',
   ],
   [
+    'a cross-account stage without an observer role (the deciding functions would hold the deployer role)',
+    (c) => delete c.modelPackageGroups['fraud-detector'].stages.prod.crossAccount.observerRoleArn,
+    'modelPackageGroups.fraud-detector.stages.prod.crossAccount.observerRoleArn: a cross-account stage needs a read-only observer role',
+  ],
+  [
+    'the deployer role as the observer role',
+    (c) => {
+      const crossAccount = c.modelPackageGroups['fraud-detector'].stages.prod.crossAccount;
+      crossAccount.observerRoleArn = crossAccount.roleArn;
+    },
+    'modelPackageGroups.fraud-detector.stages.prod.crossAccount.observerRoleArn: must be another role than roleArn',
+  ],
+  [
     'a bad cross-account role ARN',
     (c) =>
       (c.modelPackageGroups['fraud-detector'].stages.prod.crossAccount.roleArn = 'arn:aws:iam::4444:role/x'),

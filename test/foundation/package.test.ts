@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { loadConfigFile, parseJsonConfig } from '../../src/config/load';
 import { inlineRequestSetFiles } from '../../src/config/request-set-files';
+import { deployedAs } from './cfn-conditions';
 import { fixture, type Json, repoRoot } from './fixtures';
 
 type Resource = {
@@ -20,7 +21,12 @@ type Resource = {
   DeletionPolicy?: string;
   UpdateReplacePolicy?: string;
 };
-type Template = { Resources: Record<string, Resource>; Outputs: Record<string, unknown> };
+type Template = {
+  Parameters: Record<string, { Default?: string; AllowedPattern?: string }>;
+  Conditions: Record<string, Json>;
+  Resources: Record<string, Resource>;
+  Outputs: Record<string, Json>;
+};
 
 const FUNCTIONS = [
   'modelPackageStateChange',
@@ -43,6 +49,7 @@ const WRITES = [
   'sagemaker:DeleteEndpointConfig',
   'sagemaker:DeleteModel',
   'sagemaker:AddTags',
+  'sagemaker:UpdateModelPackage',
   'iam:PassRole',
   'application-autoscaling:RegisterScalableTarget',
   'application-autoscaling:PutScalingPolicy',
@@ -357,14 +364,14 @@ describe('callback queue', () => {
   });
 
   it('is encrypted, redrives to a DLQ after 5 receives, and outlives 6 function timeouts', () => {
-    const queue = template.Resources.CallbackQueue!.Properties;
+    const queue = deployedAs(template).Resources.CallbackQueue!.Properties;
     expect(queue.SqsManagedSseEnabled).toBe(true);
     expect(queue.RedrivePolicy).toEqual({
       deadLetterTargetArn: { 'Fn::GetAtt': ['CallbackDlq', 'Arn'] },
       maxReceiveCount: 5,
     });
     expect(queue.VisibilityTimeout).toBeGreaterThanOrEqual(6 * fn('pipelineCallback').Properties.Timeout);
-    const dlq = template.Resources.CallbackDlq!.Properties;
+    const dlq = deployedAs(template).Resources.CallbackDlq!.Properties;
     expect(dlq.MessageRetentionPeriod).toBe(14 * 24 * 3600);
     expect(dlq.SqsManagedSseEnabled).toBe(true);
   });
@@ -384,7 +391,7 @@ describe('executor queue', () => {
   });
 
   it('is a standard encrypted queue that redrives to an alarmed DLQ after 5 receives and outlives 6 executor timeouts', () => {
-    const queue = template.Resources.ExecutorQueue!.Properties;
+    const queue = deployedAs(template).Resources.ExecutorQueue!.Properties;
     expect(queue.FifoQueue).toBeUndefined();
     expect(queue.SqsManagedSseEnabled).toBe(true);
     expect(queue.RedrivePolicy).toEqual({
@@ -392,7 +399,7 @@ describe('executor queue', () => {
       maxReceiveCount: 5,
     });
     expect(queue.VisibilityTimeout).toBeGreaterThanOrEqual(6 * fn('executor').Properties.Timeout);
-    const dlq = template.Resources.ExecutorDlq!.Properties;
+    const dlq = deployedAs(template).Resources.ExecutorDlq!.Properties;
     expect(dlq.MessageRetentionPeriod).toBe(14 * 24 * 3600);
     expect(dlq.SqsManagedSseEnabled).toBe(true);
     const alarms = ofType('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
@@ -407,7 +414,7 @@ describe('executor queue', () => {
 
 describe('table', () => {
   it('is on demand with PITR, TTL on expiresAt, SSE and the active-index GSI', () => {
-    const table = template.Resources.RolloutsTable!.Properties;
+    const table = deployedAs(template).Resources.RolloutsTable!.Properties;
     expect(table.BillingMode).toBe('PAY_PER_REQUEST');
     expect(table.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
     expect(table.TimeToLiveSpecification).toEqual({ AttributeName: 'expiresAt', Enabled: true });
@@ -449,16 +456,80 @@ describe('IAM', () => {
       for (const action of actions(statement)) expect(action).not.toContain('*');
   });
 
-  it('grants only GetMetricData and ListModelPackages on Resource * (they have no resource-level permissions)', () => {
+  it('grants on Resource * only reads that have no resource-level permissions', () => {
     for (const statement of allStatements()) {
-      const star = resources(statement).includes('*');
-      // Application Auto Scaling has no endpoint-scoped resource to name
-      if (star && actions(statement).every((a) => a.startsWith('application-autoscaling:'))) continue;
-      if (star)
-        expect([['cloudwatch:GetMetricData'], ['sagemaker:ListModelPackages']]).toContainEqual(
-          actions(statement),
-        );
+      if (!resources(statement).includes('*')) continue;
+      expect([
+        ['cloudwatch:GetMetricData'],
+        ['sagemaker:ListModelPackages'],
+        [
+          'application-autoscaling:DescribeScalableTargets',
+          'application-autoscaling:DescribeScalingPolicies',
+        ],
+      ]).toContainEqual(actions(statement));
     }
+  });
+
+  it('lets no deciding function write the model registry, and the executor never approve (finding 5)', () => {
+    const packages = ['churn-model', 'fraud-detector'].map((group) => ({
+      'Fn::Sub': `arn:\${AWS::Partition}:sagemaker:\${AWS::Region}:\${AWS::AccountId}:model-package/${group}/*`,
+    }));
+    for (const name of DECIDERS) {
+      expect(actionsOf(name).has('sagemaker:UpdateModelPackage')).toBe(false);
+    }
+    const marks = roleStatements('executor').filter((s) =>
+      actions(s).includes('sagemaker:UpdateModelPackage'),
+    );
+    // a request that sets an approval status must set Rejected; lifecycle-only updates carry none
+    expect(marks).toEqual([
+      {
+        Sid: 'MarkModelPackages',
+        Effect: 'Allow',
+        Action: ['sagemaker:UpdateModelPackage'],
+        Resource: packages,
+        Condition: { StringEqualsIfExists: { 'sagemaker:ModelApprovalStatus': 'Rejected' } },
+      },
+    ]);
+  });
+
+  it('scopes Application Auto Scaling writes to SageMaker variants’ instance counts in this account (finding 5)', () => {
+    for (const name of DECIDERS) {
+      expect([...actionsOf(name)].filter((a) => a.startsWith('application-autoscaling:'))).toEqual([]);
+    }
+    const scaling = roleStatements('executor').filter((s) =>
+      actions(s).some((a) => a.startsWith('application-autoscaling:')),
+    );
+    expect(scaling).toEqual([
+      {
+        Sid: 'ReadAutoscaling',
+        Effect: 'Allow',
+        Action: [
+          'application-autoscaling:DescribeScalableTargets',
+          'application-autoscaling:DescribeScalingPolicies',
+        ],
+        Resource: '*',
+      },
+      {
+        Sid: 'CarryAutoscaling',
+        Effect: 'Allow',
+        Action: [
+          'application-autoscaling:RegisterScalableTarget',
+          'application-autoscaling:PutScalingPolicy',
+          'application-autoscaling:DeregisterScalableTarget',
+        ],
+        Resource: [
+          {
+            'Fn::Sub': `arn:${'$'}{AWS::Partition}:application-autoscaling:${'$'}{AWS::Region}:${'$'}{AWS::AccountId}:scalable-target/*`,
+          },
+        ],
+        Condition: {
+          StringEquals: {
+            'application-autoscaling:service-namespace': 'sagemaker',
+            'application-autoscaling:scalable-dimension': 'sagemaker:variant:DesiredInstanceCount',
+          },
+        },
+      },
+    ]);
   });
 
   it('scopes logs to the function’s own log group', () => {
@@ -524,10 +595,6 @@ describe('IAM', () => {
   it('carries autoscaling with alarms scoped to the variants of the endpoints of this account', () => {
     for (const name of ['executor']) {
       const statements = roleStatements(name);
-      const scaling = statements.find((s) =>
-        actions(s).includes('application-autoscaling:RegisterScalableTarget'),
-      );
-      expect(actions(scaling).every((a) => a.startsWith('application-autoscaling:'))).toBe(true);
       const alarms = statements.find((s) => actions(s).includes('cloudwatch:PutMetricAlarm'));
       expect(resources(alarms).map((r) => (r as Json)['Fn::Sub'])).toEqual(
         ['churn-model-qa', 'churn-model-prod', 'fraud-detector-qa'].map(
@@ -715,7 +782,47 @@ describe('cfn-lint', () => {
   }, 100_000);
 });
 
+describe('asynchronous invocations', () => {
+  it('creates each event invoke config after the policy that lets its function send to the on-failure queue (finding 7)', () => {
+    const configs = ofType('AWS::Lambda::EventInvokeConfig');
+    expect(configs.map(([id]) => id).sort()).toEqual([
+      'CanaryTickLambdaEvConf',
+      'EndpointStateChangeLambdaEvConf',
+      'ModelPackageStateChangeLambdaEvConf',
+    ]);
+    const sendPolicy = template.Resources.AsyncFailureSendPolicy!;
+    for (const [id, config] of configs) {
+      expect({ id, DependsOn: config.DependsOn }).toEqual({ id, DependsOn: ['AsyncFailureSendPolicy'] });
+      const role = fn(id.replace(/^(\w)(\w*)LambdaEvConf$/, (_, a: string, b: string) => a.toLowerCase() + b))
+        .Properties.Role['Fn::GetAtt'][0];
+      expect(sendPolicy.Properties.Roles).toContainEqual({ Ref: role });
+      expect(config.Properties.DestinationConfig.OnFailure.Destination).toEqual({
+        'Fn::GetAtt': ['AsyncFailureQueue', 'Arn'],
+      });
+    }
+  });
+
+  it('drops a failed or throttled tick after 2 minutes without a retry: the next tick comes within a minute', () => {
+    expect(template.Resources.CanaryTickLambdaEvConf!.Properties).toMatchObject({
+      MaximumEventAgeInSeconds: 120,
+      MaximumRetryAttempts: 0,
+    });
+  });
+});
+
 describe('retention', () => {
+  it('keeps every function’s log group, with its retention, when the stack is deleted or it is replaced', () => {
+    const groups = ofType('AWS::Logs::LogGroup');
+    expect(groups).toHaveLength(FUNCTIONS.length);
+    for (const name of FUNCTIONS) {
+      expect(template.Resources[`${logicalId(name)}LogGroup`]).toMatchObject({
+        DeletionPolicy: 'Retain',
+        UpdateReplacePolicy: 'Retain',
+        Properties: { LogGroupName: `/aws/lambda/sagemaker-rollouts-test-${name}`, RetentionInDays: 30 },
+      });
+    }
+  });
+
   it('keeps the table and the queues that hold messages when the stack is deleted or they are replaced', () => {
     for (const id of [
       'RolloutsTable',
@@ -898,6 +1005,60 @@ describe('alarms and outputs', () => {
     expect(template.Outputs.ChatNotificationsTopicArn).toBeDefined();
   });
 
+  it('sends every alarm, and its return to OK, to the alarm topic: the stack’s own, or the one given (finding 3)', () => {
+    const alarms = ofType('AWS::CloudWatch::Alarm');
+    expect(alarms).toHaveLength(13);
+    const topic = { 'Fn::If': ['CreateAlarmTopic', { Ref: 'AlarmTopic' }, { Ref: 'AlarmTopicArn' }] };
+    for (const [id, alarm] of alarms) {
+      const { AlarmActions, OKActions, AlarmName } = alarm.Properties;
+      expect({ id, AlarmActions, OKActions }).toEqual({ id, AlarmActions: [topic], OKActions: [topic] });
+      // the topic's policy lets this stack's alarms publish, by their names
+      expect(AlarmName).toMatch(/^sagemaker-rollouts-test-/);
+    }
+
+    const own = deployedAs(template);
+    expect(own.Resources.AlarmTopic?.Type).toBe('AWS::SNS::Topic');
+    for (const [, alarm] of Object.entries(own.Resources).filter(
+      ([, r]) => r.Type === 'AWS::CloudWatch::Alarm',
+    )) {
+      expect(alarm.Properties.AlarmActions).toEqual([{ Ref: 'AlarmTopic' }]);
+      expect(alarm.Properties.OKActions).toEqual([{ Ref: 'AlarmTopic' }]);
+    }
+    expect(own.Resources.AlarmTopicPolicy!.Properties.PolicyDocument.Statement).toEqual([
+      {
+        Sid: 'ThisStacksAlarms',
+        Effect: 'Allow',
+        Principal: { Service: 'cloudwatch.amazonaws.com' },
+        Action: 'sns:Publish',
+        Resource: { Ref: 'AlarmTopic' },
+        Condition: {
+          ArnLike: {
+            'aws:SourceArn': {
+              'Fn::Sub': `arn:${'$'}{AWS::Partition}:cloudwatch:${'$'}{AWS::Region}:${'$'}{AWS::AccountId}:alarm:sagemaker-rollouts-test-*`,
+            },
+          },
+          StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+        },
+      },
+    ]);
+    expect(own.Outputs.AlarmTopicArn!.Value).toEqual({ Ref: 'AlarmTopic' });
+
+    const PAGER = 'arn:aws:sns:us-east-1:111122223333:team-pager';
+    const given = deployedAs(template, { AlarmTopicArn: PAGER });
+    expect(given.Resources.AlarmTopic).toBeUndefined();
+    expect(given.Resources.AlarmTopicPolicy).toBeUndefined();
+    for (const [, alarm] of Object.entries(given.Resources).filter(
+      ([, r]) => r.Type === 'AWS::CloudWatch::Alarm',
+    )) {
+      expect(alarm.Properties.AlarmActions).toEqual([PAGER]);
+      expect(alarm.Properties.OKActions).toEqual([PAGER]);
+    }
+    expect(given.Outputs.AlarmTopicArn!.Value).toBe(PAGER);
+    const pattern = new RegExp(template.Parameters.AlarmTopicArn!.AllowedPattern!);
+    expect(['', PAGER].every((value) => pattern.test(value))).toBe(true);
+    expect(pattern.test('team-pager')).toBe(false);
+  });
+
   it('exports the queue, the bus and the table', () => {
     expect(Object.keys(template.Outputs)).toEqual(
       expect.arrayContaining([
@@ -909,6 +1070,140 @@ describe('alarms and outputs', () => {
       ]),
     );
   });
+});
+
+describe('customer managed key (parameter KmsKeyArn)', () => {
+  const KEY = 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+  const of = (t: Template, type: string) => Object.entries(t.Resources).filter(([, r]) => r.Type === type);
+
+  it('without it: AWS owned and SQS managed keys, as before, and no key policy', () => {
+    const t = deployedAs(template);
+    expect(t.Resources.RolloutsTable!.Properties.SSESpecification).toEqual({ SSEEnabled: true });
+    const queues = of(t, 'AWS::SQS::Queue');
+    expect(queues).toHaveLength(6);
+    for (const [id, queue] of queues) {
+      expect({
+        id,
+        sse: queue.Properties.SqsManagedSseEnabled,
+        key: queue.Properties.KmsMasterKeyId,
+      }).toEqual({
+        id,
+        sse: true,
+        key: undefined,
+      });
+    }
+    for (const [, topic] of of(t, 'AWS::SNS::Topic')) expect(topic.Properties.KmsMasterKeyId).toBeUndefined();
+    for (const [, group] of of(t, 'AWS::Logs::LogGroup')) expect(group.Properties.KmsKeyId).toBeUndefined();
+    expect(t.Resources.CustomerKeyUsePolicy).toBeUndefined();
+  });
+
+  it('with it: the table, every queue, topic and log group use the key, and every role may use it through DynamoDB and SQS only', () => {
+    const t = deployedAs(template, { KmsKeyArn: KEY });
+    expect(t.Resources.RolloutsTable!.Properties.SSESpecification).toEqual({
+      SSEEnabled: true,
+      SSEType: 'KMS',
+      KMSMasterKeyId: KEY,
+    });
+    for (const [id, queue] of of(t, 'AWS::SQS::Queue')) {
+      expect({
+        id,
+        sse: queue.Properties.SqsManagedSseEnabled,
+        key: queue.Properties.KmsMasterKeyId,
+      }).toEqual({
+        id,
+        sse: undefined,
+        key: KEY,
+      });
+    }
+    const topics = of(t, 'AWS::SNS::Topic');
+    expect(topics.map(([id]) => id).sort()).toEqual(['AlarmTopic', 'ChatNotificationsTopic']);
+    for (const [, topic] of topics) expect(topic.Properties.KmsMasterKeyId).toBe(KEY);
+    const groups = of(t, 'AWS::Logs::LogGroup');
+    expect(groups).toHaveLength(FUNCTIONS.length);
+    for (const [, group] of groups) expect(group.Properties.KmsKeyId).toBe(KEY);
+
+    const policy = t.Resources.CustomerKeyUsePolicy!;
+    expect(policy.Type).toBe('AWS::IAM::ManagedPolicy');
+    expect(policy.Properties.Roles.map((r: Json) => r.Ref).sort()).toEqual(
+      FUNCTIONS.map((name) => fn(name).Properties.Role['Fn::GetAtt'][0]).sort(),
+    );
+    expect(policy.Properties.PolicyDocument.Statement).toEqual([
+      {
+        Sid: 'TableAndQueues',
+        Effect: 'Allow',
+        Action: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'],
+        Resource: KEY,
+        Condition: {
+          StringEquals: {
+            'kms:ViaService': [
+              { 'Fn::Sub': `dynamodb.${'$'}{AWS::Region}.amazonaws.com` },
+              { 'Fn::Sub': `sqs.${'$'}{AWS::Region}.amazonaws.com` },
+            ],
+          },
+        },
+      },
+    ]);
+    const pattern = new RegExp(template.Parameters.KmsKeyArn!.AllowedPattern!);
+    expect(['', KEY].every((value) => pattern.test(value))).toBe(true);
+    expect(pattern.test('alias/rollouts')).toBe(false);
+  });
+});
+
+describe('packaged with --param=kmsKeyArn=… --param=alarmTopicArn=…', () => {
+  const KEY = 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+  const PAGER = 'arn:aws:sns:us-east-1:111122223333:team-pager';
+  let dir: string;
+  let withParams: Template;
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'rollouts-params-'));
+    const result = osls(['--package', dir, `--param=kmsKeyArn=${KEY}`, `--param=alarmTopicArn=${PAGER}`]);
+    if (result.status !== 0) throw new Error(`osls package failed (${result.status}):\n${result.stderr}`);
+    withParams = JSON.parse(readFileSync(join(dir, 'cloudformation-template-update-stack.json'), 'utf8'));
+  }, 120_000);
+
+  afterAll(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('deploys by default with the key on the table, queues, topic and logs, and the given alarm topic', () => {
+    expect(withParams.Parameters.KmsKeyArn!.Default).toBe(KEY);
+    expect(withParams.Parameters.AlarmTopicArn!.Default).toBe(PAGER);
+    const t = deployedAs(withParams);
+    expect(t.Resources.RolloutsTable!.Properties.SSESpecification.KMSMasterKeyId).toBe(KEY);
+    const encrypted = Object.entries(t.Resources)
+      .filter(([, r]) => ['AWS::SQS::Queue', 'AWS::SNS::Topic', 'AWS::Logs::LogGroup'].includes(r.Type))
+      .map(([id, r]) => [id, r.Properties.KmsMasterKeyId ?? r.Properties.KmsKeyId]);
+    expect(encrypted).toHaveLength(6 + 1 + FUNCTIONS.length);
+    for (const [id, key] of encrypted) expect({ id, key }).toEqual({ id, key: KEY });
+    expect(t.Resources.CustomerKeyUsePolicy).toBeDefined();
+    expect(t.Resources.AlarmTopic).toBeUndefined();
+    const alarms = Object.values(t.Resources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm');
+    expect(alarms).toHaveLength(13);
+    for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([PAGER]);
+  });
+
+  it('passes cfn-lint (parameter defaults against their patterns included)', () => {
+    const version = spawnSync('cfn-lint', ['--version'], { encoding: 'utf8' });
+    if (version.error || version.status !== 0) {
+      console.log('cfn-lint skipped: the cfn-lint command is not available');
+      return;
+    }
+    const result = spawnSync(
+      'cfn-lint',
+      [
+        '--format',
+        'parseable',
+        '--ignore-checks',
+        'W3005',
+        '--',
+        join(dir, 'cloudformation-template-update-stack.json'),
+      ],
+      { encoding: 'utf8', timeout: 90_000 },
+    );
+    expect(`${result.stdout}${result.stderr}`.trim()).toBe('');
+    expect(result.status).toBe(0);
+  }, 100_000);
 });
 
 describe('a broken configuration', () => {

@@ -52,7 +52,10 @@ describe('operator commands through the IAM-authenticated command URL', () => {
 
   it('records the ARN of the principal that signed the request as the actor', async () => {
     const bob = r.stack.cloud.sts.createUser('bob');
-    const sender = new CommandUrlSender(r.stack.commandUrl, { credentials: async () => bob });
+    const sender = new CommandUrlSender(r.stack.commandUrl, {
+      audience: r.stack.tableName,
+      credentials: async () => bob,
+    });
     const requestId = randomUUID();
     const reply = await sender.send({
       verb: 'pause',
@@ -114,7 +117,10 @@ describe('operator commands through the IAM-authenticated command URL', () => {
 
   it('an unauthorized verb is refused, and the refusal is in the history and on the bus', async () => {
     const bob = r.stack.cloud.sts.createUser('bob');
-    const sender = new CommandUrlSender(r.stack.commandUrl, { credentials: async () => bob });
+    const sender = new CommandUrlSender(r.stack.commandUrl, {
+      audience: r.stack.tableName,
+      credentials: async () => bob,
+    });
     const requestId = randomUUID();
     const reply = await sender.send({ verb: 'promote', deploymentId: V2, reason: 'ship it', requestId });
     expect(reply.outcome).toBe('unauthorized');
@@ -142,6 +148,7 @@ describe('operator commands through the IAM-authenticated command URL', () => {
     );
     const c = assumed.Credentials!;
     const sender = new CommandUrlSender(r.stack.commandUrl, {
+      audience: r.stack.tableName,
       credentials: async () => ({
         accessKeyId: c.AccessKeyId!,
         secretAccessKey: c.SecretAccessKey!,
@@ -191,6 +198,7 @@ describe('operator commands through the IAM-authenticated command URL', () => {
 
   it('the sender reports a refused signature as a CommandRequestError', async () => {
     const sender = new CommandUrlSender(r.stack.commandUrl, {
+      audience: r.stack.tableName,
       credentials: async () => ({ accessKeyId: 'AKIANOTKNOWN', secretAccessKey: 'x' }),
     });
     await expect(

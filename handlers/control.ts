@@ -25,11 +25,8 @@ const reply = (statusCode: number, body: Record<string, unknown>): LambdaFunctio
   body: JSON.stringify(body),
 });
 
-let verifier: CallerIdentityVerifier | undefined;
-const identityVerifier = (): CallerIdentityVerifier => {
-  verifier ??= new StsCallerIdentity(stsEndpointUrl(awsRegion()));
-  return verifier;
-};
+/** Built per command (it holds nothing but the endpoint), so a changed AWS_ENDPOINT_URL applies at once. */
+const identityVerifier = (): CallerIdentityVerifier => new StsCallerIdentity(stsEndpointUrl(awsRegion()));
 
 /** The stack a proof of identity must name: its table's name. */
 const audience = (): string => {

@@ -35,6 +35,7 @@ const writeConfig = (groups: number): string => {
     lines.push(
       `  ${g}:`,
       '    executionRoleArn: arn:aws:iam::111122223333:role/SageMakerExecution',
+      "    authorization: { default: ['arn:aws:iam::111122223333:user/*'] }",
       '    promotion: { mode: auto }',
       '    stages:',
       `      qa: { endpointName: ${g}-qa, instanceType: ml.m5.large, instanceCount: 1 }`,

@@ -49,3 +49,9 @@ export class ConfigError extends RolloutsError {
 
 /** The endpoint is not InService: the work waits for the next event or tick. */
 export class EndpointBusyError extends TransientError {}
+
+/**
+ * The proof of identity a command carries is missing, malformed, stale, bound to another command
+ * or audience, or refused by STS: the command is refused (403) and changes nothing.
+ */
+export class IdentityProofError extends RolloutsError {}

@@ -1,9 +1,12 @@
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { Sha256 } from '@smithy/core/checksum';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { IDENTITY_HEADER } from '../domain/schemas/identity-proof';
 import { PermanentError, TransientError } from '../errors';
 import type { CommandReply, ControlCommandSender, OperatorCommandRequest } from '../ports/events';
 import { awsRegion, type CredentialsProvider } from './clients';
+import { signIdentityProof } from './identity-proof-signer';
+import { stsEndpointUrl } from './sts-endpoint';
 
 /** `https://<url-id>.lambda-url.<region>.on.aws/`: the region a function URL lives in. */
 const urlRegion = (url: URL): string | undefined =>
@@ -23,21 +26,29 @@ export class CommandRequestError extends PermanentError {
 /**
  * Operator commands to the control function's URL (AuthType AWS_IAM), signed with SigV4 (service
  * `lambda`) by the SDK's own signer, with the default credential chain unless credentials are
- * given. The function records the signer's principal ARN as the actor.
+ * given. Each command carries a proof of identity made with the same credentials (an STS
+ * GetCallerIdentity request bound to the body and to the stack, `audience`: its table name); the
+ * function records the principal STS names as the actor.
  */
 export class CommandUrlSender implements ControlCommandSender {
   private readonly url: URL;
   private readonly signer: SignatureV4;
+  private readonly credentials: CredentialsProvider;
+  private readonly region: string;
+  private readonly audience: string;
 
   constructor(
     url: string,
-    options: { region?: string | undefined; credentials?: CredentialsProvider | undefined } = {},
+    options: { audience: string; region?: string | undefined; credentials?: CredentialsProvider | undefined },
   ) {
     this.url = new URL(url);
     if (!/^https?:$/.test(this.url.protocol)) throw new PermanentError(`command URL ${url} is not http(s)`);
+    this.credentials = options.credentials ?? defaultProvider();
+    this.region = urlRegion(this.url) ?? options.region ?? awsRegion();
+    this.audience = options.audience;
     this.signer = new SignatureV4({
-      credentials: options.credentials ?? defaultProvider(),
-      region: urlRegion(this.url) ?? options.region ?? awsRegion(),
+      credentials: this.credentials,
+      region: this.region,
       service: 'lambda',
       sha256: Sha256,
     });
@@ -58,7 +69,17 @@ export class CommandUrlSender implements ControlCommandSender {
       ...(this.url.port ? { port: Number(this.url.port) } : {}),
       path: this.url.pathname,
       query: Object.fromEntries(this.url.searchParams),
-      headers: { host: this.url.host, 'content-type': 'application/json' },
+      headers: {
+        host: this.url.host,
+        'content-type': 'application/json',
+        [IDENTITY_HEADER]: await signIdentityProof({
+          credentials: this.credentials,
+          region: this.region,
+          stsEndpoint: stsEndpointUrl(this.region),
+          audience: this.audience,
+          body,
+        }),
+      },
       body,
     });
     let response: Response;
@@ -80,7 +101,7 @@ export class CommandUrlSender implements ControlCommandSender {
     } catch {
       // Lambda's own errors may be plain text
     }
-    if (reply.outcome && [200, 403, 409].includes(response.status)) {
+    if (reply.outcome && [200, 403, 404, 409].includes(response.status)) {
       return { outcome: reply.outcome, reason: reply.reason ?? '', actor: reply.actor ?? '' };
     }
     const why = reply.message ?? reply.Message ?? (text || response.statusText);

@@ -6,7 +6,7 @@ import { runGroup } from './group-runner';
 import type { UseCaseOutcome } from './model-package-changed';
 
 export interface CommandOutcome {
-  outcome: UseCaseOutcome['outcome'] | 'unauthorized';
+  outcome: UseCaseOutcome['outcome'] | 'unauthorized' | 'unknown';
   reason: string;
 }
 
@@ -22,8 +22,11 @@ export const onOperatorCommand = async (
     groupConfig(deps, id.group) &&
     (await deps.store.loadGroup(id.group))?.deployments.some((d) => d.id === command.deploymentId);
   if (!id || !known) {
-    // nothing to record it against: the refusal is only logged and published
-    return reject(deps, command, `unknown deployment ${command.deploymentId}`, now, true);
+    // nothing to record it against, and nobody to tell: publishing it would let any caller spam
+    // the chat channel with ids of its own making
+    const reason = `unknown deployment ${command.deploymentId}`;
+    deps.log.warn('command for an unknown deployment', { ...describe(command), reason });
+    return { outcome: 'unknown', reason };
   }
   const verdict = authorizeCommand(groupConfig(deps, id.group)?.authorization, command.verb, command.actor);
   const checked = verdict.allowed ? command : { ...command, denied: verdict.reason };
@@ -38,7 +41,7 @@ export const onOperatorCommand = async (
   const rejection = run.decision?.rejection;
   // the domain already published the refusal and recorded it in the deployment's history
   if (rejection) {
-    const outcome = await reject(deps, command, rejection, now, false);
+    const outcome = reject(command, rejection, deps);
     return verdict.allowed ? outcome : { ...outcome, outcome: 'unauthorized' };
   }
   const applied = run.decision?.notes.join('; ') ?? '';
@@ -53,24 +56,7 @@ const describe = (command: OperatorCommand) => ({
   requestId: command.requestId,
 });
 
-const reject = async (
-  deps: Deps,
-  command: OperatorCommand,
-  reason: string,
-  now: number,
-  publish: boolean,
-): Promise<UseCaseOutcome> => {
+const reject = (command: OperatorCommand, reason: string, deps: Deps): UseCaseOutcome => {
   deps.log.warn('command rejected', { ...describe(command), reason });
-  if (publish) {
-    await deps.events.publish([
-      {
-        type: 'Command Rejected',
-        deploymentId: command.deploymentId,
-        group: parseDeploymentId(command.deploymentId)?.group,
-        at: now,
-        detail: { command: command.verb, reason, requestId: command.requestId, actor: command.actor },
-      },
-    ]);
-  }
   return { outcome: 'rejected', reason };
 };

@@ -330,12 +330,19 @@ const buildProgram = (session: Session): Command => {
         output.out(
           JSON.stringify(
             result.ok
-              ? { ok: true, message: result.message, groups: Object.keys(result.config.modelPackageGroups) }
+              ? {
+                  ok: true,
+                  message: result.message,
+                  groups: Object.keys(result.config.modelPackageGroups),
+                  warnings: result.warnings,
+                }
               : { ok: false, message: result.message, issues: result.issues },
           ),
         );
-      } else if (result.ok) output.out(output.colour.green(result.message));
-      else output.err(output.colour.red(result.message));
+      } else if (result.ok) {
+        for (const warning of result.warnings) output.err(output.colour.yellow(warning));
+        output.out(output.colour.green(result.message));
+      } else output.err(output.colour.red(result.message));
       session.exitCode = result.ok ? EXIT.ok : EXIT.rejected;
     });
 

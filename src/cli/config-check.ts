@@ -7,6 +7,7 @@ if (!path) {
 }
 const result = configCheck(path);
 if (result.ok) {
+  for (const warning of result.warnings) console.error(warning);
   console.log(result.message);
 } else {
   console.error(result.message);

@@ -121,7 +121,9 @@ export const buildContext = (settings: Settings): Context => {
         }
         if (!/^https?:\/\/[^\s]+$/.test(url))
           throw new UsageError(`--command-url expects a URL, got "${url}"`);
-        return new CommandUrlSender(url, { region: settings.region }).send(command);
+        return new CommandUrlSender(url, { region: settings.region, audience: settings.tableName }).send(
+          command,
+        );
       },
     },
     endpoints: new SageMakerEndpointsFactory(),

@@ -193,22 +193,27 @@ const pipelineName = z
  * An IAM principal ARN, `*` matching any run of characters: a user, a role (which also matches
  * that role's assumed-role sessions), or an assumed-role session.
  */
+/**
+ * A principal ARN pattern. `*` matches any run of characters other than `/` and `:`, so it never
+ * reaches into another ARN segment: `assumed-role/ops/*` is any session of the role `ops`, not of
+ * `ops-evil`; `role/ops*` is any role whose name starts with `ops` (and its sessions).
+ */
 const principalPattern = z
   .string()
   .check(
+    z.maxLength(2048),
     z.regex(
       /^arn:aws[a-z-]*:(iam|sts)::(\d{12}|\*):[\w+=,.@\-/*]+$/,
-      'must be an IAM or STS principal ARN (`*` matches any characters)',
+      'must be an IAM or STS principal ARN (`*` matches within one segment: no `/` or `:`)',
     ),
   );
 const principals = z.array(principalPattern).check(z.maxLength(50));
 
 /**
- * Who may send which command for a group. Without it, any caller IAM lets invoke the command
- * URL may send any command. With it, a verb listed here is allowed to its principals only, and a
- * verb not listed to the `default` principals (none when `default` is absent).
+ * Who may send which command for a group. A verb listed here is allowed to its principals only,
+ * and a verb not listed to the `default` principals (none when `default` is absent).
  */
-const authorizationSchema = z.strictObject({
+const authorizationRulesSchema = z.strictObject({
   default: z.optional(principals),
   promote: z.optional(principals),
   pause: z.optional(principals),
@@ -217,6 +222,23 @@ const authorizationSchema = z.strictObject({
   rollback: z.optional(principals),
   retry: z.optional(principals),
 });
+
+/** `open`: every caller the command URL admits may send every command (config:check warns). */
+export const OPEN_AUTHORIZATION = 'open';
+
+/**
+ * Required for every group (each has a prod stage): deny by default. Either rules, or `open`
+ * said explicitly.
+ */
+const authorizationSchema = z.union([
+  z.literal(OPEN_AUTHORIZATION, {
+    error: (issue) =>
+      issue.input === undefined
+        ? 'required: say who may send which command (promote, pause, resume, abort, rollback, retry or default: [principal ARN patterns]), or `open` to let every caller of the command URL send every command'
+        : 'must be `open` or rules such as { promote: [principal ARN patterns], default: [...] }',
+  }),
+  authorizationRulesSchema,
+]);
 
 const groupSchema = z
   .strictObject({
@@ -246,7 +268,7 @@ const groupSchema = z
       }),
       {},
     ),
-    authorization: z.optional(authorizationSchema),
+    authorization: authorizationSchema,
   })
   .check(
     z.superRefine((group, ctx) => {
@@ -390,6 +412,7 @@ export type CanaryStrategy = z.output<typeof canaryStrategySchema>;
 export type NativeStrategy = z.output<typeof nativeStrategySchema>;
 export type GateConfig = z.output<typeof canaryGatesSchema>;
 export type SmokeTestConfig = z.output<typeof smokeTestSchema>;
+export type AuthorizationRules = z.output<typeof authorizationRulesSchema>;
 export type AuthorizationConfig = z.output<typeof authorizationSchema>;
 export type CrossAccountConfig = z.output<typeof crossAccountSchema>;
 

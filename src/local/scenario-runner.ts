@@ -363,6 +363,7 @@ class Run {
       // signed as the IAM user named by `actor`: the control function records that user's ARN
       const user = cloud.sts.createUser(c.actor);
       const reply = await new CommandUrlSender(stack.commandUrl, {
+        audience: stack.tableName,
         region: cloud.region,
         credentials: async () => user,
       }).send({ verb: c.verb, deploymentId: c.deployment, reason: c.reason, requestId: randomUUID() });

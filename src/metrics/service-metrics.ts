@@ -24,6 +24,7 @@ export const METRIC = {
   callbacksOutstanding: 'CallbacksOutstanding',
   oldestCallbackAge: 'OldestCallbackAge',
   permanentFailures: 'PermanentFailures',
+  commandIdentityRefused: 'CommandIdentityRefused',
 } as const;
 
 /** The group dimension of service-wide metrics (the tick, failures not tied to one group). */

@@ -61,6 +61,7 @@ export const groupConfig = (o: ConfigOptions = {}): GroupConfig => {
     modelPackageGroups: {
       [GROUP]: {
         executionRoleArn: 'arn:aws:iam::123456789012:role/sagemaker-exec',
+        authorization: 'open',
         concurrency: o.concurrency ?? 'supersede',
         promotion: {
           mode: o.mode ?? 'auto',

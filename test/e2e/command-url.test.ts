@@ -4,12 +4,54 @@ import { Sha256 } from '@smithy/core/checksum';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CommandRequestError, CommandUrlSender } from '../../src/adapters/command-url-sender';
+import { signIdentityProof } from '../../src/adapters/identity-proof-signer';
+import { stsEndpointUrl } from '../../src/adapters/sts-endpoint';
+import { TransientError } from '../../src/errors';
 import { MINUTE, type Rollouts, startRollouts, withV1InProd } from './rollout-harness';
 
 const GROUP = 'auth-model';
 const PROD = 'auth-model-prod';
 const V2 = `${GROUP}:v2`;
 const ACCOUNT = '111122223333';
+const FORGED = `arn:aws:sts::${ACCOUNT}:assumed-role/release/forged`;
+
+type Credentials = { accessKeyId: string; secretAccessKey: string; sessionToken?: string | undefined };
+
+/** A proof of identity made by hand, for any body, stack and signing time. */
+const proofFor = (
+  credentials: Credentials,
+  body: string,
+  options: { audience: string; signingDate?: Date },
+): Promise<string> =>
+  signIdentityProof({
+    credentials: async () => credentials,
+    region: 'us-east-1',
+    stsEndpoint: stsEndpointUrl('us-east-1'),
+    body,
+    ...options,
+  });
+
+/** What a direct lambda:InvokeFunction can hand the control function: any event at all. */
+const directInvokeEvent = (body: string, options: { claimedCaller?: string; proof?: string }) => ({
+  version: '2.0',
+  routeKey: '$default',
+  rawPath: '/',
+  rawQueryString: '',
+  headers: {
+    'content-type': 'application/json',
+    ...(options.proof ? { 'x-rollouts-identity': options.proof } : {}),
+  },
+  requestContext: {
+    accountId: ACCOUNT,
+    apiId: 'forged',
+    ...(options.claimedCaller ? { authorizer: { iam: { userArn: options.claimedCaller } } } : {}),
+    http: { method: 'POST', path: '/', protocol: 'HTTP/1.1', sourceIp: '10.0.0.1', userAgent: 'x' },
+    requestId: randomUUID(),
+    timeEpoch: Date.UTC(2024, 0, 1),
+  },
+  body,
+  isBase64Encoded: false,
+});
 
 /** A signed POST of any body, as a caller could craft it by hand. */
 const signedPost = async (
@@ -17,6 +59,7 @@ const signedPost = async (
   credentials: { accessKeyId: string; secretAccessKey: string },
   body: string,
   tamper?: (headers: Record<string, string>) => string,
+  extraHeaders: Record<string, string> = {},
 ): Promise<{ status: number; json: Record<string, unknown> }> => {
   const target = new URL(url);
   const signer = new SignatureV4({ credentials, region: 'us-east-1', service: 'lambda', sha256: Sha256 });
@@ -26,7 +69,7 @@ const signedPost = async (
     hostname: target.hostname,
     port: Number(target.port),
     path: target.pathname,
-    headers: { host: target.host, 'content-type': 'application/json' },
+    headers: { host: target.host, 'content-type': 'application/json', ...extraHeaders },
     body,
   });
   const headers = signed.headers as Record<string, string>;
@@ -52,7 +95,10 @@ describe('operator commands through the IAM-authenticated command URL', () => {
 
   it('records the ARN of the principal that signed the request as the actor', async () => {
     const bob = r.stack.cloud.sts.createUser('bob');
-    const sender = new CommandUrlSender(r.stack.commandUrl, { credentials: async () => bob });
+    const sender = new CommandUrlSender(r.stack.commandUrl, {
+      audience: r.stack.tableName,
+      credentials: async () => bob,
+    });
     const requestId = randomUUID();
     const reply = await sender.send({
       verb: 'pause',
@@ -114,7 +160,10 @@ describe('operator commands through the IAM-authenticated command URL', () => {
 
   it('an unauthorized verb is refused, and the refusal is in the history and on the bus', async () => {
     const bob = r.stack.cloud.sts.createUser('bob');
-    const sender = new CommandUrlSender(r.stack.commandUrl, { credentials: async () => bob });
+    const sender = new CommandUrlSender(r.stack.commandUrl, {
+      audience: r.stack.tableName,
+      credentials: async () => bob,
+    });
     const requestId = randomUUID();
     const reply = await sender.send({ verb: 'promote', deploymentId: V2, reason: 'ship it', requestId });
     expect(reply.outcome).toBe('unauthorized');
@@ -132,6 +181,139 @@ describe('operator commands through the IAM-authenticated command URL', () => {
     expect(await r.phase(V2)).toBe('Canary');
   });
 
+  /** Everything a refused command must leave as it was. */
+  const snapshot = async () => ({
+    history: (await history()).length,
+    rejected: r.events('Command Rejected').length,
+    published: r.stack.cloud.events.published.length,
+    phase: await r.phase(V2),
+    paused: (await r.state(GROUP)).deployments.find((d) => d.id === V2)?.canary?.paused,
+    weights: r.weights(PROD),
+  });
+
+  it('a direct invoke claiming to be the release role, without a proof of identity, is refused and changes nothing', async () => {
+    const before = await snapshot();
+    const body = JSON.stringify({
+      command: 'abort',
+      deploymentId: V2,
+      reason: 'forged',
+      requestId: 'forged-abort',
+    });
+    const reply = (await r.stack.invoke('control', directInvokeEvent(body, { claimedCaller: FORGED }))) as {
+      statusCode: number;
+      body: string;
+    };
+    expect(reply.statusCode).toBe(403);
+    expect(JSON.parse(reply.body).reason).toContain('no proof of identity');
+    await r.stack.settle();
+    expect(await snapshot()).toEqual(before);
+    expect((await history()).some((h) => h.actor === FORGED)).toBe(false);
+  });
+
+  it("a direct invoke claiming the release role with the intern's own proof is refused: the claim must name the prover", async () => {
+    const intern = r.stack.cloud.sts.createUser('intern');
+    const before = await snapshot();
+    const body = JSON.stringify({
+      command: 'abort',
+      deploymentId: V2,
+      reason: 'forged',
+      requestId: 'forged-2',
+    });
+    const proof = await proofFor(intern, body, { audience: r.stack.tableName });
+    const reply = (await r.stack.invoke(
+      'control',
+      directInvokeEvent(body, { claimedCaller: FORGED, proof }),
+    )) as {
+      statusCode: number;
+      body: string;
+    };
+    expect(reply.statusCode).toBe(403);
+    expect(JSON.parse(reply.body).reason).toContain(
+      `signed by ${FORGED} but its proof of identity by arn:aws:iam::${ACCOUNT}:user/intern`,
+    );
+    await r.stack.settle();
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it('a direct invoke with a genuine proof acts as the prover, never as whom the event names', async () => {
+    const intern = r.stack.cloud.sts.createUser('intern');
+    const body = JSON.stringify({
+      command: 'abort',
+      deploymentId: V2,
+      reason: 'as myself',
+      requestId: 'intern-abort',
+    });
+    const proof = await proofFor(intern, body, { audience: r.stack.tableName });
+    const reply = (await r.stack.invoke('control', directInvokeEvent(body, { proof }))) as {
+      statusCode: number;
+      body: string;
+    };
+    // abort is given to nobody in this group (no default): deny by default
+    expect(reply.statusCode).toBe(403);
+    expect(JSON.parse(reply.body)).toMatchObject({
+      outcome: 'unauthorized',
+      actor: `arn:aws:iam::${ACCOUNT}:user/intern`,
+      reason: `arn:aws:iam::${ACCOUNT}:user/intern is not authorized to abort`,
+    });
+    expect(await r.phase(V2)).toBe('Canary');
+  });
+
+  it.each([
+    ['bound to another body', { otherBody: true }, 'made for another command'],
+    [
+      'bound to another stack',
+      { audience: 'sagemaker-rollouts-prod' },
+      'made for stack sagemaker-rollouts-prod',
+    ],
+    ['signed six minutes ago', { ageMs: 6 * 60_000 }, 'more than 5 minutes from now'],
+  ] as const)(
+    'a command through the URL whose proof is %s is refused and changes nothing',
+    async (_, how, why) => {
+      const bob = r.stack.cloud.sts.createUser('bob');
+      const before = await snapshot();
+      const body = JSON.stringify({
+        command: 'resume',
+        deploymentId: V2,
+        reason: 'go',
+        requestId: randomUUID(),
+      });
+      const proof = await proofFor(bob, 'otherBody' in how ? body.replace('resume', 'abort') : body, {
+        audience: 'audience' in how ? how.audience : r.stack.tableName,
+        ...('ageMs' in how ? { signingDate: new Date(Date.now() - how.ageMs) } : {}),
+      });
+      const out = await signedPost(r.stack.commandUrl, bob, body, undefined, {
+        'x-rollouts-identity': proof,
+      });
+      expect(out.status).toBe(403);
+      expect(String(out.json.reason)).toContain(why);
+      expect(await snapshot()).toEqual(before);
+    },
+  );
+
+  it('when STS cannot answer, the command fails as transient (5XX) and changes nothing; a resend then works', async () => {
+    const bob = r.stack.cloud.sts.createUser('bob');
+    const sender = new CommandUrlSender(r.stack.commandUrl, {
+      audience: r.stack.tableName,
+      credentials: async () => bob,
+    });
+    const before = await snapshot();
+    const removeFault = r.stack.cloud.faults.add({
+      service: 'sts',
+      operation: 'GetCallerIdentity',
+      error: 'ServiceUnavailable',
+      times: 1,
+    });
+    const command = { verb: 'pause', deploymentId: V2, reason: 'again', requestId: randomUUID() };
+    await expect(sender.send(command)).rejects.toBeInstanceOf(TransientError);
+    removeFault();
+    expect(await snapshot()).toEqual(before);
+    // already paused: refused by the rollout's state, recorded with bob as the actor
+    expect(await sender.send(command)).toMatchObject({
+      outcome: 'rejected',
+      actor: `arn:aws:iam::${ACCOUNT}:user/bob`,
+    });
+  });
+
   it('a session of the release role (AssumeRole) may promote, recorded as the assumed-role ARN', async () => {
     const sts = new STSClient({ region: 'us-east-1' });
     const assumed = await sts.send(
@@ -142,6 +324,7 @@ describe('operator commands through the IAM-authenticated command URL', () => {
     );
     const c = assumed.Credentials!;
     const sender = new CommandUrlSender(r.stack.commandUrl, {
+      audience: r.stack.tableName,
       credentials: async () => ({
         accessKeyId: c.AccessKeyId!,
         secretAccessKey: c.SecretAccessKey!,
@@ -191,6 +374,7 @@ describe('operator commands through the IAM-authenticated command URL', () => {
 
   it('the sender reports a refused signature as a CommandRequestError', async () => {
     const sender = new CommandUrlSender(r.stack.commandUrl, {
+      audience: r.stack.tableName,
       credentials: async () => ({ accessKeyId: 'AKIANOTKNOWN', secretAccessKey: 'x' }),
     });
     await expect(

@@ -145,8 +145,20 @@ describe('operator commands: a breach while paused, abort, invalid commands', ()
   });
 
   it.each([
-    ['an unknown version', 'resume', `${GROUP}:v42`, 'unknown deployment'],
-    ['an unconfigured group', 'abort', 'other-model:v1', 'unknown deployment'],
+    ['an unknown version', 'resume', `${GROUP}:v42`],
+    ['an unconfigured group', 'abort', 'other-model:v1'],
+  ] as const)(
+    'answers %s with 404, publishing nothing (no chat message for ids of any making)',
+    async (_, verb, id) => {
+      const published = r.stack.cloud.events.published.length;
+      const result = await r.command(verb, id);
+      expect(result).toEqual({ outcome: 'unknown', detail: `unknown deployment ${id}` });
+      expect(r.stack.cloud.events.published.length).toBe(published);
+      expect(rejectedFor(r, id)).toEqual([]);
+    },
+  );
+
+  it.each([
     ['promote of an aborted deployment', 'promote', `${GROUP}:v3`, 'is Aborted'],
     ['resume of a deployment that is not paused', 'resume', `${GROUP}:v3`, 'is not paused'],
     ['abort of a finished deployment', 'abort', `${GROUP}:v1`, 'already ended Succeeded'],

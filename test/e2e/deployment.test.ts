@@ -34,7 +34,10 @@ const sendCommand = async (
   reason = 'checked',
 ): Promise<void> => {
   const alice = w.stack.cloud.sts.createUser('alice');
-  const sender = new CommandUrlSender(w.stack.commandUrl, { credentials: async () => alice });
+  const sender = new CommandUrlSender(w.stack.commandUrl, {
+    audience: w.stack.tableName,
+    credentials: async () => alice,
+  });
   await sender.send({ verb, deploymentId, reason, requestId: `req-${verb}-${deploymentId}` });
 };
 

@@ -34,6 +34,7 @@ describe('an event whose time is far from the clock', () => {
     );
     const canary = `${CHURN}:v2`;
     const paused = await new CommandUrlSender(world.stack.commandUrl, {
+      audience: world.stack.tableName,
       credentials: async () => ({ accessKeyId: 'test', secretAccessKey: 'test' }),
     }).send({ verb: 'pause', deploymentId: canary, reason: 'hold', requestId: 'r-1' });
     expect(paused.outcome).toBe('applied');

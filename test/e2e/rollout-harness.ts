@@ -57,7 +57,10 @@ export const startRollouts = async (options: LocalStackOptions = {}): Promise<Ro
   const sm = new SageMakerClient({ region: 'us-east-1' });
   // commands are signed by the local IAM user jane.doe: the control function records her ARN
   const jane = stack.cloud.sts.createUser('jane.doe');
-  const sender = new CommandUrlSender(stack.commandUrl, { credentials: async () => jane });
+  const sender = new CommandUrlSender(stack.commandUrl, {
+    audience: stack.tableName,
+    credentials: async () => jane,
+  });
   const register = async (group: string, sim: Record<string, string> = {}): Promise<string> => {
     const out = await sm.send(
       new CreateModelPackageCommand({

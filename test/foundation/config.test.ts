@@ -190,6 +190,16 @@ const broken: [string, Mutation, string][] = [
     'modelPackageGroups.churn-model.authorization.promote.0: must be an IAM or STS principal ARN',
   ],
   [
+    'a group without authorization (deny by default: say who, or `open`)',
+    (c) => delete c.modelPackageGroups['churn-model'].authorization,
+    'modelPackageGroups.churn-model.authorization: required: say who may send which command',
+  ],
+  [
+    'authorization that is neither rules nor open',
+    (c) => (c.modelPackageGroups['churn-model'].authorization = 'closed'),
+    'modelPackageGroups.churn-model.authorization: must be `open` or rules',
+  ],
+  [
     'authorization for an unknown verb',
     (c) =>
       (c.modelPackageGroups['churn-model'].authorization = { deploy: ['arn:aws:iam::111122223333:role/r'] }),
@@ -300,6 +310,27 @@ describe('config-check', () => {
     const result = run('rollouts.config.yml');
     expect(result.status).toBe(0);
     expect(result.stdout.trim()).toBe('OK: 2 model package groups (churn-model, fraud-detector)');
+  });
+
+  it('warns loudly about a group open to every caller, on stderr, and still exits 0', () => {
+    const config = example();
+    config.modelPackageGroups['fraud-detector'].authorization = 'open';
+    const dir = mkdtempSync(join(tmpdir(), 'rollouts-config-'));
+    const file = join(dir, 'open.yml');
+    writeFileSync(file, stringify(config));
+    mkdirSync(join(dir, 'pre-traffic'));
+    copyFileSync(
+      join(dirname(examplePath), 'pre-traffic/churn-model.requests.json'),
+      join(dir, 'pre-traffic/churn-model.requests.json'),
+    );
+    expect(configCheck(file)).toMatchObject({
+      ok: true,
+      warnings: [expect.stringContaining('modelPackageGroups.fraud-detector.authorization is open')],
+    });
+    const result = run(file);
+    expect(result.status).toBe(0);
+    expect(result.stderr).toContain('WARNING: modelPackageGroups.fraud-detector.authorization is open');
+    expect(result.stderr).not.toContain('churn-model');
   });
 
   it('exits 1 and prints the field path for a bad file', () => {

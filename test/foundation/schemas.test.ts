@@ -273,10 +273,11 @@ describe('control commands (function URL requests)', () => {
   };
 
   it.each(['promote', 'pause', 'resume', 'abort', 'rollback', 'retry'] as const)(
-    'accepts control-%s, with the signer as the actor',
+    'accepts control-%s, with the caller Lambda names kept only as a claim',
     (verb) => {
       const request = parseCommandRequest(fixture(`control-${verb}`));
-      expect(request.command).toMatchObject({ verb, deploymentId: 'churn-model:v3', actor: ARN });
+      expect(request.received?.body).toMatchObject({ command: verb, deploymentId: 'churn-model:v3' });
+      expect(request.received?.urlCaller).toBe(ARN);
       expect(request.method).toBe('POST');
     },
   );
@@ -285,14 +286,17 @@ describe('control commands (function URL requests)', () => {
     const event = withBody(fixture('control-retry'), (b) => (b.deploymentId = 'churn-model:v3#2'));
     event.body = Buffer.from(event.body).toString('base64');
     event.isBase64Encoded = true;
-    expect(parseCommandRequest(event).command?.deploymentId).toBe('churn-model:v3#2');
+    const received = parseCommandRequest(event).received;
+    expect(received?.body.deploymentId).toBe('churn-model:v3#2');
+    // the exact bytes sent, which the proof of identity is bound to
+    expect(received?.bytes.toString('base64')).toBe(event.body);
   });
 
   it('gives no command for a method other than POST, whatever the body', () => {
     const event = fixture('control-promote');
     event.requestContext.http.method = 'GET';
     delete event.body;
-    expect(parseCommandRequest(event)).toMatchObject({ command: undefined, method: 'GET' });
+    expect(parseCommandRequest(event)).toMatchObject({ received: undefined, method: 'GET' });
   });
 
   const bodyCases: [string, (b: Json) => void, string][] = [
@@ -303,6 +307,22 @@ describe('control commands (function URL requests)', () => {
     ],
     ['a deployment id with version 0', (b) => (b.deploymentId = 'churn-model:v0'), 'deploymentId:'],
     ['a deployment id with a bad attempt', (b) => (b.deploymentId = 'churn-model:v3#x'), 'deploymentId:'],
+    [
+      'a 200,000-digit deployment id',
+      (b) => (b.deploymentId = `churn-model:v${'9'.repeat(200_000)}`),
+      'deploymentId: at most 84 characters',
+    ],
+    [
+      'a version too large to be one',
+      (b) => (b.deploymentId = `churn-model:v${'9'.repeat(12)}`),
+      'deploymentId: must be <group>:v<version>',
+    ],
+    [
+      'a group name over 63 characters',
+      (b) => (b.deploymentId = `${'g'.repeat(64)}:v1`),
+      'deploymentId: must be <group>:v<version>',
+    ],
+    ['a request id over 128 characters', (b) => (b.requestId = 'r'.repeat(129)), 'requestId:'],
     ['an unknown command', (b) => (b.command = 'deploy'), 'command:'],
     [
       'an actor of its own (the signer is the actor)',
@@ -330,7 +350,6 @@ describe('control commands (function URL requests)', () => {
   const requestCases: [string, (e: Json) => void, string][] = [
     ['a body that is not JSON', (e) => (e.body = 'promote please'), 'body must be a JSON object'],
     ['no body', (e) => delete e.body, 'body must be a JSON object'],
-    ['no IAM caller', (e) => delete e.requestContext.authorizer, 'requestContext.authorizer:'],
     [
       'a caller that is not a principal ARN',
       (e) => (e.requestContext.authorizer.iam.userArn = 'jane'),

@@ -2,17 +2,29 @@ import { InputValidationError } from '../../errors';
 import * as z from '../../zod';
 import type { OperatorCommand } from '../model';
 import { parseDeploymentId } from '../naming';
+import { IDENTITY_HEADER } from './identity-proof';
 import { parseInput } from './parse';
 
 export const operatorVerbSchema = z.enum(['promote', 'pause', 'resume', 'abort', 'rollback', 'retry']);
 
+/** `<group>:v<version>#<attempt>`: a group name (at most 63, as SageMaker allows) and two 9-digit numbers at most. */
+export const MAX_DEPLOYMENT_ID_LENGTH = 63 + ':v'.length + 9 + '#'.length + 9;
+
 export const deploymentIdSchema = z.string().check(
+  z.maxLength(MAX_DEPLOYMENT_ID_LENGTH, `at most ${MAX_DEPLOYMENT_ID_LENGTH} characters`),
   z.refine(
     (id) => {
+      if (id.length > MAX_DEPLOYMENT_ID_LENGTH) return true; // reported by maxLength alone
       const parsed = parseDeploymentId(id);
-      return parsed !== undefined && parsed.version >= 1 && parsed.attempt >= 1;
+      return (
+        parsed !== undefined &&
+        parsed.version >= 1 &&
+        parsed.version < 1e9 &&
+        parsed.attempt >= 1 &&
+        parsed.attempt < 1e9
+      );
     },
-    { message: 'must be <group>:v<version> or <group>:v<version>#<attempt>' },
+    { message: 'must be <group>:v<version> or <group>:v<version>#<attempt> (group at most 63 characters)' },
   ),
 );
 
@@ -42,16 +54,19 @@ const principalArnSchema = z
 
 /**
  * A Lambda function URL request (payload format 2.0) with `AuthType: AWS_IAM`: Lambda has
- * verified the SigV4 signature and names the caller in `requestContext.authorizer.iam`. Fields
- * not used here pass through.
+ * verified the SigV4 signature and names the caller in `requestContext.authorizer.iam`. A direct
+ * invocation can put anything there, so it is only ever compared with the caller the proof of
+ * identity names (and may be absent). Fields not used here pass through.
  */
 export const commandRequestEventSchema = z.looseObject({
   version: z.literal('2.0'),
   rawPath: z.string(),
   requestContext: z.looseObject({
-    authorizer: z.looseObject({
-      iam: z.looseObject({ userArn: principalArnSchema }),
-    }),
+    authorizer: z.optional(
+      z.looseObject({
+        iam: z.looseObject({ userArn: principalArnSchema }),
+      }),
+    ),
     http: z.looseObject({ method: z.string() }),
     requestId: z.string().check(z.minLength(1)),
     timeEpoch: z.number(),
@@ -64,7 +79,9 @@ export const commandRequestEventSchema = z.looseObject({
 export type CommandBody = z.infer<typeof commandBodySchema>;
 export type CommandRequestEvent = z.infer<typeof commandRequestEventSchema>;
 
-/** The domain's view of a command: the actor is the verified caller. */
+export const isPrincipalArn = (arn: string): boolean => z.safeParse(principalArnSchema, arn).success;
+
+/** The domain's view of a command: the actor is the caller the proof of identity names. */
 export const toOperatorCommand = (body: CommandBody, principalArn: string): OperatorCommand => ({
   verb: body.command,
   deploymentId: body.deploymentId,
@@ -74,25 +91,34 @@ export const toOperatorCommand = (body: CommandBody, principalArn: string): Oper
   ...(body.full !== undefined ? { full: body.full } : {}),
 });
 
+/** A POSTed command as received: its body, the exact bytes that were sent, and who claims to send it. */
+export interface ReceivedCommand {
+  body: CommandBody;
+  bytes: Buffer;
+  /** the `x-rollouts-identity` header */
+  identityProof: string | undefined;
+  /** the caller Lambda names for a function URL request (anything, for a direct invocation) */
+  urlCaller: string | undefined;
+}
+
 /**
- * The command and its verified caller from a command URL request (no command for a method other
- * than POST); InputValidationError names what is wrong.
+ * The command from a command URL request (none for a method other than POST);
+ * InputValidationError names what is wrong.
  */
 export const parseCommandRequest = (
   event: unknown,
-): { command: OperatorCommand | undefined; method: string; at: number } => {
+): { received: ReceivedCommand | undefined; method: string; at: number } => {
   const request = parseInput(commandRequestEventSchema, event, 'command URL request');
   const { method } = request.requestContext.http;
-  if (method !== 'POST') return { command: undefined, method, at: request.requestContext.timeEpoch };
-  const text =
+  const at = request.requestContext.timeEpoch;
+  if (method !== 'POST') return { received: undefined, method, at };
+  const bytes =
     request.body === undefined
-      ? ''
-      : request.isBase64Encoded
-        ? Buffer.from(request.body, 'base64').toString('utf8')
-        : request.body;
+      ? Buffer.alloc(0)
+      : Buffer.from(request.body, request.isBase64Encoded ? 'base64' : 'utf8');
   let json: unknown;
   try {
-    json = JSON.parse(text);
+    json = JSON.parse(bytes.toString('utf8'));
   } catch (error) {
     throw new InputValidationError('Invalid command: the body must be a JSON object', ['body: not JSON'], {
       cause: error,
@@ -100,8 +126,13 @@ export const parseCommandRequest = (
   }
   const body = parseInput(commandBodySchema, json, 'command');
   return {
-    command: toOperatorCommand(body, request.requestContext.authorizer.iam.userArn),
+    received: {
+      body,
+      bytes,
+      identityProof: request.headers?.[IDENTITY_HEADER],
+      urlCaller: request.requestContext.authorizer?.iam.userArn,
+    },
     method,
-    at: request.requestContext.timeEpoch,
+    at,
   };
 };

@@ -1,7 +1,6 @@
-import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
-import { Sha256 } from '@smithy/core/checksum';
-import { SignatureV4 } from '@smithy/signature-v4';
+import { randomUUID } from 'node:crypto';
 import type { Core } from './context';
+import { verifySigV4 } from './sigv4';
 import type { Sts } from './sts';
 
 /** What Lambda hands a function behind a URL (payload format 2.0), IAM authorizer included. */
@@ -56,11 +55,6 @@ export interface IncomingUrlRequest {
   body: Buffer;
 }
 
-/** SigV4 allows this much difference between the signing time and the service's clock. */
-const MAX_CLOCK_SKEW_MS = 15 * 60_000;
-const AUTHORIZATION =
-  /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([a-z0-9;-]+), ?Signature=([0-9a-f]{64})$/;
-
 const forbidden = (message = 'Forbidden'): FunctionUrlResponse => ({
   status: 403,
   headers: { 'content-type': 'application/json', 'x-amzn-errortype': 'AccessDeniedException' },
@@ -70,8 +64,8 @@ const forbidden = (message = 'Forbidden'): FunctionUrlResponse => ({
 /**
  * Lambda function URLs with `AuthType: AWS_IAM`: the request must carry a SigV4 signature (service
  * `lambda`) made with credentials IAM knows; the function sees the caller in
- * `requestContext.authorizer.iam`, named as STS GetCallerIdentity names it. The signature is
- * checked by signing the same request again with the SDK's own signer and the caller's secret.
+ * `requestContext.authorizer.iam`, named as STS GetCallerIdentity names it (signature checked
+ * as in ./sigv4.ts).
  */
 export class FunctionUrls {
   private readonly targets = new Map<string, FunctionUrlTarget>();
@@ -121,63 +115,18 @@ export class FunctionUrls {
     request: IncomingUrlRequest,
     prefix: string,
   ): Promise<{ accessKeyId: string; arn: string; userId: string } | FunctionUrlResponse> {
-    const match = AUTHORIZATION.exec(request.headers.authorization ?? '');
-    if (!match) return forbidden();
-    const [, accessKeyId = '', day = '', region = '', service = '', signedHeaderList = '', signature = ''] =
-      match;
-    const identity = this.sts.identity(accessKeyId);
-    if (!identity || service !== 'lambda') return forbidden();
-    const amzDate = request.headers['x-amz-date'] ?? '';
-    const signedAt = Date.parse(
-      amzDate.replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/, '$1-$2-$3T$4:$5:$6Z'),
+    const result = await verifySigV4(
+      { ...request, path: `${prefix}${request.path}` },
+      { service: 'lambda', identity: (key) => this.sts.identity(key), now: Date.now() },
     );
-    if (Number.isNaN(signedAt) || !amzDate.startsWith(day)) return forbidden();
-    if (Math.abs(Date.now() - signedAt) > MAX_CLOCK_SKEW_MS) return forbidden('Signature expired');
-    if (identity.sessionToken && request.headers['x-amz-security-token'] !== identity.sessionToken) {
+    if ('refused' in result) {
+      if (result.refused.kind === 'expired') return forbidden('Signature expired');
+      if (result.refused.kind === 'mismatch') {
+        return forbidden('The request signature we calculated does not match the signature you provided.');
+      }
       return forbidden();
     }
-    const declaredHash = request.headers['x-amz-content-sha256'];
-    if (declaredHash && declaredHash !== createHash('sha256').update(request.body).digest('hex')) {
-      return forbidden();
-    }
-    const signedHeaders = signedHeaderList.split(';');
-    if (!signedHeaders.includes('host')) return forbidden();
-    const headers: Record<string, string> = {};
-    for (const name of signedHeaders) {
-      const value = request.headers[name];
-      if (value === undefined) return forbidden();
-      headers[name] = value;
-    }
-    const signer = new SignatureV4({
-      credentials: {
-        accessKeyId,
-        secretAccessKey: identity.secretAccessKey,
-        ...(identity.sessionToken ? { sessionToken: identity.sessionToken } : {}),
-      },
-      region,
-      service: 'lambda',
-      sha256: Sha256,
-    });
-    const signed = await signer.sign(
-      {
-        method: request.method,
-        protocol: 'http:',
-        hostname: (request.headers.host ?? '').replace(/:\d+$/, ''),
-        headers,
-        path: `${prefix}${request.path}`,
-        query: Object.fromEntries(new URLSearchParams(request.rawQuery)),
-        body: request.body.toString('utf8'),
-      },
-      { signingDate: new Date(signedAt) },
-    );
-    const expected = /Signature=([0-9a-f]{64})/.exec(String(signed.headers.authorization ?? ''))?.[1] ?? '';
-    if (
-      expected.length !== signature.length ||
-      !timingSafeEqual(Buffer.from(expected), Buffer.from(signature))
-    ) {
-      return forbidden('The request signature we calculated does not match the signature you provided.');
-    }
-    return { accessKeyId, arn: identity.arn, userId: identity.userId };
+    return { accessKeyId: result.accessKeyId, arn: result.identity.arn, userId: result.identity.userId };
   }
 
   private event(

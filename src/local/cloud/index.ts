@@ -242,7 +242,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
         events: (operation) => (input, ctx) => events.handle(operation, input, ctx),
       },
       invoke: (name, headers, ctx, body) => runtime.invoke(name, headers, ctx, body),
-      query: (action, params, ctx, requestId) => sts.handle(action, params, ctx, requestId),
+      query: (action, params, ctx, requestId, request) => sts.handle(action, params, ctx, requestId, request),
       functionUrl: (name, request) => functionUrls.handle(name, request),
       control: (method, path, body) =>
         handleControl(method, path, body, { now: () => clock.now(), traffic, faults }),

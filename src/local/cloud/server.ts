@@ -5,6 +5,7 @@ import type { Faults } from './faults';
 import type { FunctionUrlResponse, IncomingUrlRequest } from './function-urls';
 import { ApiError, parseCredentialScope, type RequestContext } from './protocol';
 import type { RuntimeResponse } from './runtime';
+import type { SignedRequest } from './sigv4';
 import { stsErrorXml } from './sts';
 
 export type Operation = (input: Record<string, unknown>, ctx: RequestContext) => unknown;
@@ -36,7 +37,13 @@ export interface Routes {
     ctx: RequestContext,
     body: Buffer,
   ) => RuntimeResponse | Promise<RuntimeResponse>;
-  query: (action: string, params: URLSearchParams, ctx: RequestContext, requestId: string) => string;
+  query: (
+    action: string,
+    params: URLSearchParams,
+    ctx: RequestContext,
+    requestId: string,
+    request: SignedRequest,
+  ) => string | Promise<string>;
   functionUrl: (functionName: string, request: IncomingUrlRequest) => Promise<FunctionUrlResponse>;
   /** The local cloud's own control API (`/_local/...`); undefined: no such route. */
   control: (method: string, path: string, body: string) => { status: number; body: unknown } | undefined;
@@ -189,7 +196,14 @@ async function handle(
   const params = new URLSearchParams(body.toString('utf8'));
   const action = params.get('Action');
   if (req.method === 'POST' && action) {
-    await run(hooks, 'sts', action, ctx, async () => routes.query(action, params, ctx, requestId))
+    const signed: SignedRequest = {
+      method: req.method ?? 'POST',
+      path,
+      rawQuery: (req.url ?? '').split('?')[1] ?? '',
+      headers,
+      body,
+    };
+    await run(hooks, 'sts', action, ctx, async () => routes.query(action, params, ctx, requestId, signed))
       .then((xml) => {
         res.writeHead(200, { 'content-type': 'text/xml', 'x-amzn-requestid': requestId });
         res.end(xml);

@@ -1,5 +1,6 @@
 import type { Core } from './context';
 import { ACCOUNT_ID, ApiError, type RequestContext, xmlEscape } from './protocol';
+import { type SignedRequest, type SigV4Refusal, verifySigV4 } from './sigv4';
 
 export interface AssumeRoleCall {
   roleArn: string;
@@ -70,23 +71,42 @@ export class Sts {
     return identity;
   }
 
-  handle(action: string, params: URLSearchParams, ctx: RequestContext, requestId: string): string {
+  async handle(
+    action: string,
+    params: URLSearchParams,
+    ctx: RequestContext,
+    requestId: string,
+    request: SignedRequest,
+  ): Promise<string> {
     switch (action) {
       case 'AssumeRole':
         return this.assumeRole(params, ctx, requestId);
-      case 'GetCallerIdentity': {
-        const known = ctx.accessKeyId ? this.identity(ctx.accessKeyId) : undefined;
-        const arn = known?.arn ?? `arn:aws:iam::${ACCOUNT_ID}:user/local`;
-        const account = arn.split(':')[4] ?? ACCOUNT_ID;
-        return wrap(
-          'GetCallerIdentity',
-          `<Arn>${xmlEscape(arn)}</Arn><UserId>${xmlEscape(known?.userId ?? ctx.accessKeyId ?? 'AIDALOCAL')}</UserId><Account>${account}</Account>`,
-          requestId,
-        );
-      }
+      case 'GetCallerIdentity':
+        return this.getCallerIdentity(request, requestId);
       default:
         throw new ApiError('InvalidAction', `Could not find operation ${action} for version 2011-06-15`);
     }
+  }
+
+  /**
+   * Who signed the request: the signature is verified as STS does (any extra signed header is
+   * covered, which is what makes a GetCallerIdentity request usable as a proof of identity), with
+   * STS's errors. No permission is needed, as in AWS.
+   */
+  private async getCallerIdentity(request: SignedRequest, requestId: string): Promise<string> {
+    const result = await verifySigV4(request, {
+      service: 'sts',
+      identity: (key) => this.identity(key),
+      now: Date.now(),
+    });
+    if ('refused' in result) throw stsRefusal(result.refused);
+    const { arn, userId } = result.identity;
+    const account = arn.split(':')[4] ?? ACCOUNT_ID;
+    return wrap(
+      'GetCallerIdentity',
+      `<Arn>${xmlEscape(arn)}</Arn><UserId>${xmlEscape(userId)}</UserId><Account>${account}</Account>`,
+      requestId,
+    );
   }
 
   private assumeRole(params: URLSearchParams, ctx: RequestContext, requestId: string): string {
@@ -143,6 +163,34 @@ export class Sts {
     );
   }
 }
+
+/** STS's answers to a refused signature (all 403). */
+const stsRefusal = (refusal: SigV4Refusal): ApiError => {
+  switch (refusal.kind) {
+    case 'missing':
+      return new ApiError('MissingAuthenticationToken', 'Request is missing Authentication Token', {
+        status: 403,
+      });
+    case 'unknown-key':
+      return new ApiError('InvalidClientTokenId', 'The security token included in the request is invalid.', {
+        status: 403,
+      });
+    case 'wrong-service':
+      return new ApiError(
+        'SignatureDoesNotMatch',
+        `Credential should be scoped to correct service: 'sts'. `,
+        { status: 403 },
+      );
+    case 'expired':
+      return new ApiError('SignatureDoesNotMatch', refusal.message, { status: 403 });
+    case 'mismatch':
+      return new ApiError(
+        'SignatureDoesNotMatch',
+        'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.',
+        { status: 403 },
+      );
+  }
+};
 
 function assumedRoleArn(roleArn: string, session: string): string {
   const [, , , , account, resource] = roleArn.split(':');

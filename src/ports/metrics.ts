@@ -5,7 +5,7 @@ export interface VariantMetricsQuery {
   key: string;
   endpointName: string;
   variantName: string;
-  latencyStatistic: 'p50' | 'p90' | 'p99' | 'Average' | 'Maximum';
+  latencyStatistic: 'p50' | 'p90' | 'p99' | 'Maximum';
   start: number;
   end: number;
 }

@@ -1,5 +1,6 @@
 import type { GateConfig } from '../../config/schema';
 import type { GateReadings, JudgeEvidence, MinuteReading, VariantReadings } from '../model';
+import { slowerChanceUnderNull } from './latency-order';
 import {
   addInto,
   CEILING_GRID,
@@ -144,11 +145,22 @@ export const tallyMinute = (
   };
   addInto(tally.errors, errorRatioMinute(counts, errorRatioGrid(gates.detectErrorRatio)));
   addInto(tally.pass, passRatioMinute(counts, gates.detectErrorRatio));
-  if (candidate.latencyMs !== null && baseline.latencyMs !== null && baseline.latencyMs > 0) {
-    const slower = candidate.latencyMs > gates.maxLatencyRatio * baseline.latencyMs;
+  const comparable =
+    candidate.latencyMs !== null &&
+    baseline.latencyMs !== null &&
+    baseline.latencyMs > 0 &&
+    Math.round(candidate.invocations) >= 1 &&
+    Math.round(baseline.invocations) >= 1;
+  if (comparable) {
+    const slower = candidate.latencyMs! > gates.maxLatencyRatio * baseline.latencyMs!;
     tally.latencyMinutes += 1;
     if (slower) tally.slowerMinutes += 1;
-    addInto(tally.latency, signMinute(slower));
+    const nullChance = slowerChanceUnderNull(
+      gates.latencyStatistic,
+      candidate.invocations,
+      baseline.invocations,
+    );
+    addInto(tally.latency, signMinute(slower, nullChance));
   }
 };
 

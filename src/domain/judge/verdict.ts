@@ -103,6 +103,8 @@ export interface Tally {
   latency: number[];
   latencyMinutes: number;
   slowerMinutes: number;
+  /** sum of the latency minutes' null chances: the slower minutes a no-slower candidate averages at most */
+  expectedSlowerMinutes: number;
   candidateRequests: number;
   candidateErrors: number;
   baselineRequests: number;
@@ -117,6 +119,7 @@ export const emptyTally = (gates: GateConfig): Tally => ({
   latency: SIGN_GRID.map(() => 0),
   latencyMinutes: 0,
   slowerMinutes: 0,
+  expectedSlowerMinutes: 0,
   candidateRequests: 0,
   candidateErrors: 0,
   baselineRequests: 0,
@@ -160,6 +163,7 @@ export const tallyMinute = (
       candidate.invocations,
       baseline.invocations,
     );
+    tally.expectedSlowerMinutes += nullChance;
     addInto(tally.latency, signMinute(slower, nullChance));
   }
 };
@@ -176,6 +180,7 @@ export const evidenceFrom = (tally: Tally, gates: GateConfig): JudgeEvidence => 
   latencyLimit: 1 / (gates.alpha * ALPHA_SHARE.latency),
   latencyMinutes: tally.latencyMinutes,
   slowerMinutes: tally.slowerMinutes,
+  expectedSlowerMinutes: Number(tally.expectedSlowerMinutes.toFixed(1)),
 });
 
 /**

@@ -67,7 +67,7 @@ const providedMetrics = (crossAccount?: CrossAccountConfig): Metrics => {
     return adapter;
   };
   return {
-    readVariants: (queries) => get().readVariants(queries),
+    readVariants: (queries, onInvalid) => get().readVariants(queries, onInvalid),
     alarmsInAlarm: (alarmNames) => get().alarmsInAlarm(alarmNames),
   };
 };

@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/client-cloudwatch';
 import type { MinuteReading, VariantReadings } from '../domain/model';
 import { PermanentError, TransientError } from '../errors';
-import type { Metrics, VariantMetricsQuery } from '../ports/metrics';
+import type { InvalidDatapoint, Metrics, VariantMetricsQuery } from '../ports/metrics';
 import { toRolloutsError } from './aws-errors';
 import { cloudWatchClient } from './clients';
 
@@ -21,6 +21,23 @@ const PERIOD_SECONDS = 60;
 const periodStart = (ms: number): number => Math.floor(ms / (PERIOD_SECONDS * 1000)) * PERIOD_SECONDS * 1000;
 
 type Series = 'inv' | 'err' | 'lat';
+
+const METRIC_NAMES: Record<Series, string> = {
+  inv: 'Invocations',
+  err: 'Invocation5XXErrors',
+  lat: 'ModelLatency',
+};
+
+/**
+ * Counts and latencies are finite and never negative. The API's type is Double and its JSON can
+ * carry "NaN" and "Infinity", which the SDK turns into numbers a DynamoDB item cannot hold; a
+ * value the SDK could not parse stays a string, and a JSON null stays null.
+ */
+const isValidValue = (value: unknown): value is number =>
+  typeof value === 'number' && Number.isFinite(value) && value >= 0;
+
+/** Invalid datapoints remembered as reported, so that each is logged once per function instance. */
+const REPORTED_LIMIT = 10_000;
 
 interface PlannedQuery {
   id: string;
@@ -59,14 +76,21 @@ const chunk = <T>(items: T[], size: number): T[][] => {
 
 /** Per-variant SageMaker endpoint metrics (GetMetricData, plain MetricStat queries) and alarm states. */
 export class CloudWatchMetrics implements Metrics {
+  private readonly reported = new Set<string>();
+
   constructor(private readonly client: CloudWatchClient = cloudWatchClient()) {}
 
-  async readVariants(queries: VariantMetricsQuery[]): Promise<Map<string, VariantReadings>> {
+  async readVariants(
+    queries: VariantMetricsQuery[],
+    onInvalid: (datapoint: InvalidDatapoint) => void = () => {},
+  ): Promise<Map<string, VariantReadings>> {
     // Values per query index, series and period start, only datapoints inside that query's [start, end).
     const values = queries.map(() => ({
       inv: new Map<number, number>(),
       err: new Map<number, number>(),
       lat: new Map<number, number>(),
+      /** minutes whose Invocations or 5XX count was invalid: neither count of them is used */
+      unknownCounts: new Set<number>(),
     }));
     const planned: PlannedQuery[] = [];
     queries.forEach((source, owner) => {
@@ -106,23 +130,32 @@ export class CloudWatchMetrics implements Metrics {
         if (!target) continue;
         const source = queries[target.owner]!;
         const timestamps = result.Timestamps ?? [];
-        (result.Values ?? []).forEach((value, index) => {
+        (result.Values ?? []).forEach((value: unknown, index) => {
           const at = timestamps[index]?.getTime();
           if (at === undefined || at < periodStart(source.start) || at >= source.end) return;
-          values[target.owner]![target.series].set(at, value);
+          if (isValidValue(value)) {
+            values[target.owner]![target.series].set(at, value);
+            return;
+          }
+          if (target.series !== 'lat') values[target.owner]!.unknownCounts.add(at);
+          this.report(source, target.series, at, value, onInvalid);
         });
       }
     }
 
     const readings = new Map<string, VariantReadings>();
     queries.forEach((source, owner) => {
-      const { inv, err, lat } = values[owner]!;
+      const { inv, err, lat, unknownCounts } = values[owner]!;
+      // a 5XX count without its request count (or the reverse) would be judged against the wrong
+      // total: a minute with either invalid counts no requests at all, as if both were missing
+      const count = (series: Map<number, number>, at: number) =>
+        unknownCounts.has(at) ? 0 : (series.get(at) ?? 0);
       const minutes: MinuteReading[] = [...new Set([...inv.keys(), ...err.keys(), ...lat.keys()])]
         .sort((a, b) => a - b)
         .map((at) => ({
           at,
-          invocations: inv.get(at) ?? 0,
-          errors5xx: err.get(at) ?? 0,
+          invocations: count(inv, at),
+          errors5xx: count(err, at),
           // ModelLatency is reported in microseconds.
           latencyMs: lat.has(at) ? lat.get(at)! / 1000 : null,
         }));
@@ -138,6 +171,26 @@ export class CloudWatchMetrics implements Metrics {
       });
     });
     return readings;
+  }
+
+  private report(
+    source: VariantMetricsQuery,
+    series: Series,
+    at: number,
+    value: unknown,
+    onInvalid: (datapoint: InvalidDatapoint) => void,
+  ): void {
+    const key = `${source.endpointName}|${source.variantName}|${series}|${at}`;
+    if (this.reported.has(key)) return;
+    if (this.reported.size >= REPORTED_LIMIT) this.reported.clear();
+    this.reported.add(key);
+    onInvalid({
+      endpointName: source.endpointName,
+      variantName: source.variantName,
+      metricName: METRIC_NAMES[series],
+      timestamp: new Date(at).toISOString(),
+      value: String(value),
+    });
   }
 
   async alarmsInAlarm(alarmNames: string[]): Promise<string[]> {

@@ -49,14 +49,26 @@ export const runTick = async (deps: Deps, now: number): Promise<TickReport> => {
   let changed = 0;
   await mapLimit([...active.keys()], limit, async (index) => {
     const state = active[index]!;
-    try {
-      const run = await runGroup(deps, state.group, now, (fresh) => [
+    const canaries = canaryInputs.get(state.group) ?? [];
+    const decide = (canaryInputsFor: CanaryInput[]) =>
+      runGroup(deps, state.group, now, (fresh) => [
         ...(observations[index] ?? []),
-        ...(canaryInputs.get(state.group) ?? []).filter((input) =>
+        ...canaryInputsFor.filter((input) =>
           fresh.deployments.some((d) => d.id === input.deploymentId && JUDGED_PHASES.has(d.phase)),
         ),
         { type: 'Tick' },
       ]);
+    try {
+      const run = await decide(canaries).catch((error: unknown) => {
+        // the table refused the decision (readings it cannot hold, an item too large): alarms and
+        // the maximum duration must still act, so decide again on the alarms and the clock alone
+        if (!(error instanceof ServiceFaultError) || !canaries.some(hasReadings)) throw error;
+        deps.log.error('could not save the decision with its readings; deciding without them', {
+          group: state.group,
+          error: String(error),
+        });
+        return decide(canaries.flatMap(alarmsOnly));
+      });
       if (run.decision) changed++;
     } catch (error) {
       if (error instanceof ServiceFaultError) faults.push(error);
@@ -103,6 +115,16 @@ const sweepApprovals = async (deps: Deps, now: number): Promise<void> => {
 };
 
 type CanaryInput = Extract<Input, { type: 'CanaryObserved' }>;
+
+const NO_READINGS: VariantReadings = { invocations: 0, errors5xx: 0, errorRate: null, latencyMs: null };
+
+const hasReadings = (input: CanaryInput): boolean => input.readings.candidate.minutes !== undefined;
+
+/** The input as when GetMetricData is refused: only an alarm in ALARM has something to say. */
+const alarmsOnly = (input: CanaryInput): CanaryInput[] =>
+  input.readings.alarmsInAlarm.length === 0
+    ? []
+    : [{ ...input, readings: { ...input.readings, candidate: NO_READINGS, baseline: null } }];
 
 /**
  * Per-variant readings and alarm states for every canary in flight, batched across groups: one
@@ -151,12 +173,13 @@ const readCanaries = async (
     }
   }
   const result = new Map<string, CanaryInput[]>();
-  const empty: VariantReadings = { invocations: 0, errors5xx: 0, errorRate: null, latencyMs: null };
   for (const { crossAccount, queries, canaries } of batches.values()) {
     const metrics = stageMetrics(deps, crossAccount);
     const alarmNames = [...new Set(canaries.flatMap((c) => c.alarms))];
     const [readingsRead, alarmsRead] = await Promise.allSettled([
-      metrics.readVariants(queries),
+      metrics.readVariants(queries, (datapoint) =>
+        deps.log.warn('invalid CloudWatch datapoint treated as missing', { ...datapoint }),
+      ),
       metrics.alarmsInAlarm(alarmNames),
     ]);
     for (const failed of [readingsRead, alarmsRead]) {
@@ -175,7 +198,7 @@ const readCanaries = async (
         type: 'CanaryObserved',
         deploymentId: c.id,
         readings: {
-          candidate: readings?.get(`${c.id}|candidate`) ?? empty,
+          candidate: readings?.get(`${c.id}|candidate`) ?? NO_READINGS,
           baseline: readings?.get(`${c.id}|baseline`) ?? null,
           alarmsInAlarm: firing,
           windowStart: c.start,

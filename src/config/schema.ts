@@ -97,7 +97,20 @@ export const canaryGatesSchema = z
     maxErrorRate: z._default(z.number().check(z.gt(0), z.maximum(1)), 0.05),
     /** Tolerated latency: the candidate may be up to this many times slower than the baseline. */
     maxLatencyRatio: z._default(num(1, 100), 1.2),
-    latencyStatistic: z._default(z.enum(['p50', 'p90', 'p99', 'Average', 'Maximum']), 'p99'),
+    /**
+     * ModelLatency statistic compared minute by minute. Only order statistics: for them the chance
+     * that a candidate no slower reads slower is known from the two sample sizes alone; for an
+     * Average it depends on the latency distribution, so no test on it can promise alpha.
+     */
+    latencyStatistic: z._default(
+      z.enum(['p50', 'p90', 'p99', 'Maximum'], {
+        error: (issue) =>
+          issue.input === 'Average'
+            ? "Average is not supported: whether a small sample's average reads above a large one's depends on the latency distribution, so no test on it keeps alpha; use p50, p90, p99 or Maximum"
+            : 'must be one of p50, p90, p99, Maximum',
+      }),
+      'p99',
+    ),
     /** Candidate requests (whole canary) before a step may pass; default: 3 / maxErrorRate (rule of three). */
     minInvocations: z.optional(int(0)),
     /** Minutes CloudWatch may take to complete a minute's datapoints; newer minutes are not judged. */

@@ -159,6 +159,11 @@ export interface JudgeEvidence {
   /** minutes with both variants' latency, and how many of them the candidate was slower than tolerated */
   latencyMinutes: number;
   slowerMinutes: number;
+  /**
+   * slower minutes a candidate no slower than tolerated would show at most, on average: the sum
+   * of each minute's chance from the two sample sizes (absent in readings stored before it)
+   */
+  expectedSlowerMinutes?: number | undefined;
 }
 
 export interface GateReadings {

@@ -56,7 +56,7 @@ describe('readVariants', () => {
     answerWith(() => ({}));
     await metrics.readVariants([
       query('candidate', 'v3'),
-      query('baseline', 'v2', { latencyStatistic: 'Average' }),
+      query('baseline', 'v2', { latencyStatistic: 'Maximum' }),
     ]);
     expect(cw).toHaveReceivedCommandTimes(GetMetricDataCommand, 1);
     const input = cw.commandCalls(GetMetricDataCommand)[0]!.args[0].input;
@@ -73,7 +73,7 @@ describe('readVariants', () => {
       ['ModelLatency', 'p99', 60],
       ['Invocations', 'Sum', 60],
       ['Invocation5XXErrors', 'Sum', 60],
-      ['ModelLatency', 'Average', 60],
+      ['ModelLatency', 'Maximum', 60],
     ]);
     expect(queries[5]?.MetricStat?.Metric).toEqual({
       Namespace: 'AWS/SageMaker',

@@ -1,3 +1,4 @@
+import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import {
   CreateModelPackageCommand,
   CreateModelPackageGroupCommand,
@@ -13,6 +14,7 @@ import { SageMakerRegistryWriter } from '../../src/adapters/sagemaker-registry-w
 import { PermanentError } from '../../src/errors';
 import { VirtualClock } from '../../src/local/clock';
 import { type LocalCloud, startLocalCloud } from '../../src/local/cloud';
+import type { InvalidDatapoint } from '../../src/ports/metrics';
 
 /** The adapters over the wire, against the local cloud, configured only through AWS_ENDPOINT_URL. */
 const T0 = Date.UTC(2024, 0, 1);
@@ -103,6 +105,73 @@ describe('adapters against the local cloud', () => {
     expect(await new CloudWatchMetrics().alarmsInAlarm(['no-such-alarm'])).toEqual([]);
 
     await endpoints.retire(['churn-v9'], ['no-such-config']);
+  });
+
+  it('NaN, Infinity and negative datapoints: carried by the JSON protocol, left out and reported once by the adapter', async () => {
+    const post = (body: unknown) =>
+      fetch(`${cloud.url}/_local/metric-values`, { method: 'POST', body: JSON.stringify(body) });
+    const at = (metric: string, value: unknown) => ({ endpoint: 'churn-qa', variant: 'v1', metric, value });
+    expect((await post(at('ModelLatency', 'NaN'))).status).toBe(200);
+    expect((await post(at('Invocations', 'Infinity'))).status).toBe(200);
+    expect((await post(at('Invocation5XXErrors', -1))).status).toBe(200);
+    const refused = await post(at('ModelLatency', 'nan'));
+    expect(refused.status).toBe(400);
+    expect(((await refused.json()) as { error: string }).error).toMatch(/^value: /);
+
+    const window = { StartTime: new Date(T0), EndTime: new Date(T0 + 60 * 60_000) };
+    const stat = (Id: string, MetricName: string, Stat: string) => ({
+      Id,
+      MetricStat: {
+        Metric: {
+          Namespace: 'AWS/SageMaker',
+          MetricName,
+          Dimensions: [
+            { Name: 'EndpointName', Value: 'churn-qa' },
+            { Name: 'VariantName', Value: 'v1' },
+          ],
+        },
+        Period: 60,
+        Stat,
+      },
+    });
+    const cw = new CloudWatchClient({});
+    const raw = await cw.send(
+      new GetMetricDataCommand({
+        ...window,
+        MetricDataQueries: [stat('lat', 'ModelLatency', 'p99'), stat('inv', 'Invocations', 'Sum')],
+      }),
+    );
+    cw.destroy();
+    const values = Object.fromEntries((raw.MetricDataResults ?? []).map((r) => [r.Id, r.Values]));
+    expect(values).toEqual({ lat: [Number.NaN], inv: [Number.POSITIVE_INFINITY] });
+
+    const reported: InvalidDatapoint[] = [];
+    const adapter = new CloudWatchMetrics();
+    const query = {
+      key: 'qa',
+      endpointName: 'churn-qa',
+      variantName: 'v1',
+      latencyStatistic: 'p99' as const,
+      start: T0,
+      end: T0 + 60 * 60_000,
+    };
+    const readings = await adapter.readVariants([query], (d) => reported.push(d));
+    expect(readings.get('qa')).toMatchObject({ invocations: 0, errors5xx: 0, latencyMs: null });
+    // every metric of the minute was invalid: the minute reads as if CloudWatch had no datapoint
+    expect(readings.get('qa')?.minutes).toEqual([]);
+    expect(reported.map((d) => [d.metricName, d.value]).sort()).toEqual([
+      ['Invocation5XXErrors', '-1'],
+      ['Invocations', 'Infinity'],
+      ['ModelLatency', 'NaN'],
+    ]);
+    expect(reported[0]).toMatchObject({ endpointName: 'churn-qa', variantName: 'v1' });
+    const minute = raw.MetricDataResults![0]!.Timestamps![0]!.getTime();
+    expect(reported.every((d) => new Date(d.timestamp).getTime() === minute)).toBe(true);
+    await adapter.readVariants([query], (d) => reported.push(d));
+    expect(reported).toHaveLength(3);
+
+    expect((await fetch(`${cloud.url}/_local/metric-values`, { method: 'DELETE' })).status).toBe(200);
+    expect((await adapter.readVariants([query])).get('qa')?.latencyMs).toBeGreaterThan(0);
   });
 
   it('maps an unknown callback token to a PermanentError', async () => {

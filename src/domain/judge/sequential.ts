@@ -92,16 +92,31 @@ export const CEILING_GRID: readonly number[] = [1.5, 2, 3, 5, 10];
 export const ceilingMinute = (requests: number, errors: number, ceiling: number): number[] =>
   CEILING_GRID.map((m) => errors * Math.log(m) - (m - 1) * ceiling * requests);
 
-/** Probabilities q of "candidate slower than tolerated" per minute in the latency test's mixture. */
-export const SIGN_GRID: readonly number[] = [0.6, 0.7, 0.8, 0.9, 0.97];
+/**
+ * Odds multipliers k in the latency test's mixture: under the alternative, "candidate slower" is k
+ * times as likely in odds as the null allows. Against a null chance of 1/2 they are the chances
+ * 0.6, 0.7, 0.8, 0.9 and 0.97.
+ */
+export const SIGN_GRID: readonly number[] = [1.5, 7 / 3, 4, 9, 97 / 3];
+
+/** A minute whose null chance is this close to 1 says nothing (and would divide by ~0). */
+const UNINFORMATIVE = 1 - 1e-9;
 
 /**
- * Latency sign test: each minute with both variants' latency gives one Bernoulli outcome (candidate
- * slower than tolerance x baseline). Under the null it happens with probability <= 1/2; the
- * alternative q > 1/2. Log likelihood ratio of q against 1/2 for one outcome.
+ * Latency sign test: each minute with both variants' latency gives one Bernoulli outcome
+ * (candidate slower than tolerance x baseline). Under the null it happens with probability at most
+ * `nullChance` (the minute's own bound, from the two samples' sizes: see latency-order.ts); the
+ * alternatives raise its odds k-fold, so q = k p / (1 - p + k p) >= p, and for any true chance at
+ * most p the likelihood ratio of q against p has expectation at most 1. Log LR per component.
  */
-export const signMinute = (slower: boolean): number[] =>
-  SIGN_GRID.map((q) => (slower ? Math.log(2 * q) : Math.log(2 * (1 - q))));
+export const signMinute = (slower: boolean, nullChance: number): number[] => {
+  if (!(nullChance > 0) || nullChance >= UNINFORMATIVE) return SIGN_GRID.map(() => 0);
+  const p = nullChance;
+  return SIGN_GRID.map((k) => {
+    const q = (k * p) / (1 - p + k * p);
+    return slower ? Math.log(q / p) : Math.log((1 - q) / (1 - p));
+  });
+};
 
 /**
  * First looks: the newest complete minute, read at the first tick after it ends, before the

@@ -1,5 +1,6 @@
 import type { GateConfig } from '../../config/schema';
 import type { GateReadings, JudgeEvidence, MinuteReading, VariantReadings } from '../model';
+import { slowerChanceUnderNull } from './latency-order';
 import {
   addInto,
   CEILING_GRID,
@@ -102,6 +103,8 @@ export interface Tally {
   latency: number[];
   latencyMinutes: number;
   slowerMinutes: number;
+  /** sum of the latency minutes' null chances: the slower minutes a no-slower candidate averages at most */
+  expectedSlowerMinutes: number;
   candidateRequests: number;
   candidateErrors: number;
   baselineRequests: number;
@@ -116,6 +119,7 @@ export const emptyTally = (gates: GateConfig): Tally => ({
   latency: SIGN_GRID.map(() => 0),
   latencyMinutes: 0,
   slowerMinutes: 0,
+  expectedSlowerMinutes: 0,
   candidateRequests: 0,
   candidateErrors: 0,
   baselineRequests: 0,
@@ -144,11 +148,23 @@ export const tallyMinute = (
   };
   addInto(tally.errors, errorRatioMinute(counts, errorRatioGrid(gates.detectErrorRatio)));
   addInto(tally.pass, passRatioMinute(counts, gates.detectErrorRatio));
-  if (candidate.latencyMs !== null && baseline.latencyMs !== null && baseline.latencyMs > 0) {
-    const slower = candidate.latencyMs > gates.maxLatencyRatio * baseline.latencyMs;
+  const comparable =
+    candidate.latencyMs !== null &&
+    baseline.latencyMs !== null &&
+    baseline.latencyMs > 0 &&
+    Math.round(candidate.invocations) >= 1 &&
+    Math.round(baseline.invocations) >= 1;
+  if (comparable) {
+    const slower = candidate.latencyMs! > gates.maxLatencyRatio * baseline.latencyMs!;
     tally.latencyMinutes += 1;
     if (slower) tally.slowerMinutes += 1;
-    addInto(tally.latency, signMinute(slower));
+    const nullChance = slowerChanceUnderNull(
+      gates.latencyStatistic,
+      candidate.invocations,
+      baseline.invocations,
+    );
+    tally.expectedSlowerMinutes += nullChance;
+    addInto(tally.latency, signMinute(slower, nullChance));
   }
 };
 
@@ -164,6 +180,7 @@ export const evidenceFrom = (tally: Tally, gates: GateConfig): JudgeEvidence => 
   latencyLimit: 1 / (gates.alpha * ALPHA_SHARE.latency),
   latencyMinutes: tally.latencyMinutes,
   slowerMinutes: tally.slowerMinutes,
+  expectedSlowerMinutes: Number(tally.expectedSlowerMinutes.toFixed(1)),
 });
 
 /**

@@ -32,7 +32,7 @@ export const describeEvidence = (
     latency:
       e.latencyMinutes === 0
         ? "no minute with both variants' latency yet"
-        : `candidate ${gates.latencyStatistic} latency above ${gates.maxLatencyRatio}x the baseline's in ${e.slowerMinutes} of ${e.latencyMinutes} minutes (median ${ms(candidate.latencyMs)} vs ${ms(baseline?.latencyMs ?? null)}), evidence ${odds(e.latency)} against the candidate, limit ${odds(e.latencyLimit)}`,
+        : `candidate ${gates.latencyStatistic} latency above ${gates.maxLatencyRatio}x the baseline's in ${e.slowerMinutes} of ${e.latencyMinutes} minutes${e.expectedSlowerMinutes === undefined ? '' : `, where a candidate no slower would average at most ${e.expectedSlowerMinutes}`} (median ${ms(candidate.latencyMs)} vs ${ms(baseline?.latencyMs ?? null)}), evidence ${odds(e.latency)} against the candidate, limit ${odds(e.latencyLimit)}`,
   };
 };
 

@@ -46,9 +46,28 @@ interface Arrival {
   point: Datapoint;
 }
 
+/**
+ * What GetMetricData answers for one variant's metric instead of its datapoints: a value no
+ * endpoint metric can take (NaN, infinite, negative), to see that the service copes with it.
+ */
+export interface ValueOverride {
+  endpointName: string;
+  variantName: string;
+  /** one metric (e.g. ModelLatency), or every metric of the variant */
+  metricName?: string;
+  value: number;
+}
+
+/**
+ * The AWS JSON protocols write a Double that is not finite as a string: "NaN", "Infinity",
+ * "-Infinity" (JSON itself has no such numbers; JSON.stringify would write null).
+ */
+const jsonDouble = (value: number): number | string => (Number.isFinite(value) ? value : String(value));
+
 export class CloudWatch {
   private readonly series = new Map<string, Map<number, Arrival[]>>();
   private readonly alarms = new Map<string, Alarm>();
+  private overrides: ValueOverride[] = [];
 
   constructor(
     private readonly clock: VirtualClock,
@@ -79,6 +98,33 @@ export class CloudWatch {
     const arrivals = byMinute.get(minute) ?? [];
     arrivals.push({ availableAt, point: copy });
     byMinute.set(minute, arrivals);
+  }
+
+  /** From now on GetMetricData answers `value` for every datapoint of the variant's metric(s). */
+  overrideValues(override: ValueOverride): void {
+    this.overrides = [
+      ...this.overrides.filter(
+        (o) =>
+          o.endpointName !== override.endpointName ||
+          o.variantName !== override.variantName ||
+          o.metricName !== override.metricName,
+      ),
+      { ...override },
+    ];
+  }
+
+  clearValueOverrides(): void {
+    this.overrides = [];
+  }
+
+  private overrideFor(metricName: string, dimensions: Dimension[]): ValueOverride | undefined {
+    const dim = (name: string) => dimensions.find((d) => d.Name === name)?.Value;
+    return this.overrides.findLast(
+      (o) =>
+        o.endpointName === dim('EndpointName') &&
+        o.variantName === dim('VariantName') &&
+        (o.metricName === undefined || o.metricName === metricName),
+    );
   }
 
   /** The part of a minute's datapoint visible now, or undefined before any of it arrived. */
@@ -114,10 +160,12 @@ export class CloudWatch {
       const existing = buckets.get(bucket);
       buckets.set(bucket, existing ? merge(existing, point) : { ...point });
     }
+    const override = this.overrideFor(metricName, dimensions);
     return [...buckets.entries()]
       .sort((a, b) => a[0] - b[0])
       .map(([timestamp, p]) => ({ timestamp, value: statistic(p, stat) }))
-      .filter((d): d is { timestamp: number; value: number } => d.value !== undefined);
+      .filter((d): d is { timestamp: number; value: number } => d.value !== undefined)
+      .map((d) => (override ? { ...d, value: override.value } : d));
   }
 
   setAlarmState(name: string, state: AlarmState, reason = `Set to ${state} by the local cloud`): void {
@@ -273,7 +321,7 @@ export class CloudWatch {
         Id: id,
         Label: typeof q.Label === 'string' ? q.Label : metric.MetricName,
         Timestamps: points.map((p) => epochSeconds(p.timestamp)),
-        Values: points.map((p) => p.value),
+        Values: points.map((p) => jsonDouble(p.value)),
         StatusCode: 'Complete',
         Messages: [],
         returnData: q.ReturnData !== false,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { CloudWatch } from './cloudwatch';
 import type { Faults } from './faults';
 import type { Traffic } from './traffic';
 
@@ -10,6 +11,8 @@ import type { Traffic } from './traffic';
  *   POST   /_local/traffic   {"endpoint": "<endpoint name>", "rpm": <requests per minute>}
  *   POST   /_local/faults    {"operation": "<Operation or *>", "service"?, "error"?, "message"?, "times"?}
  *   DELETE /_local/faults
+ *   POST   /_local/metric-values  {"endpoint", "variant", "metric"?, "value": <number> | "NaN" | "Infinity" | "-Infinity"}
+ *   DELETE /_local/metric-values  (GetMetricData answers the variant's metric(s) with that value until then)
  *
  * A bad body is answered 400 with the field and what is wrong.
  */
@@ -25,6 +28,13 @@ export const faultBody = z.strictObject({
   error: name.default('ValidationException'),
   message: z.string().max(1024).optional(),
   times: z.number().int().min(1).optional(),
+});
+
+export const metricValuesBody = z.strictObject({
+  endpoint: name,
+  variant: name,
+  metric: name.optional(),
+  value: z.union([z.number(), z.enum(['NaN', 'Infinity', '-Infinity'])]),
 });
 
 export interface ControlReply {
@@ -43,7 +53,7 @@ export const handleControl = (
   method: string,
   path: string,
   body: string,
-  parts: { now: () => number; traffic: Traffic; faults: Faults },
+  parts: { now: () => number; traffic: Traffic; faults: Faults; cloudwatch: CloudWatch },
 ): ControlReply | undefined => {
   const action = path.slice(CONTROL_PREFIX.length);
   if (action === 'clock' && method === 'GET') {
@@ -54,7 +64,11 @@ export const handleControl = (
     parts.faults.clear();
     return { status: 200, body: {} };
   }
-  if (method !== 'POST' || (action !== 'traffic' && action !== 'faults')) return undefined;
+  if (action === 'metric-values' && method === 'DELETE') {
+    parts.cloudwatch.clearValueOverrides();
+    return { status: 200, body: {} };
+  }
+  if (method !== 'POST' || !['traffic', 'faults', 'metric-values'].includes(action)) return undefined;
   let json: unknown;
   try {
     json = body.length > 0 ? JSON.parse(body) : {};
@@ -65,6 +79,18 @@ export const handleControl = (
     const parsed = trafficBody.safeParse(json);
     if (!parsed.success) return invalid(parsed.error);
     parts.traffic.set(parsed.data.endpoint, parsed.data.rpm);
+    return { status: 200, body: {} };
+  }
+  if (action === 'metric-values') {
+    const parsed = metricValuesBody.safeParse(json);
+    if (!parsed.success) return invalid(parsed.error);
+    const { endpoint, variant, metric, value } = parsed.data;
+    parts.cloudwatch.overrideValues({
+      endpointName: endpoint,
+      variantName: variant,
+      ...(metric ? { metricName: metric } : {}),
+      value: Number(value),
+    });
     return { status: 200, body: {} };
   }
   const parsed = faultBody.safeParse(json);

@@ -245,7 +245,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       query: (action, params, ctx, requestId, request) => sts.handle(action, params, ctx, requestId, request),
       functionUrl: (name, request) => functionUrls.handle(name, request),
       control: (method, path, body) =>
-        handleControl(method, path, body, { now: () => clock.now(), traffic, faults }),
+        handleControl(method, path, body, { now: () => clock.now(), traffic, faults, cloudwatch }),
     },
     {
       now: () => clock.now(),

@@ -67,9 +67,9 @@ describe('ceiling and latency tests', () => {
   });
 
   it('sign test by hand: 9 slower minutes of 10', () => {
-    const totals = signMinute(true).map(() => 0);
-    for (let i = 0; i < 9; i++) addInto(totals, signMinute(true));
-    addInto(totals, signMinute(false));
+    const totals = signMinute(true, 0.5).map(() => 0);
+    for (let i = 0; i < 9; i++) addInto(totals, signMinute(true, 0.5));
+    addInto(totals, signMinute(false, 0.5));
     expect(evidenceOf(totals)).toBeCloseTo(21.407679848373654, 9);
   });
 

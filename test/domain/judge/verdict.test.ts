@@ -126,14 +126,36 @@ describe('judgeCanary', () => {
   });
 
   it('latency: a candidate slower than tolerated minute after minute rolls back; within tolerance it does not', () => {
-    const slow = readings(Array(12).fill([100, 0, 60, 900, 0, 40]));
-    const verdict = judgeCanary(slow, gates({ maxLatencyRatio: 1.2 }), timing, T0 + 15 * MIN);
+    // 90 candidate requests against 810: the candidate's p99 is its maximum, above the baseline's
+    // p99 in 61 % of minutes with no difference at all, so each slower minute is weak evidence:
+    // 12 are not enough, 20 are
+    const slow = (minutes: number) => readings(Array(minutes).fill([90, 0, 60, 810, 0, 40]));
+    const at = (minutes: number) => T0 + (minutes + 3) * MIN;
+    expect(judgeCanary(slow(12), gates({ maxLatencyRatio: 1.2 }), timing, at(12)).status).toBe('healthy');
+    const verdict = judgeCanary(slow(20), gates({ maxLatencyRatio: 1.2 }), timing, at(20));
     expect(verdict.status).toBe('rollback');
     expect(verdict.status === 'rollback' && verdict.reasons[0]).toMatch(
-      /candidate p99 latency above 1\.2x the baseline's in 12 of 12 minutes/,
+      /candidate p99 latency above 1\.2x the baseline's in 20 of 20 minutes, where a candidate no slower would average at most 12\.3 \(median 60\.0 ms vs 40\.0 ms\)/,
     );
-    const fine = readings(Array(12).fill([100, 0, 45, 900, 0, 40]));
-    expect(judgeCanary(fine, gates({ maxLatencyRatio: 1.2 }), timing, T0 + 15 * MIN).status).toBe('healthy');
+    const fine = readings(Array(20).fill([90, 0, 45, 810, 0, 40]));
+    expect(judgeCanary(fine, gates({ maxLatencyRatio: 1.2 }), timing, at(20)).status).toBe('healthy');
+  });
+
+  it('latency: equal samples read slower half the time under the null, so fewer slower minutes suffice', () => {
+    const equal = readings(Array(12).fill([500, 0, 60, 500, 0, 40]));
+    const verdict = judgeCanary(equal, gates({ latencyStatistic: 'p50' }), timing, T0 + 15 * MIN);
+    expect(verdict.status).toBe('rollback');
+  });
+
+  it('Average is refused: it has no bound that holds for every latency distribution', () => {
+    const parsed = canaryGatesSchema.safeParse({ latencyStatistic: 'Average' });
+    expect(parsed.success).toBe(false);
+    expect(parsed.error?.issues[0]?.message).toMatch(
+      /^Average is not supported: .*use p50, p90, p99 or Maximum$/,
+    );
+    expect(canaryGatesSchema.safeParse({ latencyStatistic: 'p95' }).error?.issues[0]?.message).toBe(
+      'must be one of p50, p90, p99, Maximum',
+    );
   });
 });
 

@@ -261,7 +261,10 @@ const buildProgram = (session: Session): Command => {
       '--config <file>',
       'rollouts config: endpoints, cross-account roles, canary steps (ROLLOUTS_CONFIG_PATH, default rollouts.config.yml)',
     )
-    .option('--region <region>', 'AWS region (default AWS_REGION, AWS_DEFAULT_REGION)')
+    .option(
+      '--region <region>',
+      "AWS region (default AWS_REGION, AWS_DEFAULT_REGION, the profile's region, us-east-1; as the AWS CLI)",
+    )
     .option('--profile <profile>', 'AWS profile (default AWS_PROFILE and the usual chain)')
     .option('--local <url>', 'the local cloud printed by `npm start -- --keep-running`')
     .option('--dynamodb-url <url>', 'its DynamoDB address (AWS_ENDPOINT_URL_DYNAMODB)')
@@ -383,7 +386,7 @@ export const runCli = async (argv: string[], io: CliIo): Promise<ExitCode> => {
     io,
     exitCode: EXIT.ok,
     context: async () => {
-      settings = resolveSettings(globals(program.opts<GlobalFlags>()), io.env);
+      settings = await resolveSettings(globals(program.opts<GlobalFlags>()), io.env);
       return buildContext(settings);
     },
   };

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { resolveRegion } from '../adapters/aws-region';
 import { CommandUrlSender } from '../adapters/command-url-sender';
 import { DynamoDbStateStore } from '../adapters/dynamodb-state-store';
 import { DynamoDbStatusReader } from '../adapters/dynamodb-status-reader';
@@ -37,6 +38,8 @@ export interface Settings {
   /** AWS_ENDPOINT_URL in effect: an emulator, possibly on virtual time */
   endpointUrl?: string | undefined;
   region: string;
+  /** where the region came from (`--region`, `AWS_REGION`, `profile ops`, ...) */
+  regionSource: string;
   local: boolean;
   /** the control function's URL (AuthType AWS_IAM), where commands are sent signed */
   commandUrl?: string | undefined;
@@ -46,9 +49,10 @@ export interface Settings {
  * Settings from flags, then the environment `stack.env()` and `npm start -- --keep-running` give
  * (AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_DYNAMODB, TABLE_NAME, EVENT_BUS_NAME, ROLLOUTS_CONFIG_PATH),
  * then defaults derived from the stage. Flags are written into `env` before any SDK client
- * exists, because the clients read their endpoints, region and profile from it.
+ * exists, because the clients read their endpoints, region and profile from it. The region is
+ * picked as the AWS CLI and `osls deploy` pick it (`resolveRegion`).
  */
-export const resolveSettings = (options: GlobalOptions, env: NodeJS.ProcessEnv): Settings => {
+export const resolveSettings = async (options: GlobalOptions, env: NodeJS.ProcessEnv): Promise<Settings> => {
   const endpointUrl = options.local ?? options.endpointUrl;
   if (endpointUrl !== undefined) {
     if (!/^https?:\/\/[^\s]+$/.test(endpointUrl)) {
@@ -59,14 +63,19 @@ export const resolveSettings = (options: GlobalOptions, env: NodeJS.ProcessEnv):
     env.AWS_ENDPOINT_URL = endpointUrl;
   }
   if (options.dynamodbUrl !== undefined) env.AWS_ENDPOINT_URL_DYNAMODB = options.dynamodbUrl;
-  if (options.region) env.AWS_REGION = options.region;
   if (options.profile) env.AWS_PROFILE = options.profile;
+  const { region, source: regionSource } = await resolveRegion({
+    flag: options.region,
+    profile: options.profile,
+    env,
+  });
+  // every client the CLI makes uses it (the SDK alone would skip AWS_DEFAULT_REGION)
+  env.AWS_REGION = region;
   const local = options.local !== undefined;
   if (local) {
     // the local cloud accepts any signature; without keys the SDK would look for real credentials
     env.AWS_ACCESS_KEY_ID ||= 'test';
     env.AWS_SECRET_ACCESS_KEY ||= 'test';
-    env.AWS_REGION ||= 'us-east-1';
     if (!env.AWS_ENDPOINT_URL_DYNAMODB) {
       throw new UsageError(
         '--local needs the DynamoDB address as well: pass --dynamodb-url <url>, or export the environment block printed by `npm start -- --keep-running`',
@@ -85,7 +94,8 @@ export const resolveSettings = (options: GlobalOptions, env: NodeJS.ProcessEnv):
     configPath,
     configExplicit: explicitConfig !== undefined,
     endpointUrl: env.AWS_ENDPOINT_URL,
-    region: env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1',
+    region,
+    regionSource,
     local,
     commandUrl: options.commandUrl ?? env.ROLLOUTS_COMMAND_URL,
   };

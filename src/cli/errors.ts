@@ -78,7 +78,15 @@ const messageOf = (error: unknown): string => (error instanceof Error ? error.me
 /** Turns any failure into a message that says what to do, and an exit code. */
 export const describeFailure = (
   error: unknown,
-  where: { endpointUrl?: string | undefined; tableName: string; busName: string; region: string } | undefined,
+  where:
+    | {
+        endpointUrl?: string | undefined;
+        tableName: string;
+        busName: string;
+        region: string;
+        regionSource?: string | undefined;
+      }
+    | undefined,
 ): { message: string; exitCode: ExitCode; transient: boolean } => {
   if (error instanceof CliError)
     return { message: error.message, exitCode: error.exitCode, transient: false };
@@ -91,7 +99,10 @@ export const describeFailure = (
   }
   const found = codes(error);
   const message = messageOf(error);
-  const target = where?.endpointUrl ? where.endpointUrl : `AWS (${where?.region ?? 'default region'})`;
+  const region = where
+    ? `${where.region}, from ${where.regionSource ?? 'the environment'}`
+    : 'default region';
+  const target = where?.endpointUrl ? where.endpointUrl : `AWS (${region})`;
   if (found.some((code) => NETWORK.has(code))) {
     const advice = where?.endpointUrl
       ? 'Is the local cloud still running (`npm start -- --keep-running`), and is the address the one it printed?'
@@ -114,14 +125,14 @@ export const describeFailure = (
   }
   if (found.includes('ResourceNotFoundException') && /DynamoDB/.test(message)) {
     return {
-      message: `table ${where?.tableName} not found: ${message}\nPass --stage <stage> (table sagemaker-rollouts-<stage>) or --table <name>, and check the region.`,
+      message: `table ${where?.tableName} not found in ${region}: ${message}\nPass --stage <stage> (table sagemaker-rollouts-<stage>) or --table <name>, and check the region.`,
       exitCode: EXIT.aws,
       transient: false,
     };
   }
   if (found.includes('ResourceNotFoundException') && /EventBridge/.test(message)) {
     return {
-      message: `event bus ${where?.busName} not found: ${message}\nPass --stage <stage> (bus sagemaker-rollouts-<stage>) or --bus <name>, and check the region.`,
+      message: `event bus ${where?.busName} not found in ${region}: ${message}\nPass --stage <stage> (bus sagemaker-rollouts-<stage>) or --bus <name>, and check the region.`,
       exitCode: EXIT.aws,
       transient: false,
     };

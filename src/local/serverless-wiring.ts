@@ -128,7 +128,8 @@ export const readServerlessWiring = (options: {
   };
 
   const service = String(resolveNode(doc.service));
-  const provider = resolveNode(doc.provider) as { timeout?: number };
+  // only what the local cloud uses: the region, for one, is the local cloud's own
+  const provider = { timeout: resolveNode(pathGet(doc, 'provider.timeout')) as number | undefined };
   const resources = (pathGet(doc, 'resources.Resources') ?? {}) as Record<string, { Properties?: unknown }>;
   const queue = (logicalId: string): QueueSpec => {
     const props = (resolveNode(resources[logicalId]?.Properties) ?? {}) as Record<string, unknown>;

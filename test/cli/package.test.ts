@@ -1,5 +1,13 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +23,8 @@ import { ROOT } from './child';
 let dir: string;
 let packageDir: string;
 let tarball: string;
+/** A file in dist/ that is not the bundle, such as the config copy `npm run package` writes there. */
+const STRAY = join(ROOT, 'dist', `stray-${process.pid}.json`);
 
 const run = (args: string[]) => {
   try {
@@ -34,8 +44,14 @@ const run = (args: string[]) => {
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'rollouts-pack-'));
+  mkdirSync(join(ROOT, 'dist'), { recursive: true });
+  writeFileSync(STRAY, '{"accountId":"111122223333"}\n');
   // prepack bundles src/cli into dist/cli.cjs
-  execFileSync('npm', ['pack', '--pack-destination', dir, '--silent'], { cwd: ROOT, stdio: 'pipe' });
+  try {
+    execFileSync('npm', ['pack', '--pack-destination', dir, '--silent'], { cwd: ROOT, stdio: 'pipe' });
+  } finally {
+    rmSync(STRAY, { force: true });
+  }
   tarball = readdirSync(dir).find((name) => name.endsWith('.tgz'))!;
   execFileSync('tar', ['xzf', join(dir, tarball), '-C', dir]);
   packageDir = join(dir, 'package');
@@ -46,12 +62,28 @@ afterAll(() => {
 });
 
 describe('the packed CLI stands alone', () => {
-  it('holds the bundle and the launcher only, no TypeScript source', () => {
-    const files = readdirSync(packageDir, { recursive: true }).map(String).sort();
-    expect(files).toContain('dist/cli.cjs');
-    expect(files).toContain('bin/sagemaker-rollouts.cjs');
-    expect(files.some((file) => file.startsWith('src') || file.endsWith('.ts'))).toBe(false);
+  it('holds exactly the bundle, its launcher, the README, the license and the config schema', () => {
+    const files = readdirSync(packageDir, { recursive: true, withFileTypes: true })
+      .filter((entry) => entry.isFile())
+      .map((entry) => join(entry.parentPath, entry.name).slice(packageDir.length + 1))
+      .sort();
+    expect(files).toEqual([
+      'LICENSE',
+      'README.md',
+      'bin/sagemaker-rollouts.cjs',
+      'dist/cli.cjs',
+      'package.json',
+      'rollouts.config.schema.json',
+    ]);
+    expect(existsSync(STRAY)).toBe(false);
     expect(readdirSync(dir)).not.toContain('node_modules');
+  });
+
+  it('declares no runtime dependency: the bundle carries what it needs', () => {
+    const manifest = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8'));
+    for (const field of ['dependencies', 'optionalDependencies', 'peerDependencies', 'bundleDependencies']) {
+      expect(manifest[field] ?? {}, field).toEqual({});
+    }
   });
 
   it("needs no module outside Node itself (but the SDK's optional signers it loads in a try)", () => {
@@ -106,7 +138,20 @@ describe('the packed CLI stands alone', () => {
       execFileSync(bin, args, { cwd: project, env: { PATH: process.env.PATH, HOME: dir }, encoding: 'utf8' });
     expect(installed(['--version'])).toBe(`${packageJson.version}\n`);
     expect(installed(['status', '--help'])).toContain('--wait');
-    expect(readdirSync(join(project, 'node_modules'))).not.toContain('tsx');
+    // the package alone: nothing else was installed
+    expect(readdirSync(join(project, 'node_modules')).sort()).toEqual([
+      '.bin',
+      '.package-lock.json',
+      'sagemaker-rollouts',
+    ]);
+    // a reader that stops early ends the bundled CLI quietly too
+    const piped = execFileSync('bash', ['-c', `"${bin}" --help | head -1; echo "exit \${PIPESTATUS[0]}"`], {
+      cwd: project,
+      env: { PATH: process.env.PATH, HOME: dir },
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    expect(piped).toBe('Usage: sagemaker-rollouts [options] [command]\nexit 0\n');
   }, 300_000);
 
   it('reports missing credentials as a JSON error under --json, and --watch stops on it', () => {

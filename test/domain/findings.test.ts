@@ -190,3 +190,27 @@ describe('native blue/green (finding 5)', () => {
     expect(w.registry.get(2)?.approvalStatus).toBe('Approved');
   });
 });
+
+describe('a retry decided in the millisecond its endpoint failed (finding 7)', () => {
+  it('the old failure, observed before the executor deletes the endpoint, is not the retry’s own', () => {
+    const w = new World();
+    w.approve(1);
+    w.later(MIN).advance('qa', 'fail');
+    w.observe('qa');
+    expect(w.phase(id(1))).toBe('Failed');
+    const failedAt = w.endpoints.qa!.lastModifiedTime;
+    expect(w.now).toBe(failedAt);
+    // same millisecond: the retry is decided, and the endpoint (still Failed) is observed again
+    w.autoCarryOut = false;
+    expect(w.operator('retry', id(1)).rejection).toBeUndefined();
+    w.observe('qa');
+    expect(w.phase(id(1, 2))).toBe('QaDeploying');
+    // the executor deletes the failed endpoint and creates it anew; it comes up this time
+    w.autoCarryOut = true;
+    w.carryOut();
+    expect(w.endpoints.qa?.status).toBe('Creating');
+    w.later(MIN).settleAll();
+    expect(w.phase(id(1, 2))).toBe('Succeeded');
+    expect(w.state.prod?.version).toBe(1);
+  });
+});

@@ -10,10 +10,11 @@ import { loadConfigFromEnv } from './config/load';
 import type { CrossAccountConfig } from './config/schema';
 import { ConfigError } from './errors';
 import { emitMetrics } from './metrics/emf';
-import { metricsOfEvent } from './metrics/service-metrics';
+import { METRIC, metricsOfEvent } from './metrics/service-metrics';
 import type { AutoscalingFactory } from './ports/autoscaling';
 import type { ConvergenceRequests } from './ports/convergence';
 import type { EventPublisher } from './ports/events';
+import type { PermanentFailures } from './ports/failures';
 import type { Metrics } from './ports/metrics';
 import type {
   EndpointObserverFactory,
@@ -178,6 +179,10 @@ const metered = (inner: EventPublisher): EventPublisher => ({
   },
 });
 
+const permanentFailuresMetric: PermanentFailures = {
+  raise: (group) => emitMetrics(group, [{ name: METRIC.permanentFailures, unit: 'Count', value: 1 }]),
+};
+
 /** The composition root: real adapters over SDK v3 clients that honour AWS_ENDPOINT_URL. */
 export const buildDeps = (env: NodeJS.ProcessEnv = process.env): Deps => ({
   config: loadConfigFromEnv(),
@@ -190,6 +195,7 @@ export const buildDeps = (env: NodeJS.ProcessEnv = process.env): Deps => ({
   metricsFor: metricsPerAccount(),
   pipelines: new SageMakerPipelineCallbacks(),
   events: metered(new EventBridgePublisher(required(env, 'EVENT_BUS_NAME'))),
+  failures: permanentFailuresMetric,
   log: powertoolsLog,
 });
 

@@ -102,7 +102,8 @@ const claimable = (
 /**
  * Carries out the saved effects, at least once each and concurrently (each is idempotent and
  * keyed by its content). Transient errors leave an effect in the outbox for the next event or
- * tick; a permanent failure is logged and raised as the service's own error metric.
+ * tick; a permanent failure is logged and raised as the PermanentFailures metric (alarmed). A
+ * registry reject that never lands leaves its block pending: the version stays out.
  */
 export const drainOutbox = async (
   deps: Deps,
@@ -125,6 +126,7 @@ export const drainOutbox = async (
             command: entry.command.type,
             reason: outcome.reason,
           });
+          deps.failures.raise(state.group);
         }
       } catch (error) {
         deps.log.warn('effect will be retried', {

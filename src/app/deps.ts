@@ -9,6 +9,7 @@ import type { PayloadPolicy } from '../domain/payload';
 import type { AutoscalingFactory, VariantAutoscaling } from '../ports/autoscaling';
 import type { ConvergenceRequests } from '../ports/convergence';
 import type { EventPublisher } from '../ports/events';
+import type { PermanentFailures } from '../ports/failures';
 import type { Metrics } from '../ports/metrics';
 import type { PipelineCallbacks } from '../ports/pipelines';
 import type { EndpointsFactory, ModelRegistry, StageEndpoints } from '../ports/sagemaker';
@@ -36,6 +37,8 @@ export interface Deps {
   metricsFor: (crossAccount: CrossAccountConfig) => Metrics;
   pipelines: PipelineCallbacks;
   events: EventPublisher;
+  /** effects refused for good are counted here (an alarm watches the count) */
+  failures: PermanentFailures;
   log: Log;
 }
 

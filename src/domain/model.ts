@@ -219,6 +219,12 @@ export interface BlockedVersion {
   version: number;
   at: number;
   reason: string;
+  /**
+   * The service asked the registry to reject the version and has not seen it Rejected since: the
+   * package may still say Approved (the reject is queued, throttled or refused), so no view of it,
+   * however recent, is a new approval until the registry has said Rejected.
+   */
+  rejectPending?: boolean | undefined;
 }
 
 export interface ServingVersion {

@@ -43,8 +43,9 @@ export const nextEndpointStep = (
   if (!endpoint) return { type: 'deploy' };
   const onTarget = endpoint.configName === desired.configName;
   if (endpoint.status === 'Failed') {
-    // a failure on another config, or one older than this spec, is not this spec's failure
-    if (!onTarget || endpoint.lastModifiedTime < desired.requestedAt) {
+    // a failure on another config, or one not later than this spec's decision, is not this
+    // spec's failure (the same millisecond: the decision saw it; see observeAwaited)
+    if (!onTarget || endpoint.lastModifiedTime <= desired.requestedAt) {
       return { type: 'delete', why: `${endpoint.endpointName} failed on ${endpoint.configName}` };
     }
     return { type: 'wait', why: `${endpoint.endpointName} failed: ${endpoint.failureReason ?? 'no reason'}` };

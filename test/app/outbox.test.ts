@@ -23,8 +23,9 @@ afterAll(async () => {
 });
 
 /** The real DynamoDB store on dynalite; fakes for SageMaker and the bus. */
-const world = async (deploy: (spec: DeploySpec) => Promise<'started'>) => {
+const world = async (deploy: (spec: DeploySpec) => Promise<'started'>, refusePublish?: PermanentError) => {
   const store = await dynamo.store();
+  const raised: string[] = [];
   const published: ServiceEvent[] = [];
   const deployed: DeploySpec[] = [];
   const endpoints: StageEndpoints = {
@@ -61,8 +62,14 @@ const world = async (deploy: (spec: DeploySpec) => Promise<'started'>) => {
     metrics: { readVariants: async () => new Map(), alarmsInAlarm: async () => [] },
     metricsFor: () => ({ readVariants: async () => new Map(), alarmsInAlarm: async () => [] }),
     pipelines: { sendSuccess: async () => 'sent', sendFailure: async () => 'sent' },
-    events: { publish: async (events) => void published.push(...events) },
+    events: {
+      publish: async (events) => {
+        if (refusePublish) throw refusePublish;
+        published.push(...events);
+      },
+    },
     convergence: inlineExecutor(() => deps),
+    failures: { raise: (group) => void raised.push(group) },
     log: silentLog,
   };
   const approve = (now: number) =>
@@ -71,7 +78,7 @@ const world = async (deploy: (spec: DeploySpec) => Promise<'started'>) => {
       { group: 'churn-model', version: 1, packageArn: pkg.arn, status: 'Approved' },
       now,
     );
-  return { deps, store, published, deployed, approve };
+  return { deps, store, published, deployed, raised, approve };
 };
 
 describe('the outbox and the desired endpoints', () => {
@@ -111,6 +118,18 @@ describe('the outbox and the desired endpoints', () => {
     expect(w.published.map((e) => e.type)).toContain('Deployment Failed');
     const history = await w.store.history('churn-model:v1');
     expect(history.map((h) => h.to)).toEqual(['Queued', 'QaDeploying', 'Failed']);
+  });
+
+  it('an effect refused for good leaves the outbox and raises PermanentFailures', async () => {
+    const w = await world(
+      async () => 'started',
+      new PermanentError('AccessDeniedException: not authorized to perform events:PutEvents'),
+    );
+    await w.approve(T0);
+    const state = await w.store.loadGroup('churn-model');
+    expect(state?.outbox).toEqual([]);
+    expect(w.raised.length).toBeGreaterThan(0);
+    expect(new Set(w.raised)).toEqual(new Set(['churn-model']));
   });
 
   it('two runs at once on one group: one deployment, each effect carried out once', async () => {

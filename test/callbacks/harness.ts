@@ -203,6 +203,7 @@ export const harness = async (dynamo: Dynamo): Promise<Harness> => {
       },
     },
     convergence: inlineExecutor(() => deps),
+    failures: { raise: () => {} },
     log: { debug: line('debug'), info: line('info'), warn: line('warn'), error: line('error') },
   };
   return { deps, pipelines, registry, endpoints, events, logs };

@@ -713,7 +713,8 @@ describe('endpoint failures and drift', () => {
   it('endpoint Failed → the deployment fails and QA is marked Failed in the registry', () => {
     const w = new World();
     w.approve(1);
-    const failed = w.settle('qa', 'fail');
+    // SageMaker fails a creation minutes after it was asked for, never in the same millisecond
+    const failed = w.later(MIN).settle('qa', 'fail');
     expect(w.endpoints.qa?.status).toBe('Failed');
     expect(w.phase(id(1))).toBe('Failed');
     expect(commandsOf(failed.commands, 'UpdateRegistry')[0]?.lifecycle).toMatchObject({
@@ -737,7 +738,7 @@ describe('endpoint failures and drift', () => {
     ship(w, 1);
     w.approve(2);
     w.settle('qa');
-    w.send({
+    w.later(MIN).send({
       type: 'EndpointObserved',
       stage: 'prod',
       endpoint: observation(PROD_ENDPOINT, 'Failed', w.dep(id(2)).awaiting!.configName, {}, w.now, 'boom'),

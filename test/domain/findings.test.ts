@@ -24,24 +24,68 @@ describe('timeouts fire from the clock alone (finding 4)', () => {
 });
 
 describe('a rollback that fails keeps the version out (finding 8)', () => {
-  it('the registry says Rejected, so no later update of the package can look like a new approval', () => {
+  /** v2's canary fails its gate; the rollback's update is rolled back by SageMaker; the reject is decided but not yet carried out. */
+  const rollbackFailedRejectQueued = (): { w: World; d: string } => {
     const w = new World();
     const d = inCanary(w);
     w.later(5 * MIN).canary(d, readings.failing());
     expect(w.phase(d)).toBe('RollingBack');
     w.settle('prod'); // baseline 100 % on the canary config; the executor now sends the baseline-alone config
     expect(w.prodWeights()).toEqual({ v1: 100, v2: 0 });
-    w.later(MIN).settle('prod', 'fail'); // SageMaker rolls that update back
+    w.later(MIN).advance('prod', 'fail'); // SageMaker rolls that update back
+    w.autoCarryOut = false; // the registry reject is decided, then held back (throttled, delayed)
+    w.observe('prod');
     expect(w.phase(d)).toBe('Failed');
     expect(w.dep(d).reason).toMatch(/rollback did not complete/);
-    expect(w.registry.get(2)?.approvalStatus).toBe('Rejected');
-    expect(w.state.blocked.map((b) => b.version)).toContain(2);
-    // any later update of the package (a description, a lifecycle stage) bumps its time; the
-    // handler reads the registry's view, which must not pass for a new approval
+    expect(w.state.outbox.map((e) => e.command.type === 'UpdateRegistry' && !!e.command.reject)).toContain(
+      true,
+    );
+    expect(w.registry.get(2)?.approvalStatus).toBe('Approved');
+    return { w, d };
+  };
+
+  /** A metadata edit of v2's package: the registry's time moves on, its approval status does not. */
+  const editMetadata = (w: World): void => {
     const current = w.registry.get(2)!;
-    w.registry.set(2, { ...current, lastModifiedTime: w.now + MIN });
-    w.later(2 * MIN).send({ type: 'Approved', pkg: w.registry.get(2)! });
-    expect(w.state.deployments.filter((x) => x.version === 2)).toHaveLength(1);
+    w.registry.set(2, { ...current, lastModifiedTime: w.now });
+    w.send({ type: 'Approved', pkg: w.registry.get(2)! });
+  };
+
+  const attemptsOf = (w: World, version: number): number =>
+    w.state.deployments.filter((x) => x.version === version).length;
+
+  it('an edit handled before the queued reject is carried out is no approval: nothing is redeployed', () => {
+    const { w } = rollbackFailedRejectQueued();
+    editMetadata(w.later(MIN));
+    expect(attemptsOf(w, 2)).toBe(1);
+    expect(w.state.blocked.find((b) => b.version === 2)?.rejectPending).toBe(true);
+    // the reject lands and the registry's Rejected event arrives: the block now dates from it
+    w.autoCarryOut = true;
+    w.carryOut();
+    expect(w.registry.get(2)?.approvalStatus).toBe('Rejected');
+    expect(w.state.blocked.find((b) => b.version === 2)?.rejectPending).toBeUndefined();
+    // an edit of the Rejected package is still no approval
+    editMetadata(w.later(MIN));
+    expect(attemptsOf(w, 2)).toBe(1);
+    // an approval after the registry said Rejected is a new one: it restarts v2
+    w.later(MIN).approve(2);
+    expect(attemptsOf(w, 2)).toBe(2);
+    expect(w.phase(id(2, 2))).toBe('QaDeploying');
+  });
+
+  it('a reject that never lands keeps the block: edits, late approvals and retry cannot restart v2', () => {
+    const { w, d } = rollbackFailedRejectQueued();
+    w.state.outbox = []; // refused for good (the executor logs it and raises PermanentFailures)
+    editMetadata(w.later(MIN));
+    editMetadata(w.later(60 * MIN));
+    w.tick(MIN);
+    expect(attemptsOf(w, 2)).toBe(1);
+    expect(w.operator('retry', d).rejection).toMatch(/has not said Rejected yet/);
+    // the operator rejects and approves it anew by hand: that approval restarts it
+    w.autoCarryOut = true;
+    w.later(MIN).reject(2);
+    w.later(MIN).approve(2);
+    expect(attemptsOf(w, 2)).toBe(2);
   });
 });
 
@@ -144,5 +188,29 @@ describe('native blue/green (finding 5)', () => {
     expect(w.state.blocked).toEqual([]);
     expect(w.registryUpdates.some((u) => u.reject)).toBe(false);
     expect(w.registry.get(2)?.approvalStatus).toBe('Approved');
+  });
+});
+
+describe('a retry decided in the millisecond its endpoint failed (finding 7)', () => {
+  it('the old failure, observed before the executor deletes the endpoint, is not the retry’s own', () => {
+    const w = new World();
+    w.approve(1);
+    w.later(MIN).advance('qa', 'fail');
+    w.observe('qa');
+    expect(w.phase(id(1))).toBe('Failed');
+    const failedAt = w.endpoints.qa!.lastModifiedTime;
+    expect(w.now).toBe(failedAt);
+    // same millisecond: the retry is decided, and the endpoint (still Failed) is observed again
+    w.autoCarryOut = false;
+    expect(w.operator('retry', id(1)).rejection).toBeUndefined();
+    w.observe('qa');
+    expect(w.phase(id(1, 2))).toBe('QaDeploying');
+    // the executor deletes the failed endpoint and creates it anew; it comes up this time
+    w.autoCarryOut = true;
+    w.carryOut();
+    expect(w.endpoints.qa?.status).toBe('Creating');
+    w.later(MIN).settleAll();
+    expect(w.phase(id(1, 2))).toBe('Succeeded');
+    expect(w.state.prod?.version).toBe(1);
   });
 });

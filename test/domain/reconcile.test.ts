@@ -89,6 +89,10 @@ describe('nextEndpointStep: one step from what DescribeEndpoint says towards the
     expect(
       nextEndpointStep(desired(), endpoint('Failed', 'cfg-new', {}, { lastModifiedTime: T - 1 })).type,
     ).toBe('delete');
+    // failed in the decision's own millisecond: the failure the decision saw (a retry at once)
+    expect(nextEndpointStep(desired(), endpoint('Failed', 'cfg-new', {}, { lastModifiedTime: T })).type).toBe(
+      'delete',
+    );
     expect(nextEndpointStep(desired(), endpoint('Failed', 'cfg-old', {})).type).toBe('delete');
     expect(nextEndpointStep(desired(), endpoint('Failed', 'cfg-new', {})).type).toBe('wait');
   });

@@ -292,6 +292,8 @@ export class World {
   /** problems carrying out commands (a real executor would have reported them) */
   readonly executionProblems: string[] = [];
   autoCarryOut = true;
+  /** deliver the registry's event when a reject is carried out (false: the event is late or lost) */
+  registryEvents = true;
   /** freeze the state handed to decide and compare it afterwards */
   checkPurity = false;
   private outboxSeq = 0;
@@ -329,6 +331,7 @@ export class World {
 
   /** Carries out every outbox entry, then converges each endpoint as the executor does. */
   carryOut(): void {
+    const rejected: PackageInfo[] = [];
     for (const entry of this.state.outbox) {
       const c = entry.command;
       if (c.type === 'AnswerCallback') {
@@ -347,10 +350,13 @@ export class World {
             approvalStatus: 'Rejected',
             lastModifiedTime: Math.max(this.now, current.lastModifiedTime + 1),
           });
+          rejected.push(this.registry.get(version)!);
         }
       }
     }
     this.state.outbox = [];
+    // the registry's state change events (their rule matches Approved and Rejected)
+    if (this.registryEvents) for (const p of rejected) this.send({ type: 'Rejected', pkg: p });
     for (const stage of ['qa', 'prod'] as const) this.converge(stage);
   }
 

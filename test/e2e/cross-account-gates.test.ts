@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { localConfigVariant } from './helpers';
 import { MINUTE, type Rollouts, startRollouts } from './rollout-harness';
 
 const GROUP = 'fraud-detector';
@@ -38,28 +39,58 @@ describe('cross-account canaries judge the endpoint’s own account (finding 3)'
     expect(passed?.readings?.candidate.invocations).toBeGreaterThan(0);
   });
 
-  it('the deciding functions read through the observer role and only the executor assumes the deployer role', async () => {
-    const DEPLOYER = 'arn:aws:iam::444455556666:role/sagemaker-rollouts-deployer';
-    const OBSERVER = 'arn:aws:iam::444455556666:role/sagemaker-rollouts-observer';
-    r = await startRollouts();
+  const DEPLOYER = 'arn:aws:iam::444455556666:role/sagemaker-rollouts-deployer';
+  const OBSERVER = 'arn:aws:iam::444455556666:role/sagemaker-rollouts-observer';
+  /** the alarm lives in the production account (444455556666), next to the endpoint */
+  const PROD_ALARM = 'fraud-detector-prod-business-kpi';
+  const withObserverAndAlarm = () =>
+    localConfigVariant((config) => {
+      const prod = config.modelPackageGroups[GROUP].stages.prod;
+      prod.crossAccount.observerRoleArn = OBSERVER;
+      prod.strategy.alarms = [PROD_ALARM];
+    });
+  const sessionsOf = (roleArn: string) =>
+    new Set(r.stack.cloud.sts.calls.filter((c) => c.roleArn === roleArn).map((c) => c.accessKeyId));
+  const callsOf = (operation: string) =>
+    r.stack.cloud.calls.filter((c) => c.operation === operation && c.region && c.callerAccessKeyId);
+
+  it('with an observer role, the deciding functions read through it and only the executor assumes the deployer role', async () => {
+    r = await startRollouts({ configPath: withObserverAndAlarm() });
     await v1LiveAndV2Granted(r);
     await r.runUntil(async () => (await r.phase(`${GROUP}:v2`)) === 'Succeeded', 90 * MINUTE);
 
-    const keysOf = (roleArn: string) =>
-      new Set(r.stack.cloud.sts.calls.filter((c) => c.roleArn === roleArn).map((c) => c.accessKeyId));
-    const observer = keysOf(OBSERVER);
-    const deployer = keysOf(DEPLOYER);
+    const observer = sessionsOf(OBSERVER);
+    const deployer = sessionsOf(DEPLOYER);
     expect(observer.size).toBeGreaterThan(0);
-    const prodCalls = r.stack.cloud.calls.filter((c) => c.region && c.callerAccessKeyId);
-    const by = (operation: string) => prodCalls.filter((c) => c.operation === operation);
+    const by = callsOf;
     // reads in the production account: the observer role's sessions only
     expect(by('GetMetricData').length).toBeGreaterThan(0);
     expect(by('GetMetricData').every((c) => observer.has(c.callerAccessKeyId!))).toBe(true);
+    // the canary's alarms are read there too, never with the service's own credentials
+    expect(by('DescribeAlarms').length).toBeGreaterThan(0);
+    expect(by('DescribeAlarms').every((c) => observer.has(c.callerAccessKeyId!))).toBe(true);
     // changes in the production account: the deployer role's sessions only, and some were made
     const writes = [...by('UpdateEndpointWeightsAndCapacities'), ...by('UpdateEndpoint')].filter(
       (c) => observer.has(c.callerAccessKeyId!) || deployer.has(c.callerAccessKeyId!),
     );
     expect(writes.length).toBeGreaterThan(0);
     expect(writes.every((c) => deployer.has(c.callerAccessKeyId!))).toBe(true);
+  });
+
+  it('an alarm in ALARM in the production account, read through the observer, rolls the canary back', async () => {
+    r = await startRollouts({ configPath: withObserverAndAlarm() });
+    await v1LiveAndV2Granted(r);
+    await r.runUntil(async () => (await r.phase(`${GROUP}:v2`)) === 'Canary', 30 * MINUTE);
+    r.stack.cloud.setAlarmState(PROD_ALARM, 'ALARM');
+    const before = r.stack.cloud.calls.length;
+    await r.runUntil(async () => (await r.phase(`${GROUP}:v2`)) === 'RolledBack', 30 * MINUTE);
+
+    const d = (await r.state(GROUP)).deployments.find((x) => x.id === `${GROUP}:v2`)!;
+    expect(d.reason).toContain(`alarm in ALARM: ${PROD_ALARM}`);
+    const observer = sessionsOf(OBSERVER);
+    const reads = callsOf('DescribeAlarms').filter((c) => r.stack.cloud.calls.indexOf(c) >= before);
+    expect(reads.length).toBeGreaterThan(0);
+    expect(reads.every((c) => observer.has(c.callerAccessKeyId!))).toBe(true);
+    expect(r.weights(PROD)).toEqual({ v1: 100 });
   });
 });

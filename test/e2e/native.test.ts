@@ -78,4 +78,43 @@ describe('native strategy: SageMaker blue/green with auto-rollback alarms', () =
     expect(await r.lifecycle(v3)).toMatchObject({ approval: 'Rejected' });
     expect(state.blocked.map((b) => b.version)).toEqual([3]);
   });
+
+  it('v4: SageMaker refuses the blue/green UpdateEndpoint; the deployment fails with its reason and prod keeps v2', async () => {
+    const refusal = 'CanarySize must be less than or equal to 50% of the instance count of the variant';
+    const prodBefore = r.stack.cloud.sagemaker.endpoints.get(PROD)!.configName;
+    const refuse = r.stack.cloud.faults.add({
+      service: 'sagemaker',
+      operation: 'UpdateEndpoint',
+      resource: PROD,
+      error: 'ValidationException',
+      message: refusal,
+    });
+    const from = r.stack.cloud.calls.length;
+    const v4 = await r.registerAndApprove(GROUP, { 'sim.errorRate': '0' });
+    await r.runUntil(async () => (await r.phase(`${GROUP}:v4`)) === 'Failed', 60 * MINUTE);
+    refuse();
+
+    const refused = r.stack.cloud.calls
+      .slice(from)
+      .filter((c) => c.operation === 'UpdateEndpoint' && c.names?.EndpointName === PROD);
+    expect(refused.length).toBeGreaterThan(0);
+    expect(refused.every((c) => c.error === 'ValidationException')).toBe(true);
+    const state = await r.state(GROUP);
+    const d = state.deployments.find((x) => x.id === `${GROUP}:v4`)!;
+    expect(d.reason).toMatch(/prod deployment refused/);
+    expect(d.reason).toContain(refusal);
+    // prod never moved: v2 serves all traffic on its own config
+    expect(state.prod?.version).toBe(2);
+    const ep = r.stack.cloud.sagemaker.endpoints.get(PROD)!;
+    expect(ep.status).toBe('InService');
+    expect(ep.configName).toBe(prodBefore);
+    expect(r.stack.cloud.sagemaker.configs.get(ep.configName)?.variants.map((v) => v.ModelName)).toEqual([
+      'native-model-v2',
+    ]);
+    // the model is not to blame: not rolled back, not rejected, not blocked
+    expect(r.events('Deployment Rolled Back').map((e) => e.detail.deploymentId)).not.toContain(`${GROUP}:v4`);
+    expect(r.events('Deployment Failed').map((e) => e.detail.deploymentId)).toContain(`${GROUP}:v4`);
+    expect((await r.lifecycle(v4)).approval).toBe('Approved');
+    expect(state.blocked.map((b) => b.version)).toEqual([3]);
+  });
 });

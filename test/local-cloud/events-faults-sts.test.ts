@@ -195,6 +195,29 @@ describe('fault injection, call recording and STS', () => {
     cloud.faults.clear();
   });
 
+  it('a fault aimed at one resource fails only the calls that name it', async () => {
+    const { cloud, sm } = env;
+    for (const name of ['one', 'other']) {
+      await sm.send(new CreateModelPackageGroupCommand({ ModelPackageGroupName: name }));
+    }
+    const remove = cloud.faults.add({
+      service: 'sagemaker',
+      operation: 'DescribeModelPackageGroup',
+      resource: 'other',
+      error: 'ValidationException',
+      message: 'refused for this one',
+    });
+    const describe = (name: string) =>
+      sm.send(new DescribeModelPackageGroupCommand({ ModelPackageGroupName: name }));
+    await expect(describe('one')).resolves.toMatchObject({ ModelPackageGroupName: 'one' });
+    await expect(describe('other')).rejects.toMatchObject({
+      name: 'ValidationException',
+      message: 'refused for this one',
+    });
+    remove();
+    await expect(describe('other')).resolves.toMatchObject({ ModelPackageGroupName: 'other' });
+  });
+
   it('AssumeRole returns ASIA credentials expiring in an hour of virtual time, and records the role', async () => {
     const { cloud, sts } = env;
     const out = await sts.send(

@@ -2,7 +2,7 @@ import { activeFor, answer, type Draft, history, note, outputs } from '../draft'
 import { type CallbackWait, isTerminal, type PackageInfo } from '../model';
 import { callbackRef } from '../naming';
 import { QA_PHASES, requestDeployment } from './qa';
-import { approvedAfter } from './registry';
+import { approvedSinceBlocked, whyNotApprovedAnew } from './registry';
 import { stop } from './rollback';
 
 /** Pipeline callback steps: deploy tasks attached to deployments, Stopping. */
@@ -27,8 +27,8 @@ export function onCallbackRequested(
     return fail(`v${pkg.version} is ${pkg.approvalStatus}: deploying to prod needs an approved version`);
   }
   const blocked = t.state.blocked.find((b) => b.version === pkg.version);
-  if (blocked && !approvedAfter(t, pkg, blocked.at)) {
-    return fail(`v${pkg.version} was ${blocked.reason}; approve it anew first`);
+  if (blocked && !approvedSinceBlocked(pkg, blocked)) {
+    return fail(`v${pkg.version} was ${blocked.reason}; ${whyNotApprovedAnew(blocked)}`);
   }
   const live = callback.stage === 'qa' ? t.state.qa : t.state.prod;
   const existing = activeFor(t, pkg.version);

@@ -30,7 +30,11 @@ export function observeAwaited(t: Draft, d: Deployment, endpoint: EndpointObserv
   const limit = endpointWaitLimit(t, d);
   const onTarget = endpoint?.configName === awaiting.configName;
   if (endpoint && onTarget && endpoint.status === 'InService') return arrived(t, d, endpoint);
-  const changedSinceRequest = endpoint !== null && endpoint.lastModifiedTime >= awaiting.requestedAt;
+  // strictly after: a failure stamped with the request's own millisecond was there when it was
+  // decided (a retry decided at once on the failure it answers). SageMaker never fails a change
+  // within the millisecond it was asked for: it goes Creating or Updating first, and a change it
+  // refuses outright is an API error, not a Failed status.
+  const changedSinceRequest = endpoint !== null && endpoint.lastModifiedTime > awaiting.requestedAt;
   if (endpoint && (endpoint.status === 'Failed' || endpoint.status === 'UpdateRollbackFailed')) {
     // a failure from before this request (a retry on the same config) is not this request's:
     // the executor deletes that endpoint and creates it anew

@@ -2,7 +2,7 @@ import { active, type Draft, find, history, latestFor, move, publish } from '../
 import { isTerminal, type OperatorCommand, type PackageInfo } from '../model';
 import { canarySteps, promote, setStep, tryStartProd } from './prod';
 import { QA_PHASES, requestDeployment } from './qa';
-import { approvedAfter } from './registry';
+import { approvedSinceBlocked, whyNotApprovedAnew } from './registry';
 import { block, rollbackProd, stop } from './rollback';
 
 /** Operator commands: promote, pause, resume, abort, rollback, retry. */
@@ -90,8 +90,8 @@ export function onOperator(t: Draft, command: OperatorCommand, pkg: PackageInfo 
         );
       }
       const blocked = t.state.blocked.find((b) => b.version === d.version);
-      if (blocked && !approvedAfter(t, pkg, blocked.at)) {
-        return refuse(`v${d.version} was ${blocked.reason}; approve it anew in the registry before retrying`);
+      if (blocked && !approvedSinceBlocked(pkg, blocked)) {
+        return refuse(`v${d.version} was ${blocked.reason}; ${whyNotApprovedAnew(blocked)} before retrying`);
       }
       const others = active(t);
       if (others.length > 0) return refuse(`${others.map((o) => o.id).join(', ')} in progress`);

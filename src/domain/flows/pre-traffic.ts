@@ -1,7 +1,7 @@
 import type { GroupConfig } from '../../config/schema';
 import { type Draft, find } from '../draft';
 import { startCanary } from './prod';
-import { block, stop } from './rollback';
+import { rejectVersion, stop } from './rollback';
 
 type ProdStage = GroupConfig['stages']['prod'];
 
@@ -29,12 +29,11 @@ export function onPreTrafficChecked(t: Draft, id: string, ok: boolean, detail: s
   if (ok) return startCanary(t, d, `pre-traffic check passed: ${detail}`);
   const reason = `pre-traffic check failed in prod (the candidate served no user traffic): ${detail}`;
   // a failed candidate stays out until approved anew: the registry says Rejected, as after a rollback
-  block(t, d.version, reason);
-  t.commands.push({
-    type: 'UpdateRegistry',
-    packageArn: d.packageArn,
-    lifecycle: { stage: 'Production', status: 'Failed', description: reason.slice(0, 1024) },
-    reject: { description: `failed by sagemaker-rollouts: ${reason}`.slice(0, 1024) },
+  rejectVersion(t, d, {
+    status: 'Failed',
+    reason,
+    rejectDescription: `failed by sagemaker-rollouts: ${reason}`,
+    blockReason: reason,
   });
   stop(t, d, 'Failed', reason);
 }

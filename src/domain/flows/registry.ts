@@ -1,5 +1,5 @@
 import { activeFor, type Draft, deploymentsFor, latestFor, note } from '../draft';
-import { isTerminal, type PackageInfo } from '../model';
+import { type BlockedVersion, isTerminal, type PackageInfo } from '../model';
 import { requestDeployment } from './qa';
 import { block, rollbackProd, stop } from './rollback';
 
@@ -33,31 +33,45 @@ export function onRejected(t: Draft, pkg: PackageInfo): void {
   const reason = `v${pkg.version} rejected in the model registry`;
   const active = activeFor(t, pkg.version);
   // the registry's own time: an approval read before this rejection must not lift the block
-  block(t, pkg.version, reason, Math.max(t.now, pkg.lastModifiedTime));
+  const at = Math.max(t.now, pkg.lastModifiedTime);
+  block(t, pkg.version, reason, at);
   if (active) {
     stop(t, active, 'Aborted', reason);
-    return;
-  }
-  if (t.state.prod?.version === pkg.version) {
+  } else if (t.state.prod?.version === pkg.version) {
     const refused = rollbackProd(t, pkg.version, reason, 'registry');
     if (refused) note(t, `${reason} but it stays in prod: ${refused}`);
-    return;
+  } else {
+    note(t, `${reason}: not in flight and not serving prod; kept out until approved anew`);
   }
-  note(t, `${reason}: not in flight and not serving prod; kept out until approved anew`);
+  // the registry says Rejected now: from here on, an Approved view modified later is a new approval
+  const blocked = t.state.blocked.find((b) => b.version === pkg.version)!;
+  blocked.at = Math.max(blocked.at, at);
+  blocked.rejectPending = undefined;
 }
 
 /** Returns false (and notes why) when the version is blocked and was not approved since. */
 export function clearBlockIfApprovedAnew(t: Draft, pkg: PackageInfo): boolean {
   const blocked = t.state.blocked.find((b) => b.version === pkg.version);
   if (!blocked) return true;
-  if (!approvedAfter(t, pkg, blocked.at)) {
-    note(t, `v${pkg.version} was ${blocked.reason}; it needs a new approval`);
+  if (!approvedSinceBlocked(pkg, blocked)) {
+    note(t, `v${pkg.version} was ${blocked.reason}; ${whyNotApprovedAnew(blocked)}`);
     return false;
   }
   t.state.blocked = t.state.blocked.filter((b) => b.version !== pkg.version);
   return true;
 }
 
-export function approvedAfter(_t: Draft, pkg: PackageInfo, at: number): boolean {
-  return pkg.approvalStatus === 'Approved' && pkg.lastModifiedTime > at;
+/**
+ * An approval lifts a block only if it came after the registry said Rejected: modified after the
+ * block and not while the service's own reject is still to be seen. Until then the package may
+ * still say Approved from before, and a metadata edit or a late event would pass for an approval.
+ */
+export function approvedSinceBlocked(pkg: PackageInfo, blocked: BlockedVersion): boolean {
+  return !blocked.rejectPending && pkg.approvalStatus === 'Approved' && pkg.lastModifiedTime > blocked.at;
+}
+
+export function whyNotApprovedAnew(blocked: BlockedVersion): string {
+  return blocked.rejectPending
+    ? 'the registry has not said Rejected yet (its reject is pending or was refused): reject it, then approve it anew in the registry'
+    : 'approve it anew in the registry';
 }

@@ -10,7 +10,13 @@ import {
   nextAttempt,
   publish,
 } from '../draft';
-import { type Deployment, type GateReadings, isTerminal, PROD_PHASES } from '../model';
+import {
+  type Deployment,
+  type GateReadings,
+  isTerminal,
+  PROD_PHASES,
+  type RegistryStageStatus,
+} from '../model';
 import { deploymentId } from '../naming';
 import { deploy, servingVariant } from './prod';
 
@@ -80,12 +86,31 @@ export function finish(
 }
 
 export function rejectInRegistry(t: Draft, d: Deployment, reason: string): void {
+  rejectVersion(t, d, {
+    status: 'RolledBack',
+    reason,
+    rejectDescription: `rolled back by sagemaker-rollouts: ${reason}`,
+    blockReason: `rolled back (${reason})`,
+  });
+}
+
+/**
+ * Asks the registry to reject a version the service stopped, and keeps it blocked (from now on)
+ * until the registry has said Rejected: a view of the package from before that is no approval.
+ */
+export function rejectVersion(
+  t: Draft,
+  version: { version: number; packageArn: string },
+  why: { status: RegistryStageStatus; reason: string; rejectDescription: string; blockReason: string },
+): void {
   t.commands.push({
     type: 'UpdateRegistry',
-    packageArn: d.packageArn,
-    lifecycle: { stage: 'Production', status: 'RolledBack', description: reason.slice(0, 1024) },
-    reject: { description: `rolled back by sagemaker-rollouts: ${reason}`.slice(0, 1024) },
+    packageArn: version.packageArn,
+    lifecycle: { stage: 'Production', status: why.status, description: why.reason.slice(0, 1024) },
+    reject: { description: why.rejectDescription.slice(0, 1024) },
   });
+  block(t, version.version, why.blockReason);
+  t.state.blocked.find((b) => b.version === version.version)!.rejectPending = true;
 }
 
 /** Prod serves `version`, which must go: back to the last known good version before it. */
@@ -112,13 +137,13 @@ export function rollbackProd(
     current.reason = reason;
     publish(t, 'Deployment Rolled Back', current, { reason, to: target.version });
   }
-  t.commands.push({
-    type: 'UpdateRegistry',
-    packageArn: t.state.prod!.packageArn,
-    lifecycle: { stage: 'Production', status: 'RolledBack', description: reason.slice(0, 1024) },
-    reject: { description: `rolled back by sagemaker-rollouts: ${reason}`.slice(0, 1024) },
-  });
   const rolledBack = t.state.prod!;
+  rejectVersion(t, rolledBack, {
+    status: 'RolledBack',
+    reason,
+    rejectDescription: `rolled back by sagemaker-rollouts: ${reason}`,
+    blockReason: `rolled back (${reason})`,
+  });
   // from now on the target is what prod serves: stopping the restore must not bring `version` back,
   // and the next canary must not use it as its baseline
   t.state.prod = target;

@@ -9,7 +9,7 @@ import type { Traffic } from './traffic';
  *
  *   GET    /_local/clock     {"now": <epoch ms>, "iso": "..."}
  *   POST   /_local/traffic   {"endpoint": "<endpoint name>", "rpm": <requests per minute>}
- *   POST   /_local/faults    {"operation": "<Operation or *>", "service"?, "error"?, "message"?, "times"?}
+ *   POST   /_local/faults    {"operation": "<Operation or *>", "service"?, "error"?, "message"?, "times"?, "resource"?}
  *   DELETE /_local/faults
  *   POST   /_local/metric-values  {"endpoint", "variant", "metric"?, "value": <number> | "NaN" | "Infinity" | "-Infinity"}
  *   DELETE /_local/metric-values  (GetMetricData answers the variant's metric(s) with that value until then)
@@ -28,6 +28,7 @@ export const faultBody = z.strictObject({
   error: name.default('ValidationException'),
   message: z.string().max(1024).optional(),
   times: z.number().int().min(1).optional(),
+  resource: z.string().min(1).max(256).optional(),
 });
 
 export const metricValuesBody = z.strictObject({
@@ -95,10 +96,11 @@ export const handleControl = (
   }
   const parsed = faultBody.safeParse(json);
   if (!parsed.success) return invalid(parsed.error);
-  const { service, message, times, ...rest } = parsed.data;
+  const { service, message, times, resource, ...rest } = parsed.data;
   parts.faults.add({
     ...rest,
     ...(service ? { service } : {}),
+    ...(resource ? { resource } : {}),
     ...(message ? { message } : {}),
     ...(times !== undefined ? { times } : {}),
   });

@@ -5,6 +5,11 @@ export interface FaultSpec {
   service?: string;
   /** Operation name, e.g. UpdateEndpointWeightsAndCapacities, or '*' for every operation. */
   operation: string;
+  /**
+   * Only calls naming this resource in a top-level `...Name` field (EndpointName,
+   * EndpointConfigName...; JSON-protocol APIs such as SageMaker). Any resource when omitted.
+   */
+  resource?: string;
   error?: string;
   message?: string;
   /** How many matching calls fail (default: every one). */
@@ -50,12 +55,17 @@ export class Faults {
   }
 
   /** Consumes the first matching fault: its latency and its error (if any). */
-  take(service: string, operation: string): { latencyMs: number; error?: ApiError } | undefined {
+  take(
+    service: string,
+    operation: string,
+    names: Record<string, string> = {},
+  ): { latencyMs: number; error?: ApiError } | undefined {
     const fault = this.active.find(
       (f) =>
         f.remaining > 0 &&
         (f.service === undefined || f.service === service) &&
-        (f.operation === '*' || f.operation === operation),
+        (f.operation === '*' || f.operation === operation) &&
+        (f.resource === undefined || Object.values(names).includes(f.resource)),
     );
     if (!fault) return undefined;
     fault.remaining--;

@@ -29,6 +29,16 @@ const namesOf = (input: Record<string, unknown>): Record<string, string> | undef
   return names.length > 0 ? Object.fromEntries(names) : undefined;
 };
 
+/** The names a JSON request body carries, for faults aimed at one resource (none if it is not JSON). */
+const namesInBody = (body: Buffer): Record<string, string> | undefined => {
+  try {
+    const input: unknown = body.length > 0 ? JSON.parse(body.toString('utf8')) : {};
+    return input && typeof input === 'object' ? namesOf(input as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
 export interface Routes {
   json: Record<string, (operation: string) => Operation | undefined>;
   invoke: (
@@ -156,14 +166,21 @@ async function handle(
     const protocol = TARGETS[target.slice(0, dot)];
     const operation = target.slice(dot + 1);
     if (!protocol) return sendError(res, unknownOperation(target), 'application/json', false, requestId);
-    await run(hooks, protocol.service, operation, ctx, async (call) => {
-      const op = routes.json[protocol.service]?.(operation);
-      if (!op) throw unknownOperation(operation);
-      const input = body.length > 0 ? (JSON.parse(body.toString('utf8')) as Record<string, unknown>) : {};
-      const names = namesOf(input);
-      if (names) call.names = names;
-      return op(input, ctx);
-    })
+    await run(
+      hooks,
+      protocol.service,
+      operation,
+      ctx,
+      async (call) => {
+        const op = routes.json[protocol.service]?.(operation);
+        if (!op) throw unknownOperation(operation);
+        const input = body.length > 0 ? (JSON.parse(body.toString('utf8')) as Record<string, unknown>) : {};
+        const names = namesOf(input);
+        if (names) call.names = names;
+        return op(input, ctx);
+      },
+      namesInBody(body),
+    )
       .then((output) => sendJson(res, protocol.contentType, output, requestId))
       .catch((err: unknown) =>
         sendError(res, err, protocol.contentType, protocol.queryCompatible, requestId),
@@ -233,15 +250,18 @@ async function run<T>(
   operation: string,
   ctx: RequestContext,
   fn: (call: CallRecord) => Promise<T>,
+  names?: Record<string, string>,
 ): Promise<T> {
   const call: CallRecord = { service, operation, at: hooks.now(), region: ctx.region };
   if (ctx.accessKeyId) call.callerAccessKeyId = ctx.accessKeyId;
+  // recorded for a call a fault refuses too
+  if (names) call.names = names;
   try {
     const latency = hooks.latencyMs();
     if (latency > 0) await sleep(latency);
     hooks.beforeCall();
     call.at = hooks.now();
-    const fault = hooks.faults.take(service, operation);
+    const fault = hooks.faults.take(service, operation, names);
     if (fault?.latencyMs) await sleep(fault.latencyMs);
     if (fault?.error) throw fault.error;
     return await fn(call);

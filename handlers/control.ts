@@ -17,7 +17,14 @@ import { deps, logger } from '../src/wiring';
 
 askTheExecutor();
 
-const STATUS = { applied: 200, ignored: 200, rejected: 409, unauthorized: 403, unknown: 404 } as const;
+const STATUS = {
+  applied: 200,
+  ignored: 200,
+  rejected: 409,
+  unauthorized: 403,
+  unknown: 404,
+  reused: 422,
+} as const;
 
 const reply = (statusCode: number, body: Record<string, unknown>): LambdaFunctionURLResult => ({
   statusCode,

@@ -17,7 +17,14 @@ import { deps, logger } from '../src/wiring';
 
 askTheExecutor();
 
-const STATUS = { applied: 200, ignored: 200, rejected: 409, unauthorized: 403, unknown: 404 } as const;
+const STATUS = {
+  applied: 200,
+  ignored: 200,
+  rejected: 409,
+  unauthorized: 403,
+  unknown: 404,
+  reused: 422,
+} as const;
 
 const reply = (statusCode: number, body: Record<string, unknown>): LambdaFunctionURLResult => ({
   statusCode,
@@ -54,6 +61,8 @@ export const handler = middy(async (event: unknown): Promise<LambdaFunctionURLRe
   }
   const { received } = request;
   if (!received) return reply(405, { message: `send commands with POST, not ${request.method}` });
+  // the configuration is loaded (and an invalid one fails the function) before anything else
+  const dependencies = deps();
   let actor: string;
   try {
     // signatures are judged by the wall clock, as STS judges them
@@ -69,7 +78,7 @@ export const handler = middy(async (event: unknown): Promise<LambdaFunctionURLRe
   }
   const command = toOperatorCommand(received.body, actor);
   try {
-    const result = await onOperatorCommand(deps(), command, request.at);
+    const result = await onOperatorCommand(dependencies, command, request.at);
     logger.info(`command ${command.verb} ${command.deploymentId}: ${result.outcome}`, {
       actor: command.actor,
       requestId: command.requestId,

@@ -101,7 +101,7 @@ export class CommandUrlSender implements ControlCommandSender {
     } catch {
       // Lambda's own errors may be plain text
     }
-    if (reply.outcome && [200, 403, 404, 409].includes(response.status)) {
+    if (reply.outcome && [200, 403, 404, 409, 422].includes(response.status)) {
       return { outcome: reply.outcome, reason: reply.reason ?? '', actor: reply.actor ?? '' };
     }
     const why = reply.message ?? reply.Message ?? (text || response.statusText);

@@ -1,5 +1,6 @@
 import type { GroupConfig, StageName } from '../config/schema';
 import type { VariantScaling } from './autoscaling';
+import { decidedCommand, recordDecidedCommand } from './decided-commands';
 import { type Draft, newDraft, result } from './draft';
 import { onCallbackRequested, onCallbackStopping } from './flows/callbacks';
 import { onEndpointObserved, onEndpointSettled } from './flows/endpoints';
@@ -99,8 +100,13 @@ const apply = (t: Draft, input: Input): void => {
       return onScalingRead(t, input.deploymentId, input.scaling);
     case 'CanaryObserved':
       return onCanaryObserved(t, input.deploymentId, input.readings);
-    case 'Operator':
-      return onOperator(t, input.command, input.pkg);
+    case 'Operator': {
+      // decided before (a resend, or a concurrent send that saved first): nothing changes
+      if (decidedCommand(t.state, input.command.requestId)) return;
+      const notesBefore = t.notes.length;
+      onOperator(t, input.command, input.pkg);
+      return recordDecidedCommand(t, input.command, notesBefore);
+    }
     case 'CallbackRequested':
       return onCallbackRequested(t, input.callback, input.pkg);
     case 'CallbackStopping':

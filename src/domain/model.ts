@@ -258,6 +258,18 @@ export interface GroupState {
   outbox: OutboxEntry[];
   /** monotonic: the latest `now` a decision was made with */
   updatedAt: number;
+  /** operator commands decided lately, by requestId: a resend gets the first outcome back */
+  decidedCommands?: DecidedCommand[] | undefined;
+}
+
+/** How an operator command was decided, kept so that sending it again changes nothing. */
+export interface DecidedCommand {
+  requestId: string;
+  /** the command's content (see commandFingerprint): another command with this requestId is refused */
+  fingerprint: string;
+  at: number;
+  outcome: 'applied' | 'rejected' | 'unauthorized';
+  reason: string;
 }
 
 /** One endpoint as the latest decision wants it; the executor converges what it observes to this. */

@@ -16,7 +16,7 @@ export interface OperatorCommandRequest {
 
 /** What the control function answered; the actor is the principal that signed the request. */
 export interface CommandReply {
-  outcome: 'applied' | 'ignored' | 'rejected' | 'unauthorized' | 'unknown' | 'failed';
+  outcome: 'applied' | 'ignored' | 'rejected' | 'unauthorized' | 'unknown' | 'reused' | 'failed';
   reason: string;
   actor: string;
 }

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { decide, decideAll, ENDPOINT_WAIT_LIMIT_MS, emptyGroupState } from '../../src/domain/decide';
-import type { GroupState } from '../../src/domain/model';
+import {
+  decide,
+  decideAll,
+  ENDPOINT_WAIT_LIMIT_MS,
+  emptyGroupState,
+  type Input,
+} from '../../src/domain/decide';
+import type { GroupState, OperatorVerb } from '../../src/domain/model';
 import { endpointConfigName, modelName } from '../../src/domain/naming';
 import {
   commandsOf,
@@ -1004,14 +1010,56 @@ describe('refused operator commands', () => {
     expect(events.map((e) => e.event.type)).toEqual(['Command Rejected']);
     expect(events[0]!.event.detail).toMatchObject({ command: verb, reason: decision.rejection });
     expect(decision.commands.every((c) => c.type === 'Publish' || c.type === 'RecordHistory')).toBe(true);
-    // only the refused command's history sequence number moves
+    // only the refused command's history sequence number moves, and the refusal is remembered
     const strip = (s: GroupState) => ({
       ...s,
       outbox: [],
       updatedAt: 0,
       deployments: s.deployments.map((d) => ({ ...d, seq: 0 })),
+      decidedCommands: undefined,
     });
     expect(strip(decision.state)).toEqual(strip(before));
+    expect(decision.state.decidedCommands?.at(-1)).toMatchObject({
+      outcome: 'rejected',
+      reason: decision.rejection,
+    });
+  });
+
+  const operatorInput = (verb: OperatorVerb, deploymentId: string, requestId: string): Input => ({
+    type: 'Operator',
+    command: { verb, deploymentId, actor: 'alice', reason: 'testing', requestId },
+  });
+
+  it('a command whose requestId was decided before changes nothing and publishes nothing', () => {
+    const { w, d } = inCanary();
+    const first = decide(w.state, operatorInput('promote', d, 'req-1'), { group: w.config, now: w.now });
+    expect(first.state.decidedCommands).toEqual([
+      expect.objectContaining({ requestId: 'req-1', outcome: 'applied' }),
+    ]);
+    const again = decide(first.state, operatorInput('promote', d, 'req-1'), {
+      group: w.config,
+      now: w.now,
+    });
+    expect(again.commands).toEqual([]);
+    expect(again.state).toEqual(first.state);
+  });
+
+  it('remembers decided commands for seven days, and the latest 50 at most', () => {
+    const { w, d } = inCanary();
+    let state = w.state;
+    for (let i = 0; i < 60; i++) {
+      state = decide(state, operatorInput('pause', d, `p-${i}`), {
+        group: w.config,
+        now: w.now + i,
+      }).state;
+    }
+    expect(state.decidedCommands).toHaveLength(50);
+    expect(state.decidedCommands?.[0]?.requestId).toBe('p-10');
+    const later = decide(state, operatorInput('pause', d, 'late'), {
+      group: w.config,
+      now: w.now + 7 * 24 * 60 * 60_000 + 100,
+    }).state;
+    expect(later.decidedCommands?.map((c) => c.requestId)).toEqual(['late']);
   });
 });
 

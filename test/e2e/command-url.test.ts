@@ -314,6 +314,58 @@ describe('operator commands through the IAM-authenticated command URL', () => {
     });
   });
 
+  it('the same promote sent twice at once and once more later (one requestId) advances the 2-step canary once; every reply is the first', async () => {
+    const sts = new STSClient({ region: 'us-east-1' });
+    const assumed = await sts.send(
+      new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${ACCOUNT}:role/release`, RoleSessionName: 'resender' }),
+    );
+    const c = assumed.Credentials!;
+    const sender = new CommandUrlSender(r.stack.commandUrl, {
+      audience: r.stack.tableName,
+      credentials: async () => ({
+        accessKeyId: c.AccessKeyId!,
+        secretAccessKey: c.SecretAccessKey!,
+        sessionToken: c.SessionToken,
+      }),
+    });
+    // paused at step 1 (10 %) by the first test: promote moves to step 2 (30 %), a second would end the canary
+    expect(r.weights(PROD)).toEqual({ v1: 90, v2: 10 });
+    const requestId = randomUUID();
+    const promote = { verb: 'promote', deploymentId: V2, reason: 'step on', requestId };
+    const [first, concurrent] = await Promise.all([sender.send(promote), sender.send(promote)]);
+    await r.stack.settle();
+    const published = r.stack.cloud.events.published.length;
+    const resent = await sender.send(promote);
+    await r.stack.settle();
+    expect(first).toMatchObject({
+      outcome: 'applied',
+      actor: `arn:aws:sts::${ACCOUNT}:assumed-role/release/resender`,
+    });
+    expect(concurrent).toEqual(first);
+    expect(resent).toEqual(first);
+    expect(r.stack.cloud.events.published.length).toBe(published);
+    await r.runUntil(() => r.weights(PROD).v2 === 30, 5 * MINUTE);
+    // still paused (the first test paused it): nothing moves it further
+    await r.stack.run(3 * MINUTE);
+    expect(r.weights(PROD)).toEqual({ v1: 70, v2: 30 });
+    expect(await r.phase(V2)).toBe('Canary');
+    const entries = (await history()).filter((h) => h.requestId === requestId);
+    expect(entries.filter((h) => h.reason.startsWith('promoted to the next step'))).toHaveLength(1);
+    expect(entries.map((h) => h.reason)).toEqual([
+      expect.stringContaining('promote by'),
+      'step 2/2: 30% to v2',
+    ]);
+
+    // another command with the same requestId is refused, and changes nothing either
+    const publishedBefore = r.stack.cloud.events.published.length;
+    const reused = await sender.send({ ...promote, reason: 'and again' });
+    expect(reused.outcome).toBe('reused');
+    expect(reused.reason).toContain(`requestId ${requestId} was already used for another command`);
+    await r.stack.settle();
+    expect(r.weights(PROD)).toEqual({ v1: 70, v2: 30 });
+    expect(r.stack.cloud.events.published.length).toBe(publishedBefore);
+  });
+
   it('a session of the release role (AssumeRole) may promote, recorded as the assumed-role ARN', async () => {
     const sts = new STSClient({ region: 'us-east-1' });
     const assumed = await sts.send(

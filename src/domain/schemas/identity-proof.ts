@@ -22,7 +22,7 @@ export const MAX_PROOF_AGE_MS = 5 * 60_000;
 const REQUIRED_SIGNED = ['content-type', 'host', 'x-amz-date', AUDIENCE_HEADER, COMMAND_HASH_HEADER] as const;
 
 const AUTHORIZATION =
-  /^AWS4-HMAC-SHA256 Credential=[A-Z0-9]{16,128}\/\d{8}\/[a-z0-9-]{1,32}\/sts\/aws4_request, ?SignedHeaders=([a-z0-9;-]{1,512}), ?Signature=[0-9a-f]{64}$/;
+  /^AWS4-HMAC-SHA256 Credential=\w{1,128}\/\d{8}\/[a-z0-9-]{1,32}\/sts\/aws4_request, ?SignedHeaders=([a-z0-9;-]{1,512}), ?Signature=[0-9a-f]{64}$/;
 
 /** The headers of the signed GetCallerIdentity request, and nothing else. */
 export const identityProofSchema = z.strictObject({

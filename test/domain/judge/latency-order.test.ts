@@ -4,6 +4,7 @@ import {
   orderStatisticExceeds,
   slowerChanceUnderNull,
 } from '../../../src/domain/judge/latency-order';
+import { SIGN_GRID, signMinute } from '../../../src/domain/judge/sequential';
 
 /** P(X_(i:m) > Y_(j:n)) by counting every interleaving of m X's and n Y's (small m, n only). */
 const byEnumeration = (i: number, m: number, j: number, n: number): number => {
@@ -55,5 +56,28 @@ describe('order statistics of two samples from one distribution', () => {
     expect(slowerChanceUnderNull('Maximum', 10, 90)).toBeCloseTo(0.1, 12);
     expect(slowerChanceUnderNull('Maximum', 900, 100)).toBeCloseTo(0.9, 12);
     expect(slowerChanceUnderNull('p50', 500, 500)).toBeCloseTo(0.5, 9);
+  });
+});
+
+describe("the sign test against a minute's own null chance", () => {
+  it("each alternative's likelihood ratio has expectation at most 1 whenever the true chance is at most the null's", () => {
+    for (const nullChance of [0.05, 0.3, 0.5, 0.63, 0.9, 0.999]) {
+      const slower = signMinute(true, nullChance).map(Math.exp);
+      const notSlower = signMinute(false, nullChance).map(Math.exp);
+      for (const truth of [0, nullChance / 2, nullChance]) {
+        SIGN_GRID.forEach((_, k) => {
+          expect(truth * slower[k]! + (1 - truth) * notSlower[k]!).toBeLessThanOrEqual(1 + 1e-12);
+        });
+      }
+      // and above 1 once the candidate is slower more often than the null allows
+      expect(
+        Math.min(nullChance + 0.3, 1) * slower[0]! + (1 - Math.min(nullChance + 0.3, 1)) * notSlower[0]!,
+      ).toBeGreaterThan(1);
+    }
+  });
+
+  it('a minute whose null chance is (almost) 1 carries no evidence', () => {
+    expect(signMinute(true, 1)).toEqual(SIGN_GRID.map(() => 0));
+    expect(signMinute(false, 1 - 1e-12)).toEqual(SIGN_GRID.map(() => 0));
   });
 });

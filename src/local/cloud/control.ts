@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { closest } from '../../closest-name';
 import type { Faults } from './faults';
 import type { Traffic } from './traffic';
 
@@ -9,6 +10,7 @@ import type { Traffic } from './traffic';
  *   GET    /_local/clock     {"now": <epoch ms>, "iso": "..."}
  *   POST   /_local/traffic   {"endpoint": "<endpoint name>", "rpm": <requests per minute>}
  *   POST   /_local/faults    {"operation": "<Operation or *>", "service"?, "error"?, "message"?, "times"?}
+ *                            (an operation no service here serves is refused, with the nearest name)
  *   DELETE /_local/faults
  *
  * A bad body is answered 400 with the field and what is wrong.
@@ -39,11 +41,24 @@ const invalid = (error: z.ZodError): ControlReply => ({
   },
 });
 
+/** Why a fault could never fire: an operation no service here (or not the one named) serves. */
+const unknownOperation = (
+  operation: string,
+  service: string | undefined,
+  operations: Record<string, string[]>,
+): string | undefined => {
+  if (operation === '*') return undefined;
+  const known = service ? (operations[service] ?? []) : Object.values(operations).flat();
+  if (known.includes(operation)) return undefined;
+  const guess = closest(operation, known);
+  return `${operation} is not an operation ${service ? `of ${service}` : 'any service'} in the local cloud serves${guess ? ` (did you mean ${guess}?)` : ''}`;
+};
+
 export const handleControl = (
   method: string,
   path: string,
   body: string,
-  parts: { now: () => number; traffic: Traffic; faults: Faults },
+  parts: { now: () => number; traffic: Traffic; faults: Faults; operations: Record<string, string[]> },
 ): ControlReply | undefined => {
   const action = path.slice(CONTROL_PREFIX.length);
   if (action === 'clock' && method === 'GET') {
@@ -70,6 +85,8 @@ export const handleControl = (
   const parsed = faultBody.safeParse(json);
   if (!parsed.success) return invalid(parsed.error);
   const { service, message, times, ...rest } = parsed.data;
+  const unknown = unknownOperation(rest.operation, service, parts.operations);
+  if (unknown) return { status: 400, body: { error: `operation: ${unknown}` } };
   parts.faults.add({
     ...rest,
     ...(service ? { service } : {}),

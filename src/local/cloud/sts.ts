@@ -70,6 +70,9 @@ export class Sts {
     return identity;
   }
 
+  /** The actions `handle` serves. */
+  static readonly OPERATIONS = ['AssumeRole', 'GetCallerIdentity'];
+
   handle(action: string, params: URLSearchParams, ctx: RequestContext, requestId: string): string {
     switch (action) {
       case 'AssumeRole':

@@ -5,7 +5,7 @@ import type { OperatorVerb } from '../domain/model';
 import { runCommand, VERBS } from './commands';
 import { buildContext, type Context, type GlobalOptions, resolveSettings, type Settings } from './context';
 import { describeFailure, EXIT, type ExitCode, UsageError } from './errors';
-import { findDeployment, parseIdOrFail, renderHistory } from './history';
+import { findDeployment, parseIdOrFail, renderHistory, requireGroup } from './history';
 import { addLocalCommands } from './local';
 import { colours, formatTime, type Output, tableWidth, wantsColour } from './output';
 import { collectStatus, renderStatus } from './status';
@@ -169,6 +169,7 @@ const status = async (
   const report = await collectStatus(ctx, { target, all: options.all, wallClock: Date.now() });
   printNotes(ctx, output);
   if (target?.includes(':') && report.rows.length === 0) await findDeployment(ctx, target);
+  else if (target && report.rows.length === 0) await requireGroup(ctx, target);
   output.out(output.json ? JSON.stringify(report) : renderStatus(report, output.colour, output.width));
   return EXIT.ok;
 };

@@ -4,6 +4,7 @@ import type { Context } from './context';
 import { CliError, EXIT, UsageError } from './errors';
 import { type Colour, formatTime, formatWeights, renderTable } from './output';
 import { readingsText } from './status';
+import { UnknownNameError } from './suggest';
 
 export const parseIdOrFail = (
   id: string | undefined,
@@ -19,20 +20,31 @@ export const parseIdOrFail = (
   return parsed;
 };
 
+/**
+ * The group's record, for a group the rollouts config names or the table holds; otherwise exit 2
+ * with the nearest known name (a typo must not read as "nothing in flight").
+ */
+export const requireGroup = async (ctx: Context, group: string, prefix?: string) => {
+  const state = await ctx.reader.group(group);
+  const configured = Object.keys(ctx.config()?.modelPackageGroups ?? {});
+  if (state || configured.includes(group)) return state;
+  const known = [...configured, ...(await ctx.reader.activeGroupNames())];
+  throw new UnknownNameError('model package group', group, known, {
+    prefix,
+    advice: `Nothing is recorded for it in table ${ctx.settings.tableName}${configured.length > 0 ? ' and the rollouts config does not name it' : ''}: check the name, --stage/--table and the region`,
+  });
+};
+
 /** The deployment as the table knows it; fails with exit 2 and the ids that do exist otherwise. */
 export const findDeployment = async (
   ctx: Context,
   id: string,
 ): Promise<{ state: GroupState; deployment: Deployment }> => {
   const { group } = parseIdOrFail(id);
-  const state = await ctx.reader.group(group);
+  const state = await requireGroup(ctx, group, `unknown deployment ${id}`);
   if (!state) {
-    const groups = await ctx.reader.activeGroupNames();
     throw new CliError(
-      `unknown deployment ${id}: no model package group "${group}" in table ${ctx.settings.tableName}` +
-        (groups.length > 0
-          ? ` (groups with work in flight: ${groups.join(', ')})`
-          : '. Check --stage/--table and the region, or run `sagemaker-rollouts status`.'),
+      `unknown deployment ${id}: group ${group} has no deployments yet. Run \`sagemaker-rollouts status --all\` to list them.`,
       EXIT.usage,
     );
   }

@@ -1,15 +1,19 @@
-import { SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
+import { DescribeAlarmsCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
 import {
   CreateModelPackageCommand,
   CreateModelPackageGroupCommand,
+  DescribeEndpointCommand,
+  ListEndpointsCommand,
   ListModelPackagesCommand,
   UpdateModelPackageCommand,
 } from '@aws-sdk/client-sagemaker';
 import { type Command, InvalidArgumentError } from 'commander';
+import { errorCode } from '../adapters/aws-errors';
 import { cloudWatchClient, sageMakerClient } from '../adapters/clients';
 import type { Session } from './cli';
 import { CliError, EXIT, UsageError } from './errors';
 import { parseIdOrFail } from './history';
+import { UnknownNameError } from './suggest';
 
 /**
  * `local ...`: what a scenario step does, against the local cloud `npm start -- --keep-running`
@@ -73,6 +77,41 @@ const packageArn = async (id: string): Promise<string> => {
   throw new CliError(`no version ${version} in model package group ${group}: register it first`, EXIT.usage);
 };
 
+/** A group the rollouts config names: the service ignores any other group's versions. */
+const requireConfiguredGroup = async (session: Session, group: string): Promise<void> => {
+  const ctx = await session.context();
+  const config = ctx.config();
+  if (!config || Object.hasOwn(config.modelPackageGroups, group)) return;
+  throw new UnknownNameError('model package group', group, Object.keys(config.modelPackageGroups), {
+    advice: `The rollouts config (${ctx.settings.configPath}) does not name it, so the service would ignore its versions`,
+  });
+};
+
+/** An endpoint the local cloud has; one the config names but nothing created yet is said so. */
+const requireEndpoint = async (session: Session, endpoint: string): Promise<void> => {
+  const sm = sageMakerClient();
+  try {
+    await sm.send(new DescribeEndpointCommand({ EndpointName: endpoint }));
+    return;
+  } catch (error) {
+    if (errorCode(error) !== 'ValidationException') throw error;
+  }
+  const stages = Object.values((await session.context()).config()?.modelPackageGroups ?? {}).flatMap((g) => [
+    g.stages.qa.endpointName,
+    g.stages.prod.endpointName,
+  ]);
+  if (stages.includes(endpoint)) {
+    throw new UsageError(
+      `endpoint ${endpoint} does not exist yet: it is created when its group's first approved version is deployed (\`local approve <group>:v<version>\`, then \`status <group>:v<version> --wait\`)`,
+    );
+  }
+  const existing = (await sm.send(new ListEndpointsCommand({ MaxResults: 100 }))).Endpoints ?? [];
+  throw new UnknownNameError('endpoint', endpoint, [
+    ...existing.flatMap((e) => (e.EndpointName ? [e.EndpointName] : [])),
+    ...stages,
+  ]);
+};
+
 export const addLocalCommands = (program: Command, session: Session): void => {
   const local = program
     .command('local')
@@ -94,6 +133,7 @@ export const addLocalCommands = (program: Command, session: Session): void => {
     .action(
       async (group: string, options: { errorRate?: number; latencyMs?: number; failDeploy?: boolean }) => {
         await localCloud(session);
+        await requireConfiguredGroup(session, group);
         const sm = sageMakerClient();
         await sm.send(new CreateModelPackageGroupCommand({ ModelPackageGroupName: group })).catch((error) => {
           // the group exists already: registering another version is the point
@@ -136,6 +176,7 @@ export const addLocalCommands = (program: Command, session: Session): void => {
       )
       .action(async (id: string) => {
         await localCloud(session);
+        await requireConfiguredGroup(session, parseIdOrFail(id).group);
         const arn = await packageArn(id);
         await sageMakerClient().send(
           new UpdateModelPackageCommand({
@@ -159,6 +200,7 @@ export const addLocalCommands = (program: Command, session: Session): void => {
     .description('set the simulated traffic on an endpoint')
     .action(async (endpoint: string, rpm: number) => {
       const url = await localCloud(session);
+      await requireEndpoint(session, endpoint);
       await control(url, 'POST', 'traffic', { endpoint, rpm });
       done({ endpoint, rpm }, `${endpoint}: ${rpm} requests per minute`);
     });
@@ -174,13 +216,23 @@ export const addLocalCommands = (program: Command, session: Session): void => {
         throw new UsageError(`alarm state must be one of ${ALARM_STATES.join(', ')}, got "${state}"`);
       }
       await localCloud(session);
-      await cloudWatchClient().send(
-        new SetAlarmStateCommand({
-          AlarmName: name,
-          StateValue: state as (typeof ALARM_STATES)[number],
-          StateReason: options.reason,
-        }),
-      );
+      try {
+        await cloudWatchClient().send(
+          new SetAlarmStateCommand({
+            AlarmName: name,
+            StateValue: state as (typeof ALARM_STATES)[number],
+            StateReason: options.reason,
+          }),
+        );
+      } catch (error) {
+        if (errorCode(error) !== 'ResourceNotFound') throw error;
+        const alarms = (await cloudWatchClient().send(new DescribeAlarmsCommand({}))).MetricAlarms ?? [];
+        throw new UnknownNameError(
+          'alarm',
+          name,
+          alarms.flatMap((a) => (a.AlarmName ? [a.AlarmName] : [])),
+        );
+      }
       done({ alarm: name, state }, `${name} -> ${state}`);
     });
 

@@ -11,6 +11,7 @@ import {
 } from '../domain/model';
 import { parseDeploymentId, variantName } from '../domain/naming';
 import type { Context } from './context';
+import { currentReason } from './current-reason';
 import {
   type Colour,
   formatDuration,
@@ -183,7 +184,8 @@ export const collectStatus = async (ctx: Context, options: StatusOptions): Promi
         stage,
         phase: d.phase,
         paused: c?.paused ?? false,
-        reason: d.reason,
+        // the deployment's reason is its last move's; a step, an extension or a pause came since
+        reason: finished ? d.reason : currentReason(d, await ctx.store.history(d.id)),
         phaseSince: d.phaseSince,
         prodVersion: state.prod?.version,
         // a finished row shows what it ended with, not what the endpoint serves today

@@ -1,5 +1,6 @@
 import type { Deployment } from '../domain/model';
 import type { Context } from './context';
+import { currentReason } from './current-reason';
 import { EXIT, type ExitCode } from './errors';
 import { findDeployment } from './history';
 
@@ -50,6 +51,9 @@ export const waitForDeployment = async (
     const { deployment } = await findDeployment(ctx, id);
     options.onRefresh?.(deployment);
     const settled = settledOutcome(deployment);
+    // who paused it and why, or the step it is in: not the reason of its last phase change
+    const now = async () => currentReason(deployment, await ctx.store.history(id));
+    if (settled?.outcome === 'needs-operator') return { deploymentId: id, ...settled, reason: await now() };
     if (settled) return { deploymentId: id, ...settled };
     const left = deadline - Date.now();
     if (left <= 0) {
@@ -58,7 +62,7 @@ export const waitForDeployment = async (
         outcome: 'timed-out',
         phase: deployment.phase,
         paused: deployment.canary?.paused ?? false,
-        reason: deployment.reason,
+        reason: await now(),
         exitCode: EXIT.timeout,
       };
     }
@@ -76,8 +80,8 @@ export const describeOutcome = (outcome: WaitOutcome): string => {
     case 'needs-operator':
       return outcome.paused
         ? `${outcome.deploymentId} is paused${why}; resume, promote or abort it`
-        : `${outcome.deploymentId} awaits approval: promote or abort it`;
+        : `${outcome.deploymentId} awaits approval${why}; promote or abort it`;
     case 'timed-out':
-      return `${outcome.deploymentId} still ${outcome.phase} when the wait timed out`;
+      return `${outcome.deploymentId} still ${outcome.phase}${outcome.paused ? ' (paused)' : ''} when the wait timed out${why}`;
   }
 };

@@ -1,8 +1,32 @@
+import { CreateModelPackageGroupCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { LOCAL_CLOCK_ENV, localClockSpec } from '../clock';
-import type { LocalStack } from './stack';
+import { loadConfigFile } from '../config/load';
+import { DEFAULT_LOCAL_CONFIG, LocalStack } from './stack';
 
 /** Simulated seconds per wall-clock second while the local cloud is kept running (default). */
 export const DEFAULT_SPEED = 60;
+
+/**
+ * A new local cloud on the example configuration (rollouts.local.yml), as an account ready for
+ * the service: every configured model package group exists in the registry (empty), and every
+ * alarm a canary names exists, OK. Nothing is deployed yet: the first approved version of a group
+ * creates its endpoints. Whatever scenarios ran before, the kept cloud is this one, so the
+ * README's commands give the same answers every time.
+ */
+export const startExampleCloud = async (): Promise<LocalStack> => {
+  const stack = await LocalStack.start({ configPath: DEFAULT_LOCAL_CONFIG });
+  const config = loadConfigFile(stack.env().ROLLOUTS_CONFIG_PATH!);
+  const sagemaker = new SageMakerClient({
+    region: stack.cloud.region,
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
+  for (const [group, { stages }] of Object.entries(config.modelPackageGroups)) {
+    await sagemaker.send(new CreateModelPackageGroupCommand({ ModelPackageGroupName: group }));
+    for (const alarm of stages.prod.strategy.alarms)
+      stack.cloud.cloudwatch.setAlarmState(alarm, 'OK', 'created with the example configuration');
+  }
+  return stack;
+};
 
 /**
  * Leaves the local cloud ready for new work: every alarm back to OK (a scenario may end with the

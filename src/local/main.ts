@@ -4,8 +4,10 @@
  * 0 only when every scenario ended as expected.
  *
  *   npm start -- --scenario <name>   play one scenario
- *   npm start -- --keep-running      keep the (last) scenario's local cloud up afterwards, ready for new work
+ *   npm start -- --keep-running      then keep a local cloud up on the example config (rollouts.local.yml),
+ *                                    new and idle; plays no scenario unless --scenario names some
  *   npm start -- --keep-running --speed 300   ... with 300 simulated seconds per second
+ *   npm start -- --verbose           each scenario's timeline too (with the metric lines handlers write)
  *   npm start -- --quiet             summary only
  */
 import { fork } from 'node:child_process';
@@ -31,6 +33,7 @@ async function main(): Promise<number> {
       'keep-running': { type: 'boolean', default: false },
       speed: { type: 'string' },
       quiet: { type: 'boolean', default: false },
+      verbose: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
       worker: { type: 'boolean', default: false },
     },
@@ -38,8 +41,12 @@ async function main(): Promise<number> {
   if (values.worker) return worker();
   if (values.help) {
     process.stdout.write(
-      'usage: npm start -- [--scenario <name>]... [--keep-running [--speed <n>]] [--quiet]\n' +
-        '  --speed <n>   with --keep-running: simulated seconds per second afterwards (default 60)\n' +
+      'usage: npm start -- [--scenario <name>]... [--keep-running [--speed <n>]] [--verbose | --quiet]\n' +
+        '  (default) one line per scenario, then the summary; --verbose: every timeline, metric lines\n' +
+        '            included; --quiet: the summary only\n' +
+        '  --keep-running  then keep a new, idle local cloud on the example config up (rollouts.local.yml);\n' +
+        '                  with it, only the scenarios named with --scenario are played first\n' +
+        '  --speed <n>     with --keep-running: simulated seconds per second (default 60)\n' +
         `scenarios: ${SCENARIO_DIR}\n`,
     );
     return 0;
@@ -69,6 +76,7 @@ async function main(): Promise<number> {
     }
     throw error;
   }
+  if (values['keep-running'] && !values.scenario?.length) scenarios = [];
   if (values.scenario?.length) {
     const wanted = values.scenario;
     const unknown = wanted.filter((n) => !scenarios.some((s) => s.scenario.name === n));
@@ -99,12 +107,23 @@ async function main(): Promise<number> {
       details.length ? `${' '.repeat(22)}${paint('2', details.join('  |  '))}\n` : ''
     }`;
   };
+  const verbose = values.verbose && !values.quiet;
   const header = (scenario: Scenario) =>
-    values.quiet ? '' : `\n${paint('1', `▶ ${scenario.name}`)}  ${paint('2', scenario.description)}\n`;
-  const footer = (result: ScenarioResult) => {
+    verbose ? `\n${paint('1', `▶ ${scenario.name}`)}  ${paint('2', scenario.description)}\n` : '';
+  const timeline = (entries: TimelineEntry[]) => (verbose ? entries.map(formatEntry).join('') : '');
+  const footer = (result: ScenarioResult, scenario: Scenario) => {
     if (values.quiet) return '';
-    const verdict = result.ok ? paint('32', '✔ as expected') : paint('31', '✘ not as expected');
-    return `  ${verdict}: ${result.outcome}\n${result.failures.map((f) => `    ${paint('31', `- ${f}`)}\n`).join('')}`;
+    const failures = result.failures.map((f) => `    ${paint('31', `- ${f}`)}\n`).join('');
+    if (verbose) {
+      const verdict = result.ok ? paint('32', '✔ as expected') : paint('31', '✘ not as expected');
+      return `  ${verdict}: ${result.outcome}\n${failures}`;
+    }
+    const mark = result.ok ? paint('32', '✔') : paint('31', '✘');
+    const took = paint(
+      '2',
+      `(${clockText(result.simulatedSeconds * 1000)} simulated, ${(result.wallMs / 1000).toFixed(1)} s)`,
+    );
+    return `${mark} ${scenario.name.padEnd(28)} ${result.outcome}  ${took}\n${failures}`;
   };
 
   const workers = Math.min(
@@ -112,43 +131,49 @@ async function main(): Promise<number> {
     scenarios.length,
   );
   let results: ScenarioResult[];
-  if (workers > 1 && !values['keep-running']) {
+  const started = Date.now();
+  if (scenarios.length > 0 && !values.quiet) {
+    process.stdout.write(
+      `Playing ${scenarios.length} scenario(s) in ${workers} process(es): ${
+        scenarios.length > 3 ? 'all of them take about a minute on 2 cores' : 'a few seconds each'
+      }.${verbose ? '' : ' --verbose prints each timeline.'}\n`,
+    );
+  }
+  if (workers > 1) {
     // Scenarios are independent: play them in child processes (each its own local cloud and
-    // environment), printing each timeline whole, in file order.
+    // environment), printing each whole, in file order.
     results = await runInWorkers(scenarios, workers, (_index, result, scenario) =>
-      process.stdout.write(
-        header(scenario) + (values.quiet ? '' : result.timeline.map(formatEntry).join('')) + footer(result),
-      ),
+      process.stdout.write(header(scenario) + timeline(result.timeline) + footer(result, scenario)),
     );
   } else {
     results = [];
-    for (const [index, { file, scenario }] of scenarios.entries()) {
+    for (const { file, scenario } of scenarios) {
       process.stdout.write(header(scenario));
       const result = await runScenario(scenario, {
         file,
-        keepStack: values['keep-running'] && index === scenarios.length - 1,
-        ...(values.quiet
-          ? {}
-          : { onEntry: (entry: TimelineEntry) => process.stdout.write(formatEntry(entry)) }),
+        ...(verbose ? { onEntry: (entry: TimelineEntry) => process.stdout.write(formatEntry(entry)) } : {}),
       });
       results.push(result);
-      process.stdout.write(footer(result));
+      process.stdout.write(footer(result, scenario));
     }
   }
+  if (scenarios.length > 0 && !values.quiet)
+    process.stdout.write(paint('2', `played in ${((Date.now() - started) / 1000).toFixed(0)} s\n`));
 
-  process.stdout.write(`\n${summaryTable(results, color)}\n`);
-  const written = writeReports(results);
-  process.stdout.write(`\nreport: ${resolve(written.html)}\nsummary: ${resolve(written.summary)}\n`);
-  const allOk = results.length > 0 && results.every((r) => r.ok);
+  if (results.length > 0) {
+    process.stdout.write(`\n${summaryTable(results, color)}\n`);
+    const written = writeReports(results);
+    process.stdout.write(`\nreport: ${resolve(written.html)}\nsummary: ${resolve(written.summary)}\n`);
+  }
+  const allOk = results.every((r) => r.ok);
 
-  const kept = results[results.length - 1]?.stack;
   if (values['keep-running']) {
-    if (!kept) {
-      process.stderr.write('nothing to keep running: the last scenario did not leave a stack\n');
-      return allOk ? 0 : 1;
-    }
-    const { keepRunning } = await import('./keep-running');
-    await keepRunning(kept, { speed, paint, write: (text) => process.stdout.write(text) });
+    const { keepRunning, startExampleCloud } = await import('./keep-running');
+    await keepRunning(await startExampleCloud(), {
+      speed,
+      paint,
+      write: (text) => process.stdout.write(text),
+    });
   }
   return allOk ? 0 : 1;
 }

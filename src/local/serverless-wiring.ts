@@ -87,21 +87,25 @@ export const readServerlessWiring = (options: {
   );
   const params: Record<string, string> = { config: options.configPath };
 
-  const variable = (expression: string): unknown => {
-    const [head = '', fallback] = expression.split(/,\s*/, 2);
-    const defaultValue = fallback?.replace(/^['"]|['"]$/g, '');
-    const [source, ...rest] = head.split(':');
+  const lookup = (reference: string): unknown => {
+    const [source, ...rest] = reference.split(':');
     const key = rest.join(':');
-    let value: unknown;
-    if (source === 'self') value = selfGet(key);
-    else if (source === 'sls' && key === 'stage') value = stage;
-    else if (source === 'opt') value = key === 'stage' ? stage : undefined;
-    else if (source === 'param') value = params[key];
-    else if (source === 'env') value = process.env[key];
-    else if (source?.startsWith('file(')) value = pathGet({ vars: derived }, key);
-    value ??= defaultValue;
-    if (value === undefined) throw new Error(`serverless.yml: cannot resolve \${${expression}} locally`);
-    return resolveNode(value);
+    if (source === 'self') return selfGet(key);
+    if (source === 'sls' && key === 'stage') return stage;
+    if (source === 'opt') return key === 'stage' ? stage : undefined;
+    if (source === 'param') return params[key];
+    if (source === 'env') return process.env[key];
+    if (source?.startsWith('file(./serverless/config-vars.cjs)')) return pathGet({ vars: derived }, key);
+    return undefined;
+  };
+  /** `${a:x, b:y, 'literal'}`: the first source that has a value, else the literal. */
+  const variable = (expression: string): unknown => {
+    for (const part of expression.split(/,\s*/)) {
+      const literal = /^(['"])(.*)\1$/.exec(part);
+      const value = literal ? literal[2] : lookup(part);
+      if (value !== undefined) return resolveNode(value);
+    }
+    throw new Error(`serverless.yml: cannot resolve \${${expression}} locally`);
   };
   /** `self:` paths may run through values that are variables themselves (custom.rollouts). */
   const selfGet = (path: string): unknown =>

@@ -72,6 +72,13 @@ describe('status --wait: the exit code says how a deployment ended', () => {
     expect(stuck.code, stuck.stderr).toBe(3);
     expect(stuck.stdout).toContain(`${id} still Canary when the wait timed out`);
 
+    // status shows the step it is in now, not the reason of its last phase change (step 1/2)
+    const next = await runCliChild(world, ['promote', id, '--reason', 'looks good']);
+    expect(next.code, next.stderr).toBe(0);
+    const stepped = await runCliChild(world, ['status', id]);
+    expect(stepped.stdout).toContain(`${id}: step 2/2: 50% to v`);
+    expect(stepped.stdout).not.toContain('step 1/2');
+
     const pause = await runCliChild(world, ['pause', id, '--reason', 'KPI dip']);
     expect(pause.code, pause.stderr).toBe(0);
     const paused = await waitFor(id);
@@ -80,7 +87,14 @@ describe('status --wait: the exit code says how a deployment ended', () => {
       outcome: 'needs-operator',
       phase: 'Canary',
       paused: true,
+      reason: expect.stringMatching(/^paused \(pause by .+: KPI dip\)$/),
     });
+    // who paused it and why, in the table's reason line and in --wait's words
+    const table = await runCliChild(world, ['status', id]);
+    expect(table.stdout).toMatch(new RegExp(`${id}: paused \\(pause by .+: KPI dip\\)`));
+    const said = await runCliChild(world, ['status', id, '--wait', '--interval', '0.1']);
+    expect(said.code).toBe(6);
+    expect(said.stdout).toMatch(/is paused: paused \(pause by .+: KPI dip\); resume, promote or abort it/);
 
     const abort = await runCliChild(world, ['abort', id, '--reason', 'done testing']);
     expect(abort.code, abort.stderr).toBe(0);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { closest } from '../../closest-name';
 import type { CloudWatch } from './cloudwatch';
 import type { Faults } from './faults';
 import type { Traffic } from './traffic';
@@ -10,6 +11,7 @@ import type { Traffic } from './traffic';
  *   GET    /_local/clock     {"now": <epoch ms>, "iso": "..."}
  *   POST   /_local/traffic   {"endpoint": "<endpoint name>", "rpm": <requests per minute>}
  *   POST   /_local/faults    {"operation": "<Operation or *>", "service"?, "error"?, "message"?, "times"?, "resource"?}
+ *                            (an operation no service here serves is refused, with the nearest name)
  *   DELETE /_local/faults
  *   POST   /_local/metric-values  {"endpoint", "variant", "metric"?, "value": <number> | "NaN" | "Infinity" | "-Infinity"}
  *   DELETE /_local/metric-values  (GetMetricData answers the variant's metric(s) with that value until then)
@@ -50,11 +52,30 @@ const invalid = (error: z.ZodError): ControlReply => ({
   },
 });
 
+/** Why a fault could never fire: an operation no service here (or not the one named) serves. */
+const unknownOperation = (
+  operation: string,
+  service: string | undefined,
+  operations: Record<string, string[]>,
+): string | undefined => {
+  if (operation === '*') return undefined;
+  const known = service ? (operations[service] ?? []) : Object.values(operations).flat();
+  if (known.includes(operation)) return undefined;
+  const guess = closest(operation, known);
+  return `${operation} is not an operation ${service ? `of ${service}` : 'any service'} in the local cloud serves${guess ? ` (did you mean ${guess}?)` : ''}`;
+};
+
 export const handleControl = (
   method: string,
   path: string,
   body: string,
-  parts: { now: () => number; traffic: Traffic; faults: Faults; cloudwatch: CloudWatch },
+  parts: {
+    now: () => number;
+    traffic: Traffic;
+    faults: Faults;
+    cloudwatch: CloudWatch;
+    operations: Record<string, string[]>;
+  },
 ): ControlReply | undefined => {
   const action = path.slice(CONTROL_PREFIX.length);
   if (action === 'clock' && method === 'GET') {
@@ -97,6 +118,8 @@ export const handleControl = (
   const parsed = faultBody.safeParse(json);
   if (!parsed.success) return invalid(parsed.error);
   const { service, message, times, resource, ...rest } = parsed.data;
+  const unknown = unknownOperation(rest.operation, service, parts.operations);
+  if (unknown) return { status: 400, body: { error: `operation: ${unknown}` } };
   parts.faults.add({
     ...rest,
     ...(service ? { service } : {}),

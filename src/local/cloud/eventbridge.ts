@@ -235,6 +235,9 @@ export class EventBridge {
     return bus;
   }
 
+  /** The operations `handle` serves. */
+  static readonly OPERATIONS = ['PutEvents', 'CreateEventBus', 'DescribeEventBus', 'PutRule', 'PutTargets'];
+
   handle(operation: string, input: Record<string, unknown>, ctx: RequestContext): unknown {
     switch (operation) {
       case 'PutEvents':

@@ -232,6 +232,16 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     (operation: string): Operation | undefined =>
       Object.hasOwn(ops, operation) ? ops[operation] : undefined;
   const sagemakerOps = { ...registry.operations(), ...endpoints.operations(), ...pipelines.operations() };
+  /** What a fault may name, by service (the control API refuses anything else). */
+  const operations: Record<string, string[]> = {
+    sagemaker: Object.keys(sagemakerOps),
+    'sagemaker-runtime': ['InvokeEndpoint'],
+    sqs: Object.keys(sqs.operations()),
+    cloudwatch: Object.keys(cloudwatch.operations()),
+    'application-autoscaling': Object.keys(autoscaling.operations()),
+    events: EventBridge.OPERATIONS,
+    sts: Sts.OPERATIONS,
+  };
   const { server, port } = await startServer(
     {
       json: {
@@ -245,7 +255,13 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       query: (action, params, ctx, requestId, request) => sts.handle(action, params, ctx, requestId, request),
       functionUrl: (name, request) => functionUrls.handle(name, request),
       control: (method, path, body) =>
-        handleControl(method, path, body, { now: () => clock.now(), traffic, faults, cloudwatch }),
+        handleControl(method, path, body, {
+          now: () => clock.now(),
+          traffic,
+          faults,
+          cloudwatch,
+          operations,
+        }),
     },
     {
       now: () => clock.now(),

@@ -71,6 +71,9 @@ export class Sts {
     return identity;
   }
 
+  /** The actions `handle` serves. */
+  static readonly OPERATIONS = ['AssumeRole', 'GetCallerIdentity'];
+
   async handle(
     action: string,
     params: URLSearchParams,

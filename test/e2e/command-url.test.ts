@@ -205,6 +205,10 @@ describe('operator commands through the IAM-authenticated command URL', () => {
     };
     expect(reply.statusCode).toBe(403);
     expect(JSON.parse(reply.body).reason).toContain('no proof of identity');
+    // counted, so that an alarm can watch for forgeries
+    expect(
+      r.stack.records.filter((x) => x.kind === 'metric' && x.line.includes('"CommandIdentityRefused"')),
+    ).not.toHaveLength(0);
     await r.stack.settle();
     expect(await snapshot()).toEqual(before);
     expect((await history()).some((h) => h.actor === FORGED)).toBe(false);

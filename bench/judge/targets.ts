@@ -9,7 +9,7 @@ export interface TargetCheck {
 
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 const cellName = (c: JudgeCellResult) =>
-  `${c.rpm} rpm, baseline ${pct(c.baselineErrorRate)}, candidate ${pct(c.candidateErrorRate)}, latency x${c.latencyFactor}${c.bursts ? ', bursts' : ''}`;
+  `${c.rpm} rpm, baseline ${pct(c.baselineErrorRate)}, candidate ${pct(c.candidateErrorRate)}, latency x${c.latencyFactor}, ${c.nullModel}`;
 const healthy = (c: JudgeCellResult) => c.candidateErrorRate === c.baselineErrorRate && c.latencyFactor === 1;
 
 /** The issue's three targets for the project judge, checked cell by cell. */
@@ -27,11 +27,11 @@ export const checkTargets = (cells: JudgeCellResult[]): TargetCheck[] => {
         healthy(h) &&
         h.rpm === c.rpm &&
         h.baselineErrorRate === c.baselineErrorRate &&
-        h.bursts === c.bursts,
+        h.nullModel === c.nullModel,
     );
   const excessMisses: string[] = [];
   for (const c of ours.filter((x) => !healthy(x) && x.candidateErrorRate > x.baselineErrorRate)) {
-    const ourHealthy = matchingHealthy(c, 'project')!.rolledBack;
+    const ourHealthy = matchingHealthy(c, 'project')?.rolledBack ?? 0;
     const peers = cells.filter(
       (p) =>
         p.judge !== 'project' &&
@@ -39,7 +39,7 @@ export const checkTargets = (cells: JudgeCellResult[]): TargetCheck[] => {
         p.baselineErrorRate === c.baselineErrorRate &&
         p.candidateErrorRate === c.candidateErrorRate &&
         p.latencyFactor === c.latencyFactor &&
-        p.bursts === c.bursts &&
+        p.nullModel === c.nullModel &&
         (matchingHealthy(p, p.judge)?.rolledBack ?? 1) <= ourHealthy,
     );
     const best = peers.sort((a, b) => a.excessErrorsServed - b.excessErrorsServed)[0];

@@ -20,7 +20,7 @@ const healthy = (rpm: number, baselineErrorRate: number, bursts: boolean): Cell 
   baselineErrorRate,
   errorFactor: 1,
   latencyFactor: 1,
-  bursts,
+  traffic: bursts ? 'incidents' : 'independent',
 });
 
 describe('the false-rollback guarantee over repeated looks', () => {

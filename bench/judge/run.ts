@@ -1,5 +1,5 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type CellKind, cells, type JudgeCellResult, type KindedCell, runCell } from './benchmark';
 import { detectionChart } from './chart';
@@ -80,11 +80,14 @@ const words = (xs: string[] | undefined) => (xs ?? []).flatMap((x) => x.split(',
 
 /**
  * `tsx bench/judge/run.ts [--rollouts N] [--rpm 300,1000] [--rate 0.01] [--model beta-cv1]
- * [--kind null|regression|overdispersed] [--factor 2] [--judge project]`: the judge benchmark alone
- * (or a subset of it, e.g. one row in seconds with `--rollouts 200`), merged into .local/bench.json.
+ * [--kind null|regression|overdispersed] [--factor 2] [--judge project] [--out file]`: the judge
+ * benchmark alone (or a subset of it, e.g. one row in seconds with `--rollouts 200`), merged into
+ * .local/bench.json (or `--out`, relative to the repository).
  * A bare number as the first argument is the rollout count.
  */
-export const parseBenchArgs = (argv: string[]): { rollouts: number; selection: BenchSelection } => {
+export const parseBenchArgs = (
+  argv: string[],
+): { rollouts: number; selection: BenchSelection; out: string } => {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -96,6 +99,7 @@ export const parseBenchArgs = (argv: string[]): { rollouts: number; selection: B
       kind: { type: 'string', multiple: true },
       factor: { type: 'string', multiple: true },
       judge: { type: 'string', multiple: true },
+      out: { type: 'string' },
     },
   });
   const rollouts = Number(values.rollouts ?? positionals[0] ?? ROLLOUTS_PER_CELL);
@@ -121,15 +125,15 @@ export const parseBenchArgs = (argv: string[]): { rollouts: number; selection: B
     ...(selection.errorFactors ?? []),
   ])
     if (!Number.isFinite(x)) throw new Error('--rpm, --rate and --factor take numbers (comma-separated)');
-  return { rollouts, selection };
+  return { rollouts, selection, out: values.out ?? '.local/bench.json' };
 };
 
 if (process.argv[1] && resolve(process.argv[1]) === resolve(new URL(import.meta.url).pathname)) {
   const repo = resolve(new URL('../..', import.meta.url).pathname);
-  const { rollouts, selection } = parseBenchArgs(process.argv.slice(2));
+  const { rollouts, selection, out } = parseBenchArgs(process.argv.slice(2));
   const judge = judgeBenchmark(rollouts, selection);
   printJudgeTable(judge.cells);
-  const path = resolve(repo, '.local/bench.json');
+  const path = resolve(repo, out);
   let existing: Record<string, unknown> = {};
   try {
     existing = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
@@ -139,13 +143,13 @@ if (process.argv[1] && resolve(process.argv[1]) === resolve(new URL(import.meta.
   const earlier = ((existing.judge as { cells?: JudgeCellResult[] } | undefined)?.cells ??
     []) as JudgeCellResult[];
   const merged = mergeResults(earlier, judge.cells);
-  mkdirSync(resolve(repo, '.local'), { recursive: true });
+  mkdirSync(dirname(path), { recursive: true });
   writeFileSync(
     path,
     `${JSON.stringify({ ...existing, judge: { rolloutsPerCell: rollouts, seconds: judge.seconds, cells: merged } }, null, 2)}\n`,
   );
   writeJudgeChart(repo, merged);
   console.log(
-    `judge benchmark: ${judge.cells.length} judge-cells at ${rollouts} rollouts in ${judge.seconds} s; merged into .local/bench.json (${merged.length} judge-cells) and docs/judge-detection.svg`,
+    `judge benchmark: ${judge.cells.length} judge-cells at ${rollouts} rollouts in ${judge.seconds} s; merged into ${out} (${merged.length} judge-cells) and docs/judge-detection.svg`,
   );
 }

@@ -87,6 +87,8 @@ export const EXAMPLE_GATES = { maxErrorRate: 0.02 } as const;
 export const judgesFor = (cell: Cell): BenchJudge[] => [
   projectJudge(),
   projectJudge(EXAMPLE_GATES, 'project-example-gates'),
+  // the exact tests alone (the judge before the robust tests): what robustness buys and costs
+  projectJudge({}, 'project-exact-only', false),
   previousThresholdsJudge(),
   guardrailsAlarmJudge(cell.baselineErrorRate),
   flaggerThresholdJudge(cell.baselineErrorRate),

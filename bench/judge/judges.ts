@@ -22,19 +22,23 @@ const settledView = (m: SimMinute, now: number) =>
  * uses. The tick recomputes from every settled minute each time; this keeps a running tally and
  * recomputes it only when a minute it counted has changed since (late or revised data).
  */
-export const projectJudge = (overrides: Partial<GateConfig> = {}, name = 'project'): BenchJudge => {
+export const projectJudge = (
+  overrides: Partial<GateConfig> = {},
+  name = 'project',
+  robust = true,
+): BenchJudge => {
   const gates: GateConfig = { ...canaryGatesSchema.parse({}), ...overrides };
   return {
     name,
     start() {
-      let tally = emptyTally(gates);
+      let tally = emptyTally(gates, robust);
       let settled = 0;
       // the first tick at which a minute counted provisionally shows its final counts
       let recountAt = Number.POSITIVE_INFINITY;
       return (v) => {
         const until = v.now - gates.ingestionLagMinutes;
         if (v.now >= recountAt) {
-          tally = emptyTally(gates);
+          tally = emptyTally(gates, robust);
           settled = 0;
           recountAt = Number.POSITIVE_INFINITY;
         }

@@ -8,6 +8,7 @@ import { TRAFFIC_MODELS } from './traffic';
 export const JUDGE_ORDER = [
   'project',
   'project-example-gates',
+  'project-exact-only',
   'previous-thresholds',
   'guardrails-alarm',
   'flagger-threshold',

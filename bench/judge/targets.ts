@@ -31,16 +31,19 @@ export const checkTargets = (cells: JudgeCellResult[]): TargetCheck[] => {
     );
   const excessMisses: string[] = [];
   for (const c of ours.filter((x) => !healthy(x) && x.candidateErrorRate > x.baselineErrorRate)) {
-    const ourHealthy = matchingHealthy(c, 'project')?.rolledBack ?? 0;
+    // healthy candidates rolled back at all, on evidence or for want of data
+    const rolledBackAtAll = (h: JudgeCellResult | undefined) =>
+      h ? h.rolledBack + (h.rolledBackNoData ?? 0) : 1;
+    const ourHealthy = rolledBackAtAll(matchingHealthy(c, 'project'));
     const peers = cells.filter(
       (p) =>
-        p.judge !== 'project' &&
+        !p.judge.startsWith('project') &&
         p.rpm === c.rpm &&
         p.baselineErrorRate === c.baselineErrorRate &&
         p.candidateErrorRate === c.candidateErrorRate &&
         p.latencyFactor === c.latencyFactor &&
         p.nullModel === c.nullModel &&
-        (matchingHealthy(p, p.judge)?.rolledBack ?? 1) <= ourHealthy,
+        rolledBackAtAll(matchingHealthy(p, p.judge)) <= ourHealthy,
     );
     const best = peers.sort((a, b) => a.excessErrorsServed - b.excessErrorsServed)[0];
     if (best && best.excessErrorsServed <= c.excessErrorsServed) {

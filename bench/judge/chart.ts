@@ -58,7 +58,7 @@ export const detectionChart = (cells: JudgeCellResult[]): string => {
                 c.judge === judge &&
                 c.rpm === rpm &&
                 c.baselineErrorRate === baseline &&
-                !c.bursts &&
+                c.nullModel === 'independent' &&
                 c.latencyFactor === 1 &&
                 Math.abs(c.candidateErrorRate - baseline * factor) < 1e-12,
             ),

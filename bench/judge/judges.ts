@@ -13,30 +13,51 @@ const LATENCY_TOLERANCE = 1.2;
 const bakeOver = (v: TickView) => v.now >= v.bakeUntil;
 const stepMinutes = (v: TickView) => v.minutes.filter((m) => m.t >= v.stepStartedAt);
 
-/** The new judge, with the schema's defaults: the same tally and rules the tick uses. */
-export const projectJudge = (overrides: Partial<GateConfig> = {}): BenchJudge => {
+/** A settled minute as the judge sees it at tick `now` (a late or revised minute shows its provisional counts until then). */
+const settledView = (m: SimMinute, now: number) =>
+  m.provisional && now < m.provisional.until ? m.provisional.counts : m;
+
+/**
+ * The new judge, with the schema's defaults (and `overrides`): the same tally and rules the tick
+ * uses. The tick recomputes from every settled minute each time; this keeps a running tally and
+ * recomputes it only when a minute it counted has changed since (late or revised data).
+ */
+export const projectJudge = (
+  overrides: Partial<GateConfig> = {},
+  name = 'project',
+  robust = true,
+): BenchJudge => {
   const gates: GateConfig = { ...canaryGatesSchema.parse({}), ...overrides };
   return {
-    name: 'project',
+    name,
     start() {
-      const tally = emptyTally(gates);
+      let tally = emptyTally(gates, robust);
       let settled = 0;
+      // the first tick at which a minute counted provisionally shows its final counts
+      let recountAt = Number.POSITIVE_INFINITY;
       return (v) => {
         const until = v.now - gates.ingestionLagMinutes;
+        if (v.now >= recountAt) {
+          tally = emptyTally(gates, robust);
+          settled = 0;
+          recountAt = Number.POSITIVE_INFINITY;
+        }
         while (settled < until && settled < v.minutes.length) {
           const m = v.minutes[settled]!;
+          const seen = settledView(m, v.now);
+          if (seen !== m) recountAt = Math.min(recountAt, m.provisional!.until);
           tallyMinute(
             tally,
             {
               at: m.t,
-              invocations: m.candidateRequests,
-              errors5xx: m.candidateErrors,
+              invocations: seen.candidateRequests,
+              errors5xx: seen.candidateErrors,
               latencyMs: m.candidateP99,
             },
             {
               at: m.t,
-              invocations: m.baselineRequests,
-              errors5xx: m.baselineErrors,
+              invocations: seen.baselineRequests,
+              errors5xx: seen.baselineErrors,
               latencyMs: m.baselineP99,
             },
             gates,
@@ -48,13 +69,13 @@ export const projectJudge = (overrides: Partial<GateConfig> = {}): BenchJudge =>
         const newest = v.minutes[v.now - 1];
         if (newest && newest.t >= until) {
           const look = firstLook(newest.t, newest.firstLook, gates);
-          if (look.evidence >= look.limit) return 'rollback';
+          if (look.fails) return 'rollback';
         }
         if (!bakeOver(v) || until < v.bakeUntil) return 'wait';
         const outcome = stepOutcome(tally, gates, v.extensions);
         if (outcome === 'pass' || outcome === 'pass-inconclusive') return 'pass';
-        // too few requests or inconclusive: the no-data policy (extend, then fail)
-        return v.extensions < gates.noData.maxExtensions ? 'extend' : 'rollback';
+        // too few requests or inconclusive: the no-data policy (extend, then fail without a verdict)
+        return v.extensions < gates.noData.maxExtensions ? 'extend' : 'give-up';
       };
     },
   };
@@ -97,7 +118,7 @@ export const previousThresholdsJudge = (): BenchJudge => {
       }
       if (breach) return 'rollback';
       if (!bakeOver(v)) return 'wait';
-      if (insufficient) return v.extensions < MAX_EXTENSIONS ? 'extend' : 'rollback';
+      if (insufficient) return v.extensions < MAX_EXTENSIONS ? 'extend' : 'give-up';
       return 'pass';
     },
   };
@@ -207,7 +228,7 @@ export const kayentaMannWhitneyJudge = (): BenchJudge => ({
       ),
     ];
     const judged = results.filter((r) => r !== 'Nodata');
-    if (judged.length * 2 <= results.length) return 'rollback';
+    if (judged.length * 2 <= results.length) return 'give-up';
     const score = (100 * judged.filter((r) => r === 'Pass').length) / judged.length;
     return score >= 95 ? 'pass' : 'rollback';
   },

@@ -6,6 +6,7 @@ import {
   sampleQuantileLogNormal,
   type Uniform,
 } from '../../src/local/cloud/samplers';
+import { diurnal, type Provisional, provisionalView, type TrafficModel, variantErrors } from './traffic';
 
 /** One cell of the benchmark: the traffic and how the candidate behaves. */
 export interface Cell {
@@ -15,7 +16,8 @@ export interface Cell {
   errorFactor: number;
   /** candidate latency = baseline latency x this */
   latencyFactor: number;
-  bursts: boolean;
+  /** how 5XX arise (see TRAFFIC_MODELS); `incidents` is the shared bursts */
+  traffic: TrafficModel;
 }
 
 /** One complete minute of both variants, as CloudWatch reports it once settled. */
@@ -32,6 +34,8 @@ export interface SimMinute {
   baselineP99: number | null;
   /** the part of the minute CloudWatch shows at the first tick after it ends (ingestion lag) */
   firstLook: MinuteCounts;
+  /** a minute late or revised after the settle lag: what its settled view shows before then */
+  provisional?: Provisional;
 }
 
 /** What a judge sees at a tick: every complete minute so far and where the canary stands. */
@@ -46,7 +50,8 @@ export interface TickView {
   extensions: number;
 }
 
-export type TickDecision = 'rollback' | 'pass' | 'extend' | 'wait';
+/** `give-up`: rolled back without a statistical verdict (no data after the extensions), counted apart. */
+export type TickDecision = 'rollback' | 'give-up' | 'pass' | 'extend' | 'wait';
 
 export interface BenchJudge {
   name: string;
@@ -68,9 +73,13 @@ export const ON_TIME = { min: 0.3, max: 0.8 } as const;
 /** Shared incidents: a burst starts in a minute with this probability and lasts 1-3 minutes. */
 export const BURST = { startProbability: 1 / 40, errorMultiplier: 10, latencyMultiplier: 1.5 } as const;
 const MAX_CANARY_MINUTES = 100;
+/** The settle lag the `late-revised` model delays and revises minutes beyond (the default ingestion lag). */
+const SETTLE_LAG = 3;
 
 export interface RolloutResult {
   rolledBack: boolean;
+  /** rolled back for want of data, not on evidence (a `give-up`) */
+  gaveUp: boolean;
   /** minutes from the canary's start to the rollback, or to the promotion */
   minutes: number;
   /** expected 5XX served by the candidate above the baseline's rate, to the horizon */
@@ -112,31 +121,33 @@ export const runRollout = (cell: Cell, judge: BenchJudge, seed: number): Rollout
   let excess = 0;
   for (let t = 0; t < MAX_CANARY_MINUTES; t++) {
     const weight = PLAN.weights[stepIndex]! / 100;
-    if (cell.bursts && burstLeft === 0 && u() < BURST.startProbability) burstLeft = 1 + Math.floor(u() * 3);
+    const incidents = cell.traffic === 'incidents';
+    if (incidents && burstLeft === 0 && u() < BURST.startProbability) burstLeft = 1 + Math.floor(u() * 3);
     const burst = burstLeft > 0;
     if (burstLeft > 0) burstLeft -= 1;
-    const errorMultiplier = burst ? BURST.errorMultiplier : 1;
+    const ramp = cell.traffic === 'diurnal' ? diurnal(t) : { traffic: 1, rate: 1 };
+    const errorMultiplier = (burst ? BURST.errorMultiplier : 1) * ramp.rate;
     const latency = LATENCY_MEDIAN_MS * (burst ? BURST.latencyMultiplier : 1);
-    const nc = poisson(u, cell.rpm * weight);
-    const nb = poisson(u, cell.rpm * (1 - weight));
+    const nc = poisson(u, cell.rpm * ramp.traffic * weight);
+    const nb = poisson(u, cell.rpm * ramp.traffic * (1 - weight));
     const rc = Math.min(1, candidateRate * errorMultiplier);
     const rb = Math.min(1, cell.baselineErrorRate * errorMultiplier);
-    const ec = binomial(u, nc, rc);
-    const eb = binomial(u, nb, rb);
+    const ec = variantErrors(u, cell.traffic, nc, rc, true);
+    const eb = variantErrors(u, cell.traffic, nb, rb, false);
+    const counts = { candidateRequests: nc, candidateErrors: ec, baselineRequests: nb, baselineErrors: eb };
     minutes.push({
       t,
       weight,
-      candidateRequests: nc,
-      candidateErrors: ec,
-      baselineRequests: nb,
-      baselineErrors: eb,
+      ...counts,
       candidateP99: p99(u, nc, latency * cell.latencyFactor),
       baselineP99: p99(u, nb, latency),
       firstLook: visibleAtFirstLook(lag, nc, ec, nb, eb),
+      provisional: cell.traffic === 'late-revised' ? provisionalView(lag, t, SETTLE_LAG, counts) : undefined,
     });
     excess += nc * (rc - rb);
     const decision = decide({ now: t + 1, minutes, stepIndex, stepStartedAt, bakeUntil, extensions });
-    if (decision === 'rollback') return { rolledBack: true, minutes: t + 1, excessErrors: excess };
+    if (decision === 'rollback' || decision === 'give-up')
+      return { rolledBack: true, gaveUp: decision === 'give-up', minutes: t + 1, excessErrors: excess };
     if (decision === 'extend') {
       extensions += 1;
       bakeUntil = t + 1 + PLAN.bakeMinutes;
@@ -146,6 +157,7 @@ export const runRollout = (cell: Cell, judge: BenchJudge, seed: number): Rollout
         const rest = Math.max(0, HORIZON_MINUTES - promotedAt);
         return {
           rolledBack: false,
+          gaveUp: false,
           minutes: promotedAt,
           excessErrors: excess + rest * cell.rpm * (candidateRate - cell.baselineErrorRate),
         };
@@ -157,5 +169,5 @@ export const runRollout = (cell: Cell, judge: BenchJudge, seed: number): Rollout
     }
   }
   // never decided: counted as held (neither rolled back nor promoted) up to the cap
-  return { rolledBack: false, minutes: MAX_CANARY_MINUTES, excessErrors: excess };
+  return { rolledBack: false, gaveUp: false, minutes: MAX_CANARY_MINUTES, excessErrors: excess };
 };

@@ -9,7 +9,7 @@ export interface TargetCheck {
 
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 const cellName = (c: JudgeCellResult) =>
-  `${c.rpm} rpm, baseline ${pct(c.baselineErrorRate)}, candidate ${pct(c.candidateErrorRate)}, latency x${c.latencyFactor}${c.bursts ? ', bursts' : ''}`;
+  `${c.rpm} rpm, baseline ${pct(c.baselineErrorRate)}, candidate ${pct(c.candidateErrorRate)}, latency x${c.latencyFactor}, ${c.nullModel}`;
 const healthy = (c: JudgeCellResult) => c.candidateErrorRate === c.baselineErrorRate && c.latencyFactor === 1;
 
 /** The issue's three targets for the project judge, checked cell by cell. */
@@ -27,20 +27,23 @@ export const checkTargets = (cells: JudgeCellResult[]): TargetCheck[] => {
         healthy(h) &&
         h.rpm === c.rpm &&
         h.baselineErrorRate === c.baselineErrorRate &&
-        h.bursts === c.bursts,
+        h.nullModel === c.nullModel,
     );
   const excessMisses: string[] = [];
   for (const c of ours.filter((x) => !healthy(x) && x.candidateErrorRate > x.baselineErrorRate)) {
-    const ourHealthy = matchingHealthy(c, 'project')!.rolledBack;
+    // healthy candidates rolled back at all, on evidence or for want of data
+    const rolledBackAtAll = (h: JudgeCellResult | undefined) =>
+      h ? h.rolledBack + (h.rolledBackNoData ?? 0) : 1;
+    const ourHealthy = rolledBackAtAll(matchingHealthy(c, 'project'));
     const peers = cells.filter(
       (p) =>
-        p.judge !== 'project' &&
+        !p.judge.startsWith('project') &&
         p.rpm === c.rpm &&
         p.baselineErrorRate === c.baselineErrorRate &&
         p.candidateErrorRate === c.candidateErrorRate &&
         p.latencyFactor === c.latencyFactor &&
-        p.bursts === c.bursts &&
-        (matchingHealthy(p, p.judge)?.rolledBack ?? 1) <= ourHealthy,
+        p.nullModel === c.nullModel &&
+        rolledBackAtAll(matchingHealthy(p, p.judge)) <= ourHealthy,
     );
     const best = peers.sort((a, b) => a.excessErrorsServed - b.excessErrorsServed)[0];
     if (best && best.excessErrorsServed <= c.excessErrorsServed) {

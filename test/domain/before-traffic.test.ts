@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { candidateScaling } from '../../src/domain/autoscaling';
+import { ALPHA_SHARE, SHADOW_ALPHA_SHARE } from '../../src/domain/judge';
 import { commandsOf, eventsOf, groupConfig, id, MIN, packageArn, readings, ship, World } from './world';
 
 /** v1 serves prod; v2 approved and through QA, its prod config InService. */
@@ -106,6 +107,25 @@ describe('shadow phase', () => {
     expect(w.dep(id(2)).retireOnSuccess?.configNames).toEqual([shadowConfig]);
     w.settle('prod');
     expect(w.phase(id(2))).toBe('Canary');
+  });
+
+  it('one alpha per deployment: the shadow phase judges on its share of alpha, the canary after it on the rest', () => {
+    const limit = (share: number) => Number((1 / (0.01 * share * ALPHA_SHARE.errors)).toPrecision(4));
+    const w = shadowWorld();
+    v2InProd(w);
+    w.later(5 * MIN).canary(id(2), readings.healthy());
+    expect(w.dep(id(2)).canary!.lastReadings!.evidence!.errorsLimit).toBe(limit(SHADOW_ALPHA_SHARE));
+    w.later(5 * MIN).canary(id(2), readings.healthy());
+    w.settle('prod');
+    expect(w.phase(id(2))).toBe('Canary');
+    w.later(1 * MIN).canary(id(2), readings.healthy());
+    expect(w.dep(id(2)).canary!.lastReadings!.evidence!.errorsLimit).toBe(limit(1 - SHADOW_ALPHA_SHARE));
+    // together within alpha; a canary without a shadow phase spends all of it
+    expect(SHADOW_ALPHA_SHARE + (1 - SHADOW_ALPHA_SHARE)).toBe(1);
+    const plain = new World(groupConfig());
+    v2InProd(plain);
+    plain.later(1 * MIN).canary(id(2), readings.healthy());
+    expect(plain.dep(id(2)).canary!.lastReadings!.evidence!.errorsLimit).toBe(limit(1));
   });
 
   it('a regression on the copies rolls back before the candidate had any weight', () => {

@@ -12,7 +12,7 @@ import {
   move,
   publish,
 } from '../draft';
-import { judgeCanary } from '../judge';
+import { judgeCanary, phaseAlphaShare } from '../judge';
 import {
   type CanaryState,
   type Deployment,
@@ -27,6 +27,12 @@ import { preTrafficChecks } from './pre-traffic';
 import { stop } from './rollback';
 import { scaleCandidate, scalePromoted } from './scaling';
 import { onShadowObserved, startShadowConfig } from './shadow';
+
+/**
+ * How a rollback that no statistical test decided begins its reason (no data after the extensions,
+ * the maximum duration, an alarm): alpha, the judge's false-rollback rate, does not cover it.
+ */
+export const NOT_STATISTICAL = 'not a statistical verdict:';
 
 /** The variant a version already serving runs as, at the given weight. */
 export const servingVariant = (serving: ServingVersion, weight: number): VariantSpec => ({
@@ -228,7 +234,12 @@ export function onCanaryObserved(t: Draft, id: string, readings: GateReadings): 
   const strategy = t.ctx.group.stages.prod.strategy;
   if (d?.phase !== 'Canary' || !d.canary || strategy.type !== 'canary') return;
   const c = d.canary;
-  const verdict = judgeCanary(readings, strategy.gates, c, t.now);
+  const verdict = judgeCanary(
+    readings,
+    strategy.gates,
+    { ...c, alphaShare: phaseAlphaShare('canary', c.shadow !== undefined) },
+    t.now,
+  );
   readings = verdict.readings;
   c.lastReadings = readings;
   const steps = strategy.steps;
@@ -251,7 +262,13 @@ export function onCanaryObserved(t: Draft, id: string, readings: GateReadings): 
   if (verdict.status === 'insufficient') {
     const noData = strategy.gates.noData;
     if (noData.action === 'fail') {
-      stop(t, d, 'RolledBack', `no verdict at ${where}: ${verdict.reasons.join('; ')}`, readings);
+      stop(
+        t,
+        d,
+        'RolledBack',
+        `${NOT_STATISTICAL} no verdict at ${where}: ${verdict.reasons.join('; ')}`,
+        readings,
+      );
       return;
     }
     if (noData.action === 'extend') {
@@ -260,7 +277,7 @@ export function onCanaryObserved(t: Draft, id: string, readings: GateReadings): 
           t,
           d,
           'RolledBack',
-          `no verdict at ${where} after ${c.extensions} extensions: ${verdict.reasons.join('; ')}`,
+          `${NOT_STATISTICAL} no verdict at ${where} after ${c.extensions} extensions: ${verdict.reasons.join('; ')}`,
           readings,
         );
         return;
@@ -314,7 +331,7 @@ export function stopIfOverdue(t: Draft, d: Deployment): boolean {
   }
   const limit = strategy.maxDurationMinutes;
   if (limit === undefined || t.now - d.canary.startedAt <= limit * 60_000) return false;
-  stop(t, d, 'RolledBack', `canary exceeded its maximum duration of ${limit} min`);
+  stop(t, d, 'RolledBack', `${NOT_STATISTICAL} canary exceeded its maximum duration of ${limit} min`);
   return true;
 }
 

@@ -1,8 +1,8 @@
 import type { ShadowConfig } from '../../config/schema';
 import { type Draft, history, move } from '../draft';
-import { judgeCanary } from '../judge';
+import { judgeCanary, phaseAlphaShare } from '../judge';
 import type { Deployment, GateReadings, ServingVersion } from '../model';
-import { deploy, deployCanaryConfig, newCanary, servingVariant, variantFor } from './prod';
+import { deploy, deployCanaryConfig, NOT_STATISTICAL, newCanary, servingVariant, variantFor } from './prod';
 import { stop } from './rollback';
 
 /**
@@ -66,7 +66,12 @@ export function onShadowObserved(t: Draft, d: Deployment, observed: GateReadings
   const strategy = t.ctx.group.stages.prod.strategy;
   const c = d.canary;
   if (!c || strategy.type !== 'canary') return;
-  const verdict = judgeCanary(observed, strategy.gates, c, t.now);
+  const verdict = judgeCanary(
+    observed,
+    strategy.gates,
+    { ...c, alphaShare: phaseAlphaShare('shadow', true) },
+    t.now,
+  );
   const readings = verdict.readings;
   c.lastReadings = readings;
   if (verdict.status === 'rollback') {
@@ -79,10 +84,10 @@ export function onShadowObserved(t: Draft, d: Deployment, observed: GateReadings
     const noData = strategy.gates.noData;
     const why = verdict.reasons.join('; ');
     if (noData.action === 'fail')
-      return stop(t, d, 'RolledBack', `no verdict in the shadow phase: ${why}`, readings);
+      return stop(t, d, 'RolledBack', `${NOT_STATISTICAL} no verdict in the shadow phase: ${why}`, readings);
     if (noData.action === 'extend') {
       if (c.extensions >= noData.maxExtensions) {
-        const reason = `no verdict in the shadow phase after ${c.extensions} extensions: ${why}`;
+        const reason = `${NOT_STATISTICAL} no verdict in the shadow phase after ${c.extensions} extensions: ${why}`;
         return stop(t, d, 'RolledBack', reason, readings);
       }
       c.extensions += 1;

@@ -3,16 +3,26 @@ import type { GateReadings, JudgeEvidence, MinuteReading, VariantReadings } from
 import { slowerChanceUnderNull } from './latency-order';
 import {
   addInto,
+  addScore,
   CEILING_GRID,
+  CEILING_SCORE_RHO,
   ceilingMinute,
+  ceilingScoreMinute,
+  emptyScoreSum,
   errorRatioGrid,
   errorRatioMinute,
+  errorScoreMinute,
+  errorScoreRho,
   evidenceOf,
   firstLookLimit,
   type MinuteCounts,
   PASS_EVIDENCE,
   passRatioGrid,
   passRatioMinute,
+  passScoreMinute,
+  robustEvidence,
+  robustPair,
+  type ScoreSum,
   SIGN_GRID,
   signMinute,
 } from './sequential';
@@ -26,7 +36,19 @@ const MINUTE = 60_000;
  * looks at the newest minute, the ceiling, latency); by the union bound that happens with
  * probability at most alpha over the whole canary.
  */
-export const ALPHA_SHARE = { errors: 0.45, firstLook: 0.05, ceiling: 0.25, latency: 0.25 } as const;
+export const ALPHA_SHARE = { errors: 0.55, firstLook: 0.05, ceiling: 0.15, latency: 0.25 } as const;
+
+/**
+ * One alpha per deployment: a shadow phase spends this share of the configured alpha, the canary
+ * after it the rest (a canary without a shadow phase spends all of it). By the union bound a
+ * candidate no worse than the baseline is rolled back by the judge with probability at most alpha
+ * over the whole deployment.
+ */
+export const SHADOW_ALPHA_SHARE = 0.2;
+
+/** The share of the deployment's alpha a phase spends: the shadow phase, or the canary (after a shadow phase or not). */
+export const phaseAlphaShare = (phase: 'shadow' | 'canary', hadShadow: boolean): number =>
+  phase === 'shadow' ? SHADOW_ALPHA_SHARE : hadShadow ? 1 - SHADOW_ALPHA_SHARE : 1;
 
 export type JudgeVerdict =
   /** an alarm fires or a test has the evidence to roll back */
@@ -40,6 +62,8 @@ export interface CanaryTiming {
   startedAt: number;
   /** times the current step's bake was extended */
   extensions: number;
+  /** the share of the configured alpha this phase spends (phaseAlphaShare); all of it when absent */
+  alphaShare?: number;
 }
 
 /** Candidate requests a step needs before it may pass: the configured number, or 3 / ceiling. */
@@ -94,12 +118,25 @@ const medianLatency = (minutes: MinuteReading[]): number | null => {
   return values.length % 2 === 1 ? values[mid]! : (values[mid - 1]! + values[mid]!) / 2;
 };
 
-/** Running totals of the three tests: per mixture component, the sum of the minutes' log LRs. */
+/**
+ * Running totals of the tests: per mixture component, the sum of the minutes' log LRs; for the
+ * 5XX comparison and the ceiling also the robust score sums (see robustEvidence).
+ */
 export interface Tally {
+  /**
+   * Whether the robust tests take part: only with a per-minute breakdown, the minutes being their
+   * unit of variation; readings totalled by the caller (one period) are judged by the exact tests.
+   */
+  robust: boolean;
   minutes: number;
   errors: number[];
+  errorScores: ScoreSum;
   pass: number[];
+  passScores: ScoreSum;
   ceiling: number[];
+  ceilingScores: ScoreSum;
+  /** minutes left out of the ceiling test because the baseline was above the ceiling too */
+  ceilingSkipped: number;
   latency: number[];
   latencyMinutes: number;
   slowerMinutes: number;
@@ -111,11 +148,16 @@ export interface Tally {
   baselineErrors: number;
 }
 
-export const emptyTally = (gates: GateConfig): Tally => ({
+export const emptyTally = (gates: GateConfig, robust = true): Tally => ({
+  robust,
   minutes: 0,
   errors: errorRatioGrid(gates.detectErrorRatio).map(() => 0),
+  errorScores: emptyScoreSum(),
   pass: passRatioGrid(gates.detectErrorRatio).map(() => 0),
+  passScores: emptyScoreSum(),
   ceiling: CEILING_GRID.map(() => 0),
+  ceilingScores: emptyScoreSum(),
+  ceilingSkipped: 0,
   latency: SIGN_GRID.map(() => 0),
   latencyMinutes: 0,
   slowerMinutes: 0,
@@ -136,7 +178,21 @@ export const tallyMinute = (
   tally.minutes += 1;
   tally.candidateRequests += candidate.invocations;
   tally.candidateErrors += candidate.errors5xx;
-  addInto(tally.ceiling, ceilingMinute(candidate.invocations, candidate.errors5xx, gates.maxErrorRate));
+  // A minute in which the baseline is above the ceiling too is a shared incident, not the
+  // candidate's doing: it says nothing about the candidate. Chosen from the baseline alone, which
+  // is independent of the candidate's errors, so leaving it out keeps the ceiling test valid.
+  const baselineAboveCeiling =
+    baseline !== undefined &&
+    baseline.invocations > 0 &&
+    baseline.errors5xx / baseline.invocations > gates.maxErrorRate;
+  if (baselineAboveCeiling) tally.ceilingSkipped += 1;
+  else {
+    addInto(tally.ceiling, ceilingMinute(candidate.invocations, candidate.errors5xx, gates.maxErrorRate));
+    addScore(
+      tally.ceilingScores,
+      ceilingScoreMinute(candidate.invocations, candidate.errors5xx, gates.maxErrorRate),
+    );
+  }
   if (!baseline) return;
   tally.baselineRequests += baseline.invocations;
   tally.baselineErrors += baseline.errors5xx;
@@ -147,7 +203,13 @@ export const tallyMinute = (
     baselineErrors: baseline.errors5xx,
   };
   addInto(tally.errors, errorRatioMinute(counts, errorRatioGrid(gates.detectErrorRatio)));
+  // the shared mean rate for the variance bound: the minute's pooled rate, or the baseline's so far if higher
+  const baselineRate = tally.baselineRequests > 0 ? tally.baselineErrors / tally.baselineRequests : 0;
+  const minuteRequests = candidate.invocations + baseline.invocations;
+  const pooledRate = minuteRequests > 0 ? (candidate.errors5xx + baseline.errors5xx) / minuteRequests : 0;
+  addScore(tally.errorScores, errorScoreMinute(counts, Math.max(baselineRate, pooledRate)));
   addInto(tally.pass, passRatioMinute(counts, gates.detectErrorRatio));
+  addScore(tally.passScores, passScoreMinute(counts, gates.detectErrorRatio));
   const comparable =
     candidate.latencyMs !== null &&
     baseline.latencyMs !== null &&
@@ -168,13 +230,35 @@ export const tallyMinute = (
   }
 };
 
+/**
+ * The 5XX comparison and the ceiling each run two tests on the same minutes and roll back only when
+ * both reach the limit, so their evidence is the smaller of the two: the exact likelihood ratio
+ * (valid when requests fail independently) and the robust score test (valid when the minutes are
+ * the unit of variation: per-variant rates that vary from minute to minute, clustered failures). A
+ * candidate no worse than the baseline is rolled back by the pair with probability at most the
+ * limit's alpha whenever either test's assumption holds.
+ */
 export const evidenceFrom = (tally: Tally, gates: GateConfig): JudgeEvidence => ({
   minutes: tally.minutes,
-  errors: evidenceOf(tally.errors),
+  errors: Math.min(
+    evidenceOf(tally.errors),
+    tally.robust
+      ? robustPair(tally.errorScores, errorScoreRho(gates.detectErrorRatio))
+      : Number.POSITIVE_INFINITY,
+  ),
   errorsLimit: 1 / (gates.alpha * ALPHA_SHARE.errors),
-  pass: evidenceOf(tally.pass),
+  // passing needs both too: a variance the exact test does not know of must not pass a regression
+  pass: Math.min(
+    evidenceOf(tally.pass),
+    tally.robust
+      ? robustEvidence(tally.passScores, errorScoreRho(gates.detectErrorRatio))
+      : Number.POSITIVE_INFINITY,
+  ),
   passLimit: PASS_EVIDENCE,
-  ceiling: evidenceOf(tally.ceiling),
+  ceiling: Math.min(
+    evidenceOf(tally.ceiling),
+    tally.robust ? robustPair(tally.ceilingScores, CEILING_SCORE_RHO) : Number.POSITIVE_INFINITY,
+  ),
   ceilingLimit: 1 / (gates.alpha * ALPHA_SHARE.ceiling),
   latency: evidenceOf(tally.latency),
   latencyLimit: 1 / (gates.alpha * ALPHA_SHARE.latency),
@@ -209,15 +293,36 @@ export interface FirstLook {
   counts: MinuteCounts;
   evidence: number;
   limit: number;
+  /** the candidate's 5XX rate in the visible part at or above which a first look may roll back */
+  grossRate: number;
+  /** evidence at its limit and the candidate failing at the gross rate: a rollback */
+  fails: boolean;
 }
 
+/**
+ * The candidate's 5XX rate in one minute at which a first look may roll back: 10 x the ceiling, at
+ * most 1/2. A single minute tells nothing about a candidate whose own rate varies from minute to
+ * minute (with a coefficient of variation of 1 a minute at 3x its mean is common), so first looks
+ * are kept for gross failures: a rate that far above the ceiling is not a fluctuation of a candidate
+ * whose mean rate is the baseline's.
+ */
+export const firstLookGrossRate = (gates: GateConfig): number => Math.min(0.5, 10 * gates.maxErrorRate);
+
 /** The error test on the visible part of one unsettled minute, against that minute's own limit. */
-export const firstLook = (minuteOfCanary: number, counts: MinuteCounts, gates: GateConfig): FirstLook => ({
-  minuteOfCanary,
-  counts,
-  evidence: evidenceOf(errorRatioMinute(counts, errorRatioGrid(gates.detectErrorRatio))),
-  limit: firstLookLimit(minuteOfCanary, gates.alpha * ALPHA_SHARE.firstLook),
-});
+export const firstLook = (minuteOfCanary: number, counts: MinuteCounts, gates: GateConfig): FirstLook => {
+  const evidence = evidenceOf(errorRatioMinute(counts, errorRatioGrid(gates.detectErrorRatio)));
+  const limit = firstLookLimit(minuteOfCanary, gates.alpha * ALPHA_SHARE.firstLook);
+  const grossRate = firstLookGrossRate(gates);
+  const rate = counts.candidateRequests > 0 ? counts.candidateErrors / counts.candidateRequests : 0;
+  return {
+    minuteOfCanary,
+    counts,
+    evidence,
+    limit,
+    grossRate,
+    fails: evidence >= limit && rate >= grossRate,
+  };
+};
 
 /** The newest complete minute at `now` as read, when the ingestion lag has not settled it yet. */
 const newestUnsettledMinute = (
@@ -267,9 +372,7 @@ export const rollbackCauses = (tally: Tally, gates: GateConfig): RollbackCause[]
   const e = evidenceFrom(tally, gates);
   const causes: RollbackCause[] = [];
   if (e.errors >= e.errorsLimit) causes.push('errors');
-  // A ceiling crossed by the baseline too is a shared incident, not the candidate's doing.
-  const baselineRate = tally.baselineRequests > 0 ? tally.baselineErrors / tally.baselineRequests : 0;
-  if (e.ceiling >= e.ceilingLimit && baselineRate <= gates.maxErrorRate) causes.push('ceiling');
+  if (e.ceiling >= e.ceilingLimit) causes.push('ceiling');
   if (e.latency >= e.latencyLimit) causes.push('latency');
   return causes;
 };
@@ -300,14 +403,18 @@ export const stepOutcome = (
  */
 export const judgeCanary = (
   readings: GateReadings,
-  gates: GateConfig,
+  configGates: GateConfig,
   timing: CanaryTiming,
   now: number,
 ): JudgeVerdict => {
+  const gates =
+    timing.alphaShare === undefined
+      ? configGates
+      : { ...configGates, alpha: configGates.alpha * timing.alphaShare };
   const hasBreakdown = readings.candidate.minutes !== undefined;
   const until = hasBreakdown ? settledUntil(now, gates) : now;
   const minutes = pairMinutes(readings, timing, until);
-  const tally = emptyTally(gates);
+  const tally = emptyTally(gates, hasBreakdown);
   for (const m of minutes) tallyMinute(tally, m.candidate, m.baseline, gates);
   const evidence = evidenceFrom(tally, gates);
   const candidateTotals = totals(
@@ -329,10 +436,13 @@ export const judgeCanary = (
   };
   const words = describeEvidence(summary, gates);
   const reasons: string[] = [];
-  if (readings.alarmsInAlarm.length > 0) reasons.push(`alarm in ALARM: ${readings.alarmsInAlarm.join(', ')}`);
+  if (readings.alarmsInAlarm.length > 0)
+    reasons.push(
+      `alarm in ALARM: ${readings.alarmsInAlarm.join(', ')} (not a statistical verdict: alpha does not cover alarms)`,
+    );
   for (const cause of rollbackCauses(tally, gates)) reasons.push(words[cause]);
   const look = hasBreakdown ? newestUnsettledMinute(readings, timing, now, until, gates) : null;
-  const lookFails = look !== null && look.evidence >= look.limit;
+  const lookFails = look !== null && look.fails;
   if (lookFails) reasons.push(describeFirstLook(look));
   if (reasons.length > 0) {
     return { status: 'rollback', reasons, readings: lookFails ? withFirstLook(summary, look) : summary };

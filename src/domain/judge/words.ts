@@ -47,9 +47,10 @@ export const describeFirstLook = (look: {
   };
   evidence: number;
   limit: number;
+  grossRate: number;
 }): string => {
   const c = look.counts;
   const rate = (errors: number, requests: number) =>
     `${pct(requests > 0 ? errors / requests : null)} (${count(errors)} of ${count(requests)})`;
-  return `candidate 5XX ${rate(c.candidateErrors, c.candidateRequests)} vs baseline ${rate(c.baselineErrors, c.baselineRequests)} in minute ${look.minuteOfCanary + 1} of the canary as read before it settled, evidence ${odds(look.evidence)} against the candidate, limit ${odds(look.limit)}`;
+  return `candidate 5XX ${rate(c.candidateErrors, c.candidateRequests)} vs baseline ${rate(c.baselineErrors, c.baselineRequests)} in minute ${look.minuteOfCanary + 1} of the canary as read before it settled, evidence ${odds(look.evidence)} against the candidate, limit ${odds(look.limit)} (a first look rolls back only at a 5XX rate of ${pct(look.grossRate)} or more)`;
 };

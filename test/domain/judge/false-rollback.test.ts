@@ -173,7 +173,7 @@ const healthy = (
   baselineErrorRate,
   errorFactor: 1,
   latencyFactor: 1,
-  bursts,
+  traffic: bursts ? 'incidents' : 'independent',
 });
 
 /** alpha plus three standard errors of a share measured over `runs` canaries */

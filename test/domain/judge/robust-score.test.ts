@@ -1,0 +1,103 @@
+import { describe, expect, it } from 'vitest';
+import {
+  addScore,
+  boundedEvidence,
+  ceilingScoreMinute,
+  emptyScoreSum,
+  errorScoreMinute,
+  logNormalCdf,
+  passScoreMinute,
+  robustEvidence,
+  robustPair,
+} from '../../../src/domain/judge/sequential';
+
+const minute = (
+  candidateRequests: number,
+  candidateErrors: number,
+  baselineRequests: number,
+  baselineErrors: number,
+) => ({
+  candidateRequests,
+  candidateErrors,
+  baselineRequests,
+  baselineErrors,
+});
+
+describe('the robust per-minute scores', () => {
+  it('5XX score by hand: p = 0.1, 3 candidate and 2 baseline errors: U = 3 - 0.1 x 5, variance 5 x 0.1 x 0.9', () => {
+    const s = errorScoreMinute(minute(100, 3, 900, 2), 0.01);
+    expect(s.score).toBeCloseTo(2.5, 12);
+    expect(s.variance).toBeCloseTo(0.45, 12);
+    // bound: 5 x 0.45 + 2^2 x ((0.9 x 100)^2 + (0.1 x 900)^2) x 0.01^2
+    expect(s.bound).toBeCloseTo(2.25 + 4 * 16_200 * 1e-4, 9);
+  });
+
+  it('its mean is 0 whenever both variants share a mean rate, however each rate varies (exact sum over a two-point rate law)', () => {
+    // each variant's rate is 0.2 % or 1.8 % with probability 1/2 each, independently (mean 1 %, CV 0.8);
+    // E[U] = (1 - p) n_c E[r_c] - p n_b E[r_b] = 0 for any n_c, n_b, as the expectation of e_c is n_c E[r_c]
+    const rates = [0.002, 0.018];
+    for (const [nc, nb] of [
+      [100, 900],
+      [500, 500],
+      [37, 4000],
+    ] as const) {
+      const p = nc / (nc + nb);
+      let mean = 0;
+      for (const rc of rates) for (const rb of rates) mean += 0.25 * ((1 - p) * nc * rc - p * nb * rb);
+      expect(mean).toBeCloseTo(0, 12);
+      // the score is linear in the counts, so its mean at the counts' means is its mean
+      expect(errorScoreMinute(minute(nc, nc * 0.01, nb, nb * 0.01)).score).toBeCloseTo(0, 9);
+    }
+  });
+
+  it('pass score: 0 in mean at exactly r times worse, evidence (positive) when the candidate is better', () => {
+    expect(passScoreMinute(minute(100, 2, 900, 9), 2).score).toBeCloseTo(0, 12);
+    expect(passScoreMinute(minute(100, 0, 900, 9), 2).score).toBeGreaterThan(0);
+    expect(passScoreMinute(minute(100, 4, 900, 9), 2).score).toBeLessThan(0);
+  });
+
+  it('ceiling score: the 5XX beyond the ceiling, with its variance at the ceiling and the bound', () => {
+    expect(ceilingScoreMinute(1000, 30, 0.02)).toEqual({ score: 10, variance: 20, bound: 5 * 20 + 40 ** 2 });
+  });
+});
+
+describe('robust evidence', () => {
+  it('log Phi: matches known values and stays finite far in the left tail', () => {
+    expect(Math.exp(logNormalCdf(0))).toBeCloseTo(0.5, 7);
+    expect(Math.exp(logNormalCdf(1.959963985))).toBeCloseTo(0.975, 6);
+    expect(Math.exp(logNormalCdf(-3))).toBeCloseTo(0.0013499, 6);
+    expect(logNormalCdf(-40)).toBeLessThan(-800);
+    expect(Number.isFinite(logNormalCdf(-40))).toBe(true);
+  });
+
+  it('the half-normal mixture in closed form: 2 sqrt(rho / (T + rho)) exp(S^2 / 2(T + rho)) Phi(S / sqrt(T + rho))', () => {
+    const s = { sum: 6, variance: 4, squares: 3, bound: 10, minutes: 4 };
+    const scale = 4 + 2;
+    const expected =
+      2 * Math.sqrt(2 / scale) * Math.exp(36 / (2 * scale)) * Math.exp(logNormalCdf(6 / Math.sqrt(scale)));
+    expect(robustEvidence(s, 2)).toBeCloseTo(expected, 9);
+    // the bounded test uses the bound as its time
+    const bounded = 2 * Math.sqrt(2 / 12) * Math.exp(36 / 24) * Math.exp(logNormalCdf(6 / Math.sqrt(12)));
+    expect(boundedEvidence(s, 2)).toBeCloseTo(bounded, 9);
+    expect(robustPair(s, 2)).toBeCloseTo(Math.max(0.9 * expected, 0.1 * bounded), 9);
+  });
+
+  it('the squares carry the variance the minutes show: the same sum judged on noisy minutes is weaker evidence', () => {
+    const steady = emptyScoreSum();
+    const noisy = emptyScoreSum();
+    for (let i = 0; i < 20; i++) {
+      addScore(steady, { score: 1, variance: 1 });
+      addScore(noisy, { score: i % 2 === 0 ? 6 : -4, variance: 1 });
+    }
+    expect(steady.sum).toBe(noisy.sum);
+    expect(robustEvidence(noisy, 2)).toBeLessThan(robustEvidence(steady, 2) / 100);
+  });
+
+  it("a regression's own mean inflates its variance less: squares centred on the evidence so far", () => {
+    const s = emptyScoreSum();
+    for (let i = 0; i < 30; i++) addScore(s, { score: 3, variance: 1 });
+    // uncentred, the squares would be 30 x 9 = 270
+    expect(s.squares).toBeLessThan(0.8 * 270);
+    expect(robustEvidence(s, 2)).toBeGreaterThan(1e6);
+  });
+});

@@ -442,10 +442,14 @@ export const judgeCanary = (
     );
   for (const cause of rollbackCauses(tally, gates)) reasons.push(words[cause]);
   const look = hasBreakdown ? newestUnsettledMinute(readings, timing, now, until, gates) : null;
-  const lookFails = look !== null && look.fails;
-  if (lookFails) reasons.push(describeFirstLook(look));
+  const failedLook = look?.fails ? look : null;
+  if (failedLook) reasons.push(describeFirstLook(failedLook));
   if (reasons.length > 0) {
-    return { status: 'rollback', reasons, readings: lookFails ? withFirstLook(summary, look) : summary };
+    return {
+      status: 'rollback',
+      reasons,
+      readings: failedLook ? withFirstLook(summary, failedLook) : summary,
+    };
   }
   switch (stepOutcome(tally, gates, timing.extensions)) {
     case 'too-few':

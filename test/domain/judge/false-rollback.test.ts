@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runRollout } from '../../../bench/judge/simulate';
+import { type Cell, runRollout } from '../../../bench/judge/simulate';
 import { loadConfigFile } from '../../../src/config/load';
 import { canaryGatesSchema, type GateConfig, type GroupConfig } from '../../../src/config/schema';
 import { ALPHA_SHARE, firstLook, judgeCanary } from '../../../src/domain/judge';
@@ -164,15 +164,12 @@ const share = (
   return count / runs;
 };
 
-const healthy = (
-  rpm: number,
-  baselineErrorRate: number,
-  bursts: boolean,
-): Traffic & { latencyFactor: 1 } => ({
+const healthy = (rpm: number, baselineErrorRate: number, bursts: boolean): Traffic & Cell => ({
   rpm,
   baselineErrorRate,
   errorFactor: 1,
   latencyFactor: 1,
+  bursts,
   traffic: bursts ? 'incidents' : 'independent',
 });
 

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { localConfigVariant } from './helpers';
 import { MINUTE, type Rollouts, startRollouts, withV1InProd } from './rollout-harness';
 
 const GROUP = 'churn-model';
@@ -9,7 +10,10 @@ describe('judge first look, on the local cloud (stochastic traffic, CloudWatch i
 
   beforeAll(async () => {
     // churn-model's ceiling at 1 %: a first look rolls back at a 5XX rate of 10 % or more
-    r = await startRollouts({ configPath: 'test/e2e/configs/first-look.yml' });
+    const configPath = localConfigVariant((config) => {
+      config.modelPackageGroups[GROUP].stages.prod.strategy.gates.maxErrorRate = 0.01;
+    });
+    r = await startRollouts({ configPath });
     await withV1InProd(r, GROUP, PROD);
   });
   afterAll(() => r.close());

@@ -1007,7 +1007,7 @@ describe('alarms and outputs', () => {
 
   it('sends every alarm, and its return to OK, to the alarm topic: the stack’s own, or the one given (finding 3)', () => {
     const alarms = ofType('AWS::CloudWatch::Alarm');
-    expect(alarms).toHaveLength(13);
+    expect(alarms).toHaveLength(14);
     const topic = { 'Fn::If': ['CreateAlarmTopic', { Ref: 'AlarmTopic' }, { Ref: 'AlarmTopicArn' }] };
     for (const [id, alarm] of alarms) {
       const { AlarmActions, OKActions, AlarmName } = alarm.Properties;
@@ -1057,6 +1057,58 @@ describe('alarms and outputs', () => {
     const pattern = new RegExp(template.Parameters.AlarmTopicArn!.AllowedPattern!);
     expect(['', PAGER].every((value) => pattern.test(value))).toBe(true);
     expect(pattern.test('team-pager')).toBe(false);
+  });
+
+  it('ships the operator policy: commands through the URL only, rollout reads, no direct invocation (finding 1)', () => {
+    const policy = template.Resources.OperatorPolicy!;
+    expect(policy.Type).toBe('AWS::IAM::ManagedPolicy');
+    const control = { 'Fn::GetAtt': ['ControlLambdaFunction', 'Arn'] };
+    const statements = policy.Properties.PolicyDocument.Statement as Json[];
+    const bySid = (sid: string) => statements.find((s) => s.Sid === sid)!;
+    expect(bySid('CommandsThroughTheUrl')).toEqual({
+      Sid: 'CommandsThroughTheUrl',
+      Effect: 'Allow',
+      Action: 'lambda:InvokeFunctionUrl',
+      Resource: control,
+      Condition: { StringEquals: { 'lambda:FunctionUrlAuthType': 'AWS_IAM' } },
+    });
+    expect(bySid('InvokeOnlyViaTheUrl')).toEqual({
+      Sid: 'InvokeOnlyViaTheUrl',
+      Effect: 'Allow',
+      Action: 'lambda:InvokeFunction',
+      Resource: control,
+      Condition: { Bool: { 'lambda:InvokedViaFunctionUrl': 'true' } },
+    });
+    // every lambda action of the policy carries a URL-only condition
+    for (const statement of statements.filter((s) => JSON.stringify(s.Action ?? '').includes('lambda:'))) {
+      expect(statement.Condition).toBeDefined();
+    }
+    expect(bySid('ReadRolloutState').Action).toBe('dynamodb:Query');
+    expect(template.Outputs.OperatorPolicyArn!.Value).toEqual({ Ref: 'OperatorPolicy' });
+    // with a customer managed key the operators may decrypt through DynamoDB only
+    const withKey = deployedAs(template, { KmsKeyArn: 'arn:aws:kms:us-east-1:111122223333:key/abc' });
+    const keyStatement = (
+      withKey.Resources.OperatorPolicy!.Properties.PolicyDocument.Statement as Json[]
+    ).find((s) => s.Sid === 'ReadTheEncryptedTable');
+    expect(keyStatement?.Action).toBe('kms:Decrypt');
+    expect(keyStatement?.Condition).toBeDefined();
+    const without = deployedAs(template);
+    expect(
+      (without.Resources.OperatorPolicy!.Properties.PolicyDocument.Statement as Json[]).some(
+        (s) => s.Sid === 'ReadTheEncryptedTable',
+      ),
+    ).toBe(false);
+  });
+
+  it('pages on a command without a valid proof of identity (finding 1)', () => {
+    const alarm = template.Resources.CommandIdentityRefusedAlarm!.Properties;
+    expect(alarm.Namespace).toBe('SageMakerRollouts');
+    expect(alarm.MetricName).toBe('CommandIdentityRefused');
+    expect(alarm.Dimensions).toEqual(
+      expect.arrayContaining([expect.objectContaining({ Name: 'group', Value: 'all' })]),
+    );
+    expect(alarm.Threshold).toBe(0);
+    expect(alarm.ComparisonOperator).toBe('GreaterThanThreshold');
   });
 
   it('exports the queue, the bus and the table', () => {

@@ -1231,7 +1231,7 @@ describe('packaged with --param=kmsKeyArn=… --param=alarmTopicArn=…', () => 
     expect(t.Resources.CustomerKeyUsePolicy).toBeDefined();
     expect(t.Resources.AlarmTopic).toBeUndefined();
     const alarms = Object.values(t.Resources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm');
-    expect(alarms).toHaveLength(13);
+    expect(alarms).toHaveLength(14);
     for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([PAGER]);
   });
 

@@ -10,10 +10,10 @@ import type { GateReadings, MinuteReading } from '../../../src/domain/model';
  * The false-rollback promise on realistic null traffic, through the exported judgeCanary driven
  * minute by minute as the tick drives it, with the gates of the example config's churn-model
  * canary (rollouts.config.yml): both variants have the same mean 5XX rate, but each draws its own
- * rate every minute, or fails in clusters, or both see incidents. `JUDGE_MC_RUNS` canaries per
+ * rate every minute, or fails in clusters, or both see incidents. `JUDGE_MONTE_CARLO_RUNS` canaries per
  * cell (small by default; the benchmark runs 2,000).
  */
-const RUNS = Number(process.env.JUDGE_MC_RUNS ?? 50);
+const RUNS = Number(process.env.JUDGE_MONTE_CARLO_RUNS ?? 50);
 const MIN = 60_000;
 const T0 = Date.UTC(2024, 0, 1);
 

@@ -9,11 +9,18 @@ import {
   type ScanCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import type { StageName } from '../config/schema';
 import type { GroupState, HistoryEntry } from '../domain/model';
 import { isTerminal } from '../domain/model';
 import { callbackKeyHash, callbackRef } from '../domain/naming';
 import { ConflictError, PermanentError, ServiceFaultError } from '../errors';
-import type { ActiveGroup, CallbackAnswer, CallbackRecord, StateStore } from '../ports/state-store';
+import type {
+  ActiveGroup,
+  CallbackAnswer,
+  CallbackRecord,
+  ExecutorErrorNote,
+  StateStore,
+} from '../ports/state-store';
 import { isConditionalCheckFailed, toRolloutsError } from './aws-errors';
 import { documentClient, dynamoDbClient } from './clients';
 
@@ -29,6 +36,11 @@ export const STATE_SK = 'STATE';
 const CALLBACK_SK = 'CALLBACK';
 const GROUP_PREFIX = 'GROUP#';
 const HISTORY_PREFIX = 'HISTORY#';
+/** The executor's last error per endpoint: `EXECUTOR#<stage>` in the group's partition. */
+export const EXECUTOR_PREFIX = 'EXECUTOR#';
+/** A SageMaker message is short; a longer one is cut so the item stays small. */
+const EXECUTOR_MESSAGE_MAX = 500;
+const EXECUTOR_ERROR_FIELDS = ['endpointName', 'operation', 'code', 'message', 'firstSeenAt', 'lastSeenAt'];
 const KEY_ATTRIBUTES = ['pk', 'sk', 'activeKey', 'inFlight', TTL_ATTRIBUTE] as const;
 
 /** A permanent refusal by the service's own table is a fault of the service, not of one input. */
@@ -313,6 +325,54 @@ export class DynamoDbStateStore implements StateStore {
         );
       }
       throw storeError(error, { operation: 'DynamoDB UpdateItem', resource: callbackPk(token) });
+    }
+  }
+
+  async noteExecutorError(group: string, error: ExecutorErrorNote, at: number): Promise<void> {
+    const pk = groupPk(group);
+    await this.call('UpdateItem', pk, () =>
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk, sk: `${EXECUTOR_PREFIX}${error.stage}` },
+          // every name through a placeholder: several (stage, code, message) may be reserved words
+          UpdateExpression:
+            'SET #stage = :stage, #endpointName = :endpointName, #operation = :operation, #code = :code, ' +
+            '#message = :message, #firstSeenAt = if_not_exists(#firstSeenAt, :at), #lastSeenAt = :at, #expires = :expires',
+          ExpressionAttributeNames: {
+            ...Object.fromEntries(['stage', ...EXECUTOR_ERROR_FIELDS].map((f) => [`#${f}`, f])),
+            '#expires': TTL_ATTRIBUTE,
+          },
+          ExpressionAttributeValues: {
+            ':stage': error.stage,
+            ':endpointName': error.endpointName,
+            ':operation': error.operation,
+            ':code': error.code,
+            ':message': error.message.slice(0, EXECUTOR_MESSAGE_MAX),
+            ':at': at,
+            ':expires': expiresAt(at),
+          },
+        }),
+      ),
+    );
+  }
+
+  async clearExecutorError(group: string, stage: StageName): Promise<void> {
+    const pk = groupPk(group);
+    try {
+      // the functions may not DeleteItem: the fields go, the bare keys expire by TTL
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk, sk: `${EXECUTOR_PREFIX}${stage}` },
+          UpdateExpression: `REMOVE ${EXECUTOR_ERROR_FIELDS.map((f) => `#${f}`).join(', ')}`,
+          ConditionExpression: 'attribute_exists(#firstSeenAt)',
+          ExpressionAttributeNames: Object.fromEntries(EXECUTOR_ERROR_FIELDS.map((f) => [`#${f}`, f])),
+        }),
+      );
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return;
+      throw storeError(error, { operation: 'DynamoDB UpdateItem', resource: pk });
     }
   }
 

@@ -6,9 +6,10 @@ import {
   type QueryCommandOutput,
 } from '@aws-sdk/lib-dynamodb';
 import type { GroupState } from '../domain/model';
+import type { ExecutorError } from '../ports/state-store';
 import { toRolloutsError } from './aws-errors';
 import { documentClient, dynamoDbClient } from './clients';
-import { ACTIVE_INDEX, ACTIVE_KEY_VALUE, groupPk, STATE_SK } from './dynamodb-state-store';
+import { ACTIVE_INDEX, ACTIVE_KEY_VALUE, EXECUTOR_PREFIX, groupPk, STATE_SK } from './dynamodb-state-store';
 
 const GROUP_PREFIX = groupPk('');
 
@@ -52,6 +53,27 @@ export class DynamoDbStatusReader {
     if (!item) return undefined;
     const { pk: _pk, sk: _sk, activeKey: _active, expiresAt: _expires, ...state } = item;
     return state as unknown as GroupState;
+  }
+
+  /** The last error the executor met per endpoint of the group, for endpoints still retrying. */
+  async executorErrors(group: string): Promise<ExecutorError[]> {
+    const items = await this.queryAll({
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: { ':pk': groupPk(group), ':prefix': EXECUTOR_PREFIX },
+      ConsistentRead: true,
+    });
+    return items
+      .filter((item) => typeof item.firstSeenAt === 'number')
+      .map((item) => ({
+        stage: item.stage as ExecutorError['stage'],
+        endpointName: String(item.endpointName),
+        operation: String(item.operation),
+        code: String(item.code),
+        message: String(item.message),
+        firstSeenAt: item.firstSeenAt as number,
+        lastSeenAt: Number(item.lastSeenAt),
+      }));
   }
 
   private async queryAll(input: QueryCommandInput): Promise<Record<string, unknown>[]> {

@@ -31,14 +31,59 @@ export const converge = async (deps: Deps, group: string, now: number): Promise<
     const state = await deps.store.loadGroup(group);
     const pending = Object.values(state?.desired ?? {}).filter(unsettled);
     if (pending.length === 0) break;
-    const inputs = (await Promise.all(pending.map((desired) => step(deps, group, desired, report)))).filter(
-      (input): input is Input => input !== undefined,
-    );
+    const inputs = (
+      await Promise.all(pending.map((desired) => stepNotingErrors(deps, group, desired, report, now)))
+    ).filter((input): input is Input => input !== undefined);
     if (inputs.length === 0) break;
     await decideAndSave(deps, group, now, () => inputs, 'executor');
     if (!inputs.some((input) => input.type === 'EndpointRefused')) break;
   }
   return report;
+};
+
+/**
+ * One step, and what `status` shows of it: the transient error it met (kept with the time it was
+ * first met, so an operator sees how long the executor has been retrying), or none once a step
+ * goes through. A failure to note it is only logged: the step's own outcome stands.
+ */
+const stepNotingErrors = async (
+  deps: Deps,
+  group: string,
+  desired: DesiredEndpoint,
+  report: ConvergeReport,
+  now: number,
+): Promise<Input | undefined> => {
+  const before = report.steps.length;
+  const input = await step(deps, group, desired, report);
+  const taken = report.steps.slice(before);
+  const retry = taken.find((s) => s.step === 'retry');
+  try {
+    if (retry) {
+      await deps.store.noteExecutorError(
+        group,
+        { stage: desired.stage, endpointName: desired.endpointName, ...failureOf(retry.detail ?? '') },
+        now,
+      );
+    } else if (taken.some((s) => s.step !== 'wait' && s.step !== 'superseded')) {
+      await deps.store.clearExecutorError(group, desired.stage);
+    }
+  } catch (error) {
+    deps.log.warn('could not note the executor error', {
+      group,
+      stage: desired.stage,
+      error: error instanceof Error ? error.message : String(error),
+    });
+  }
+  return input;
+};
+
+/** `SageMaker UpdateEndpoint churn-model-qa failed: ThrottlingException (HTTP 400): Rate exceeded` */
+const AWS_FAILURE = /^\S+(?: [A-Z][a-z]+)* ([A-Z]\w+)\b.*? failed: (\w+)(?: \(HTTP \d+\))?: ([\s\S]*)$/;
+
+const failureOf = (message: string): { operation: string; code: string; message: string } => {
+  const match = AWS_FAILURE.exec(message);
+  if (!match) return { operation: 'unknown', code: 'Error', message };
+  return { operation: match[1] as string, code: match[2] as string, message: match[3] as string };
 };
 
 const step = async (

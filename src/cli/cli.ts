@@ -137,17 +137,26 @@ const status = async (
     parseIdOrFail(target);
     const ctx = await session.context();
     let lastPhase: string | undefined;
+    let lastRetrying: string | undefined;
     const outcome = await waitForDeployment(ctx, target, {
       timeoutMs: (options.timeout ?? 30 * 60) * 1000,
       intervalMs: (options.interval ?? 5) * 1000,
-      onRefresh: (d) => {
-        if (output.json || d.phase === lastPhase) return;
-        lastPhase = d.phase;
-        output.err(
-          output.colour.dim(
-            `${formatTime(Date.now())}  ${d.id}: ${d.phase}${d.reason ? ` (${d.reason})` : ''}`,
-          ),
-        );
+      onRefresh: (d, retrying) => {
+        if (output.json) return;
+        if (d.phase !== lastPhase) {
+          lastPhase = d.phase;
+          output.err(
+            output.colour.dim(
+              `${formatTime(Date.now())}  ${d.id}: ${d.phase}${d.reason ? ` (${d.reason})` : ''}`,
+            ),
+          );
+        }
+        // once per error met (its age alone changing is no news)
+        const met = retrying?.replace(/ since \S+:/, ':');
+        if (met !== lastRetrying) {
+          lastRetrying = met;
+          if (retrying) output.err(output.colour.yellow(`${formatTime(Date.now())}  ${d.id}: ${retrying}`));
+        }
       },
     });
     if (output.json) output.out(JSON.stringify(outcome));

@@ -105,7 +105,7 @@ export interface Context {
   settings: Settings;
   store: StateStore;
   /** status reads: the active-deployments index and one Query per group, never a Scan */
-  reader: Pick<DynamoDbStatusReader, 'activeGroupNames' | 'group'>;
+  reader: Pick<DynamoDbStatusReader, 'activeGroupNames' | 'group' | 'executorErrors'>;
   sender: ControlCommandSender;
   endpoints: EndpointsFactory;
   /** The rollouts config: cross-account stages and canary steps. Undefined when there is no file. */

@@ -10,8 +10,10 @@ import {
   type StageName,
 } from '../domain/model';
 import { parseDeploymentId, variantName } from '../domain/naming';
+import type { ExecutorError } from '../ports/state-store';
 import type { Context } from './context';
 import { currentReason } from './current-reason';
+import { executorHint } from './executor-hint';
 import {
   type Colour,
   formatDuration,
@@ -60,6 +62,8 @@ export interface StatusRow {
       }
     | undefined;
   readings?: GateReadings | undefined;
+  /** the last error the executor met on this row's endpoint, while it keeps retrying */
+  retrying?: string | undefined;
 }
 
 export interface StatusReport {
@@ -70,7 +74,7 @@ export interface StatusReport {
 
 const QA_PHASES = new Set(['Queued', 'QaDeploying', 'QaVerifying', 'AwaitingApproval', 'ReadyForProd']);
 
-const stageOf = (d: Deployment): StageName => {
+export const stageOf = (d: Deployment): StageName => {
   if (d.awaiting) return d.awaiting.stage;
   if (PROD_PHASES.has(d.phase)) return 'prod';
   if (QA_PHASES.has(d.phase)) return 'qa';
@@ -136,7 +140,13 @@ export const collectStatus = async (ctx: Context, options: StatusOptions): Promi
    * An emulator (AWS_ENDPOINT_URL) may run on virtual time: measure against the latest decision
    * the service made rather than this machine's clock.
    */
-  const now = ctx.settings.endpointUrl ? Math.max(0, ...states.map((s) => s.updatedAt)) : options.wallClock;
+  const errors = new Map(
+    await Promise.all(states.map(async (s) => [s.group, await ctx.reader.executorErrors(s.group)] as const)),
+  );
+  const lastSeen = [...errors.values()].flat().map((e) => e.lastSeenAt);
+  const now = ctx.settings.endpointUrl
+    ? Math.max(0, ...states.map((s) => s.updatedAt), ...lastSeen)
+    : options.wallClock;
   const endpointCache = new Map<string, Promise<StatusRow['endpoint']>>();
   const describe = (group: string, stage: StageName, name: string): Promise<StatusRow['endpoint']> => {
     const key = `${group}/${stage}/${name}`;
@@ -207,10 +217,20 @@ export const collectStatus = async (ctx: Context, options: StatusOptions): Promi
               }
             : undefined,
         readings: c?.lastReadings,
+        retrying: finished ? undefined : retryingText(errors.get(state.group), stage, now),
       });
     }
   }
   return { now, rows };
+};
+
+const retryingText = (
+  errors: readonly ExecutorError[] | undefined,
+  stage: StageName,
+  now: number,
+): string | undefined => {
+  const error = errors?.find((e) => e.stage === stage);
+  return error ? executorHint(error, now) : undefined;
 };
 
 const phaseText = (row: StatusRow, colour: Colour): string => {
@@ -316,8 +336,11 @@ export const renderStatus = (report: StatusReport, colour: Colour, width?: numbe
         width ? truncate(`${row.deploymentId}: ${row.reason}`, width) : `${row.deploymentId}: ${row.reason}`,
       ),
     );
+  const retrying = report.rows
+    .filter((row) => row.retrying)
+    .map((row) => colour.yellow(`${row.deploymentId}: ${row.retrying}`));
   return [
     renderTable(headers, rows, colour, { maxWidth: width, shrink: ['GATES', 'WEIGHTS', 'PROGRESS'] }),
-    ...(reasons.length > 0 ? ['', ...reasons] : []),
+    ...(reasons.length > 0 || retrying.length > 0 ? ['', ...reasons, ...retrying] : []),
   ].join('\n');
 };

@@ -1,8 +1,10 @@
-import type { Deployment } from '../domain/model';
+import type { Deployment, GroupState } from '../domain/model';
 import type { Context } from './context';
 import { currentReason } from './current-reason';
 import { EXIT, type ExitCode } from './errors';
+import { executorHint } from './executor-hint';
 import { findDeployment } from './history';
+import { stageOf } from './status';
 
 /** How a followed deployment stopped, and the exit code a pipeline decides on. */
 export interface WaitOutcome {
@@ -12,6 +14,8 @@ export interface WaitOutcome {
   phase: Deployment['phase'];
   paused: boolean;
   reason?: string | undefined;
+  /** the last error the executor met on the deployment's endpoint, while it keeps retrying */
+  retrying?: string | undefined;
   exitCode: ExitCode;
 }
 
@@ -44,13 +48,18 @@ const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 export const waitForDeployment = async (
   ctx: Context,
   id: string,
-  options: { timeoutMs: number; intervalMs: number; onRefresh?: (d: Deployment) => void },
+  options: {
+    timeoutMs: number;
+    intervalMs: number;
+    onRefresh?: (d: Deployment, retrying: string | undefined) => void;
+  },
 ): Promise<WaitOutcome> => {
   const deadline = Date.now() + options.timeoutMs;
   for (;;) {
-    const { deployment } = await findDeployment(ctx, id);
-    options.onRefresh?.(deployment);
+    const { state, deployment } = await findDeployment(ctx, id);
     const settled = settledOutcome(deployment);
+    const retrying = settled ? undefined : await retryingOn(ctx, state, deployment);
+    options.onRefresh?.(deployment, retrying);
     // who paused it and why, or the step it is in: not the reason of its last phase change
     const now = async () => currentReason(deployment, await ctx.store.history(id));
     if (settled?.outcome === 'needs-operator') return { deploymentId: id, ...settled, reason: await now() };
@@ -63,11 +72,20 @@ export const waitForDeployment = async (
         phase: deployment.phase,
         paused: deployment.canary?.paused ?? false,
         reason: await now(),
+        retrying,
         exitCode: EXIT.timeout,
       };
     }
     await sleep(Math.min(options.intervalMs, left));
   }
+};
+
+/** The executor's last error on the endpoint the deployment waits on, aged as `status` ages it. */
+const retryingOn = async (ctx: Context, state: GroupState, d: Deployment): Promise<string | undefined> => {
+  const error = (await ctx.reader.executorErrors(state.group)).find((e) => e.stage === stageOf(d));
+  if (!error) return undefined;
+  // an emulator may run on virtual time: measure against what the service last did
+  return executorHint(error, ctx.settings.endpointUrl ? state.updatedAt : Date.now());
 };
 
 export const describeOutcome = (outcome: WaitOutcome): string => {
@@ -82,6 +100,6 @@ export const describeOutcome = (outcome: WaitOutcome): string => {
         ? `${outcome.deploymentId} is paused${why}; resume, promote or abort it`
         : `${outcome.deploymentId} awaits approval${why}; promote or abort it`;
     case 'timed-out':
-      return `${outcome.deploymentId} still ${outcome.phase}${outcome.paused ? ' (paused)' : ''} when the wait timed out${why}`;
+      return `${outcome.deploymentId} still ${outcome.phase}${outcome.paused ? ' (paused)' : ''} when the wait timed out${why}${outcome.retrying ? `; ${outcome.retrying}` : ''}`;
   }
 };

@@ -39,6 +39,30 @@ export interface StateStore {
    */
   decideCallbackAnswer(token: string, answer: CallbackAnswer): Promise<CallbackAnswer>;
   markCallbackReported(token: string, at: number): Promise<void>;
+  /**
+   * The last transient error the executor met on one endpoint of the group (one item per endpoint,
+   * a plain write apart from the group record: it never conflicts with a decision). The first time
+   * it was seen is kept until the error is cleared.
+   */
+  noteExecutorError(group: string, error: ExecutorErrorNote, at: number): Promise<void>;
+  /** Forgets the endpoint's error: it converged, or went on without one. */
+  clearExecutorError(group: string, stage: StageName): Promise<void>;
+}
+
+/** What an error the executor keeps retrying was: the call, SageMaker's code and message. */
+export interface ExecutorErrorNote {
+  stage: StageName;
+  endpointName: string;
+  /** e.g. UpdateEndpoint */
+  operation: string;
+  /** e.g. ThrottlingException */
+  code: string;
+  message: string;
+}
+
+export interface ExecutorError extends ExecutorErrorNote {
+  firstSeenAt: number;
+  lastSeenAt: number;
 }
 
 export interface CallbackAnswer {

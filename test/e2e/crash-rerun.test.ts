@@ -66,6 +66,9 @@ const crashingWorld = async () => {
     putCallbackIfAbsent: guard(s.putCallbackIfAbsent.bind(s), true),
     decideCallbackAnswer: guard(s.decideCallbackAnswer.bind(s), true),
     markCallbackReported: guard(s.markCallbackReported.bind(s), true),
+    // a hint for `status`, apart from the group record: a crash after it changes no decision
+    noteExecutorError: guard(s.noteExecutorError.bind(s), false),
+    clearExecutorError: guard(s.clearExecutorError.bind(s), false),
   };
   setDeps({ ...real, store });
   return {

@@ -2,14 +2,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MINUTE, startWorld, type World } from '../e2e/helpers';
 import { runCliChild } from './child';
 
-const CHURN = 'churn-model';
-const QA_ENDPOINT = 'churn-model-qa';
+// manual mode: once its QA endpoint converges the deployment waits, still in QA, for approval
+const FRAUD = 'fraud-detector';
+const QA_ENDPOINT = 'fraud-detector-qa';
 
 let world: World;
 
 beforeAll(async () => {
   world = await startWorld();
-  await world.createGroup(CHURN);
+  await world.createGroup(FRAUD);
 });
 
 afterAll(async () => {
@@ -27,22 +28,24 @@ describe('status says why a deployment does not move: the executor keeps meeting
         message: 'Rate exceeded',
       }),
     );
-    const arn = await world.createPackage(CHURN, { 'sim.errorRate': '0.001' });
+    const arn = await world.createPackage(FRAUD, { 'sim.errorRate': '0' });
     await world.approve(arn);
-    const id = `${CHURN}:v1`;
+    const id = `${FRAUD}:v1`;
     await world.stack.run(24 * MINUTE);
-    const stuck = (await world.state(CHURN)).deployments.find((d) => d.id === id);
+    const stuck = (await world.state(FRAUD)).deployments.find((d) => d.id === id);
     expect(stuck?.phase).toBe('QaDeploying');
 
-    const status = await runCliChild(world, ['status', CHURN]);
+    const status = await runCliChild(world, ['status', FRAUD]);
     expect(status.code, status.stderr).toBe(0);
     expect(status.stdout).toMatch(
       new RegExp(
         `${id}: executor retrying CreateEndpoint on ${QA_ENDPOINT} since 2\\dm\\d\\ds: ThrottlingException: Rate exceeded`,
       ),
     );
-    const json = JSON.parse((await runCliChild(world, ['status', CHURN, '--json'])).stdout);
-    expect(json.rows[0].retrying).toMatch(/^executor retrying CreateEndpoint on churn-model-qa since 2\dm/);
+    const json = JSON.parse((await runCliChild(world, ['status', FRAUD, '--json'])).stdout);
+    expect(json.rows[0].retrying).toMatch(
+      /^executor retrying CreateEndpoint on fraud-detector-qa since 2\dm/,
+    );
 
     // simulated time stands still: the wait times out, saying the same
     const waited = await runCliChild(world, [
@@ -65,12 +68,16 @@ describe('status says why a deployment does not move: the executor keeps meeting
     for (const remove of throttles) remove();
     await world.stack.run(
       30 * MINUTE,
-      async () => (await world.state(CHURN)).deployments.find((d) => d.id === id)?.phase !== 'QaDeploying',
+      async () =>
+        (await world.state(FRAUD)).deployments.find((d) => d.id === id)?.phase === 'AwaitingApproval',
     );
-    expect((await world.state(CHURN)).deployments.find((d) => d.id === id)?.phase).not.toBe('QaDeploying');
-    const moving = await runCliChild(world, ['status', CHURN]);
+    expect((await world.state(FRAUD)).deployments.find((d) => d.id === id)?.phase).toBe('AwaitingApproval');
+    // the same QA endpoint, the same deployment in flight: only the recorded error is gone
+    const moving = await runCliChild(world, ['status', FRAUD, '--json']);
     expect(moving.code, moving.stderr).toBe(0);
-    expect(moving.stdout).toContain(id);
+    expect(JSON.parse(moving.stdout).rows).toEqual([
+      expect.objectContaining({ deploymentId: id, stage: 'qa', phase: 'AwaitingApproval' }),
+    ]);
     expect(moving.stdout).not.toContain('executor retrying');
   });
 });

@@ -28,7 +28,7 @@ export const ACTIVE_INDEX = 'active-index';
 export const ACTIVE_KEY_VALUE = 'active';
 /** The only attributes the active index holds besides keys: the tick needs no more. */
 export const ACTIVE_PROJECTION = ['group', 'inFlight'] as const;
-/** TTL attribute of history and callback items (epoch seconds). */
+/** TTL attribute of history, callback and executor-error items (epoch seconds). */
 export const TTL_ATTRIBUTE = 'expiresAt';
 export const RETENTION_DAYS = 180;
 

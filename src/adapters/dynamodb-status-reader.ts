@@ -15,8 +15,9 @@ const GROUP_PREFIX = groupPk('');
 
 /**
  * What `status` reads: the names in the sparse active-deployments index (keys only, whatever the
- * index projects) and one group record per Query. Never a Scan: the table also holds history and
- * callback items, and a refresh every few seconds must cost what the groups shown cost.
+ * index projects), one group record per Query and the executor's errors on its endpoints per Query.
+ * Never a Scan: the table also holds history and callback items, and a refresh every few seconds
+ * must cost what the groups shown cost.
  */
 export class DynamoDbStatusReader {
   private readonly db: DynamoDBDocumentClient;

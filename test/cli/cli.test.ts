@@ -309,7 +309,7 @@ describe('operator CLI usage (in process)', () => {
     expect(bad.code).toBe(1);
     expect(JSON.parse(bad.stdout)).toMatchObject({
       ok: false,
-      issues: expect.arrayContaining(['modelPackageGroups: required (expected record)']),
+      issues: expect.arrayContaining(['package.json:1:1: modelPackageGroups: required (expected record)']),
     });
   });
 });

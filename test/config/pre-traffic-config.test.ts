@@ -127,10 +127,16 @@ describe('shadow phase and pre-traffic check in the configuration', () => {
   });
 
   it('fails config:check when the request-set file is missing, not JSON or invalid', () => {
-    const missing = configCheck(write(example(), null));
+    const path = write(example(), null);
+    const missing = configCheck(path);
     expect(missing.message).toContain(
       `${PROD}.preTraffic.requestSetFile: cannot read pre-traffic/fraud-score.requests.json (file not found)`,
     );
+    // at the line and column where the file is named
+    const at = /:(\d+):(\d+): [^\n]*cannot read/.exec(missing.message);
+    expect(at, missing.message).not.toBeNull();
+    const line = readFileSync(path, 'utf8').split('\n')[Number(at![1]) - 1]!;
+    expect(line.slice(Number(at![2]) - 1)).toBe('pre-traffic/fraud-score.requests.json');
     const notJson = configCheck(write(example(), '{'));
     expect(notJson.message).toContain('pre-traffic/fraud-score.requests.json is not JSON');
     const invalid = configCheck(write(example(), JSON.stringify({ requests: [{ name: 'a' }] })));

@@ -3,7 +3,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parse, stringify } from 'yaml';
+import { stringify } from 'yaml';
 import {
   clearConfigCache,
   configCheck,
@@ -11,14 +11,11 @@ import {
   loadConfigFromEnv,
   parseConfig,
 } from '../../src/config';
+import { parseJsonConfig } from '../../src/config/load';
 import { inlineRequestSetFiles } from '../../src/config/request-set-files';
 import { ConfigError } from '../../src/errors';
-import { type Json, repoRoot } from './fixtures';
-
-const examplePath = join(repoRoot, 'rollouts.config.yml');
-const exampleText = readFileSync(examplePath, 'utf8');
-/** A fresh, mutable copy of the example configuration. */
-const example = (): Record<string, Json> => parse(exampleText);
+import { broken, churnProd, example, examplePath, exampleText } from './broken-configs';
+import { repoRoot } from './fixtures';
 
 const configError = (run: () => unknown): ConfigError => {
   try {
@@ -54,191 +51,118 @@ describe('the example configuration', () => {
   });
 });
 
-type Mutation = (config: Record<string, Json>) => void;
-const churnProd = (c: Record<string, Json>) => c.modelPackageGroups['churn-model'].stages.prod;
+/** The issue's text after `file:line:col: `, and the place; fails when the issue has no place. */
+const place = (issue: string, file: string) => {
+  const match = new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:(\\d+):(\\d+): (.*)$`, 's').exec(
+    issue,
+  );
+  expect(match, `${issue} should start with ${file}:line:col`).not.toBeNull();
+  return { line: Number(match![1]), col: Number(match![2]), text: match![3]! };
+};
 
-const broken: [string, Mutation, string][] = [
-  [
-    'non-increasing weights',
-    (c) => (churnProd(c).strategy.steps[1].weight = 10),
-    'modelPackageGroups.churn-model.stages.prod.strategy.steps: step weights must increase',
-  ],
-  [
-    'a weight of 100',
-    (c) => (churnProd(c).strategy.steps[2].weight = 100),
-    'modelPackageGroups.churn-model.stages.prod.strategy.steps.2.weight: ',
-  ],
-  [
-    'both instanceType and serverless',
-    (c) => (churnProd(c).serverless = { memorySizeInMB: 2048, maxConcurrency: 5 }),
-    'modelPackageGroups.churn-model.stages.prod: set either instanceType (with optional instanceCount) or serverless, not both',
-  ],
-  [
-    'neither instanceType nor serverless',
-    (c) => delete c.modelPackageGroups['fraud-detector'].stages.qa.serverless,
-    'modelPackageGroups.fraud-detector.stages.qa: set either instanceType',
-  ],
-  [
-    'a cross-account stage without an observer role (the deciding functions would hold the deployer role)',
-    (c) => delete c.modelPackageGroups['fraud-detector'].stages.prod.crossAccount.observerRoleArn,
-    'modelPackageGroups.fraud-detector.stages.prod.crossAccount.observerRoleArn: a cross-account stage needs a read-only observer role',
-  ],
-  [
-    'the deployer role as the observer role',
-    (c) => {
-      const crossAccount = c.modelPackageGroups['fraud-detector'].stages.prod.crossAccount;
-      crossAccount.observerRoleArn = crossAccount.roleArn;
-    },
-    'modelPackageGroups.fraud-detector.stages.prod.crossAccount.observerRoleArn: must be another role than roleArn',
-  ],
-  [
-    'a bad cross-account role ARN',
-    (c) =>
-      (c.modelPackageGroups['fraud-detector'].stages.prod.crossAccount.roleArn = 'arn:aws:iam::4444:role/x'),
-    'modelPackageGroups.fraud-detector.stages.prod.crossAccount.roleArn: must be an IAM role ARN',
-  ],
-  [
-    'a bad execution role ARN',
-    (c) => (c.modelPackageGroups['churn-model'].executionRoleArn = 'churn-role'),
-    'modelPackageGroups.churn-model.executionRoleArn: must be an IAM role ARN',
-  ],
-  [
-    'an endpoint used by two groups',
-    (c) => (c.modelPackageGroups['fraud-detector'].stages.qa.endpointName = 'churn-model-qa'),
-    'modelPackageGroups.fraud-detector.stages.qa.endpointName: endpoint churn-model-qa is already used by churn-model.qa',
-  ],
-  [
-    'the same endpoint for qa and prod',
-    (c) => (churnProd(c).endpointName = 'churn-model-qa'),
-    'modelPackageGroups.churn-model.stages.prod.endpointName: qa and prod must use different endpoints',
-  ],
-  [
-    'an unknown key',
-    (c) => (churnProd(c).strategy.gates.maxErrorPercent = 1),
-    'modelPackageGroups.churn-model.stages.prod.strategy.gates.maxErrorPercent: unknown field',
-  ],
-  [
-    'the retired ratio threshold of earlier versions',
-    (c) => (churnProd(c).strategy.gates.maxErrorRateRatio = 2),
-    'modelPackageGroups.churn-model.stages.prod.strategy.gates.maxErrorRateRatio: removed: the candidate is now compared with the baseline by a sequential test; write detectErrorRatio',
-  ],
-  [
-    'the retired absolute latency threshold',
-    (c) => (churnProd(c).strategy.gates.maxLatencyMs = 250),
-    'modelPackageGroups.churn-model.stages.prod.strategy.gates.maxLatencyMs: removed: latency is judged relative to the baseline (maxLatencyRatio); for an absolute limit, list a CloudWatch alarm',
-  ],
-  [
-    'an alpha of 0',
-    (c) => (churnProd(c).strategy.gates.alpha = 0),
-    'modelPackageGroups.churn-model.stages.prod.strategy.gates.alpha: ',
-  ],
-  ['an unknown top-level key', (c) => (c.groups = {}), 'groups: unknown field'],
-  [
-    'an unknown strategy',
-    (c) => (churnProd(c).strategy.type = 'linear'),
-    'modelPackageGroups.churn-model.stages.prod.strategy.type: ',
-  ],
-  [
-    'a group name with an underscore',
-    (c) => {
-      c.modelPackageGroups.churn_model = c.modelPackageGroups['churn-model'];
-      delete c.modelPackageGroups['churn-model'];
-    },
-    'modelPackageGroups.churn_model: invalid key',
-  ],
-  [
-    'a missing prod stage',
-    (c) => delete c.modelPackageGroups['churn-model'].stages.prod,
-    'modelPackageGroups.churn-model.stages.prod: required',
-  ],
-  [
-    'native shifting on a serverless endpoint',
-    (c) => {
-      const prod = c.modelPackageGroups['fraud-detector'].stages.prod;
-      delete prod.instanceType;
-      delete prod.instanceCount;
-      prod.serverless = { memorySizeInMB: 2048, maxConcurrency: 5 };
-    },
-    'modelPackageGroups.fraud-detector.stages.prod.strategy.type: native blue/green shifting is not available',
-  ],
-  ['no groups', (c) => (c.modelPackageGroups = {}), 'modelPackageGroups: configure at least one group'],
-  [
-    'a native CANARY size over 50 % (SageMaker refuses it; finding 5)',
-    (c) => {
-      c.modelPackageGroups['fraud-detector'].stages.prod.strategy.trafficRouting = {
-        type: 'CANARY',
-        waitIntervalSeconds: 600,
-        sizePercent: 60,
-      };
-    },
-    'modelPackageGroups.fraud-detector.stages.prod.strategy.trafficRouting.sizePercent: CANARY needs a sizePercent of at most 50',
-  ],
-  [
-    'a native LINEAR step under 10 % (finding 5)',
-    (c) => {
-      c.modelPackageGroups['fraud-detector'].stages.prod.strategy.trafficRouting = {
-        type: 'LINEAR',
-        waitIntervalSeconds: 600,
-        sizePercent: 5,
-      };
-    },
-    'modelPackageGroups.fraud-detector.stages.prod.strategy.trafficRouting.sizePercent: LINEAR needs a sizePercent from 10 to 50',
-  ],
-  [
-    'an authorized principal that is not an ARN',
-    (c) => (c.modelPackageGroups['churn-model'].authorization = { promote: ['release-team'] }),
-    'modelPackageGroups.churn-model.authorization.promote.0: must be an IAM or STS principal ARN',
-  ],
-  [
-    'a group without authorization (deny by default: say who, or `open`)',
-    (c) => delete c.modelPackageGroups['churn-model'].authorization,
-    'modelPackageGroups.churn-model.authorization: required: say who may send which command',
-  ],
-  [
-    'authorization that is neither rules nor open',
-    (c) => (c.modelPackageGroups['churn-model'].authorization = 'closed'),
-    'modelPackageGroups.churn-model.authorization: must be `open` or rules',
-  ],
-  [
-    'authorization for an unknown verb',
-    (c) =>
-      (c.modelPackageGroups['churn-model'].authorization = { deploy: ['arn:aws:iam::111122223333:role/r'] }),
-    'modelPackageGroups.churn-model.authorization.deploy: unknown field',
-  ],
-  [
-    'a callback pipeline name with a space',
-    (c) => (c.callbackPipelines = ['churn train']),
-    'callbackPipelines.0: must be a pipeline name',
-  ],
-  [
-    'chat notifications that are not a flag',
-    (c) => (c.notifications = { chat: 'yes' }),
-    'notifications.chat: ',
-  ],
-];
+/** What the text holds at a line and column (1-based). */
+const textAt = (text: string, line: number, col: number): string =>
+  (text.split('\n')[line - 1] ?? '').slice(col - 1);
 
 describe('broken configurations', () => {
-  it.each(broken)('%s fails with the field path', (_, mutate, expected) => {
+  it.each(broken)('%s fails with the file, line, column and field path', (_, mutate, expected) => {
     const config = example();
     mutate(config);
     const error = configError(() => parseConfig(stringify(config), 'broken.yml'));
-    expect(error.message.startsWith('Invalid configuration broken.yml:\n  - ')).toBe(true);
-    expect(error.message).toContain(`  - ${expected}`);
-    expect(error.issues.some((issue) => issue.startsWith(expected))).toBe(true);
+    expect(error.message.startsWith('Invalid configuration broken.yml:\nbroken.yml:')).toBe(true);
+    expect(error.message.split('\n').slice(1)).toEqual(error.issues);
+    const issue = error.issues.find((line) => place(line, 'broken.yml').text.startsWith(expected));
+    expect(issue, error.message).toBeDefined();
   });
 
-  it('lists every bad field, one per line', () => {
+  it('lists every bad field, one per line, in the order they are written', () => {
     const config = example();
     churnProd(config).strategy.steps[1].weight = 5;
     config.modelPackageGroups['churn-model'].executionRoleArn = 'x';
-    const error = configError(() => parseConfig(stringify(config), 'rollouts.config.yml'));
+    const text = stringify(config);
+    const error = configError(() => parseConfig(text, 'rollouts.config.yml'));
     expect(error.issues).toHaveLength(2);
     expect(error.message.split('\n')).toHaveLength(3);
+    const [role, steps] = error.issues.map((issue) => place(issue, 'rollouts.config.yml'));
+    expect(role!.text).toBe('modelPackageGroups.churn-model.executionRoleArn: must be an IAM role ARN');
+    expect(textAt(text, role!.line, role!.col)).toBe('x');
+    expect(steps!.text).toBe(
+      'modelPackageGroups.churn-model.stages.prod.strategy.steps: step weights must increase',
+    );
+    expect(textAt(text, steps!.line, steps!.col)).toMatch(/^- weight: 10$/);
+    expect(role!.line).toBeLessThan(steps!.line);
   });
 
-  it('reports YAML syntax errors with their line', () => {
+  const misspelt = `# a comment line
+tickConcurrency: 4
+modelPackageGroups:
+  churn-model:
+    executionRoleArn: arn:aws:iam::111122223333:role/churn
+    authorization: open
+    stages:
+      qa: { endpointName: churn-qa, instanceType: ml.m5.large }
+      prod:
+        endpointName: churn-prod
+        instanceType: ml.m5.large
+        strategy:
+          type: canary
+          steps: [{ weight: 10, bakeMinutes: 5 }]
+          gates:
+            maxLatencyRatoi: 1.5
+            maxErrorRateRatio: {}
+            alpha: 0.5
+          shadw: { samplingPercent: 10, bakeMinutes: 5 }
+`;
+
+  it('points at the offending node: a value, an unknown key (with the key it most likely meant)', () => {
+    const error = configError(() => parseConfig(misspelt, 'misspelt.yml'));
+    const gates = 'modelPackageGroups.churn-model.stages.prod.strategy.gates';
+    expect(error.issues).toEqual([
+      `misspelt.yml:16:13: ${gates}.maxLatencyRatoi: unknown field; did you mean \`maxLatencyRatio\`?`,
+      expect.stringMatching(new RegExp(`^misspelt\\.yml:17:32: ${gates}\\.maxErrorRateRatio: removed: `)),
+      `misspelt.yml:18:20: ${gates}.alpha: Too big: expected number to be <=0.2`,
+      'misspelt.yml:19:11: modelPackageGroups.churn-model.stages.prod.strategy.shadw: unknown field; did you mean `shadow`?',
+    ]);
+    expect(textAt(misspelt, 16, 13)).toBe('maxLatencyRatoi: 1.5');
+    expect(textAt(misspelt, 18, 20)).toBe('0.5');
+  });
+
+  it('suggests only a known key of the same object, and nothing when no key is close', () => {
+    const text = misspelt
+      .replace('maxLatencyRatoi', 'bakeMinutes')
+      .replace('shadw', 'zzzzzzzzzz')
+      .replace('maxErrorRateRatio: {}', 'maxErrorRateRatoi: 3');
+    const issues = configError(() => parseConfig(text, 'm.yml')).issues;
+    // bakeMinutes is a key of steps and shadow, not of gates; maxErrorRateRatio is removed, not offered
+    expect(issues.find((i) => i.includes('.gates.bakeMinutes'))).toMatch(/: unknown field$/);
+    expect(issues.find((i) => i.includes('.gates.maxErrorRateRatoi:'))).toMatch(/: unknown field$/);
+    expect(issues.find((i) => i.includes('.zzzzzzzzzz'))).toMatch(/: unknown field$/);
+  });
+
+  it('points at the object that lacks a required field, through the branch of a strategy', () => {
+    const text = misspelt
+      .replace(/ {10}gates:\n(.*\n){3}/, '')
+      .replace('shadw', 'shadow')
+      .replace('type: canary', 'type: native\n          trafficRoutin: {}');
+    const error = configError(() => parseConfig(text, 'native.yml'));
+    const strategy = 'modelPackageGroups.churn-model.stages.prod.strategy';
+    expect(error.issues).toContain(
+      `native.yml:14:11: ${strategy}.trafficRoutin: unknown field; did you mean \`trafficRouting\`?`,
+    );
+    expect(error.issues).toContain(`native.yml:12:9: ${strategy}.trafficRouting: required (expected object)`);
+    expect(textAt(text, 12, 9)).toBe('strategy:');
+  });
+
+  it('gives lines and columns for a JSON file too', () => {
+    const text = JSON.stringify({ ...example(), tickConcurrency: 0 }, null, 2);
+    const issues = configError(() => parseJsonConfig(text, 'c.json')).issues;
+    expect(issues).toEqual(['c.json:2:22: tickConcurrency: Too small: expected number to be >=1']);
+    expect(textAt(text, 2, 22)).toBe('0,');
+  });
+
+  it('reports YAML syntax errors with their line and column', () => {
     const error = configError(() => parseConfig('tickConcurrency: 8\nmodelPackageGroups: [\n', 'syntax.yml'));
-    expect(error.message).toMatch(/^Invalid configuration syntax\.yml:\n {2}- line \d+, column \d+: /);
+    expect(error.message).toMatch(/^Invalid configuration syntax\.yml:\nsyntax\.yml:\d+:\d+: /);
   });
 
   it('rejects duplicate keys', () => {
@@ -247,7 +171,9 @@ describe('broken configurations', () => {
   });
 
   it('rejects an empty file', () => {
-    expect(configError(() => parseConfig('', 'empty.yml')).message).toContain('(root): the file is empty');
+    expect(configError(() => parseConfig('', 'empty.yml')).issues).toEqual([
+      'empty.yml:1:1: (root): the file is empty',
+    ]);
   });
 
   it('names a missing file', () => {
@@ -342,8 +268,8 @@ describe('config-check', () => {
     const result = run(file);
     expect(result.status).toBe(1);
     expect(result.stderr).toContain(`Invalid configuration ${file}:`);
-    expect(result.stderr).toContain(
-      '  - modelPackageGroups.churn-model.stages.prod.strategy.steps: step weights must increase',
+    expect(result.stderr).toMatch(
+      /\n[^\n]*bad\.yml:\d+:\d+: modelPackageGroups\.churn-model\.stages\.prod\.strategy\.steps: step weights must increase\n/,
     );
   });
 });

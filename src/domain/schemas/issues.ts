@@ -1,40 +1,62 @@
 import type * as z from '../../zod';
 
-const formatPath = (path: readonly PropertyKey[]): string =>
+/** One invalid field: where it is and what is wrong; `unknownKey` when the field should not be there. */
+export interface FieldIssue {
+  path: PropertyKey[];
+  message: string;
+  unknownKey?: true;
+}
+
+export const formatPath = (path: readonly PropertyKey[]): string =>
   path.length === 0 ? '(root)' : path.map((segment) => String(segment)).join('.');
 
 /**
- * Flattens zod issues into `path: message` lines. Unknown keys are reported at their own path,
- * and union / record-key failures carry the nested messages, so every line names one field.
+ * Flattens zod issues into one issue per field. Unknown keys are reported at their own path,
+ * and union / record-key failures carry the nested messages, so every issue names one field.
  */
-export const formatIssues = (
+export const fieldIssues = (
   issues: readonly z.core.$ZodIssue[],
   prefix: readonly PropertyKey[] = [],
-): string[] => {
-  const lines: string[] = [];
+): FieldIssue[] => {
+  const found: FieldIssue[] = [];
   for (const issue of issues) {
     const path = [...prefix, ...issue.path];
     if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) lines.push(`${formatPath([...path, key])}: unknown field`);
+      for (const key of issue.keys)
+        found.push({ path: [...path, key], message: 'unknown field', unknownKey: true });
       continue;
     }
     if (issue.code === 'invalid_key') {
-      const nested = formatIssues(issue.issues, []).map((line) => line.replace(/^\(root\): /, ''));
-      lines.push(`${formatPath(path)}: invalid key (${nested.join('; ')})`);
+      const nested = fieldIssues(issue.issues, []).map(({ path: at, message }) =>
+        at.length === 0 ? message : `${formatPath(at)}: ${message}`,
+      );
+      found.push({ path, message: `invalid key (${nested.join('; ')})` });
       continue;
     }
     if (issue.code === 'invalid_union' && issue.errors.length > 0) {
-      const branches = issue.errors.map((branch) => formatIssues(branch, path));
+      const branches = issue.errors.map((branch) => fieldIssues(branch, path));
       // When one branch got furthest (fewest issues), report its issues; otherwise the summary.
       const best = branches.reduce((a, b) => (b.length < a.length ? b : a));
-      lines.push(...(best.length > 0 ? best : [`${formatPath(path)}: ${issue.message}`]));
+      found.push(...(best.length > 0 ? best : [{ path, message: issue.message }]));
       continue;
     }
     if (issue.code === 'invalid_type' && / received undefined$/.test(issue.message)) {
-      lines.push(`${formatPath(path)}: required (expected ${issue.expected})`);
+      found.push({ path, message: `required (expected ${issue.expected})` });
       continue;
     }
-    lines.push(`${formatPath(path)}: ${issue.message}`);
+    found.push({ path, message: issue.message });
   }
-  return [...new Set(lines)];
+  const seen = new Set<string>();
+  return found.filter((issue) => {
+    const key = `${formatPath(issue.path)}\n${issue.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 };
+
+/** The issues as `path: message` lines. */
+export const formatIssues = (
+  issues: readonly z.core.$ZodIssue[],
+  prefix: readonly PropertyKey[] = [],
+): string[] => fieldIssues(issues, prefix).map(({ path, message }) => `${formatPath(path)}: ${message}`);

@@ -7,6 +7,7 @@ import { parse, stringify } from 'yaml';
 import { startModelServer } from '../../examples/model-server/server';
 import { configCheck } from '../../src/config';
 import { judgeRequestSet, parseRequestSet, requestBody } from '../../src/domain/request-set';
+import { schemaErrorPaths } from '../foundation/config-json-schema';
 import type { Json } from '../foundation/fixtures';
 
 const EXAMPLE = 'examples/model-server/rollouts.config.yml';
@@ -118,13 +119,17 @@ describe('shadow phase and pre-traffic check in the configuration', () => {
       (c) => (prod(c).preTraffic.requestSetFile = '/etc/requests.json'),
       `${PROD}.preTraffic.requestSetFile: must be a relative path`,
     ],
-  ])('fails config:check for %s, with the reason', (_name, mutate, message) => {
-    const c = example();
-    mutate(c);
-    const result = configCheck(write(c));
-    expect(result.ok).toBe(false);
-    expect(result.message).toContain(message);
-  });
+  ])(
+    'fails config:check for %s, with the reason, and the JSON Schema at the same field',
+    (_name, mutate, message) => {
+      const c = example();
+      mutate(c);
+      const result = configCheck(write(c));
+      expect(result.ok).toBe(false);
+      expect(result.message).toContain(message);
+      expect(schemaErrorPaths(c)).toContain(message.slice(0, message.indexOf(': ')));
+    },
+  );
 
   it('fails config:check when the request-set file is missing, not JSON or invalid', () => {
     const path = write(example(), null);

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -158,6 +158,32 @@ modelPackageGroups:
     const issues = configError(() => parseJsonConfig(text, 'c.json')).issues;
     expect(issues).toEqual(['c.json:2:22: tickConcurrency: Too small: expected number to be >=1']);
     expect(textAt(text, 2, 22)).toBe('0,');
+  });
+
+  it("prints the README's example of errors, exactly", () => {
+    const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+    const shown = /\*\*Errors\.\*\*[\s\S]*?```\n(Invalid configuration [\s\S]*?\n)```/.exec(readme)?.[1];
+    expect(shown).toBeDefined();
+    const text = exampleText
+      .replace('            - weight: 25\n', '            - weight: 5\n')
+      .replace(
+        '            maxLatencyRatio: 1.2\n',
+        '            maxLatencyRatoi: 1.2\n            maxErrorRateRatio: 1.5\n',
+      )
+      .replace(
+        / {4}authorization:\n {6}promote: \[arn:aws:iam::111122223333:role\/fraud-release\]\n(?: {6}.*\n|\s+- .*\n)+/,
+        '',
+      );
+    const dir = mkdtempSync(join(tmpdir(), 'rollouts-config-'));
+    const file = join(dir, 'rollouts.config.yml');
+    writeFileSync(file, text);
+    mkdirSync(join(dir, 'pre-traffic'));
+    copyFileSync(
+      join(dirname(examplePath), 'pre-traffic/churn-model.requests.json'),
+      join(dir, 'pre-traffic/churn-model.requests.json'),
+    );
+    const message = configError(() => loadConfigFile(file)).message.replaceAll(file, 'rollouts.config.yml');
+    expect(`${message}\n`).toBe(shown);
   });
 
   it('reports YAML syntax errors with their line and column', () => {

@@ -115,22 +115,25 @@ const parseJsonConfigDocument = (
   text: string,
   source: string,
 ): { config: RolloutsConfig; locate: Locate | undefined } => {
-  const y = optionalYaml();
+  // `yaml` is looked for only on a failure: the valid copy is read without it
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (error) {
+    const y = optionalYaml();
     const at = y ? parseYaml(y, text).document.errors[0]?.linePos?.[0] : undefined;
     fail(
       source,
-      [`${source}${at ? `:${at.line}:${at.col}` : ''}: syntax: ${(error as Error).message}`],
+      [`${source}${at ? `:${at.line}:${at.col}` : ''}: syntax: ${(error as Error).message.replace(/\s*\n\s*/g, ' ')}`],
       error,
     );
   }
-  // only a failure needs the lines: the valid copy is read without `yaml`
   let locate: Locate | undefined;
   const lazyLocate: Locate = (path, atKey) => {
-    locate ??= y ? parseYaml(y, text).locate : () => undefined;
+    if (!locate) {
+      const y = optionalYaml();
+      locate = y ? parseYaml(y, text).locate : () => undefined;
+    }
     return locate(path, atKey);
   };
   return { config: validateConfig(value, source, lazyLocate), locate: lazyLocate };

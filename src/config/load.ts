@@ -6,10 +6,15 @@ import { ConfigError } from '../errors';
 import { knownKeysAt } from './known-keys';
 import { type Locate, locator } from './positions';
 import { requestSetFileIssues, withRequestSets } from './request-set-files';
-import { type RolloutsConfig, rolloutsConfigSchema } from './schema';
+import { RETIRED_GATE_FIELDS, type RolloutsConfig, rolloutsConfigSchema } from './schema';
 
 export const CONFIG_PATH_ENV = 'ROLLOUTS_CONFIG_PATH';
 export const DEFAULT_CONFIG_PATH = 'rollouts.config.yml';
+
+/** Issues whose key is the mistake (unknown, removed, badly named) point at the key, not the value. */
+const keyIsWrong = (issue: FieldIssue): boolean =>
+  Boolean(issue.unknownKey || issue.badKey) ||
+  (issue.path.at(-2) === 'gates' && String(issue.path.at(-1)) in RETIRED_GATE_FIELDS);
 
 /**
  * Each issue as `file:line:col: path: message` (`file: path: message` where the place is unknown),
@@ -20,7 +25,8 @@ const located = (source: string, issues: FieldIssue[], locate: Locate | undefine
     .map((issue) => ({
       issue,
       at:
-        locate?.(issue.path, issue.unknownKey) ?? (issue.path.length === 0 ? { line: 1, col: 1 } : undefined),
+        locate?.(issue.path, keyIsWrong(issue)) ??
+        (issue.path.length === 0 ? { line: 1, col: 1 } : undefined),
     }))
     .toSorted(
       (a, b) =>
@@ -124,7 +130,9 @@ const parseJsonConfigDocument = (
     const at = y ? parseYaml(y, text).document.errors[0]?.linePos?.[0] : undefined;
     fail(
       source,
-      [`${source}${at ? `:${at.line}:${at.col}` : ''}: syntax: ${(error as Error).message.replace(/\s*\n\s*/g, ' ')}`],
+      [
+        `${source}${at ? `:${at.line}:${at.col}` : ''}: syntax: ${(error as Error).message.replace(/\s*\n\s*/g, ' ')}`,
+      ],
       error,
     );
   }

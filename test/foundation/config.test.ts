@@ -119,12 +119,22 @@ modelPackageGroups:
     const gates = 'modelPackageGroups.churn-model.stages.prod.strategy.gates';
     expect(error.issues).toEqual([
       `misspelt.yml:16:13: ${gates}.maxLatencyRatoi: unknown field; did you mean \`maxLatencyRatio\`?`,
-      expect.stringMatching(new RegExp(`^misspelt\\.yml:17:32: ${gates}\\.maxErrorRateRatio: removed: `)),
+      expect.stringMatching(new RegExp(`^misspelt\\.yml:17:13: ${gates}\\.maxErrorRateRatio: removed: `)),
       `misspelt.yml:18:20: ${gates}.alpha: Too big: expected number to be <=0.2`,
       'misspelt.yml:19:11: modelPackageGroups.churn-model.stages.prod.strategy.shadw: unknown field; did you mean `shadow`?',
     ]);
     expect(textAt(misspelt, 16, 13)).toBe('maxLatencyRatoi: 1.5');
+    expect(textAt(misspelt, 17, 13)).toBe('maxErrorRateRatio: {}');
     expect(textAt(misspelt, 18, 20)).toBe('0.5');
+  });
+
+  it('points at a group name that is not a SageMaker name, not at the group', () => {
+    const issues = configError(() =>
+      parseConfig(misspelt.replace('churn-model:', 'churn_model:'), 'k.yml'),
+    ).issues;
+    expect(issues).toEqual([
+      expect.stringMatching(/^k\.yml:4:3: modelPackageGroups\.churn_model: invalid key /),
+    ]);
   });
 
   it('suggests only a known key of the same object, and nothing when no key is close', () => {

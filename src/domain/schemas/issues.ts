@@ -1,10 +1,14 @@
 import type * as z from '../../zod';
 
-/** One invalid field: where it is and what is wrong; `unknownKey` when the field should not be there. */
+/**
+ * One invalid field: where it is and what is wrong; `unknownKey` when the field should not be
+ * there, `badKey` when its key (a record's) is what is wrong.
+ */
 export interface FieldIssue {
   path: PropertyKey[];
   message: string;
   unknownKey?: true;
+  badKey?: true;
 }
 
 export const formatPath = (path: readonly PropertyKey[]): string =>
@@ -30,7 +34,7 @@ export const fieldIssues = (
       const nested = fieldIssues(issue.issues, []).map(({ path: at, message }) =>
         at.length === 0 ? message : `${formatPath(at)}: ${message}`,
       );
-      found.push({ path, message: `invalid key (${nested.join('; ')})` });
+      found.push({ path, message: `invalid key (${nested.join('; ')})`, badKey: true });
       continue;
     }
     if (issue.code === 'invalid_union' && issue.errors.length > 0) {

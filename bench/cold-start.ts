@@ -27,9 +27,14 @@ export const handler = async (event: { name: string }) =>
 
 /**
  * The same esbuild options as serverless.yml's serverless-esbuild config (CommonJS output, a
- * linked source map without the sources' text). The baseline is a plain bundle without one.
+ * linked source map without the sources' text, the plugins). The baseline is a plain bundle
+ * without a map or plugins; `baseline-plugins` is the same one-client handler with the plugins.
  */
-const bundle = async (entry: string, outfile: string, sourcemap = true): Promise<number> => {
+const bundle = async (
+  entry: string,
+  outfile: string,
+  { sourcemap, plugins }: { sourcemap: boolean; plugins: boolean },
+): Promise<number> => {
   await build({
     entryPoints: [entry],
     outfile,
@@ -37,7 +42,7 @@ const bundle = async (entry: string, outfile: string, sourcemap = true): Promise
     minify: true,
     sourcemap: sourcemap ? 'linked' : false,
     sourcesContent: false,
-    plugins: sourcemap ? esbuildPlugins : [],
+    plugins: plugins ? esbuildPlugins : [],
     target: 'node22',
     platform: 'node',
     mainFields: ['module', 'main'],
@@ -78,14 +83,22 @@ export const buildBundles = async (): Promise<Map<string, number>> => {
   const sizes = new Map<string, number>();
   const baselineEntry = resolve(WORK_DIR, 'baseline-handler.ts');
   writeFileSync(baselineEntry, BASELINE_SOURCE);
-  sizes.set('baseline', await bundle(baselineEntry, bundlePath('baseline'), false));
+  const plain = { sourcemap: false, plugins: false };
+  sizes.set('baseline', await bundle(baselineEntry, bundlePath('baseline'), plain));
+  sizes.set(
+    'baseline-plugins',
+    await bundle(baselineEntry, bundlePath('baseline-plugins'), { sourcemap: false, plugins: true }),
+  );
   for (const name of HANDLERS) {
-    sizes.set(name, await bundle(resolve(REPO, 'handlers', `${name}.ts`), bundlePath(name)));
+    const entry = resolve(REPO, 'handlers', `${name}.ts`);
+    sizes.set(name, await bundle(entry, bundlePath(name), { sourcemap: true, plugins: true }));
   }
   return sizes;
 };
 
-export const coldStart = async (runs = 12): Promise<{ handlers: ColdStart[]; baseline: ColdStart }> => {
+export const coldStart = async (
+  runs = 12,
+): Promise<{ handlers: ColdStart[]; baseline: ColdStart; baselinePlugins: ColdStart }> => {
   const sizes = await buildBundles();
   const names = [...sizes.keys()];
   for (const name of names) initMs(bundlePath(name), true); // warm the OS file cache, not the process
@@ -94,7 +107,7 @@ export const coldStart = async (runs = 12): Promise<{ handlers: ColdStart[]; bas
   const withoutMaps = new Map<string, number[]>(names.map((name) => [name, []]));
   for (let round = 0; round < runs; round++) {
     for (const name of names) {
-      times.get(name)!.push(initMs(bundlePath(name), name !== 'baseline'));
+      times.get(name)!.push(initMs(bundlePath(name), !name.startsWith('baseline')));
       withoutMaps.get(name)!.push(initMs(bundlePath(name), false));
     }
   }
@@ -108,5 +121,10 @@ export const coldStart = async (runs = 12): Promise<{ handlers: ColdStart[]; bas
     initMsNoMapsMedian: round(median(withoutMaps.get(name)!), 2),
   }));
   const baseline = results.find((r) => r.handler === 'baseline')!;
-  return { handlers: results.filter((r) => r !== baseline), baseline };
+  const baselinePlugins = results.find((r) => r.handler === 'baseline-plugins')!;
+  return {
+    handlers: results.filter((r) => r !== baseline && r !== baselinePlugins),
+    baseline,
+    baselinePlugins,
+  };
 };

@@ -17,6 +17,13 @@ export interface ColdStart {
   initMsMedian: number;
   /** the same bundle without --enable-source-maps: what the source maps cost at init */
   initMsNoMapsMedian: number;
+  /**
+   * CPU time (user + system) of the same initialisations as initMsMedian: init is CPU-bound, and
+   * CPU time moves far less than wall time when other work shares the cores
+   */
+  initCpuMsMedian: number;
+  /** CPU time without --enable-source-maps */
+  initCpuMsNoMapsMedian: number;
 }
 
 const BASELINE_SOURCE = `import { DescribeEndpointCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
@@ -56,9 +63,9 @@ const bundle = async (
   return statSync(outfile).size;
 };
 
-/** Module initialisation of a bundle in a fresh Node process, in ms. */
-const initMs = (file: string, sourceMaps: boolean): number => {
-  const script = `const t=process.hrtime.bigint();require(${JSON.stringify(file)});process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6))`;
+/** Module initialisation of a bundle in a fresh Node process: wall and CPU time, in ms. */
+const initMs = (file: string, sourceMaps: boolean): { wall: number; cpu: number } => {
+  const script = `const c=process.cpuUsage();const t=process.hrtime.bigint();require(${JSON.stringify(file)});const w=Number(process.hrtime.bigint()-t)/1e6;const u=process.cpuUsage(c);process.stdout.write(w+' '+(u.user+u.system)/1e3)`;
   const out = execFileSync(
     process.execPath,
     [...(sourceMaps ? ['--enable-source-maps'] : []), '-e', script],
@@ -72,7 +79,8 @@ const initMs = (file: string, sourceMaps: boolean): number => {
       encoding: 'utf8',
     },
   );
-  return Number(out);
+  const [wall, cpu] = out.split(' ').map(Number);
+  return { wall: wall!, cpu: cpu! };
 };
 
 export const bundleDir = resolve(WORK_DIR, 'bundles');
@@ -105,10 +113,16 @@ export const coldStart = async (
   // round by round over every bundle, so that a slower stretch of the machine hits all alike
   const times = new Map<string, number[]>(names.map((name) => [name, []]));
   const withoutMaps = new Map<string, number[]>(names.map((name) => [name, []]));
+  const cpu = new Map<string, number[]>(names.map((name) => [name, []]));
+  const cpuWithoutMaps = new Map<string, number[]>(names.map((name) => [name, []]));
   for (let round = 0; round < runs; round++) {
     for (const name of names) {
-      times.get(name)!.push(initMs(bundlePath(name), !name.startsWith('baseline')));
-      withoutMaps.get(name)!.push(initMs(bundlePath(name), false));
+      const asDeployed = initMs(bundlePath(name), !name.startsWith('baseline'));
+      times.get(name)!.push(asDeployed.wall);
+      cpu.get(name)!.push(asDeployed.cpu);
+      const plain = initMs(bundlePath(name), false);
+      withoutMaps.get(name)!.push(plain.wall);
+      cpuWithoutMaps.get(name)!.push(plain.cpu);
     }
   }
   const mapBytes = (name: string): number =>
@@ -119,6 +133,8 @@ export const coldStart = async (
     mapBytes: mapBytes(name),
     initMsMedian: round(median(times.get(name)!), 2),
     initMsNoMapsMedian: round(median(withoutMaps.get(name)!), 2),
+    initCpuMsMedian: round(median(cpu.get(name)!), 2),
+    initCpuMsNoMapsMedian: round(median(cpuWithoutMaps.get(name)!), 2),
   }));
   const baseline = results.find((r) => r.handler === 'baseline')!;
   const baselinePlugins = results.find((r) => r.handler === 'baseline-plugins')!;

@@ -17,6 +17,13 @@ export interface ColdStart {
   initMsMedian: number;
   /** the same bundle without --enable-source-maps: what the source maps cost at init */
   initMsNoMapsMedian: number;
+  /**
+   * CPU time (user + system) of the same initialisations as initMsMedian: init is CPU-bound, and
+   * CPU time moves far less than wall time when other work shares the cores
+   */
+  initCpuMsMedian: number;
+  /** CPU time without --enable-source-maps */
+  initCpuMsNoMapsMedian: number;
 }
 
 const BASELINE_SOURCE = `import { DescribeEndpointCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
@@ -27,9 +34,14 @@ export const handler = async (event: { name: string }) =>
 
 /**
  * The same esbuild options as serverless.yml's serverless-esbuild config (CommonJS output, a
- * linked source map without the sources' text). The baseline is a plain bundle without one.
+ * linked source map without the sources' text, the plugins). The baseline is a plain bundle
+ * without a map or plugins; `baseline-plugins` is the same one-client handler with the plugins.
  */
-const bundle = async (entry: string, outfile: string, sourcemap = true): Promise<number> => {
+const bundle = async (
+  entry: string,
+  outfile: string,
+  { sourcemap, plugins }: { sourcemap: boolean; plugins: boolean },
+): Promise<number> => {
   await build({
     entryPoints: [entry],
     outfile,
@@ -37,7 +49,7 @@ const bundle = async (entry: string, outfile: string, sourcemap = true): Promise
     minify: true,
     sourcemap: sourcemap ? 'linked' : false,
     sourcesContent: false,
-    plugins: sourcemap ? esbuildPlugins : [],
+    plugins: plugins ? esbuildPlugins : [],
     target: 'node22',
     platform: 'node',
     mainFields: ['module', 'main'],
@@ -51,9 +63,9 @@ const bundle = async (entry: string, outfile: string, sourcemap = true): Promise
   return statSync(outfile).size;
 };
 
-/** Module initialisation of a bundle in a fresh Node process, in ms. */
-const initMs = (file: string, sourceMaps: boolean): number => {
-  const script = `const t=process.hrtime.bigint();require(${JSON.stringify(file)});process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6))`;
+/** Module initialisation of a bundle in a fresh Node process: wall and CPU time, in ms. */
+const initMs = (file: string, sourceMaps: boolean): { wall: number; cpu: number } => {
+  const script = `const c=process.cpuUsage();const t=process.hrtime.bigint();require(${JSON.stringify(file)});const w=Number(process.hrtime.bigint()-t)/1e6;const u=process.cpuUsage(c);process.stdout.write(w+' '+(u.user+u.system)/1e3)`;
   const out = execFileSync(
     process.execPath,
     [...(sourceMaps ? ['--enable-source-maps'] : []), '-e', script],
@@ -67,7 +79,8 @@ const initMs = (file: string, sourceMaps: boolean): number => {
       encoding: 'utf8',
     },
   );
-  return Number(out);
+  const [wall, cpu] = out.split(' ').map(Number);
+  return { wall: wall!, cpu: cpu! };
 };
 
 export const bundleDir = resolve(WORK_DIR, 'bundles');
@@ -78,24 +91,38 @@ export const buildBundles = async (): Promise<Map<string, number>> => {
   const sizes = new Map<string, number>();
   const baselineEntry = resolve(WORK_DIR, 'baseline-handler.ts');
   writeFileSync(baselineEntry, BASELINE_SOURCE);
-  sizes.set('baseline', await bundle(baselineEntry, bundlePath('baseline'), false));
+  const plain = { sourcemap: false, plugins: false };
+  sizes.set('baseline', await bundle(baselineEntry, bundlePath('baseline'), plain));
+  sizes.set(
+    'baseline-plugins',
+    await bundle(baselineEntry, bundlePath('baseline-plugins'), { sourcemap: false, plugins: true }),
+  );
   for (const name of HANDLERS) {
-    sizes.set(name, await bundle(resolve(REPO, 'handlers', `${name}.ts`), bundlePath(name)));
+    const entry = resolve(REPO, 'handlers', `${name}.ts`);
+    sizes.set(name, await bundle(entry, bundlePath(name), { sourcemap: true, plugins: true }));
   }
   return sizes;
 };
 
-export const coldStart = async (runs = 12): Promise<{ handlers: ColdStart[]; baseline: ColdStart }> => {
+export const coldStart = async (
+  runs = 12,
+): Promise<{ handlers: ColdStart[]; baseline: ColdStart; baselinePlugins: ColdStart }> => {
   const sizes = await buildBundles();
   const names = [...sizes.keys()];
   for (const name of names) initMs(bundlePath(name), true); // warm the OS file cache, not the process
   // round by round over every bundle, so that a slower stretch of the machine hits all alike
   const times = new Map<string, number[]>(names.map((name) => [name, []]));
   const withoutMaps = new Map<string, number[]>(names.map((name) => [name, []]));
+  const cpu = new Map<string, number[]>(names.map((name) => [name, []]));
+  const cpuWithoutMaps = new Map<string, number[]>(names.map((name) => [name, []]));
   for (let round = 0; round < runs; round++) {
     for (const name of names) {
-      times.get(name)!.push(initMs(bundlePath(name), name !== 'baseline'));
-      withoutMaps.get(name)!.push(initMs(bundlePath(name), false));
+      const asDeployed = initMs(bundlePath(name), !name.startsWith('baseline'));
+      times.get(name)!.push(asDeployed.wall);
+      cpu.get(name)!.push(asDeployed.cpu);
+      const plain = initMs(bundlePath(name), false);
+      withoutMaps.get(name)!.push(plain.wall);
+      cpuWithoutMaps.get(name)!.push(plain.cpu);
     }
   }
   const mapBytes = (name: string): number =>
@@ -106,7 +133,14 @@ export const coldStart = async (runs = 12): Promise<{ handlers: ColdStart[]; bas
     mapBytes: mapBytes(name),
     initMsMedian: round(median(times.get(name)!), 2),
     initMsNoMapsMedian: round(median(withoutMaps.get(name)!), 2),
+    initCpuMsMedian: round(median(cpu.get(name)!), 2),
+    initCpuMsNoMapsMedian: round(median(cpuWithoutMaps.get(name)!), 2),
   }));
   const baseline = results.find((r) => r.handler === 'baseline')!;
-  return { handlers: results.filter((r) => r !== baseline), baseline };
+  const baselinePlugins = results.find((r) => r.handler === 'baseline-plugins')!;
+  return {
+    handlers: results.filter((r) => r !== baseline && r !== baselinePlugins),
+    baseline,
+    baselinePlugins,
+  };
 };

@@ -1,4 +1,3 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { LambdaFunctionURLResult } from 'aws-lambda';
 import { awsRegion } from '../src/adapters/clients';
@@ -10,6 +9,7 @@ import { parseDeploymentId } from '../src/domain/naming';
 import { parseCommandRequest, toOperatorCommand } from '../src/domain/schemas/control-command';
 import { ConfigError, IdentityProofError, InputValidationError, PermanentError } from '../src/errors';
 import { askTheExecutor } from '../src/executor-requests';
+import { logInvocation } from '../src/lambda-logger';
 import { emitMetrics } from '../src/metrics/emf';
 import { ALL_GROUPS, METRIC } from '../src/metrics/service-metrics';
 import type { CallerIdentityVerifier } from '../src/ports/identity';
@@ -95,4 +95,4 @@ export const handler = middy(async (event: unknown): Promise<LambdaFunctionURLRe
     ]);
     return reply(500, { outcome: 'failed', reason: error.message, requestId: command.requestId });
   }
-}).use(injectLambdaContext(logger, { clearState: true }));
+}).use(logInvocation(logger));

@@ -1,5 +1,4 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { ApplicationAutoScalingFactory } from '../src/adapters/application-autoscaling';
@@ -10,6 +9,7 @@ import { type ExecutorRun, executeGroup } from '../src/app/executor';
 import { convergenceRequestSchema } from '../src/domain/schemas/convergence-request';
 import { parseInput } from '../src/domain/schemas/parse';
 import { InputValidationError } from '../src/errors';
+import { logInvocation } from '../src/lambda-logger';
 import { deps, eventTimeMs, logger, provideWriters } from '../src/wiring';
 
 // the one function that changes SageMaker endpoints, autoscaling and the model registry
@@ -74,4 +74,4 @@ export const handler = middy(async (event: SQSEvent, context: Context): Promise<
     context,
     throwOnFullBatchFailure: false,
   });
-}).use(injectLambdaContext(logger, { clearState: true }));
+}).use(logInvocation(logger));

@@ -1,5 +1,4 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { onCallbackMessage, onInvalidCallbackMessage } from '../src/app/callbacks/handle-message';
@@ -7,6 +6,7 @@ import { callbackRef } from '../src/domain/naming';
 import { CALLBACK_TOKEN, parseCallbackBody } from '../src/domain/schemas/callback-message';
 import { InputValidationError } from '../src/errors';
 import { askTheExecutor } from '../src/executor-requests';
+import { logInvocation } from '../src/lambda-logger';
 import { deps, eventTimeMs, logger } from '../src/wiring';
 
 askTheExecutor();
@@ -82,4 +82,4 @@ export const handler = middy(
       context,
       throwOnFullBatchFailure: false,
     }),
-).use(injectLambdaContext(logger, { clearState: true }));
+).use(logInvocation(logger));

@@ -1,8 +1,8 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Deps } from './app/deps';
 import { parseInput } from './domain/schemas/parse';
 import { InputValidationError, PermanentError } from './errors';
+import { logInvocation } from './lambda-logger';
 import { emitMetrics } from './metrics/emf';
 import { ALL_GROUPS, METRIC } from './metrics/service-metrics';
 import { deps, logger } from './wiring';
@@ -48,4 +48,4 @@ export const eventBridgeHandler = <S extends z.core.$ZodType>(
       ]);
       return { outcome: 'failed', reason: error.message };
     }
-  }).use(injectLambdaContext(logger, { clearState: true }));
+  }).use(logInvocation(logger));

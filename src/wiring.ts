@@ -1,4 +1,3 @@
-import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDbStateStore } from './adapters/dynamodb-state-store';
 import { EventBridgePublisher } from './adapters/eventbridge-publisher';
 import { SageMakerEndpointObserverFactory } from './adapters/sagemaker-endpoint-observer';
@@ -9,6 +8,7 @@ import { decisionTime, handlerNow } from './clock';
 import { loadConfigFromEnv } from './config/load';
 import type { CrossAccountConfig } from './config/schema';
 import { ConfigError } from './errors';
+import { LambdaLogger } from './lambda-logger';
 import { emitMetrics } from './metrics/emf';
 import { METRIC, metricsOfEvent } from './metrics/service-metrics';
 import type { AutoscalingFactory } from './ports/autoscaling';
@@ -23,12 +23,10 @@ import type {
   RegistryWriter,
 } from './ports/sagemaker';
 
-export const logger = new Logger({
-  serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'sagemaker-rollouts',
-});
+export const logger = new LambdaLogger(process.env.POWERTOOLS_SERVICE_NAME ?? 'sagemaker-rollouts');
 
-/** The use cases' Log over Powertools (structured JSON, correlation with the Lambda context). */
-export const powertoolsLog: Deps['log'] = {
+/** The use cases' Log as structured JSON lines, correlated with the Lambda context. */
+export const structuredLog: Deps['log'] = {
   debug: (message, extra) => logger.debug(message, { ...extra }),
   info: (message, extra) => logger.info(message, { ...extra }),
   warn: (message, extra) => logger.warn(message, { ...extra }),
@@ -196,7 +194,7 @@ export const buildDeps = (env: NodeJS.ProcessEnv = process.env): Deps => ({
   pipelines: new SageMakerPipelineCallbacks(),
   events: metered(new EventBridgePublisher(required(env, 'EVENT_BUS_NAME'))),
   failures: permanentFailuresMetric,
-  log: powertoolsLog,
+  log: structuredLog,
 });
 
 let cached: Deps | undefined;

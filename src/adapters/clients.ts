@@ -5,11 +5,14 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { AssumeRoleCommand, type AssumeRoleCommandOutput, STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { CrossAccountConfig } from '../config/schema';
-import { PermanentError } from '../errors';
-import { toRolloutsError } from './aws-errors';
+import {
+  type AssumedCredentials,
+  type AssumeRole,
+  assumeRoleRequest,
+  signedAssumeRole,
+} from './sts-assume-role';
 
 /*
  * No client is ever given an explicit `endpoint`: the SDK then honours AWS_ENDPOINT_URL and
@@ -24,12 +27,7 @@ export const CREDENTIALS_REFRESH_MARGIN_MS = 5 * 60 * 1000;
 export const awsRegion = (): string =>
   process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || DEFAULT_REGION;
 
-export interface AwsCredentials {
-  accessKeyId: string;
-  secretAccessKey: string;
-  sessionToken?: string | undefined;
-  expiration?: Date | undefined;
-}
+export type AwsCredentials = AssumedCredentials;
 
 export type CredentialsProvider = () => Promise<AwsCredentials>;
 
@@ -72,7 +70,8 @@ export const sageMakerClient = /* @__PURE__ */ lazy(() => new SageMakerClient(ba
 export const sageMakerRuntimeClient = /* @__PURE__ */ lazy(() => new SageMakerRuntimeClient(baseConfig()));
 export const cloudWatchClient = /* @__PURE__ */ lazy(() => new CloudWatchClient(baseConfig()));
 export const eventBridgeClient = /* @__PURE__ */ lazy(() => new EventBridgeClient(baseConfig()));
-export const stsClient = /* @__PURE__ */ lazy(() => new STSClient(baseConfig()));
+/** AssumeRole with the function's own credentials, against the regional STS endpoint. */
+export const assumeRole = /* @__PURE__ */ lazy(() => signedAssumeRole({ region: awsRegion() }));
 export const dynamoDbClient = /* @__PURE__ */ lazy(() => new DynamoDBClient(baseConfig()));
 export const sqsClient = /* @__PURE__ */ lazy(() => new SQSClient(baseConfig()));
 export const applicationAutoScalingClient = /* @__PURE__ */ lazy(
@@ -90,7 +89,8 @@ const roleKey = (config: CrossAccountConfig): string =>
  * renewed 5 minutes before they expire. Concurrent callers share one AssumeRole call.
  *
  * `@aws-sdk/credential-providers` is present in node_modules only as a dependency of the
- * packaging tool, not of this project, so AssumeRole is called here directly.
+ * packaging tool, not of this project, and carries the STS client: AssumeRole is sent here as a
+ * signed request (sts-assume-role.ts).
  */
 export class AssumedRoleCredentials {
   private readonly entries = new Map<
@@ -99,7 +99,7 @@ export class AssumedRoleCredentials {
   >();
 
   constructor(
-    private readonly sts: () => STSClient = stsClient,
+    private readonly sts: () => AssumeRole = assumeRole,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -134,30 +134,8 @@ export class AssumedRoleCredentials {
     return entry.pending;
   }
 
-  private async assume(config: CrossAccountConfig): Promise<AwsCredentials> {
-    const context = { operation: 'STS AssumeRole', resource: config.roleArn };
-    let output: AssumeRoleCommandOutput;
-    try {
-      output = await this.sts().send(
-        new AssumeRoleCommand({
-          RoleArn: config.roleArn,
-          RoleSessionName: config.sessionName ?? DEFAULT_SESSION_NAME,
-          ...(config.externalId !== undefined ? { ExternalId: config.externalId } : {}),
-        }),
-      );
-    } catch (error) {
-      throw toRolloutsError(error, context);
-    }
-    const credentials = output.Credentials;
-    if (!credentials?.AccessKeyId || !credentials.SecretAccessKey) {
-      throw new PermanentError(`${context.operation} ${context.resource} returned no credentials`);
-    }
-    return {
-      accessKeyId: credentials.AccessKeyId,
-      secretAccessKey: credentials.SecretAccessKey,
-      sessionToken: credentials.SessionToken,
-      expiration: credentials.Expiration,
-    };
+  private assume(config: CrossAccountConfig): Promise<AwsCredentials> {
+    return this.sts()(assumeRoleRequest(config, DEFAULT_SESSION_NAME));
   }
 }
 
@@ -168,8 +146,8 @@ export const setCredentialsClock = (now: () => number = Date.now): void => {
   credentialsClock = now;
 };
 
-export const assumedRoleCredentials = lazy(
-  () => new AssumedRoleCredentials(stsClient, () => credentialsClock()),
+export const assumedRoleCredentials = /* @__PURE__ */ lazy(
+  () => new AssumedRoleCredentials(assumeRole, () => credentialsClock()),
 );
 
 const perRole = <T>(create: (credentials: CredentialsProvider) => T) => {
@@ -190,9 +168,13 @@ const perRole = <T>(create: (credentials: CredentialsProvider) => T) => {
   };
 };
 
-const crossAccountSageMaker = perRole((credentials) => new SageMakerClient(baseConfig(credentials)));
-const crossAccountCloudWatch = perRole((credentials) => new CloudWatchClient(baseConfig(credentials)));
-const crossAccountSageMakerRuntime = perRole(
+const crossAccountSageMaker = /* @__PURE__ */ perRole(
+  (credentials) => new SageMakerClient(baseConfig(credentials)),
+);
+const crossAccountCloudWatch = /* @__PURE__ */ perRole(
+  (credentials) => new CloudWatchClient(baseConfig(credentials)),
+);
+const crossAccountSageMakerRuntime = /* @__PURE__ */ perRole(
   (credentials) => new SageMakerRuntimeClient(baseConfig(credentials)),
 );
 
@@ -203,7 +185,7 @@ export const sageMakerClientFor = (crossAccount?: CrossAccountConfig): SageMaker
 export const sageMakerRuntimeClientFor = (crossAccount?: CrossAccountConfig): SageMakerRuntimeClient =>
   crossAccount ? crossAccountSageMakerRuntime(crossAccount) : sageMakerRuntimeClient();
 
-const crossAccountAutoScaling = perRole(
+const crossAccountAutoScaling = /* @__PURE__ */ perRole(
   (credentials) => new ApplicationAutoScalingClient(baseConfig(credentials)),
 );
 

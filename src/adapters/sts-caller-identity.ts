@@ -1,16 +1,7 @@
 import { GET_CALLER_IDENTITY_BODY, type IdentityProof } from '../domain/schemas/identity-proof';
 import { IdentityProofError, TransientError } from '../errors';
 import type { CallerIdentityVerifier } from '../ports/identity';
-
-const xmlText = (xml: string, element: string): string | undefined => {
-  const raw = new RegExp(`<${element}>([^<]*)</${element}>`).exec(xml)?.[1];
-  return raw
-    ?.replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&quot;/g, '"')
-    .replace(/&apos;/g, "'")
-    .replace(/&amp;/g, '&');
-};
+import { xmlText } from './sts-xml';
 
 /** Errors STS answers when it is overloaded: the client should resend. */
 const STS_BUSY = new Set(['Throttling', 'RequestLimitExceeded', 'ServiceUnavailable', 'InternalFailure']);

@@ -35,7 +35,7 @@ export type StackRecord =
   | { kind: 'invoke'; at: number; functionName: string; summary: string }
   | { kind: 'result'; at: number; functionName: string; outcome: string; detail?: string }
   | { kind: 'log'; at: number; level: string; message: string; extra?: Record<string, unknown> }
-  /** an EMF line (Powertools Metrics) a handler wrote */
+  /** an EMF line a handler wrote */
   | { kind: 'metric'; at: number; line: string };
 
 interface HandlerModule {

@@ -1,9 +1,6 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
-import { mockClient } from 'aws-sdk-client-mock';
-import 'aws-sdk-client-mock-vitest/extend';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   AssumedRoleCredentials,
@@ -13,74 +10,168 @@ import {
   sageMakerRuntimeClientFor,
 } from '../../src/adapters/clients';
 import { SageMakerStageEndpoints } from '../../src/adapters/sagemaker-endpoints';
-import { EndpointBusyError } from '../../src/errors';
+import { signedAssumeRole } from '../../src/adapters/sts-assume-role';
+import { EndpointBusyError, PermanentError, TransientError } from '../../src/errors';
 
-const sts = mockClient(STSClient);
 const HOUR = 60 * 60 * 1000;
 let now = Date.now();
 let issued = 0;
 
-const assumeRoleAnswer = () => {
+/** A regional STS endpoint answering AssumeRole as STS does (Query request, XML answer). */
+interface StsCall {
+  params: Record<string, string>;
+  authorization: string | undefined;
+  contentType: string | undefined;
+}
+const stsCalls: StsCall[] = [];
+let stsAnswer: (() => { status: number; xml: string }) | undefined;
+const assumeRoleXml = () => {
   issued += 1;
-  return {
-    $metadata: {},
-    Credentials: {
-      AccessKeyId: `ASIA${issued}`,
-      SecretAccessKey: `secret-${issued}`,
-      SessionToken: `session-${issued}`,
-      Expiration: new Date(now + HOUR),
-    },
-  };
+  return (
+    '<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult>' +
+    `<Credentials><AccessKeyId>ASIA${issued}</AccessKeyId><SecretAccessKey>secret-${issued}</SecretAccessKey>` +
+    `<SessionToken>session-${issued}&amp;more</SessionToken><Expiration>${new Date(now + HOUR).toISOString()}</Expiration>` +
+    '</Credentials></AssumeRoleResult></AssumeRoleResponse>'
+  );
 };
+const stsError = (status: number, code: string, message: string) => ({
+  status,
+  xml: `<ErrorResponse><Error><Type>Sender</Type><Code>${code}</Code><Message>${message}</Message></Error></ErrorResponse>`,
+});
+let stsServer: Server;
+let stsUrl: URL;
+const savedEnv = { ...process.env };
+
+beforeAll(async () => {
+  stsServer = createServer((request: IncomingMessage, response) => {
+    let body = '';
+    request.on('data', (chunk) => {
+      body += chunk;
+    });
+    request.on('end', () => {
+      stsCalls.push({
+        params: Object.fromEntries(new URLSearchParams(body)),
+        authorization: request.headers.authorization,
+        contentType: request.headers['content-type'],
+      });
+      const { status, xml } = stsAnswer?.() ?? { status: 200, xml: assumeRoleXml() };
+      response.writeHead(status, { 'content-type': 'text/xml' });
+      response.end(xml);
+    });
+  });
+  await new Promise<void>((resolve) => stsServer.listen(0, '127.0.0.1', resolve));
+  stsUrl = new URL(`http://127.0.0.1:${(stsServer.address() as AddressInfo).port}/`);
+  process.env.AWS_ENDPOINT_URL_STS = stsUrl.href;
+  process.env.AWS_ACCESS_KEY_ID = 'test';
+  process.env.AWS_SECRET_ACCESS_KEY = 'test';
+  resetClients();
+});
+
+afterAll(async () => {
+  process.env = savedEnv;
+  resetClients();
+  await new Promise<void>((resolve) => stsServer.close(() => resolve()));
+});
 
 beforeEach(() => {
-  sts.reset();
-  sts.on(AssumeRoleCommand).callsFake(async () => assumeRoleAnswer());
+  stsCalls.length = 0;
+  stsAnswer = undefined;
+});
+
+const signed = () =>
+  signedAssumeRole({
+    region: 'eu-west-1',
+    endpoint: stsUrl,
+    credentials: async () => ({ accessKeyId: 'AKIDCALLER', secretAccessKey: 'caller-secret' }),
+  });
+
+describe('signedAssumeRole', () => {
+  it('sends a Query AssumeRole signed for STS in the region, and reads the credentials', async () => {
+    const credentials = await signed()({
+      roleArn: 'arn:aws:iam::444455556666:role/deployer',
+      sessionName: 'sagemaker-rollouts',
+      externalId: 'ext-1',
+    });
+    expect(stsCalls[0]!.params).toEqual({
+      Action: 'AssumeRole',
+      Version: '2011-06-15',
+      RoleArn: 'arn:aws:iam::444455556666:role/deployer',
+      RoleSessionName: 'sagemaker-rollouts',
+      ExternalId: 'ext-1',
+    });
+    expect(stsCalls[0]!.contentType).toMatch(/^application\/x-www-form-urlencoded/);
+    expect(stsCalls[0]!.authorization).toMatch(
+      /^AWS4-HMAC-SHA256 Credential=AKIDCALLER\/\d{8}\/eu-west-1\/sts\/aws4_request, SignedHeaders=/,
+    );
+    expect(credentials).toEqual({
+      accessKeyId: `ASIA${issued}`,
+      secretAccessKey: `secret-${issued}`,
+      sessionToken: `session-${issued}&more`,
+      expiration: new Date(now + HOUR),
+    });
+  });
+
+  it('a refusal is permanent, throttling, a server error or an unreachable STS transient', async () => {
+    const request = { roleArn: 'arn:aws:iam::444455556666:role/deployer', sessionName: 's' };
+    stsAnswer = () => stsError(403, 'AccessDenied', 'not authorized to perform: sts:AssumeRole');
+    const refused = await signed()(request).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(PermanentError);
+    expect(String((refused as Error).message)).toContain('AccessDenied');
+    expect(String((refused as Error).message)).toContain('STS AssumeRole');
+    stsAnswer = () => stsError(400, 'Throttling', 'Rate exceeded');
+    await expect(signed()(request)).rejects.toBeInstanceOf(TransientError);
+    stsAnswer = () => ({ status: 503, xml: '' });
+    await expect(signed()(request)).rejects.toBeInstanceOf(TransientError);
+    stsAnswer = () => ({ status: 200, xml: '<AssumeRoleResponse></AssumeRoleResponse>' });
+    await expect(signed()(request)).rejects.toThrow(/returned no credentials/);
+    const unused = createServer();
+    await new Promise<void>((resolve) => unused.listen(0, '127.0.0.1', resolve));
+    const port = (unused.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => unused.close(() => resolve()));
+    const closed = signedAssumeRole({
+      region: 'eu-west-1',
+      endpoint: new URL(`http://127.0.0.1:${port}/`),
+      credentials: async () => ({ accessKeyId: 'a', secretAccessKey: 'b' }),
+    });
+    await expect(closed(request)).rejects.toBeInstanceOf(TransientError);
+  });
 });
 
 describe('AssumedRoleCredentials', () => {
   const role = { roleArn: 'arn:aws:iam::444455556666:role/deployer', externalId: 'ext-1' };
 
   it('assumes the role with RoleArn, ExternalId and the default session name, once while valid', async () => {
-    const cache = new AssumedRoleCredentials(
-      () => new STSClient({ region: 'us-east-1' }),
-      () => now,
-    );
+    const cache = new AssumedRoleCredentials(signed, () => now);
     const provider = cache.provider(role);
     const [first, concurrent] = await Promise.all([provider(), provider()]);
     now += 50 * 60 * 1000;
     const later = await provider();
     expect(first).toEqual(concurrent);
     expect(later).toEqual(first);
-    expect(sts).toHaveReceivedCommandTimes(AssumeRoleCommand, 1);
-    expect(sts.commandCalls(AssumeRoleCommand)[0]?.args[0].input).toEqual({
-      RoleArn: role.roleArn,
-      ExternalId: 'ext-1',
-      RoleSessionName: 'sagemaker-rollouts',
-    });
+    expect(stsCalls.map((c) => c.params)).toEqual([
+      {
+        Action: 'AssumeRole',
+        Version: '2011-06-15',
+        RoleArn: role.roleArn,
+        ExternalId: 'ext-1',
+        RoleSessionName: 'sagemaker-rollouts',
+      },
+    ]);
     expect(first).toMatchObject({ secretAccessKey: first.secretAccessKey, sessionToken: first.sessionToken });
   });
 
   it('renews 5 minutes before expiry and keeps one entry per role and external id', async () => {
-    const cache = new AssumedRoleCredentials(
-      () => new STSClient({ region: 'us-east-1' }),
-      () => now,
-    );
+    const cache = new AssumedRoleCredentials(signed, () => now);
     const first = await cache.get(role);
     now = first.expiration!.getTime() - 5 * 60 * 1000;
     const renewed = await cache.get(role);
     expect(renewed.accessKeyId).not.toBe(first.accessKeyId);
     await cache.get({ ...role, externalId: 'ext-2' });
     await cache.get({ roleArn: role.roleArn, sessionName: 'ops' });
-    expect(sts).toHaveReceivedCommandTimes(AssumeRoleCommand, 4);
-    expect(sts).toHaveReceivedNthCommandWith(AssumeRoleCommand, 3, {
-      RoleArn: role.roleArn,
-      ExternalId: 'ext-2',
-    });
-    expect(sts.commandCalls(AssumeRoleCommand)[3]?.args[0].input).toEqual({
-      RoleArn: role.roleArn,
-      RoleSessionName: 'ops',
-    });
+    expect(stsCalls).toHaveLength(4);
+    expect(stsCalls[2]!.params).toMatchObject({ RoleArn: role.roleArn, ExternalId: 'ext-2' });
+    expect(stsCalls[3]!.params).toMatchObject({ RoleArn: role.roleArn, RoleSessionName: 'ops' });
+    expect(stsCalls[3]!.params).not.toHaveProperty('ExternalId');
   });
 });
 
@@ -96,12 +187,13 @@ describe('clients per stage', () => {
     expect(identity.accessKeyId).toMatch(/^ASIA/);
     await sageMakerRuntimeClientFor(crossAccount).config.credentials();
     await client.config.credentials();
-    expect(sts).toHaveReceivedCommandTimes(AssumeRoleCommand, 1);
-    expect(sts).toHaveReceivedCommandWith(AssumeRoleCommand, {
-      RoleArn: crossAccount.roleArn,
-      ExternalId: 'ext-prod',
-      RoleSessionName: 'sagemaker-rollouts',
-    });
+    expect(stsCalls.map((c) => c.params)).toEqual([
+      expect.objectContaining({
+        RoleArn: crossAccount.roleArn,
+        ExternalId: 'ext-prod',
+        RoleSessionName: 'sagemaker-rollouts',
+      }),
+    ]);
     expect(await client.config.region()).toBe(process.env.AWS_REGION || 'us-east-1');
   });
 });
@@ -172,8 +264,7 @@ describe('endpoint from AWS_ENDPOINT_URL_SAGEMAKER and real error responses', ()
     expect(await defaultEndpoints.describe('churn-prod')).toBeNull();
     expect(seen[2]?.target).toBe('SageMaker.DescribeEndpoint');
     expect(seen[2]?.authorization).toContain('Credential=test/');
-    const assumed = sts.commandCalls(AssumeRoleCommand)[0]?.args[0].input;
-    expect(assumed?.RoleArn).toBe(crossAccount.roleArn);
+    expect(stsCalls[0]?.params.RoleArn).toBe(crossAccount.roleArn);
     expect(seen[0]?.authorization).toMatch(/Credential=ASIA\d+\//);
   });
 });

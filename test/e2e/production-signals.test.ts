@@ -1,5 +1,5 @@
 /**
- * What production sees of a scenario run: the EMF lines (Powertools Metrics) the handlers write,
+ * What production sees of a scenario run: the EMF lines the handlers write,
  * and that no callback token leaks into a log line, an event or the history.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';

@@ -12,6 +12,13 @@ import { parse, stringify } from 'yaml';
 import { loadConfigFile, parseJsonConfig } from '../../src/config/load';
 import { inlineRequestSetFiles } from '../../src/config/request-set-files';
 import { deployedAs } from './cfn-conditions';
+import {
+  ACTIONS_BY_TYPE,
+  ARTIFACT_ACTIONS,
+  allowing,
+  STACK_ACTIONS,
+  TABLE_KEY_ACTIONS,
+} from './deployer-policy';
 import { fixture, type Json, repoRoot } from './fixtures';
 
 type Resource = {
@@ -711,6 +718,8 @@ describe('least privilege: each role holds exactly the actions its bundle can se
       const inputs = Object.values(result.metafile.outputs).flatMap((o) => Object.entries(o.inputs));
       const sent = new Set<string>();
       for (const [path, { bytesInOutput }] of inputs) {
+        // AssumeRole goes out as a signed STS Query request, not through an SDK client
+        if (path.endsWith('src/adapters/sts-assume-role.ts') && bytesInOutput > 0) sent.add('sts:AssumeRole');
         // the credential chain's own clients (SSO, STS web identity) run before the role exists
         const match = /@aws-sdk\/(client-[a-z-]+)\/dist-es\/commands\/(\w+)Command\.js$/.exec(path);
         if (!match || bytesInOutput === 0) continue;
@@ -1273,4 +1282,163 @@ describe('a broken configuration', () => {
     );
     expect(existsSync(join(dir, 'out', 'cloudformation-template-update-stack.json'))).toBe(false);
   }, 60_000);
+});
+
+describe('the deployer policy (deploy/deployer-policy.json)', () => {
+  const policy = JSON.parse(readFileSync(join(repoRoot, 'deploy/deployer-policy.json'), 'utf8'));
+  const REGION = 'eu-west-1';
+  const ACCOUNT = '111122223333';
+  const STACK = 'sagemaker-rollouts-test';
+  const KEY = `arn:aws:kms:${REGION}:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
+
+  /** A physical name as CloudFormation generates it for a resource given none. */
+  const generated = (id: string) => `${STACK}-${id}-1A2B3C4D5E6F`;
+  const nameOf = (id: string): string => {
+    const { Type, Properties: p } = template.Resources[id]!;
+    if (Type === 'AWS::S3::Bucket') return `${STACK}-serverlessdeploymentbucket-1a2b3c4d5e6f`;
+    return (
+      p.FunctionName ??
+      p.TableName ??
+      p.QueueName ??
+      p.TopicName ??
+      p.AlarmName ??
+      p.DashboardName ??
+      p.LogGroupName ??
+      p.RoleName ??
+      p.ManagedPolicyName ??
+      p.Name ??
+      generated(id)
+    );
+  };
+  /** The resource a `Ref` or `Fn::GetAtt` points to. */
+  const target = (value: Json): string => value.Ref ?? value['Fn::GetAtt'][0];
+  const functionArn = (fn: string) => `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${nameOf(fn)}`;
+  const queueArn = (id: string) => `arn:aws:sqs:${REGION}:${ACCOUNT}:${nameOf(id)}`;
+  const topicArn = (id: string) => `arn:aws:sns:${REGION}:${ACCOUNT}:${nameOf(id)}`;
+
+  /** What the deployer acts on for a resource: its ARN(s), as IAM evaluates the call. */
+  const arnsOf = (id: string): string[] => {
+    const { Type, Properties: p } = template.Resources[id]!;
+    switch (Type) {
+      case 'AWS::S3::Bucket':
+        return [`arn:aws:s3:::${nameOf(id)}`];
+      case 'AWS::S3::BucketPolicy':
+        return [`arn:aws:s3:::${nameOf(target(p.Bucket))}`];
+      case 'AWS::Logs::LogGroup':
+        return [`arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${nameOf(id)}`];
+      case 'AWS::Lambda::Function':
+        return [functionArn(id)];
+      case 'AWS::Lambda::Version':
+      case 'AWS::Lambda::EventInvokeConfig':
+      case 'AWS::Lambda::Permission':
+      case 'AWS::Lambda::EventSourceMapping':
+        return [functionArn(target(p.FunctionName))];
+      case 'AWS::Lambda::Url':
+        return [functionArn(target(p.TargetFunctionArn))];
+      case 'AWS::Events::EventBus':
+        return [`arn:aws:events:${REGION}:${ACCOUNT}:event-bus/${nameOf(id)}`];
+      case 'AWS::Events::Rule': {
+        const bus = p.EventBusName ? `${nameOf(target(p.EventBusName))}/` : '';
+        return [`arn:aws:events:${REGION}:${ACCOUNT}:rule/${bus}${nameOf(id)}`];
+      }
+      case 'AWS::DynamoDB::Table':
+        return [`arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${nameOf(id)}`];
+      case 'AWS::SQS::Queue':
+        return [queueArn(id)];
+      case 'AWS::SQS::QueuePolicy':
+        return p.Queues.map((q: Json) => queueArn(target(q)));
+      case 'AWS::SNS::Topic':
+        return [topicArn(id)];
+      case 'AWS::SNS::TopicPolicy':
+        return p.Topics.map((t: Json) => topicArn(target(t)));
+      case 'AWS::IAM::Role':
+        return [`arn:aws:iam::${ACCOUNT}:role/${nameOf(id)}`];
+      case 'AWS::IAM::ManagedPolicy':
+        return [
+          `arn:aws:iam::${ACCOUNT}:policy/${nameOf(id)}`,
+          ...(p.Roles ?? []).map((r: Json) => `arn:aws:iam::${ACCOUNT}:role/${nameOf(target(r))}`),
+        ];
+      case 'AWS::CloudWatch::Alarm':
+        return [`arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:${nameOf(id)}`];
+      case 'AWS::CloudWatch::Dashboard':
+        return [`arn:aws:cloudwatch::${ACCOUNT}:dashboard/${nameOf(id)}`];
+      default:
+        throw new Error(`${id}: no ARN known for ${Type}`);
+    }
+  };
+
+  it('knows the actions of every resource type the packaged template holds', () => {
+    const types = new Set(Object.values(template.Resources).map((r) => r.Type));
+    expect([...types].filter((type) => !ACTIONS_BY_TYPE[type])).toEqual([]);
+  });
+
+  it('allows each of them on every resource of the stack, and the role passed to each function', () => {
+    const missing: string[] = [];
+    for (const [id, resource] of Object.entries(template.Resources)) {
+      for (const action of ACTIONS_BY_TYPE[resource.Type] ?? []) {
+        const arns =
+          action === 'iam:PassRole'
+            ? [`arn:aws:iam::${ACCOUNT}:role/${nameOf(target(resource.Properties.Role))}`]
+            : action.startsWith('iam:') && resource.Type === 'AWS::IAM::ManagedPolicy'
+              ? arnsOf(id).filter((arn) =>
+                  arn.includes(action.endsWith('RolePolicy') ? ':role/' : ':policy/'),
+                )
+              : arnsOf(id);
+        for (const arn of arns) {
+          if (allowing(policy.Statement, action, arn).length === 0)
+            missing.push(`${action} on ${arn} (${id})`);
+        }
+      }
+    }
+    expect(missing).toEqual([]);
+  });
+
+  it('allows osls its stack and deployment bucket calls, and no other stack', () => {
+    const stack = `arn:aws:cloudformation:${REGION}:${ACCOUNT}:stack/${STACK}/0a1b2c3d-4e5f-6789-abcd-ef0123456789`;
+    for (const action of STACK_ACTIONS) {
+      expect({ action, on: allowing(policy.Statement, action, stack).length > 0 }).toEqual({
+        action,
+        on: true,
+      });
+      const other = `arn:aws:cloudformation:${REGION}:${ACCOUNT}:stack/other-service-prod/0a1b2c3d`;
+      expect({ action, other: allowing(policy.Statement, action, other).length }).toEqual({
+        action,
+        other: 0,
+      });
+    }
+    const bucket = arnsOf('ServerlessDeploymentBucket')[0]!;
+    for (const action of ARTIFACT_ACTIONS) {
+      const arn = action === 's3:ListBucket' ? bucket : `${bucket}/serverless/${STACK}/1-2/canaryTick.zip`;
+      expect({ action, on: allowing(policy.Statement, action, arn).length > 0 }).toEqual({
+        action,
+        on: true,
+      });
+    }
+  });
+
+  it('with the key parameter: DynamoDB may check the key and create its grant for the table, and only DynamoDB', () => {
+    for (const action of TABLE_KEY_ACTIONS) {
+      const statements = allowing(policy.Statement, action, KEY);
+      expect(statements.map((s) => s.Condition)).toEqual([
+        { StringLike: { 'kms:ViaService': 'dynamodb.*.amazonaws.com' } },
+      ]);
+    }
+    expect(
+      deployedAs(template, { KmsKeyArn: KEY }).Resources.RolloutsTable!.Properties.SSESpecification,
+    ).toMatchObject({
+      KMSMasterKeyId: KEY,
+    });
+  });
+
+  it('grants no action on all resources but those that have no resource-level permission', () => {
+    const unscoped = policy.Statement.filter((s: Json) => s.Resource === '*' && !s.Condition).flatMap(
+      (s: Json) => [s.Action].flat(),
+    );
+    expect(unscoped.sort()).toEqual([
+      'cloudformation:GetTemplateSummary',
+      'cloudformation:ValidateTemplate',
+      'lambda:GetEventSourceMapping',
+      'lambda:ListEventSourceMappings',
+    ]);
+  });
 });

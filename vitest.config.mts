@@ -4,15 +4,17 @@ import { defineConfig } from 'vitest/config';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 /**
- * The files that take longest (a minute or more of CPU each), started first so that no worker is
- * left with one of them at the end while the other has finished. Without this, a run with no
- * result cache (CI) starts the largest files first, and these are not all large.
+ * The files that take longest (40 s of CPU or more each, measured), started first so that no
+ * worker is left with one of them at the end while the other has finished. Without this, a run
+ * with no result cache (CI) starts the largest files first, and these are not all large.
  */
 const SLOWEST_FIRST = [
   'test/e2e/fault-model',
   'test/cli/local-commands.test.ts',
   'test/e2e/scenarios.test.ts',
   'test/foundation/package.test.ts',
+  'test/e2e/deployment.test.ts',
+  'test/cli/wait.test.ts',
 ];
 
 class SlowestFirst extends BaseSequencer {

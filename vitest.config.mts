@@ -14,6 +14,7 @@ const SLOWEST_FIRST = [
   'test/e2e/scenarios.test.ts',
   'test/foundation/package.test.ts',
   'test/e2e/deployment.test.ts',
+  'test/cli/cli.test.ts',
   'test/cli/wait.test.ts',
 ];
 

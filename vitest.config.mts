@@ -1,4 +1,37 @@
+import { availableParallelism } from 'node:os';
+import { relative } from 'node:path';
 import { defineConfig } from 'vitest/config';
+import { BaseSequencer, type TestSpecification } from 'vitest/node';
+
+/**
+ * The files that take longest (40 s of CPU or more each, measured), started first so that no
+ * worker is left with one of them at the end while the other has finished. Without this, a run
+ * with no result cache (CI) starts the largest files first, and these are not all large.
+ */
+const SLOWEST_FIRST = [
+  'test/e2e/fault-model',
+  'test/cli/local-commands.test.ts',
+  'test/e2e/scenarios.test.ts',
+  'test/foundation/package.test.ts',
+  'test/e2e/deployment.test.ts',
+  'test/cli/cli.test.ts',
+  'test/cli/wait.test.ts',
+];
+
+class SlowestFirst extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const sorted = await super.sort(files);
+    const rank = (spec: TestSpecification) => {
+      const path = relative(spec.project.config.root, spec.moduleId);
+      const index = SLOWEST_FIRST.findIndex((prefix) => path.startsWith(prefix));
+      return index === -1 ? SLOWEST_FIRST.length : index;
+    };
+    return sorted
+      .map((spec, order) => ({ spec, order, rank: rank(spec) }))
+      .sort((a, b) => a.rank - b.rank || a.order - b.order)
+      .map(({ spec }) => spec);
+  }
+}
 
 export default defineConfig({
   test: {
@@ -6,6 +39,10 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // vitest's default is one worker fewer than the cores, a single one on 2 cores; but the main
+    // process only collects results, and the test files need every core
+    maxWorkers: Math.max(2, availableParallelism()),
+    sequence: { sequencer: SlowestFirst },
     env: {
       // handlers log structured JSON in Lambda; in tests the local stack records what matters
       POWERTOOLS_LOG_LEVEL: 'SILENT',

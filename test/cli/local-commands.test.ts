@@ -190,7 +190,14 @@ describe('a kept local cloud to work in', () => {
     // the shell the README is pasted into: the exported block, nothing else of ours
     const invoked = await run('bash', ['-c', command!], {
       cwd: ROOT,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, SLS_TELEMETRY_DISABLED: '1', ...env },
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        SLS_TELEMETRY_DISABLED: '1',
+        // its own build folder: `osls package` in another test file may run at the same time
+        ROLLOUTS_ESBUILD_WORK_FOLDER: '.local/esbuild-invoke-local',
+        ...env,
+      },
       timeout: 240_000,
     });
     expect(invoked.stdout).toMatch(/"outcome": "ok"/);

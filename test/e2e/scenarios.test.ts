@@ -1,6 +1,6 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   loadScenarioFile,
@@ -9,16 +9,25 @@ import {
   ScenarioFileError,
 } from '../../src/local/scenario-runner';
 import { scenarioFiles } from '../../src/local/scenario-schema';
+import { METRIC_SCENARIOS } from './metric-scenarios';
 
-// Every scenario `npm start` plays, through the real handlers on the local cloud.
+// Every scenario `npm start` plays, through the real handlers on the local cloud; those that
+// production-signals.test.ts plays (with the same checks) are not played twice.
 describe('scenario files', () => {
   const files = scenarioFiles();
+  const fromRoot = (file: string) => relative(resolve(__dirname, '../..'), file);
+  const here = files.filter((f) => !METRIC_SCENARIOS.includes(fromRoot(f)));
 
   it('cover the documented cases', () => {
     expect(files.length).toBeGreaterThanOrEqual(8);
   });
 
-  it.each(files.map((f) => [basename(f), f]))('%s ends as expected', async (_name, file) => {
+  it('each is played here or by production-signals.test.ts', () => {
+    expect(METRIC_SCENARIOS.every((f) => files.map(fromRoot).includes(f))).toBe(true);
+    expect(here.length + METRIC_SCENARIOS.length).toBe(files.length);
+  });
+
+  it.each(here.map((f) => [basename(f), f]))('%s ends as expected', async (_name, file) => {
     const result = await runScenario(loadScenarioFile(file));
     expect(result.failures).toEqual([]);
     expect(result.outcome).toBe(result.expected);

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { loadConfigFile } from '../config/load';
-import type { GateReadings, GroupState, HistoryEntry, Phase } from '../domain/model';
+import type { GateReadings, GroupState, HistoryEntry, JudgeEvidence, Phase } from '../domain/model';
 import type { StateStore } from '../ports/state-store';
 import type { CloudEvent } from './cloud';
 
@@ -21,15 +21,41 @@ export interface ReportStory {
       reason: string;
       readings?: GateReadings;
     }>;
+    /** the judge's evidence as each tick left it, while the candidate was judged */
+    judgments: Judgment[];
   }>;
+  /** each alarm's time in ALARM: from, to (undefined: still in ALARM at the end) */
+  alarms: Array<{ name: string; from: number; to?: number | undefined }>;
   /** per prod endpoint: the canary's gate thresholds and steps */
   gates: Record<
     string,
     {
       maxErrorRate: number;
+      maxLatencyRatio: number;
+      latencyStatistic: string;
+      alarms: string[];
+      shadowBakeMinutes?: number | undefined;
       steps: Array<{ weight: number; bakeMinutes: number }>;
     }
   >;
+}
+
+/** The judge's evidence after one tick, in the phase it judged (each phase restarts the tests). */
+export interface Judgment {
+  at: number;
+  phase: 'Shadow' | 'Canary';
+  evidence: JudgeEvidence;
+  alarms: string[];
+}
+
+/** What the scenario runner records at each sampled minute: a deployment's last readings. */
+export interface JudgeTrailEntry {
+  /** ms since the scenario started */
+  at: number;
+  deploymentId: string;
+  phase: 'Shadow' | 'Canary';
+  settledUntil: number | undefined;
+  readings: GateReadings;
 }
 
 /** The judge's evidence at one judgment: the gate readings a history entry carries. */
@@ -83,6 +109,8 @@ export const collectStory = async (input: {
   startMs: number;
   configPath: string;
   published: CloudEvent[];
+  alarmChanges: Array<{ at: number; name: string; state: string }>;
+  judgeTrail: JudgeTrailEntry[];
   states: GroupState[];
   store: Pick<StateStore, 'history'>;
 }): Promise<ReportStory> => {
@@ -118,6 +146,7 @@ export const collectStory = async (input: {
           reason: h.reason,
           ...(h.readings ? { readings: h.readings } : {}),
         })),
+        judgments: judgmentsOf(d.id, history, input.judgeTrail, startMs),
       });
     }
   }
@@ -128,8 +157,69 @@ export const collectStory = async (input: {
     if (strategy.type !== 'canary') continue;
     gates[group.stages.prod.endpointName] = {
       maxErrorRate: strategy.gates.maxErrorRate,
+      maxLatencyRatio: strategy.gates.maxLatencyRatio,
+      latencyStatistic: strategy.gates.latencyStatistic,
+      alarms: strategy.alarms,
+      shadowBakeMinutes: strategy.shadow?.bakeMinutes,
       steps: strategy.steps.map((s) => ({ weight: s.weight, bakeMinutes: s.bakeMinutes })),
     };
   }
-  return { endpointStatus, deployments, gates };
+  return { endpointStatus, deployments, gates, alarms: alarmSpans(input.alarmChanges) };
+};
+
+/**
+ * The judge's evidence over time: what each sampled tick left, and each judged transition (the
+ * exact moment a step passed, a bake was extended or the candidate was rolled back).
+ */
+const judgmentsOf = (
+  deploymentId: string,
+  history: HistoryEntry[],
+  trail: JudgeTrailEntry[],
+  startMs: number,
+): Judgment[] => {
+  const judged: Array<Judgment & { settledUntil: number | undefined }> = [];
+  for (const j of trail) {
+    if (j.deploymentId !== deploymentId || !j.readings.evidence) continue;
+    judged.push({
+      at: j.at,
+      phase: j.phase,
+      evidence: j.readings.evidence,
+      alarms: j.readings.alarmsInAlarm,
+      settledUntil: j.readings.settledUntil,
+    });
+  }
+  for (const h of history) {
+    const phase = h.from === 'Shadow' || h.from === 'Canary' ? h.from : undefined;
+    if (!phase || !h.readings?.evidence) continue;
+    const at = h.at - startMs;
+    const same = judged.findIndex(
+      (j) => j.phase === phase && j.settledUntil === h.readings!.settledUntil && j.at >= at,
+    );
+    // the transition is when the judge said it; a later sample of the same tick adds nothing
+    if (same >= 0) judged.splice(same, 1);
+    judged.push({
+      at,
+      phase,
+      evidence: h.readings.evidence,
+      alarms: h.readings.alarmsInAlarm,
+      settledUntil: h.readings.settledUntil,
+    });
+  }
+  return judged.sort((a, b) => a.at - b.at).map(({ settledUntil: _, ...j }) => j);
+};
+
+/** Alarm state changes as spans in ALARM. */
+const alarmSpans = (changes: Array<{ at: number; name: string; state: string }>): ReportStory['alarms'] => {
+  const spans: ReportStory['alarms'] = [];
+  const open = new Map<string, number>();
+  for (const c of [...changes].sort((a, b) => a.at - b.at)) {
+    const since = open.get(c.name);
+    if (c.state === 'ALARM' && since === undefined) open.set(c.name, c.at);
+    if (c.state !== 'ALARM' && since !== undefined) {
+      spans.push({ name: c.name, from: since, to: c.at });
+      open.delete(c.name);
+    }
+  }
+  for (const [name, from] of open) spans.push({ name, from });
+  return spans.sort((a, b) => a.from - b.from);
 };

@@ -14,7 +14,7 @@ export interface ChartLayout {
   ticks: number;
 }
 export const WIDE: ChartLayout = { name: 'wide', width: 960, left: 60, right: 16, font: 11, ticks: 12 };
-export const NARROW: ChartLayout = { name: 'narrow', width: 400, left: 48, right: 8, font: 12, ticks: 4 };
+export const NARROW: ChartLayout = { name: 'narrow', width: 400, left: 50, right: 8, font: 13, ticks: 4 };
 
 export const esc = (text: string): string =>
   text.replace(
@@ -272,10 +272,13 @@ export function chartSvg(c: ChartData, layout: ChartLayout): string {
   panelTitle(statusP, 'endpoint status');
   const span = tMax / layout.ticks;
   const tickEvery = [300, 600, 900, 1800, 3600, 7200].find((s) => s >= span) ?? 7200;
-  for (let t = 0; t <= tMax; t += tickEvery)
+  for (let t = 0; t <= tMax; t += tickEvery) {
+    // a tick whose label would stick out of the chart is left out (the axis title says the unit)
+    if (x(t * 1000) + labelWidth('00:00', f) / 2 > W - 1) continue;
     out.push(
       `<text x="${x(t * 1000)}" y="${axisTop + 4}" text-anchor="middle" class="ax">${clockText(t * 1000).slice(0, 5)}</text>`,
     );
+  }
   out.push(
     `<text x="${left + pw}" y="${axisTop + f + 8}" text-anchor="end" class="ax">simulated time (hh:mm)</text>`,
   );
@@ -310,7 +313,9 @@ export function chartSvg(c: ChartData, layout: ChartLayout): string {
   if (latencyP && gates) {
     panelTitle(
       latencyP,
-      `${gates.latencyStatistic} latency per minute (ms) · tolerated: ${tolerated}× the baseline’s`,
+      wide
+        ? `${gates.latencyStatistic} latency per minute (ms) · dashed: tolerated, ${tolerated}× the baseline’s`
+        : `${gates.latencyStatistic} latency (ms) · tolerated ${tolerated}×`,
     );
     for (const ms of [0, latTop / 2, latTop])
       out.push(

@@ -142,8 +142,8 @@ table{border-collapse:collapse}td,th{padding:3px 8px;border-bottom:1px solid #ee
 .dash{display:inline-block;width:16px;height:2px;margin-right:4px;vertical-align:3px}
 .band-label{font-size:10px;fill:#3b5b8a}.dlabel{font-size:11px}.alabel{font-size:10px;fill:#222}
 .vlabel{font-size:11px;font-weight:600}.slabel{font-size:10px;fill:#222}figure{margin:1rem 0}figcaption{font-weight:600;margin-bottom:4px}
-svg.narrow .ax,svg.narrow .dlabel,svg.narrow .vlabel{font-size:12px}svg.narrow .panel{font-size:12px}
-svg.narrow .band-label,svg.narrow .alabel,svg.narrow .slabel{font-size:11px}
+svg.narrow .ax,svg.narrow .dlabel,svg.narrow .vlabel,svg.narrow .panel{font-size:13px}
+svg.narrow .band-label,svg.narrow .alabel,svg.narrow .slabel{font-size:12px}
 .judged{font-size:13px;margin:0 0 12px;padding-left:1.2rem}
 section{border-top:1px solid #ddd;margin-top:2rem}.calls{font-size:12px;color:#555}
 .scroll{overflow-x:auto}.tl{font-size:12px}.tl tr.step td{background:#f3f7ff}.tl tr.warn td,.tl tr.check td{background:#fff3f3}

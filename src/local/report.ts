@@ -108,7 +108,7 @@ export function renderHtml(results: ScenarioResult[]): string {
   const summaryRows = results
     .map(
       (r) =>
-        `<tr><td><a href="#${esc(r.name)}">${esc(r.name)}</a></td><td class="wide-only">${esc(r.expected)}</td><td>${esc(r.outcome)}</td><td class="${r.ok ? 'ok' : 'bad'}">${r.ok ? 'ok' : 'FAILED'}</td><td>${clockText(r.simulatedSeconds * 1000)}</td><td class="wide-only">${Object.values(r.awsCalls).reduce((n, c) => n + c, 0)}</td></tr>`,
+        `<tr><td><a href="#${esc(r.name)}">${esc(r.name)}</a></td><td class="wide-only">${esc(r.expected)}</td><td>${esc(r.outcome)}</td><td class="${r.ok ? 'ok' : 'bad'} nowrap">${r.ok ? 'ok' : 'FAILED'}</td><td class="nowrap">${clockText(r.simulatedSeconds * 1000)}</td><td class="wide-only">${Object.values(r.awsCalls).reduce((n, c) => n + c, 0)}</td></tr>`,
     )
     .join('');
   const sections = results
@@ -146,7 +146,7 @@ svg.narrow .ax,svg.narrow .dlabel,svg.narrow .vlabel,svg.narrow .panel{font-size
 svg.narrow .band-label,svg.narrow .alabel,svg.narrow .slabel{font-size:12px}
 .judged{font-size:13px;margin:0 0 12px;padding-left:1.2rem}
 section{border-top:1px solid #ddd;margin-top:2rem}.calls{font-size:12px;color:#555}
-.scroll{overflow-x:auto}.tl{font-size:12px}.tl tr.step td{background:#f3f7ff}.tl tr.warn td,.tl tr.check td{background:#fff3f3}
+.summary td,.summary th{overflow-wrap:break-word}.nowrap{white-space:nowrap}.scroll{overflow-x:auto}.tl{font-size:12px}.tl tr.step td{background:#f3f7ff}.tl tr.warn td,.tl tr.check td{background:#fff3f3}
 svg.narrow{display:none}
 @media (max-width:640px){
   body{margin:1rem auto;padding:0 .75rem}

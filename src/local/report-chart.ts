@@ -324,6 +324,7 @@ export function chartSvg(c: ChartData, layout: ChartLayout): string {
   }
 
   type Run = { role: 'baseline' | 'candidate'; shadow: boolean; pts: string[] };
+  const variantLabels: Array<{ x: number; y: number; width: number }> = [];
   const tolerance: string[][] = [];
   for (const variant of variants) {
     const series = { weight: [] as Run[], rate: [] as Run[], latency: [] as Run[] };
@@ -393,8 +394,18 @@ export function chartSvg(c: ChartData, layout: ChartLayout): string {
         if (kind === 'weight') {
           const [lx, ly] = run.pts.at(-1)!.split(',').map(Number) as [number, number];
           const text = run.shadow ? `${variant} shadow` : variant;
-          const tx = Math.min(lx + 3, W - 2 - labelWidth(text, f * 1.1));
-          out.push(`<text x="${tx}" y="${ly - 3}" class="vlabel" fill="${colour}">${esc(text)}</text>`);
+          const width = labelWidth(text, f * 1.1);
+          const tx = Math.min(lx + 3, W - 2 - width);
+          // a name that would sit on another one moves up a line, or down when at the top
+          let ty = ly - 3;
+          // a text box is about 1.3 times its font size high
+          const lineH = Math.ceil(f * 1.35);
+          const clash = () =>
+            variantLabels.some((o) => tx < o.x + o.width && o.x < tx + width && Math.abs(ty - o.y) < lineH);
+          const step = ty - lineH - f < weightP.top ? lineH : -lineH;
+          for (let tries = 0; clash() && tries < 6; tries++) ty += step;
+          variantLabels.push({ x: tx, y: ty, width });
+          out.push(`<text x="${tx}" y="${ty}" class="vlabel" fill="${colour}">${esc(text)}</text>`);
         }
       }
     };

@@ -21,10 +21,10 @@
       text: t.textContent ?? '',
       px: Number.parseFloat(getComputedStyle(t).fontSize) * scale,
     })),
-    labels: [...svg.querySelectorAll('g.decision text, g.extension-label text')].map((t) => ({
+    labels: [...svg.querySelectorAll('g.decision text, g.extension-label text, text.vlabel')].map((t) => ({
       ...box(t),
       text: t.textContent ?? '',
-      kind: t.parentElement.getAttribute('class'),
+      kind: t.getAttribute('class') === 'vlabel' ? 'variant' : t.parentElement.getAttribute('class'),
     })),
     count: Object.fromEntries(
       [

@@ -178,8 +178,16 @@ const judgmentsOf = (
   startMs: number,
 ): Judgment[] => {
   const judged: Array<Judgment & { settledUntil: number | undefined }> = [];
+  // the phase each judged tick belonged to, by the history: a sample taken just after a phase
+  // changed still holds the previous phase's readings
+  const phaseOf = new Map<number | undefined, Phase>();
+  for (const h of history)
+    if (h.readings?.evidence && (h.from === 'Shadow' || h.from === 'Canary'))
+      phaseOf.set(h.readings.settledUntil, h.from);
   for (const j of trail) {
     if (j.deploymentId !== deploymentId || !j.readings.evidence) continue;
+    const judgedIn = phaseOf.get(j.readings.settledUntil);
+    if (judgedIn !== undefined && judgedIn !== j.phase) continue;
     judged.push({
       at: j.at,
       phase: j.phase,

@@ -625,7 +625,8 @@ class Run {
         const readings = d.canary?.lastReadings;
         if (!readings?.evidence || (d.phase !== 'Canary' && d.phase !== 'Shadow')) continue;
         const seen = this.judgeTrail.findLast((j) => j.deploymentId === d.id);
-        if (seen && seen.phase === d.phase && seen.settledUntil === readings.settledUntil) continue;
+        // readings stay in the state after the phase changes: the same tick's are not judged again
+        if (seen && seen.settledUntil === readings.settledUntil) continue;
         this.judgeTrail.push({
           at: this.elapsed,
           deploymentId: d.id,

@@ -58,41 +58,6 @@ export interface JudgeTrailEntry {
   readings: GateReadings;
 }
 
-/** The judge's evidence at one judgment: the gate readings a history entry carries. */
-export interface GateEvidence {
-  at: number;
-  candidateErrorRate: number | null;
-  baselineErrorRate: number | null;
-  candidateInvocations: number;
-  alarms: string[];
-  /** the judge's evidence against the candidate and the limit that rolls it back, in words */
-  evidence?: string | undefined;
-}
-
-/** The one place the report reads gate evidence, so a richer judge changes only this function. */
-export const gateEvidence = (transition: {
-  at: number;
-  readings?: GateReadings;
-}): GateEvidence | undefined => {
-  const r = transition.readings;
-  if (!r) return undefined;
-  return {
-    at: transition.at,
-    candidateErrorRate: r.candidate.errorRate,
-    baselineErrorRate: r.baseline?.errorRate ?? null,
-    candidateInvocations: r.candidate.invocations,
-    alarms: r.alarmsInAlarm,
-    ...(r.evidence
-      ? {
-          evidence: `evidence ${formatOdds(r.evidence.errors)}:1 against the candidate (limit ${formatOdds(r.evidence.errorsLimit)}:1)`,
-        }
-      : {}),
-  };
-};
-
-const formatOdds = (odds: number): string =>
-  odds >= 10 ? Math.round(odds).toLocaleString('en-US') : odds.toFixed(odds >= 1 ? 1 : 2);
-
 const UPPER_SNAKE_TO_STATUS: Record<string, string> = {
   CREATING: 'Creating',
   UPDATING: 'Updating',
@@ -171,7 +136,7 @@ export const collectStory = async (input: {
  * The judge's evidence over time: what each sampled tick left, and each judged transition (the
  * exact moment a step passed, a bake was extended or the candidate was rolled back).
  */
-const judgmentsOf = (
+export const judgmentsOf = (
   deploymentId: string,
   history: HistoryEntry[],
   trail: JudgeTrailEntry[],
@@ -217,7 +182,9 @@ const judgmentsOf = (
 };
 
 /** Alarm state changes as spans in ALARM. */
-const alarmSpans = (changes: Array<{ at: number; name: string; state: string }>): ReportStory['alarms'] => {
+export const alarmSpans = (
+  changes: Array<{ at: number; name: string; state: string }>,
+): ReportStory['alarms'] => {
   const spans: ReportStory['alarms'] = [];
   const open = new Map<string, number>();
   for (const c of [...changes].sort((a, b) => a.at - b.at)) {

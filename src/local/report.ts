@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { chartData, chartFigure, esc } from './report-chart';
+import { chartData, chartFigure } from './report-chart';
+import { esc } from './report-style';
 import { clockText, type Sample, type ScenarioResult, type TimelineEntry } from './scenario-runner';
 
 export interface SummaryFile {

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { loadConfigFile } from '../config/load';
-import type { GateReadings, GroupState, HistoryEntry, Phase } from '../domain/model';
+import type { GateReadings, GroupState, HistoryEntry, JudgeEvidence, Phase } from '../domain/model';
 import type { StateStore } from '../ports/state-store';
 import type { CloudEvent } from './cloud';
 
@@ -21,51 +21,42 @@ export interface ReportStory {
       reason: string;
       readings?: GateReadings;
     }>;
+    /** the judge's evidence as each tick left it, while the candidate was judged */
+    judgments: Judgment[];
   }>;
+  /** each alarm's time in ALARM: from, to (undefined: still in ALARM at the end) */
+  alarms: Array<{ name: string; from: number; to?: number | undefined }>;
   /** per prod endpoint: the canary's gate thresholds and steps */
   gates: Record<
     string,
     {
       maxErrorRate: number;
+      maxLatencyRatio: number;
+      latencyStatistic: string;
+      alarms: string[];
+      shadowBakeMinutes?: number | undefined;
       steps: Array<{ weight: number; bakeMinutes: number }>;
     }
   >;
 }
 
-/** The judge's evidence at one judgment: the gate readings a history entry carries. */
-export interface GateEvidence {
+/** The judge's evidence after one tick, in the phase it judged (each phase restarts the tests). */
+export interface Judgment {
   at: number;
-  candidateErrorRate: number | null;
-  baselineErrorRate: number | null;
-  candidateInvocations: number;
+  phase: 'Shadow' | 'Canary';
+  evidence: JudgeEvidence;
   alarms: string[];
-  /** the judge's evidence against the candidate and the limit that rolls it back, in words */
-  evidence?: string | undefined;
 }
 
-/** The one place the report reads gate evidence, so a richer judge changes only this function. */
-export const gateEvidence = (transition: {
+/** What the scenario runner records at each sampled minute: a deployment's last readings. */
+export interface JudgeTrailEntry {
+  /** ms since the scenario started */
   at: number;
-  readings?: GateReadings;
-}): GateEvidence | undefined => {
-  const r = transition.readings;
-  if (!r) return undefined;
-  return {
-    at: transition.at,
-    candidateErrorRate: r.candidate.errorRate,
-    baselineErrorRate: r.baseline?.errorRate ?? null,
-    candidateInvocations: r.candidate.invocations,
-    alarms: r.alarmsInAlarm,
-    ...(r.evidence
-      ? {
-          evidence: `evidence ${formatOdds(r.evidence.errors)}:1 against the candidate (limit ${formatOdds(r.evidence.errorsLimit)}:1)`,
-        }
-      : {}),
-  };
-};
-
-const formatOdds = (odds: number): string =>
-  odds >= 10 ? Math.round(odds).toLocaleString('en-US') : odds.toFixed(odds >= 1 ? 1 : 2);
+  deploymentId: string;
+  phase: 'Shadow' | 'Canary';
+  settledUntil: number | undefined;
+  readings: GateReadings;
+}
 
 const UPPER_SNAKE_TO_STATUS: Record<string, string> = {
   CREATING: 'Creating',
@@ -83,6 +74,8 @@ export const collectStory = async (input: {
   startMs: number;
   configPath: string;
   published: CloudEvent[];
+  alarmChanges: Array<{ at: number; name: string; state: string }>;
+  judgeTrail: JudgeTrailEntry[];
   states: GroupState[];
   store: Pick<StateStore, 'history'>;
 }): Promise<ReportStory> => {
@@ -118,6 +111,7 @@ export const collectStory = async (input: {
           reason: h.reason,
           ...(h.readings ? { readings: h.readings } : {}),
         })),
+        judgments: judgmentsOf(d.id, history, input.judgeTrail, startMs),
       });
     }
   }
@@ -128,8 +122,79 @@ export const collectStory = async (input: {
     if (strategy.type !== 'canary') continue;
     gates[group.stages.prod.endpointName] = {
       maxErrorRate: strategy.gates.maxErrorRate,
+      maxLatencyRatio: strategy.gates.maxLatencyRatio,
+      latencyStatistic: strategy.gates.latencyStatistic,
+      alarms: strategy.alarms,
+      shadowBakeMinutes: strategy.shadow?.bakeMinutes,
       steps: strategy.steps.map((s) => ({ weight: s.weight, bakeMinutes: s.bakeMinutes })),
     };
   }
-  return { endpointStatus, deployments, gates };
+  return { endpointStatus, deployments, gates, alarms: alarmSpans(input.alarmChanges) };
+};
+
+/**
+ * The judge's evidence over time: what each sampled tick left, and each judged transition (the
+ * exact moment a step passed, a bake was extended or the candidate was rolled back).
+ */
+export const judgmentsOf = (
+  deploymentId: string,
+  history: HistoryEntry[],
+  trail: JudgeTrailEntry[],
+  startMs: number,
+): Judgment[] => {
+  const judged: Array<Judgment & { settledUntil: number | undefined }> = [];
+  // the phase each judged tick belonged to, by the history: a sample taken just after a phase
+  // changed still holds the previous phase's readings
+  const phaseOf = new Map<number | undefined, Phase>();
+  for (const h of history)
+    if (h.readings?.evidence && (h.from === 'Shadow' || h.from === 'Canary'))
+      phaseOf.set(h.readings.settledUntil, h.from);
+  for (const j of trail) {
+    if (j.deploymentId !== deploymentId || !j.readings.evidence) continue;
+    const judgedIn = phaseOf.get(j.readings.settledUntil);
+    if (judgedIn !== undefined && judgedIn !== j.phase) continue;
+    judged.push({
+      at: j.at,
+      phase: j.phase,
+      evidence: j.readings.evidence,
+      alarms: j.readings.alarmsInAlarm,
+      settledUntil: j.readings.settledUntil,
+    });
+  }
+  for (const h of history) {
+    const phase = h.from === 'Shadow' || h.from === 'Canary' ? h.from : undefined;
+    if (!phase || !h.readings?.evidence) continue;
+    const at = h.at - startMs;
+    const same = judged.findIndex(
+      (j) => j.phase === phase && j.settledUntil === h.readings!.settledUntil && j.at >= at,
+    );
+    // the transition is when the judge said it; a later sample of the same tick adds nothing
+    if (same >= 0) judged.splice(same, 1);
+    judged.push({
+      at,
+      phase,
+      evidence: h.readings.evidence,
+      alarms: h.readings.alarmsInAlarm,
+      settledUntil: h.readings.settledUntil,
+    });
+  }
+  return judged.sort((a, b) => a.at - b.at).map(({ settledUntil: _, ...j }) => j);
+};
+
+/** Alarm state changes as spans in ALARM. */
+export const alarmSpans = (
+  changes: Array<{ at: number; name: string; state: string }>,
+): ReportStory['alarms'] => {
+  const spans: ReportStory['alarms'] = [];
+  const open = new Map<string, number>();
+  for (const c of [...changes].sort((a, b) => a.at - b.at)) {
+    const since = open.get(c.name);
+    if (c.state === 'ALARM' && since === undefined) open.set(c.name, c.at);
+    if (c.state !== 'ALARM' && since !== undefined) {
+      spans.push({ name: c.name, from: since, to: c.at });
+      open.delete(c.name);
+    }
+  }
+  for (const [name, from] of open) spans.push({ name, from });
+  return spans.sort((a, b) => a.from - b.from);
 };

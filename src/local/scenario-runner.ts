@@ -19,7 +19,7 @@ import { deps } from '../wiring';
 import type { CloudEvent } from './cloud';
 import { matchesPattern } from './cloud/event-pattern';
 import { type ModelServerProcess, startModelServerProcess } from './model-server-process';
-import { collectStory, type ReportStory } from './report-data';
+import { collectStory, type JudgeTrailEntry, type ReportStory } from './report-data';
 import {
   ACTION_NAMES,
   type Condition,
@@ -55,6 +55,10 @@ export interface VariantSample {
   invocations: number;
   /** 5XX / invocations over the minute; null without invocations */
   errorRate: number | null;
+  /** ModelLatency over the minute in ms, for the statistic the judge compares; null without data */
+  latencyMs?: number | null;
+  /** a shadow variant: it answers copies of the production variant's requests, and nobody reads them */
+  shadow?: boolean;
 }
 
 export interface Sample {
@@ -157,6 +161,9 @@ class Run {
   /** The scenario's model servers, by name. */
   private readonly servers = new Map<string, ModelServerProcess>();
   private lastSampleAt = -1;
+  /** every alarm state change, and the judge's evidence as each tick left it (see collectStory) */
+  private readonly alarmChanges: Array<{ at: number; name: string; state: string }> = [];
+  private readonly judgeTrail: JudgeTrailEntry[] = [];
 
   constructor(
     private readonly scenario: Scenario,
@@ -188,7 +195,7 @@ class Run {
     // the registry holds every configured group before any version is registered, as a platform's
     // does (the tick's search for lost approvals reads each of them)
     for (const group of Object.keys(deps().config.modelPackageGroups)) await this.ensureGroup(group);
-    this.sample();
+    await this.sample();
     for (const [index, step] of this.scenario.steps.entries()) {
       if (this.aborted) return;
       if (step.at !== undefined && step.at > this.elapsed) await this.advanceTo(step.at);
@@ -200,6 +207,8 @@ class Run {
       startMs: this.startMs,
       configPath: this.stack.env().ROLLOUTS_CONFIG_PATH!,
       published: this.stack.cloud.events.published,
+      alarmChanges: this.alarmChanges,
+      judgeTrail: this.judgeTrail,
       states: [...this.finalState.values()].filter((s): s is GroupState => s !== undefined),
       store: deps().store,
     });
@@ -226,7 +235,7 @@ class Run {
       if (now >= target) return false;
       const nextMinute = (Math.floor(now / MINUTE) + 1) * MINUTE;
       await stack.run(Math.min(target, nextMinute) - now);
-      this.sample();
+      await this.sample();
     }
   }
 
@@ -340,6 +349,7 @@ class Run {
     } else if (step.alarm) {
       this.entry('step', `alarm ${step.alarm.name} -> ${step.alarm.state}`);
       cloud.setAlarmState(step.alarm.name, step.alarm.state);
+      this.alarmChanges.push({ at: this.elapsed, name: step.alarm.name, state: step.alarm.state });
     } else if (step.fault) {
       const f = step.fault;
       const times = f.times === undefined ? 'every call' : `${f.times} call(s)`;
@@ -584,37 +594,73 @@ class Run {
     return out;
   }
 
-  /** Weights now, and each variant's invocations and error rate over the minute that just ended. */
-  private sample(): void {
+  /**
+   * Weights now (shadow variants included) and the judge's evidence as the last tick left it. The
+   * minute's invocations, error rate and latency are read once the scenario has ended
+   * (settleSamples): CloudWatch completes a minute's datapoints only after a while.
+   */
+  private async sample(): Promise<void> {
     const stack = this.stack!;
     const t = Math.floor(this.elapsed / 1000);
     if (t === this.lastSampleAt) return;
     this.lastSampleAt = t;
-    const now = stack.now;
-    const from = now - MINUTE;
     const endpoints: Sample['endpoints'] = {};
     for (const ep of stack.cloud.sagemaker.endpoints.values()) {
       if (ep.variants.length === 0) continue;
       const variants: Record<string, VariantSample> = {};
-      for (const v of ep.variants) {
-        const dims = [
-          { Name: 'EndpointName', Value: ep.name },
-          { Name: 'VariantName', Value: v.name },
-        ];
-        const sum = (metric: string) =>
-          stack.cloud.cloudwatch
-            .query('AWS/SageMaker', metric, dims, 60, 'Sum', from, now)
-            .reduce((n, d) => n + d.value, 0);
-        const invocations = sum('Invocations');
-        variants[v.name] = {
-          weight: v.currentWeight,
-          invocations,
-          errorRate: invocations > 0 ? sum('Invocation5XXErrors') / invocations : null,
-        };
-      }
+      for (const v of ep.variants)
+        variants[v.name] = { weight: v.currentWeight, invocations: 0, errorRate: null };
+      for (const v of ep.shadowVariants ?? [])
+        variants[v.name] = { weight: v.currentWeight, invocations: 0, errorRate: null, shadow: true };
       endpoints[ep.name] = variants;
     }
     this.samples.push({ t, endpoints });
+    for (const name of stack.cloud.cloudwatch.alarmNames()) {
+      const state = stack.cloud.cloudwatch.alarmState(name)!;
+      const last = this.alarmChanges.findLast((c) => c.name === name);
+      if (last?.state !== state) this.alarmChanges.push({ at: this.elapsed, name, state });
+    }
+    for (const group of this.groups) {
+      for (const d of (await deps().store.loadGroup(group))?.deployments ?? []) {
+        const readings = d.canary?.lastReadings;
+        if (!readings?.evidence || (d.phase !== 'Canary' && d.phase !== 'Shadow')) continue;
+        const seen = this.judgeTrail.findLast((j) => j.deploymentId === d.id);
+        // readings stay in the state after the phase changes: the same tick's are not judged again
+        if (seen && seen.settledUntil === readings.settledUntil) continue;
+        this.judgeTrail.push({
+          at: this.elapsed,
+          deploymentId: d.id,
+          phase: d.phase,
+          settledUntil: readings.settledUntil,
+          readings,
+        });
+      }
+    }
+  }
+
+  /** Each sample's minute as CloudWatch holds it at the end: invocations, 5XX rate, latency. */
+  private settleSamples(): void {
+    const cloudwatch = this.stack!.cloud.cloudwatch;
+    const latencyStatistic = latencyStatistics();
+    for (const s of this.samples) {
+      const to = this.startMs + s.t * 1000;
+      for (const [endpoint, variants] of Object.entries(s.endpoints)) {
+        for (const [variant, v] of Object.entries(variants)) {
+          const dims = [
+            { Name: 'EndpointName', Value: endpoint },
+            { Name: 'VariantName', Value: variant },
+          ];
+          const read = (metric: string, stat: string) =>
+            cloudwatch.query('AWS/SageMaker', metric, dims, 60, stat, to - MINUTE, to);
+          const sum = (metric: string) => read(metric, 'Sum').reduce((n, d) => n + d.value, 0);
+          v.invocations = sum('Invocations');
+          v.errorRate = v.invocations > 0 ? sum('Invocation5XXErrors') / v.invocations : null;
+          // ModelLatency is reported in microseconds
+          const latency = read('ModelLatency', latencyStatistic.get(endpoint) ?? 'p99').at(-1);
+          v.latencyMs = latency ? latency.value / 1000 : null;
+        }
+      }
+    }
   }
 
   // ---- outcome --------------------------------------------------------------------------------
@@ -649,6 +695,7 @@ class Run {
   finish(wallMs: number): ScenarioResult {
     this.flush();
     const stack = this.stack;
+    if (stack) this.settleSamples();
     const expect = this.scenario.expect;
     const { outcome, reason } = this.aborted
       ? { outcome: `error: ${this.aborted}`, reason: this.aborted }
@@ -830,7 +877,9 @@ function trafficAndScalingProblems(
   const failures: string[] = [];
   for (const [endpoint, variants] of Object.entries(expect.peakWeights)) {
     for (const [variant, want] of Object.entries(variants)) {
-      const peak = Math.max(0, ...samples.map((s) => s.endpoints[endpoint]?.[variant]?.weight ?? 0));
+      // a shadow variant's weight sets its share of copies, not of user traffic
+      const served = (v: VariantSample | undefined) => (v && !v.shadow ? v.weight : 0);
+      const peak = Math.max(0, ...samples.map((s) => served(s.endpoints[endpoint]?.[variant])));
       if (peak !== want) failures.push(`${endpoint} ${variant} peaked at weight ${peak}, expected ${want}`);
     }
   }
@@ -917,3 +966,13 @@ const metricLineKey = (line: string): { group: string; says: string } => {
     says: JSON.stringify([doc.deploymentId, ...names.map((name) => [name, doc[name]])]),
   };
 };
+
+/** The ModelLatency statistic each prod endpoint's judge compares (the report draws the same). */
+function latencyStatistics(): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const group of Object.values(deps().config.modelPackageGroups)) {
+    const strategy = group.stages.prod.strategy;
+    if (strategy.type === 'canary') out.set(group.stages.prod.endpointName, strategy.gates.latencyStatistic);
+  }
+  return out;
+}

@@ -1,13 +1,14 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { chromium } from 'playwright-core';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderHtml } from '../../src/local/report';
 import { loadScenarioFile, runScenario, type ScenarioResult } from '../../src/local/scenario-runner';
 
 /*
  * The report as a reader sees it: rendered by Debian's Chromium (installed by .ci/run), driven by
- * playwright-core. Where no browser is installed the test is skipped, saying why.
+ * playwright-core, at a desktop width and at a phone's (390 px), measured by the boxes the browser
+ * lays out. Where no browser is installed the test is skipped, saying why.
  */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const browserPresent = existsSync(CHROMIUM);
@@ -19,8 +20,17 @@ if (!browserPresent) {
 
 const ROOT = resolve(__dirname, '../..');
 const OUT = resolve(ROOT, '.local');
-const SCENARIOS = ['c-gate-rollback.yml', 'f-pipeline-stopped.yml'];
+/** a shadow phase that fails, latency that decides after an extended bake, an alarm, an early stop */
+const SCENARIOS = [
+  's-shadow-regression.yml',
+  'l-latency-regression.yml',
+  'i-alarm-rollback.yml',
+  'f-pipeline-stopped.yml',
+];
+const WIDTHS = { desktop: 1100, phone: 390 } as const;
 let results: ScenarioResult[];
+let browser: Browser | undefined;
+let page: string;
 
 beforeAll(async () => {
   if (!browserPresent) return;
@@ -29,102 +39,186 @@ beforeAll(async () => {
     const path = resolve(ROOT, 'src/local/scenarios', file);
     results.push(await runScenario(loadScenarioFile(path), { file: path }));
   }
-}, 180_000);
+  mkdirSync(OUT, { recursive: true });
+  page = resolve(OUT, 'report-browser-test.html');
+  writeFileSync(page, renderHtml(results));
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  });
+}, 4 * 90_000); // each scenario stops itself at its 90 s wall-clock limit
+
+afterAll(async () => {
+  await browser?.close();
+});
+
+interface Box {
+  left: number;
+  right: number;
+  top: number;
+  bottom: number;
+}
+
+/** What each visible chart shows, as laid out: boxes in CSS pixels. */
+interface ChartView {
+  scenario: string;
+  endpoint: string;
+  layout: string;
+  svg: Box;
+  /** every text element: its box, its rendered font size (px) and its words */
+  texts: Array<Box & { text: string; px: number }>;
+  /** decision and extension labels */
+  labels: Array<Box & { text: string; kind: string }>;
+  count: Record<string, number>;
+  judged: string[];
+  alarms: Array<{ name: string; x0: number; x1: number }>;
+  decisionX: Record<string, number>;
+  statuses: string[];
+  firstWeightX: number;
+  inServiceX: number;
+  /** the drawn evidence of each test: first and last point's y, and its limit's y (SVG units, down is less) */
+  evidence: Array<{ test: string; firstY: number; lastY: number; limitY: number }>;
+}
+
+async function open(width: number): Promise<{ tab: Page; problems: string[] }> {
+  const tab = await browser!.newPage({ viewport: { width, height: 900 } });
+  const problems: string[] = [];
+  tab.on('console', (message) => {
+    if (message.type() === 'error' || message.type() === 'warning') problems.push(message.text());
+  });
+  tab.on('pageerror', (error) => problems.push(error.message));
+  tab.on('requestfailed', (request) => problems.push(`request failed: ${request.url()}`));
+  await tab.goto(`file://${page}`);
+  return { tab, problems };
+}
+
+/** Measured in the page by measure-charts.js (plain JavaScript: the project's types have no DOM). */
+const MEASURE = readFileSync(resolve(__dirname, 'measure-charts.js'), 'utf8');
+const chartsOf = (tab: Page): Promise<ChartView[]> => tab.evaluate(MEASURE) as Promise<ChartView[]>;
+
+const overlap = (a: Box, b: Box) =>
+  a.left < b.right - 0.5 && b.left < a.right - 0.5 && a.top < b.bottom - 0.5 && b.top < a.bottom - 0.5;
+
+const find = (charts: ChartView[], scenario: string, endpoint: string) => {
+  const chart = charts.find((c) => c.scenario === scenario && c.endpoint === endpoint);
+  expect(chart, `${scenario} ${endpoint}`).toBeDefined();
+  return chart!;
+};
 
 describe.skipIf(!browserPresent)('the scenario report in Chromium', () => {
-  it('renders every chart with its panels, roles, gates and labelled decisions, without console errors', async () => {
-    expect(results.map((r) => r.ok)).toEqual([true, true]);
-    mkdirSync(OUT, { recursive: true });
-    const page = resolve(OUT, 'report-browser-test.html');
-    writeFileSync(page, renderHtml(results));
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
-    try {
-      const tab = await browser.newPage({ viewport: { width: 1100, height: 900 } });
-      const problems: string[] = [];
-      tab.on('console', (message) => {
-        if (message.type() === 'error' || message.type() === 'warning') problems.push(message.text());
-      });
-      tab.on('pageerror', (error) => problems.push(error.message));
-      tab.on('requestfailed', (request) => problems.push(`request failed: ${request.url()}`));
-      await tab.goto(`file://${page}`);
-
-      const charts = await tab.$$eval('figure.chart', (figures) =>
-        figures.map((figure) => {
-          const svg = figure.querySelector('svg');
-          const box = svg?.getBoundingClientRect();
-          const count = (selector: string) => figure.querySelectorAll(selector).length;
-          return {
-            scenario: figure.closest('section')?.id,
-            endpoint: figure.getAttribute('data-endpoint'),
-            width: box?.width ?? 0,
-            height: box?.height ?? 0,
-            baselineWeights: count('polyline.weight.baseline'),
-            candidateWeights: count('polyline.weight.candidate'),
-            rates: count('polyline.rate'),
-            gates: count('g.gate'),
-            evidence: count('g.evidence'),
-            bands: count('g.band'),
-            statuses: [...figure.querySelectorAll('g.status title')].map((t) =>
-              t.textContent?.split(' ').at(-1),
-            ),
-            decisions: [...figure.querySelectorAll('g.decision text')].map((t) => t.textContent),
-            firstWeightX: Math.min(
-              ...[...figure.querySelectorAll('polyline.weight')].flatMap((p) =>
-                (p.getAttribute('points') ?? '').split(' ').map((xy: string) => Number(xy.split(',')[0])),
-              ),
-            ),
-            inServiceX: Number(
-              [...figure.querySelectorAll('g.status')]
-                .find((g) => g.querySelector('title')?.textContent?.endsWith('InService'))
-                ?.querySelector('rect')
-                ?.getAttribute('x') ?? Number.NaN,
-            ),
-          };
-        }),
-      );
-      expect(charts.length).toBeGreaterThan(0);
-      for (const c of charts) {
-        expect(c.width, `${c.scenario} ${c.endpoint}`).toBeGreaterThan(500);
-        expect(c.height, `${c.scenario} ${c.endpoint}`).toBeGreaterThan(300);
-      }
-      const gate = charts.find((c) => c.scenario === 'gate-rollback' && c.endpoint === 'churn-model-prod')!;
-      expect(gate).toBeDefined();
-      // v3 on trial is the candidate, the version serving the baseline: colour follows the role
-      expect(gate.candidateWeights).toBeGreaterThan(0);
-      expect(gate.baselineWeights).toBeGreaterThan(0);
-      expect(gate.rates).toBeGreaterThan(0);
-      expect(gate.gates).toBe(1);
-      expect(gate.evidence).toBeGreaterThan(0);
-      expect(gate.bands).toBeGreaterThan(0);
-      expect(gate.statuses).toEqual(expect.arrayContaining(['Creating', 'InService', 'Updating']));
-      expect(gate.decisions).toEqual(
-        expect.arrayContaining(['v3 Canary', 'v3 RollingBack', 'v3 RolledBack']),
-      );
-
-      // the pipeline was stopped while QA was being created: no weight is drawn before it served
-      const stopped = charts.find(
-        (c) => c.scenario === 'pipeline-stopped' && c.endpoint === 'churn-model-qa',
-      )!;
-      expect(stopped.statuses).toEqual(['Creating', 'InService']);
-      expect(stopped.firstWeightX).toBeGreaterThanOrEqual(stopped.inServiceX);
-      expect(stopped.decisions).toEqual(expect.arrayContaining(['v1 Aborted']));
-
-      expect(problems).toEqual([]);
-      await tab.screenshot({ path: resolve(OUT, 'report.png'), fullPage: true });
-      expect(existsSync(resolve(OUT, 'report.png'))).toBe(true);
-    } finally {
-      await browser.close();
-    }
+  it('ran the scenarios it draws', () => {
+    expect(results.map((r) => [r.name, r.ok, r.failures])).toEqual(results.map((r) => [r.name, true, []]));
   });
+
+  for (const [device, width] of Object.entries(WIDTHS)) {
+    it(`at ${width} px (${device}): legible text inside the charts, labels apart, nothing wider than the screen`, async () => {
+      const { tab, problems } = await open(width);
+      try {
+        const charts = await chartsOf(tab);
+        expect(charts.length).toBeGreaterThan(4);
+        for (const c of charts) {
+          const where = `${device} ${c.scenario} ${c.endpoint}`;
+          expect(c.layout, where).toBe(device === 'phone' ? 'narrow' : 'wide');
+          expect(c.svg.right, where).toBeLessThanOrEqual(width);
+          for (const t of c.texts) {
+            expect(t.px, `${where}: "${t.text}" font`).toBeGreaterThanOrEqual(10);
+            // inside the chart: not cut off at either side
+            expect(t.left, `${where}: "${t.text}" left`).toBeGreaterThanOrEqual(c.svg.left - 0.5);
+            expect(t.right, `${where}: "${t.text}" right`).toBeLessThanOrEqual(c.svg.right + 0.5);
+          }
+          for (const [i, a] of c.labels.entries())
+            for (const b of c.labels.slice(i + 1))
+              expect(overlap(a, b), `${where}: "${a.text}" overlaps "${b.text}"`).toBe(false);
+        }
+        // the summary table and the page fit the screen
+        const fit = (await tab.evaluate(`({
+          table: document.querySelector('table.summary').getBoundingClientRect().right,
+          page: document.documentElement.scrollWidth,
+          screen: document.documentElement.clientWidth,
+        })`)) as { table: number; page: number; screen: number };
+        expect(fit.table).toBeLessThanOrEqual(fit.screen);
+        expect(fit.page).toBeLessThanOrEqual(fit.screen);
+        expect(problems).toEqual([]);
+        await tab.screenshot({ path: resolve(OUT, `report-${device}.png`), fullPage: true });
+      } finally {
+        await tab.close();
+      }
+    });
+
+    it(`at ${width} px (${device}): each chart shows why the rollout ended`, async () => {
+      const { tab } = await open(width);
+      try {
+        const charts = await chartsOf(tab);
+
+        // the shadow phase: the candidate's lines while it answered copies, the failed verdict
+        const shadow = find(charts, 'shadow-regression', 'shadow-model-prod');
+        expect(shadow.count['g.band.shadow']).toBe(1);
+        expect(shadow.count['polyline.weight.candidate.shadow']).toBeGreaterThan(0);
+        expect(shadow.count['.rate.candidate.shadow']).toBeGreaterThan(0);
+        expect(shadow.count['g.verdict.failed']).toBe(1);
+        expect(Object.keys(shadow.decisionX)).toEqual(
+          expect.arrayContaining(['v2 Shadow', 'v2 RollingBack', 'v2 RolledBack']),
+        );
+        // the 5XX comparison fired: its evidence rose from below its limit to at or above it
+        const errors = shadow.evidence.find((e) => e.test === 'errors')!;
+        expect(errors.firstY).toBeGreaterThan(errors.limitY);
+        expect(errors.lastY).toBeLessThanOrEqual(errors.limitY);
+        expect(shadow.judged).toEqual([
+          expect.stringMatching(
+            /^v2 shadow phase: “5XX above the baseline’s” test at [\d,]+:1, limit 909:1: the limit was reached → rolled back$/,
+          ),
+        ]);
+
+        // latency decided: a latency panel with the tolerated line, the latency test against its limit
+        const latency = find(charts, 'latency-regression', 'churn-model-prod');
+        expect(latency.count['polyline.latency.candidate']).toBeGreaterThan(0);
+        expect(latency.count['polyline.latency.baseline']).toBeGreaterThan(0);
+        expect(latency.count['polyline.tolerated']).toBeGreaterThan(0);
+        const slower = latency.evidence.find((e) => e.test === 'latency')!;
+        expect(slower.firstY).toBeGreaterThan(slower.limitY);
+        expect(slower.lastY).toBeLessThanOrEqual(slower.limitY);
+        expect(latency.judged.join()).toMatch(
+          /“slower than tolerated” test at [\d,]+:1, limit 400:1: the limit was reached → rolled back/,
+        );
+        // its first bake was extended: shaded and labelled as such, not drawn as a pass
+        expect(latency.count['g.extension']).toBe(1);
+        expect(latency.labels.filter((l) => l.kind === 'extension-label').map((l) => l.text)).toEqual([
+          'bake extended 1/2',
+        ]);
+        expect(latency.count['g.verdict.extended']).toBe(1);
+        expect(latency.count['g.verdict.passed']).toBe(0);
+        expect(latency.count['g.verdict.failed']).toBe(1);
+        expect(latency.count['polyline.weight.candidate']).toBeGreaterThan(0);
+        expect(latency.count['polyline.weight.baseline']).toBeGreaterThan(0);
+        expect(latency.statuses).toEqual(expect.arrayContaining(['Creating', 'InService', 'Updating']));
+
+        // the alarm as a span with its name, in ALARM when the rollback began
+        const alarm = find(charts, 'alarm-rollback', 'churn-model-prod');
+        expect(alarm.alarms.map((a) => a.name)).toEqual(['churn-model-prod-business-kpi']);
+        const rollingBack = alarm.decisionX['v2 RollingBack']!;
+        expect(alarm.alarms[0]!.x0).toBeLessThanOrEqual(rollingBack);
+        expect(alarm.alarms[0]!.x1).toBeGreaterThan(rollingBack);
+        expect(alarm.judged.join()).toMatch(
+          /alarm churn-model-prod-business-kpi in ALARM → rolled back \(no test reached its limit/,
+        );
+
+        // the pipeline was stopped while QA was being created: no weight is drawn before it served
+        const stopped = find(charts, 'pipeline-stopped', 'churn-model-qa');
+        expect(stopped.statuses).toEqual(['Creating', 'InService']);
+        // points are written to 0.1 of a unit
+        expect(stopped.firstWeightX).toBeGreaterThanOrEqual(stopped.inServiceX - 0.05);
+        expect(Object.keys(stopped.decisionX)).toEqual(expect.arrayContaining(['v1 Aborted']));
+      } finally {
+        await tab.close();
+      }
+    });
+  }
 });

@@ -15,6 +15,7 @@ if (scope !== 'all' && !(scope in scopes)) {
   throw new Error(`MUTATION_SCOPE must be one of all, ${Object.keys(scopes).join(', ')}; got "${scope}"`);
 }
 const out = `.local/mutation/${scope}`;
+process.env.MUTATION_LIVE_FILE ??= `${out}/live.jsonl`;
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
@@ -24,10 +25,12 @@ export default {
   mutate: scope === 'all' ? Object.values(scopes).flat() : scopes[scope],
   // the machine is shared: two test runners at most
   concurrency: Number(process.env.MUTATION_CONCURRENCY ?? 2),
-  timeoutMS: 20_000,
+  timeoutMS: 5_000,
   incremental: true,
   incrementalFile: `${out}/incremental.json`,
-  reporters: ['clear-text', 'progress', 'html', 'json'],
+  // mutation-progress: every tested mutant appended to live.jsonl as the run goes
+  plugins: ['@stryker-mutator/*', './test/support/mutation-progress-reporter.mjs'],
+  reporters: ['clear-text', 'progress', 'html', 'json', 'mutation-progress'],
   htmlReporter: { fileName: `${out}/report.html` },
   jsonReporter: { fileName: `${out}/report.json` },
   tempDirName: '.stryker-tmp',

@@ -20,7 +20,7 @@ export default defineConfig({
       POWERTOOLS_LOG_LEVEL: 'SILENT',
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       // the property search still walks the flows, at a count that keeps one mutant's run short
-      INVARIANT_RUNS: '100',
+      INVARIANT_RUNS: '25',
     },
   },
 });

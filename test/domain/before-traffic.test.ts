@@ -141,6 +141,60 @@ describe('shadow phase', () => {
   });
 });
 
+describe('shadow phase without enough copies to judge (the no-data policy)', () => {
+  const shadowWorld = (noData: Record<string, unknown>) =>
+    new World(groupConfig({ shadow: { samplingPercent: 50, bakeMinutes: 10 }, gates: { noData } }));
+  const historyOf = (commands: Parameters<typeof commandsOf>[0]) =>
+    commandsOf(commands, 'RecordHistory').map((c) => c.entry.reason);
+
+  it('fail: no verdict by the end of the bake rolls back, saying it was not a statistical verdict', () => {
+    const w = shadowWorld({ action: 'fail' });
+    v2InProd(w);
+    expect(w.later(9 * MIN).canary(id(2), readings.noData()).commands).toEqual([]);
+    expect(w.phase(id(2))).toBe('Shadow');
+    w.later(1 * MIN).canary(id(2), readings.noData());
+    expect(w.phase(id(2))).toBe('RollingBack');
+    w.settleAll();
+    expect(w.phase(id(2))).toBe('RolledBack');
+    expect(w.dep(id(2)).reason).toMatch(
+      /^rolling back to v1: not a statistical verdict: no verdict in the shadow phase: candidate served 0 of/,
+    );
+    expect(w.prodWeights()).toEqual({ v1: 100 });
+  });
+
+  it('extend: the bake is extended by its own length, as often as allowed, then it rolls back', () => {
+    const w = shadowWorld({ action: 'extend', maxExtensions: 1 });
+    v2InProd(w);
+    const extended = w.later(10 * MIN).canary(id(2), readings.noData());
+    expect(w.phase(id(2))).toBe('Shadow');
+    expect(historyOf(extended.commands)).toEqual([
+      expect.stringMatching(/^shadow phase extended \(1\/1\): candidate served 0 of/),
+    ]);
+    expect(w.dep(id(2)).canary!.bakeUntil).toBe(w.now + 10 * MIN);
+    // within the extension: still judging
+    expect(w.later(9 * MIN).canary(id(2), readings.noData()).commands).toEqual([]);
+    expect(w.phase(id(2))).toBe('Shadow');
+    w.later(1 * MIN).canary(id(2), readings.noData());
+    expect(w.phase(id(2))).toBe('RollingBack');
+    expect(w.dep(id(2)).reason).toMatch(
+      /^rolling back to v1: not a statistical verdict: no verdict in the shadow phase after 1 extensions: candidate served 0 of/,
+    );
+  });
+
+  it('pass: no verdict at the end of the bake moves on to the canary config', () => {
+    const w = shadowWorld({ action: 'pass' });
+    v2InProd(w);
+    const passed = w.later(10 * MIN).canary(id(2), readings.noData());
+    expect(w.phase(id(2))).toBe('ProdDeploying');
+    expect(historyOf(passed.commands)[0]).toMatch(/^shadow phase passed: candidate served 0 of/);
+    const [deploy] = commandsOf(passed.commands, 'DeployEndpoint');
+    expect(deploy!.variants.map((v) => [v.variantName, v.weight, v.shadow ?? false])).toEqual([
+      ['v1', 100, false],
+      ['v2', 0, false],
+    ]);
+  });
+});
+
 describe('autoscaling carried to the candidate', () => {
   const baseline = {
     minCapacity: 4,

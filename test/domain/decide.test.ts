@@ -970,6 +970,67 @@ describe('pipeline callbacks', () => {
     ]);
   });
 
+  it('a qa callback for a version past QA answers at once with the QA outputs, without waiting', () => {
+    const { w, d } = inCanary();
+    w.callback('t1', 2, 'qa');
+    expect(w.answers.get('t1')).toEqual([
+      expect.objectContaining({
+        outcome: 'success',
+        outputs: expect.objectContaining({ EndpointName: QA_ENDPOINT, ModelPackageArn: packageArn(2) }),
+      }),
+    ]);
+    expect(w.dep(d).callbacks).toEqual([]);
+  });
+
+  it('a qa callback for a version awaiting promotion answers at once; a prod one waits for prod', () => {
+    const w = new World(groupConfig({ mode: 'manual' }));
+    w.approve(1);
+    w.settle('qa');
+    expect(w.phase(id(1))).toBe('AwaitingApproval');
+    w.callback('t1', 1, 'qa');
+    expect(w.answers.get('t1')).toEqual([expect.objectContaining({ outcome: 'success' })]);
+    w.callback('t2', 1, 'prod');
+    expect(w.answers.get('t2')).toBeUndefined();
+    expect(w.dep(id(1)).callbacks.map((c) => c.token)).toEqual(['t2']);
+  });
+
+  it('a prod callback for a version deploying to QA only carries that deployment on to prod', () => {
+    const w = new World();
+    w.registry.set(1, pkg(1, T0));
+    w.callback('t1', 1, 'qa');
+    expect(w.dep(id(1)).targetStage).toBe('qa');
+    w.callback('t2', 1, 'prod');
+    expect(w.dep(id(1)).targetStage).toBe('prod');
+    w.settleAll();
+    expect(w.phase(id(1))).toBe('Succeeded');
+    expect(w.state.prod?.version).toBe(1);
+    expect(w.answers.get('t2')).toEqual([expect.objectContaining({ outcome: 'success' })]);
+  });
+
+  it('a callback for a rolled-back version fails until the registry approves it anew, which lifts the block', () => {
+    const { w, d } = inCanary();
+    w.canary(d, readings.failing());
+    w.settleAll();
+    expect(w.phase(d)).toBe('RolledBack');
+    expect(w.state.blocked.map((b) => b.version)).toEqual([2]);
+    // the callback carries the package as read before the rollback: still Approved, from before the block
+    w.registry.set(2, pkg(2, T0, 'Approved'));
+    w.callback('t1', 2, 'prod');
+    expect(w.answers.get('t1')).toEqual([
+      expect.objectContaining({
+        outcome: 'failure',
+        reason: expect.stringMatching(/^v2 was .+; approve it anew in the registry$/),
+      }),
+    ]);
+    expect(w.state.deployments.map((x) => x.id)).toEqual([id(1), id(2)]);
+    // approved anew in the registry; the callback message comes before the registry's event
+    w.registry.set(2, pkg(2, w.state.blocked[0]!.at + 1, 'Approved'));
+    w.callback('t2', 2, 'prod');
+    expect(w.state.blocked).toEqual([]);
+    expect(w.dep(id(2, 2))).toMatchObject({ phase: 'QaDeploying', targetStage: 'prod' });
+    expect(w.answers.get('t2')).toBeUndefined();
+  });
+
   it('answers are cut to pipeline limits by the caller, but reasons stay plain', () => {
     const w = new World();
     w.approve(1);

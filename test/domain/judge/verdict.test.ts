@@ -197,6 +197,31 @@ describe('judgeCanary', () => {
   });
 });
 
+describe('judgeCanary at the end of a bake with evidence neither way', () => {
+  const thin = readings(Array(10).fill([100, 1, 40, 900, 9, 40]));
+  const g = gates({ noData: { action: 'extend', maxExtensions: 2 } });
+  const now = T0 + 14 * MIN;
+
+  it('no verdict while the bake may still be extended, the pass evidence in words', () => {
+    const verdict = judgeCanary(thin, g, { startedAt: T0, extensions: 1 }, now);
+    expect(verdict.status).toBe('insufficient');
+    expect(verdict.reasons).toEqual([
+      expect.stringMatching(/^evidence [\d.]+:1 that the candidate's 5XX rate is under 2x/),
+    ]);
+  });
+
+  it('with no extension left the step passes, saying it was inconclusive', () => {
+    const verdict = judgeCanary(thin, g, { startedAt: T0, extensions: 2 }, now);
+    expect(verdict.status).toBe('healthy');
+    expect(verdict.reasons).toEqual([
+      expect.stringMatching(
+        /^inconclusive after 2 extensions: evidence [\d.]+:1 that the candidate's 5XX rate/,
+      ),
+      expect.stringMatching(/^candidate p99 latency above/),
+    ]);
+  });
+});
+
 describe('stepOutcome (end of a bake without rollback)', () => {
   const tallyOf = (rows: Array<[number, number, number, number]>, g: GateConfig) => {
     const tally = emptyTally(g);

@@ -14,7 +14,8 @@ const scope = process.env.MUTATION_SCOPE ?? 'all';
 if (scope !== 'all' && !(scope in scopes)) {
   throw new Error(`MUTATION_SCOPE must be one of all, ${Object.keys(scopes).join(', ')}; got "${scope}"`);
 }
-const out = `.local/mutation/${scope}`;
+// MUTATION_REPORT_DIR: where a run with its own --mutate (some files of a scope) reports
+const out = process.env.MUTATION_REPORT_DIR ?? `.local/mutation/${scope}`;
 process.env.MUTATION_LIVE_FILE ??= `${out}/live.jsonl`;
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */

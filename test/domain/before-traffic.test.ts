@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { preTrafficSchema } from '../../src/config/pre-traffic-schema';
 import { candidateScaling } from '../../src/domain/autoscaling';
+import { preTrafficChecks } from '../../src/domain/flows/pre-traffic';
 import { ALPHA_SHARE, SHADOW_ALPHA_SHARE } from '../../src/domain/judge';
 import { commandsOf, eventsOf, groupConfig, id, MIN, packageArn, readings, ship, World } from './world';
 
@@ -72,6 +74,44 @@ describe('pre-traffic check: the candidate at weight 0 in prod, invoked with Tar
     const late = w.send({ type: 'PreTrafficChecked', deploymentId: id(2), ok: false, detail: 'late' });
     expect(late.commands).toEqual([]);
     expect(w.phase(id(2))).toBe('Canary');
+  });
+});
+
+describe('what the pre-traffic check runs', () => {
+  const prodWith = (o: { smokeTest?: boolean; preTraffic?: Record<string, unknown> }) => ({
+    ...groupConfig({ prodSmokeTest: o.smokeTest ?? false }).stages.prod,
+    ...(o.preTraffic ? { preTraffic: preTrafficSchema.parse(o.preTraffic) } : {}),
+  });
+  const requests = [
+    { name: 'typical', body: { x: 1 } },
+    { name: 'edge', body: { x: 0 } },
+  ];
+
+  it('nothing configured: no check, the canary goes straight to step 1', () => {
+    expect(preTrafficChecks(prodWith({}))).toEqual([]);
+  });
+
+  it('a request set alone is a check, without a smoke test', () => {
+    expect(preTrafficChecks(prodWith({ preTraffic: { requests } }))).toEqual(['2 request(s)']);
+    expect(preTrafficChecks(prodWith({ preTraffic: { requestSetFile: 'requests/churn.json' } }))).toEqual([
+      'request set requests/churn.json',
+    ]);
+  });
+
+  it('the smoke test and the request set compared with the baseline, in that order', () => {
+    const both = prodWith({ smokeTest: true, preTraffic: { requests, compareWithBaseline: {} } });
+    expect(preTrafficChecks(both)).toEqual(['smoke test', '2 request(s) compared with the baseline']);
+  });
+
+  it('a request set alone still holds the candidate at weight 0 until it passes', () => {
+    const config = groupConfig();
+    const w = new World({
+      ...config,
+      stages: { ...config.stages, prod: prodWith({ preTraffic: { requests } }) },
+    });
+    v2InProd(w);
+    expect(w.phase(id(2))).toBe('ProdVerifying');
+    expect(w.prodWeights()).toEqual({ v1: 100, v2: 0 });
   });
 });
 

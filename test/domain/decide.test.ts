@@ -772,6 +772,28 @@ describe('endpoint failures and drift', () => {
     expect(w2.dep(d2).canary!.paused).toBe(false);
   });
 
+  it('drift in words: a split changed by hand, or prod on a config we did not deploy', () => {
+    const driftOf = (decision: { commands: Parameters<typeof commandsOf>[0] }) =>
+      commandsOf(decision.commands, 'Publish')
+        .filter((c) => c.event.type === 'Drift Detected')
+        .map((c) => (c.event.detail as { drift?: string }).drift);
+    const { w, d } = inCanary();
+    w.handSetWeights('prod', { v1: 50, v2: 50 });
+    expect(driftOf(w.observe('prod'))).toEqual([
+      'prod weights {"v1":50,"v2":50} differ from the expected {"v1":90,"v2":10}',
+    ]);
+    const { w: w2, d: d2 } = inCanary();
+    const expected = w2.dep(d2).canary!.configName;
+    const byHand = w2.send({
+      type: 'EndpointObserved',
+      stage: 'prod',
+      endpoint: observation(PROD_ENDPOINT, 'InService', 'churn-prod-by-hand', { v1: 90, v2: 10 }, w2.now),
+    });
+    expect(driftOf(byHand)).toEqual([`prod runs config churn-prod-by-hand, expected ${expected}`]);
+    expect(w2.dep(d2).canary!.paused).toBe(true);
+    expect(w.dep(d).canary!.paused).toBe(true);
+  });
+
   it('no drift while our own weight change is not yet seen on the endpoint', () => {
     const { w, d } = inCanary();
     w.autoCarryOut = false;
@@ -875,7 +897,22 @@ describe('pipeline callbacks', () => {
   it('prod callback for a version not approved fails at once', () => {
     const w = new World();
     w.callback('t1', 1, 'prod');
-    expect(w.answers.get('t1')).toEqual([expect.objectContaining({ outcome: 'failure' })]);
+    expect(w.answers.get('t1')).toEqual([
+      expect.objectContaining({
+        outcome: 'failure',
+        reason: 'v1 is PendingManualApproval: deploying to prod needs an approved version',
+      }),
+    ]);
+    expect(w.state.deployments).toEqual([]);
+  });
+
+  it('a callback for a Rejected version fails at once, QA included', () => {
+    const w = new World();
+    w.registry.set(1, pkg(1, T0, 'Rejected'));
+    w.callback('t1', 1, 'qa');
+    expect(w.answers.get('t1')).toEqual([
+      expect.objectContaining({ outcome: 'failure', reason: 'v1 is Rejected in the model registry' }),
+    ]);
     expect(w.state.deployments).toEqual([]);
   });
 

@@ -794,6 +794,12 @@ describe('endpoint failures and drift', () => {
     expect(w.dep(d).canary!.paused).toBe(true);
   });
 
+  it('the QA endpoint, on its own config, is no drift of a canary in prod', () => {
+    const { w, d } = inCanary();
+    expect(w.observe('qa').commands).toEqual([]);
+    expect(w.dep(d).canary!.paused).toBe(false);
+  });
+
   it('no drift while our own weight change is not yet seen on the endpoint', () => {
     const { w, d } = inCanary();
     w.autoCarryOut = false;

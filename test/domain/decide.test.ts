@@ -462,6 +462,24 @@ describe('rollback after promotion, retry and re-approval', () => {
     expect(retire!.configNames[0]).toMatch(/-v2-/);
   });
 
+  it('rollback while the next version is in flight: that one ends Aborted, and the rolled-back model goes once QA moved on', () => {
+    const { w, d } = inCanary();
+    passAllSteps(w, d);
+    w.approve(3);
+    w.settle('qa');
+    expect(w.state.qa?.version).toBe(3);
+    expect(w.phase(id(3))).not.toBe('Succeeded');
+    w.operator('rollback', d);
+    expect(w.phase(id(3))).toBe('Aborted');
+    expect(w.dep(id(3)).reason).toBe('prod rolls back to v1: rollback by alice: testing');
+    // v3's change on prod lands first, then the restore
+    const retired = [w.settle('prod'), w.settle('prod')].flatMap((x) =>
+      commandsOf(x.commands, 'RetireResources'),
+    );
+    expect(w.phase(id(1, 2))).toBe('Succeeded');
+    expect(retired.map((r) => r.modelNames)).toEqual([[modelName(GROUP, 2)]]);
+  });
+
   it('rollback with no earlier known good version is refused and changes nothing', () => {
     const w = new World();
     ship(w, 1);
@@ -813,6 +831,26 @@ describe('endpoint failures and drift', () => {
     w.advance('prod');
     w.observe('prod');
     expect(w.dep(d).canary!.paused).toBe(false);
+  });
+
+  it('a failed command while nothing is awaited ends the deployment Failed with the command named', () => {
+    const w = new World(groupConfig({ mode: 'manual' }));
+    w.approve(1);
+    w.settle('qa');
+    expect(w.phase(id(1))).toBe('AwaitingApproval');
+    w.send({ type: 'CommandFailed', deploymentId: id(1), command: 'UpdateRegistry', reason: 'Throttling' });
+    expect(w.phase(id(1))).toBe('Failed');
+    expect(w.dep(id(1)).reason).toBe('UpdateRegistry failed: Throttling');
+  });
+
+  it('aborting the first prod deployment says that prod has no earlier version to return to', () => {
+    const w = new World();
+    w.approve(1);
+    w.settle('qa');
+    expect(w.phase(id(1))).toBe('ProdDeploying');
+    w.operator('abort', id(1));
+    expect(w.phase(id(1))).toBe('Aborted');
+    expect(w.dep(id(1)).reason).toMatch(/; prod has no earlier version to return to$/);
   });
 
   it('CommandFailed fails the deployment (and rolls a canary back)', () => {

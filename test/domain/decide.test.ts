@@ -752,6 +752,21 @@ describe('endpoint failures and drift', () => {
     });
   });
 
+  it('an endpoint not there yet is waited for, and named missing when the wait ends', () => {
+    const w = new World();
+    w.approve(1);
+    w.autoCarryOut = false;
+    const missing = () => w.send({ type: 'EndpointObserved', stage: 'qa', endpoint: null });
+    expect(missing().commands).toEqual([]);
+    expect(w.phase(id(1))).toBe('QaDeploying');
+    w.later(ENDPOINT_WAIT_LIMIT_MS + 1);
+    missing();
+    expect(w.phase(id(1))).toBe('Failed');
+    expect(w.dep(id(1)).reason).toMatch(
+      /^QA deployment failed: endpoint churn-qa not InService on .+ \(missing\)$/,
+    );
+  });
+
   it('waiting longer than ENDPOINT_WAIT_LIMIT_MS fails, not sooner', () => {
     const w = new World();
     w.approve(1);

@@ -112,6 +112,14 @@ describe('judgeCanary', () => {
     expect(judgeCanary(r, gates(), timing, T0 + 6 * MIN).status).not.toBe('rollback');
   });
 
+  it('a minute in which neither variant served a request changes nothing: the regression still rolls back', () => {
+    const idle: [number, number, number, number, number, number] = [0, 0, 40, 0, 0, 40];
+    const r = readings([...Array(5).fill(healthyMinute), badMinute, idle, badMinute, badMinute]);
+    const verdict = judgeCanary(r, gates(), timing, T0 + 13 * MIN);
+    expect(verdict.status).toBe('rollback');
+    expect(Number.isFinite(verdict.readings.evidence!.errors)).toBe(true);
+  });
+
   it('is a function of its input: judging the same data twice gives the same verdict', () => {
     const r = readings([...Array(8).fill(healthyMinute)]);
     expect(judgeCanary(r, gates(), timing, T0 + 12 * MIN)).toEqual(

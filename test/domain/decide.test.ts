@@ -752,6 +752,25 @@ describe('endpoint failures and drift', () => {
     });
   });
 
+  it('UpdateRollbackFailed after the request fails the prod deployment, the status and reason in words', () => {
+    const w = new World();
+    ship(w, 1);
+    w.approve(2);
+    w.settle('qa');
+    expect(w.phase(id(2))).toBe('ProdDeploying');
+    const config = w.state.prod!.configName;
+    w.later(MIN).send({
+      type: 'EndpointObserved',
+      stage: 'prod',
+      endpoint: observation(PROD_ENDPOINT, 'UpdateRollbackFailed', config, { v1: 100 }, w.now, 'no capacity'),
+    });
+    expect(w.dep(id(2)).reason).toMatch(
+      /^rolling back to v1: prod deployment failed: endpoint churn-prod UpdateRollbackFailed: no capacity/,
+    );
+    w.settleAll();
+    expect(w.phase(id(2))).toBe('Failed');
+  });
+
   it('an endpoint not there yet is waited for, and named missing when the wait ends', () => {
     const w = new World();
     w.approve(1);

@@ -771,6 +771,19 @@ describe('endpoint failures and drift', () => {
     expect(w.phase(id(2))).toBe('Failed');
   });
 
+  it('a Failed endpoint without a FailureReason says so', () => {
+    const w = new World();
+    w.approve(1);
+    const config = w.dep(id(1)).awaiting!.configName;
+    w.later(MIN).send({
+      type: 'EndpointObserved',
+      stage: 'qa',
+      endpoint: observation(QA_ENDPOINT, 'Failed', config, { v1: 100 }, w.now),
+    });
+    expect(w.phase(id(1))).toBe('Failed');
+    expect(w.dep(id(1)).reason).toBe('QA deployment failed: endpoint churn-qa Failed: no reason given');
+  });
+
   it('an endpoint not there yet is waited for, and named missing when the wait ends', () => {
     const w = new World();
     w.approve(1);

@@ -249,6 +249,19 @@ describe('stepOutcome (end of a bake without rollback)', () => {
     expect(stepOutcome(tallyOf(Array(10).fill([1000, 2, 9000, 18]), g), g, 0)).toBe('pass');
   });
 
+  it('readings totalled by the caller (the exact test alone): a candidate well under the baseline passes on one period', () => {
+    const g = gates();
+    const tally = emptyTally(g, false);
+    // 0.20 % against the baseline's 0.56 %: the alternatives below 1x carry the evidence
+    tallyMinute(
+      tally,
+      { at: 0, invocations: 1000, errors5xx: 2, latencyMs: null },
+      { at: 0, invocations: 9000, errors5xx: 50, latencyMs: null },
+      g,
+    );
+    expect(stepOutcome(tally, g, 0)).toBe('pass');
+  });
+
   it('too little evidence either way: extend while the no-data policy allows, then pass saying so', () => {
     const g = gates({ noData: { action: 'extend', maxExtensions: 2 } });
     const thin = tallyOf([[1000, 2, 9000, 18]], g);

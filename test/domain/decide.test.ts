@@ -739,6 +739,35 @@ describe('endpoint failures and drift', () => {
     expect(d.phase).toBe('QaDeploying');
   });
 
+  it('a FailureReason is a rollback of this update only if InService on another config, changed after the request', () => {
+    const observeQa = (status: 'InService' | 'Updating', config: string | null, at: number) => {
+      const w = new World();
+      w.approve(1);
+      const d = w.dep(id(1));
+      const requestedAt = d.awaiting!.requestedAt;
+      w.send({
+        type: 'EndpointObserved',
+        stage: 'qa',
+        endpoint: observation(
+          QA_ENDPOINT,
+          status,
+          config ?? d.awaiting!.configName,
+          { v0: 1 },
+          requestedAt + at,
+          'old failure',
+        ),
+      });
+      return w.phase(id(1));
+    };
+    // the request's own millisecond: the failure was there when it was decided
+    expect(observeQa('InService', 'old-config', 0)).toBe('QaDeploying');
+    // still updating, whichever config it shows: not rolled back yet
+    expect(observeQa('Updating', 'old-config', 1)).toBe('QaDeploying');
+    expect(observeQa('Updating', null, 1)).toBe('QaDeploying');
+    // InService on another config after the request, with a reason: SageMaker rolled the update back
+    expect(observeQa('InService', 'old-config', 1)).toBe('Failed');
+  });
+
   it('endpoint Failed → the deployment fails and QA is marked Failed in the registry', () => {
     const w = new World();
     w.approve(1);

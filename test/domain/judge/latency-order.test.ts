@@ -83,4 +83,9 @@ describe("the sign test against a minute's own null chance", () => {
     expect(signMinute(true, 1)).toEqual(SIGN_GRID.map(() => 0));
     expect(signMinute(false, 1 - 1e-12)).toEqual(SIGN_GRID.map(() => 0));
   });
+
+  it('nor does one whose null chance is 0 (a bound rounded down): no evidence rather than NaN', () => {
+    expect(signMinute(true, 0)).toEqual(SIGN_GRID.map(() => 0));
+    expect(signMinute(false, 0)).toEqual(SIGN_GRID.map(() => 0));
+  });
 });

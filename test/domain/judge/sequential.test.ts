@@ -58,6 +58,16 @@ describe("error-ratio test (conditional on each minute's requests)", () => {
   });
 });
 
+describe('minutes that say nothing about the ratio', () => {
+  it('no requests, or 5XX counted before their requests (metrics published apart): no evidence, never NaN', () => {
+    const grid = errorRatioGrid(2);
+    const none = grid.map(() => 0);
+    expect(errorRatioMinute(minute(0, 0, 0, 0), grid)).toEqual(none);
+    expect(errorRatioMinute(minute(0, 1, 0, 0), grid)).toEqual(none);
+    expect(errorRatioMinute(minute(0, 0, 0, 3), grid)).toEqual(none);
+  });
+});
+
 describe('ceiling and latency tests', () => {
   it('ceiling by hand: 100 errors in 1,000 requests against a 5 % ceiling', () => {
     const log = ceilingMinute(1000, 100, 0.05);

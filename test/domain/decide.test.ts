@@ -813,6 +813,13 @@ describe('endpoint failures and drift', () => {
     expect(w.dep(id(1)).reason).toBe('QA deployment failed: endpoint churn-qa Failed: no reason given');
   });
 
+  it("a native group's QA waits as long as any endpoint: the blue/green allowance is for prod's shifting alone", () => {
+    const w = new World(groupConfig({ strategy: 'native' }));
+    w.approve(1);
+    w.later(ENDPOINT_WAIT_LIMIT_MS + 1).send({ type: 'EndpointObserved', stage: 'qa', endpoint: null });
+    expect(w.phase(id(1))).toBe('Failed');
+  });
+
   it('an endpoint not there yet is waited for, and named missing when the wait ends', () => {
     const w = new World();
     w.approve(1);

@@ -1171,6 +1171,19 @@ describe('pipeline callbacks', () => {
     expect(w.answers.get('t2')).toEqual([expect.objectContaining({ outcome: 'success' })]);
   });
 
+  it('a second qa callback for a QA-only deployment waits with it and leaves prod alone', () => {
+    const w = new World();
+    w.registry.set(1, pkg(1, T0));
+    w.callback('t1', 1, 'qa');
+    w.callback('t2', 1, 'qa');
+    expect(w.dep(id(1))).toMatchObject({ targetStage: 'qa' });
+    expect(w.dep(id(1)).callbacks.map((c) => c.token)).toEqual(['t1', 't2']);
+    w.settleAll();
+    expect(w.phase(id(1))).toBe('Succeeded');
+    expect(w.state.prod).toBeUndefined();
+    expect(w.answers.get('t2')).toEqual([expect.objectContaining({ outcome: 'success' })]);
+  });
+
   it('a callback for a rolled-back version fails until the registry approves it anew, which lifts the block', () => {
     const { w, d } = inCanary();
     w.canary(d, readings.failing());

@@ -4,6 +4,7 @@ import {
   ceilingMinute,
   errorRatioGrid,
   errorRatioMinute,
+  errorScoreMinute,
   evidenceOf,
   firstLookLimit,
   firstLookWeight,
@@ -65,6 +66,13 @@ describe('minutes that say nothing about the ratio', () => {
     expect(errorRatioMinute(minute(0, 0, 0, 0), grid)).toEqual(none);
     expect(errorRatioMinute(minute(0, 1, 0, 0), grid)).toEqual(none);
     expect(errorRatioMinute(minute(0, 0, 0, 3), grid)).toEqual(none);
+  });
+
+  it("the robust score: a minute without a 5XX adds nothing, not even to the dispersion bound's time", () => {
+    const nothing = { score: 0, variance: 0, bound: 0 };
+    expect(errorScoreMinute(minute(100, 0, 900, 0), 0.01)).toEqual(nothing);
+    expect(errorScoreMinute(minute(0, 0, 0, 0), 0.01)).toEqual(nothing);
+    expect(errorScoreMinute(minute(0, 1, 0, 0), 0.01)).toEqual(nothing);
   });
 });
 

@@ -341,6 +341,22 @@ describe('prod: first deployment and canary', () => {
       expect(w.dep(d).reason).toMatch(/not a statistical verdict: no verdict at step 1/);
   });
 
+  it('a rollback retires the canary config once prod is back on the baseline, never the config prod runs', () => {
+    const { w, d } = inCanary();
+    const canaryConfig = w.dep(d).canary!.configName;
+    w.canary(d, readings.failing());
+    const retired = [w.settle('prod'), w.settle('prod'), w.settle('prod')].flatMap((x) =>
+      commandsOf(x.commands, 'RetireResources'),
+    );
+    expect(w.phase(d)).toBe('RolledBack');
+    const running = w.endpoints.prod!.configName;
+    expect(running).not.toBe(canaryConfig);
+    // QA still runs v2, so its model stays
+    expect(retired).toEqual([
+      expect.objectContaining({ stage: 'prod', modelNames: [], configNames: [canaryConfig] }),
+    ]);
+  });
+
   it('an extended bake is judged again after its extension', () => {
     const { w, d } = inCanary();
     w.later(5 * MIN).canary(d, readings.noData());

@@ -9,6 +9,7 @@ import {
   firstLookLimit,
   firstLookWeight,
   logMeanExp,
+  passScoreMinute,
   signMinute,
 } from '../../../src/domain/judge/sequential';
 
@@ -66,6 +67,16 @@ describe('minutes that say nothing about the ratio', () => {
     expect(errorRatioMinute(minute(0, 0, 0, 0), grid)).toEqual(none);
     expect(errorRatioMinute(minute(0, 1, 0, 0), grid)).toEqual(none);
     expect(errorRatioMinute(minute(0, 0, 0, 3), grid)).toEqual(none);
+  });
+
+  it('the robust pass score by hand: p = 0.1, r = 2, 3 candidate and 2 baseline errors', () => {
+    // W = (1 - p) e_c - r p e_b = 2.7 - 0.4 = 2.3, returned negated; its variance at ratio r given
+    // E = 5 is (1 - p + r p)^2 E q (1 - q) with q = r p / (r p + 1 - p), which is E r p (1 - p) = 0.9
+    const { score, variance } = passScoreMinute(minute(100, 3, 900, 2), 2);
+    expect(score).toBeCloseTo(-2.3, 12);
+    expect(variance).toBeCloseTo(0.9, 12);
+    expect(passScoreMinute(minute(0, 0, 0, 0), 2)).toEqual({ score: 0, variance: 0 });
+    expect(passScoreMinute(minute(0, 1, 0, 0), 2)).toEqual({ score: 0, variance: 0 });
   });
 
   it("the robust score: a minute without a 5XX adds nothing, not even to the dispersion bound's time", () => {

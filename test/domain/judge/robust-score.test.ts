@@ -93,6 +93,15 @@ describe('robust evidence', () => {
     expect(robustEvidence(noisy, 2)).toBeLessThan(robustEvidence(steady, 2) / 100);
   });
 
+  it('the centre by hand: the evidence so far per unit of the larger of the two times', () => {
+    const s = emptyScoreSum();
+    addScore(s, { score: 3, variance: 1 });
+    expect(s.squares).toBe(9);
+    // time = max(variance 1, squares 9) = 9, a = 3 / 9: the second minute's square is (1 - 1/3)^2
+    addScore(s, { score: 1, variance: 1 });
+    expect(s.squares).toBeCloseTo(9 + 4 / 9, 12);
+  });
+
   it("a regression's own mean inflates its variance less: squares centred on the evidence so far", () => {
     const s = emptyScoreSum();
     for (let i = 0; i < 30; i++) addScore(s, { score: 3, variance: 1 });

@@ -5,6 +5,7 @@ import {
   errorRatioGrid,
   errorRatioMinute,
   errorScoreMinute,
+  errorScoreRho,
   evidenceOf,
   firstLookLimit,
   firstLookWeight,
@@ -67,6 +68,10 @@ describe('minutes that say nothing about the ratio', () => {
     expect(errorRatioMinute(minute(0, 0, 0, 0), grid)).toEqual(none);
     expect(errorRatioMinute(minute(0, 1, 0, 0), grid)).toEqual(none);
     expect(errorRatioMinute(minute(0, 0, 0, 3), grid)).toEqual(none);
+  });
+
+  it("the robust comparison's rho by hand: r = 2, p = 1/4, q = 0.4, lambda = 0.8, rho = 2.5 / 0.64", () => {
+    expect(errorScoreRho(2)).toBeCloseTo(3.90625, 12);
   });
 
   it('the robust pass score by hand: p = 0.1, r = 2, 3 candidate and 2 baseline errors', () => {

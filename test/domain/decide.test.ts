@@ -911,6 +911,74 @@ describe('endpoint failures and drift', () => {
     expect(w.dep(d).canary!.paused).toBe(true);
   });
 
+  it('no drift while paused, while the endpoint is not InService, or while its weights are still shifting', () => {
+    const driftEvents = (commands: Parameters<typeof eventsOf>[0]) =>
+      eventsOf(commands).filter((e) => e === 'Drift Detected');
+    const { w, d } = inCanary();
+    const config = w.dep(d).canary!.configName;
+    const seen = (status: 'InService' | 'Updating', variants: [string, number, number][]) =>
+      w.send({
+        type: 'EndpointObserved',
+        stage: 'prod',
+        endpoint: {
+          ...observation(PROD_ENDPOINT, status, config, {}, w.now),
+          variants: variants.map(([variantName, currentWeight, desiredWeight]) => ({
+            variantName,
+            currentWeight,
+            desiredWeight,
+          })),
+        },
+      });
+    expect(
+      driftEvents(
+        seen('Updating', [
+          ['v1', 50, 50],
+          ['v2', 50, 50],
+        ]).commands,
+      ),
+    ).toEqual([]);
+    expect(
+      driftEvents(
+        seen('InService', [
+          ['v1', 90, 90],
+          ['v2', 50, 10],
+        ]).commands,
+      ),
+    ).toEqual([]);
+    expect(w.dep(d).canary!.paused).toBe(false);
+    expect(
+      driftEvents(
+        seen('InService', [
+          ['v1', 50, 50],
+          ['v2', 50, 50],
+        ]).commands,
+      ),
+    ).toEqual(['Drift Detected']);
+    expect(w.dep(d).canary!.paused).toBe(true);
+    // paused: the same drift seen again is not announced again
+    expect(
+      driftEvents(
+        seen('InService', [
+          ['v1', 40, 40],
+          ['v2', 60, 60],
+        ]).commands,
+      ),
+    ).toEqual([]);
+  });
+
+  it("the executor's report on an older generation, or a second one on the same, changes nothing", () => {
+    const { w, d } = inCanary();
+    const generation = w.state.desired!.prod!.generation;
+    const refused = (g: number) =>
+      w.send({ type: 'EndpointRefused', stage: 'prod', generation: g, reason: 'ValidationException' });
+    expect(refused(generation - 1).commands).toEqual([]);
+    expect(w.phase(d)).toBe('Canary');
+    // the current generation has converged already
+    expect(w.state.desired!.prod!.settled?.generation).toBe(generation);
+    expect(refused(generation).commands).toEqual([]);
+    expect(w.phase(d)).toBe('Canary');
+  });
+
   it('the QA endpoint, on its own config, is no drift of a canary in prod', () => {
     const { w, d } = inCanary();
     expect(w.observe('qa').commands).toEqual([]);

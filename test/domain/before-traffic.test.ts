@@ -67,6 +67,14 @@ describe('pre-traffic check: the candidate at weight 0 in prod, invoked with Tar
     expect(w.prodWeights()).toEqual({ v1: 100 });
   });
 
+  it('a check reported for an unknown deployment is ignored', () => {
+    const w = new World(groupConfig({ prodSmokeTest: true }));
+    v2InProd(w);
+    const unknown = w.send({ type: 'PreTrafficChecked', deploymentId: id(9), ok: false, detail: 'late' });
+    expect(unknown.commands).toEqual([]);
+    expect(w.phase(id(2))).toBe('ProdVerifying');
+  });
+
   it('a check reported for a deployment no longer verifying is ignored', () => {
     const w = new World(groupConfig({ prodSmokeTest: true }));
     v2InProd(w);

@@ -120,6 +120,16 @@ describe('judgeCanary', () => {
     expect(Number.isFinite(verdict.readings.evidence!.errors)).toBe(true);
   });
 
+  it("minutes before the canary started are not judged: a bad stretch before it is not the candidate's", () => {
+    const r = readings([...Array(5).fill(badMinute), ...Array(5).fill(healthyMinute)]);
+    const started = { startedAt: T0 + 5 * MIN + 30_000, extensions: 0 };
+    const verdict = judgeCanary(r, gates(), started, T0 + 14 * MIN);
+    expect(verdict.status).not.toBe('rollback');
+    expect(verdict.readings.candidate.errors5xx).toBe(0);
+    // from the minute it started in: the five healthy minutes
+    expect(verdict.readings.evidence!.minutes).toBe(5);
+  });
+
   it('is a function of its input: judging the same data twice gives the same verdict', () => {
     const r = readings([...Array(8).fill(healthyMinute)]);
     expect(judgeCanary(r, gates(), timing, T0 + 12 * MIN)).toEqual(

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { preTrafficSchema } from '../../src/config/pre-traffic-schema';
 import { candidateScaling } from '../../src/domain/autoscaling';
+import { preTrafficChecks } from '../../src/domain/flows/pre-traffic';
 import { ALPHA_SHARE, SHADOW_ALPHA_SHARE } from '../../src/domain/judge';
 import { commandsOf, eventsOf, groupConfig, id, MIN, packageArn, readings, ship, World } from './world';
 
@@ -65,6 +67,14 @@ describe('pre-traffic check: the candidate at weight 0 in prod, invoked with Tar
     expect(w.prodWeights()).toEqual({ v1: 100 });
   });
 
+  it('a check reported for an unknown deployment is ignored', () => {
+    const w = new World(groupConfig({ prodSmokeTest: true }));
+    v2InProd(w);
+    const unknown = w.send({ type: 'PreTrafficChecked', deploymentId: id(9), ok: false, detail: 'late' });
+    expect(unknown.commands).toEqual([]);
+    expect(w.phase(id(2))).toBe('ProdVerifying');
+  });
+
   it('a check reported for a deployment no longer verifying is ignored', () => {
     const w = new World(groupConfig({ prodSmokeTest: true }));
     v2InProd(w);
@@ -72,6 +82,44 @@ describe('pre-traffic check: the candidate at weight 0 in prod, invoked with Tar
     const late = w.send({ type: 'PreTrafficChecked', deploymentId: id(2), ok: false, detail: 'late' });
     expect(late.commands).toEqual([]);
     expect(w.phase(id(2))).toBe('Canary');
+  });
+});
+
+describe('what the pre-traffic check runs', () => {
+  const prodWith = (o: { smokeTest?: boolean; preTraffic?: Record<string, unknown> }) => ({
+    ...groupConfig({ prodSmokeTest: o.smokeTest ?? false }).stages.prod,
+    ...(o.preTraffic ? { preTraffic: preTrafficSchema.parse(o.preTraffic) } : {}),
+  });
+  const requests = [
+    { name: 'typical', body: { x: 1 } },
+    { name: 'edge', body: { x: 0 } },
+  ];
+
+  it('nothing configured: no check, the canary goes straight to step 1', () => {
+    expect(preTrafficChecks(prodWith({}))).toEqual([]);
+  });
+
+  it('a request set alone is a check, without a smoke test', () => {
+    expect(preTrafficChecks(prodWith({ preTraffic: { requests } }))).toEqual(['2 request(s)']);
+    expect(preTrafficChecks(prodWith({ preTraffic: { requestSetFile: 'requests/churn.json' } }))).toEqual([
+      'request set requests/churn.json',
+    ]);
+  });
+
+  it('the smoke test and the request set compared with the baseline, in that order', () => {
+    const both = prodWith({ smokeTest: true, preTraffic: { requests, compareWithBaseline: {} } });
+    expect(preTrafficChecks(both)).toEqual(['smoke test', '2 request(s) compared with the baseline']);
+  });
+
+  it('a request set alone still holds the candidate at weight 0 until it passes', () => {
+    const config = groupConfig();
+    const w = new World({
+      ...config,
+      stages: { ...config.stages, prod: prodWith({ preTraffic: { requests } }) },
+    });
+    v2InProd(w);
+    expect(w.phase(id(2))).toBe('ProdVerifying');
+    expect(w.prodWeights()).toEqual({ v1: 100, v2: 0 });
   });
 });
 
@@ -138,6 +186,60 @@ describe('shadow phase', () => {
     expect(w.phase(id(2))).toBe('RolledBack');
     expect(w.dep(id(2)).reason).toContain('shadow phase caught a regression');
     expect(w.prodWeights()).toEqual({ v1: 100 });
+  });
+});
+
+describe('shadow phase without enough copies to judge (the no-data policy)', () => {
+  const shadowWorld = (noData: Record<string, unknown>) =>
+    new World(groupConfig({ shadow: { samplingPercent: 50, bakeMinutes: 10 }, gates: { noData } }));
+  const historyOf = (commands: Parameters<typeof commandsOf>[0]) =>
+    commandsOf(commands, 'RecordHistory').map((c) => c.entry.reason);
+
+  it('fail: no verdict by the end of the bake rolls back, saying it was not a statistical verdict', () => {
+    const w = shadowWorld({ action: 'fail' });
+    v2InProd(w);
+    expect(w.later(9 * MIN).canary(id(2), readings.noData()).commands).toEqual([]);
+    expect(w.phase(id(2))).toBe('Shadow');
+    w.later(1 * MIN).canary(id(2), readings.noData());
+    expect(w.phase(id(2))).toBe('RollingBack');
+    w.settleAll();
+    expect(w.phase(id(2))).toBe('RolledBack');
+    expect(w.dep(id(2)).reason).toMatch(
+      /^rolling back to v1: not a statistical verdict: no verdict in the shadow phase: candidate served 0 of/,
+    );
+    expect(w.prodWeights()).toEqual({ v1: 100 });
+  });
+
+  it('extend: the bake is extended by its own length, as often as allowed, then it rolls back', () => {
+    const w = shadowWorld({ action: 'extend', maxExtensions: 1 });
+    v2InProd(w);
+    const extended = w.later(10 * MIN).canary(id(2), readings.noData());
+    expect(w.phase(id(2))).toBe('Shadow');
+    expect(historyOf(extended.commands)).toEqual([
+      expect.stringMatching(/^shadow phase extended \(1\/1\): candidate served 0 of/),
+    ]);
+    expect(w.dep(id(2)).canary!.bakeUntil).toBe(w.now + 10 * MIN);
+    // within the extension: still judging
+    expect(w.later(9 * MIN).canary(id(2), readings.noData()).commands).toEqual([]);
+    expect(w.phase(id(2))).toBe('Shadow');
+    w.later(1 * MIN).canary(id(2), readings.noData());
+    expect(w.phase(id(2))).toBe('RollingBack');
+    expect(w.dep(id(2)).reason).toMatch(
+      /^rolling back to v1: not a statistical verdict: no verdict in the shadow phase after 1 extensions: candidate served 0 of/,
+    );
+  });
+
+  it('pass: no verdict at the end of the bake moves on to the canary config', () => {
+    const w = shadowWorld({ action: 'pass' });
+    v2InProd(w);
+    const passed = w.later(10 * MIN).canary(id(2), readings.noData());
+    expect(w.phase(id(2))).toBe('ProdDeploying');
+    expect(historyOf(passed.commands)[0]).toMatch(/^shadow phase passed: candidate served 0 of/);
+    const [deploy] = commandsOf(passed.commands, 'DeployEndpoint');
+    expect(deploy!.variants.map((v) => [v.variantName, v.weight, v.shadow ?? false])).toEqual([
+      ['v1', 100, false],
+      ['v2', 0, false],
+    ]);
   });
 });
 

@@ -341,6 +341,22 @@ describe('prod: first deployment and canary', () => {
       expect(w.dep(d).reason).toMatch(/not a statistical verdict: no verdict at step 1/);
   });
 
+  it('a rollback retires the canary config once prod is back on the baseline, never the config prod runs', () => {
+    const { w, d } = inCanary();
+    const canaryConfig = w.dep(d).canary!.configName;
+    w.canary(d, readings.failing());
+    const retired = [w.settle('prod'), w.settle('prod'), w.settle('prod')].flatMap((x) =>
+      commandsOf(x.commands, 'RetireResources'),
+    );
+    expect(w.phase(d)).toBe('RolledBack');
+    const running = w.endpoints.prod!.configName;
+    expect(running).not.toBe(canaryConfig);
+    // QA still runs v2, so its model stays
+    expect(retired).toEqual([
+      expect.objectContaining({ stage: 'prod', modelNames: [], configNames: [canaryConfig] }),
+    ]);
+  });
+
   it('an extended bake is judged again after its extension', () => {
     const { w, d } = inCanary();
     w.later(5 * MIN).canary(d, readings.noData());
@@ -460,6 +476,24 @@ describe('rollback after promotion, retry and re-approval', () => {
     expect(retire!.configNames).toHaveLength(1);
     expect(retire!.configNames[0]).not.toBe(restoreConfig);
     expect(retire!.configNames[0]).toMatch(/-v2-/);
+  });
+
+  it('rollback while the next version is in flight: that one ends Aborted, and the rolled-back model goes once QA moved on', () => {
+    const { w, d } = inCanary();
+    passAllSteps(w, d);
+    w.approve(3);
+    w.settle('qa');
+    expect(w.state.qa?.version).toBe(3);
+    expect(w.phase(id(3))).not.toBe('Succeeded');
+    w.operator('rollback', d);
+    expect(w.phase(id(3))).toBe('Aborted');
+    expect(w.dep(id(3)).reason).toBe('prod rolls back to v1: rollback by alice: testing');
+    // v3's change on prod lands first, then the restore
+    const retired = [w.settle('prod'), w.settle('prod')].flatMap((x) =>
+      commandsOf(x.commands, 'RetireResources'),
+    );
+    expect(w.phase(id(1, 2))).toBe('Succeeded');
+    expect(retired.map((r) => r.modelNames)).toEqual([[modelName(GROUP, 2)]]);
   });
 
   it('rollback with no earlier known good version is refused and changes nothing', () => {
@@ -721,6 +755,35 @@ describe('endpoint failures and drift', () => {
     expect(d.phase).toBe('QaDeploying');
   });
 
+  it('a FailureReason is a rollback of this update only if InService on another config, changed after the request', () => {
+    const observeQa = (status: 'InService' | 'Updating', config: string | null, at: number) => {
+      const w = new World();
+      w.approve(1);
+      const d = w.dep(id(1));
+      const requestedAt = d.awaiting!.requestedAt;
+      w.send({
+        type: 'EndpointObserved',
+        stage: 'qa',
+        endpoint: observation(
+          QA_ENDPOINT,
+          status,
+          config ?? d.awaiting!.configName,
+          { v0: 1 },
+          requestedAt + at,
+          'old failure',
+        ),
+      });
+      return w.phase(id(1));
+    };
+    // the request's own millisecond: the failure was there when it was decided
+    expect(observeQa('InService', 'old-config', 0)).toBe('QaDeploying');
+    // still updating, whichever config it shows: not rolled back yet
+    expect(observeQa('Updating', 'old-config', 1)).toBe('QaDeploying');
+    expect(observeQa('Updating', null, 1)).toBe('QaDeploying');
+    // InService on another config after the request, with a reason: SageMaker rolled the update back
+    expect(observeQa('InService', 'old-config', 1)).toBe('Failed');
+  });
+
   it('endpoint Failed → the deployment fails and QA is marked Failed in the registry', () => {
     const w = new World();
     w.approve(1);
@@ -732,6 +795,60 @@ describe('endpoint failures and drift', () => {
       stage: 'QA',
       status: 'Failed',
     });
+  });
+
+  it('UpdateRollbackFailed after the request fails the prod deployment, the status and reason in words', () => {
+    const w = new World();
+    ship(w, 1);
+    w.approve(2);
+    w.settle('qa');
+    expect(w.phase(id(2))).toBe('ProdDeploying');
+    const config = w.state.prod!.configName;
+    w.later(MIN).send({
+      type: 'EndpointObserved',
+      stage: 'prod',
+      endpoint: observation(PROD_ENDPOINT, 'UpdateRollbackFailed', config, { v1: 100 }, w.now, 'no capacity'),
+    });
+    expect(w.dep(id(2)).reason).toMatch(
+      /^rolling back to v1: prod deployment failed: endpoint churn-prod UpdateRollbackFailed: no capacity/,
+    );
+    w.settleAll();
+    expect(w.phase(id(2))).toBe('Failed');
+  });
+
+  it('a Failed endpoint without a FailureReason says so', () => {
+    const w = new World();
+    w.approve(1);
+    const config = w.dep(id(1)).awaiting!.configName;
+    w.later(MIN).send({
+      type: 'EndpointObserved',
+      stage: 'qa',
+      endpoint: observation(QA_ENDPOINT, 'Failed', config, { v1: 100 }, w.now),
+    });
+    expect(w.phase(id(1))).toBe('Failed');
+    expect(w.dep(id(1)).reason).toBe('QA deployment failed: endpoint churn-qa Failed: no reason given');
+  });
+
+  it("a native group's QA waits as long as any endpoint: the blue/green allowance is for prod's shifting alone", () => {
+    const w = new World(groupConfig({ strategy: 'native' }));
+    w.approve(1);
+    w.later(ENDPOINT_WAIT_LIMIT_MS + 1).send({ type: 'EndpointObserved', stage: 'qa', endpoint: null });
+    expect(w.phase(id(1))).toBe('Failed');
+  });
+
+  it('an endpoint not there yet is waited for, and named missing when the wait ends', () => {
+    const w = new World();
+    w.approve(1);
+    w.autoCarryOut = false;
+    const missing = () => w.send({ type: 'EndpointObserved', stage: 'qa', endpoint: null });
+    expect(missing().commands).toEqual([]);
+    expect(w.phase(id(1))).toBe('QaDeploying');
+    w.later(ENDPOINT_WAIT_LIMIT_MS + 1);
+    missing();
+    expect(w.phase(id(1))).toBe('Failed');
+    expect(w.dep(id(1)).reason).toMatch(
+      /^QA deployment failed: endpoint churn-qa not InService on .+ \(missing\)$/,
+    );
   });
 
   it('waiting longer than ENDPOINT_WAIT_LIMIT_MS fails, not sooner', () => {
@@ -772,6 +889,102 @@ describe('endpoint failures and drift', () => {
     expect(w2.dep(d2).canary!.paused).toBe(false);
   });
 
+  it('drift in words: a split changed by hand, or prod on a config we did not deploy', () => {
+    const driftOf = (decision: { commands: Parameters<typeof commandsOf>[0] }) =>
+      commandsOf(decision.commands, 'Publish')
+        .filter((c) => c.event.type === 'Drift Detected')
+        .map((c) => (c.event.detail as { drift?: string }).drift);
+    const { w, d } = inCanary();
+    w.handSetWeights('prod', { v1: 50, v2: 50 });
+    expect(driftOf(w.observe('prod'))).toEqual([
+      'prod weights {"v1":50,"v2":50} differ from the expected {"v1":90,"v2":10}',
+    ]);
+    const { w: w2, d: d2 } = inCanary();
+    const expected = w2.dep(d2).canary!.configName;
+    const byHand = w2.send({
+      type: 'EndpointObserved',
+      stage: 'prod',
+      endpoint: observation(PROD_ENDPOINT, 'InService', 'churn-prod-by-hand', { v1: 90, v2: 10 }, w2.now),
+    });
+    expect(driftOf(byHand)).toEqual([`prod runs config churn-prod-by-hand, expected ${expected}`]);
+    expect(w2.dep(d2).canary!.paused).toBe(true);
+    expect(w.dep(d).canary!.paused).toBe(true);
+  });
+
+  it('no drift while paused, while the endpoint is not InService, or while its weights are still shifting', () => {
+    const driftEvents = (commands: Parameters<typeof eventsOf>[0]) =>
+      eventsOf(commands).filter((e) => e === 'Drift Detected');
+    const { w, d } = inCanary();
+    const config = w.dep(d).canary!.configName;
+    const seen = (status: 'InService' | 'Updating', variants: [string, number, number][]) =>
+      w.send({
+        type: 'EndpointObserved',
+        stage: 'prod',
+        endpoint: {
+          ...observation(PROD_ENDPOINT, status, config, {}, w.now),
+          variants: variants.map(([variantName, currentWeight, desiredWeight]) => ({
+            variantName,
+            currentWeight,
+            desiredWeight,
+          })),
+        },
+      });
+    expect(
+      driftEvents(
+        seen('Updating', [
+          ['v1', 50, 50],
+          ['v2', 50, 50],
+        ]).commands,
+      ),
+    ).toEqual([]);
+    expect(
+      driftEvents(
+        seen('InService', [
+          ['v1', 90, 90],
+          ['v2', 50, 10],
+        ]).commands,
+      ),
+    ).toEqual([]);
+    expect(w.dep(d).canary!.paused).toBe(false);
+    expect(
+      driftEvents(
+        seen('InService', [
+          ['v1', 50, 50],
+          ['v2', 50, 50],
+        ]).commands,
+      ),
+    ).toEqual(['Drift Detected']);
+    expect(w.dep(d).canary!.paused).toBe(true);
+    // paused: the same drift seen again is not announced again
+    expect(
+      driftEvents(
+        seen('InService', [
+          ['v1', 40, 40],
+          ['v2', 60, 60],
+        ]).commands,
+      ),
+    ).toEqual([]);
+  });
+
+  it("the executor's report on an older generation, or a second one on the same, changes nothing", () => {
+    const { w, d } = inCanary();
+    const generation = w.state.desired!.prod!.generation;
+    const refused = (g: number) =>
+      w.send({ type: 'EndpointRefused', stage: 'prod', generation: g, reason: 'ValidationException' });
+    expect(refused(generation - 1).commands).toEqual([]);
+    expect(w.phase(d)).toBe('Canary');
+    // the current generation has converged already
+    expect(w.state.desired!.prod!.settled?.generation).toBe(generation);
+    expect(refused(generation).commands).toEqual([]);
+    expect(w.phase(d)).toBe('Canary');
+  });
+
+  it('the QA endpoint, on its own config, is no drift of a canary in prod', () => {
+    const { w, d } = inCanary();
+    expect(w.observe('qa').commands).toEqual([]);
+    expect(w.dep(d).canary!.paused).toBe(false);
+  });
+
   it('no drift while our own weight change is not yet seen on the endpoint', () => {
     const { w, d } = inCanary();
     w.autoCarryOut = false;
@@ -785,6 +998,26 @@ describe('endpoint failures and drift', () => {
     w.advance('prod');
     w.observe('prod');
     expect(w.dep(d).canary!.paused).toBe(false);
+  });
+
+  it('a failed command while nothing is awaited ends the deployment Failed with the command named', () => {
+    const w = new World(groupConfig({ mode: 'manual' }));
+    w.approve(1);
+    w.settle('qa');
+    expect(w.phase(id(1))).toBe('AwaitingApproval');
+    w.send({ type: 'CommandFailed', deploymentId: id(1), command: 'UpdateRegistry', reason: 'Throttling' });
+    expect(w.phase(id(1))).toBe('Failed');
+    expect(w.dep(id(1)).reason).toBe('UpdateRegistry failed: Throttling');
+  });
+
+  it('aborting the first prod deployment says that prod has no earlier version to return to', () => {
+    const w = new World();
+    w.approve(1);
+    w.settle('qa');
+    expect(w.phase(id(1))).toBe('ProdDeploying');
+    w.operator('abort', id(1));
+    expect(w.phase(id(1))).toBe('Aborted');
+    expect(w.dep(id(1)).reason).toMatch(/; prod has no earlier version to return to$/);
   });
 
   it('CommandFailed fails the deployment (and rolls a canary back)', () => {
@@ -875,7 +1108,22 @@ describe('pipeline callbacks', () => {
   it('prod callback for a version not approved fails at once', () => {
     const w = new World();
     w.callback('t1', 1, 'prod');
-    expect(w.answers.get('t1')).toEqual([expect.objectContaining({ outcome: 'failure' })]);
+    expect(w.answers.get('t1')).toEqual([
+      expect.objectContaining({
+        outcome: 'failure',
+        reason: 'v1 is PendingManualApproval: deploying to prod needs an approved version',
+      }),
+    ]);
+    expect(w.state.deployments).toEqual([]);
+  });
+
+  it('a callback for a Rejected version fails at once, QA included', () => {
+    const w = new World();
+    w.registry.set(1, pkg(1, T0, 'Rejected'));
+    w.callback('t1', 1, 'qa');
+    expect(w.answers.get('t1')).toEqual([
+      expect.objectContaining({ outcome: 'failure', reason: 'v1 is Rejected in the model registry' }),
+    ]);
     expect(w.state.deployments).toEqual([]);
   });
 
@@ -968,6 +1216,80 @@ describe('pipeline callbacks', () => {
     expect(w.answers.get('t2')).toEqual([
       expect.objectContaining({ outcome: 'success', outputs: outputsFor(w, 'qa') }),
     ]);
+  });
+
+  it('a qa callback for a version past QA answers at once with the QA outputs, without waiting', () => {
+    const { w, d } = inCanary();
+    w.callback('t1', 2, 'qa');
+    expect(w.answers.get('t1')).toEqual([
+      expect.objectContaining({
+        outcome: 'success',
+        outputs: expect.objectContaining({ EndpointName: QA_ENDPOINT, ModelPackageArn: packageArn(2) }),
+      }),
+    ]);
+    expect(w.dep(d).callbacks).toEqual([]);
+  });
+
+  it('a qa callback for a version awaiting promotion answers at once; a prod one waits for prod', () => {
+    const w = new World(groupConfig({ mode: 'manual' }));
+    w.approve(1);
+    w.settle('qa');
+    expect(w.phase(id(1))).toBe('AwaitingApproval');
+    w.callback('t1', 1, 'qa');
+    expect(w.answers.get('t1')).toEqual([expect.objectContaining({ outcome: 'success' })]);
+    w.callback('t2', 1, 'prod');
+    expect(w.answers.get('t2')).toBeUndefined();
+    expect(w.dep(id(1)).callbacks.map((c) => c.token)).toEqual(['t2']);
+  });
+
+  it('a prod callback for a version deploying to QA only carries that deployment on to prod', () => {
+    const w = new World();
+    w.registry.set(1, pkg(1, T0));
+    w.callback('t1', 1, 'qa');
+    expect(w.dep(id(1)).targetStage).toBe('qa');
+    w.callback('t2', 1, 'prod');
+    expect(w.dep(id(1)).targetStage).toBe('prod');
+    w.settleAll();
+    expect(w.phase(id(1))).toBe('Succeeded');
+    expect(w.state.prod?.version).toBe(1);
+    expect(w.answers.get('t2')).toEqual([expect.objectContaining({ outcome: 'success' })]);
+  });
+
+  it('a second qa callback for a QA-only deployment waits with it and leaves prod alone', () => {
+    const w = new World();
+    w.registry.set(1, pkg(1, T0));
+    w.callback('t1', 1, 'qa');
+    w.callback('t2', 1, 'qa');
+    expect(w.dep(id(1))).toMatchObject({ targetStage: 'qa' });
+    expect(w.dep(id(1)).callbacks.map((c) => c.token)).toEqual(['t1', 't2']);
+    w.settleAll();
+    expect(w.phase(id(1))).toBe('Succeeded');
+    expect(w.state.prod).toBeUndefined();
+    expect(w.answers.get('t2')).toEqual([expect.objectContaining({ outcome: 'success' })]);
+  });
+
+  it('a callback for a rolled-back version fails until the registry approves it anew, which lifts the block', () => {
+    const { w, d } = inCanary();
+    w.canary(d, readings.failing());
+    w.settleAll();
+    expect(w.phase(d)).toBe('RolledBack');
+    expect(w.state.blocked.map((b) => b.version)).toEqual([2]);
+    // the callback carries the package as read before the rollback: still Approved, from before the block
+    w.registry.set(2, pkg(2, T0, 'Approved'));
+    w.callback('t1', 2, 'prod');
+    expect(w.answers.get('t1')).toEqual([
+      expect.objectContaining({
+        outcome: 'failure',
+        reason: expect.stringMatching(/^v2 was .+; approve it anew in the registry$/),
+      }),
+    ]);
+    expect(w.state.deployments.map((x) => x.id)).toEqual([id(1), id(2)]);
+    // approved anew in the registry; the callback message comes before the registry's event
+    w.registry.set(2, pkg(2, w.state.blocked[0]!.at + 1, 'Approved'));
+    w.callback('t2', 2, 'prod');
+    expect(w.state.blocked).toEqual([]);
+    expect(w.dep(id(2, 2))).toMatchObject({ phase: 'QaDeploying', targetStage: 'prod' });
+    expect(w.answers.get('t2')).toBeUndefined();
   });
 
   it('answers are cut to pipeline limits by the caller, but reasons stay plain', () => {

@@ -166,6 +166,23 @@ describe('native blue/green (finding 5)', () => {
     expect(w.state.prod?.version).toBe(2);
   });
 
+  it("the wait includes the old fleet's termination wait on top of the execution timeout", () => {
+    const config = groupConfig({ strategy: 'native' });
+    const strategy = config.stages.prod.strategy;
+    if (strategy.type !== 'native') throw new Error('native strategy expected');
+    strategy.maximumExecutionTimeoutSeconds = 8 * 3600;
+    strategy.terminationWaitSeconds = 3600;
+    const w = new World(config);
+    ship(w, 1);
+    w.approve(2);
+    w.settle('qa');
+    // 8 h + 1 h + the 30 min margin
+    w.later(9 * 60 * MIN + 29 * MIN).observe('prod');
+    expect(w.phase(id(2))).toBe('NativeShifting');
+    w.later(2 * MIN).observe('prod');
+    expect(w.phase(id(2))).toBe('Failed');
+  });
+
   it('still gives up after the longest blue/green plus a margin', () => {
     const w = native(3600);
     w.later(3 * 60 * MIN + MIN).observe('prod');

@@ -56,6 +56,9 @@ describe('order statistics of two samples from one distribution', () => {
     expect(slowerChanceUnderNull('Maximum', 10, 90)).toBeCloseTo(0.1, 12);
     expect(slowerChanceUnderNull('Maximum', 900, 100)).toBeCloseTo(0.9, 12);
     expect(slowerChanceUnderNull('p50', 500, 500)).toBeCloseTo(0.5, 9);
+    // above 4,095 requests the log factorials come from Stirling's series, mixed with the exact table
+    expect(slowerChanceUnderNull('p50', 5000, 5000)).toBeCloseTo(0.5, 9);
+    expect(slowerChanceUnderNull('p90', 3000, 3000)).toBeCloseTo(0.5, 9);
   });
 });
 
@@ -79,5 +82,10 @@ describe("the sign test against a minute's own null chance", () => {
   it('a minute whose null chance is (almost) 1 carries no evidence', () => {
     expect(signMinute(true, 1)).toEqual(SIGN_GRID.map(() => 0));
     expect(signMinute(false, 1 - 1e-12)).toEqual(SIGN_GRID.map(() => 0));
+  });
+
+  it('nor does one whose null chance is 0 (a bound rounded down): no evidence rather than NaN', () => {
+    expect(signMinute(true, 0)).toEqual(SIGN_GRID.map(() => 0));
+    expect(signMinute(false, 0)).toEqual(SIGN_GRID.map(() => 0));
   });
 });

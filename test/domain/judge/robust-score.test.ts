@@ -67,6 +67,9 @@ describe('robust evidence', () => {
     expect(Math.exp(logNormalCdf(1.959963985))).toBeCloseTo(0.975, 6);
     expect(Math.exp(logNormalCdf(-3))).toBeCloseTo(0.0013499, 6);
     expect(logNormalCdf(-40)).toBeLessThan(-800);
+    // the far left tail (z < -8, the asymptotic series): log Phi(-9) = -43.6281, log Phi(-10) = -53.2313
+    expect(Math.abs(logNormalCdf(-9) - -43.6281)).toBeLessThan(0.02);
+    expect(Math.abs(logNormalCdf(-10) - -53.2313)).toBeLessThan(0.02);
     expect(Number.isFinite(logNormalCdf(-40))).toBe(true);
   });
 
@@ -91,6 +94,16 @@ describe('robust evidence', () => {
     }
     expect(steady.sum).toBe(noisy.sum);
     expect(robustEvidence(noisy, 2)).toBeLessThan(robustEvidence(steady, 2) / 100);
+  });
+
+  it('the centre by hand: the evidence so far per unit of the larger of the two times', () => {
+    const s = emptyScoreSum();
+    addScore(s, { score: 3, variance: 2 });
+    expect(s.squares).toBe(9);
+    // time = max(variance 2, squares 9) = 9, a = 3 / 9: the second minute's square is (1 - 2/3)^2
+    addScore(s, { score: 1, variance: 2 });
+    expect(s.squares).toBeCloseTo(9 + 1 / 9, 12);
+    expect(s).toMatchObject({ sum: 4, variance: 4, bound: 4, minutes: 2 });
   });
 
   it("a regression's own mean inflates its variance less: squares centred on the evidence so far", () => {

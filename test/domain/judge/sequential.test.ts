@@ -4,10 +4,13 @@ import {
   ceilingMinute,
   errorRatioGrid,
   errorRatioMinute,
+  errorScoreMinute,
+  errorScoreRho,
   evidenceOf,
   firstLookLimit,
   firstLookWeight,
   logMeanExp,
+  passScoreMinute,
   signMinute,
 } from '../../../src/domain/judge/sequential';
 
@@ -55,6 +58,37 @@ describe("error-ratio test (conditional on each minute's requests)", () => {
   it('a burst that hits both variants alike is evidence for the candidate, not against it', () => {
     const burst = errorRatioMinute(minute(100, 10, 900, 90), errorRatioGrid(2));
     expect(evidenceOf(burst)).toBeLessThan(1);
+  });
+});
+
+describe('minutes that say nothing about the ratio', () => {
+  it('no requests, or 5XX counted before their requests (metrics published apart): no evidence, never NaN', () => {
+    const grid = errorRatioGrid(2);
+    const none = grid.map(() => 0);
+    expect(errorRatioMinute(minute(0, 0, 0, 0), grid)).toEqual(none);
+    expect(errorRatioMinute(minute(0, 1, 0, 0), grid)).toEqual(none);
+    expect(errorRatioMinute(minute(0, 0, 0, 3), grid)).toEqual(none);
+  });
+
+  it("the robust comparison's rho by hand: r = 2, p = 1/4, q = 0.4, lambda = 0.8, rho = 2.5 / 0.64", () => {
+    expect(errorScoreRho(2)).toBeCloseTo(3.90625, 12);
+  });
+
+  it('the robust pass score by hand: p = 0.1, r = 2, 3 candidate and 2 baseline errors', () => {
+    // W = (1 - p) e_c - r p e_b = 2.7 - 0.4 = 2.3, returned negated; its variance at ratio r given
+    // E = 5 is (1 - p + r p)^2 E q (1 - q) with q = r p / (r p + 1 - p), which is E r p (1 - p) = 0.9
+    const { score, variance } = passScoreMinute(minute(100, 3, 900, 2), 2);
+    expect(score).toBeCloseTo(-2.3, 12);
+    expect(variance).toBeCloseTo(0.9, 12);
+    expect(passScoreMinute(minute(0, 0, 0, 0), 2)).toEqual({ score: 0, variance: 0 });
+    expect(passScoreMinute(minute(0, 1, 0, 0), 2)).toEqual({ score: 0, variance: 0 });
+  });
+
+  it("the robust score: a minute without a 5XX adds nothing, not even to the dispersion bound's time", () => {
+    const nothing = { score: 0, variance: 0, bound: 0 };
+    expect(errorScoreMinute(minute(100, 0, 900, 0), 0.01)).toEqual(nothing);
+    expect(errorScoreMinute(minute(0, 0, 0, 0), 0.01)).toEqual(nothing);
+    expect(errorScoreMinute(minute(0, 1, 0, 0), 0.01)).toEqual(nothing);
   });
 });
 

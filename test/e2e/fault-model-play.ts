@@ -2,6 +2,7 @@ import {
   DescribePipelineExecutionCommand,
   StartPipelineExecutionCommand,
   StopPipelineExecutionCommand,
+  UpdateModelPackageCommand,
 } from '@aws-sdk/client-sagemaker';
 import fc from 'fast-check';
 import { isTerminal } from '../../src/domain/model';
@@ -44,6 +45,8 @@ export type Action =
   | { type: 'reorder'; minutes: number }
   | { type: 'pipeline' }
   | { type: 'stopPipeline' }
+  /** Someone edits the metadata of the newest Rejected package (of the newest one if none is). */
+  | { type: 'editMetadata' }
   | { type: 'wait'; minutes: number };
 
 /** Operations only the service sends (the test's own registry and bus calls stay reliable). */
@@ -109,6 +112,7 @@ const action: fc.Arbitrary<Action> = fc.oneof(
   },
   { weight: 2, arbitrary: fc.record({ type: fc.constant('pipeline' as const) }) },
   { weight: 1, arbitrary: fc.record({ type: fc.constant('stopPipeline' as const) }) },
+  { weight: 1, arbitrary: fc.record({ type: fc.constant('editMetadata' as const) }) },
   {
     weight: 3,
     arbitrary: fc.record({ type: fc.constant('wait' as const), minutes: fc.integer({ min: 1, max: 25 }) }),
@@ -220,6 +224,8 @@ export type Plant = (r: Rollouts) => void;
 
 export interface PlayResult {
   run: RunRecord;
+  /** The limits of the configuration the run deployed with. */
+  limits: Limits;
   exercised: Exercised;
 }
 
@@ -288,7 +294,7 @@ export const play = async (actions: Action[], options: { plant?: Plant } = {}): 
     ).length;
     exercised.settled += settledAt === undefined ? 0 : 1;
     exercised.stoppedWithTraffic += stoppedWithTraffic(run);
-    return { run, exercised };
+    return { run, limits, exercised };
   } finally {
     await r.close();
   }
@@ -395,6 +401,21 @@ const perform = async (r: Rollouts, a: Action, s: PlayState): Promise<void> => {
       const execution = await r.sm.send(new DescribePipelineExecutionCommand({ PipelineExecutionArn: arn }));
       if (execution.PipelineExecutionStatus === 'Executing')
         await r.sm.send(new StopPipelineExecutionCommand({ PipelineExecutionArn: arn }));
+      await r.stack.settle();
+      return;
+    }
+    case 'editMetadata': {
+      const rejected = s.packages.filter(
+        (arn) => r.stack.cloud.registry.find(arn)?.approvalStatus === 'Rejected',
+      );
+      const arn = rejected.at(-1) ?? s.packages.at(-1);
+      if (!arn) return;
+      await r.sm.send(
+        new UpdateModelPackageCommand({
+          ModelPackageArn: arn,
+          CustomerMetadataProperties: { note: `edited at ${r.stack.cloud.clock.now()}` },
+        }),
+      );
       await r.stack.settle();
       return;
     }

@@ -119,10 +119,13 @@ const action: fc.Arbitrary<Action> = fc.oneof(
   },
 );
 
-/** Sequences open with an approval, so that (nearly) every run ships a version and has something to check. */
+/**
+ * Sequences open with a healthy version that reaches prod (an approval, then long enough for QA and
+ * prod), so that every run ships and later approvals go through a canary against a baseline.
+ */
 export const sequences: fc.Arbitrary<Action[]> = fc
-  .tuple(ship, fc.array(action, { minLength: 3, maxLength: 13 }))
-  .map(([first, rest]) => [first, ...rest]);
+  .tuple(fc.integer({ min: 15, max: 20 }), fc.array(action, { minLength: 3, maxLength: 12 }))
+  .map(([minutes, rest]): Action[] => [{ type: 'ship', errorRate: 0 }, { type: 'wait', minutes }, ...rest]);
 
 /**
  * How long a deployment may stay in flight: the group's documented timeouts (the canary's

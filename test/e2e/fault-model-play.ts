@@ -45,6 +45,8 @@ export type Action =
   | { type: 'reorder'; minutes: number }
   | { type: 'pipeline' }
   | { type: 'stopPipeline' }
+  /** Someone rejects the newest Approved version in the registry (never v1, the baseline every run starts from). */
+  | { type: 'reject' }
   /** Someone edits the metadata of the newest Rejected package (of the newest one if none is). */
   | { type: 'editMetadata' }
   | { type: 'wait'; minutes: number };
@@ -113,6 +115,7 @@ const action: fc.Arbitrary<Action> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ type: fc.constant('pipeline' as const) }) },
   { weight: 1, arbitrary: fc.record({ type: fc.constant('stopPipeline' as const) }) },
   { weight: 1, arbitrary: fc.record({ type: fc.constant('editMetadata' as const) }) },
+  { weight: 1, arbitrary: fc.record({ type: fc.constant('reject' as const) }) },
   {
     weight: 3,
     arbitrary: fc.record({ type: fc.constant('wait' as const), minutes: fc.integer({ min: 1, max: 25 }) }),
@@ -404,6 +407,18 @@ const perform = async (r: Rollouts, a: Action, s: PlayState): Promise<void> => {
       const execution = await r.sm.send(new DescribePipelineExecutionCommand({ PipelineExecutionArn: arn }));
       if (execution.PipelineExecutionStatus === 'Executing')
         await r.sm.send(new StopPipelineExecutionCommand({ PipelineExecutionArn: arn }));
+      await r.stack.settle();
+      return;
+    }
+    case 'reject': {
+      const arn = s.packages
+        .slice(1)
+        .filter((arn) => r.stack.cloud.registry.find(arn)?.approvalStatus === 'Approved')
+        .at(-1);
+      if (!arn) return;
+      await r.sm.send(
+        new UpdateModelPackageCommand({ ModelPackageArn: arn, ModelApprovalStatus: 'Rejected' }),
+      );
       await r.stack.settle();
       return;
     }

@@ -1,4 +1,5 @@
 import type { VirtualClock } from '../clock';
+import type { ChangeLog } from './change-log';
 import type { CloudEvent, EventBridge } from './eventbridge';
 import type { Rng } from './protocol';
 import type { Timers } from './timers';
@@ -18,6 +19,8 @@ export interface Core {
   tags: Map<string, Tag[]>;
   rng: { invoke: Rng; duplicates: Rng; ids: Rng };
   duplicateEventRate: number;
+  /** What was applied to endpoints, configs and approvals, in order (for tests' invariants). */
+  changes: ChangeLog;
 }
 
 /** Puts an `aws.sagemaker` event on the default bus; endpoint events may be duplicated, as AWS may. */

@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import { VirtualClock } from '../clock';
 import { ApplicationAutoScaling } from './application-autoscaling';
+import { type AppliedChange, ChangeLog } from './change-log';
 import { type AlarmState, CloudWatch } from './cloudwatch';
 import type { ContainerOptions } from './containers';
 import type { Core } from './context';
@@ -19,6 +20,13 @@ import { Sts } from './sts';
 import { Timers } from './timers';
 import { Traffic, type TrafficOptions } from './traffic';
 
+export type {
+  AppliedChange,
+  ApprovalChange,
+  ConfigChange,
+  EndpointChange,
+  VariantRecord,
+} from './change-log';
 export type { ContainerOutcome, ContainerRequest } from './containers';
 export { invokeContainer, recordContainerOutcome, serveByContainer } from './containers';
 export type { CloudEvent, DeliveryRecord, EventTarget, RuleSpec } from './eventbridge';
@@ -67,6 +75,8 @@ export class LocalCloud {
   readonly autoscaling: ApplicationAutoScaling;
   readonly functionUrls: FunctionUrls;
   readonly calls: CallRecord[] = [];
+  /** Every change applied to endpoint configs, endpoints' variants and weights, and approvals, in order. */
+  readonly changes: readonly AppliedChange[];
   private latencyMs = 0;
   private server: Server | undefined;
 
@@ -90,6 +100,7 @@ export class LocalCloud {
     port: number,
   ) {
     this.clock = parts.core.clock;
+    this.changes = parts.core.changes.entries;
     this.timers = parts.core.timers;
     this.events = parts.core.events;
     this.region = parts.core.defaultRegion;
@@ -206,6 +217,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     tags: new Map(),
     rng: { invoke: new Rng(seed), duplicates: new Rng(seed * 31 + 7), ids },
     duplicateEventRate: options.duplicateEventRate ?? 0,
+    changes: new ChangeLog(() => clock.now()),
   };
   const registry = new ModelRegistry(core);
   let endpoints: SageMakerEndpoints | undefined;

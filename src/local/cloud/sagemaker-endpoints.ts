@@ -1,3 +1,4 @@
+import type { VariantRecord } from './change-log';
 import { type ContainerOptions, failedPing } from './containers';
 import { type Core, emitSageMakerEvent, sageMakerArn, type Tag } from './context';
 import { epochSeconds, paginate, type RequestContext, requireString, validation } from './protocol';
@@ -362,6 +363,11 @@ export class SageMakerEndpoints {
       raw: structuredClone(input),
     });
     this.core.tags.set(arn, Array.isArray(input.Tags) ? (input.Tags as Tag[]) : []);
+    this.core.changes.record({
+      kind: 'config',
+      name,
+      variants: this.recordOf(this.variantsFrom(this.configs.get(name)!)),
+    });
     return { EndpointConfigArn: arn };
   }
 
@@ -582,6 +588,7 @@ export class SageMakerEndpoints {
           return;
         }
         ep.blueGreen.share = step.share;
+        this.recordChange(ep);
         ep.timer = this.core.timers.after(step.waitMs, `blue/green ${ep.name} step ${index + 1}`, () =>
           runStep(index + 1),
         );
@@ -682,7 +689,15 @@ export class SageMakerEndpoints {
     this.scaling?.forgetEndpoint(ep.name);
     this.transition(ep, 'Deleting');
     const gone = () => {
-      if (this.endpoints.get(ep.name) === ep) this.endpoints.delete(ep.name);
+      if (this.endpoints.get(ep.name) !== ep) return;
+      this.endpoints.delete(ep.name);
+      this.core.changes.record({
+        kind: 'endpoint',
+        endpoint: ep.name,
+        status: 'Deleted',
+        configName: ep.configName,
+        variants: [],
+      });
     };
     const ms = this.timings.deleteMs ?? 0;
     if (ms > 0) ep.timer = this.core.timers.after(ms, `delete ${ep.name}`, gone);
@@ -828,7 +843,34 @@ export class SageMakerEndpoints {
     this.emit(ep);
   }
 
+  /** The package each variant's model came from, and its weights, for the change log. */
+  private recordOf(variants: Variant[]): VariantRecord[] {
+    return variants.map((v) => ({
+      name: v.name,
+      modelName: v.modelName,
+      packageArn: this.models.get(v.modelName)?.containers.find((c) => typeof c.ModelPackageName === 'string')
+        ?.ModelPackageName as string | undefined,
+      currentWeight: v.currentWeight,
+      desiredWeight: v.desiredWeight,
+    }));
+  }
+
+  private recordChange(ep: Endpoint): void {
+    this.core.changes.record({
+      kind: 'endpoint',
+      endpoint: ep.name,
+      status: ep.status,
+      configName: ep.configName,
+      variants: this.recordOf(ep.variants),
+      pending: ep.pending
+        ? { configName: ep.pending.configName, variants: this.recordOf(ep.pending.variants) }
+        : undefined,
+      blueGreenShare: ep.blueGreen?.share,
+    });
+  }
+
   private emit(ep: Endpoint): void {
+    this.recordChange(ep);
     const tags = Object.fromEntries((this.core.tags.get(ep.arn) ?? []).map((t) => [t.Key, t.Value]));
     const detail: Json = {
       EndpointName: ep.name,

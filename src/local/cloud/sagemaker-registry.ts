@@ -250,6 +250,7 @@ export class ModelRegistry {
   }
 
   private emit(p: ModelPackage): void {
+    this.core.changes.approval(p.arn, p.approvalStatus);
     const detail: Json = {
       ModelPackageGroupName: p.group,
       ModelPackageVersion: p.version,

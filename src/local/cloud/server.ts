@@ -20,6 +20,8 @@ export interface CallRecord {
   region: string;
   /** The request's top-level `...Name` fields (EndpointName, EndpointConfigName...), for tests that count per resource. */
   names?: Record<string, string>;
+  /** A callback answer's CallbackToken and ClientRequestToken, so answers can be counted as sent. */
+  tokens?: { callbackToken?: string; clientRequestToken?: string };
 }
 
 const namesOf = (input: Record<string, unknown>): Record<string, string> | undefined => {
@@ -27,6 +29,22 @@ const namesOf = (input: Record<string, unknown>): Record<string, string> | undef
     (entry): entry is [string, string] => entry[0].endsWith('Name') && typeof entry[1] === 'string',
   );
   return names.length > 0 ? Object.fromEntries(names) : undefined;
+};
+
+/** The callback tokens a JSON request body carries (none if it carries none or is not JSON). */
+const tokensInBody = (body: Buffer): CallRecord['tokens'] => {
+  try {
+    const input = JSON.parse(body.toString('utf8')) as Record<string, unknown> | null;
+    if (!input || typeof input !== 'object' || typeof input.CallbackToken !== 'string') return undefined;
+    return {
+      callbackToken: input.CallbackToken,
+      ...(typeof input.ClientRequestToken === 'string'
+        ? { clientRequestToken: input.ClientRequestToken }
+        : {}),
+    };
+  } catch {
+    return undefined;
+  }
 };
 
 /** The names a JSON request body carries, for faults aimed at one resource (none if it is not JSON). */
@@ -180,6 +198,7 @@ async function handle(
         return op(input, ctx);
       },
       namesInBody(body),
+      tokensInBody(body),
     )
       .then((output) => sendJson(res, protocol.contentType, output, requestId))
       .catch((err: unknown) =>
@@ -251,11 +270,13 @@ async function run<T>(
   ctx: RequestContext,
   fn: (call: CallRecord) => Promise<T>,
   names?: Record<string, string>,
+  tokens?: CallRecord['tokens'],
 ): Promise<T> {
   const call: CallRecord = { service, operation, at: hooks.now(), region: ctx.region };
   if (ctx.accessKeyId) call.callerAccessKeyId = ctx.accessKeyId;
   // recorded for a call a fault refuses too
   if (names) call.names = names;
+  if (tokens) call.tokens = tokens;
   try {
     const latency = hooks.latencyMs();
     if (latency > 0) await sleep(latency);

@@ -1,0 +1,242 @@
+import { describe, expect, it } from 'vitest';
+import type { Phase } from '../../src/domain/model';
+import type { AppliedChange, EndpointChange, VariantRecord } from '../../src/local/cloud';
+import {
+  deployedOnce,
+  type Limits,
+  nothingStuck,
+  oneAnswerPerToken,
+  onlyApprovedServes,
+  type RunRecord,
+  type SavedDecision,
+  stoppedNeverRises,
+  violations,
+  weightsNeverZero,
+} from './fault-model-oracle';
+
+/**
+ * Each invariant of the fault model fails on the bug it exists for, planted in a recorded stream,
+ * and passes on the same stream without it.
+ */
+
+const MINUTE = 60_000;
+const PROD = 'churn-model-prod';
+const pkg = (v: number) => `arn:aws:sagemaker:us-east-1:111122223333:model-package/churn-model/${v}`;
+const limits: Limits = { deploymentMs: 300 * MINUTE, settleMs: 300 * MINUTE };
+
+const variant = (v: number, current: number, desired = current): VariantRecord => ({
+  name: `v${v}`,
+  modelName: `m${v}`,
+  packageArn: pkg(v),
+  currentWeight: current,
+  desiredWeight: desired,
+});
+
+/** Builds a stream change by change; `at` sets the virtual time in minutes. */
+class Stream {
+  readonly changes: AppliedChange[] = [];
+  readonly decisions: SavedDecision[] = [];
+  private t = 0;
+  readonly variant = variant;
+
+  at(minutes: number): this {
+    this.t = minutes * MINUTE;
+    return this;
+  }
+
+  approval(v: number, status: string): this {
+    this.changes.push({ kind: 'approval', seq: this.changes.length, at: this.t, packageArn: pkg(v), status });
+    return this;
+  }
+
+  endpoint(status: string, variants: VariantRecord[], pending?: VariantRecord[]): this {
+    const change: EndpointChange = {
+      kind: 'endpoint',
+      seq: this.changes.length,
+      at: this.t,
+      endpoint: PROD,
+      status,
+      configName: variants.map((v) => v.name).join('-'),
+      variants,
+      ...(pending
+        ? { pending: { configName: pending.map((v) => v.name).join('-'), variants: pending } }
+        : {}),
+    };
+    this.changes.push(change);
+    return this;
+  }
+
+  decision(...deployments: { version: number; phase: Phase; created?: number }[]): this {
+    this.decisions.push({
+      seq: this.changes.length,
+      deployments: deployments.map((d) => ({
+        id: `churn-model:v${d.version}`,
+        version: d.version,
+        phase: d.phase,
+        phaseSince: this.t,
+        createdAt: (d.created ?? 0) * MINUTE,
+      })),
+    });
+    return this;
+  }
+
+  run(extra: Partial<RunRecord> = {}): RunRecord {
+    return {
+      prodEndpoint: PROD,
+      changes: this.changes,
+      decisions: this.decisions,
+      tokens: [],
+      answers: [],
+      endedAt: this.t,
+      faultsEndedAt: this.t,
+      settledAt: this.t,
+      ...extra,
+    };
+  }
+}
+
+const stream = () => new Stream();
+
+/** v1 serving prod, v2 approved and in its canary at 10 %, then stopped by a saved decision. */
+const canaryStopped = () => {
+  const s = stream();
+  const { variant: v } = s;
+  return s
+    .approval(1, 'Approved')
+    .endpoint('Creating', [v(1, 1)], [v(1, 1)])
+    .at(5)
+    .endpoint('InService', [v(1, 1)])
+    .decision({ version: 1, phase: 'Succeeded' })
+    .at(20)
+    .approval(2, 'Approved')
+    .endpoint('Updating', [v(1, 1)], [v(1, 90), v(2, 0)])
+    .at(23)
+    .endpoint('InService', [v(1, 90), v(2, 0)])
+    .endpoint('Updating', [v(1, 90, 90), v(2, 0, 10)])
+    .at(24)
+    .endpoint('InService', [v(1, 90), v(2, 10)])
+    .at(30)
+    .decision({ version: 1, phase: 'Succeeded' }, { version: 2, phase: 'RollingBack', created: 20 });
+};
+
+/** The rollback as it should go on: drain, baseline alone, reject, then nothing in flight. */
+const rollbackCompletes = (s: ReturnType<typeof canaryStopped>) => {
+  const { variant: v } = s;
+  return s
+    .endpoint('Updating', [v(1, 90, 100), v(2, 10, 0)])
+    .at(31)
+    .endpoint('InService', [v(1, 100), v(2, 0)])
+    .endpoint('Updating', [v(1, 100), v(2, 0)], [v(1, 1)])
+    .approval(2, 'Rejected')
+    .at(34)
+    .endpoint('InService', [v(1, 1)])
+    .decision({ version: 1, phase: 'Succeeded' }, { version: 2, phase: 'RolledBack', created: 20 });
+};
+
+describe('fault model oracle: each invariant fails on its planted bug', () => {
+  it('passes a canary rolled back as it should', () => {
+    expect(violations(rollbackCompletes(canaryStopped()).run(), limits)).toEqual([]);
+  });
+
+  it("a stale weight sent after the stop (the next step's 50 %) raises the stopped candidate", () => {
+    const s = canaryStopped();
+    const { variant: v } = s;
+    // the stale set-weights call is applied in the decision's own minute, right after it was saved
+    s.endpoint('Updating', [v(1, 90, 50), v(2, 10, 50)]);
+    expect(stoppedNeverRises(s.run())).toEqual([
+      expect.stringMatching(
+        /^v2 rose from 10% to 50% on churn-model-prod at 00:30:00 .* after churn-model:v2 was stopped \(RollingBack\) at 00:30:00$/,
+      ),
+    ]);
+    expect(stoppedNeverRises(rollbackCompletes(canaryStopped()).run())).toEqual([]);
+  });
+
+  it('the stop is where the decision was saved: a rise before it is no violation', () => {
+    const s = stream();
+    const { variant: v } = s;
+    s.approval(1, 'Approved')
+      .approval(2, 'Approved')
+      .endpoint('InService', [v(1, 90), v(2, 10)])
+      .endpoint('Updating', [v(1, 90, 50), v(2, 10, 50)])
+      .decision({ version: 2, phase: 'Aborted' });
+    expect(stoppedNeverRises(s.run())).toEqual([]);
+  });
+
+  it('a rejected version deployed again is caught, whether or not it ends serving prod', () => {
+    const s = rollbackCompletes(canaryStopped());
+    const { variant: v } = s;
+    s.at(60)
+      .endpoint('Updating', [v(1, 1)], [v(1, 90), v(2, 10)])
+      .at(63)
+      .endpoint('InService', [v(1, 90), v(2, 10)]);
+    const found = onlyApprovedServes(s.run());
+    expect(found).toContainEqual(
+      expect.stringMatching(/^v2 rose to 10% on churn-model-prod at 01:00:00 .* while Rejected/),
+    );
+    expect(found).toContainEqual(
+      expect.stringMatching(/^v2, Rejected at 00:31:00, holds 10% of churn-model-prod at 01:00:00/),
+    );
+    expect(stoppedNeverRises(s.run())).toContainEqual(expect.stringMatching(/^v2 rose from 0% to 10%/));
+    expect(deployedOnce(s.run())).toEqual(['churn-model-prod <- v1-v2 (v2) sent 2 times']);
+  });
+
+  it('a version approved anew may serve again', () => {
+    const s = rollbackCompletes(canaryStopped());
+    const { variant: v } = s;
+    s.at(60)
+      .approval(2, 'Approved')
+      .endpoint('Updating', [v(1, 1)], [v(1, 90), v(2, 10)])
+      .at(63)
+      .endpoint('InService', [v(1, 90), v(2, 10)]);
+    expect(onlyApprovedServes(s.run())).toEqual([]);
+    expect(stoppedNeverRises(s.run())).toEqual([]);
+  });
+
+  it('a token answered twice (a second, different answer that SageMaker refused) is caught', () => {
+    const crt = (c: string) => c.repeat(32);
+    const run = (second: { kind: 'success' | 'failure'; crt: string }) =>
+      stream().run({
+        tokens: ['AbCdE12345'],
+        answers: [
+          { token: 'AbCdE12345', kind: 'success', clientRequestToken: crt('a'), accepted: true },
+          { token: 'AbCdE12345', kind: second.kind, clientRequestToken: second.crt, accepted: false },
+        ],
+      });
+    expect(oneAnswerPerToken(run({ kind: 'failure', crt: crt('b') }))).toEqual([
+      `token AbCd… answered 2 times: success ${crt('a')}, failure ${crt('b')}`,
+    ]);
+    // the same answer sent again (a retry after a throttled call) is one answer
+    expect(oneAnswerPerToken(run({ kind: 'success', crt: crt('a') }))).toEqual([]);
+    expect(oneAnswerPerToken(stream().run({ tokens: ['AbCdE12345'] }))).toEqual([
+      'token AbCd… never answered',
+    ]);
+  });
+
+  it('an endpoint left serving at weight 0 is caught', () => {
+    // SageMaker refuses UpdateEndpointWeightsAndCapacities that zero every variant (and so does the
+    // local cloud), but a config of weights 0 is accepted: the guard reads every applied change
+    const s = stream();
+    const { variant: v } = s;
+    s.approval(1, 'Approved')
+      .endpoint('Updating', [v(1, 1)], [v(1, 0)])
+      .at(3)
+      .endpoint('InService', [v(1, 0)]);
+    expect(weightsNeverZero(s.run())).toEqual([
+      'churn-model-prod pending weights sum to zero at 00:00:00 (change 1)',
+      'churn-model-prod current weights sum to zero at 00:03:00 (change 2)',
+      'churn-model-prod desired weights sum to zero at 00:03:00 (change 2)',
+    ]);
+  });
+
+  it('a stuck deployment, and a run that never settles, are caught', () => {
+    const s = canaryStopped();
+    // v2 stays RollingBack for good: 400 min after it was created, nothing settled
+    s.at(420);
+    expect(nothingStuck(s.run({ settledAt: undefined, faultsEndedAt: 60 * MINUTE }), limits)).toEqual([
+      'churn-model:v2 was in flight for 400 min (limit 300 min), still RollingBack',
+      'the run did not settle within 300 min after faults stopped',
+    ]);
+    const ended = rollbackCompletes(canaryStopped());
+    expect(nothingStuck(ended.run(), limits)).toEqual([]);
+  });
+});

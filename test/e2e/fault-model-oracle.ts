@@ -1,0 +1,292 @@
+import { isTerminal, type Phase } from '../../src/domain/model';
+import type { AppliedChange, ApprovalChange, EndpointChange, VariantRecord } from '../../src/local/cloud';
+
+/**
+ * The fault model's invariants, as pure functions of what one run recorded: the local cloud's
+ * stream of applied changes (configs, endpoints, approvals), the group records the service saved
+ * (with their place in that stream), the callback answers sent and the deployments at the end.
+ * Each returns the violations it finds, so a test can feed it a stream with a planted bug.
+ */
+
+export interface SavedDeployment {
+  id: string;
+  version: number;
+  phase: Phase;
+  phaseSince: number;
+  createdAt: number;
+}
+
+/** A group record the service saved: `seq` is how many changes the local cloud had applied by then. */
+export interface SavedDecision {
+  seq: number;
+  deployments: SavedDeployment[];
+}
+
+/** A SendPipelineExecutionStep{Success,Failure} call that reached the local cloud. */
+export interface SentAnswer {
+  token: string;
+  kind: 'success' | 'failure';
+  clientRequestToken?: string | undefined;
+  accepted: boolean;
+}
+
+export interface RunRecord {
+  prodEndpoint: string;
+  changes: readonly AppliedChange[];
+  decisions: SavedDecision[];
+  /** Every callback token SageMaker handed out. */
+  tokens: string[];
+  answers: SentAnswer[];
+  /** Virtual time at the end of the run, faults stopped at `faultsEndedAt`. */
+  endedAt: number;
+  faultsEndedAt: number;
+  /** When every deployment had ended and prod served its version alone (undefined: never). */
+  settledAt: number | undefined;
+}
+
+export interface Limits {
+  /** The longest a deployment may stay in non-terminal phases: its documented timeouts plus a slack. */
+  deploymentMs: number;
+  /** The longest a run may take to settle once faults stop. */
+  settleMs: number;
+}
+
+const MINUTE = 60_000;
+
+export const versionOf = (packageArn: string): number => Number(packageArn.split('/').at(-1));
+
+const share = (variants: VariantRecord[], packageArn: string, weight: (v: VariantRecord) => number) => {
+  const total = variants.reduce((sum, v) => sum + weight(v), 0);
+  if (total <= 0) return 0;
+  return variants.filter((v) => v.packageArn === packageArn).reduce((sum, v) => sum + weight(v), 0) / total;
+};
+
+/**
+ * The largest share of the endpoint's traffic the package has or is about to have: as served, as
+ * last asked (a weight change in progress), or on the config an update in progress moves to.
+ */
+export const exposure = (change: EndpointChange | undefined, packageArn: string): number => {
+  if (!change) return 0;
+  return Math.max(
+    share(change.variants, packageArn, (v) => v.currentWeight),
+    share(change.variants, packageArn, (v) => v.desiredWeight),
+    change.pending ? share(change.pending.variants, packageArn, (v) => v.desiredWeight) : 0,
+  );
+};
+
+const percent = (x: number) => `${Math.round(x * 1000) / 10}%`;
+const at = (ms: number) => new Date(ms).toISOString().slice(11, 19);
+
+const approvals = (run: RunRecord, packageArn?: string): ApprovalChange[] =>
+  run.changes.filter(
+    (c): c is ApprovalChange =>
+      c.kind === 'approval' && (packageArn === undefined || c.packageArn === packageArn),
+  );
+
+const endpointChanges = (run: RunRecord, endpoint?: string): EndpointChange[] =>
+  run.changes.filter(
+    (c): c is EndpointChange => c.kind === 'endpoint' && (endpoint === undefined || c.endpoint === endpoint),
+  );
+
+const packagesOn = (changes: EndpointChange[]): Set<string> =>
+  new Set(
+    changes.flatMap((c) =>
+      [...c.variants, ...(c.pending?.variants ?? [])].flatMap((v) => (v.packageArn ? [v.packageArn] : [])),
+    ),
+  );
+
+/** The package's approval status after the first `seq` changes (undefined before it exists). */
+const approvalAt = (run: RunRecord, packageArn: string, seq: number): string | undefined =>
+  approvals(run, packageArn).findLast((c) => c.seq < seq)?.status;
+
+/** The seq of the first approval of the package after `seq` (a new approval lifts what a stop or reject said). */
+const approvedAnewAfter = (run: RunRecord, packageArn: string, seq: number): number =>
+  approvals(run, packageArn).find((c) => c.seq > seq && c.status === 'Approved')?.seq ??
+  Number.POSITIVE_INFINITY;
+
+const packageOfVersion = (run: RunRecord, version: number): string | undefined =>
+  approvals(run).find((c) => versionOf(c.packageArn) === version)?.packageArn;
+
+const SERVING = new Set(['InService', 'Updating', 'SystemUpdating', 'RollingBack', 'UpdateRollbackFailed']);
+
+/** An endpoint that serves never has weights summing to zero: as served, as asked, or on the config it moves to. */
+export function weightsNeverZero(run: RunRecord): string[] {
+  const found: string[] = [];
+  for (const c of endpointChanges(run)) {
+    if (!SERVING.has(c.status)) continue;
+    const sums = {
+      current: c.variants.reduce((s, v) => s + v.currentWeight, 0),
+      desired: c.variants.reduce((s, v) => s + v.desiredWeight, 0),
+      ...(c.pending ? { pending: c.pending.variants.reduce((s, v) => s + v.desiredWeight, 0) } : {}),
+    };
+    for (const [which, sum] of Object.entries(sums)) {
+      if (sum <= 0) found.push(`${c.endpoint} ${which} weights sum to zero at ${at(c.at)} (change ${c.seq})`);
+    }
+  }
+  return found;
+}
+
+/**
+ * Once a saved decision stopped a deployment (rolling back, or ended otherwise than Succeeded),
+ * its version's share of any endpoint never rises again, until the version is approved anew. The
+ * stop is placed in the stream where the decision was saved; its time is the decision's own.
+ */
+export function stoppedNeverRises(run: RunRecord): string[] {
+  const found: string[] = [];
+  const stopped = new Map<string, { seq: number; since: number; version: number; phase: Phase }>();
+  for (const decision of run.decisions) {
+    for (const d of decision.deployments) {
+      const stop = d.phase === 'RollingBack' || (isTerminal(d.phase) && d.phase !== 'Succeeded');
+      if (stop && !stopped.has(d.id))
+        stopped.set(d.id, { seq: decision.seq, since: d.phaseSince, version: d.version, phase: d.phase });
+    }
+  }
+  for (const [id, stop] of stopped) {
+    const packageArn = packageOfVersion(run, stop.version);
+    if (!packageArn) continue;
+    const until = approvedAnewAfter(run, packageArn, stop.seq);
+    for (const endpoint of new Set(endpointChanges(run).map((c) => c.endpoint))) {
+      const changes = endpointChanges(run, endpoint);
+      let last = exposure(
+        changes.findLast((c) => c.seq < stop.seq),
+        packageArn,
+      );
+      for (const c of changes.filter((c) => c.seq >= stop.seq && c.seq < until)) {
+        const now = exposure(c, packageArn);
+        if (now > last + 1e-9) {
+          found.push(
+            `v${stop.version} rose from ${percent(last)} to ${percent(now)} on ${endpoint} at ${at(c.at)} (change ${c.seq}, ${c.status}) after ${id} was stopped (${stop.phase}) at ${at(stop.since)}`,
+          );
+        }
+        last = now;
+      }
+    }
+  }
+  return found;
+}
+
+/**
+ * Approval is tracked from the registry as it changes: no version's share of an endpoint rises
+ * while its package is not Approved, and a Rejected version holds no share of prod once the group
+ * has nothing in flight after the rejection (its rollback ended), until it is approved anew.
+ */
+export function onlyApprovedServes(run: RunRecord): string[] {
+  const found: string[] = [];
+  for (const endpoint of new Set(endpointChanges(run).map((c) => c.endpoint))) {
+    const changes = endpointChanges(run, endpoint);
+    for (const packageArn of packagesOn(changes)) {
+      let last = 0;
+      for (const c of changes) {
+        const now = exposure(c, packageArn);
+        const approval = approvalAt(run, packageArn, c.seq);
+        if (now > last + 1e-9 && approval !== 'Approved') {
+          found.push(
+            `v${versionOf(packageArn)} rose to ${percent(now)} on ${endpoint} at ${at(c.at)} (change ${c.seq}) while ${approval ?? 'unknown'} in the registry`,
+          );
+        }
+        last = now;
+      }
+    }
+  }
+  const prod = endpointChanges(run, run.prodEndpoint);
+  for (const rejection of approvals(run)) {
+    if (rejection.status !== 'Rejected') continue;
+    const idle = run.decisions.find(
+      (d) => d.seq >= rejection.seq && d.deployments.every((x) => isTerminal(x.phase)),
+    );
+    const from = idle?.seq ?? (run.settledAt !== undefined ? rejection.seq : undefined);
+    if (from === undefined) continue;
+    const until = approvedAnewAfter(run, rejection.packageArn, rejection.seq);
+    const after = [prod.findLast((c) => c.seq < from), ...prod.filter((c) => c.seq >= from && c.seq < until)];
+    for (const c of after) {
+      const share = exposure(c, rejection.packageArn);
+      if (c && share > 0) {
+        found.push(
+          `v${versionOf(rejection.packageArn)}, Rejected at ${at(rejection.at)}, holds ${percent(share)} of ${run.prodEndpoint} at ${at(c.at)} (change ${c.seq}) after its rollback ended`,
+        );
+      }
+    }
+  }
+  return found;
+}
+
+/**
+ * No version is sent twice to an endpoint by CreateEndpoint/UpdateEndpoint: each accepted request
+ * (an update starting on a config) is counted per endpoint and config, a rollback to a config
+ * older than the newest one the endpoint was sent aside.
+ */
+export function deployedOnce(run: RunRecord): string[] {
+  const counts = new Map<string, number>();
+  const newestSent = new Map<string, number>();
+  const previous = new Map<string, EndpointChange>();
+  for (const c of endpointChanges(run)) {
+    const before = previous.get(c.endpoint);
+    previous.set(c.endpoint, c);
+    if (!c.pending || before?.pending?.configName === c.pending.configName) continue;
+    const newest = Math.max(
+      0,
+      ...c.pending.variants.map((v) => (v.packageArn ? versionOf(v.packageArn) : 0)),
+    );
+    if (newest < (newestSent.get(c.endpoint) ?? 0)) continue;
+    newestSent.set(c.endpoint, newest);
+    const key = `${c.endpoint} <- ${c.pending.configName} (v${newest})`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return [...counts].filter(([, n]) => n > 1).map(([key, n]) => `${key} sent ${n} times`);
+}
+
+/**
+ * Every token SageMaker handed out gets exactly one answer: at least one accepted, and at most one
+ * sent (every call that reached SageMaker counts, accepted or refused; a call repeated with the same
+ * ClientRequestToken is the same answer, which SageMaker takes idempotently).
+ */
+export function oneAnswerPerToken(run: RunRecord): string[] {
+  const found: string[] = [];
+  for (const token of run.tokens) {
+    const sent = run.answers.filter((a) => a.token === token);
+    const distinct = new Set(sent.map((a, i) => `${a.kind} ${a.clientRequestToken ?? `call ${i}`}`));
+    if (distinct.size > 1)
+      found.push(`token ${token.slice(0, 4)}… answered ${distinct.size} times: ${[...distinct].join(', ')}`);
+    if (!sent.some((a) => a.accepted)) found.push(`token ${token.slice(0, 4)}… never answered`);
+  }
+  return found;
+}
+
+/**
+ * No deployment stays in non-terminal phases past its documented timeouts plus a slack, and the
+ * run settles (everything ended, prod on its version alone) within a bound once faults stop.
+ */
+export function nothingStuck(run: RunRecord, limits: Limits): string[] {
+  const found: string[] = [];
+  const last = new Map<string, SavedDeployment>();
+  for (const decision of run.decisions) for (const d of decision.deployments) last.set(d.id, d);
+  for (const d of last.values()) {
+    const end = isTerminal(d.phase) ? d.phaseSince : run.endedAt;
+    if (end - d.createdAt > limits.deploymentMs) {
+      found.push(
+        `${d.id} was in flight for ${Math.round((end - d.createdAt) / MINUTE)} min (limit ${limits.deploymentMs / MINUTE} min), ${isTerminal(d.phase) ? `ended ${d.phase}` : `still ${d.phase}`}`,
+      );
+    }
+  }
+  if (run.settledAt === undefined)
+    found.push(`the run did not settle within ${limits.settleMs / MINUTE} min after faults stopped`);
+  else if (run.settledAt - run.faultsEndedAt > limits.settleMs)
+    found.push(
+      `the run settled ${Math.round((run.settledAt - run.faultsEndedAt) / MINUTE)} min after faults stopped`,
+    );
+  return found;
+}
+
+export const INVARIANTS = {
+  weightsNeverZero,
+  stoppedNeverRises,
+  onlyApprovedServes,
+  deployedOnce,
+  oneAnswerPerToken,
+} as const;
+
+/** Every violation of every invariant in a run. */
+export const violations = (run: RunRecord, limits: Limits): string[] => [
+  ...Object.values(INVARIANTS).flatMap((check) => check(run)),
+  ...nothingStuck(run, limits),
+];

@@ -1,0 +1,101 @@
+import { describe, expect, it } from 'vitest';
+import type { ModelRegistry, StageEndpoints } from '../../src/ports/sagemaker';
+import { deps, setDeps } from '../../src/wiring';
+import { onlyApprovedServes, stoppedNeverRises, violations } from './fault-model-oracle';
+import { type Action, type Plant, play } from './fault-model-play';
+
+/**
+ * The fault model's invariants catch a bug planted in the real handlers, end to end: a test-only
+ * wrapper around a port of the deps (never part of the handlers' own wiring) makes the service
+ * misbehave the way the invariant exists for, and the run's stream shows it.
+ */
+
+/** v1 serves prod; v2 (30 % errors) starts its canary, fails its gate and is rolled back (and rejected). */
+const GATE_ROLLBACK: Action[] = [
+  { type: 'ship', errorRate: 0 },
+  { type: 'wait', minutes: 17 },
+  { type: 'ship', errorRate: 0.3 },
+  { type: 'wait', minutes: 40 },
+];
+
+/** Then someone edits the rejected v2's metadata, and time goes on. */
+const EDIT_AFTER_REJECT: Action[] = [
+  ...GATE_ROLLBACK,
+  { type: 'editMetadata' },
+  { type: 'wait', minutes: 30 },
+];
+
+/**
+ * The executor's weight change that drains the stopped candidate (its weight from above 0 to 0) is
+ * replaced, once, by the stale weights of a next canary step: half the traffic to the candidate.
+ */
+const staleWeightAfterStop: Plant = () => {
+  const real = deps();
+  const lastSent = new Map<string, Record<string, number>>();
+  let planted = false;
+  const wrap = (e: StageEndpoints): StageEndpoints => ({
+    describe: (name) => e.describe(name),
+    invoke: (name, request) => e.invoke(name, request),
+    deploy: (spec) => e.deploy(spec),
+    delete: (name) => e.delete(name),
+    retire: (models, configs) => e.retire(models, configs),
+    setWeights: async (name, weights, observed) => {
+      const before = lastSent.get(name) ?? {};
+      const drained = Object.keys(weights).find((v) => weights[v] === 0 && (before[v] ?? 0) > 0);
+      const sent =
+        !planted && drained ? Object.fromEntries(Object.keys(weights).map((v) => [v, 50])) : weights;
+      if (sent !== weights) planted = true;
+      const outcome = await e.setWeights(name, sent, observed);
+      if (outcome === 'sent') lastSent.set(name, sent);
+      return outcome;
+    },
+  });
+  setDeps({ ...real, endpoints: { forStage: (target) => wrap(real.endpoints.forStage(target)) } });
+};
+
+/** The registry read takes a metadata edit of a Rejected package for a new approval. */
+const editedRejectionReadAsApproval: Plant = (r) => {
+  const real = deps();
+  const registry: ModelRegistry = {
+    newestApproved: (group) => real.registry.newestApproved(group),
+    updatePackage: (arn, update) => real.registry.updatePackage(arn, update),
+    describePackage: async (arn) => {
+      const info = await real.registry.describePackage(arn);
+      const edited = r.stack.cloud.registry.find(arn)?.customerMetadata.note !== undefined;
+      return info.approvalStatus === 'Rejected' && edited ? { ...info, approvalStatus: 'Approved' } : info;
+    },
+  };
+  setDeps({ ...real, registry });
+};
+
+const run = (actions: Action[], plant?: Plant) => play(actions, plant ? { plant } : {});
+
+describe('fault model: a bug planted in the handlers makes its invariant fail', () => {
+  it('a stale weight sent after the stop decision', async () => {
+    const { run: planted } = await run(GATE_ROLLBACK, staleWeightAfterStop);
+    // the stale call goes out in the very millisecond of the decision, after it was saved
+    expect(stoppedNeverRises(planted)).toEqual([
+      expect.stringMatching(
+        /^v2 rose from 10% to 50% on churn-model-prod at (\S+) .* after churn-model:v2 was stopped \(RollingBack\) at \1$/,
+      ),
+    ]);
+  }, 120_000);
+
+  it('a rejected version deployed again after a metadata edit', async () => {
+    const clean = await run(EDIT_AFTER_REJECT);
+    expect(violations(clean.run, clean.limits)).toEqual([]);
+    const { run: planted } = await run(EDIT_AFTER_REJECT, editedRejectionReadAsApproval);
+    const found = onlyApprovedServes(planted);
+    expect(found).toContainEqual(
+      expect.stringMatching(/^v2 rose to 10% on churn-model-prod .* while Rejected in the registry$/),
+    );
+    expect(found).toContainEqual(
+      expect.stringMatching(
+        /^v2, Rejected at \S+, holds 10% of churn-model-prod .* after its rollback ended$/,
+      ),
+    );
+    expect(stoppedNeverRises(planted)).toContainEqual(
+      expect.stringMatching(/^v2 rose from 0% to 10% on churn-model-prod/),
+    );
+  }, 240_000);
+});

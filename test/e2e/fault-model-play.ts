@@ -1,0 +1,444 @@
+import {
+  DescribePipelineExecutionCommand,
+  StartPipelineExecutionCommand,
+  StopPipelineExecutionCommand,
+  UpdateModelPackageCommand,
+} from '@aws-sdk/client-sagemaker';
+import fc from 'fast-check';
+import { isTerminal } from '../../src/domain/model';
+import { TransientError } from '../../src/errors';
+import type { CloudEvent, EndpointChange } from '../../src/local/cloud';
+import type { StateStore } from '../../src/ports/state-store';
+import { deps, setDeps } from '../../src/wiring';
+import { crashSwitch } from './crash-injection';
+import {
+  exposure,
+  type Limits,
+  type RunRecord,
+  type SavedDecision,
+  type SentAnswer,
+} from './fault-model-oracle';
+import { MINUTE, type Rollouts, startRollouts } from './rollout-harness';
+
+/**
+ * One run of the fault model: the real handlers, use cases and executor against the local cloud
+ * while SageMaker throttles, fails with 500s, answers slowly, duplicates endpoint events, events are
+ * held back and delivered late in reverse order, a handler dies right after any write, the
+ * configuration loses canary steps mid-canary, alarms fire, operators intervene and pipelines ask
+ * for deployments through callback steps and are stopped. Faults then stop and the run must settle.
+ * What it returns (the local cloud's stream of applied changes, the saved decisions placed in it,
+ * the answers sent) is what `fault-model-oracle.ts` checks.
+ */
+
+export const GROUP = 'churn-model';
+export const PROD = 'churn-model-prod';
+const ALARM = 'churn-model-prod-business-kpi';
+
+export type Action =
+  | { type: 'ship'; errorRate: number }
+  | { type: 'fault'; operation: string; error: 'ThrottlingException' | 'InternalFailure'; times: number }
+  | { type: 'slow'; operation: string; latencyMs: number; times: number }
+  | { type: 'alarm'; on: boolean }
+  | { type: 'command'; verb: 'abort' | 'promote' | 'pause' | 'resume' | 'rollback'; full: boolean }
+  | { type: 'fewerSteps' }
+  | { type: 'crash'; afterWrites: number }
+  | { type: 'reorder'; minutes: number }
+  | { type: 'pipeline' }
+  | { type: 'stopPipeline' }
+  /** Someone rejects the newest Approved version in the registry (never v1, the baseline every run starts from). */
+  | { type: 'reject' }
+  /** Someone edits the metadata of the newest Rejected package (of the newest one if none is). */
+  | { type: 'editMetadata' }
+  | { type: 'wait'; minutes: number };
+
+/** Operations only the service sends (the test's own registry and bus calls stay reliable). */
+const writes = [
+  'UpdateEndpoint',
+  'UpdateEndpointWeightsAndCapacities',
+  'CreateEndpointConfig',
+  'CreateModel',
+  'DescribeEndpoint',
+  'DeleteEndpointConfig',
+  'GetMetricData',
+  'DescribeAlarms',
+];
+
+const ship = fc.record({ type: fc.constant('ship' as const), errorRate: fc.constantFrom(0, 0.3) });
+
+const action: fc.Arbitrary<Action> = fc.oneof(
+  { weight: 3, arbitrary: ship },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      type: fc.constant('fault' as const),
+      operation: fc.constantFrom(...writes),
+      error: fc.constantFrom('ThrottlingException' as const, 'InternalFailure' as const),
+      times: fc.integer({ min: 1, max: 6 }),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      type: fc.constant('slow' as const),
+      operation: fc.constantFrom(...writes),
+      latencyMs: fc.integer({ min: 1, max: 20 }),
+      times: fc.integer({ min: 1, max: 3 }),
+    }),
+  },
+  { weight: 2, arbitrary: fc.record({ type: fc.constant('alarm' as const), on: fc.boolean() }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      type: fc.constant('command' as const),
+      verb: fc.constantFrom(
+        'abort' as const,
+        'promote' as const,
+        'pause' as const,
+        'resume' as const,
+        'rollback' as const,
+      ),
+      full: fc.boolean(),
+    }),
+  },
+  { weight: 1, arbitrary: fc.record({ type: fc.constant('fewerSteps' as const) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      type: fc.constant('crash' as const),
+      afterWrites: fc.integer({ min: 1, max: 12 }),
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({ type: fc.constant('reorder' as const), minutes: fc.integer({ min: 1, max: 20 }) }),
+  },
+  { weight: 2, arbitrary: fc.record({ type: fc.constant('pipeline' as const) }) },
+  { weight: 1, arbitrary: fc.record({ type: fc.constant('stopPipeline' as const) }) },
+  { weight: 1, arbitrary: fc.record({ type: fc.constant('editMetadata' as const) }) },
+  { weight: 1, arbitrary: fc.record({ type: fc.constant('reject' as const) }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({ type: fc.constant('wait' as const), minutes: fc.integer({ min: 1, max: 25 }) }),
+  },
+);
+
+/**
+ * Sequences open with a healthy version that reaches prod (an approval, then long enough for QA and
+ * prod), so that every run ships and later approvals go through a canary against a baseline.
+ */
+export const sequences: fc.Arbitrary<Action[]> = fc
+  .tuple(fc.integer({ min: 15, max: 20 }), fc.array(action, { minLength: 3, maxLength: 12 }))
+  .map(([minutes, rest]): Action[] => [{ type: 'ship', errorRate: 0 }, { type: 'wait', minutes }, ...rest]);
+
+/**
+ * How long a deployment may stay in flight: the group's documented timeouts (the canary's
+ * `maxDurationMinutes`, the callback task's `taskTimeoutMinutes`, a manual approval's
+ * `approvalTimeoutMinutes`) plus an hour for QA, the prod update, the rollback and the faults.
+ */
+export const limitsFor = (group: string): Limits => {
+  const config = deps().config.modelPackageGroups[group]!;
+  const strategy = config.stages.prod.strategy;
+  const minutes = Math.max(
+    strategy.type === 'canary' ? (strategy.maxDurationMinutes ?? 0) : 0,
+    config.callback.taskTimeoutMinutes,
+    config.promotion.mode === 'manual' ? config.promotion.approvalTimeoutMinutes : 0,
+  );
+  const deploymentMs = (minutes + 60) * MINUTE;
+  return { deploymentMs, settleMs: deploymentMs };
+};
+
+/** Events SageMaker sends that the service's rules deliver (held back and reordered by 'reorder'). */
+const SAGEMAKER_EVENTS = ['SageMaker Endpoint State Change', 'SageMaker Model Package State Change'];
+
+/** Delivers events again, late and in reverse order, to every function whose rule matches. */
+const deliverReversed = async (r: Rollouts, events: CloudEvent[]): Promise<void> => {
+  for (const event of [...events].reverse()) {
+    for (const rule of r.stack.wiring.eventRules) {
+      const types = rule.pattern['detail-type'];
+      if (rule.bus !== 'default' || !Array.isArray(types) || !types.includes(event['detail-type'])) continue;
+      // a failed delivery is not retried here: the tick must reconcile what it missed
+      await r.stack.invoke(rule.functionName, event, `late ${event['detail-type']}`).catch(() => undefined);
+    }
+  }
+  await r.stack.settle();
+};
+
+/** Places every group record the service saves in the local cloud's stream of changes. */
+const recordDecisions = (r: Rollouts, decisions: SavedDecision[]): void => {
+  const store = deps().store;
+  const saving: StateStore = {
+    ...store,
+    saveGroup: async (state) => {
+      const saved = await store.saveGroup(state);
+      decisions.push({
+        seq: r.stack.cloud.changes.length,
+        deployments: saved.deployments.map((d) => ({
+          id: d.id,
+          version: d.version,
+          phase: d.phase,
+          phaseSince: d.phaseSince,
+          createdAt: d.createdAt,
+        })),
+      });
+      return saved;
+    },
+  };
+  setDeps({ ...deps(), store: saving });
+};
+
+const sentAnswers = (r: Rollouts): SentAnswer[] =>
+  r.stack.cloud.calls.flatMap((c) =>
+    (c.operation === 'SendPipelineExecutionStepSuccess' ||
+      c.operation === 'SendPipelineExecutionStepFailure') &&
+    c.tokens?.callbackToken
+      ? [
+          {
+            token: c.tokens.callbackToken,
+            kind: c.operation.endsWith('Success') ? ('success' as const) : ('failure' as const),
+            clientRequestToken: c.tokens.clientRequestToken,
+            accepted: c.error === undefined,
+          },
+        ]
+      : [],
+  );
+
+/** What the runs exercised: a model test whose faults never happen proves nothing. */
+export interface Exercised {
+  stoppedWithTraffic: number;
+  rejections: number;
+  settled: number;
+  crashes: number;
+  lateEvents: number;
+  tokens: number;
+  answeredFailure: number;
+  deployments: number;
+}
+
+export const noneExercised = (): Exercised => ({
+  stoppedWithTraffic: 0,
+  rejections: 0,
+  settled: 0,
+  crashes: 0,
+  lateEvents: 0,
+  tokens: 0,
+  answeredFailure: 0,
+  deployments: 0,
+});
+
+/** A bug planted for one run: called once the stack runs, before the first action. */
+export type Plant = (r: Rollouts) => void;
+
+export interface PlayResult {
+  run: RunRecord;
+  /** The limits of the configuration the run deployed with. */
+  limits: Limits;
+  exercised: Exercised;
+}
+
+export const play = async (actions: Action[], options: { plant?: Plant } = {}): Promise<PlayResult> => {
+  const crashes = crashSwitch();
+  const r = await startRollouts({ duplicateEventRate: 0.3, seed: 7, onRecord: crashes.onRecord });
+  const exercised = noneExercised();
+  // the test reads the table directly: a crashed handler's store refuses every call
+  const store = deps().store;
+  crashes.install(r.stack);
+  const decisions: SavedDecision[] = [];
+  recordDecisions(r, decisions);
+  options.plant?.(r);
+  const limits = limitsFor(GROUP);
+  const packages: string[] = [];
+  const executions: string[] = [];
+  const current = async () => {
+    const state = await store.loadGroup(GROUP);
+    return state?.deployments.filter((d) => !isTerminal(d.phase)).at(-1)?.id;
+  };
+  try {
+    await r.createGroup(GROUP);
+    r.stack.cloud.setTraffic(PROD, 600);
+    for (const a of actions)
+      await perform(r, a, { packages, executions, current, exercised, armCrash: (k) => crashes.arm(k) });
+    // faults end; everything in flight must end, within the documented timeouts
+    crashes.arm(0);
+    r.stack.cloud.faults.clear();
+    r.stack.cloud.setAlarmState(ALARM, 'OK');
+    const faultsEndedAt = r.stack.cloud.clock.now();
+    let settledAt: number | undefined;
+    const settled = async () => {
+      const state = await store.loadGroup(GROUP);
+      if (!state?.deployments.every((d) => isTerminal(d.phase))) return false;
+      const ep = r.stack.cloud.sagemaker.endpoints.get(PROD);
+      const alone = state.prod
+        ? ep?.status === 'InService' &&
+          ep.variants.length === 1 &&
+          ep.variants[0]!.name === state.prod.variantName &&
+          ep.variants[0]!.currentWeight > 0
+        : ep === undefined;
+      if (alone) settledAt ??= r.stack.cloud.clock.now();
+      return alone;
+    };
+    await r.stack.run(limits.settleMs, settled);
+    await settled();
+    // a while longer: a late stray change after settling is a violation too
+    await r.stack.run(30 * MINUTE);
+
+    const run: RunRecord = {
+      prodEndpoint: PROD,
+      changes: [...r.stack.cloud.changes],
+      decisions,
+      tokens: r.stack.cloud.pipelines.tokens(),
+      answers: sentAnswers(r),
+      endedAt: r.stack.cloud.clock.now(),
+      faultsEndedAt,
+      settledAt,
+    };
+    exercised.crashes += crashes.crashes();
+    exercised.tokens += run.tokens.length;
+    exercised.answeredFailure += run.answers.filter((a) => a.accepted && a.kind === 'failure').length;
+    exercised.deployments += run.changes.filter((c) => c.kind === 'endpoint' && c.pending).length;
+    exercised.rejections += run.changes.filter(
+      (c) => c.kind === 'approval' && c.status === 'Rejected',
+    ).length;
+    exercised.settled += settledAt === undefined ? 0 : 1;
+    exercised.stoppedWithTraffic += stoppedWithTraffic(run);
+    return { run, limits, exercised };
+  } finally {
+    await r.close();
+  }
+};
+
+/** Deployments stopped while their version held traffic on prod (what the stop invariant is about). */
+const stoppedWithTraffic = (run: RunRecord): number => {
+  const prod = run.changes.filter((c): c is EndpointChange => c.kind === 'endpoint' && c.endpoint === PROD);
+  const stopped = new Set<string>();
+  let count = 0;
+  for (const decision of run.decisions) {
+    for (const d of decision.deployments) {
+      if (
+        stopped.has(d.id) ||
+        !(d.phase === 'RollingBack' || (isTerminal(d.phase) && d.phase !== 'Succeeded'))
+      )
+        continue;
+      stopped.add(d.id);
+      const before = prod.findLast((c) => c.seq < decision.seq);
+      const packageArn = before?.variants.find((v) => v.packageArn?.endsWith(`/${d.version}`))?.packageArn;
+      if (packageArn && exposure(before, packageArn) > 0) count += 1;
+    }
+  }
+  return count;
+};
+
+interface PlayState {
+  packages: string[];
+  executions: string[];
+  current: () => Promise<string | undefined>;
+  armCrash: (afterWrites: number) => void;
+  exercised: Exercised;
+}
+
+const perform = async (r: Rollouts, a: Action, s: PlayState): Promise<void> => {
+  switch (a.type) {
+    case 'ship':
+      s.packages.push(await r.registerAndApprove(GROUP, { 'sim.errorRate': String(a.errorRate) }));
+      return;
+    case 'fault':
+      r.stack.cloud.faults.add({ operation: a.operation, error: a.error, times: a.times });
+      return;
+    case 'slow':
+      r.stack.cloud.faults.add({ operation: a.operation, latencyMs: a.latencyMs, times: a.times });
+      return;
+    case 'alarm':
+      r.stack.cloud.setAlarmState(ALARM, a.on ? 'ALARM' : 'OK');
+      return;
+    case 'command': {
+      const id = await s.current();
+      if (!id) return;
+      const send = () =>
+        r.command(a.verb, id, 'model test', a.verb === 'promote' && a.full ? { full: true } : {});
+      // a control function that died answers 502: the operator sends the command again
+      await send().catch(async (error: unknown) => {
+        if (!(error instanceof TransientError)) throw error;
+        await send();
+      });
+      return;
+    }
+    case 'fewerSteps': {
+      // the configuration is replaced (never edited in place: it is cached across stacks)
+      const config = structuredClone(deps().config);
+      const strategy = config.modelPackageGroups[GROUP]!.stages.prod.strategy;
+      if (strategy.type === 'canary') strategy.steps.splice(1);
+      setDeps({ ...deps(), config });
+      return;
+    }
+    case 'crash':
+      s.armCrash(a.afterWrites);
+      return;
+    case 'reorder': {
+      const from = r.stack.cloud.events.published.length;
+      for (const rule of r.stack.wiring.eventRules.filter((rule) => rule.bus === 'default'))
+        await r.setDelivery(rule.functionName, false);
+      await r.stack.run(a.minutes * MINUTE);
+      for (const rule of r.stack.wiring.eventRules.filter((rule) => rule.bus === 'default'))
+        await r.setDelivery(rule.functionName, true);
+      const held = r.stack.cloud.events.published
+        .slice(from)
+        .filter((e) => SAGEMAKER_EVENTS.includes(e['detail-type']));
+      s.exercised.lateEvents += held.length;
+      await deliverReversed(r, held);
+      return;
+    }
+    case 'pipeline': {
+      const modelPackageArn = s.packages.at(-1);
+      if (!modelPackageArn) return;
+      r.stack.cloud.pipelines.define({
+        name: 'train-and-deploy',
+        callbackQueueUrl: r.stack.queueUrls.CallbackQueue!,
+        callbackArguments: { task: 'deploy', modelPackageArn, stage: 'prod' },
+      });
+      const started = await r.sm.send(
+        new StartPipelineExecutionCommand({ PipelineName: 'train-and-deploy' }),
+      );
+      s.executions.push(started.PipelineExecutionArn!);
+      await r.stack.settle();
+      return;
+    }
+    case 'stopPipeline': {
+      const arn = s.executions.pop();
+      if (!arn) return;
+      const execution = await r.sm.send(new DescribePipelineExecutionCommand({ PipelineExecutionArn: arn }));
+      if (execution.PipelineExecutionStatus === 'Executing')
+        await r.sm.send(new StopPipelineExecutionCommand({ PipelineExecutionArn: arn }));
+      await r.stack.settle();
+      return;
+    }
+    case 'reject': {
+      const arn = s.packages
+        .slice(1)
+        .filter((arn) => r.stack.cloud.registry.find(arn)?.approvalStatus === 'Approved')
+        .at(-1);
+      if (!arn) return;
+      await r.sm.send(
+        new UpdateModelPackageCommand({ ModelPackageArn: arn, ModelApprovalStatus: 'Rejected' }),
+      );
+      await r.stack.settle();
+      return;
+    }
+    case 'editMetadata': {
+      const rejected = s.packages.filter(
+        (arn) => r.stack.cloud.registry.find(arn)?.approvalStatus === 'Rejected',
+      );
+      const arn = rejected.at(-1) ?? s.packages.at(-1);
+      if (!arn) return;
+      await r.sm.send(
+        new UpdateModelPackageCommand({
+          ModelPackageArn: arn,
+          CustomerMetadataProperties: { note: `edited at ${r.stack.cloud.clock.now()}` },
+        }),
+      );
+      await r.stack.settle();
+      return;
+    }
+    case 'wait':
+      await r.stack.run(a.minutes * MINUTE);
+      return;
+  }
+};

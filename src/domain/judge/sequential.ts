@@ -339,8 +339,8 @@ export const logNormalCdf = (z: number): number => {
 /**
  * Robust evidence from a sum of mean-zero (under the null) per-minute scores: the one-sided normal
  * mixture 2 sqrt(rho / (T + rho)) exp(S^2 / 2(T + rho)) Phi(S / sqrt(T + rho)) over lambda >= 0 of
- * exp(lambda S - lambda^2 T / 2), in the intrinsic time T = max(sum of model variances, sum of
- * squared scores) (Howard, Ramdas, McAuliffe, Sekhon 2021; with the empirical variance, the
+ * exp(lambda S - lambda^2 T / 2), in the intrinsic time T = robustTime (the sum of model variances,
+ * or of the centred squared scores less what a real shift adds to them, whichever is larger) (Howard, Ramdas, McAuliffe, Sekhon 2021; with the empirical variance, the
  * asymptotic confidence sequences of Waudby-Smith, Arnold, Wu, Howard, Ramdas 2024). The squared
  * scores carry the variance the data actually show, whatever its source, so the minutes are the
  * unit of variation; the model variance keeps the few-minute case from being judged on a variance

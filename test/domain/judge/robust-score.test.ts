@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   addScore,
+  alternativeExcess,
   boundedEvidence,
   ceilingScoreMinute,
   emptyScoreSum,
@@ -9,7 +10,10 @@ import {
   passScoreMinute,
   robustEvidence,
   robustPair,
+  robustTime,
+  UNCENTRED_MINUTES,
 } from '../../../src/domain/judge/sequential';
+import { binomial, mulberry32 } from '../../../src/local/cloud/samplers';
 
 const minute = (
   candidateRequests: number,
@@ -74,7 +78,7 @@ describe('robust evidence', () => {
   });
 
   it('the half-normal mixture in closed form: 2 sqrt(rho / (T + rho)) exp(S^2 / 2(T + rho)) Phi(S / sqrt(T + rho))', () => {
-    const s = { sum: 6, variance: 4, squares: 3, bound: 10, minutes: 4 };
+    const s = { ...emptyScoreSum(), sum: 6, variance: 4, squares: 3, bound: 10, minutes: 4 };
     const scale = 4 + 2;
     const expected =
       2 * Math.sqrt(2 / scale) * Math.exp(36 / (2 * scale)) * Math.exp(logNormalCdf(6 / Math.sqrt(scale)));
@@ -114,3 +118,58 @@ describe('robust evidence', () => {
     expect(robustEvidence(s, 2)).toBeGreaterThan(1e6);
   });
 });
+
+describe('centring and the shift taken out of the squares', () => {
+  it(`the first ${UNCENTRED_MINUTES} squares uncentred, then each about a x V with a = max(0, S) / sum V of the minutes before`, () => {
+    const s = emptyScoreSum();
+    for (let i = 0; i < UNCENTRED_MINUTES; i++) addScore(s, { score: 3, variance: 1 });
+    expect(s.squares).toBe(9 * UNCENTRED_MINUTES);
+    // a = 9 / 3 = 3: a score of 3 with variance 1 adds 0; one of 5 with variance 2 adds (5 - 12 / 4 x 2)^2 = 1
+    addScore(s, { score: 3, variance: 1 });
+    expect(s.squares).toBe(27);
+    addScore(s, { score: 5, variance: 2 });
+    expect(s.squares).toBeCloseTo(28, 12);
+    // a negative sum centres on 0
+    const below = emptyScoreSum();
+    for (let i = 0; i < 4; i++) addScore(below, { score: -2, variance: 1 });
+    expect(below.squares).toBe(16);
+  });
+
+  it('alternativeExcess by hand: a = (S - 2 sqrt(T)) / sum V, excess a tilt - a^2 curvature; 0 below 2 standard errors', () => {
+    const s = {
+      ...emptyScoreSum(),
+      sum: 40,
+      variance: 100,
+      squares: 144,
+      tilt: 80,
+      curvature: 5,
+      minutes: 30,
+    };
+    // T = 144, a = (40 - 24) / 100 = 0.16, excess = 0.16 x 80 - 0.0256 x 5 = 12.672
+    expect(alternativeExcess(s)).toBeCloseTo(12.672, 9);
+    expect(robustTime(s)).toBeCloseTo(144 - 12.672, 9);
+    expect(alternativeExcess({ ...s, sum: 24 })).toBe(0);
+    // never below the model variance
+    expect(robustTime({ ...s, squares: 101 })).toBe(100);
+    // scores without a tilt (pass, ceiling) are judged on their squares as they are
+    expect(robustTime({ ...s, tilt: 0 })).toBe(144);
+  });
+
+  it("a 2x regression at 10 % of the traffic is judged against the null's variance, not its own larger one", () => {
+    const u = mulberry32(11);
+    const s = emptyScoreSum();
+    // 1 % baseline, candidate 2 %, 300 of 3,000 requests a minute: q = 2p / (1 + p) = 0.18 of the 5XX
+    for (let t = 0; t < 30; t++) {
+      const m = minute(300, binomial(u, 300, 0.02), 2700, binomial(u, 2700, 0.01));
+      addScore(s, errorScoreMinute(m, 0.01));
+    }
+    const own = s.squares / s.variance;
+    // the squares carry the alternative's variance, q (1 - q) / (p (1 - p)) = 1.65 times the null's
+    expect(own).toBeGreaterThan(1.3);
+    expect(robustTime(s) / s.variance).toBeLessThan(own - 0.25);
+    expect(robustEvidence(s, 2)).toBeGreaterThan(normalMixtureOf(s.sum, s.squares, 2));
+  });
+});
+
+const normalMixtureOf = (sum: number, time: number, rho: number) =>
+  robustEvidence({ ...emptyScoreSum(), sum, variance: time, squares: 0 }, rho);

@@ -100,13 +100,13 @@ describe('robust evidence', () => {
     expect(robustEvidence(noisy, 2)).toBeLessThan(robustEvidence(steady, 2) / 100);
   });
 
-  it('the centre by hand: the evidence so far per unit of the larger of the two times', () => {
+  it('the sums by hand: score, variance, bound and minutes add up; an early square is not centred', () => {
     const s = emptyScoreSum();
     addScore(s, { score: 3, variance: 2 });
     expect(s.squares).toBe(9);
-    // time = max(variance 2, squares 9) = 9, a = 3 / 9: the second minute's square is (1 - 2/3)^2
+    // the second minute is within the first UNCENTRED_MINUTES: its square is 1^2, about 0
     addScore(s, { score: 1, variance: 2 });
-    expect(s.squares).toBeCloseTo(9 + 1 / 9, 12);
+    expect(s.squares).toBe(10);
     expect(s).toMatchObject({ sum: 4, variance: 4, bound: 4, minutes: 2 });
   });
 

@@ -85,7 +85,7 @@ describe('minutes that say nothing about the ratio', () => {
   });
 
   it("the robust score: a minute without a 5XX adds nothing, not even to the dispersion bound's time", () => {
-    const nothing = { score: 0, variance: 0, bound: 0 };
+    const nothing = { score: 0, variance: 0, bound: 0, tilt: 0, curvature: 0 };
     expect(errorScoreMinute(minute(100, 0, 900, 0), 0.01)).toEqual(nothing);
     expect(errorScoreMinute(minute(0, 0, 0, 0), 0.01)).toEqual(nothing);
     expect(errorScoreMinute(minute(0, 1, 0, 0), 0.01)).toEqual(nothing);

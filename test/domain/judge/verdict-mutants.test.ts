@@ -197,3 +197,32 @@ describe('firstLook', () => {
     expect(noEvidence.fails).toBe(false);
   });
 });
+
+describe('judgeCanary: a rollback on a first look', () => {
+  it('reports the settled totals plus the minute it read, with their 5XX rate', () => {
+    const healthy: Row = [100, 0, 40, 900, 2, 40];
+    const gross: Row = [200, 100, 40, 2000, 0, 40];
+    // at T0 + 6 min the ingestion lag (3 min) has settled minutes 0-2; minute 5 is the newest complete one
+    const verdict = judgeCanary(
+      readings([healthy, healthy, healthy, healthy, healthy, gross]),
+      gates(),
+      timing,
+      T0 + 6 * MIN,
+    );
+    expect(verdict.status).toBe('rollback');
+    expect(verdict.readings.candidate).toMatchObject({ invocations: 500, errors5xx: 100, errorRate: 0.2 });
+    expect(verdict.readings.baseline).toMatchObject({ invocations: 4700, errors5xx: 6 });
+  });
+
+  it('reads only the newest complete minute, not an older unsettled one', () => {
+    const healthy: Row = [100, 0, 40, 900, 2, 40];
+    const gross: Row = [200, 100, 40, 2000, 0, 40];
+    const verdict = judgeCanary(
+      readings([healthy, healthy, healthy, healthy, gross, healthy]),
+      gates(),
+      timing,
+      T0 + 6 * MIN,
+    );
+    expect(verdict.status).not.toBe('rollback');
+  });
+});

@@ -25,3 +25,10 @@ describe('slowerChanceUnderNull', () => {
     expect(slowerChanceUnderNull('Maximum', 1, 1)).toBeCloseTo(0.5, 12);
   });
 });
+
+describe('orderStatisticExceeds in the far tail', () => {
+  it('the fastest of 30 candidate requests exceeds the slowest of 30 baseline ones with chance 1 / C(60, 30), to 9 digits', () => {
+    const exact = 1 / 1.1826458156486142e17; // C(60, 30) = 118,264,581,564,861,424
+    expect(orderStatisticExceeds(1, 30, 30, 30) / exact).toBeCloseTo(1, 9);
+  });
+});

@@ -1,5 +1,3 @@
-import { Sha256 } from '@smithy/core/checksum';
-import { SignatureV4 } from '@smithy/signature-v4';
 import {
   AUDIENCE_HEADER,
   COMMAND_HASH_HEADER,
@@ -10,6 +8,7 @@ import {
   sha256Hex,
 } from '../domain/schemas/identity-proof';
 import type { CredentialsProvider } from './clients';
+import { signStsPost } from './sts-signed-post';
 
 /**
  * Signs (does not send) an STS GetCallerIdentity request bound to one command: its signed
@@ -24,30 +23,17 @@ export const signIdentityProof = async (options: {
   body: string;
   signingDate?: Date | undefined;
 }): Promise<string> => {
-  const { stsEndpoint: url } = options;
-  const signer = new SignatureV4({
+  const signed = await signStsPost({
+    url: options.stsEndpoint,
     credentials: options.credentials,
     region: options.region,
-    service: 'sts',
-    sha256: Sha256,
-  });
-  const signed = await signer.sign(
-    {
-      method: 'POST',
-      protocol: url.protocol,
-      hostname: url.hostname,
-      ...(url.port ? { port: Number(url.port) } : {}),
-      path: url.pathname,
-      query: {},
-      headers: {
-        host: url.host,
-        'content-type': GET_CALLER_IDENTITY_CONTENT_TYPE,
-        [AUDIENCE_HEADER]: options.audience,
-        [COMMAND_HASH_HEADER]: sha256Hex(options.body),
-      },
-      body: GET_CALLER_IDENTITY_BODY,
+    headers: {
+      'content-type': GET_CALLER_IDENTITY_CONTENT_TYPE,
+      [AUDIENCE_HEADER]: options.audience,
+      [COMMAND_HASH_HEADER]: sha256Hex(options.body),
     },
-    options.signingDate ? { signingDate: options.signingDate } : {},
-  );
+    body: GET_CALLER_IDENTITY_BODY,
+    signingDate: options.signingDate,
+  });
   return encodeIdentityProof({ headers: signed.headers as IdentityProof['headers'] });
 };

@@ -1,10 +1,9 @@
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
-import { Sha256 } from '@smithy/core/checksum';
-import { SignatureV4 } from '@smithy/signature-v4';
 import type { CrossAccountConfig } from '../config/schema';
 import { PermanentError } from '../errors';
 import { toRolloutsError } from './aws-errors';
 import { stsEndpointUrl } from './sts-endpoint';
+import { signStsPost } from './sts-signed-post';
 import { xmlText } from './sts-xml';
 
 export interface AssumedCredentials {
@@ -49,15 +48,11 @@ export const signedAssumeRole = (options: SignedAssumeRoleOptions): AssumeRole =
     let xml: string;
     let status: number;
     try {
-      const signer = new SignatureV4({ credentials, region: options.region, service: 'sts', sha256: Sha256 });
-      const signed = await signer.sign({
-        method: 'POST',
-        protocol: url.protocol,
-        hostname: url.hostname,
-        ...(url.port ? { port: Number(url.port) } : {}),
-        path: url.pathname,
-        query: {},
-        headers: { host: url.host, 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
+      const signed = await signStsPost({
+        url,
+        credentials,
+        region: options.region,
+        headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
         body,
       });
       const { host: _host, ...headers } = signed.headers;

@@ -1,35 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { canaryGatesSchema, type GateConfig } from '../../../src/config/schema';
 import { emptyTally, firstLook, judgeCanary, stepOutcome, tallyMinute } from '../../../src/domain/judge';
-import type { GateReadings, MinuteReading } from '../../../src/domain/model';
+import type { MinuteReading } from '../../../src/domain/model';
+import { MIN, type MinuteRow, readings, T0 } from './minute-readings';
 
-const MIN = 60_000;
-const T0 = Date.UTC(2024, 0, 1);
 const gates = (overrides: Record<string, unknown> = {}): GateConfig => canaryGatesSchema.parse(overrides);
-type Row = [number, number, number | null, number, number, number | null];
-
-/** Readings with a per-minute breakdown: minute i is [candidate n, e, latency, baseline n, e, latency]. */
-const readings = (rows: Row[]): GateReadings => {
-  const side = (pick: (r: Row) => [number, number, number | null]): MinuteReading[] =>
-    rows.map((r, i) => {
-      const [invocations, errors5xx, latencyMs] = pick(r);
-      return { at: T0 + i * MIN, invocations, errors5xx, latencyMs };
-    });
-  const totals = (minutes: MinuteReading[]) => ({
-    invocations: minutes.reduce((n, m) => n + m.invocations, 0),
-    errors5xx: minutes.reduce((n, m) => n + m.errors5xx, 0),
-    errorRate: null,
-    latencyMs: null,
-    minutes,
-  });
-  return {
-    candidate: totals(side((r) => [r[0], r[1], r[2]])),
-    baseline: totals(side((r) => [r[3], r[4], r[5]])),
-    alarmsInAlarm: [],
-    windowStart: T0,
-    windowEnd: T0 + rows.length * MIN,
-  };
-};
 const timing = { startedAt: T0, extensions: 0 };
 /** `now` at which all of `rows` minutes are settled under the default 3-minute ingestion lag */
 const settledNow = (rows: number) => T0 + (rows + 3) * MIN;
@@ -96,7 +71,7 @@ describe('tallyMinute: which minutes the latency test compares', () => {
 
 describe('judgeCanary: the numbers a verdict reports', () => {
   it('reports the ceiling limit as 1 / (alpha x its share) and stores huge and tiny evidence within range', () => {
-    const bad: Row = [100, 40, 40, 900, 2, 40];
+    const bad: MinuteRow = [100, 40, 40, 900, 2, 40];
     const verdict = judgeCanary(readings(Array(8).fill(bad)), gates(), timing, settledNow(8));
     expect(verdict.status).toBe('rollback');
     const e = verdict.readings.evidence!;
@@ -107,7 +82,7 @@ describe('judgeCanary: the numbers a verdict reports', () => {
   });
 
   it('the candidate latency is the median of its minutes, null when no minute has one', () => {
-    const rows: Row[] = [
+    const rows: MinuteRow[] = [
       [100, 0, 30, 900, 0, 40],
       [100, 0, 10, 900, 0, 40],
       [100, 0, null, 900, 0, 40],
@@ -200,8 +175,8 @@ describe('firstLook', () => {
 
 describe('judgeCanary: a rollback on a first look', () => {
   it('reports the settled totals plus the minute it read, with their 5XX rate', () => {
-    const healthy: Row = [100, 0, 40, 900, 2, 40];
-    const gross: Row = [200, 100, 40, 2000, 0, 40];
+    const healthy: MinuteRow = [100, 0, 40, 900, 2, 40];
+    const gross: MinuteRow = [200, 100, 40, 2000, 0, 40];
     // at T0 + 6 min the ingestion lag (3 min) has settled minutes 0-2; minute 5 is the newest complete one
     const verdict = judgeCanary(
       readings([healthy, healthy, healthy, healthy, healthy, gross]),
@@ -215,8 +190,8 @@ describe('judgeCanary: a rollback on a first look', () => {
   });
 
   it('reads only the newest complete minute, not an older unsettled one', () => {
-    const healthy: Row = [100, 0, 40, 900, 2, 40];
-    const gross: Row = [200, 100, 40, 2000, 0, 40];
+    const healthy: MinuteRow = [100, 0, 40, 900, 2, 40];
+    const gross: MinuteRow = [200, 100, 40, 2000, 0, 40];
     const verdict = judgeCanary(
       readings([healthy, healthy, healthy, healthy, gross, healthy]),
       gates(),

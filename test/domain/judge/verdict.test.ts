@@ -1,37 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { canaryGatesSchema, type GateConfig } from '../../../src/config/schema';
 import { emptyTally, judgeCanary, stepOutcome, tallyMinute } from '../../../src/domain/judge';
-import type { GateReadings, MinuteReading } from '../../../src/domain/model';
+import { MIN, readings, T0 } from './minute-readings';
 
-const MIN = 60_000;
-const T0 = Date.UTC(2024, 0, 1);
 const gates = (overrides: Record<string, unknown> = {}): GateConfig => canaryGatesSchema.parse(overrides);
-
-/** Readings with a per-minute breakdown: minute i is [candidate n, e, latency, baseline n, e, latency]. */
-const readings = (
-  rows: Array<[number, number, number, number, number, number]>,
-  alarms: string[] = [],
-): GateReadings => {
-  const side = (pick: (r: (typeof rows)[number]) => [number, number, number]): MinuteReading[] =>
-    rows.map((r, i) => {
-      const [invocations, errors5xx, latencyMs] = pick(r);
-      return { at: T0 + i * MIN, invocations, errors5xx, latencyMs };
-    });
-  const totals = (minutes: MinuteReading[]) => ({
-    invocations: minutes.reduce((n, m) => n + m.invocations, 0),
-    errors5xx: minutes.reduce((n, m) => n + m.errors5xx, 0),
-    errorRate: null,
-    latencyMs: null,
-    minutes,
-  });
-  return {
-    candidate: totals(side((r) => [r[0], r[1], r[2]])),
-    baseline: totals(side((r) => [r[3], r[4], r[5]])),
-    alarmsInAlarm: alarms,
-    windowStart: T0,
-    windowEnd: T0 + rows.length * MIN,
-  };
-};
 const timing = { startedAt: T0, extensions: 0 };
 const healthyMinute: [number, number, number, number, number, number] = [100, 0, 40, 900, 2, 40];
 const badMinute: [number, number, number, number, number, number] = [100, 20, 40, 900, 2, 40];

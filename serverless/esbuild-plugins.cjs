@@ -56,22 +56,18 @@ const ownSourcesOnlyMap = (map) => {
   return { ...rest, sources, names, mappings: encode(lines) };
 };
 
-const mapFiles = (dir) =>
-  fs.existsSync(dir)
-    ? fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
-        const full = path.join(dir, entry.name);
-        if (entry.isDirectory()) return mapFiles(full);
-        return entry.name.endsWith('.js.map') ? [full] : [];
-      })
-    : [];
-
 const ownSourcesOnly = {
   name: 'own-sources-only',
   setup(build) {
+    // only the maps this build wrote: the functions are built in parallel into a shared folder,
+    // and another build's map may be half written
+    build.initialOptions.metafile = true;
     build.onEnd((result) => {
       if (result.errors.length > 0) return;
-      const { outdir, outfile } = build.initialOptions;
-      const files = outfile ? [`${outfile}.map`].filter((f) => fs.existsSync(f)) : mapFiles(outdir);
+      const root = build.initialOptions.absWorkingDir ?? process.cwd();
+      const files = Object.keys(result.metafile?.outputs ?? {})
+        .filter((f) => f.endsWith('.js.map'))
+        .map((f) => path.resolve(root, f));
       for (const file of files) {
         const map = JSON.parse(fs.readFileSync(file, 'utf8'));
         fs.writeFileSync(file, JSON.stringify(ownSourcesOnlyMap(map)));

@@ -124,7 +124,7 @@ export const FIELD_DESCRIPTIONS: Record<string, string> = {
     'Pre-traffic check: requests sent to the candidate (at weight 0, with TargetVariant) before any user reaches it. Give either requests or requestSetFile. Needs strategy canary.',
   'modelPackageGroups.*.stages.prod.preTraffic.requests': 'The requests (1..50), inline.',
   'modelPackageGroups.*.stages.prod.preTraffic.requests[].name':
-    'Names the request in failure reasons (1..64 characters).',
+    'Names the request in failure reasons (1..64 characters); unique within the set (checked by `config check`, which JSON Schema cannot express).',
   'modelPackageGroups.*.stages.prod.preTraffic.requests[].contentType':
     'Content type of the request. Default application/json.',
   'modelPackageGroups.*.stages.prod.preTraffic.requests[].accept': 'Accept header of the request.',

@@ -1,4 +1,4 @@
-import { requestSpecSchema, toleranceSchema } from '../domain/request-set';
+import { requestListSchema, toleranceSchema } from '../domain/request-set';
 import * as z from '../zod';
 
 /**
@@ -19,7 +19,7 @@ export const shadowSchema = z.strictObject({
  */
 export const preTrafficSchema = z
   .strictObject({
-    requests: z.optional(z.array(requestSpecSchema).check(z.minLength(1), z.maxLength(50))),
+    requests: z.optional(requestListSchema),
     requestSetFile: z.optional(
       z.string().check(z.regex(/^[^/].*\.json$/, 'must be a relative path to a .json request-set file')),
     ),

@@ -45,12 +45,32 @@ export const requestSpecSchema = z.strictObject({
   ),
 });
 
+/**
+ * A request set's requests: 1-50, names unique (outcomes are matched to requests by name). The
+ * duplicate is named at its own `name`, with the request that used it first.
+ */
+export const requestListSchema = z.array(requestSpecSchema).check(
+  z.minLength(1),
+  z.maxLength(50),
+  z.superRefine((requests, ctx) => {
+    const firstIndex = new Map<string, number>();
+    requests.forEach((request, index) => {
+      const first = firstIndex.get(request.name);
+      if (first === undefined) {
+        firstIndex.set(request.name, index);
+        return;
+      }
+      ctx.addIssue({
+        code: 'custom',
+        path: [index, 'name'],
+        message: `request names must be unique: "${request.name}" is also the name of request #${first + 1}`,
+      });
+    });
+  }),
+);
+
 export const requestSetSchema = z.strictObject({
-  requests: z.array(requestSpecSchema).check(
-    z.minLength(1),
-    z.maxLength(50),
-    z.refine((rs) => new Set(rs.map((r) => r.name)).size === rs.length, 'request names must be unique'),
-  ),
+  requests: requestListSchema,
   /** Also send each request to the baseline variant; the answers must match within the tolerance. */
   compareWithBaseline: z.optional(toleranceSchema),
 });

@@ -131,6 +131,22 @@ describe('shadow phase and pre-traffic check in the configuration', () => {
     },
   );
 
+  it('fails config:check for two inline requests with one name, at the second name (loader only: JSON Schema cannot compare items by one key)', () => {
+    const c = example();
+    prod(c).preTraffic = {
+      requests: [
+        { name: 'typical', body: 'a' },
+        { name: 'large', body: 'b' },
+        { name: 'typical', body: 'c' },
+      ],
+    };
+    const result = configCheck(write(c));
+    expect(result.ok).toBe(false);
+    expect(result.message).toContain(
+      `${PROD}.preTraffic.requests.2.name: request names must be unique: "typical" is also the name of request #1`,
+    );
+  });
+
   it('fails config:check when the request-set file is missing, not JSON or invalid', () => {
     const path = write(example(), null);
     const missing = configCheck(path);

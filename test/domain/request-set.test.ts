@@ -49,7 +49,7 @@ describe('parseRequestSet', () => {
           { name: 'a', body: '' },
         ],
       },
-      'request names must be unique',
+      'requests.1.name: request names must be unique: "a" is also the name of request #1',
     ],
     [
       { requests: [{ name: 'a', body: '', expect: { values: { 'predictions/0': 1 } } }] },

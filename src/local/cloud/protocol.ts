@@ -63,10 +63,11 @@ export function xmlEscape(value: string): string {
 export function parseCredentialScope(authorization: string | undefined): {
   accessKeyId?: string;
   region?: string;
+  service?: string;
 } {
-  const match = /Credential=([^/,\s]+)\/\d{8}\/([^/]+)\//.exec(authorization ?? '');
+  const match = /Credential=([^/,\s]+)\/\d{8}\/([^/]+)\/([^/]+)\//.exec(authorization ?? '');
   if (!match) return {};
-  return { accessKeyId: match[1], region: match[2] };
+  return { accessKeyId: match[1], region: match[2], service: match[3] };
 }
 
 export function requireString(input: Record<string, unknown>, field: string): string {

@@ -365,6 +365,7 @@ export class SageMakerEndpoints {
     this.core.tags.set(arn, Array.isArray(input.Tags) ? (input.Tags as Tag[]) : []);
     this.core.changes.record({
       kind: 'config',
+      region: ctx.region,
       name,
       variants: this.recordOf(this.variantsFrom(this.configs.get(name)!)),
     });
@@ -693,6 +694,7 @@ export class SageMakerEndpoints {
       this.endpoints.delete(ep.name);
       this.core.changes.record({
         kind: 'endpoint',
+        region: ep.region,
         endpoint: ep.name,
         status: 'Deleted',
         configName: ep.configName,
@@ -858,6 +860,7 @@ export class SageMakerEndpoints {
   private recordChange(ep: Endpoint): void {
     this.core.changes.record({
       kind: 'endpoint',
+      region: ep.region,
       endpoint: ep.name,
       status: ep.status,
       configName: ep.configName,

@@ -5,6 +5,7 @@ import type { Faults } from './faults';
 import type { FunctionUrlResponse, IncomingUrlRequest } from './function-urls';
 import { ApiError, parseCredentialScope, type RequestContext } from './protocol';
 import type { RuntimeResponse } from './runtime';
+import { S3, type S3Request, type S3Response, s3ErrorXml } from './s3';
 import type { SignedRequest } from './sigv4';
 import { stsErrorXml } from './sts';
 
@@ -73,6 +74,7 @@ export interface Routes {
     request: SignedRequest,
   ) => string | Promise<string>;
   functionUrl: (functionName: string, request: IncomingUrlRequest) => Promise<FunctionUrlResponse>;
+  s3: (request: S3Request, ctx: RequestContext) => S3Response;
   /** The local cloud's own control API (`/_local/...`); undefined: no such route. */
   control: (method: string, path: string, body: string) => { status: number; body: unknown } | undefined;
 }
@@ -89,6 +91,11 @@ const TARGETS: Record<string, JsonProtocol> = {
   AWSEvents: { service: 'events', contentType: 'application/x-amz-json-1.1', queryCompatible: false },
   AnyScaleFrontendService: {
     service: 'application-autoscaling',
+    contentType: 'application/x-amz-json-1.1',
+    queryCompatible: false,
+  },
+  AmazonEC2ContainerRegistry_V20150921: {
+    service: 'ecr',
     contentType: 'application/x-amz-json-1.1',
     queryCompatible: false,
   },
@@ -176,6 +183,43 @@ async function handle(
     hooks.record(call);
     res.writeHead(out.status, { ...out.headers, 'x-amzn-requestid': requestId });
     res.end(out.body);
+    return;
+  }
+
+  if (scope.service === 's3') {
+    const request: S3Request = {
+      method: req.method ?? 'GET',
+      path: path.split('/').map(decodeURIComponent).join('/'),
+      headers,
+      body,
+    };
+    const operation = S3.operationOf(request.method, request.path) ?? `${request.method} ${request.path}`;
+    const bucket = request.path.split('/')[1];
+    await run(
+      hooks,
+      's3',
+      operation,
+      ctx,
+      async () => routes.s3(request, ctx),
+      bucket ? { Bucket: bucket } : undefined,
+    )
+      .then((out) => {
+        res.writeHead(out.status, { ...out.headers, 'x-amz-request-id': requestId });
+        res.end(request.method === 'HEAD' ? undefined : out.body);
+      })
+      .catch((err: unknown) => {
+        const e = toApiError(err);
+        const headers: Record<string, string> = { 'x-amz-request-id': requestId };
+        for (const [name, value] of Object.entries(e.extra))
+          if (/^x-amz-/.test(name)) headers[name] = String(value);
+        if (request.method === 'HEAD') {
+          res.writeHead(e.status, headers);
+          res.end();
+          return;
+        }
+        res.writeHead(e.status, { ...headers, 'content-type': 'application/xml' });
+        res.end(s3ErrorXml(e, requestId));
+      });
     return;
   }
 

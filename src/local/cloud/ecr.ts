@@ -37,6 +37,7 @@ export class Ecr {
   constructor(
     private readonly core: Core,
     private readonly region: string,
+    private readonly account = ACCOUNT_ID,
   ) {}
 
   operations(): Record<string, (input: Json, ctx: RequestContext) => unknown> {
@@ -64,13 +65,13 @@ export class Ecr {
     if (this.repositories.has(name)) {
       throw new ApiError(
         'RepositoryAlreadyExistsException',
-        `The repository with name '${name}' already exists in the registry with id '${ACCOUNT_ID}'`,
+        `The repository with name '${name}' already exists in the registry with id '${this.account}'`,
       );
     }
     const repository: Repository = {
       name,
-      arn: `arn:aws:ecr:${this.region}:${ACCOUNT_ID}:repository/${name}`,
-      uri: `${ACCOUNT_ID}.dkr.ecr.${this.region}.amazonaws.com/${name}`,
+      arn: `arn:aws:ecr:${this.region}:${this.account}:repository/${name}`,
+      uri: `${this.account}.dkr.ecr.${this.region}.amazonaws.com/${name}`,
       createdAt: this.core.clock.now(),
       images: [],
     };
@@ -81,7 +82,7 @@ export class Ecr {
   private describeRepository(r: Repository): Json {
     return {
       repositoryArn: r.arn,
-      registryId: ACCOUNT_ID,
+      registryId: this.account,
       repositoryName: r.name,
       repositoryUri: r.uri,
       createdAt: epochSeconds(r.createdAt),
@@ -101,8 +102,8 @@ export class Ecr {
 
   private requireRepository(input: Json): Repository {
     const name = this.validName(input);
-    const registryId = input.registryId ?? ACCOUNT_ID;
-    const repository = registryId === ACCOUNT_ID ? this.repositories.get(name) : undefined;
+    const registryId = input.registryId ?? this.account;
+    const repository = registryId === this.account ? this.repositories.get(name) : undefined;
     if (!repository) {
       throw new ApiError(
         'RepositoryNotFoundException',
@@ -126,7 +127,7 @@ export class Ecr {
     if (image && (tag === undefined || image.tags.includes(tag))) {
       throw new ApiError(
         'ImageAlreadyExistsException',
-        `Image with digest '${digest}'${tag ? ` and tag '${tag}'` : ''} already exists in the repository with name '${repository.name}' in registry with id '${ACCOUNT_ID}'`,
+        `Image with digest '${digest}'${tag ? ` and tag '${tag}'` : ''} already exists in the repository with name '${repository.name}' in registry with id '${this.account}'`,
       );
     }
     // a mutable repository moves the tag to the new image
@@ -144,7 +145,7 @@ export class Ecr {
     if (tag) image.tags.push(tag);
     return {
       image: {
-        registryId: ACCOUNT_ID,
+        registryId: this.account,
         repositoryName: repository.name,
         imageId: { imageDigest: digest, ...(tag ? { imageTag: tag } : {}) },
         imageManifest: manifest,
@@ -179,7 +180,7 @@ export class Ecr {
       if (!image) {
         throw new ApiError(
           'ImageNotFoundException',
-          `The image with imageId {imageDigest:'${digest ?? 'null'}', imageTag:'${tag ?? 'null'}'} does not exist within the repository with name '${repository.name}' in the registry with id '${ACCOUNT_ID}'`,
+          `The image with imageId {imageDigest:'${digest ?? 'null'}', imageTag:'${tag ?? 'null'}'} does not exist within the repository with name '${repository.name}' in the registry with id '${this.account}'`,
         );
       }
       return image;
@@ -189,7 +190,7 @@ export class Ecr {
 
   private detail(repository: Repository, image: Image): Json {
     return {
-      registryId: ACCOUNT_ID,
+      registryId: this.account,
       repositoryName: repository.name,
       imageDigest: image.digest,
       ...(image.tags.length > 0 ? { imageTags: [...image.tags] } : {}),

@@ -10,7 +10,7 @@ import { EventBridge } from './eventbridge';
 import { Faults } from './faults';
 import { FunctionUrls } from './function-urls';
 import { Pipelines } from './pipelines';
-import { ApiError, type RequestContext, Rng } from './protocol';
+import { ACCOUNT_ID, ApiError, type RequestContext, Rng } from './protocol';
 import { type RegionalServices, Regions } from './regions';
 import type { Runtime } from './runtime';
 import { S3 } from './s3';
@@ -50,6 +50,12 @@ export interface LocalCloudOptions {
   autoDeliver?: boolean;
   /** Real model servers behind endpoints: image-to-URL map and the contract's timeouts. */
   containers?: ContainerOptions;
+  /**
+   * Keep accounts apart: a request reaches the resources (SageMaker, CloudWatch, Auto Scaling,
+   * ECR, event buses) of the account its signer belongs to, e.g. a role assumed in 444455556666.
+   * Default false: every signer reaches the local account 111122223333, as before.
+   */
+  separateAccounts?: boolean;
 }
 
 export const DEFAULT_TIMINGS: Timings = {
@@ -140,8 +146,8 @@ export class LocalCloud {
    * A region's own SageMaker (registry, endpoints, runtime, traffic), CloudWatch, Application Auto
    * Scaling and ECR; the fields `sagemaker`, `cloudwatch`... are the default region's.
    */
-  inRegion(region: string): RegionalServices {
-    return this.regions.get(region);
+  inRegion(region: string, account = ACCOUNT_ID): RegionalServices {
+    return this.regions.get(region, account);
   }
 
   /** Waits for real containers (in every region) to answer what was sent to them, then delivers queued events. */
@@ -247,7 +253,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   /** The region a request is signed for (the SigV4 credential scope); no region of that name: refused. */
   const regionOf = (ctx: RequestContext): RegionalServices => {
     try {
-      return regions.get(ctx.region);
+      return regions.get(ctx.region, ctx.account);
     } catch {
       throw new ApiError(
         'UnrecognizedClientException',
@@ -307,6 +313,10 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     {
       now: () => clock.now(),
       defaultRegion: region,
+      accountOf: (accessKeyId) => {
+        if (!options.separateAccounts || !accessKeyId) return ACCOUNT_ID;
+        return sts.identity(accessKeyId)?.arn.split(':')[4] || ACCOUNT_ID;
+      },
       faults,
       latencyMs: () => cloud?.apiLatencyMs ?? 0,
       record: (call) => cloud?.calls.push(call),

@@ -30,6 +30,8 @@ export const validation = (message: string): ApiError => new ApiError('Validatio
 
 export interface RequestContext {
   region: string;
+  /** The account whose resources the request reaches (the signer's, when the local cloud keeps accounts apart). */
+  account: string;
   accessKeyId: string | undefined;
 }
 

@@ -1,12 +1,12 @@
 import { ApplicationAutoScaling } from './application-autoscaling';
 import { CloudWatch } from './cloudwatch';
 import type { ContainerOptions } from './containers';
-import type { Core } from './context';
+import type { Core, Place } from './context';
 import { Ecr } from './ecr';
-import type { RequestContext } from './protocol';
+import { ACCOUNT_ID, type RequestContext } from './protocol';
 import { Runtime } from './runtime';
 import { S3 } from './s3';
-import { SageMakerEndpoints, type Timings } from './sagemaker-endpoints';
+import { type PackageSource, SageMakerEndpoints, type Timings } from './sagemaker-endpoints';
 import { ModelRegistry } from './sagemaker-registry';
 import { Traffic } from './traffic';
 
@@ -22,6 +22,7 @@ type Operations = Record<string, (input: Json, ctx: RequestContext) => unknown>;
  */
 export interface RegionalServices {
   region: string;
+  account: string;
   registry: ModelRegistry;
   sagemaker: SageMakerEndpoints;
   cloudwatch: CloudWatch;
@@ -44,39 +45,54 @@ export interface RegionOptions {
   containers?: ContainerOptions | undefined;
 }
 
-/** A different traffic seed per region, the configured one for the default region (so one region behaves as before). */
-const regionSeed = (seed: number, region: string, defaultRegion: string): number => {
-  if (region === defaultRegion) return seed;
+/**
+ * A different traffic seed per account and region; the configured one for the local account's
+ * default region (so one region behaves as before).
+ */
+const placeSeed = (seed: number, place: Place, defaultRegion: string): number => {
+  if (place.account === ACCOUNT_ID && place.region === defaultRegion) return seed;
   let hash = seed;
-  for (const char of region) hash = (Math.imul(hash, 31) + char.charCodeAt(0)) >>> 0;
+  for (const char of `${place.account}/${place.region}`)
+    hash = (Math.imul(hash, 31) + char.charCodeAt(0)) >>> 0;
   return hash;
 };
 
-function createRegion(core: Core, region: string, options: RegionOptions): RegionalServices {
-  const registry = new ModelRegistry(core);
+function createRegion(
+  core: Core,
+  place: Place,
+  options: RegionOptions,
+  packagesOf: (own: ModelRegistry) => PackageSource,
+): RegionalServices {
+  const { region, account } = place;
+  const registry = new ModelRegistry(core, place);
   let endpoints: SageMakerEndpoints | undefined;
-  const cloudwatch = new CloudWatch(core.clock, region, (name, state) =>
-    endpoints?.onAlarmChange(name, state),
+  const cloudwatch = new CloudWatch(
+    core.clock,
+    region,
+    (name, state) => endpoints?.onAlarmChange(name, state),
+    account,
   );
   endpoints = new SageMakerEndpoints(
     core,
-    registry,
+    packagesOf(registry),
     options.timings,
     (name) => cloudwatch.alarmState(name),
-    options.containers,
+    options.containers ?? {},
+    place,
   );
   const traffic = new Traffic(
     core,
     endpoints,
     cloudwatch,
-    regionSeed(options.seed, region, core.defaultRegion),
+    placeSeed(options.seed, place, core.defaultRegion),
   );
-  const runtime = new Runtime(core, endpoints, traffic, cloudwatch);
-  const autoscaling = new ApplicationAutoScaling(core, endpoints);
+  const runtime = new Runtime(core, endpoints, traffic, cloudwatch, account);
+  const autoscaling = new ApplicationAutoScaling(core, endpoints, account);
   endpoints.scaling = autoscaling;
-  const ecr = new Ecr(core, region);
+  const ecr = new Ecr(core, region, account);
   return {
     region,
+    account,
     registry,
     sagemaker: endpoints,
     cloudwatch,
@@ -96,9 +112,14 @@ function createRegion(core: Core, region: string, options: RegionOptions): Regio
 /** AWS region names: `us-east-1`, `eu-west-1`, `ap-southeast-2`, `us-gov-west-1`. */
 const REGION_NAME = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
 
-/** The regions of the local cloud, each made on first use. S3's one bucket namespace spans them. */
+const PACKAGE_ARN = /^arn:aws[a-z-]*:sagemaker:([a-z0-9-]+):(\d{12}):model-package\//;
+
+/**
+ * The regions of the local cloud, per account, each made on first use. S3's one bucket namespace
+ * spans them.
+ */
 export class Regions {
-  private readonly byName = new Map<string, RegionalServices>();
+  private readonly byPlace = new Map<string, RegionalServices>();
   readonly s3: S3;
 
   constructor(
@@ -109,17 +130,36 @@ export class Regions {
     this.get(core.defaultRegion);
   }
 
-  get(region: string): RegionalServices {
-    const existing = this.byName.get(region);
+  get(region: string, account = ACCOUNT_ID): RegionalServices {
+    const key = `${account}/${region}`;
+    const existing = this.byPlace.get(key);
     if (existing) return existing;
     if (!REGION_NAME.test(region)) throw new Error(`not an AWS region name: ${JSON.stringify(region)}`);
-    const created = createRegion(this.core, region, this.options);
-    this.byName.set(region, created);
+    const place = { account, region };
+    const created = createRegion(this.core, place, this.options, (own) => this.packagesFrom(own, place));
+    this.byPlace.set(key, created);
     return created;
+  }
+
+  /**
+   * The packages a region's CreateModel can name: its own registry's, or, by full ARN, another
+   * account's in the same region (the cross-account deployment AWS allows once the owner's resource
+   * policy shares the group; that policy is not modelled here).
+   */
+  private packagesFrom(own: ModelRegistry, place: Place): PackageSource {
+    const registryOf = (nameOrArn: string): ModelRegistry => {
+      const [, region, account] = PACKAGE_ARN.exec(nameOrArn) ?? [];
+      if (!region || !account || account === place.account || region !== place.region) return own;
+      return this.get(region, account).registry;
+    };
+    return {
+      find: (nameOrArn) => registryOf(nameOrArn).find(nameOrArn),
+      require: (nameOrArn) => registryOf(nameOrArn).require(nameOrArn),
+    };
   }
 
   /** The regions made so far, the default one first. */
   all(): RegionalServices[] {
-    return [...this.byName.values()];
+    return [...this.byPlace.values()];
   }
 }

@@ -1,6 +1,6 @@
 import type { VariantRecord } from './change-log';
 import { type ContainerOptions, failedPing } from './containers';
-import { type Core, emitSageMakerEvent, sageMakerArn, type Tag } from './context';
+import { type Core, emitSageMakerEvent, type Place, sageMakerArn, type Tag } from './context';
 import { epochSeconds, paginate, type RequestContext, requireString, validation } from './protocol';
 import { checkModelName, checkTags } from './resource-validation';
 import type { ModelRegistry } from './sagemaker-registry';
@@ -130,6 +130,9 @@ export const SERVING_STATUSES: ReadonlySet<Endpoint['status']> = new Set([
   'UpdateRollbackFailed',
 ]);
 
+/** Where CreateModel finds the model packages it names. */
+export type PackageSource = Pick<ModelRegistry, 'find' | 'require'>;
+
 /** What the endpoints need to know of Application Auto Scaling (which is built on them). */
 export interface ScalingTargets {
   isScaled(endpointName: string, variantName: string): boolean;
@@ -145,10 +148,11 @@ export class SageMakerEndpoints {
 
   constructor(
     private readonly core: Core,
-    private readonly registry: ModelRegistry,
+    private readonly registry: PackageSource,
     private readonly timings: Timings,
     private readonly alarmState: (name: string) => string | undefined,
-    readonly containerOptions: ContainerOptions = {},
+    readonly containerOptions: ContainerOptions,
+    private readonly place: Place,
   ) {}
 
   /** Variant that failed its container's ping when its config was last deployed, by config name. */
@@ -210,7 +214,7 @@ export class SageMakerEndpoints {
 
   private requireModel(name: string, region: string): Model {
     const m = this.models.get(name);
-    if (!m) throw validation(`Could not find model "${sageMakerArn(region, 'model', name)}".`);
+    if (!m) throw validation(`Could not find model "${sageMakerArn(this.place, 'model', name)}".`);
     return m;
   }
 
@@ -218,7 +222,7 @@ export class SageMakerEndpoints {
     const name = requireString(input, 'ModelName');
     checkModelName(name);
     const tags = checkTags(input.Tags);
-    const arn = sageMakerArn(ctx.region, 'model', name);
+    const arn = sageMakerArn(this.place, 'model', name);
     if (this.models.has(name)) throw validation(`Cannot create already existing model "${arn}".`);
     const containers = (
       Array.isArray(input.Containers)
@@ -318,7 +322,7 @@ export class SageMakerEndpoints {
     const cfg = this.configs.get(name);
     if (!cfg)
       throw validation(
-        `Could not find endpoint configuration "${sageMakerArn(region, 'endpoint-config', name)}".`,
+        `Could not find endpoint configuration "${sageMakerArn(this.place, 'endpoint-config', name)}".`,
       );
     return cfg;
   }
@@ -326,7 +330,7 @@ export class SageMakerEndpoints {
   private createConfig(input: Json, ctx: RequestContext): unknown {
     const name = requireString(input, 'EndpointConfigName');
     checkName(name, 'endpointConfigName');
-    const arn = sageMakerArn(ctx.region, 'endpoint-config', name);
+    const arn = sageMakerArn(this.place, 'endpoint-config', name);
     if (this.configs.has(name))
       throw validation(`Cannot create already existing endpoint configuration "${arn}".`);
     const variants = (
@@ -395,7 +399,7 @@ export class SageMakerEndpoints {
 
   requireEndpoint(name: string, region: string): Endpoint {
     const ep = this.endpoints.get(name);
-    if (!ep) throw validation(`Could not find endpoint "${sageMakerArn(region, 'endpoint', name)}".`);
+    if (!ep) throw validation(`Could not find endpoint "${sageMakerArn(this.place, 'endpoint', name)}".`);
     return ep;
   }
 
@@ -432,7 +436,7 @@ export class SageMakerEndpoints {
   private createEndpoint(input: Json, ctx: RequestContext): unknown {
     const name = requireString(input, 'EndpointName');
     checkName(name, 'endpointName');
-    const arn = sageMakerArn(ctx.region, 'endpoint', name);
+    const arn = sageMakerArn(this.place, 'endpoint', name);
     // names are case-insensitive in CreateEndpoint (the case is kept), API_CreateEndpoint.html
     if ([...this.endpoints.keys()].some((existing) => existing.toLowerCase() === name.toLowerCase()))
       throw validation(`Cannot create already existing endpoint "${arn}".`);
@@ -440,7 +444,7 @@ export class SageMakerEndpoints {
     const now = this.core.clock.now();
     if (now - cfg.creationTime < (this.timings.configVisibleMs ?? 0)) {
       throw validation(
-        `Could not find endpoint configuration "${sageMakerArn(ctx.region, 'endpoint-config', cfg.name)}".`,
+        `Could not find endpoint configuration "${sageMakerArn(this.place, 'endpoint-config', cfg.name)}".`,
       );
     }
     const variants = this.variantsFrom(cfg);
@@ -890,7 +894,7 @@ export class SageMakerEndpoints {
     };
     if (ep.failureReason && (ep.status === 'Failed' || ep.status === 'InService'))
       detail.FailureReason = ep.failureReason;
-    emitSageMakerEvent(this.core, ep.region, 'SageMaker Endpoint State Change', ep.arn, detail, {
+    emitSageMakerEvent(this.core, this.place, 'SageMaker Endpoint State Change', ep.arn, detail, {
       mayDuplicate: true,
     });
   }

@@ -109,6 +109,8 @@ const TARGETS: Record<string, JsonProtocol> = {
 export interface ServerHooks {
   now: () => number;
   defaultRegion: string;
+  /** The account whose resources a request signed with this key reaches. */
+  accountOf: (accessKeyId: string | undefined) => string;
   faults: Faults;
   latencyMs: () => number;
   record: (call: CallRecord) => void;
@@ -157,7 +159,11 @@ async function handle(
     Object.entries(req.headers).map(([k, v]) => [k.toLowerCase(), Array.isArray(v) ? v.join(',') : v]),
   ) as Record<string, string | undefined>;
   const scope = parseCredentialScope(headers.authorization);
-  const ctx: RequestContext = { region: scope.region ?? hooks.defaultRegion, accessKeyId: scope.accessKeyId };
+  const ctx: RequestContext = {
+    region: scope.region ?? hooks.defaultRegion,
+    account: hooks.accountOf(scope.accessKeyId),
+    accessKeyId: scope.accessKeyId,
+  };
   const requestId = randomUUID();
   const target = headers['x-amz-target'];
   const path = (req.url ?? '/').split('?')[0] ?? '/';

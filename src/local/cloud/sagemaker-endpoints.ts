@@ -175,19 +175,19 @@ export class SageMakerEndpoints {
 
   operations(): Record<string, (input: Json, ctx: RequestContext) => unknown> {
     return {
-      CreateModel: (i, c) => this.createModel(i, c),
-      DescribeModel: (i, c) => this.describeModel(this.requireModel(requireString(i, 'ModelName'), c.region)),
-      DeleteModel: (i, c) => {
-        const m = this.requireModel(requireString(i, 'ModelName'), c.region);
+      CreateModel: (i) => this.createModel(i),
+      DescribeModel: (i) => this.describeModel(this.requireModel(requireString(i, 'ModelName'))),
+      DeleteModel: (i) => {
+        const m = this.requireModel(requireString(i, 'ModelName'));
         this.models.delete(m.name);
         return {};
       },
       ListModels: (i) => this.listModels(i),
       CreateEndpointConfig: (i, c) => this.createConfig(i, c),
-      DescribeEndpointConfig: (i, c) =>
-        this.describeConfig(this.requireConfig(requireString(i, 'EndpointConfigName'), c.region)),
-      DeleteEndpointConfig: (i, c) => {
-        const cfg = this.requireConfig(requireString(i, 'EndpointConfigName'), c.region);
+      DescribeEndpointConfig: (i) =>
+        this.describeConfig(this.requireConfig(requireString(i, 'EndpointConfigName'))),
+      DeleteEndpointConfig: (i) => {
+        const cfg = this.requireConfig(requireString(i, 'EndpointConfigName'));
         this.configs.delete(cfg.name);
         return {};
       },
@@ -195,14 +195,13 @@ export class SageMakerEndpoints {
         await this.checkContainers(i);
         return this.createEndpoint(i, c);
       },
-      DescribeEndpoint: (i, c) =>
-        this.describeEndpoint(this.requireEndpoint(requireString(i, 'EndpointName'), c.region)),
-      UpdateEndpoint: async (i, c) => {
+      DescribeEndpoint: (i) => this.describeEndpoint(this.requireEndpoint(requireString(i, 'EndpointName'))),
+      UpdateEndpoint: async (i) => {
         await this.checkContainers(i);
-        return this.updateEndpoint(i, c);
+        return this.updateEndpoint(i);
       },
-      UpdateEndpointWeightsAndCapacities: (i, c) => this.updateWeights(i, c),
-      DeleteEndpoint: (i, c) => this.deleteEndpoint(i, c),
+      UpdateEndpointWeightsAndCapacities: (i) => this.updateWeights(i),
+      DeleteEndpoint: (i) => this.deleteEndpoint(i),
       ListEndpoints: (i) => this.listEndpoints(i),
       AddTags: (i) => this.addTags(i),
       ListTags: (i) => this.listTags(i),
@@ -212,13 +211,13 @@ export class SageMakerEndpoints {
 
   // ---- models -------------------------------------------------------------------------------------------
 
-  private requireModel(name: string, region: string): Model {
+  private requireModel(name: string): Model {
     const m = this.models.get(name);
     if (!m) throw validation(`Could not find model "${sageMakerArn(this.place, 'model', name)}".`);
     return m;
   }
 
-  private createModel(input: Json, ctx: RequestContext): unknown {
+  private createModel(input: Json): unknown {
     const name = requireString(input, 'ModelName');
     checkModelName(name);
     const tags = checkTags(input.Tags);
@@ -318,7 +317,7 @@ export class SageMakerEndpoints {
 
   // ---- endpoint configs ---------------------------------------------------------------------------------
 
-  private requireConfig(name: string, region: string): EndpointConfig {
+  private requireConfig(name: string): EndpointConfig {
     const cfg = this.configs.get(name);
     if (!cfg)
       throw validation(
@@ -348,7 +347,7 @@ export class SageMakerEndpoints {
       if (seen.has(v.VariantName))
         throw validation(`Variant name "${v.VariantName}" is used more than once.`);
       seen.add(v.VariantName);
-      this.requireModel(v.ModelName, ctx.region);
+      this.requireModel(v.ModelName);
       if (!v.ServerlessConfig && (v.InitialInstanceCount === undefined || v.InstanceType === undefined)) {
         throw validation(
           `Production variant "${v.VariantName}" must specify InstanceType and InitialInstanceCount, or ServerlessConfig.`,
@@ -397,7 +396,7 @@ export class SageMakerEndpoints {
 
   // ---- endpoints ----------------------------------------------------------------------------------------
 
-  requireEndpoint(name: string, region: string): Endpoint {
+  requireEndpoint(name: string): Endpoint {
     const ep = this.endpoints.get(name);
     if (!ep) throw validation(`Could not find endpoint "${sageMakerArn(this.place, 'endpoint', name)}".`);
     return ep;
@@ -440,7 +439,7 @@ export class SageMakerEndpoints {
     // names are case-insensitive in CreateEndpoint (the case is kept), API_CreateEndpoint.html
     if ([...this.endpoints.keys()].some((existing) => existing.toLowerCase() === name.toLowerCase()))
       throw validation(`Cannot create already existing endpoint "${arn}".`);
-    const cfg = this.requireConfig(requireString(input, 'EndpointConfigName'), ctx.region);
+    const cfg = this.requireConfig(requireString(input, 'EndpointConfigName'));
     const now = this.core.clock.now();
     if (now - cfg.creationTime < (this.timings.configVisibleMs ?? 0)) {
       throw validation(
@@ -478,10 +477,10 @@ export class SageMakerEndpoints {
     return { EndpointArn: arn };
   }
 
-  private updateEndpoint(input: Json, ctx: RequestContext): unknown {
-    const ep = this.requireEndpoint(requireString(input, 'EndpointName'), ctx.region);
+  private updateEndpoint(input: Json): unknown {
+    const ep = this.requireEndpoint(requireString(input, 'EndpointName'));
     this.requireInService(ep);
-    const cfg = this.requireConfig(requireString(input, 'EndpointConfigName'), ctx.region);
+    const cfg = this.requireConfig(requireString(input, 'EndpointConfigName'));
     // SageMaker DG "Update endpoints that use auto scaling": removing a variant that is a scalable
     // target fails; deregister it first (the exact error text is not documented)
     const kept = new Set(cfg.variants.map((v) => v.VariantName));
@@ -622,8 +621,8 @@ export class SageMakerEndpoints {
     }
   }
 
-  private updateWeights(input: Json, ctx: RequestContext): unknown {
-    const ep = this.requireEndpoint(requireString(input, 'EndpointName'), ctx.region);
+  private updateWeights(input: Json): unknown {
+    const ep = this.requireEndpoint(requireString(input, 'EndpointName'));
     this.requireInService(ep);
     const changes = (
       Array.isArray(input.DesiredWeightsAndCapacities) ? input.DesiredWeightsAndCapacities : []
@@ -682,8 +681,8 @@ export class SageMakerEndpoints {
     return { EndpointArn: ep.arn };
   }
 
-  private deleteEndpoint(input: Json, ctx: RequestContext): unknown {
-    const ep = this.requireEndpoint(requireString(input, 'EndpointName'), ctx.region);
+  private deleteEndpoint(input: Json): unknown {
+    const ep = this.requireEndpoint(requireString(input, 'EndpointName'));
     if (ep.status !== 'InService' && ep.status !== 'Failed') {
       throw validation(`Cannot update in-progress endpoint "${ep.arn}".`);
     }

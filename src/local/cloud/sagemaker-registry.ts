@@ -70,7 +70,7 @@ export class ModelRegistry {
 
   operations(): Record<string, (input: Json, ctx: RequestContext) => unknown> {
     return {
-      CreateModelPackageGroup: (i, c) => this.createGroup(i, c),
+      CreateModelPackageGroup: (i) => this.createGroup(i),
       DescribeModelPackageGroup: (i) => this.describeGroup(i),
       ListModelPackageGroups: (i) => this.listGroups(i),
       CreateModelPackage: (i, c) => this.createPackage(i, c),
@@ -80,7 +80,7 @@ export class ModelRegistry {
     };
   }
 
-  private createGroup(input: Json, ctx: RequestContext): unknown {
+  private createGroup(input: Json): unknown {
     const name = requireString(input, 'ModelPackageGroupName');
     checkName(name, 'modelPackageGroupName');
     const arn = sageMakerArn(this.place, 'model-package-group', name);

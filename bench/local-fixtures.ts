@@ -82,7 +82,7 @@ export const smokeTestPipeline = (stack: LocalStack, name: string, endpointName:
     callbackArguments: { task: 'smoke-test', endpointName, body: { instances: [[0.1, 0.2]] } },
   });
   const ops = stack.cloud.pipelines.operations();
-  const ctx = { region: stack.cloud.region, accessKeyId: undefined };
+  const ctx = { region: stack.cloud.region, account: '111122223333', accessKeyId: undefined };
   return {
     start: () =>
       (ops.StartPipelineExecution!({ PipelineName: name }, ctx) as { PipelineExecutionArn: string })

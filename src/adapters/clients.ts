@@ -1,7 +1,9 @@
 import { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ECRClient } from '@aws-sdk/client-ecr';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -74,6 +76,22 @@ export const eventBridgeClient = /* @__PURE__ */ lazy(() => new EventBridgeClien
 export const assumeRole = /* @__PURE__ */ lazy(() => signedAssumeRole({ region: awsRegion() }));
 export const dynamoDbClient = /* @__PURE__ */ lazy(() => new DynamoDBClient(baseConfig()));
 export const sqsClient = /* @__PURE__ */ lazy(() => new SQSClient(baseConfig()));
+/** One client per region, each made on first use (a stage's artifacts are looked up in its own region). */
+const perRegion = <T>(create: (region: string) => T): ((region: string) => T) => {
+  const clients = new Map<string, T>();
+  resetters.push(() => clients.clear());
+  return (region) => {
+    let client = clients.get(region);
+    if (!client) {
+      client = create(region);
+      clients.set(region, client);
+    }
+    return client;
+  };
+};
+
+export const s3ClientIn = /* @__PURE__ */ perRegion((region) => new S3Client({ ...baseConfig(), region }));
+export const ecrClientIn = /* @__PURE__ */ perRegion((region) => new ECRClient({ ...baseConfig(), region }));
 export const applicationAutoScalingClient = /* @__PURE__ */ lazy(
   () => new ApplicationAutoScalingClient(baseConfig()),
 );

@@ -3,6 +3,7 @@ import {
   ListModelPackagesCommand,
   type SageMakerClient,
 } from '@aws-sdk/client-sagemaker';
+import type { PackageArtifacts } from '../domain/artifacts';
 import type { PackageInfo } from '../domain/model';
 import { PermanentError } from '../errors';
 import type { ModelRegistry } from '../ports/sagemaker';
@@ -47,6 +48,31 @@ export class SageMakerModelRegistry implements Omit<ModelRegistry, 'updatePackag
       lifecycle: lifecycle?.Stage
         ? { stage: lifecycle.Stage, stageStatus: lifecycle.StageStatus ?? '' }
         : undefined,
+    };
+  }
+
+  /** The image and model data of each of the version's containers, for the pre-flight check. */
+  async packageArtifacts(packageArn: string): Promise<PackageArtifacts> {
+    let output: Awaited<ReturnType<typeof this.describe>>;
+    try {
+      output = await this.describe(packageArn);
+    } catch (error) {
+      throw toRolloutsError(error, { operation: 'SageMaker DescribeModelPackage', resource: packageArn });
+    }
+    const containers = output.InferenceSpecification?.Containers ?? [];
+    if (containers.length === 0) {
+      throw new PermanentError(`SageMaker DescribeModelPackage ${packageArn}: the version has no containers`);
+    }
+    return {
+      packageArn: output.ModelPackageArn ?? packageArn,
+      containers: containers.map((c, index) => {
+        if (!c.Image) {
+          throw new PermanentError(
+            `SageMaker DescribeModelPackage ${packageArn}: container ${index + 1} names no image`,
+          );
+        }
+        return { image: c.Image, ...(c.ModelDataUrl ? { modelDataUrl: c.ModelDataUrl } : {}) };
+      }),
     };
   }
 

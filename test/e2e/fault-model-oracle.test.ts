@@ -54,6 +54,7 @@ class Stream {
       kind: 'endpoint',
       seq: this.changes.length,
       at: this.t,
+      region: 'us-east-1',
       endpoint: PROD,
       status,
       configName: variants.map((v) => v.name).join('-'),

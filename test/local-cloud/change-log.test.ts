@@ -81,10 +81,11 @@ describe('the local cloud records what it applies, in order, with its virtual ti
     expect(cloud.changes.map(({ seq: _, ...c }) => c)).toEqual([
       { kind: 'approval', at: T0, packageArn: a, status: 'PendingManualApproval' },
       { kind: 'approval', at: T0, packageArn: b, status: 'PendingManualApproval' },
-      { kind: 'config', at: T0, name: 'cfg', variants: variants([9, 1]) },
+      { kind: 'config', at: T0, region: 'us-east-1', name: 'cfg', variants: variants([9, 1]) },
       {
         kind: 'endpoint',
         at: T0,
+        region: 'us-east-1',
         endpoint: 'prod',
         status: 'Creating',
         configName: 'cfg',
@@ -95,6 +96,7 @@ describe('the local cloud records what it applies, in order, with its virtual ti
       {
         kind: 'endpoint',
         at: min(5),
+        region: 'us-east-1',
         endpoint: 'prod',
         status: 'InService',
         configName: 'cfg',
@@ -105,6 +107,7 @@ describe('the local cloud records what it applies, in order, with its virtual ti
       {
         kind: 'endpoint',
         at: min(5),
+        region: 'us-east-1',
         endpoint: 'prod',
         status: 'Updating',
         configName: 'cfg',
@@ -115,6 +118,7 @@ describe('the local cloud records what it applies, in order, with its virtual ti
       {
         kind: 'endpoint',
         at: min(5.5),
+        region: 'us-east-1',
         endpoint: 'prod',
         status: 'InService',
         configName: 'cfg',

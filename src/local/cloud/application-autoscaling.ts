@@ -53,6 +53,7 @@ export class ApplicationAutoScaling {
   constructor(
     private readonly core: Core,
     private readonly endpoints: SageMakerEndpoints,
+    private readonly account = ACCOUNT_ID,
   ) {}
 
   isScaled(endpointName: string, variantName: string): boolean {
@@ -130,7 +131,7 @@ export class ApplicationAutoScaling {
       minCapacity: min,
       maxCapacity: max,
       creationTime: this.core.clock.now(),
-      arn: `arn:aws:application-autoscaling:${ctx.region}:${ACCOUNT_ID}:scalable-target/${this.core.rng.ids.alphanumeric(32, '0123456789abcdef')}`,
+      arn: `arn:aws:application-autoscaling:${ctx.region}:${this.account}:scalable-target/${this.core.rng.ids.alphanumeric(32, '0123456789abcdef')}`,
     };
     target.minCapacity = min;
     target.maxCapacity = max;
@@ -159,7 +160,7 @@ export class ApplicationAutoScaling {
         ScalableDimension: DIMENSION,
         MinCapacity: t.minCapacity,
         MaxCapacity: t.maxCapacity,
-        RoleARN: `arn:aws:iam::${ACCOUNT_ID}:role/aws-service-role/sagemaker.application-autoscaling.amazonaws.com/AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint`,
+        RoleARN: `arn:aws:iam::${this.account}:role/aws-service-role/sagemaker.application-autoscaling.amazonaws.com/AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint`,
         CreationTime: epochSeconds(t.creationTime),
         SuspendedState: t.suspendedState ?? {
           DynamicScalingInSuspended: false,
@@ -211,7 +212,7 @@ export class ApplicationAutoScaling {
       creationTime: existing?.creationTime ?? this.core.clock.now(),
       arn:
         existing?.arn ??
-        `arn:aws:autoscaling:${ctx.region}:${ACCOUNT_ID}:scalingPolicy:${this.core.rng.ids.uuid()}:resource/sagemaker/${resourceId}:policyName/${name}`,
+        `arn:aws:autoscaling:${ctx.region}:${this.account}:scalingPolicy:${this.core.rng.ids.uuid()}:resource/sagemaker/${resourceId}:policyName/${name}`,
     };
     this.policies.set(key, policy);
     return { PolicyARN: policy.arn, Alarms: [] };

@@ -18,6 +18,7 @@ export interface ConfigChange {
   kind: 'config';
   seq: number;
   at: number;
+  region: string;
   name: string;
   variants: VariantRecord[];
 }
@@ -26,6 +27,8 @@ export interface EndpointChange {
   kind: 'endpoint';
   seq: number;
   at: number;
+  /** Endpoint names are unique per account and region only. */
+  region: string;
   endpoint: string;
   /** EndpointStatus after the change; `Deleted` once the endpoint is gone. */
   status: string;

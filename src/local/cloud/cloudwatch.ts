@@ -73,6 +73,7 @@ export class CloudWatch {
     private readonly clock: VirtualClock,
     private readonly defaultRegion: string,
     private readonly onAlarmChange: (name: string, state: AlarmState) => void,
+    private readonly account = ACCOUNT_ID,
   ) {}
 
   /**
@@ -374,7 +375,7 @@ export class CloudWatch {
     return {
       MetricAlarms: alarms.map((a) => ({
         AlarmName: a.name,
-        AlarmArn: `arn:aws:cloudwatch:${a.region}:${ACCOUNT_ID}:alarm:${a.name}`,
+        AlarmArn: `arn:aws:cloudwatch:${a.region}:${this.account}:alarm:${a.name}`,
         StateValue: a.state,
         StateReason: a.reason,
         StateUpdatedTimestamp: epochSeconds(a.updated),

@@ -2,6 +2,7 @@ import type { VirtualClock } from '../clock';
 import type { ChangeLog } from './change-log';
 import type { CloudEvent, EventBridge } from './eventbridge';
 import type { Rng } from './protocol';
+import { ACCOUNT_ID } from './protocol';
 import type { Timers } from './timers';
 
 export interface Tag {
@@ -23,26 +24,38 @@ export interface Core {
   changes: ChangeLog;
 }
 
-/** Puts an `aws.sagemaker` event on the default bus; endpoint events may be duplicated, as AWS may. */
+/** Where a resource lives: resources are per account and region. */
+export interface Place {
+  account: string;
+  region: string;
+}
+
+/**
+ * Puts an `aws.sagemaker` event on the default bus of the resource's account and region; endpoint
+ * events may be duplicated, as AWS may.
+ */
 export function emitSageMakerEvent(
   core: Core,
-  region: string,
+  place: Place,
   detailType: string,
   resource: string,
   detail: Record<string, unknown>,
   options: { mayDuplicate?: boolean } = {},
 ): CloudEvent {
   const entry = { source: 'aws.sagemaker', detailType, detail, resources: [resource] };
-  const event = core.events.put('default', entry, region);
+  const event = core.events.put('default', entry, place.region, place.account);
   if (
     options.mayDuplicate &&
     core.duplicateEventRate > 0 &&
     core.rng.duplicates.next() < core.duplicateEventRate
   ) {
-    core.events.put('default', structuredClone(entry), region);
+    core.events.put('default', structuredClone(entry), place.region, place.account);
   }
   return event;
 }
 
-export const sageMakerArn = (region: string, type: string, name: string): string =>
-  `arn:aws:sagemaker:${region}:111122223333:${type}/${name.toLowerCase()}`;
+export const sageMakerArn = (place: Place, type: string, name: string): string =>
+  `arn:aws:sagemaker:${place.region}:${place.account}:${type}/${name.toLowerCase()}`;
+
+/** The place of the local cloud's own account in a region. */
+export const homeAccountIn = (region: string): Place => ({ account: ACCOUNT_ID, region });

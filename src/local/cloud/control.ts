@@ -25,7 +25,9 @@ const name = z.string().min(1).max(256);
 export const trafficBody = z.strictObject({ endpoint: name, rpm: z.number().min(0).max(1_000_000) });
 
 export const faultBody = z.strictObject({
-  service: z.enum(['sagemaker', 'sagemaker-runtime', 'sqs', 'events', 'cloudwatch', 'sts']).optional(),
+  service: z
+    .enum(['sagemaker', 'sagemaker-runtime', 'sqs', 'events', 'cloudwatch', 'sts', 'ecr', 's3'])
+    .optional(),
   operation: name,
   error: name.default('ValidationException'),
   message: z.string().max(1024).optional(),

@@ -27,6 +27,10 @@ export type EventTarget = (event: CloudEvent) => Promise<void> | void;
 export interface RuleSpec {
   name: string;
   busName?: string;
+  /** The region of the rule's bus (default: the local cloud's default region). */
+  region?: string;
+  /** The account of the rule's bus (default: the local cloud's own). */
+  account?: string;
   pattern: EventPattern;
   target: EventTarget;
   /** Delivery attempts before the event is recorded as failed (default 3). */
@@ -35,6 +39,8 @@ export interface RuleSpec {
 
 interface Rule {
   name: string;
+  account: string;
+  region: string;
   busName: string;
   pattern: EventPattern;
   enabled: boolean;
@@ -45,6 +51,8 @@ interface Rule {
 
 export interface DeliveryRecord {
   rule: string;
+  account: string;
+  region: string;
   busName: string;
   eventId: string;
   detailType: string;
@@ -91,23 +99,41 @@ export class EventBridge {
   readonly deliveries: DeliveryRecord[] = [];
   readonly failedDeliveries: DeliveryRecord[] = [];
   private readonly busOfEvent = new Map<string, string>();
-  private readonly buses = new Map<string, Bus>();
+  /** Buses by account and region, then by name; each account has a default bus in every region. */
+  private readonly buses = new Map<string, Map<string, Bus>>();
   private readonly rules: Rule[] = [];
-  private readonly queue: Array<{ busName: string; event: CloudEvent }> = [];
+  private readonly queue: Array<{ account: string; region: string; busName: string; event: CloudEvent }> = [];
   private draining: Promise<void> | undefined;
 
   constructor(private readonly deps: EventBridgeDeps) {
-    this.buses.set('default', {
-      name: 'default',
-      arn: `arn:aws:events:${deps.defaultRegion}:${ACCOUNT_ID}:event-bus/default`,
-      creationTime: deps.clock.now(),
-    });
+    this.busesIn(deps.defaultRegion, ACCOUNT_ID);
+  }
+
+  private busesIn(region: string, account: string): Map<string, Bus> {
+    const key = `${account}/${region}`;
+    let buses = this.buses.get(key);
+    if (!buses) {
+      buses = new Map([
+        [
+          'default',
+          {
+            name: 'default',
+            arn: busArn(account, region, 'default'),
+            creationTime: this.deps.clock.now(),
+          },
+        ],
+      ]);
+      this.buses.set(key, buses);
+    }
+    return buses;
   }
 
   addRule(spec: RuleSpec): () => void {
     const busName = spec.busName ?? 'default';
     const rule: Rule = {
       name: spec.name,
+      account: spec.account ?? ACCOUNT_ID,
+      region: spec.region ?? this.deps.defaultRegion,
       busName,
       pattern: validatePattern(spec.pattern),
       enabled: true,
@@ -122,11 +148,18 @@ export class EventBridge {
     };
   }
 
+  /** The bus an event was first put on. */
   busOf(eventId: string): string | undefined {
     return this.busOfEvent.get(eventId);
   }
 
-  /** Puts an event on a bus (the bus must exist) and queues its delivery. */
+  private ruleOn(ctx: RequestContext, busName: string, name: string): Rule | undefined {
+    return this.rules.find(
+      (r) => r.name === name && r.account === ctx.account && r.region === ctx.region && r.busName === busName,
+    );
+  }
+
+  /** Puts an event on a bus of `account` in `region` (the bus must exist) and queues its delivery. */
   put(
     busName: string,
     entry: {
@@ -137,23 +170,28 @@ export class EventBridge {
       time?: number;
     },
     region = this.deps.defaultRegion,
+    account = ACCOUNT_ID,
   ): CloudEvent {
     const event: CloudEvent = {
       version: '0',
       id: this.deps.ids.uuid(),
       'detail-type': entry.detailType,
       source: entry.source,
-      account: ACCOUNT_ID,
+      account,
       time: isoSeconds(entry.time ?? this.deps.clock.now()),
       region,
       resources: entry.resources ?? [],
       detail: entry.detail,
     };
     this.published.push(event);
-    this.busOfEvent.set(event.id, busName);
-    this.queue.push({ busName, event });
-    this.deps.onEnqueue();
+    this.enqueue(account, region, busName, event);
     return event;
+  }
+
+  private enqueue(account: string, region: string, busName: string, event: CloudEvent): void {
+    if (!this.busOfEvent.has(event.id)) this.busOfEvent.set(event.id, busName);
+    this.queue.push({ account, region, busName, event });
+    this.deps.onEnqueue();
   }
 
   pendingCount(): number {
@@ -172,35 +210,63 @@ export class EventBridge {
 
   private async deliverAll(): Promise<void> {
     for (let item = this.queue.shift(); item; item = this.queue.shift()) {
-      const { busName, event } = item;
+      const { account, region, busName, event } = item;
       const rules = this.rules.filter(
-        (r) => r.enabled && r.busName === busName && safeMatch(r.pattern, event),
+        (r) =>
+          r.enabled &&
+          r.account === account &&
+          r.region === region &&
+          r.busName === busName &&
+          safeMatch(r.pattern, event),
       );
       for (const rule of rules) {
         if (rule.target) await this.deliver(rule, rule.target, event);
         for (const t of rule.apiTargets) {
-          const body = t.Input ?? JSON.stringify(event);
-          const ok = t.Arn.startsWith('arn:aws:sqs:') && this.deps.sendToQueue(t.Arn, body);
+          const error = this.sendToTarget(t, event);
           const record: DeliveryRecord = {
             rule: rule.name,
+            account,
+            region,
             busName,
             eventId: event.id,
             detailType: event['detail-type'],
             attempts: 1,
-            ok,
+            ok: error === undefined,
           };
-          if (!ok)
-            record.error = `target ${t.Arn} cannot be delivered to locally (only existing SQS queues can)`;
+          if (error !== undefined) record.error = error;
           this.deliveries.push(record);
-          if (!ok) this.failedDeliveries.push(record);
+          if (error !== undefined) this.failedDeliveries.push(record);
         }
       }
     }
   }
 
+  /**
+   * Sends a matched event to an API-defined target; returns why it could not be. An event bus
+   * target (in this or another region or account) gets the event unchanged, its `region` and
+   * `account` still the source's, as cross-Region and cross-account routing do. (The receiving
+   * bus's resource policy is not modelled: an existing bus accepts.)
+   */
+  private sendToTarget(target: { Arn: string; Input?: string }, event: CloudEvent): string | undefined {
+    const bus = /^arn:aws[a-z-]*:events:([a-z0-9-]+):(\d{12}):event-bus\/(.+)$/.exec(target.Arn);
+    if (bus) {
+      const [, region = '', account = '', name = ''] = bus;
+      if (!this.buses.get(`${account}/${region}`)?.has(name)) {
+        return `target event bus ${target.Arn} does not exist`;
+      }
+      this.enqueue(account, region, name, event);
+      return undefined;
+    }
+    const body = target.Input ?? JSON.stringify(event);
+    if (target.Arn.startsWith('arn:aws:sqs:') && this.deps.sendToQueue(target.Arn, body)) return undefined;
+    return `target ${target.Arn} cannot be delivered to locally (only existing SQS queues and event buses can)`;
+  }
+
   private async deliver(rule: Rule, target: EventTarget, event: CloudEvent): Promise<void> {
     const record: DeliveryRecord = {
       rule: rule.name,
+      account: rule.account,
+      region: rule.region,
       busName: rule.busName,
       eventId: event.id,
       detailType: event['detail-type'],
@@ -228,10 +294,13 @@ export class EventBridge {
     return i >= 0 ? nameOrArn.slice(i + ':event-bus/'.length) : nameOrArn;
   }
 
-  private requireBus(nameOrArn: unknown): Bus {
+  /** A bus of the request's region, by name or ARN (an ARN of another region names no bus here). */
+  private requireBus(nameOrArn: unknown, ctx: RequestContext): Bus {
     const name = this.busName(nameOrArn);
-    const bus = this.buses.get(name);
-    if (!bus) throw new ApiError('ResourceNotFoundException', `Event bus ${name} does not exist.`);
+    const bus = this.busesIn(ctx.region, ctx.account).get(name);
+    if (!bus || (typeof nameOrArn === 'string' && nameOrArn.startsWith('arn:') && nameOrArn !== bus.arn)) {
+      throw new ApiError('ResourceNotFoundException', `Event bus ${name} does not exist.`);
+    }
     return bus;
   }
 
@@ -244,23 +313,20 @@ export class EventBridge {
         return this.putEvents(input, ctx);
       case 'CreateEventBus': {
         const name = requireString(input, 'Name');
-        if (this.buses.has(name))
+        const buses = this.busesIn(ctx.region, ctx.account);
+        if (buses.has(name))
           throw new ApiError('ResourceAlreadyExistsException', `Event bus ${name} already exists.`);
-        const bus = {
-          name,
-          arn: `arn:aws:events:${ctx.region}:${ACCOUNT_ID}:event-bus/${name}`,
-          creationTime: this.deps.clock.now(),
-        };
-        this.buses.set(name, bus);
+        const bus = { name, arn: busArn(ctx.account, ctx.region, name), creationTime: this.deps.clock.now() };
+        buses.set(name, bus);
         return { EventBusArn: bus.arn };
       }
       case 'DescribeEventBus': {
-        const bus = this.requireBus(input.Name);
+        const bus = this.requireBus(input.Name, ctx);
         return { Name: bus.name, Arn: bus.arn, CreationTime: bus.creationTime / 1000 };
       }
       case 'PutRule': {
         const name = requireString(input, 'Name');
-        const bus = this.requireBus(input.EventBusName);
+        const bus = this.requireBus(input.EventBusName, ctx);
         if (typeof input.EventPattern !== 'string') {
           throw new ApiError(
             'ValidationException',
@@ -276,19 +342,28 @@ export class EventBridge {
           throw new ApiError('InvalidEventPatternException', `Event pattern is not valid. Reason: ${reason}`);
         }
         const enabled = input.State !== 'DISABLED';
-        const existing = this.rules.find((r) => r.name === name && r.busName === bus.name);
+        const existing = this.ruleOn(ctx, bus.name, name);
         if (existing) {
           existing.pattern = pattern;
           existing.enabled = enabled;
         } else {
-          this.rules.push({ name, busName: bus.name, pattern, enabled, maxAttempts: 1, apiTargets: [] });
+          this.rules.push({
+            name,
+            account: ctx.account,
+            region: ctx.region,
+            busName: bus.name,
+            pattern,
+            enabled,
+            maxAttempts: 1,
+            apiTargets: [],
+          });
         }
-        return { RuleArn: ruleArn(ctx.region, bus.name, name) };
+        return { RuleArn: ruleArn(ctx, bus.name, name) };
       }
       case 'PutTargets': {
         const name = requireString(input, 'Rule');
-        const bus = this.requireBus(input.EventBusName);
-        const rule = this.rules.find((r) => r.name === name && r.busName === bus.name);
+        const bus = this.requireBus(input.EventBusName, ctx);
+        const rule = this.ruleOn(ctx, bus.name, name);
         if (!rule)
           throw new ApiError(
             'ResourceNotFoundException',
@@ -353,7 +428,7 @@ export class EventBridge {
         return fail('MalformedDetail', 'Detail is malformed.');
       }
       const busName = this.busName(e.EventBusName);
-      if (!this.buses.has(busName))
+      if (!this.busesIn(ctx.region, ctx.account).has(busName))
         return fail('ResourceNotFoundException', `Event bus ${busName} does not exist.`);
       const event = this.put(
         busName,
@@ -365,6 +440,7 @@ export class EventBridge {
           ...(e.Time !== undefined ? { time: parseTimestamp(e.Time, 'Time') } : {}),
         },
         ctx.region,
+        ctx.account,
       );
       return { EventId: event.id };
     });
@@ -380,5 +456,8 @@ function safeMatch(pattern: EventPattern, event: CloudEvent): boolean {
   }
 }
 
-const ruleArn = (region: string, bus: string, name: string): string =>
-  `arn:aws:events:${region}:${ACCOUNT_ID}:rule/${bus === 'default' ? '' : `${bus}/`}${name}`;
+const busArn = (account: string, region: string, name: string): string =>
+  `arn:aws:events:${region}:${account}:event-bus/${name}`;
+
+const ruleArn = (ctx: RequestContext, bus: string, name: string): string =>
+  `arn:aws:events:${ctx.region}:${ctx.account}:rule/${bus === 'default' ? '' : `${bus}/`}${name}`;

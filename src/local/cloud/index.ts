@@ -1,8 +1,8 @@
 import type { Server } from 'node:http';
 import { VirtualClock } from '../clock';
-import { ApplicationAutoScaling } from './application-autoscaling';
+import type { ApplicationAutoScaling } from './application-autoscaling';
 import { type AppliedChange, ChangeLog } from './change-log';
-import { type AlarmState, CloudWatch } from './cloudwatch';
+import type { AlarmState, CloudWatch } from './cloudwatch';
 import type { ContainerOptions } from './containers';
 import type { Core } from './context';
 import { handleControl } from './control';
@@ -10,15 +10,17 @@ import { EventBridge } from './eventbridge';
 import { Faults } from './faults';
 import { FunctionUrls } from './function-urls';
 import { Pipelines } from './pipelines';
-import { Rng } from './protocol';
-import { Runtime } from './runtime';
-import { SageMakerEndpoints, type Timings } from './sagemaker-endpoints';
-import { ModelRegistry } from './sagemaker-registry';
+import { ACCOUNT_ID, ApiError, type RequestContext, Rng } from './protocol';
+import { type RegionalServices, Regions } from './regions';
+import type { Runtime } from './runtime';
+import { S3 } from './s3';
+import type { SageMakerEndpoints, Timings } from './sagemaker-endpoints';
+import type { ModelRegistry } from './sagemaker-registry';
 import { type CallRecord, type Operation, startServer } from './server';
 import { Sqs } from './sqs';
 import { Sts } from './sts';
 import { Timers } from './timers';
-import { Traffic, type TrafficOptions } from './traffic';
+import type { Traffic, TrafficOptions } from './traffic';
 
 export type {
   AppliedChange,
@@ -33,6 +35,7 @@ export type { CloudEvent, DeliveryRecord, EventTarget, RuleSpec } from './eventb
 export type { FaultSpec } from './faults';
 export type { FunctionUrlEvent, FunctionUrlTarget } from './function-urls';
 export type { CallbackAnswer, PipelineSpec } from './pipelines';
+export type { RegionalServices } from './regions';
 export type { AssumeRoleCall, LocalIdentity } from './sts';
 export type { AlarmState, CallRecord, ContainerOptions, Timings };
 
@@ -47,6 +50,12 @@ export interface LocalCloudOptions {
   autoDeliver?: boolean;
   /** Real model servers behind endpoints: image-to-URL map and the contract's timeouts. */
   containers?: ContainerOptions;
+  /**
+   * Keep accounts apart: a request reaches the resources (SageMaker, CloudWatch, Auto Scaling,
+   * ECR, event buses) of the account its signer belongs to, e.g. a role assumed in 444455556666.
+   * Default false: every signer reaches the local account 111122223333, as before.
+   */
+  separateAccounts?: boolean;
 }
 
 export const DEFAULT_TIMINGS: Timings = {
@@ -74,26 +83,24 @@ export class LocalCloud {
   readonly faults: Faults;
   readonly autoscaling: ApplicationAutoScaling;
   readonly functionUrls: FunctionUrls;
+  /** S3's one bucket namespace (each bucket lives in one region). */
+  readonly s3: S3;
   readonly calls: CallRecord[] = [];
   /** Every change applied to endpoint configs, endpoints' variants and weights, and approvals, in order. */
   readonly changes: readonly AppliedChange[];
   private latencyMs = 0;
   private server: Server | undefined;
+  private readonly regions: Regions;
 
   /** Use `startLocalCloud`. */
   constructor(
     parts: {
       core: Core;
-      registry: ModelRegistry;
-      sagemaker: SageMakerEndpoints;
-      cloudwatch: CloudWatch;
-      traffic: Traffic;
-      runtime: Runtime;
+      regions: Regions;
       sqs: Sqs;
       pipelines: Pipelines;
       sts: Sts;
       faults: Faults;
-      autoscaling: ApplicationAutoScaling;
       functionUrls: FunctionUrls;
     },
     server: Server,
@@ -104,16 +111,19 @@ export class LocalCloud {
     this.timers = parts.core.timers;
     this.events = parts.core.events;
     this.region = parts.core.defaultRegion;
-    this.registry = parts.registry;
-    this.sagemaker = parts.sagemaker;
-    this.cloudwatch = parts.cloudwatch;
-    this.traffic = parts.traffic;
-    this.runtime = parts.runtime;
+    this.regions = parts.regions;
+    const home = parts.regions.get(this.region);
+    this.registry = home.registry;
+    this.sagemaker = home.sagemaker;
+    this.cloudwatch = home.cloudwatch;
+    this.traffic = home.traffic;
+    this.runtime = home.runtime;
+    this.autoscaling = home.autoscaling;
+    this.s3 = parts.regions.s3;
     this.sqs = parts.sqs;
     this.pipelines = parts.pipelines;
     this.sts = parts.sts;
     this.faults = parts.faults;
-    this.autoscaling = parts.autoscaling;
     this.functionUrls = parts.functionUrls;
     this.server = server;
     this.port = port;
@@ -132,11 +142,20 @@ export class LocalCloud {
     this.timers.runUntil(ms);
   }
 
-  /** Delivers every queued event (and events produced while delivering) to the rules' targets. */
-  /** Waits for real containers to answer what was sent to them, then delivers queued events. */
+  /**
+   * A region's own SageMaker (registry, endpoints, runtime, traffic), CloudWatch, Application Auto
+   * Scaling and ECR; the fields `sagemaker`, `cloudwatch`... are the default region's.
+   */
+  inRegion(region: string, account = ACCOUNT_ID): RegionalServices {
+    return this.regions.get(region, account);
+  }
+
+  /** Waits for real containers (in every region) to answer what was sent to them, then delivers queued events. */
   async drain(): Promise<void> {
-    await this.traffic.settled();
-    await this.runtime.settled();
+    for (const region of this.regions.all()) {
+      await region.traffic.settled();
+      await region.runtime.settled();
+    }
     return this.events.drain();
   }
 
@@ -219,65 +238,85 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     duplicateEventRate: options.duplicateEventRate ?? 0,
     changes: new ChangeLog(() => clock.now()),
   };
-  const registry = new ModelRegistry(core);
-  let endpoints: SageMakerEndpoints | undefined;
-  const cloudwatch = new CloudWatch(clock, region, (name, state) => endpoints?.onAlarmChange(name, state));
-  endpoints = new SageMakerEndpoints(
-    core,
-    registry,
-    { ...DEFAULT_TIMINGS, ...options.timings },
-    (name) => cloudwatch.alarmState(name),
-    options.containers,
-  );
-  const traffic = new Traffic(core, endpoints, cloudwatch, seed);
-  const runtime = new Runtime(core, endpoints, traffic, cloudwatch);
+  const regions = new Regions(core, {
+    timings: { ...DEFAULT_TIMINGS, ...options.timings },
+    seed,
+    containers: options.containers,
+  });
+  const home = regions.get(region);
   sqs = new Sqs(core);
   const pipelines = new Pipelines(core, sqs);
   const sts = new Sts(core);
   const faults = new Faults();
-  const autoscaling = new ApplicationAutoScaling(core, endpoints);
   const functionUrls = new FunctionUrls(core, sts);
-  endpoints.scaling = autoscaling;
 
+  /** The region a request is signed for (the SigV4 credential scope); no region of that name: refused. */
+  const regionOf = (ctx: RequestContext): RegionalServices => {
+    try {
+      return regions.get(ctx.region, ctx.account);
+    } catch {
+      throw new ApiError(
+        'UnrecognizedClientException',
+        `The local cloud has no region named ${JSON.stringify(ctx.region)}.`,
+        { status: 403 },
+      );
+    }
+  };
+  const pipelineOps = pipelines.operations();
+  /** An operation served by the region of each request (the default region's table names them all). */
+  const regional =
+    (service: keyof RegionalServices['operations'], global: Record<string, Operation> = {}) =>
+    (operation: string): Operation | undefined => {
+      if (Object.hasOwn(global, operation)) return global[operation];
+      if (!Object.hasOwn(home.operations[service], operation)) return undefined;
+      return (input, ctx) => regionOf(ctx).operations[service][operation]?.(input, ctx);
+    };
   const lookup =
     (ops: Record<string, Operation>) =>
     (operation: string): Operation | undefined =>
       Object.hasOwn(ops, operation) ? ops[operation] : undefined;
-  const sagemakerOps = { ...registry.operations(), ...endpoints.operations(), ...pipelines.operations() };
   /** What a fault may name, by service (the control API refuses anything else). */
   const operations: Record<string, string[]> = {
-    sagemaker: Object.keys(sagemakerOps),
+    sagemaker: [...Object.keys(home.operations.sagemaker), ...Object.keys(pipelineOps)],
     'sagemaker-runtime': ['InvokeEndpoint'],
     sqs: Object.keys(sqs.operations()),
-    cloudwatch: Object.keys(cloudwatch.operations()),
-    'application-autoscaling': Object.keys(autoscaling.operations()),
+    cloudwatch: Object.keys(home.operations.cloudwatch),
+    'application-autoscaling': Object.keys(home.operations['application-autoscaling']),
     events: EventBridge.OPERATIONS,
     sts: Sts.OPERATIONS,
+    ecr: Object.keys(home.operations.ecr),
+    s3: S3.OPERATIONS,
   };
   const { server, port } = await startServer(
     {
       json: {
-        sagemaker: lookup(sagemakerOps),
+        sagemaker: regional('sagemaker', pipelineOps),
         sqs: lookup(sqs.operations()),
-        cloudwatch: lookup(cloudwatch.operations()),
-        'application-autoscaling': lookup(autoscaling.operations()),
+        cloudwatch: regional('cloudwatch'),
+        'application-autoscaling': regional('application-autoscaling'),
+        ecr: regional('ecr'),
         events: (operation) => (input, ctx) => events.handle(operation, input, ctx),
       },
-      invoke: (name, headers, ctx, body) => runtime.invoke(name, headers, ctx, body),
+      invoke: (name, headers, ctx, body) => regionOf(ctx).runtime.invoke(name, headers, ctx, body),
       query: (action, params, ctx, requestId, request) => sts.handle(action, params, ctx, requestId, request),
       functionUrl: (name, request) => functionUrls.handle(name, request),
+      s3: (request, ctx) => regions.s3.handle(request, ctx),
       control: (method, path, body) =>
         handleControl(method, path, body, {
           now: () => clock.now(),
-          traffic,
+          traffic: home.traffic,
           faults,
-          cloudwatch,
+          cloudwatch: home.cloudwatch,
           operations,
         }),
     },
     {
       now: () => clock.now(),
       defaultRegion: region,
+      accountOf: (accessKeyId) => {
+        if (!options.separateAccounts || !accessKeyId) return ACCOUNT_ID;
+        return sts.identity(accessKeyId)?.arn.split(':')[4] || ACCOUNT_ID;
+      },
       faults,
       latencyMs: () => cloud?.apiLatencyMs ?? 0,
       record: (call) => cloud?.calls.push(call),
@@ -286,23 +325,6 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   );
   sqs.setPort(port);
   functionUrls.setPort(port);
-  cloud = new LocalCloud(
-    {
-      core,
-      registry,
-      sagemaker: endpoints,
-      cloudwatch,
-      traffic,
-      runtime,
-      sqs,
-      pipelines,
-      sts,
-      faults,
-      autoscaling,
-      functionUrls,
-    },
-    server,
-    port,
-  );
+  cloud = new LocalCloud({ core, regions, sqs, pipelines, sts, faults, functionUrls }, server, port);
   return cloud;
 }

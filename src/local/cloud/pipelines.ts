@@ -320,7 +320,7 @@ export class Pipelines {
       detail.executionEndTime = isoSeconds(exec.lastModifiedTime);
     emitSageMakerEvent(
       this.core,
-      exec.pipeline.region,
+      { account: ACCOUNT_ID, region: exec.pipeline.region },
       'SageMaker Model Building Pipeline Execution Status Change',
       exec.arn,
       detail,

@@ -30,6 +30,8 @@ export const validation = (message: string): ApiError => new ApiError('Validatio
 
 export interface RequestContext {
   region: string;
+  /** The account whose resources the request reaches (the signer's, when the local cloud keeps accounts apart). */
+  account: string;
   accessKeyId: string | undefined;
 }
 
@@ -63,10 +65,11 @@ export function xmlEscape(value: string): string {
 export function parseCredentialScope(authorization: string | undefined): {
   accessKeyId?: string;
   region?: string;
+  service?: string;
 } {
-  const match = /Credential=([^/,\s]+)\/\d{8}\/([^/]+)\//.exec(authorization ?? '');
+  const match = /Credential=([^/,\s]+)\/\d{8}\/([^/]+)\/([^/]+)\//.exec(authorization ?? '');
   if (!match) return {};
-  return { accessKeyId: match[1], region: match[2] };
+  return { accessKeyId: match[1], region: match[2], service: match[3] };
 }
 
 export function requireString(input: Record<string, unknown>, field: string): string {

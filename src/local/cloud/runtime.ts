@@ -32,6 +32,7 @@ export class Runtime {
     private readonly endpoints: SageMakerEndpoints,
     private readonly traffic: Traffic,
     private readonly cloudwatch: CloudWatch,
+    private readonly account = ACCOUNT_ID,
   ) {}
 
   /** Resolves once every shadow copy sent so far has been answered and recorded. */
@@ -47,11 +48,11 @@ export class Runtime {
   ): RuntimeResponse | Promise<RuntimeResponse> {
     const ep = this.endpoints.endpoints.get(endpointName);
     if (!ep)
-      throw new ApiError('ValidationError', `Endpoint ${endpointName} of account ${ACCOUNT_ID} not found.`);
+      throw new ApiError('ValidationError', `Endpoint ${endpointName} of account ${this.account} not found.`);
     if (!SERVING_STATUSES.has(ep.status)) {
       throw new ApiError(
         'ValidationError',
-        `Endpoint ${endpointName} of account ${ACCOUNT_ID} is not in service.`,
+        `Endpoint ${endpointName} of account ${this.account} is not in service.`,
       );
     }
     const targetVariant = headers['x-amzn-sagemaker-target-variant'];
@@ -105,13 +106,13 @@ export class Runtime {
       const original = 'Internal Server Error';
       throw new ApiError(
         'ModelError',
-        `Received server error (500) from primary with message "${original}". See https://${ctx.region}.console.aws.amazon.com/cloudwatch/home?region=${ctx.region}#logEventViewer:group=/aws/sagemaker/Endpoints/${endpointName} in account ${ACCOUNT_ID} for more information.`,
+        `Received server error (500) from primary with message "${original}". See https://${ctx.region}.console.aws.amazon.com/cloudwatch/home?region=${ctx.region}#logEventViewer:group=/aws/sagemaker/Endpoints/${endpointName} in account ${this.account} for more information.`,
         {
           status: 424,
           extra: {
             OriginalStatusCode: 500,
             OriginalMessage: original,
-            LogStreamArn: `arn:aws:logs:${ctx.region}:${ACCOUNT_ID}:log-group:/aws/sagemaker/Endpoints/${endpointName}`,
+            LogStreamArn: `arn:aws:logs:${ctx.region}:${this.account}:log-group:/aws/sagemaker/Endpoints/${endpointName}`,
           },
         },
       );

@@ -1,6 +1,6 @@
 import type { VariantRecord } from './change-log';
 import { type ContainerOptions, failedPing } from './containers';
-import { type Core, emitSageMakerEvent, sageMakerArn, type Tag } from './context';
+import { type Core, emitSageMakerEvent, type Place, sageMakerArn, type Tag } from './context';
 import { epochSeconds, paginate, type RequestContext, requireString, validation } from './protocol';
 import { checkModelName, checkTags } from './resource-validation';
 import type { ModelRegistry } from './sagemaker-registry';
@@ -130,6 +130,9 @@ export const SERVING_STATUSES: ReadonlySet<Endpoint['status']> = new Set([
   'UpdateRollbackFailed',
 ]);
 
+/** Where CreateModel finds the model packages it names. */
+export type PackageSource = Pick<ModelRegistry, 'find' | 'require'>;
+
 /** What the endpoints need to know of Application Auto Scaling (which is built on them). */
 export interface ScalingTargets {
   isScaled(endpointName: string, variantName: string): boolean;
@@ -145,10 +148,11 @@ export class SageMakerEndpoints {
 
   constructor(
     private readonly core: Core,
-    private readonly registry: ModelRegistry,
+    private readonly registry: PackageSource,
     private readonly timings: Timings,
     private readonly alarmState: (name: string) => string | undefined,
-    readonly containerOptions: ContainerOptions = {},
+    readonly containerOptions: ContainerOptions,
+    private readonly place: Place,
   ) {}
 
   /** Variant that failed its container's ping when its config was last deployed, by config name. */
@@ -171,19 +175,19 @@ export class SageMakerEndpoints {
 
   operations(): Record<string, (input: Json, ctx: RequestContext) => unknown> {
     return {
-      CreateModel: (i, c) => this.createModel(i, c),
-      DescribeModel: (i, c) => this.describeModel(this.requireModel(requireString(i, 'ModelName'), c.region)),
-      DeleteModel: (i, c) => {
-        const m = this.requireModel(requireString(i, 'ModelName'), c.region);
+      CreateModel: (i) => this.createModel(i),
+      DescribeModel: (i) => this.describeModel(this.requireModel(requireString(i, 'ModelName'))),
+      DeleteModel: (i) => {
+        const m = this.requireModel(requireString(i, 'ModelName'));
         this.models.delete(m.name);
         return {};
       },
       ListModels: (i) => this.listModels(i),
       CreateEndpointConfig: (i, c) => this.createConfig(i, c),
-      DescribeEndpointConfig: (i, c) =>
-        this.describeConfig(this.requireConfig(requireString(i, 'EndpointConfigName'), c.region)),
-      DeleteEndpointConfig: (i, c) => {
-        const cfg = this.requireConfig(requireString(i, 'EndpointConfigName'), c.region);
+      DescribeEndpointConfig: (i) =>
+        this.describeConfig(this.requireConfig(requireString(i, 'EndpointConfigName'))),
+      DeleteEndpointConfig: (i) => {
+        const cfg = this.requireConfig(requireString(i, 'EndpointConfigName'));
         this.configs.delete(cfg.name);
         return {};
       },
@@ -191,14 +195,13 @@ export class SageMakerEndpoints {
         await this.checkContainers(i);
         return this.createEndpoint(i, c);
       },
-      DescribeEndpoint: (i, c) =>
-        this.describeEndpoint(this.requireEndpoint(requireString(i, 'EndpointName'), c.region)),
-      UpdateEndpoint: async (i, c) => {
+      DescribeEndpoint: (i) => this.describeEndpoint(this.requireEndpoint(requireString(i, 'EndpointName'))),
+      UpdateEndpoint: async (i) => {
         await this.checkContainers(i);
-        return this.updateEndpoint(i, c);
+        return this.updateEndpoint(i);
       },
-      UpdateEndpointWeightsAndCapacities: (i, c) => this.updateWeights(i, c),
-      DeleteEndpoint: (i, c) => this.deleteEndpoint(i, c),
+      UpdateEndpointWeightsAndCapacities: (i) => this.updateWeights(i),
+      DeleteEndpoint: (i) => this.deleteEndpoint(i),
       ListEndpoints: (i) => this.listEndpoints(i),
       AddTags: (i) => this.addTags(i),
       ListTags: (i) => this.listTags(i),
@@ -208,17 +211,17 @@ export class SageMakerEndpoints {
 
   // ---- models -------------------------------------------------------------------------------------------
 
-  private requireModel(name: string, region: string): Model {
+  private requireModel(name: string): Model {
     const m = this.models.get(name);
-    if (!m) throw validation(`Could not find model "${sageMakerArn(region, 'model', name)}".`);
+    if (!m) throw validation(`Could not find model "${sageMakerArn(this.place, 'model', name)}".`);
     return m;
   }
 
-  private createModel(input: Json, ctx: RequestContext): unknown {
+  private createModel(input: Json): unknown {
     const name = requireString(input, 'ModelName');
     checkModelName(name);
     const tags = checkTags(input.Tags);
-    const arn = sageMakerArn(ctx.region, 'model', name);
+    const arn = sageMakerArn(this.place, 'model', name);
     if (this.models.has(name)) throw validation(`Cannot create already existing model "${arn}".`);
     const containers = (
       Array.isArray(input.Containers)
@@ -314,11 +317,11 @@ export class SageMakerEndpoints {
 
   // ---- endpoint configs ---------------------------------------------------------------------------------
 
-  private requireConfig(name: string, region: string): EndpointConfig {
+  private requireConfig(name: string): EndpointConfig {
     const cfg = this.configs.get(name);
     if (!cfg)
       throw validation(
-        `Could not find endpoint configuration "${sageMakerArn(region, 'endpoint-config', name)}".`,
+        `Could not find endpoint configuration "${sageMakerArn(this.place, 'endpoint-config', name)}".`,
       );
     return cfg;
   }
@@ -326,7 +329,7 @@ export class SageMakerEndpoints {
   private createConfig(input: Json, ctx: RequestContext): unknown {
     const name = requireString(input, 'EndpointConfigName');
     checkName(name, 'endpointConfigName');
-    const arn = sageMakerArn(ctx.region, 'endpoint-config', name);
+    const arn = sageMakerArn(this.place, 'endpoint-config', name);
     if (this.configs.has(name))
       throw validation(`Cannot create already existing endpoint configuration "${arn}".`);
     const variants = (
@@ -344,7 +347,7 @@ export class SageMakerEndpoints {
       if (seen.has(v.VariantName))
         throw validation(`Variant name "${v.VariantName}" is used more than once.`);
       seen.add(v.VariantName);
-      this.requireModel(v.ModelName, ctx.region);
+      this.requireModel(v.ModelName);
       if (!v.ServerlessConfig && (v.InitialInstanceCount === undefined || v.InstanceType === undefined)) {
         throw validation(
           `Production variant "${v.VariantName}" must specify InstanceType and InitialInstanceCount, or ServerlessConfig.`,
@@ -365,6 +368,7 @@ export class SageMakerEndpoints {
     this.core.tags.set(arn, Array.isArray(input.Tags) ? (input.Tags as Tag[]) : []);
     this.core.changes.record({
       kind: 'config',
+      region: ctx.region,
       name,
       variants: this.recordOf(this.variantsFrom(this.configs.get(name)!)),
     });
@@ -392,9 +396,9 @@ export class SageMakerEndpoints {
 
   // ---- endpoints ----------------------------------------------------------------------------------------
 
-  requireEndpoint(name: string, region: string): Endpoint {
+  requireEndpoint(name: string): Endpoint {
     const ep = this.endpoints.get(name);
-    if (!ep) throw validation(`Could not find endpoint "${sageMakerArn(region, 'endpoint', name)}".`);
+    if (!ep) throw validation(`Could not find endpoint "${sageMakerArn(this.place, 'endpoint', name)}".`);
     return ep;
   }
 
@@ -431,15 +435,15 @@ export class SageMakerEndpoints {
   private createEndpoint(input: Json, ctx: RequestContext): unknown {
     const name = requireString(input, 'EndpointName');
     checkName(name, 'endpointName');
-    const arn = sageMakerArn(ctx.region, 'endpoint', name);
+    const arn = sageMakerArn(this.place, 'endpoint', name);
     // names are case-insensitive in CreateEndpoint (the case is kept), API_CreateEndpoint.html
     if ([...this.endpoints.keys()].some((existing) => existing.toLowerCase() === name.toLowerCase()))
       throw validation(`Cannot create already existing endpoint "${arn}".`);
-    const cfg = this.requireConfig(requireString(input, 'EndpointConfigName'), ctx.region);
+    const cfg = this.requireConfig(requireString(input, 'EndpointConfigName'));
     const now = this.core.clock.now();
     if (now - cfg.creationTime < (this.timings.configVisibleMs ?? 0)) {
       throw validation(
-        `Could not find endpoint configuration "${sageMakerArn(ctx.region, 'endpoint-config', cfg.name)}".`,
+        `Could not find endpoint configuration "${sageMakerArn(this.place, 'endpoint-config', cfg.name)}".`,
       );
     }
     const variants = this.variantsFrom(cfg);
@@ -473,10 +477,10 @@ export class SageMakerEndpoints {
     return { EndpointArn: arn };
   }
 
-  private updateEndpoint(input: Json, ctx: RequestContext): unknown {
-    const ep = this.requireEndpoint(requireString(input, 'EndpointName'), ctx.region);
+  private updateEndpoint(input: Json): unknown {
+    const ep = this.requireEndpoint(requireString(input, 'EndpointName'));
     this.requireInService(ep);
-    const cfg = this.requireConfig(requireString(input, 'EndpointConfigName'), ctx.region);
+    const cfg = this.requireConfig(requireString(input, 'EndpointConfigName'));
     // SageMaker DG "Update endpoints that use auto scaling": removing a variant that is a scalable
     // target fails; deregister it first (the exact error text is not documented)
     const kept = new Set(cfg.variants.map((v) => v.VariantName));
@@ -617,8 +621,8 @@ export class SageMakerEndpoints {
     }
   }
 
-  private updateWeights(input: Json, ctx: RequestContext): unknown {
-    const ep = this.requireEndpoint(requireString(input, 'EndpointName'), ctx.region);
+  private updateWeights(input: Json): unknown {
+    const ep = this.requireEndpoint(requireString(input, 'EndpointName'));
     this.requireInService(ep);
     const changes = (
       Array.isArray(input.DesiredWeightsAndCapacities) ? input.DesiredWeightsAndCapacities : []
@@ -677,8 +681,8 @@ export class SageMakerEndpoints {
     return { EndpointArn: ep.arn };
   }
 
-  private deleteEndpoint(input: Json, ctx: RequestContext): unknown {
-    const ep = this.requireEndpoint(requireString(input, 'EndpointName'), ctx.region);
+  private deleteEndpoint(input: Json): unknown {
+    const ep = this.requireEndpoint(requireString(input, 'EndpointName'));
     if (ep.status !== 'InService' && ep.status !== 'Failed') {
       throw validation(`Cannot update in-progress endpoint "${ep.arn}".`);
     }
@@ -693,6 +697,7 @@ export class SageMakerEndpoints {
       this.endpoints.delete(ep.name);
       this.core.changes.record({
         kind: 'endpoint',
+        region: ep.region,
         endpoint: ep.name,
         status: 'Deleted',
         configName: ep.configName,
@@ -858,6 +863,7 @@ export class SageMakerEndpoints {
   private recordChange(ep: Endpoint): void {
     this.core.changes.record({
       kind: 'endpoint',
+      region: ep.region,
       endpoint: ep.name,
       status: ep.status,
       configName: ep.configName,
@@ -887,7 +893,7 @@ export class SageMakerEndpoints {
     };
     if (ep.failureReason && (ep.status === 'Failed' || ep.status === 'InService'))
       detail.FailureReason = ep.failureReason;
-    emitSageMakerEvent(this.core, ep.region, 'SageMaker Endpoint State Change', ep.arn, detail, {
+    emitSageMakerEvent(this.core, this.place, 'SageMaker Endpoint State Change', ep.arn, detail, {
       mayDuplicate: true,
     });
   }

@@ -1,4 +1,4 @@
-import { type Core, emitSageMakerEvent, sageMakerArn, type Tag } from './context';
+import { type Core, emitSageMakerEvent, type Place, sageMakerArn, type Tag } from './context';
 import {
   type ApiError,
   epochSeconds,
@@ -44,7 +44,10 @@ export class ModelRegistry {
   /** By ARN. */
   readonly packages = new Map<string, ModelPackage>();
 
-  constructor(private readonly core: Core) {}
+  constructor(
+    private readonly core: Core,
+    private readonly place: Place,
+  ) {}
 
   /** Finds a package by versioned ARN or `<group>/<version>` name. */
   find(nameOrArn: string): ModelPackage | undefined {
@@ -67,7 +70,7 @@ export class ModelRegistry {
 
   operations(): Record<string, (input: Json, ctx: RequestContext) => unknown> {
     return {
-      CreateModelPackageGroup: (i, c) => this.createGroup(i, c),
+      CreateModelPackageGroup: (i) => this.createGroup(i),
       DescribeModelPackageGroup: (i) => this.describeGroup(i),
       ListModelPackageGroups: (i) => this.listGroups(i),
       CreateModelPackage: (i, c) => this.createPackage(i, c),
@@ -77,10 +80,10 @@ export class ModelRegistry {
     };
   }
 
-  private createGroup(input: Json, ctx: RequestContext): unknown {
+  private createGroup(input: Json): unknown {
     const name = requireString(input, 'ModelPackageGroupName');
     checkName(name, 'modelPackageGroupName');
-    const arn = sageMakerArn(ctx.region, 'model-package-group', name);
+    const arn = sageMakerArn(this.place, 'model-package-group', name);
     if (this.groups.has(name)) throw validation(`Model Package Group already exists: ${arn}`);
     this.groups.set(name, {
       name,
@@ -141,7 +144,7 @@ export class ModelRegistry {
     const pkg: ModelPackage = {
       group: group.name,
       version,
-      arn: `arn:aws:sagemaker:${ctx.region}:111122223333:model-package/${group.name.toLowerCase()}/${version}`,
+      arn: `arn:aws:sagemaker:${ctx.region}:${this.place.account}:model-package/${group.name.toLowerCase()}/${version}`,
       region: ctx.region,
       creationTime: now,
       lastModifiedTime: now,
@@ -269,7 +272,7 @@ export class ModelRegistry {
     if (p.modelLifeCycle) detail.ModelLifeCycle = p.modelLifeCycle;
     emitSageMakerEvent(
       this.core,
-      p.region,
+      this.place,
       'SageMaker Model Package State Change',
       p.arn,
       structuredClone(detail),

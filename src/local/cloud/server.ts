@@ -5,6 +5,7 @@ import type { Faults } from './faults';
 import type { FunctionUrlResponse, IncomingUrlRequest } from './function-urls';
 import { ApiError, parseCredentialScope, type RequestContext } from './protocol';
 import type { RuntimeResponse } from './runtime';
+import { S3, type S3Request, type S3Response, s3ErrorXml } from './s3';
 import type { SignedRequest } from './sigv4';
 import { stsErrorXml } from './sts';
 
@@ -73,6 +74,7 @@ export interface Routes {
     request: SignedRequest,
   ) => string | Promise<string>;
   functionUrl: (functionName: string, request: IncomingUrlRequest) => Promise<FunctionUrlResponse>;
+  s3: (request: S3Request, ctx: RequestContext) => S3Response;
   /** The local cloud's own control API (`/_local/...`); undefined: no such route. */
   control: (method: string, path: string, body: string) => { status: number; body: unknown } | undefined;
 }
@@ -92,6 +94,11 @@ const TARGETS: Record<string, JsonProtocol> = {
     contentType: 'application/x-amz-json-1.1',
     queryCompatible: false,
   },
+  AmazonEC2ContainerRegistry_V20150921: {
+    service: 'ecr',
+    contentType: 'application/x-amz-json-1.1',
+    queryCompatible: false,
+  },
   GraniteServiceVersion20100801: {
     service: 'cloudwatch',
     contentType: 'application/x-amz-json-1.0',
@@ -102,6 +109,8 @@ const TARGETS: Record<string, JsonProtocol> = {
 export interface ServerHooks {
   now: () => number;
   defaultRegion: string;
+  /** The account whose resources a request signed with this key reaches. */
+  accountOf: (accessKeyId: string | undefined) => string;
   faults: Faults;
   latencyMs: () => number;
   record: (call: CallRecord) => void;
@@ -150,7 +159,11 @@ async function handle(
     Object.entries(req.headers).map(([k, v]) => [k.toLowerCase(), Array.isArray(v) ? v.join(',') : v]),
   ) as Record<string, string | undefined>;
   const scope = parseCredentialScope(headers.authorization);
-  const ctx: RequestContext = { region: scope.region ?? hooks.defaultRegion, accessKeyId: scope.accessKeyId };
+  const ctx: RequestContext = {
+    region: scope.region ?? hooks.defaultRegion,
+    account: hooks.accountOf(scope.accessKeyId),
+    accessKeyId: scope.accessKeyId,
+  };
   const requestId = randomUUID();
   const target = headers['x-amz-target'];
   const path = (req.url ?? '/').split('?')[0] ?? '/';
@@ -176,6 +189,43 @@ async function handle(
     hooks.record(call);
     res.writeHead(out.status, { ...out.headers, 'x-amzn-requestid': requestId });
     res.end(out.body);
+    return;
+  }
+
+  if (scope.service === 's3') {
+    const request: S3Request = {
+      method: req.method ?? 'GET',
+      path: path.split('/').map(decodeURIComponent).join('/'),
+      headers,
+      body,
+    };
+    const operation = S3.operationOf(request.method, request.path) ?? `${request.method} ${request.path}`;
+    const bucket = request.path.split('/')[1];
+    await run(
+      hooks,
+      's3',
+      operation,
+      ctx,
+      async () => routes.s3(request, ctx),
+      bucket ? { Bucket: bucket } : undefined,
+    )
+      .then((out) => {
+        res.writeHead(out.status, { ...out.headers, 'x-amz-request-id': requestId });
+        res.end(request.method === 'HEAD' ? undefined : out.body);
+      })
+      .catch((err: unknown) => {
+        const e = toApiError(err);
+        const headers: Record<string, string> = { 'x-amz-request-id': requestId };
+        for (const [name, value] of Object.entries(e.extra))
+          if (/^x-amz-/.test(name)) headers[name] = String(value);
+        if (request.method === 'HEAD') {
+          res.writeHead(e.status, headers);
+          res.end();
+          return;
+        }
+        res.writeHead(e.status, { ...headers, 'content-type': 'application/xml' });
+        res.end(s3ErrorXml(e, requestId));
+      });
     return;
   }
 

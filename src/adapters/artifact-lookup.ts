@@ -1,0 +1,81 @@
+import { DescribeImagesCommand, type ECRClient } from '@aws-sdk/client-ecr';
+import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { ArtifactObservation, EcrImage, RegionalArtifact, S3Object } from '../domain/artifacts';
+import type { ArtifactLookup } from '../ports/artifacts';
+import { toRolloutsError } from './aws-errors';
+import { ecrClientIn, s3ClientIn } from './clients';
+
+interface ServiceErrorShape {
+  name?: unknown;
+  $metadata?: { httpStatusCode?: unknown };
+  $response?: { headers?: Record<string, string | undefined> };
+}
+
+const shapeOf = (error: unknown): ServiceErrorShape =>
+  typeof error === 'object' && error !== null ? (error as ServiceErrorShape) : {};
+
+/**
+ * The pre-flight lookups, each with a client of the artifact's own region: S3 HeadObject (a bare
+ * 404 is a missing object or bucket; a 301 names the region the bucket is really in) and ECR
+ * DescribeImages (RepositoryNotFoundException, ImageNotFoundException). Any other failure
+ * (throttling, permissions) is thrown as the project's error kinds, not taken for an absence.
+ */
+export class AwsArtifactLookup implements ArtifactLookup {
+  constructor(
+    private readonly s3In: (region: string) => S3Client = s3ClientIn,
+    private readonly ecrIn: (region: string) => ECRClient = ecrClientIn,
+  ) {}
+
+  observe(artifact: RegionalArtifact): Promise<ArtifactObservation> {
+    return artifact.kind === 's3' ? this.headObject(artifact) : this.describeImage(artifact);
+  }
+
+  private async headObject(artifact: S3Object): Promise<ArtifactObservation> {
+    try {
+      await this.s3In(artifact.region).send(
+        new HeadObjectCommand({ Bucket: artifact.bucket, Key: artifact.key }),
+      );
+      return { artifact, present: true };
+    } catch (error) {
+      const shape = shapeOf(error);
+      const status = shape.$metadata?.httpStatusCode;
+      if (status === 404)
+        return { artifact, present: false, detail: 'S3 HeadObject: no such object or bucket' };
+      if (status === 301) {
+        const where = shape.$response?.headers?.['x-amz-bucket-region'];
+        return {
+          artifact,
+          present: false,
+          detail: `S3 HeadObject: bucket ${artifact.bucket} is in ${where ?? 'another region'}, not ${artifact.region}`,
+        };
+      }
+      throw toRolloutsError(error, {
+        operation: 'S3 HeadObject',
+        resource: `s3://${artifact.bucket}/${artifact.key}`,
+      });
+    }
+  }
+
+  private async describeImage(artifact: EcrImage): Promise<ArtifactObservation> {
+    const imageId = {
+      ...(artifact.digest ? { imageDigest: artifact.digest } : {}),
+      ...(artifact.tag ? { imageTag: artifact.tag } : {}),
+    };
+    try {
+      await this.ecrIn(artifact.region).send(
+        new DescribeImagesCommand({
+          registryId: artifact.registryId,
+          repositoryName: artifact.repository,
+          imageIds: [imageId],
+        }),
+      );
+      return { artifact, present: true };
+    } catch (error) {
+      const name = shapeOf(error).name;
+      if (name === 'RepositoryNotFoundException' || name === 'ImageNotFoundException') {
+        return { artifact, present: false, detail: `ECR DescribeImages: ${name}` };
+      }
+      throw toRolloutsError(error, { operation: 'ECR DescribeImages', resource: artifact.repository });
+    }
+  }
+}

@@ -1,0 +1,161 @@
+/**
+ * SageMaker needs a model's artifacts (the S3 object of ModelDataUrl) and its image (ECR) in the
+ * endpoint's region. A stage names how its region finds them: a mapping of S3 prefixes and of ECR
+ * repositories, for the replication the user already runs. This module is the pure part of the
+ * pre-flight check: which artifacts a stage needs where, and the verdict once their presence is
+ * known (the adapters look them up with S3 HeadObject and ECR DescribeImages).
+ */
+
+/** The containers of a model package version (DescribeModelPackage's InferenceSpecification). */
+export interface PackageArtifacts {
+  packageArn: string;
+  containers: { image: string; modelDataUrl?: string | undefined }[];
+}
+
+/** `from` (where the package names an artifact) is found at `to` in the stage's region. */
+export interface LocationMapping {
+  from: string;
+  to: string;
+}
+
+export interface StageArtifactLocation {
+  region: string;
+  /** S3 URI prefixes, e.g. `s3://models-use1/fraud/` -> `s3://models-euw1/fraud/`. */
+  s3: LocationMapping[];
+  /** ECR repositories, e.g. `1111.dkr.ecr.us-east-1.amazonaws.com/fraud` -> `1111.dkr.ecr.eu-west-1.amazonaws.com/fraud`. */
+  ecr: LocationMapping[];
+}
+
+export interface S3Object {
+  kind: 's3';
+  /** as the package names it */
+  source: string;
+  region: string;
+  bucket: string;
+  key: string;
+}
+
+export interface EcrImage {
+  kind: 'ecr';
+  source: string;
+  region: string;
+  registryId: string;
+  repository: string;
+  tag?: string | undefined;
+  digest?: string | undefined;
+}
+
+export type RegionalArtifact = S3Object | EcrImage;
+
+/** What the lookup found: present, or absent with what the service said (e.g. the bucket's own region). */
+export interface ArtifactObservation {
+  artifact: RegionalArtifact;
+  present: boolean;
+  detail?: string | undefined;
+}
+
+export type PreflightVerdict = { ok: true } | { ok: false; reason: string };
+
+const S3_URI = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])\/(.+)$/;
+const ECR_IMAGE =
+  /^(\d{12})\.dkr\.ecr\.([a-z]{2}(?:-[a-z]+)+-\d{1,2})\.amazonaws\.com(?:\.cn)?\/([a-z0-9][a-z0-9._/-]*?)(?::([\w][\w.-]{0,127}))?(?:@(sha256:[0-9a-f]{64}))?$/;
+
+/** The longest mapping whose `from` starts the URI, applied; undefined when none does. */
+const mapped = (uri: string, mappings: LocationMapping[]): string | undefined => {
+  const best = mappings
+    .filter((m) => uri.startsWith(m.from))
+    .sort((a, b) => b.from.length - a.from.length)[0];
+  return best ? best.to + uri.slice(best.from.length) : undefined;
+};
+
+/** A repository mapping applies to the repository part of an image URI (the tag or digest is kept). */
+const mappedImage = (image: string, mappings: LocationMapping[]): string | undefined => {
+  const at = image.search(/[:@][^/]*$/);
+  const repository = at >= 0 ? image.slice(0, at) : image;
+  const best = mappings.find((m) => m.from === repository);
+  return best ? best.to + image.slice(repository.length) : undefined;
+};
+
+const keyOf = (a: RegionalArtifact): string =>
+  a.kind === 's3'
+    ? `s3 ${a.region} ${a.bucket}/${a.key}`
+    : `ecr ${a.region} ${a.registryId}/${a.repository}:${a.tag ?? ''}@${a.digest ?? ''}`;
+
+export const describeArtifact = (a: RegionalArtifact): string =>
+  a.kind === 's3'
+    ? `model data s3://${a.bucket}/${a.key} (bucket ${a.bucket}, region ${a.region})`
+    : `image ${a.repository}${a.tag ? `:${a.tag}` : ''}${a.digest ? `@${a.digest}` : ''} (ECR repository ${a.repository} of registry ${a.registryId}, region ${a.region})`;
+
+/**
+ * The artifacts a stage's region needs for a package version, where that region finds them; or why
+ * they cannot be found there at all (an image in another region with no repository mapping, an
+ * image that is not in ECR, a mapping into another region).
+ */
+export function artifactsInStageRegion(
+  pkg: PackageArtifacts,
+  location: StageArtifactLocation,
+): { artifacts: RegionalArtifact[] } | { refused: string } {
+  const artifacts: RegionalArtifact[] = [];
+  for (const container of pkg.containers) {
+    const image = mappedImage(container.image, location.ecr) ?? container.image;
+    const parsed = ECR_IMAGE.exec(image);
+    if (!parsed) return { refused: `image ${image} of ${pkg.packageArn} is not an Amazon ECR image URI` };
+    const [, registryId = '', region = '', repository = '', tag, digest] = parsed;
+    if (region !== location.region) {
+      return {
+        refused: `image ${container.image} of ${pkg.packageArn} is in ${region} and no ECR repository mapping of the stage brings it to ${location.region}`,
+      };
+    }
+    artifacts.push({
+      kind: 'ecr',
+      source: container.image,
+      region,
+      registryId,
+      repository,
+      ...(tag ? { tag } : {}),
+      ...(digest ? { digest } : {}),
+      ...(!tag && !digest ? { tag: 'latest' } : {}),
+    });
+    if (container.modelDataUrl === undefined) continue;
+    // an S3 URI names no region: an unmapped one is looked for as it is, in the stage's region
+    const uri = mapped(container.modelDataUrl, location.s3) ?? container.modelDataUrl;
+    const s3 = S3_URI.exec(uri);
+    if (!s3) return { refused: `model data ${uri} of ${pkg.packageArn} is not an S3 object URI` };
+    artifacts.push({
+      kind: 's3',
+      source: container.modelDataUrl,
+      region: location.region,
+      bucket: s3[1] ?? '',
+      key: s3[2] ?? '',
+    });
+  }
+  return { artifacts };
+}
+
+/**
+ * The pre-flight verdict for a stage: ok when every artifact its region needs was found there;
+ * otherwise a reason naming each missing artifact and where it was looked for, so the stage fails
+ * before any endpoint change.
+ */
+export function preflightArtifacts(
+  pkg: PackageArtifacts,
+  location: StageArtifactLocation,
+  observed: ArtifactObservation[],
+): PreflightVerdict {
+  const needed = artifactsInStageRegion(pkg, location);
+  if ('refused' in needed) return { ok: false, reason: needed.refused };
+  const byKey = new Map(observed.map((o) => [keyOf(o.artifact), o]));
+  const missing: string[] = [];
+  for (const artifact of needed.artifacts) {
+    const seen = byKey.get(keyOf(artifact));
+    if (!seen) missing.push(`${describeArtifact(artifact)} was not checked`);
+    else if (!seen.present) {
+      missing.push(`${describeArtifact(artifact)} is missing${seen.detail ? ` (${seen.detail})` : ''}`);
+    }
+  }
+  if (missing.length === 0) return { ok: true };
+  return {
+    ok: false,
+    reason: `${pkg.packageArn} cannot be deployed in ${location.region}: ${missing.join('; ')}`,
+  };
+}

@@ -33,19 +33,24 @@ const dag = fc
     }),
   );
 
-const OUTCOMES: (StageOutcome | undefined)[] = [undefined, 'entered', 'succeeded', 'failed', 'rolledBack'];
+const GOING: (StageOutcome | undefined)[] = [undefined, 'entered', 'succeeded'];
+const ANY: (StageOutcome | undefined)[] = [...GOING, 'failed', 'rolledBack'];
 
-/** Any outcome in any stage, reachable or not: the rules must hold whatever the state says. */
-const withProgress = dag.chain((graph) =>
-  fc.tuple(...graph.stages.map(() => fc.constantFrom(...OUTCOMES))).map((outcomes) => ({
-    graph,
-    progress: new Map(
-      graph.stages.flatMap((stage, i) =>
-        outcomes[i] === undefined ? [] : [[stage.name, outcomes[i]!] as const],
+/** Outcomes drawn from `outcomes` in every stage, reachable or not: the rules must hold whatever the state says. */
+const progressIn = (outcomes: (StageOutcome | undefined)[]) =>
+  dag.chain((graph) =>
+    fc.tuple(...graph.stages.map(() => fc.constantFrom(...outcomes))).map((drawn) => ({
+      graph,
+      progress: new Map(
+        graph.stages.flatMap((stage, i) =>
+          drawn[i] === undefined ? [] : [[stage.name, drawn[i]!] as const],
+        ),
       ),
-    ),
-  })),
-);
+    })),
+  );
+/** A version still going (nothing failed), or one that may have failed anywhere. */
+const going = progressIn(GOING);
+const withProgress = fc.oneof(going, progressIn(ANY));
 
 const predecessors = (graph: StageGraph, name: string): readonly string[] =>
   graph.stages.find((stage) => stage.name === name)!.after;
@@ -93,8 +98,7 @@ describe('the stage graph rules', () => {
 
   it('lets it into every stage whose predecessors all succeeded, while nothing failed', () => {
     fc.assert(
-      fc.property(withProgress, ({ graph, progress }) => {
-        fc.pre(![...progress.values()].some(failedOrRolledBack));
+      fc.property(going, ({ graph, progress }) => {
         const ready = graph.stages
           .filter((s) => !progress.has(s.name) && s.after.every((b) => progress.get(b) === 'succeeded'))
           .map((s) => s.name);
@@ -109,6 +113,11 @@ describe('the stage graph rules', () => {
       fc.property(withProgress, ({ graph, progress }) => {
         const failed = [...progress].filter(([, outcome]) => failedOrRolledBack(outcome));
         fc.pre(failed.length > 0);
+        // stopped everywhere it has not yet gone, descendants of the failure or not
+        expect(nextStages(graph, progress)).toEqual([]);
+        expect(stoppedStages(graph, progress)).toEqual(
+          graph.stages.map((s) => s.name).filter((n) => !progress.has(n)),
+        );
         const next = new Set(nextStages(graph, progress));
         const stopped = new Set(stoppedStages(graph, progress));
         for (const [name] of failed) {
@@ -119,6 +128,41 @@ describe('the stage graph rules', () => {
             expect(stopped.has(descendant)).toBe(true);
           }
         }
+      }),
+    );
+  });
+
+  it('in any run, enters a stage only after its predecessors succeeded, and nothing after a failure', () => {
+    const choices = fc.array(
+      fc.tuple(fc.nat(), fc.constantFrom<StageOutcome>('succeeded', 'failed', 'rolledBack')),
+      {
+        maxLength: 30,
+      },
+    );
+    fc.assert(
+      fc.property(dag, choices, (graph, run) => {
+        const progress = new Map<string, StageOutcome>();
+        const enteredAt = new Map<string, number>();
+        const stoppedAt = new Map<string, number>();
+        run.forEach(([pick, ending], time) => {
+          const next = nextStages(graph, progress);
+          const inFlight = [...progress].filter(([, outcome]) => outcome === 'entered').map(([name]) => name);
+          if (next.length > 0 && (pick % 2 === 0 || inFlight.length === 0)) {
+            const name = next[pick % next.length]!;
+            for (const before of predecessors(graph, name)) expect(progress.get(before)).toBe('succeeded');
+            progress.set(name, 'entered');
+            enteredAt.set(name, time);
+          } else if (inFlight.length > 0) {
+            const name = inFlight[pick % inFlight.length]!;
+            progress.set(name, ending);
+            if (failedOrRolledBack(ending)) stoppedAt.set(name, time);
+          }
+        });
+        const firstStop = Math.min(...stoppedAt.values());
+        for (const time of enteredAt.values()) expect(time).toBeLessThan(firstStop);
+        for (const [failed, time] of stoppedAt)
+          for (const descendant of below(graph, failed))
+            expect(enteredAt.get(descendant) ?? -1).toBeLessThan(time);
       }),
     );
   });

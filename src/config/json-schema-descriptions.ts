@@ -19,7 +19,7 @@ export const FIELD_DESCRIPTIONS: Record<string, string> = {
   'modelPackageGroups.*.concurrency':
     'What a newly approved version does while another is in flight: replace it (supersede), wait for it (queue), or be refused (reject). Default supersede.',
   'modelPackageGroups.*.promotion':
-    "How a version that passed QA reaches production: the promotion into every stage that waits for another, unless the stage has a promotion of its own (which wins).",
+    'How a version that passed QA reaches production: the promotion into every stage that waits for another, unless the stage has a promotion of its own (which wins).',
   'modelPackageGroups.*.promotion.mode':
     "After QA passes: promote at once (auto), or wait for an operator's `promote` (manual). Default auto.",
   'modelPackageGroups.*.promotion.approvalTimeoutMinutes':
@@ -35,7 +35,7 @@ export const FIELD_DESCRIPTIONS: Record<string, string> = {
   'modelPackageGroups.*.stages.<stage>.region':
     "AWS region of the endpoint. Default: the service's region. This version refuses it (every stage runs in the service's region; checked by `config check`).",
   'modelPackageGroups.*.stages.<stage>.after':
-    'The stages a version must pass before it enters this one (names of this group\'s stages, no cycle; checked by `config check`). Default: the stage written before this one; the first stage waits for none; `[]` makes any stage a first one. This version runs qa (after: []) then prod (after: [qa]).',
+    "The stages a version must pass before it enters this one (names of this group's stages, no cycle; checked by `config check`). Default: the stage written before this one; the first stage waits for none; `[]` makes any stage a first one. This version runs qa (after: []) then prod (after: [qa]).",
   'modelPackageGroups.*.stages.<stage>.promotion':
     "How a version that passed the stages this one waits for enters it. Default: the group's promotion. A version enters qa once approved in the registry, so this version refuses manual there.",
   'modelPackageGroups.*.stages.<stage>.promotion.mode':

@@ -343,7 +343,8 @@ const writtenConfigSchema = z
   })
   .check(
     z.superRefine((config, ctx) => {
-      for (const issue of endpointIssues(config.modelPackageGroups)) ctx.addIssue({ code: 'custom', ...issue });
+      for (const issue of endpointIssues(config.modelPackageGroups))
+        ctx.addIssue({ code: 'custom', ...issue });
     }),
   );
 
@@ -354,7 +355,9 @@ const writtenConfigSchema = z
 export const rolloutsConfigSchema = z.pipe(
   writtenConfigSchema,
   z.transform(
-    (config): Omit<z.output<typeof writtenConfigSchema>, 'modelPackageGroups'> & {
+    (
+      config,
+    ): Omit<z.output<typeof writtenConfigSchema>, 'modelPackageGroups'> & {
       modelPackageGroups: Record<string, RunGroupConfig>;
     } => ({
       ...config,

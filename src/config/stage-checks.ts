@@ -42,13 +42,19 @@ const afterPath = (stages: Record<string, WrittenStage>, stage: string): Propert
 const cycleWords = (cycle: readonly string[]): string =>
   cycle
     .slice(1)
-    .reduce((words, name, i) => `${words}${i === 0 ? ' waits for ' : ', which waits for '}${name}`, cycle[0]!);
+    .reduce(
+      (words, name, i) => `${words}${i === 0 ? ' waits for ' : ', which waits for '}${name}`,
+      cycle[0]!,
+    );
 
 const graphIssueAt = (stages: Record<string, WrittenStage>, issue: GraphIssue): PathIssue => {
   const names = Object.keys(stages);
   switch (issue.kind) {
     case 'self':
-      return { path: ['stages', issue.stage, 'after', issue.index], message: 'a stage cannot wait for itself' };
+      return {
+        path: ['stages', issue.stage, 'after', issue.index],
+        message: 'a stage cannot wait for itself',
+      };
     case 'unknown': {
       const meant = closest(issue.name, names);
       return {
@@ -57,7 +63,10 @@ const graphIssueAt = (stages: Record<string, WrittenStage>, issue: GraphIssue): 
       };
     }
     case 'repeated':
-      return { path: ['stages', issue.stage, 'after', issue.index], message: `${issue.name} is listed twice` };
+      return {
+        path: ['stages', issue.stage, 'after', issue.index],
+        message: `${issue.name} is listed twice`,
+      };
     case 'cycle':
       return {
         path: afterPath(stages, issue.stage),
@@ -130,7 +139,9 @@ const observerRoleIssues = (name: string, stage: WrittenStage): PathIssue[] => {
       },
     ];
   if (crossAccount.observerRoleArn === crossAccount.roleArn)
-    return [{ path, message: 'must be another role than roleArn (the deployer role is the executor’s alone)' }];
+    return [
+      { path, message: 'must be another role than roleArn (the deployer role is the executor’s alone)' },
+    ];
   return [];
 };
 
@@ -171,7 +182,10 @@ const thisVersionIssues = (stages: Record<string, WrittenStage>): PathIssue[] =>
       message: `${RUNS}: qa waits for no stage (write it first, or give it after: [])`,
     });
   if (afterOf('prod').join() !== 'qa')
-    issues.push({ path: afterPath(stages, 'prod'), message: `${RUNS}: prod waits for qa alone (after: [qa])` });
+    issues.push({
+      path: afterPath(stages, 'prod'),
+      message: `${RUNS}: prod waits for qa alone (after: [qa])`,
+    });
   if (strategyType(qa) !== 'replace')
     issues.push({
       path: ['stages', 'qa', 'strategy', 'type'],
@@ -263,7 +277,8 @@ const runStage = ({ after, region, strategy, preTraffic, promotion, ...fields }:
 export const runGroup = (group: WrittenGroup): RunGroupConfig => {
   const qa = group.stages.qa!;
   const prod = group.stages.prod!;
-  if (!isRunStrategy(prod.strategy)) throw new Error('prod has no canary or native strategy (a check missed it)');
+  if (!isRunStrategy(prod.strategy))
+    throw new Error('prod has no canary or native strategy (a check missed it)');
   return {
     ...group,
     promotion: prod.promotion ?? group.promotion,

@@ -116,7 +116,10 @@ describe('stages as a graph', () => {
   it('follows `after` rather than the file order', () => {
     const config = churn();
     const { qa, prod } = stages(config);
-    config.modelPackageGroups['churn-model'].stages = { prod: { ...prod, after: ['qa'] }, qa: { ...qa, after: [] } };
+    config.modelPackageGroups['churn-model'].stages = {
+      prod: { ...prod, after: ['qa'] },
+      qa: { ...qa, after: [] },
+    };
     expect(parseConfig(stringify(config), 'o.yml')).toEqual(parseConfig(stringify(churn()), 'o.yml'));
   });
 
@@ -128,7 +131,9 @@ describe('stages as a graph', () => {
       written: 'qaa',
     });
     stages(config).prod.after = ['staging'];
-    expect(issueAt(config, `${G}.prod.after.0`).message).toBe('unknown stage staging (the stages are qa, prod)');
+    expect(issueAt(config, `${G}.prod.after.0`).message).toBe(
+      'unknown stage staging (the stages are qa, prod)',
+    );
   });
 
   it('refuses a stage waiting for itself, or twice for one stage', () => {

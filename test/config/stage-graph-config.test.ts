@@ -6,6 +6,7 @@ import { configCheck, loadConfigFile, parseConfig } from '../../src/config';
 import { stageGraphOf } from '../../src/config/stage-checks';
 import { waves } from '../../src/domain/stage-graph';
 import { ConfigError } from '../../src/errors';
+import { schemaErrorPaths } from '../foundation/config-json-schema';
 import { type Json, repoRoot } from '../foundation/fixtures';
 
 const CONFIGS = [
@@ -267,5 +268,29 @@ describe('what this version runs: qa, then prod, in the service region', () => {
     const config = churn();
     mutate(stages(config));
     expect(issueAt(config, `${G}.${field}`).message).toBe(message);
+  });
+});
+
+describe('the JSON Schema of the stages', () => {
+  it('accepts the explicit form of every configuration', () => {
+    for (const file of CONFIGS) expect(schemaErrorPaths(explicit(read(file))), file).toEqual([]);
+  });
+
+  it.each<[string, (s: Json) => void, string]>([
+    ['another stage', (s) => (s.staging = { ...s.qa, endpointName: 'staging' }), 'staging'],
+    ['a missing qa', (s) => delete s.qa, 'qa'],
+    ['a stage name of digits', (s) => (s['1'] = { ...s.qa, endpointName: 'first' }), '1'],
+    [
+      'a pre-traffic check on a replaced stage',
+      (s) => (s.qa.preTraffic = { requests: [{ name: 'a', body: 'x' }] }),
+      'qa.preTraffic',
+    ],
+    ['a bad region', (s) => (s.prod.region = 'Europe'), 'prod.region'],
+    ['an unknown strategy', (s) => (s.qa.strategy = { type: 'recreate' }), 'qa.strategy'],
+  ])('refuses %s at the same stage as the loader', (_, mutate, field) => {
+    const config = churn();
+    mutate(stages(config));
+    expect(schemaErrorPaths(config).some((path) => path.startsWith(`${G}.${field}`))).toBe(true);
+    expect(issuesOf(config).issues.some((issue) => issue.includes(` ${G}.${field}`))).toBe(true);
   });
 });

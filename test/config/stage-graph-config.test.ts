@@ -81,6 +81,12 @@ describe('stages as a graph', () => {
       expect(waves(stageGraphOf(group.stages))).toEqual([['qa'], ['prod']]);
   });
 
+  it.each(CONFIGS)('config:check on %s says nothing about stages (the short form stays valid)', (file) => {
+    const result = configCheck(join(repoRoot, file));
+    expect(result.ok).toBe(true);
+    if (result.ok) for (const warning of result.warnings) expect(warning).toMatch(/\.authorization is open:/);
+  });
+
   it('loads the example of the explicit form, a short-form file with the same content', () => {
     const file = 'examples/explicit-stages/rollouts.config.yml';
     const loaded = loadConfigFile(join(repoRoot, file));

@@ -18,16 +18,30 @@ export const FIELD_DESCRIPTIONS: Record<string, string> = {
     'IAM role ARN SageMaker assumes to run the models (CreateModel ExecutionRoleArn). Required.',
   'modelPackageGroups.*.concurrency':
     'What a newly approved version does while another is in flight: replace it (supersede), wait for it (queue), or be refused (reject). Default supersede.',
-  'modelPackageGroups.*.promotion': 'How a version that passed QA reaches production.',
+  'modelPackageGroups.*.promotion':
+    'How a version that passed QA reaches production: the promotion into every stage that waits for another, unless the stage has a promotion of its own (which wins).',
   'modelPackageGroups.*.promotion.mode':
     "After QA passes: promote at once (auto), or wait for an operator's `promote` (manual). Default auto.",
   'modelPackageGroups.*.promotion.approvalTimeoutMinutes':
     'Manual mode: a deployment waiting longer than this for `promote` expires. Integer ≥ 1, default 1440 (a day).',
-  'modelPackageGroups.*.stages': 'The QA and production endpoints of the group.',
+  'modelPackageGroups.*.stages':
+    'The stages of the group, in order: a stage waits for the one written before it unless it says `after`. This version runs two, qa then prod (checked by `config check`).',
+  'modelPackageGroups.*.stages.*':
+    'Refused: this version runs two stages, qa then prod; a graph of other stages waits for a version that walks it.',
   'modelPackageGroups.*.stages.qa':
-    'The QA endpoint: every approved version is deployed and smoke-tested here first. Set either instanceType or serverless.',
+    'The QA endpoint: every approved version is deployed and smoke-tested here first (strategy replace; it waits for no stage). Set either instanceType or serverless.',
   'modelPackageGroups.*.stages.prod':
-    'The production endpoint and how a version reaches it. Its endpointName must differ from QA. Set either instanceType or serverless.',
+    'The production endpoint and how a version reaches it (strategy canary or native; it waits for qa). Its endpointName must differ from QA. Set either instanceType or serverless.',
+  'modelPackageGroups.*.stages.<stage>.region':
+    "AWS region of the endpoint. Default: the service's region. This version refuses it (every stage runs in the service's region; checked by `config check`).",
+  'modelPackageGroups.*.stages.<stage>.after':
+    "The stages a version must pass before it enters this one (names of this group's stages, no cycle; checked by `config check`). Default: the stage written before this one; the first stage waits for none; `[]` makes any stage a first one. This version runs qa (after: []) then prod (after: [qa]).",
+  'modelPackageGroups.*.stages.<stage>.promotion':
+    "How a version that passed the stages this one waits for enters it. Default: the group's promotion. A version enters qa once approved in the registry, so this version refuses manual there.",
+  'modelPackageGroups.*.stages.<stage>.promotion.mode':
+    "Enter at once (auto), or wait for an operator's `promote` (manual). Default auto.",
+  'modelPackageGroups.*.stages.<stage>.promotion.approvalTimeoutMinutes':
+    'Manual mode: a deployment waiting longer than this for `promote` expires. Integer ≥ 1, default 1440 (a day).',
   'modelPackageGroups.*.stages.<stage>.endpointName':
     'SageMaker endpoint name (1-63 letters, digits or inner hyphens); unique across all groups and stages (checked by `config check`).',
   'modelPackageGroups.*.stages.<stage>.instanceType':
@@ -60,96 +74,98 @@ export const FIELD_DESCRIPTIONS: Record<string, string> = {
   'modelPackageGroups.*.stages.<stage>.smokeTest.body':
     'Request body: a string, or an object or array sent as JSON. Required with smokeTest.',
   'modelPackageGroups.*.stages.<stage>.smokeTest.expectBodyContains': 'The response must contain this text.',
-  'modelPackageGroups.*.stages.prod.strategy':
-    'How the candidate takes production traffic: canary steps judged by this service on two production variants, or SageMaker-managed blue/green shifting (native).',
-  'modelPackageGroups.*.stages.prod.strategy(canary).type':
+  'modelPackageGroups.*.stages.<stage>.strategy':
+    "How the candidate takes the stage's traffic: replace the fleet at once (replace, the default), canary steps judged by this service on two variants (canary; with shadow, a shadow phase first), or SageMaker-managed blue/green shifting (native). This version runs qa with replace and prod with canary or native.",
+  'modelPackageGroups.*.stages.<stage>.strategy(replace).type':
+    'replace: the endpoint is updated to the candidate alone, then smoke-tested (what QA does).',
+  'modelPackageGroups.*.stages.<stage>.strategy(canary).type':
     'canary: weight steps on two production variants, each judged against the baseline before the next.',
-  'modelPackageGroups.*.stages.prod.strategy(canary).steps':
+  'modelPackageGroups.*.stages.<stage>.strategy(canary).steps':
     'Weight steps (1..50). Weights must increase from step to step (checked by `config check`, which JSON Schema cannot express); after the last step passes, the candidate takes all traffic.',
-  'modelPackageGroups.*.stages.prod.strategy(canary).steps[].weight':
+  'modelPackageGroups.*.stages.<stage>.strategy(canary).steps[].weight':
     'Percent of traffic sent to the candidate during this step: more than 0, less than 100, and more than the step before.',
-  'modelPackageGroups.*.stages.prod.strategy(canary).steps[].bakeMinutes':
+  'modelPackageGroups.*.stages.<stage>.strategy(canary).steps[].bakeMinutes':
     'How long the step bakes before its gates are read. 1..10080 minutes.',
-  'modelPackageGroups.*.stages.prod.strategy(canary).gates':
+  'modelPackageGroups.*.stages.<stage>.strategy(canary).gates':
     'What the judge compares between candidate and baseline at every step.',
-  'modelPackageGroups.*.stages.prod.strategy(canary).gates.alpha':
+  'modelPackageGroups.*.stages.<stage>.strategy(canary).gates.alpha':
     'Probability that the judge rolls back a candidate no worse than the baseline, over the whole deployment however often it is judged. In (0, 0.2], default 0.01.',
-  'modelPackageGroups.*.stages.prod.strategy(canary).gates.detectErrorRatio':
+  'modelPackageGroups.*.stages.<stage>.strategy(canary).gates.detectErrorRatio':
     'The 5XX regression to catch, as candidate rate / baseline rate: the error test is tuned to it. In (1, 100], default 2.',
-  'modelPackageGroups.*.stages.prod.strategy(canary).gates.maxErrorRate':
+  'modelPackageGroups.*.stages.<stage>.strategy(canary).gates.maxErrorRate':
     "Absolute ceiling: evidence that the candidate's 5XX rate is above this rolls back at once. In (0, 1], default 0.05.",
-  'modelPackageGroups.*.stages.prod.strategy(canary).gates.maxLatencyRatio':
+  'modelPackageGroups.*.stages.<stage>.strategy(canary).gates.maxLatencyRatio':
     'Tolerated latency: the candidate may be up to this many times slower than the baseline, minute by minute. 1..100, default 1.2.',
-  'modelPackageGroups.*.stages.prod.strategy(canary).gates.latencyStatistic':
+  'modelPackageGroups.*.stages.<stage>.strategy(canary).gates.latencyStatistic':
     'ModelLatency statistic compared per minute: p50, p90, p99 or Maximum (Average is refused: no test on it keeps alpha). Default p99.',
-  'modelPackageGroups.*.stages.prod.strategy(canary).gates.minInvocations':
+  'modelPackageGroups.*.stages.<stage>.strategy(canary).gates.minInvocations':
     'Candidate requests (whole canary) before a step may pass. Integer ≥ 0, default 3 / maxErrorRate (rule of three).',
-  'modelPackageGroups.*.stages.prod.strategy(canary).gates.ingestionLagMinutes':
+  'modelPackageGroups.*.stages.<stage>.strategy(canary).gates.ingestionLagMinutes':
     "Minutes CloudWatch may take to complete a minute's datapoints; newer minutes are not judged yet. Integer 0..15, default 3.",
-  'modelPackageGroups.*.stages.prod.strategy(canary).gates.noData':
+  'modelPackageGroups.*.stages.<stage>.strategy(canary).gates.noData':
     'What the end of a bake does with too few requests (under minInvocations).',
-  'modelPackageGroups.*.stages.prod.strategy(canary).gates.noData.action':
+  'modelPackageGroups.*.stages.<stage>.strategy(canary).gates.noData.action':
     'extend the bake, fail the step, or pass it. Default extend.',
-  'modelPackageGroups.*.stages.prod.strategy(canary).gates.noData.maxExtensions':
+  'modelPackageGroups.*.stages.<stage>.strategy(canary).gates.noData.maxExtensions':
     'With extend: how many times a bake may be extended by its own length before the step is decided. Integer 0..100, default 3.',
-  'modelPackageGroups.*.stages.prod.strategy(canary).alarms':
+  'modelPackageGroups.*.stages.<stage>.strategy(canary).alarms':
     'CloudWatch alarm names (at most 10): any in ALARM fails the step. Default none.',
-  'modelPackageGroups.*.stages.prod.strategy(canary).maxDurationMinutes':
+  'modelPackageGroups.*.stages.<stage>.strategy(canary).maxDurationMinutes':
     'The whole canary (all bakes and extensions) must end within this, or it rolls back. Integer ≥ 1, default none.',
-  'modelPackageGroups.*.stages.prod.strategy(canary).shadow':
+  'modelPackageGroups.*.stages.<stage>.strategy(canary).shadow':
     'Shadow phase before the canary steps: the candidate runs as a SageMaker shadow variant on copies of production requests and answers nobody. Not on serverless prod endpoints.',
-  'modelPackageGroups.*.stages.prod.strategy(canary).shadow.samplingPercent':
+  'modelPackageGroups.*.stages.<stage>.strategy(canary).shadow.samplingPercent':
     'Share of production requests copied to the shadow candidate. Integer 1..100, required with shadow.',
-  'modelPackageGroups.*.stages.prod.strategy(canary).shadow.bakeMinutes':
+  'modelPackageGroups.*.stages.<stage>.strategy(canary).shadow.bakeMinutes':
     "How long the judge compares the shadow's answers with the production variant. 1..10080 minutes, required with shadow.",
-  'modelPackageGroups.*.stages.prod.strategy(native).type':
+  'modelPackageGroups.*.stages.<stage>.strategy(native).type':
     'native: SageMaker blue/green traffic shifting with alarm auto-rollback. Not for serverless endpoints.',
-  'modelPackageGroups.*.stages.prod.strategy(native).trafficRouting':
+  'modelPackageGroups.*.stages.<stage>.strategy(native).trafficRouting':
     'SageMaker blue/green traffic routing (TrafficRoutingConfig).',
-  'modelPackageGroups.*.stages.prod.strategy(native).trafficRouting.type':
+  'modelPackageGroups.*.stages.<stage>.strategy(native).trafficRouting.type':
     'ALL_AT_ONCE, CANARY (a canary, then the rest) or LINEAR (equal steps).',
-  'modelPackageGroups.*.stages.prod.strategy(native).trafficRouting.waitIntervalSeconds':
+  'modelPackageGroups.*.stages.<stage>.strategy(native).trafficRouting.waitIntervalSeconds':
     'Wait between traffic shifts. Integer 0..3600 seconds.',
-  'modelPackageGroups.*.stages.prod.strategy(native).trafficRouting.sizePercent':
+  'modelPackageGroups.*.stages.<stage>.strategy(native).trafficRouting.sizePercent':
     "CANARY: canary size, 1..50; LINEAR: step size, 10..50; percent of the new fleet's capacity, as SageMaker validates them. Required with CANARY and LINEAR.",
-  'modelPackageGroups.*.stages.prod.strategy(native).terminationWaitSeconds':
+  'modelPackageGroups.*.stages.<stage>.strategy(native).terminationWaitSeconds':
     'How long the old fleet is kept after all traffic moved. Integer 0..3600 seconds, default 0.',
-  'modelPackageGroups.*.stages.prod.strategy(native).maximumExecutionTimeoutSeconds':
+  'modelPackageGroups.*.stages.<stage>.strategy(native).maximumExecutionTimeoutSeconds':
     'Upper bound of the whole blue/green deployment. Integer 600..28800 seconds, default none.',
-  'modelPackageGroups.*.stages.prod.strategy(native).alarms':
+  'modelPackageGroups.*.stages.<stage>.strategy(native).alarms':
     'Auto-rollback CloudWatch alarm names: 1..10, required.',
-  'modelPackageGroups.*.stages.prod.strategy(native).shadow':
+  'modelPackageGroups.*.stages.<stage>.strategy(native).shadow':
     'Refused: a shadow phase needs strategy canary (native shifting has no shadow variant).',
-  'modelPackageGroups.*.stages.prod.preTraffic':
+  'modelPackageGroups.*.stages.<stage>.preTraffic':
     'Pre-traffic check: requests sent to the candidate (at weight 0, with TargetVariant) before any user reaches it. Give either requests or requestSetFile. Needs strategy canary.',
-  'modelPackageGroups.*.stages.prod.preTraffic.requests': 'The requests (1..50), inline.',
-  'modelPackageGroups.*.stages.prod.preTraffic.requests[].name':
+  'modelPackageGroups.*.stages.<stage>.preTraffic.requests': 'The requests (1..50), inline.',
+  'modelPackageGroups.*.stages.<stage>.preTraffic.requests[].name':
     'Names the request in failure reasons (1..64 characters); unique within the set (checked by `config check`, which JSON Schema cannot express).',
-  'modelPackageGroups.*.stages.prod.preTraffic.requests[].contentType':
+  'modelPackageGroups.*.stages.<stage>.preTraffic.requests[].contentType':
     'Content type of the request. Default application/json.',
-  'modelPackageGroups.*.stages.prod.preTraffic.requests[].accept': 'Accept header of the request.',
-  'modelPackageGroups.*.stages.prod.preTraffic.requests[].body':
+  'modelPackageGroups.*.stages.<stage>.preTraffic.requests[].accept': 'Accept header of the request.',
+  'modelPackageGroups.*.stages.<stage>.preTraffic.requests[].body':
     'Request body: a string, or an object or array sent as JSON.',
-  'modelPackageGroups.*.stages.prod.preTraffic.requests[].expect': "What the candidate's answer must be.",
-  'modelPackageGroups.*.stages.prod.preTraffic.requests[].expect.status':
+  'modelPackageGroups.*.stages.<stage>.preTraffic.requests[].expect': "What the candidate's answer must be.",
+  'modelPackageGroups.*.stages.<stage>.preTraffic.requests[].expect.status':
     'HTTP status of the answer. Integer 100..599, default 200.',
-  'modelPackageGroups.*.stages.prod.preTraffic.requests[].expect.bodyContains':
+  'modelPackageGroups.*.stages.<stage>.preTraffic.requests[].expect.bodyContains':
     'The answer must contain this text.',
-  'modelPackageGroups.*.stages.prod.preTraffic.requests[].expect.values':
+  'modelPackageGroups.*.stages.<stage>.preTraffic.requests[].expect.values':
     'Values in the JSON answer, by JSON pointer (such as /predictions/0): an exact value, or a range {min, max}.',
-  'modelPackageGroups.*.stages.prod.preTraffic.requests[].expect.values.*':
+  'modelPackageGroups.*.stages.<stage>.preTraffic.requests[].expect.values.*':
     'The value at this JSON pointer: a string, number, boolean or null to equal, or {min, max} (at least one) to fall within.',
-  'modelPackageGroups.*.stages.prod.preTraffic.requests[].expect.values.*.min':
+  'modelPackageGroups.*.stages.<stage>.preTraffic.requests[].expect.values.*.min':
     'The value must be at least this.',
-  'modelPackageGroups.*.stages.prod.preTraffic.requests[].expect.values.*.max':
+  'modelPackageGroups.*.stages.<stage>.preTraffic.requests[].expect.values.*.max':
     'The value must be at most this.',
-  'modelPackageGroups.*.stages.prod.preTraffic.requestSetFile':
+  'modelPackageGroups.*.stages.<stage>.preTraffic.requestSetFile':
     'The request set in a JSON file ({"requests": [...], "compareWithBaseline"?: {...}}), relative to the configuration file; `config check` reads and validates it.',
-  'modelPackageGroups.*.stages.prod.preTraffic.compareWithBaseline':
+  'modelPackageGroups.*.stages.<stage>.preTraffic.compareWithBaseline':
     "Also send each request to the baseline: the answers must match, numbers within absolute plus relative times the baseline's value.",
-  'modelPackageGroups.*.stages.prod.preTraffic.compareWithBaseline.absolute':
+  'modelPackageGroups.*.stages.<stage>.preTraffic.compareWithBaseline.absolute':
     'Numbers may differ by this much (≥ 0, default 0) ...',
-  'modelPackageGroups.*.stages.prod.preTraffic.compareWithBaseline.relative':
+  'modelPackageGroups.*.stages.<stage>.preTraffic.compareWithBaseline.relative':
     "... plus this fraction of the baseline's value (≥ 0, default 0).",
   'modelPackageGroups.*.debug': 'Debugging aids for this group.',
   'modelPackageGroups.*.debug.payloadExcerpts':

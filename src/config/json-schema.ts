@@ -1,6 +1,7 @@
 import * as z from '../zod';
 import { FIELD_DESCRIPTIONS } from './json-schema-descriptions';
-import { RETIRED_GATE_FIELDS, rolloutsConfigSchema } from './schema';
+import { RETIRED_GATE_FIELDS, rolloutsConfigSchema, STAGE_NAME } from './schema';
+import { RUN_STAGES } from './stage-checks';
 
 /** Where the JSON Schema of the configuration is committed (editors read it through the modeline). */
 export const CONFIG_SCHEMA_FILE = 'rollouts.config.schema.json';
@@ -17,10 +18,7 @@ type JsonSchema = { [keyword: string]: unknown } & {
 };
 
 const GROUP = 'modelPackageGroups.*';
-const STAGES = ['qa', 'prod'].map((stage) => `${GROUP}.stages.${stage}`);
-const PROD = `${GROUP}.stages.prod`;
-const CANARY = `${PROD}.strategy(canary)`;
-const NATIVE = `${PROD}.strategy(native)`;
+const STAGES = RUN_STAGES.map((stage) => `${GROUP}.stages.${stage}`);
 
 /** The branch of a union whose `type` property is the constant `value`. */
 const branch = (node: JsonSchema, value: string): JsonSchema | undefined =>
@@ -59,13 +57,35 @@ const addAll = (node: JsonSchema, conditions: JsonSchema[]): void => {
 const refused = (message: string): JsonSchema => ({ not: {}, errorMessage: message, doNotSuggest: true });
 
 /**
+ * The stages this version runs, qa and prod, each a stage of the general form (the zod schema's
+ * map of stages); any other stage name is refused with the reason, as the loader refuses it.
+ */
+const runStagesOnly = (root: JsonSchema): void => {
+  const stages = nodeAt(root, `${GROUP}.stages`);
+  const stage = stages.additionalProperties as JsonSchema;
+  stages.properties = Object.fromEntries(RUN_STAGES.map((name) => [name, structuredClone(stage)]));
+  stages.required = [...RUN_STAGES];
+  stages.propertyNames = { pattern: STAGE_NAME.source };
+  stages.additionalProperties = refused(
+    'this version runs two stages, qa then prod; a graph of other stages waits for a version that walks it',
+  );
+};
+
+/**
  * Checks the loader makes in code, written in JSON Schema where it has a form: editors flag them
  * as you type. Those it has none for (weights that increase, endpoint names unique, the observer
- * role other than the deployer role) are said in the fields' descriptions.
+ * role other than the deployer role, the stages' order) are said in the fields' descriptions.
  */
 const addChecks = (root: JsonSchema): void => {
   nodeAt(root, 'modelPackageGroups').minProperties = 1;
-  const gates = nodeAt(root, `${CANARY}.gates`);
+  runStagesOnly(root);
+  for (const stage of STAGES) addStageChecks(root, stage);
+};
+
+const addStageChecks = (root: JsonSchema, stage: string): void => {
+  const canary = `${stage}.strategy(canary)`;
+  const native = `${stage}.strategy(native)`;
+  const gates = nodeAt(root, `${canary}.gates`);
   for (const [field, instead] of Object.entries(RETIRED_GATE_FIELDS)) {
     gates.properties![field] = {
       description: instead,
@@ -74,24 +94,22 @@ const addChecks = (root: JsonSchema): void => {
       ...refused(instead),
     };
   }
-  for (const stage of STAGES) {
-    addAll(nodeAt(root, stage), [
-      when(
-        { required: ['serverless'] },
-        {
-          not: { required: ['instanceType'] },
-          errorMessage: 'set either instanceType (with optional instanceCount) or serverless, not both',
-        },
-        { required: ['instanceType'] },
-      ),
-    ]);
-    const crossAccount = nodeAt(root, `${stage}.crossAccount`);
-    crossAccount.required = [...(crossAccount.required ?? []), 'observerRoleArn'];
-  }
+  addAll(nodeAt(root, stage), [
+    when(
+      { required: ['serverless'] },
+      {
+        not: { required: ['instanceType'] },
+        errorMessage: 'set either instanceType (with optional instanceCount) or serverless, not both',
+      },
+      { required: ['instanceType'] },
+    ),
+  ]);
+  const crossAccount = nodeAt(root, `${stage}.crossAccount`);
+  crossAccount.required = [...(crossAccount.required ?? []), 'observerRoleArn'];
   const nativeShadow =
     'a shadow phase needs strategy canary: native blue/green shifting has no shadow variant';
-  nodeAt(root, NATIVE).properties!.shadow = refused(nativeShadow);
-  addAll(nodeAt(root, PROD), [
+  nodeAt(root, native).properties!.shadow = refused(nativeShadow);
+  addAll(nodeAt(root, stage), [
     when(
       { required: ['serverless'] },
       {
@@ -99,7 +117,7 @@ const addChecks = (root: JsonSchema): void => {
           strategy: {
             properties: {
               type: {
-                const: 'canary',
+                not: { const: 'native' },
                 errorMessage:
                   'native blue/green shifting is not available for serverless endpoints; use canary',
               },
@@ -113,13 +131,15 @@ const addChecks = (root: JsonSchema): void => {
     ),
     when(
       {
-        required: ['strategy'],
-        properties: { strategy: { required: ['type'], properties: { type: { const: 'native' } } } },
+        not: {
+          required: ['strategy'],
+          properties: { strategy: { required: ['type'], properties: { type: { const: 'canary' } } } },
+        },
       },
       {
         properties: {
           preTraffic: refused(
-            'a pre-traffic check needs strategy canary: native shifting has no candidate variant at weight 0',
+            'a pre-traffic check needs strategy canary: native shifting and replace have no candidate variant at weight 0',
           ),
         },
       },
@@ -130,12 +150,12 @@ const addChecks = (root: JsonSchema): void => {
       { required: ['type'], properties: { type: { const: type } } },
       { required: ['sizePercent'], properties: { sizePercent } },
     );
-  addAll(nodeAt(root, `${NATIVE}.trafficRouting`), [
+  addAll(nodeAt(root, `${native}.trafficRouting`), [
     routing('CANARY', { maximum: 50, errorMessage: 'CANARY needs a sizePercent of at most 50' }),
     routing('LINEAR', { minimum: 10, maximum: 50, errorMessage: 'LINEAR needs a sizePercent from 10 to 50' }),
   ]);
-  nodeAt(root, `${PROD}.preTraffic`).oneOf = [{ required: ['requests'] }, { required: ['requestSetFile'] }];
-  const valueExpectation = nodeAt(root, `${PROD}.preTraffic.requests[].expect.values.*`).anyOf!.find(
+  nodeAt(root, `${stage}.preTraffic`).oneOf = [{ required: ['requests'] }, { required: ['requestSetFile'] }];
+  const valueExpectation = nodeAt(root, `${stage}.preTraffic.requests[].expect.values.*`).anyOf!.find(
     (b) => b.properties?.min,
   )!;
   valueExpectation.anyOf = [{ required: ['min'] }, { required: ['max'] }];

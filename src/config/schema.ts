@@ -1,5 +1,6 @@
 import * as z from '../zod';
-import { preTrafficSchema, shadowSchema } from './pre-traffic-schema';
+import { type PreTrafficConfig, preTrafficSchema, shadowSchema } from './pre-traffic-schema';
+import { endpointIssues, groupStageIssues, runGroup } from './stage-checks';
 
 /** SageMaker resource names: endpoint, config, variant, group, lifecycle stage. */
 const SAGEMAKER_NAME = /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/;
@@ -181,15 +182,47 @@ const nativeStrategySchema = z.strictObject({
   shadow: z.optional(shadowSchema),
 });
 
-const prodStageSchema = z.extend(stageBaseSchema, {
-  strategy: z.discriminatedUnion('type', [canaryStrategySchema, nativeStrategySchema]),
-  preTraffic: z.optional(preTrafficSchema),
-});
+/** The whole fleet of the stage's endpoint is replaced by the candidate's (what QA does). */
+const replaceStrategySchema = z.strictObject({ type: z.literal('replace') });
 
 const promotionSchema = z.strictObject({
   mode: z._default(z.enum(['auto', 'manual']), 'auto'),
   /** Manual mode: a deployment waiting longer than this for `promote` is expired. */
   approvalTimeoutMinutes: z._default(int(1), 24 * 60),
+});
+
+/**
+ * Stage names start with a letter: a name of digits would read as an array index, which
+ * JavaScript objects order first, and the file order (a stage waits for the one before it) would
+ * be lost.
+ */
+export const STAGE_NAME = /^[a-zA-Z](-*[a-zA-Z0-9]){0,62}$/;
+const stageName = z
+  .string()
+  .check(
+    z.regex(
+      STAGE_NAME,
+      'must be 1-63 letters, digits or hyphens, starting with a letter and not ending with a hyphen',
+    ),
+  );
+
+const awsRegion = z
+  .string()
+  .check(z.regex(/^[a-z]{2}(-[a-z]+)+-\d{1,2}$/, 'must be an AWS region such as eu-west-1'));
+
+/** One stage of a group's graph, as the file writes it. */
+const stageSchema = z.extend(stageBaseSchema, {
+  /** Default: the service's region. */
+  region: z.optional(awsRegion),
+  /** Default: replace. */
+  strategy: z.optional(
+    z.discriminatedUnion('type', [canaryStrategySchema, nativeStrategySchema, replaceStrategySchema]),
+  ),
+  preTraffic: z.optional(preTrafficSchema),
+  /** How a version that passed the stages this one waits for enters it; default: the group's. */
+  promotion: z.optional(promotionSchema),
+  /** The stages this one waits for; default: the stage before it in the file (the first: none). */
+  after: z.optional(z.array(stageName).check(z.maxLength(50))),
 });
 
 /** SageMaker pipeline names: 1-256 letters, digits and inner hyphens. */
@@ -259,10 +292,7 @@ const groupSchema = z
     executionRoleArn: roleArn,
     concurrency: z._default(z.enum(['supersede', 'queue', 'reject']), 'supersede'),
     promotion: z.prefault(promotionSchema, {}),
-    stages: z.strictObject({
-      qa: stageBaseSchema,
-      prod: prodStageSchema,
-    }),
+    stages: z.record(stageName, stageSchema),
     debug: z.prefault(
       z.strictObject({
         /**
@@ -285,95 +315,11 @@ const groupSchema = z
   })
   .check(
     z.superRefine((group, ctx) => {
-      for (const stageName of ['qa', 'prod'] as const) {
-        const stage = group.stages[stageName];
-        const hasInstances = stage.instanceType !== undefined;
-        if (hasInstances === (stage.serverless !== undefined)) {
-          ctx.addIssue({
-            code: 'custom',
-            path: ['stages', stageName],
-            message: 'set either instanceType (with optional instanceCount) or serverless, not both',
-          });
-        }
-      }
-      if (group.stages.qa.endpointName === group.stages.prod.endpointName) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['stages', 'prod', 'endpointName'],
-          message: 'qa and prod must use different endpoints',
-        });
-      }
-      const prod = group.stages.prod;
-      if (prod.strategy.type === 'native' && prod.serverless !== undefined) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['stages', 'prod', 'strategy', 'type'],
-          message: 'native blue/green shifting is not available for serverless endpoints; use canary',
-        });
-      }
-      for (const issue of shadowAndPreTrafficIssues(prod)) ctx.addIssue({ code: 'custom', ...issue });
-      for (const issue of observerRoleIssues(group.stages)) ctx.addIssue({ code: 'custom', ...issue });
+      for (const issue of groupStageIssues(group.stages)) ctx.addIssue({ code: 'custom', ...issue });
     }),
   );
 
-/**
- * A cross-account stage names a read-only observer role for the deciding functions, other than the
- * deployer role: only the executor may hold the credentials that change the endpoint.
- */
-function observerRoleIssues(stages: {
-  qa: z.output<typeof stageBaseSchema>;
-  prod: z.output<typeof prodStageSchema>;
-}): Array<{ path: PropertyKey[]; message: string }> {
-  const issues: Array<{ path: PropertyKey[]; message: string }> = [];
-  for (const stageName of ['qa', 'prod'] as const) {
-    const crossAccount = stages[stageName].crossAccount;
-    if (!crossAccount) continue;
-    const path = ['stages', stageName, 'crossAccount', 'observerRoleArn'];
-    if (crossAccount.observerRoleArn === undefined) {
-      issues.push({
-        path,
-        message:
-          'a cross-account stage needs a read-only observer role for the deciding functions (only the executor assumes roleArn)',
-      });
-    } else if (crossAccount.observerRoleArn === crossAccount.roleArn) {
-      issues.push({
-        path,
-        message: 'must be another role than roleArn (the deployer role is the executor’s alone)',
-      });
-    }
-  }
-  return issues;
-}
-
-/** SageMaker's limits on shadow variants and what a weight-0 candidate needs. */
-function shadowAndPreTrafficIssues(
-  prod: z.output<typeof prodStageSchema>,
-): Array<{ path: PropertyKey[]; message: string }> {
-  const issues: Array<{ path: PropertyKey[]; message: string }> = [];
-  if (prod.strategy.shadow && prod.strategy.type === 'native') {
-    issues.push({
-      path: ['stages', 'prod', 'strategy', 'shadow'],
-      message:
-        'a shadow phase needs strategy canary: native blue/green shifting replaces the fleet of one variant and has no shadow variant',
-    });
-  }
-  if (prod.strategy.shadow && prod.serverless !== undefined) {
-    issues.push({
-      path: ['stages', 'prod', 'strategy', 'shadow'],
-      message: 'SageMaker has no shadow variants on serverless endpoints; remove shadow or use instances',
-    });
-  }
-  if (prod.preTraffic && prod.strategy.type === 'native') {
-    issues.push({
-      path: ['stages', 'prod', 'preTraffic'],
-      message:
-        'a pre-traffic check needs strategy canary: native shifting has no candidate variant at weight 0 to invoke with TargetVariant',
-    });
-  }
-  return issues;
-}
-
-export const rolloutsConfigSchema = z
+const writtenConfigSchema = z
   .strictObject({
     /** How many rollouts one tick works on at once. */
     tickConcurrency: z._default(int(1, 50), 8),
@@ -397,32 +343,51 @@ export const rolloutsConfigSchema = z
   })
   .check(
     z.superRefine((config, ctx) => {
-      const seen = new Map<string, string>();
-      for (const [group, groupConfig] of Object.entries(config.modelPackageGroups)) {
-        for (const stage of ['qa', 'prod'] as const) {
-          const name = groupConfig.stages[stage].endpointName;
-          const where = `${group}.${stage}`;
-          const other = seen.get(name);
-          if (other) {
-            ctx.addIssue({
-              code: 'custom',
-              path: ['modelPackageGroups', group, 'stages', stage, 'endpointName'],
-              message: `endpoint ${name} is already used by ${other}`,
-            });
-          }
-          seen.set(name, where);
-        }
-      }
+      for (const issue of endpointIssues(config.modelPackageGroups))
+        ctx.addIssue({ code: 'custom', ...issue });
     }),
   );
+
+/**
+ * The configuration: the file as written, validated, then each group's two-stage graph in the
+ * form the rollout runs (`stages.qa`, `stages.prod`, the promotion into prod).
+ */
+export const rolloutsConfigSchema = z.pipe(
+  writtenConfigSchema,
+  z.transform(
+    (
+      config,
+    ): Omit<z.output<typeof writtenConfigSchema>, 'modelPackageGroups'> & {
+      modelPackageGroups: Record<string, RunGroupConfig>;
+    } => ({
+      ...config,
+      modelPackageGroups: Object.fromEntries(
+        Object.entries(config.modelPackageGroups).map(([name, group]) => [name, runGroup(group)]),
+      ),
+    }),
+  ),
+);
 
 export type RolloutsConfig = z.output<typeof rolloutsConfigSchema>;
 export type GroupConfig = RolloutsConfig['modelPackageGroups'][string];
 export type StageName = 'qa' | 'prod';
-export type StageConfig = GroupConfig['stages']['qa'];
-export type ProdStageConfig = GroupConfig['stages']['prod'];
 export type CanaryStrategy = z.output<typeof canaryStrategySchema>;
 export type NativeStrategy = z.output<typeof nativeStrategySchema>;
+/** A stage as the file writes it, and a group with its graph of such stages. */
+export type WrittenStage = z.output<typeof stageSchema>;
+export type WrittenGroup = z.output<typeof groupSchema>;
+export type StrategyConfig = NonNullable<WrittenStage['strategy']>;
+/** The QA stage as the rollout runs it: its endpoint, capacity, account and smoke test. */
+export type StageConfig = z.output<typeof stageBaseSchema>;
+/** The prod stage as the rollout runs it: a QA stage's fields, its strategy and pre-traffic check. */
+export type ProdStageConfig = StageConfig & {
+  strategy: CanaryStrategy | NativeStrategy;
+  preTraffic?: PreTrafficConfig | undefined;
+};
+/** A group as the rollout runs it: QA, then prod. */
+export type RunGroupConfig = Omit<WrittenGroup, 'stages'> & {
+  stages: { qa: StageConfig; prod: ProdStageConfig };
+};
 export type GateConfig = z.output<typeof canaryGatesSchema>;
 export type SmokeTestConfig = z.output<typeof smokeTestSchema>;
 export type AuthorizationRules = z.output<typeof authorizationRulesSchema>;

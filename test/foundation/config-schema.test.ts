@@ -80,7 +80,9 @@ describe('the configuration JSON Schema', () => {
 
   it.each([
     'rollouts.config.yml',
-    'examples/model-server/rollouts.config.yml',
+    ...readdirSync(join(ROOT, 'examples'))
+      .filter((dir) => existsSync(join(ROOT, 'examples', dir, 'rollouts.config.yml')))
+      .map((dir) => `examples/${dir}/rollouts.config.yml`),
     ...readdirSync(join(ROOT, 'src/local/scenarios'))
       .filter((file) => file.endsWith('.local.yml'))
       .map((file) => `src/local/scenarios/${file}`),

@@ -1,0 +1,294 @@
+import { closest } from '../closest-name';
+import { type GraphIssue, graphIssues, type StageGraph } from '../domain/stage-graph';
+import type {
+  CanaryStrategy,
+  NativeStrategy,
+  RunGroupConfig,
+  StageConfig,
+  WrittenGroup,
+  WrittenStage,
+} from './schema';
+
+/** A check's finding, at the field that is wrong. */
+export interface PathIssue {
+  path: PropertyKey[];
+  message: string;
+}
+
+/** The stages this version of the service runs, in order: the rollout does not walk a graph yet. */
+export const RUN_STAGES = ['qa', 'prod'] as const;
+const RUNS = 'this version runs two stages, qa then prod';
+
+/**
+ * The graph of a group's stages: a stage without `after` waits for the stage before it in the
+ * file (the first for none), so the `qa` then `prod` of earlier versions is the chain qa -> prod.
+ */
+export const stageGraphOf = (stages: Readonly<Record<string, Pick<WrittenStage, 'after'>>>): StageGraph => {
+  const names = Object.keys(stages);
+  return {
+    stages: names.map((name, i) => ({
+      name,
+      after: stages[name]!.after ?? (i === 0 ? [] : [names[i - 1]!]),
+    })),
+  };
+};
+
+const strategyType = (stage: WrittenStage): string => stage.strategy?.type ?? 'replace';
+
+/** Where a stage's `after` is written, or the stage itself when it leaves `after` to the file order. */
+const afterPath = (stages: Record<string, WrittenStage>, stage: string): PropertyKey[] =>
+  stages[stage]!.after === undefined ? ['stages', stage] : ['stages', stage, 'after'];
+
+const cycleWords = (cycle: readonly string[]): string =>
+  cycle
+    .slice(1)
+    .reduce(
+      (words, name, i) => `${words}${i === 0 ? ' waits for ' : ', which waits for '}${name}`,
+      cycle[0]!,
+    );
+
+const graphIssueAt = (stages: Record<string, WrittenStage>, issue: GraphIssue): PathIssue => {
+  const names = Object.keys(stages);
+  switch (issue.kind) {
+    case 'self':
+      return {
+        path: ['stages', issue.stage, 'after', issue.index],
+        message: 'a stage cannot wait for itself',
+      };
+    case 'unknown': {
+      const meant = closest(issue.name, names);
+      return {
+        path: ['stages', issue.stage, 'after', issue.index],
+        message: `unknown stage ${issue.name}${meant ? `; did you mean \`${meant}\`?` : ` (the stages are ${names.join(', ')})`}`,
+      };
+    }
+    case 'repeated':
+      return {
+        path: ['stages', issue.stage, 'after', issue.index],
+        message: `${issue.name} is listed twice`,
+      };
+    case 'cycle':
+      return {
+        path: afterPath(stages, issue.stage),
+        message: `a cycle: ${cycleWords(issue.cycle)}; none of them could ever start`,
+      };
+  }
+};
+
+/** Capacity: instances or serverless, one of the two. */
+const capacityIssues = (name: string, stage: WrittenStage): PathIssue[] =>
+  (stage.instanceType !== undefined) === (stage.serverless !== undefined)
+    ? [
+        {
+          path: ['stages', name],
+          message: 'set either instanceType (with optional instanceCount) or serverless, not both',
+        },
+      ]
+    : [];
+
+/** SageMaker's limits on native shifting, shadow variants and what a weight-0 candidate needs. */
+const strategyIssues = (name: string, stage: WrittenStage): PathIssue[] => {
+  const issues: PathIssue[] = [];
+  const strategy = stage.strategy;
+  const at = (...rest: string[]) => ['stages', name, ...rest];
+  if (strategy?.type === 'native' && stage.serverless !== undefined)
+    issues.push({
+      path: at('strategy', 'type'),
+      message: 'native blue/green shifting is not available for serverless endpoints; use canary',
+    });
+  if (strategy?.type === 'native' && strategy.shadow)
+    issues.push({
+      path: at('strategy', 'shadow'),
+      message:
+        'a shadow phase needs strategy canary: native blue/green shifting replaces the fleet of one variant and has no shadow variant',
+    });
+  if (strategy?.type === 'canary' && strategy.shadow && stage.serverless !== undefined)
+    issues.push({
+      path: at('strategy', 'shadow'),
+      message: 'SageMaker has no shadow variants on serverless endpoints; remove shadow or use instances',
+    });
+  if (stage.preTraffic && strategy?.type === 'native')
+    issues.push({
+      path: at('preTraffic'),
+      message:
+        'a pre-traffic check needs strategy canary: native shifting has no candidate variant at weight 0 to invoke with TargetVariant',
+    });
+  if (stage.preTraffic && strategyType(stage) === 'replace')
+    issues.push({
+      path: at('preTraffic'),
+      message:
+        'a pre-traffic check needs strategy canary: replace puts the candidate in place of the whole fleet, with no variant at weight 0 to invoke first',
+    });
+  return issues;
+};
+
+/**
+ * A cross-account stage names a read-only observer role for the deciding functions, other than the
+ * deployer role: only the executor may hold the credentials that change the endpoint.
+ */
+const observerRoleIssues = (name: string, stage: WrittenStage): PathIssue[] => {
+  const crossAccount = stage.crossAccount;
+  if (!crossAccount) return [];
+  const path = ['stages', name, 'crossAccount', 'observerRoleArn'];
+  if (crossAccount.observerRoleArn === undefined)
+    return [
+      {
+        path,
+        message:
+          'a cross-account stage needs a read-only observer role for the deciding functions (only the executor assumes roleArn)',
+      },
+    ];
+  if (crossAccount.observerRoleArn === crossAccount.roleArn)
+    return [
+      { path, message: 'must be another role than roleArn (the deployer role is the executor’s alone)' },
+    ];
+  return [];
+};
+
+/**
+ * What this version of the service can run: the chain qa -> prod in the service's region, QA
+ * replaced, prod by canary or native shifting, QA entered on approval. A wider graph is valid
+ * but refused until the rollout walks graphs.
+ */
+const thisVersionIssues = (stages: Record<string, WrittenStage>): PathIssue[] => {
+  const issues: PathIssue[] = [];
+  const graph = stageGraphOf(stages);
+  for (const [name, stage] of Object.entries(stages)) {
+    if (!(RUN_STAGES as readonly string[]).includes(name)) {
+      const meant = closest(name, RUN_STAGES);
+      issues.push({
+        path: ['stages', name],
+        message: `${RUNS}; stage ${name} would never run (a graph of other stages waits for a version that walks it)${meant ? `; did you mean \`${meant}\`?` : ''}`,
+      });
+    }
+    if (stage.region !== undefined)
+      issues.push({
+        path: ['stages', name, 'region'],
+        message:
+          "this version deploys every stage in the service's own region: remove region (a stage in another region waits for a version that walks regions)",
+      });
+  }
+  const { qa, prod } = stages;
+  for (const [name, stage] of [
+    ['qa', qa],
+    ['prod', prod],
+  ] as const)
+    if (!stage) issues.push({ path: ['stages', name], message: `required: ${RUNS}` });
+  if (!qa || !prod) return issues;
+  const afterOf = (name: string) => graph.stages.find((stage) => stage.name === name)!.after;
+  if (afterOf('qa').length > 0)
+    issues.push({
+      path: afterPath(stages, 'qa'),
+      message: `${RUNS}: qa waits for no stage (write it first, or give it after: [])`,
+    });
+  if (afterOf('prod').join() !== 'qa')
+    issues.push({
+      path: afterPath(stages, 'prod'),
+      message: `${RUNS}: prod waits for qa alone (after: [qa])`,
+    });
+  if (strategyType(qa) !== 'replace')
+    issues.push({
+      path: ['stages', 'qa', 'strategy', 'type'],
+      message: `${RUNS}: qa with strategy replace, prod with canary or native`,
+    });
+  if (qa.promotion?.mode === 'manual')
+    issues.push({
+      path: ['stages', 'qa', 'promotion', 'mode'],
+      message: `${RUNS}: a version enters qa once it is approved in the registry, so promotion into qa is auto`,
+    });
+  if (prod.strategy === undefined)
+    issues.push({
+      path: ['stages', 'prod', 'strategy'],
+      message: `required: ${RUNS}, prod with strategy canary or native`,
+    });
+  else if (prod.strategy.type === 'replace')
+    issues.push({
+      path: ['stages', 'prod', 'strategy', 'type'],
+      message: `${RUNS}: prod with strategy canary or native (replace is qa's)`,
+    });
+  return issues;
+};
+
+/**
+ * Every issue of a group's stages, by path under the group: each stage's own (capacity,
+ * strategy limits, observer role), then the graph's (names in `after`, cycles), then, for a
+ * valid graph, what this version cannot run.
+ */
+export const groupStageIssues = (stages: Record<string, WrittenStage>): PathIssue[] => {
+  const own = Object.entries(stages).flatMap(([name, stage]) => [
+    ...capacityIssues(name, stage),
+    ...strategyIssues(name, stage),
+    ...observerRoleIssues(name, stage),
+  ]);
+  const graph = graphIssues(stageGraphOf(stages)).map((issue) => graphIssueAt(stages, issue));
+  return [...own, ...graph, ...(graph.length === 0 ? thisVersionIssues(stages) : [])];
+};
+
+/** The account a stage's endpoint lives in: its deployer role's, or the service's own. */
+const accountOf = (stage: WrittenStage): string => stage.crossAccount?.roleArn.split(':')[4] ?? 'the service';
+
+/**
+ * Endpoints are one per (account, region): no two stages, of one group or two, may share one. This
+ * version also matches events and metrics to stages by endpoint name alone, so it refuses a name
+ * used twice in different accounts or regions as well.
+ */
+export const endpointIssues = (groups: Record<string, WrittenGroup>): PathIssue[] => {
+  const issues: PathIssue[] = [];
+  const byPlace = new Map<string, { group: string; stage: string }>();
+  const byName = new Map<string, { group: string; stage: string }>();
+  for (const [group, config] of Object.entries(groups)) {
+    for (const [stage, written] of Object.entries(config.stages)) {
+      const name = written.endpointName;
+      const place = `${accountOf(written)}\n${written.region ?? ''}\n${name}`;
+      const path = ['modelPackageGroups', group, 'stages', stage, 'endpointName'];
+      const samePlace = byPlace.get(place);
+      const sameName = byName.get(name);
+      if (samePlace)
+        issues.push({
+          path,
+          message:
+            samePlace.group === group
+              ? `${samePlace.stage} and ${stage} must use different endpoints in one account and region`
+              : `endpoint ${name} is already used by ${samePlace.group}.${samePlace.stage} in the same account and region`,
+        });
+      else if (sameName)
+        issues.push({
+          path,
+          message: `endpoint ${name} is already used by ${sameName.group}.${sameName.stage} in another account or region: this version matches events and metrics to stages by endpoint name alone`,
+        });
+      byPlace.set(place, { group, stage });
+      byName.set(name, { group, stage });
+    }
+  }
+  return issues;
+};
+
+const isRunStrategy = (strategy: WrittenStage['strategy']): strategy is CanaryStrategy | NativeStrategy =>
+  strategy?.type === 'canary' || strategy?.type === 'native';
+
+/** A stage's endpoint, capacity, account and smoke test: what QA runs on. */
+const runStage = ({ after, region, strategy, preTraffic, promotion, ...fields }: WrittenStage): StageConfig =>
+  fields;
+
+/**
+ * A validated group (its graph the chain qa -> prod, see thisVersionIssues) as the rollout runs
+ * it; the promotion into prod is prod's own or, without one, the group's.
+ */
+export const runGroup = (group: WrittenGroup): RunGroupConfig => {
+  const qa = group.stages.qa!;
+  const prod = group.stages.prod!;
+  if (!isRunStrategy(prod.strategy))
+    throw new Error('prod has no canary or native strategy (a check missed it)');
+  return {
+    ...group,
+    promotion: prod.promotion ?? group.promotion,
+    stages: {
+      qa: runStage(qa),
+      prod: {
+        ...runStage(prod),
+        strategy: prod.strategy,
+        ...(prod.preTraffic ? { preTraffic: prod.preTraffic } : {}),
+      },
+    },
+  };
+};

@@ -1,3 +1,4 @@
+import type { RunStage, StageGraph } from '../domain/stage-graph';
 import * as z from '../zod';
 import { type PreTrafficConfig, preTrafficSchema, shadowSchema } from './pre-traffic-schema';
 import { endpointIssues, groupStageIssues, runGroup } from './stage-checks';
@@ -362,7 +363,7 @@ export const rolloutsConfigSchema = z.pipe(
     } => ({
       ...config,
       modelPackageGroups: Object.fromEntries(
-        Object.entries(config.modelPackageGroups).map(([name, group]) => [name, runGroup(group)]),
+        Object.entries(config.modelPackageGroups).map(([name, group]) => [name, runGroup(name, group)]),
       ),
     }),
   ),
@@ -384,9 +385,13 @@ export type ProdStageConfig = StageConfig & {
   strategy: CanaryStrategy | NativeStrategy;
   preTraffic?: PreTrafficConfig | undefined;
 };
-/** A group as the rollout runs it: QA, then prod. */
+/**
+ * A group as the rollout runs it: QA, then prod, and the graph of its stages with each one's
+ * place, strategy and promotion resolved (runStageGraph).
+ */
 export type RunGroupConfig = Omit<WrittenGroup, 'stages'> & {
   stages: { qa: StageConfig; prod: ProdStageConfig };
+  graph: StageGraph<RunStage>;
 };
 export type GateConfig = z.output<typeof canaryGatesSchema>;
 export type SmokeTestConfig = z.output<typeof smokeTestSchema>;

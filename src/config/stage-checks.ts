@@ -1,5 +1,13 @@
 import { closest } from '../closest-name';
-import { type GraphIssue, graphIssues, type StageGraph } from '../domain/stage-graph';
+import { formatPath } from '../domain/schemas/issues';
+import {
+  type GraphIssue,
+  graphIssues,
+  inRunOrder,
+  type RunStage,
+  type StageGraph,
+} from '../domain/stage-graph';
+import { ConfigError } from '../errors';
 import type {
   CanaryStrategy,
   NativeStrategy,
@@ -33,7 +41,36 @@ export const stageGraphOf = (stages: Readonly<Record<string, Pick<WrittenStage, 
   };
 };
 
-const strategyType = (stage: WrittenStage): string => stage.strategy?.type ?? 'replace';
+const strategyType = (stage: WrittenStage): RunStage['strategy'] => stage.strategy?.type ?? 'replace';
+
+/** The account a stage's endpoint lives in: its deployer role's; undefined for the service's own. */
+const accountOf = (stage: WrittenStage): string | undefined => stage.crossAccount?.roleArn.split(':')[4];
+
+/**
+ * A group's graph as the rollout runs it, each stage with its place (region, account, deployer
+ * role), strategy and the promotion into it: the stage's own, else the group's for a stage that
+ * waits for another, else auto (a root stage is entered once the registry approves the version).
+ * The stages come in run order (inRunOrder), so the order they are written in does not change it.
+ * For a group its checks found valid (groupStageIssues).
+ */
+export const runStageGraph = (group: Pick<WrittenGroup, 'stages' | 'promotion'>): StageGraph<RunStage> => ({
+  stages: inRunOrder(stageGraphOf(group.stages)).stages.map(({ name, after }) => {
+    const stage = group.stages[name]!;
+    const promotion = stage.promotion ?? (after.length > 0 ? group.promotion : { mode: 'auto' as const });
+    return {
+      name,
+      after,
+      region: stage.region,
+      account: accountOf(stage),
+      roleArn: stage.crossAccount?.roleArn,
+      strategy: strategyType(stage),
+      promotion:
+        promotion.mode === 'auto'
+          ? { mode: 'auto' }
+          : { mode: 'manual', approvalTimeoutMinutes: promotion.approvalTimeoutMinutes },
+    };
+  }),
+});
 
 /** Where a stage's `after` is written, or the stage itself when it leaves `after` to the file order. */
 const afterPath = (stages: Record<string, WrittenStage>, stage: string): PropertyKey[] =>
@@ -224,9 +261,6 @@ export const groupStageIssues = (stages: Record<string, WrittenStage>): PathIssu
   return [...own, ...graph, ...(graph.length === 0 ? thisVersionIssues(stages) : [])];
 };
 
-/** The account a stage's endpoint lives in: its deployer role's, or the service's own. */
-const accountOf = (stage: WrittenStage): string => stage.crossAccount?.roleArn.split(':')[4] ?? 'the service';
-
 /**
  * Endpoints are one per (account, region): no two stages, of one group or two, may share one. This
  * version also matches events and metrics to stages by endpoint name alone, so it refuses a name
@@ -263,30 +297,37 @@ export const endpointIssues = (groups: Record<string, WrittenGroup>): PathIssue[
   return issues;
 };
 
+/** A stage's endpoint, capacity, account and smoke test: what QA runs on. */
 const isRunStrategy = (strategy: WrittenStage['strategy']): strategy is CanaryStrategy | NativeStrategy =>
   strategy?.type === 'canary' || strategy?.type === 'native';
 
-/** A stage's endpoint, capacity, account and smoke test: what QA runs on. */
 const runStage = ({ after, region, strategy, preTraffic, promotion, ...fields }: WrittenStage): StageConfig =>
   fields;
 
 /**
  * A validated group (its graph the chain qa -> prod, see thisVersionIssues) as the rollout runs
- * it; the promotion into prod is prod's own or, without one, the group's.
+ * it: `stages.qa` and `stages.prod`, the promotion into prod (prod's own or, without one, the
+ * group's) and the graph. Throws ConfigError for a group that has not passed its checks.
  */
-export const runGroup = (group: WrittenGroup): RunGroupConfig => {
-  const qa = group.stages.qa!;
-  const prod = group.stages.prod!;
-  if (!isRunStrategy(prod.strategy))
-    throw new Error('prod has no canary or native strategy (a check missed it)');
+export const runGroup = (name: string, group: WrittenGroup): RunGroupConfig => {
+  const issues = groupStageIssues(group.stages);
+  const { qa, prod } = group.stages;
+  // with no issues both stages are there and prod has canary or native; the rest narrows the types
+  if (issues.length > 0 || !qa || !prod || !isRunStrategy(prod.strategy))
+    throw new ConfigError(
+      `Invalid configuration: group ${name} has not passed its checks`,
+      issues.map((issue) => `${formatPath(['modelPackageGroups', name, ...issue.path])}: ${issue.message}`),
+    );
+  const strategy = prod.strategy;
   return {
     ...group,
+    graph: runStageGraph(group),
     promotion: prod.promotion ?? group.promotion,
     stages: {
       qa: runStage(qa),
       prod: {
         ...runStage(prod),
-        strategy: prod.strategy,
+        strategy,
         ...(prod.preTraffic ? { preTraffic: prod.preTraffic } : {}),
       },
     },

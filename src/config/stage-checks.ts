@@ -262,42 +262,78 @@ export const groupStageIssues = (stages: Record<string, WrittenStage>): PathIssu
 };
 
 /**
- * Endpoints are one per (account, region): no two stages, of one group or two, may share one. This
- * version also matches events and metrics to stages by endpoint name alone, so it refuses a name
- * used twice in different accounts or regions as well.
+ * Whether two stages' accounts (or regions) are one: a stage that names none is in the service's
+ * own, which the configuration does not name (it is the account and region the service is
+ * deployed to), so against one that names it, that is unknown.
+ */
+const sameness = (a: string | undefined, b: string | undefined): 'same' | 'different' | 'unknown' =>
+  a === b ? 'same' : a === undefined || b === undefined ? 'unknown' : 'different';
+
+/** Whether two stages are in one (account, region): yes, no, or only if the service is deployed there. */
+const samePlace = (
+  a: WrittenStage,
+  b: WrittenStage,
+): { verdict: 'same' | 'different' | 'unknown'; if: string[] } => {
+  const account = sameness(accountOf(a), accountOf(b));
+  const region = sameness(a.region, b.region);
+  if (account === 'different' || region === 'different') return { verdict: 'different', if: [] };
+  const named = (x: string | undefined, y: string | undefined) => (x ?? y)!;
+  return {
+    verdict: account === 'same' && region === 'same' ? 'same' : 'unknown',
+    if: [
+      ...(account === 'unknown' ? [`in account ${named(accountOf(a), accountOf(b))}`] : []),
+      ...(region === 'unknown' ? [`in region ${named(a.region, b.region)}`] : []),
+    ],
+  };
+};
+
+const SERVICE_OWN =
+  "a stage without crossAccount or region is in the service's own account and region, which are known only when it is deployed";
+
+/**
+ * Endpoints are one per (account, region): no two stages, of one group or two, may share one,
+ * nor share a name where the configuration cannot tell (SERVICE_OWN). This version also matches
+ * events and metrics to stages by endpoint name alone, so it refuses a name used twice in
+ * different accounts or regions as well.
  */
 export const endpointIssues = (groups: Record<string, WrittenGroup>): PathIssue[] => {
   const issues: PathIssue[] = [];
-  const byPlace = new Map<string, { group: string; stage: string }>();
-  const byName = new Map<string, { group: string; stage: string }>();
+  const byName = new Map<string, { group: string; stage: string; written: WrittenStage }[]>();
   for (const [group, config] of Object.entries(groups)) {
     for (const [stage, written] of Object.entries(config.stages)) {
       const name = written.endpointName;
-      const place = `${accountOf(written)}\n${written.region ?? ''}\n${name}`;
       const path = ['modelPackageGroups', group, 'stages', stage, 'endpointName'];
-      const samePlace = byPlace.get(place);
-      const sameName = byName.get(name);
-      if (samePlace)
+      const earlier = (byName.get(name) ?? []).map((other) => ({
+        ...other,
+        ...samePlace(other.written, written),
+      }));
+      const same = earlier.find((other) => other.verdict === 'same');
+      const maybe = earlier.find((other) => other.verdict === 'unknown');
+      const elsewhere = earlier[0];
+      if (same)
         issues.push({
           path,
           message:
-            samePlace.group === group
-              ? `${samePlace.stage} and ${stage} must use different endpoints in one account and region`
-              : `endpoint ${name} is already used by ${samePlace.group}.${samePlace.stage} in the same account and region`,
+            same.group === group
+              ? `${same.stage} and ${stage} must use different endpoints in one account and region`
+              : `endpoint ${name} is already used by ${same.group}.${same.stage} in the same account and region`,
         });
-      else if (sameName)
+      else if (maybe)
         issues.push({
           path,
-          message: `endpoint ${name} is already used by ${sameName.group}.${sameName.stage} in another account or region: this version matches events and metrics to stages by endpoint name alone`,
+          message: `endpoint ${name} is already used by ${maybe.group}.${maybe.stage}, the same endpoint if the service is deployed ${maybe.if.join(' and ')} (${SERVICE_OWN}): use another name`,
         });
-      byPlace.set(place, { group, stage });
-      byName.set(name, { group, stage });
+      else if (elsewhere)
+        issues.push({
+          path,
+          message: `endpoint ${name} is already used by ${elsewhere.group}.${elsewhere.stage} in another account or region: this version matches events and metrics to stages by endpoint name alone`,
+        });
+      byName.set(name, [...(byName.get(name) ?? []), { group, stage, written }]);
     }
   }
   return issues;
 };
 
-/** A stage's endpoint, capacity, account and smoke test: what QA runs on. */
 const isRunStrategy = (strategy: WrittenStage['strategy']): strategy is CanaryStrategy | NativeStrategy =>
   strategy?.type === 'canary' || strategy?.type === 'native';
 

@@ -351,7 +351,9 @@ const writtenConfigSchema = z
 
 /**
  * The configuration: the file as written, validated, then each group's two-stage graph in the
- * form the rollout runs (`stages.qa`, `stages.prod`, the promotion into prod).
+ * form the rollout runs (`stages.qa`, `stages.prod`, the promotion into prod) and its compiled
+ * `graph` (runStageGraph). The packaged JSON copy is the file as written, so the functions
+ * compile the same graph at cold start.
  */
 export const rolloutsConfigSchema = z.pipe(
   writtenConfigSchema,

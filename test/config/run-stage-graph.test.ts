@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { loadConfigFile, type WrittenGroup, type WrittenStage } from '../../src/config';
+import { configCheck, loadConfigFile, type WrittenGroup, type WrittenStage } from '../../src/config';
 import { runGroup, runStageGraph } from '../../src/config/stage-checks';
 import type { RunStage } from '../../src/domain/stage-graph';
 import { ConfigError } from '../../src/errors';
@@ -55,6 +55,8 @@ describe('the loaded configuration carries each group’s stage graph', () => {
     const loaded = loadConfigFile(join(repoRoot, file));
     for (const [name, group] of Object.entries<Json>(read(file).modelPackageGroups))
       expect(loaded.modelPackageGroups[name]!.graph, name).toEqual(qaThenProd(group));
+    // `config check` reads the file as the loader does
+    expect(configCheck(join(repoRoot, file))).toMatchObject({ ok: true, config: loaded });
   });
 
   it('covers cross-account stages, manual promotions, both prod strategies and the explicit form', () => {

@@ -2,19 +2,36 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseRequestSet, RequestSetError } from '../domain/request-set';
 import type { FieldIssue } from '../domain/schemas/issues';
-import type { RolloutsConfig } from './schema';
+import type { PreTrafficConfig } from './schema';
+
+/**
+ * What request-set files need of a configuration: its stages, any of which may carry a
+ * pre-traffic check (the loaded configuration, whatever stages its groups run).
+ */
+export interface StagesWithPreTraffic {
+  modelPackageGroups: Record<
+    string,
+    { stages: Record<string, { endpointName: string; preTraffic?: PreTrafficConfig | undefined }> }
+  >;
+}
+
+/** Every stage with a request-set file, by group and stage name. */
+const withFiles = <Config extends StagesWithPreTraffic>(config: Config) =>
+  Object.entries(config.modelPackageGroups).flatMap(([group, { stages }]) =>
+    Object.entries(stages).flatMap(([stage, { preTraffic }]) =>
+      preTraffic?.requestSetFile ? [{ group, stage, preTraffic, file: preTraffic.requestSetFile }] : [],
+    ),
+  );
 
 /**
  * Checks every `preTraffic.requestSetFile` of a configuration: it must exist next to the
  * configuration file (the path is relative to it) and hold a valid request set. Returns one
  * issue per problem, at the `requestSetFile` field.
  */
-export function requestSetFileIssues(config: RolloutsConfig, configPath: string): FieldIssue[] {
+export function requestSetFileIssues(config: StagesWithPreTraffic, configPath: string): FieldIssue[] {
   const issues: FieldIssue[] = [];
-  for (const [group, groupConfig] of Object.entries(config.modelPackageGroups)) {
-    const file = groupConfig.stages.prod.preTraffic?.requestSetFile;
-    if (!file) continue;
-    const path = ['modelPackageGroups', group, 'stages', 'prod', 'preTraffic', 'requestSetFile'];
+  for (const { group, stage, file } of withFiles(config)) {
+    const path = ['modelPackageGroups', group, 'stages', stage, 'preTraffic', 'requestSetFile'];
     const absolute = resolve(dirname(configPath), file);
     let text: string;
     try {
@@ -49,15 +66,14 @@ export function requestSetFileIssues(config: RolloutsConfig, configPath: string)
  * `compareWithBaseline` applies unless the configuration gives one), so the service needs no file
  * at run time. Call after `requestSetFileIssues` found nothing.
  */
-export function withRequestSets(config: RolloutsConfig, configPath: string): RolloutsConfig {
-  const groups = Object.entries(config.modelPackageGroups);
-  if (!groups.some(([, g]) => g.stages.prod.preTraffic?.requestSetFile)) return config;
+export function withRequestSets<Config extends StagesWithPreTraffic>(
+  config: Config,
+  configPath: string,
+): Config {
+  if (withFiles(config).length === 0) return config;
   const resolved = structuredClone(config);
-  for (const [, group] of Object.entries(resolved.modelPackageGroups)) {
-    const preTraffic = group.stages.prod.preTraffic;
-    if (!preTraffic?.requestSetFile) continue;
-    const file = resolve(dirname(configPath), preTraffic.requestSetFile);
-    const set = parseRequestSet(JSON.parse(readFileSync(file, 'utf8')), preTraffic.requestSetFile);
+  for (const { preTraffic, file } of withFiles(resolved)) {
+    const set = parseRequestSet(JSON.parse(readFileSync(resolve(dirname(configPath), file), 'utf8')), file);
     preTraffic.requests = set.requests;
     preTraffic.compareWithBaseline ??= set.compareWithBaseline;
     // as in the packaged copy (inlineRequestSetFiles): the requests stand in for the file
@@ -72,10 +88,16 @@ export function withRequestSets(config: RolloutsConfig, configPath: string): Rol
  */
 export function inlineRequestSetFiles(document: unknown, configPath: string): unknown {
   const copy = structuredClone(document) as {
-    modelPackageGroups?: Record<string, { stages?: { prod?: { preTraffic?: Record<string, unknown> } } }>;
+    modelPackageGroups?: Record<
+      string,
+      { stages?: Record<string, { preTraffic?: Record<string, unknown> }> }
+    >;
   };
-  for (const group of Object.values(copy?.modelPackageGroups ?? {})) {
-    const preTraffic = group?.stages?.prod?.preTraffic;
+  const stages = Object.values(copy?.modelPackageGroups ?? {}).flatMap((group) =>
+    Object.values(group?.stages ?? {}),
+  );
+  for (const stage of stages) {
+    const preTraffic = stage?.preTraffic;
     const file = preTraffic?.requestSetFile;
     if (!preTraffic || typeof file !== 'string') continue;
     const set = JSON.parse(readFileSync(resolve(dirname(configPath), file), 'utf8')) as Record<

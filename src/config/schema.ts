@@ -1,3 +1,4 @@
+import type { RunStage, StageGraph } from '../domain/stage-graph';
 import * as z from '../zod';
 import { type PreTrafficConfig, preTrafficSchema, shadowSchema } from './pre-traffic-schema';
 import { endpointIssues, groupStageIssues, runGroup } from './stage-checks';
@@ -350,7 +351,9 @@ const writtenConfigSchema = z
 
 /**
  * The configuration: the file as written, validated, then each group's two-stage graph in the
- * form the rollout runs (`stages.qa`, `stages.prod`, the promotion into prod).
+ * form the rollout runs (`stages.qa`, `stages.prod`, the promotion into prod) and its compiled
+ * `graph` (runStageGraph). The packaged JSON copy is the file as written, so the functions
+ * compile the same graph at cold start.
  */
 export const rolloutsConfigSchema = z.pipe(
   writtenConfigSchema,
@@ -362,7 +365,7 @@ export const rolloutsConfigSchema = z.pipe(
     } => ({
       ...config,
       modelPackageGroups: Object.fromEntries(
-        Object.entries(config.modelPackageGroups).map(([name, group]) => [name, runGroup(group)]),
+        Object.entries(config.modelPackageGroups).map(([name, group]) => [name, runGroup(name, group)]),
       ),
     }),
   ),
@@ -384,9 +387,13 @@ export type ProdStageConfig = StageConfig & {
   strategy: CanaryStrategy | NativeStrategy;
   preTraffic?: PreTrafficConfig | undefined;
 };
-/** A group as the rollout runs it: QA, then prod. */
+/**
+ * A group as the rollout runs it: QA, then prod, and the graph of its stages with each one's
+ * place, strategy and promotion resolved (runStageGraph).
+ */
 export type RunGroupConfig = Omit<WrittenGroup, 'stages'> & {
   stages: { qa: StageConfig; prod: ProdStageConfig };
+  graph: StageGraph<RunStage>;
 };
 export type GateConfig = z.output<typeof canaryGatesSchema>;
 export type SmokeTestConfig = z.output<typeof smokeTestSchema>;

@@ -1,5 +1,13 @@
 import { closest } from '../closest-name';
-import { type GraphIssue, graphIssues, type StageGraph } from '../domain/stage-graph';
+import { formatPath } from '../domain/schemas/issues';
+import {
+  type GraphIssue,
+  graphIssues,
+  inRunOrder,
+  type RunStage,
+  type StageGraph,
+} from '../domain/stage-graph';
+import { ConfigError } from '../errors';
 import type {
   CanaryStrategy,
   NativeStrategy,
@@ -33,7 +41,36 @@ export const stageGraphOf = (stages: Readonly<Record<string, Pick<WrittenStage, 
   };
 };
 
-const strategyType = (stage: WrittenStage): string => stage.strategy?.type ?? 'replace';
+const strategyType = (stage: WrittenStage): RunStage['strategy'] => stage.strategy?.type ?? 'replace';
+
+/** The account a stage's endpoint lives in: its deployer role's; undefined for the service's own. */
+const accountOf = (stage: WrittenStage): string | undefined => stage.crossAccount?.roleArn.split(':')[4];
+
+/**
+ * A group's graph as the rollout runs it, each stage with its place (region, account, deployer
+ * role), strategy and the promotion into it: the stage's own, else the group's for a stage that
+ * waits for another, else auto (a root stage is entered once the registry approves the version).
+ * The stages come in run order (inRunOrder), so the order they are written in does not change it.
+ * For a group its checks found valid (groupStageIssues).
+ */
+export const runStageGraph = (group: Pick<WrittenGroup, 'stages' | 'promotion'>): StageGraph<RunStage> => ({
+  stages: inRunOrder(stageGraphOf(group.stages)).stages.map(({ name, after }) => {
+    const stage = group.stages[name]!;
+    const promotion = stage.promotion ?? (after.length > 0 ? group.promotion : { mode: 'auto' as const });
+    return {
+      name,
+      after,
+      region: stage.region,
+      account: accountOf(stage),
+      roleArn: stage.crossAccount?.roleArn,
+      strategy: strategyType(stage),
+      promotion:
+        promotion.mode === 'auto'
+          ? { mode: 'auto' }
+          : { mode: 'manual', approvalTimeoutMinutes: promotion.approvalTimeoutMinutes },
+    };
+  }),
+});
 
 /** Where a stage's `after` is written, or the stage itself when it leaves `after` to the file order. */
 const afterPath = (stages: Record<string, WrittenStage>, stage: string): PropertyKey[] =>
@@ -224,40 +261,74 @@ export const groupStageIssues = (stages: Record<string, WrittenStage>): PathIssu
   return [...own, ...graph, ...(graph.length === 0 ? thisVersionIssues(stages) : [])];
 };
 
-/** The account a stage's endpoint lives in: its deployer role's, or the service's own. */
-const accountOf = (stage: WrittenStage): string => stage.crossAccount?.roleArn.split(':')[4] ?? 'the service';
+/**
+ * Whether two stages' accounts (or regions) are one: a stage that names none is in the service's
+ * own, which the configuration does not name (it is the account and region the service is
+ * deployed to), so against one that names it, that is unknown.
+ */
+const sameness = (a: string | undefined, b: string | undefined): 'same' | 'different' | 'unknown' =>
+  a === b ? 'same' : a === undefined || b === undefined ? 'unknown' : 'different';
+
+/** Whether two stages are in one (account, region): yes, no, or only if the service is deployed there. */
+const samePlace = (
+  a: WrittenStage,
+  b: WrittenStage,
+): { verdict: 'same' | 'different' | 'unknown'; if: string[] } => {
+  const account = sameness(accountOf(a), accountOf(b));
+  const region = sameness(a.region, b.region);
+  if (account === 'different' || region === 'different') return { verdict: 'different', if: [] };
+  const named = (x: string | undefined, y: string | undefined) => (x ?? y)!;
+  return {
+    verdict: account === 'same' && region === 'same' ? 'same' : 'unknown',
+    if: [
+      ...(account === 'unknown' ? [`in account ${named(accountOf(a), accountOf(b))}`] : []),
+      ...(region === 'unknown' ? [`in region ${named(a.region, b.region)}`] : []),
+    ],
+  };
+};
+
+const SERVICE_OWN =
+  "a stage without crossAccount or region is in the service's own account and region, which are known only when it is deployed";
 
 /**
- * Endpoints are one per (account, region): no two stages, of one group or two, may share one. This
- * version also matches events and metrics to stages by endpoint name alone, so it refuses a name
- * used twice in different accounts or regions as well.
+ * Endpoints are one per (account, region): no two stages, of one group or two, may share one,
+ * nor share a name where the configuration cannot tell (SERVICE_OWN). This version also matches
+ * events and metrics to stages by endpoint name alone, so it refuses a name used twice in
+ * different accounts or regions as well.
  */
 export const endpointIssues = (groups: Record<string, WrittenGroup>): PathIssue[] => {
   const issues: PathIssue[] = [];
-  const byPlace = new Map<string, { group: string; stage: string }>();
-  const byName = new Map<string, { group: string; stage: string }>();
+  const byName = new Map<string, { group: string; stage: string; written: WrittenStage }[]>();
   for (const [group, config] of Object.entries(groups)) {
     for (const [stage, written] of Object.entries(config.stages)) {
       const name = written.endpointName;
-      const place = `${accountOf(written)}\n${written.region ?? ''}\n${name}`;
       const path = ['modelPackageGroups', group, 'stages', stage, 'endpointName'];
-      const samePlace = byPlace.get(place);
-      const sameName = byName.get(name);
-      if (samePlace)
+      const earlier = (byName.get(name) ?? []).map((other) => ({
+        ...other,
+        ...samePlace(other.written, written),
+      }));
+      const same = earlier.find((other) => other.verdict === 'same');
+      const maybe = earlier.find((other) => other.verdict === 'unknown');
+      const elsewhere = earlier[0];
+      if (same)
         issues.push({
           path,
           message:
-            samePlace.group === group
-              ? `${samePlace.stage} and ${stage} must use different endpoints in one account and region`
-              : `endpoint ${name} is already used by ${samePlace.group}.${samePlace.stage} in the same account and region`,
+            same.group === group
+              ? `${same.stage} and ${stage} must use different endpoints in one account and region`
+              : `endpoint ${name} is already used by ${same.group}.${same.stage} in the same account and region`,
         });
-      else if (sameName)
+      else if (maybe)
         issues.push({
           path,
-          message: `endpoint ${name} is already used by ${sameName.group}.${sameName.stage} in another account or region: this version matches events and metrics to stages by endpoint name alone`,
+          message: `endpoint ${name} is already used by ${maybe.group}.${maybe.stage}, the same endpoint if the service is deployed ${maybe.if.join(' and ')} (${SERVICE_OWN}): use another name`,
         });
-      byPlace.set(place, { group, stage });
-      byName.set(name, { group, stage });
+      else if (elsewhere)
+        issues.push({
+          path,
+          message: `endpoint ${name} is already used by ${elsewhere.group}.${elsewhere.stage} in another account or region: this version matches events and metrics to stages by endpoint name alone`,
+        });
+      byName.set(name, [...(byName.get(name) ?? []), { group, stage, written }]);
     }
   }
   return issues;
@@ -266,27 +337,33 @@ export const endpointIssues = (groups: Record<string, WrittenGroup>): PathIssue[
 const isRunStrategy = (strategy: WrittenStage['strategy']): strategy is CanaryStrategy | NativeStrategy =>
   strategy?.type === 'canary' || strategy?.type === 'native';
 
-/** A stage's endpoint, capacity, account and smoke test: what QA runs on. */
 const runStage = ({ after, region, strategy, preTraffic, promotion, ...fields }: WrittenStage): StageConfig =>
   fields;
 
 /**
  * A validated group (its graph the chain qa -> prod, see thisVersionIssues) as the rollout runs
- * it; the promotion into prod is prod's own or, without one, the group's.
+ * it: `stages.qa` and `stages.prod`, the promotion into prod (prod's own or, without one, the
+ * group's) and the graph. Throws ConfigError for a group that has not passed its checks.
  */
-export const runGroup = (group: WrittenGroup): RunGroupConfig => {
-  const qa = group.stages.qa!;
-  const prod = group.stages.prod!;
-  if (!isRunStrategy(prod.strategy))
-    throw new Error('prod has no canary or native strategy (a check missed it)');
+export const runGroup = (name: string, group: WrittenGroup): RunGroupConfig => {
+  const issues = groupStageIssues(group.stages);
+  const { qa, prod } = group.stages;
+  // with no issues both stages are there and prod has canary or native; the rest narrows the types
+  if (issues.length > 0 || !qa || !prod || !isRunStrategy(prod.strategy))
+    throw new ConfigError(
+      `Invalid configuration: group ${name} has not passed its checks`,
+      issues.map((issue) => `${formatPath(['modelPackageGroups', name, ...issue.path])}: ${issue.message}`),
+    );
+  const strategy = prod.strategy;
   return {
     ...group,
+    graph: runStageGraph(group),
     promotion: prod.promotion ?? group.promotion,
     stages: {
       qa: runStage(qa),
       prod: {
         ...runStage(prod),
-        strategy: prod.strategy,
+        strategy,
         ...(prod.preTraffic ? { preTraffic: prod.preTraffic } : {}),
       },
     },

@@ -1,3 +1,5 @@
+import { RolloutsError } from '../errors';
+
 /** A stage of a group's graph: its name and the stages a version must pass first. */
 export interface StageNode {
   readonly name: string;
@@ -8,8 +10,25 @@ export interface StageNode {
  * The stages of a group in file order, each naming the stages it waits for. A valid graph (see
  * graphIssues) has unique names, only known names in `after`, and no cycle.
  */
-export interface StageGraph {
-  readonly stages: readonly StageNode[];
+export interface StageGraph<Stage extends StageNode = StageNode> {
+  readonly stages: readonly Stage[];
+}
+
+/** How a version enters a stage: at once, or on `promote` within the timeout. */
+export type StagePromotion =
+  | { readonly mode: 'auto' }
+  | { readonly mode: 'manual'; readonly approvalTimeoutMinutes: number };
+
+/** A stage as the rollout runs it: where its endpoint is, how it changes it, how a version enters it. */
+export interface RunStage extends StageNode {
+  /** Undefined: the service's own region. */
+  readonly region: string | undefined;
+  /** The account of the deployer role; undefined: the service's own account (known at deploy time only). */
+  readonly account: string | undefined;
+  /** The role that changes the endpoint; undefined: the service's own credentials. */
+  readonly roleArn: string | undefined;
+  readonly strategy: 'replace' | 'canary' | 'native';
+  readonly promotion: StagePromotion;
 }
 
 /** Where one version stands in a stage it has entered. */
@@ -83,6 +102,35 @@ export const waves = (graph: StageGraph): string[][] => {
     layers[at]!.push(stage.name);
   }
   return layers;
+};
+
+/** A graph that has issues (graphIssues) where a valid one is needed. */
+export class StageGraphError extends RolloutsError {}
+
+/**
+ * The stages of a valid graph in an order the rollout can take them one by one: each after every
+ * stage it waits for, and otherwise in file order (of the stages ready, the one written first),
+ * so a graph written in its own order keeps it, and one that lists a stage before a stage it
+ * waits for compiles the same as the file in run order.
+ */
+export const inRunOrder = <Stage extends StageNode>(graph: StageGraph<Stage>): StageGraph<Stage> => {
+  const placed = new Set<string>();
+  const order: Stage[] = [];
+  while (order.length < graph.stages.length) {
+    const next = graph.stages.find(
+      (stage) => !placed.has(stage.name) && stage.after.every((before) => placed.has(before)),
+    );
+    if (!next)
+      throw new StageGraphError(
+        `no order: ${graph.stages
+          .filter((stage) => !placed.has(stage.name))
+          .map((stage) => stage.name)
+          .join(', ')} wait for unknown stages or for each other (see graphIssues)`,
+      );
+    placed.add(next.name);
+    order.push(next);
+  }
+  return { stages: order };
 };
 
 /** What is wrong with one stage's `after`: by the stage and the position in its list. */

@@ -6,6 +6,12 @@ import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { startModelServer } from '../../examples/model-server/server';
 import { configCheck } from '../../src/config';
+import {
+  inlineRequestSetFiles,
+  requestSetFileIssues,
+  type StagesWithPreTraffic,
+  withRequestSets,
+} from '../../src/config/request-set-files';
 import { judgeRequestSet, parseRequestSet, requestBody } from '../../src/domain/request-set';
 import { schemaErrorPaths } from '../foundation/config-json-schema';
 import type { Json } from '../foundation/fixtures';
@@ -206,5 +212,52 @@ describe('shadow phase and pre-traffic check in the configuration', () => {
         ),
       ],
     });
+  });
+});
+
+describe('request-set files under any stage', () => {
+  const dir = (): string => {
+    const at = mkdtempSync(join(tmpdir(), 'request-sets-'));
+    writeFileSync(join(at, 'eu.requests.json'), readFileSync(REQUESTS, 'utf8'));
+    return at;
+  };
+  const preTraffic = (file: string) => ({ requestSetFile: file });
+  /** A loaded configuration's stages with pre-traffic checks on stages other than prod. */
+  const graph = (): StagesWithPreTraffic =>
+    ({
+      modelPackageGroups: {
+        g: {
+          stages: {
+            qa: { endpointName: 'g-qa' },
+            eu: { endpointName: 'g-eu', preTraffic: preTraffic('eu.requests.json') },
+            us: { endpointName: 'g-us', preTraffic: preTraffic('us.requests.json') },
+          },
+        },
+      },
+    }) as unknown as StagesWithPreTraffic;
+
+  it('checks the file of every stage, at that stage', () => {
+    const at = dir();
+    expect(requestSetFileIssues(graph(), join(at, 'rollouts.config.yml'))).toEqual([
+      {
+        path: ['modelPackageGroups', 'g', 'stages', 'us', 'preTraffic', 'requestSetFile'],
+        message: 'cannot read us.requests.json (file not found)',
+      },
+    ]);
+  });
+
+  it("reads every stage's file into its requests, in the loaded and in the packaged configuration", () => {
+    const at = dir();
+    writeFileSync(join(at, 'us.requests.json'), readFileSync(REQUESTS, 'utf8'));
+    const expected = parseRequestSet(JSON.parse(readFileSync(REQUESTS, 'utf8')), REQUESTS);
+    const loaded = withRequestSets(graph(), join(at, 'rollouts.config.yml'));
+    const packaged = inlineRequestSetFiles(graph(), join(at, 'rollouts.config.yml')) as StagesWithPreTraffic;
+    for (const config of [loaded, packaged])
+      for (const stage of ['eu', 'us']) {
+        const check = config.modelPackageGroups.g!.stages[stage]!.preTraffic!;
+        expect(check.requestSetFile, stage).toBeUndefined();
+        expect(check.requests, stage).toEqual(expected.requests);
+        expect(check.compareWithBaseline, stage).toEqual(expected.compareWithBaseline);
+      }
   });
 });

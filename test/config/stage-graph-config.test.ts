@@ -163,19 +163,56 @@ describe('stages as a graph', () => {
     expect(written).toBe('- prod');
   });
 
-  it('refuses one endpoint for two stages of an account and region, and by name alone in this version', () => {
+  it('refuses one endpoint for two stages of one account and region, and by name alone in this version', () => {
     const config = churn();
     stages(config).prod.endpointName = 'churn-model-qa';
     expect(issueAt(config, `${G}.prod.endpointName`)).toEqual({
       message: 'qa and prod must use different endpoints in one account and region',
       written: 'churn-model-qa',
     });
+    const inAccount = (account: string) => ({
+      roleArn: `arn:aws:iam::${account}:role/deployer`,
+      observerRoleArn: `arn:aws:iam::${account}:role/observer`,
+    });
+    stages(config).qa.crossAccount = inAccount('444455556666');
+    stages(config).prod.crossAccount = inAccount('444455556666');
+    expect(issueAt(config, `${G}.prod.endpointName`).message).toBe(
+      'qa and prod must use different endpoints in one account and region',
+    );
+    stages(config).prod.crossAccount = inAccount('777788889999');
+    expect(issueAt(config, `${G}.prod.endpointName`).message).toBe(
+      'endpoint churn-model-qa is already used by churn-model.qa in another account or region: this version matches events and metrics to stages by endpoint name alone',
+    );
+  });
+
+  it("cannot tell whether the service's own account or region is one a stage names, and refuses the name", () => {
+    const config = churn();
+    stages(config).prod.endpointName = 'churn-model-qa';
     stages(config).prod.crossAccount = {
       roleArn: 'arn:aws:iam::444455556666:role/deployer',
       observerRoleArn: 'arn:aws:iam::444455556666:role/observer',
     };
+    const ownAccount =
+      "(a stage without crossAccount or region is in the service's own account and region, which are known only when it is deployed): use another name";
+    expect(issueAt(config, `${G}.prod.endpointName`)).toEqual({
+      message: `endpoint churn-model-qa is already used by churn-model.qa, the same endpoint if the service is deployed in account 444455556666 ${ownAccount}`,
+      written: 'churn-model-qa',
+    });
+    stages(config).prod.region = 'eu-west-1';
     expect(issueAt(config, `${G}.prod.endpointName`).message).toBe(
-      'endpoint churn-model-qa is already used by churn-model.qa in another account or region: this version matches events and metrics to stages by endpoint name alone',
+      `endpoint churn-model-qa is already used by churn-model.qa, the same endpoint if the service is deployed in account 444455556666 and in region eu-west-1 ${ownAccount}`,
+    );
+    delete stages(config).prod.crossAccount;
+    expect(issueAt(config, `${G}.prod.endpointName`).message).toBe(
+      `endpoint churn-model-qa is already used by churn-model.qa, the same endpoint if the service is deployed in region eu-west-1 ${ownAccount}`,
+    );
+    // another group's stage, named in a region of its own: the same rule across groups
+    const two = read('rollouts.config.yml');
+    two.modelPackageGroups['fraud-detector'].stages.qa.endpointName = 'churn-model-prod';
+    two.modelPackageGroups['fraud-detector'].stages.qa.region = 'us-east-1';
+    const { issues } = issuesOf(two);
+    expect(issues.join('\n')).toContain(
+      'modelPackageGroups.fraud-detector.stages.qa.endpointName: endpoint churn-model-prod is already used by churn-model.prod, the same endpoint if the service is deployed in region us-east-1',
     );
   });
 

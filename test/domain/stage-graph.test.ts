@@ -3,8 +3,10 @@ import { describe, expect, it } from 'vitest';
 import {
   descendants,
   graphIssues,
+  inRunOrder,
   nextStages,
   type StageGraph,
+  StageGraphError,
   type StageOutcome,
   stoppedStages,
   waves,
@@ -189,6 +191,45 @@ describe('the stage graph rules', () => {
         }
         for (const layer of layers) expect(layer.length).toBeGreaterThan(0);
       }),
+    );
+  });
+
+  it('orders the stages to run one by one: each after those it waits for, otherwise as written', () => {
+    fc.assert(
+      fc.property(dag, (graph) => {
+        const order = inRunOrder(graph).stages;
+        expect(order.toSorted((a, b) => a.name.localeCompare(b.name))).toEqual(
+          graph.stages.toSorted((a, b) => a.name.localeCompare(b.name)),
+        );
+        const at = new Map(order.map((stage, i) => [stage.name, i]));
+        for (const stage of order)
+          for (const before of stage.after) expect(at.get(before)!).toBeLessThan(at.get(stage.name)!);
+        // a file already in an order it can run in keeps it
+        expect(inRunOrder(inRunOrder(graph)).stages).toEqual(order);
+        // of the stages ready at each point, the one written first
+        order.forEach((stage, i) => {
+          const placed = new Set(order.slice(0, i).map((s) => s.name));
+          const ready = graph.stages.filter(
+            (s) => !placed.has(s.name) && s.after.every((before) => placed.has(before)),
+          );
+          expect(stage).toBe(ready[0]);
+        });
+      }),
+    );
+  });
+
+  it('refuses to order a graph with a cycle or an unknown stage', () => {
+    expect(() =>
+      inRunOrder({
+        stages: [
+          { name: 'a', after: [] },
+          { name: 'b', after: ['c'] },
+          { name: 'c', after: ['b'] },
+          { name: 'd', after: ['x'] },
+        ],
+      }),
+    ).toThrow(
+      new StageGraphError('no order: b, c, d wait for unknown stages or for each other (see graphIssues)'),
     );
   });
 

@@ -93,7 +93,23 @@ export const modelTable = (cells: JudgeCellResult[]): string => {
   return rows.join('\n');
 };
 
-/** Regressions: share rolled back / median minutes / excess 5XX, per traffic model. */
+/**
+ * Healthy candidates a judge rolls back in the healthy cell matching a regression's (same rpm,
+ * baseline and traffic model), on evidence or for want of data: what its excess 5XX is bought with.
+ */
+export const healthyRolledBack = (
+  cells: JudgeCellResult[],
+  judge: string,
+  c: Pick<JudgeCellResult, 'rpm' | 'baselineErrorRate' | 'nullModel'>,
+): number | null => {
+  const h = find(cells, judge, c.rpm, c.baselineErrorRate, 1, c.nullModel);
+  return h ? h.rolledBack + h.rolledBackNoData : null;
+};
+
+/**
+ * Regressions: share rolled back / median minutes / excess 5XX, per traffic model, and in brackets
+ * the share of healthy candidates the judge rolls back in the matching healthy cell.
+ */
 export const regressionTable = (
   cells: JudgeCellResult[],
   factor: number,
@@ -116,9 +132,10 @@ export const regressionTable = (
       for (const baseline of [0.001, 0.01]) {
         const row = judges.map((j) => {
           const c = find(cells, j, rpm, baseline, factor, model);
-          return c
-            ? `${pct(c.rolledBack)} / ${c.medianMinutesToRollback ?? '-'} min / ${Math.round(c.excessErrorsServed)}`
-            : '';
+          if (!c) return '';
+          const healthy = healthyRolledBack(cells, j, c);
+          const falseRate = healthy === null ? '' : ` (${pct(healthy)})`;
+          return `${pct(c.rolledBack)} / ${c.medianMinutesToRollback ?? '-'} min / ${Math.round(c.excessErrorsServed)}${falseRate}`;
         });
         if (row.every((x) => x === '')) continue;
         rows.push(`| ${model} | ${rpmText(rpm)} | ${rateText(baseline)} | ${row.join(' | ')} |`);
@@ -149,7 +166,9 @@ if (process.argv[1] && resolve(process.argv[1]) === resolve(new URL(import.meta.
   console.log('\n### Healthy candidates, every cell\n');
   console.log(nullTable(nulls));
   for (const factor of [2, 5]) {
-    console.log(`\n### ${factor}x 5XX: rolled back / median minutes / excess 5XX\n`);
+    console.log(
+      `\n### ${factor}x 5XX: rolled back / median minutes / excess 5XX (healthy candidates rolled back in the matching cell)\n`,
+    );
     console.log(
       regressionTable(cells, factor, ['independent', 'incidents', 'beta-cv0.5', 'beta-cv1', 'clusters-both']),
     );

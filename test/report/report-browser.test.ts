@@ -173,7 +173,7 @@ describe.skipIf(!browserPresent)('the scenario report in Chromium', () => {
         expect(errors.lastY).toBeLessThanOrEqual(errors.limitY);
         expect(shadow.judged).toEqual([
           expect.stringMatching(
-            /^v2 shadow phase: “5XX above the baseline’s” test at [\d,]+:1, limit 909:1: the limit was reached → rolled back$/,
+            /^v2 shadow phase: “5XX above the baseline’s” test at [\d,]+:1, limit 794:1: the limit was reached → rolled back$/,
           ),
         ]);
 

@@ -254,27 +254,39 @@ export const emptyScoreSum = (): ScoreSum => ({
 });
 
 /**
- * Minutes whose squares are taken uncentred. Centring minute k on the mean of minutes 1..k-1
- * keeps the expected squares at or above the variance under the null (the centre is fixed before
- * the minute), but with one or two minutes behind it a large score is centred on a large score and
- * the sum of squares comes out small exactly when the sum is large: measured on the null family,
- * centring from the second minute on doubled the false rollbacks, from the fourth it did not.
+ * Minutes whose squares are centred only on a lower bound of the mean (EARLY_CENTRE_MARGIN).
+ * Centring minute k on the mean of minutes 1..k-1 keeps the expected squares at or above the
+ * variance under the null (the centre is fixed before the minute), but with one or two minutes
+ * behind it a large score is centred on a large score and the sum of squares comes out small
+ * exactly when the sum is large: measured on the null family, centring on the point estimate from
+ * the second minute on doubled the false rollbacks, from the fourth it did not.
  */
-export const UNCENTRED_MINUTES = 3;
+export const EARLY_MINUTES = 3;
 
 /**
- * Adds a minute. After the first UNCENTRED_MINUTES, its square is taken about a x its model
- * variance, with a = max(0, S) / sum of model variances of the minutes before it: the mean per unit
- * of variance so far (for a regression of ratio theta at share p, close to (q - p) / (p (1 - p))).
- * A regression's own mean then does not inflate the variance it is judged against, while for a
- * candidate no worse than the baseline a stays near 0 and the squares carry the variance the
- * minutes show. (Dividing by the larger of that and the squares, as before, kept a small at high
- * traffic, where the first minutes' uncentred squares dominate: a 2x regression at 30,000 rpm took
- * 21 minutes to roll back.)
+ * Within the first EARLY_MINUTES, a minute is centred on the shift's lower bound
+ * max(0, S - 0.75 sqrt(T)) / sum V (T the larger of the model variances and the squares so far)
+ * rather than on nothing. A healthy candidate's sum is rarely that far above 0 in its first
+ * minutes, so its squares stay close to uncentred; a gross regression's sum is, and squares left
+ * uncentred would cap its statistic S / sqrt(squares) near sqrt(k) after k minutes (Cauchy-Schwarz),
+ * whatever its size: at 30,000 rpm a 2x regression took 7 settled minutes. Measured on the null
+ * family (bench/judge): with 0.75 the worst healthy cells stay at 0.8-0.9 % of 2,000 canaries
+ * (0.5 centres more and reaches 1.1 %).
+ */
+export const EARLY_CENTRE_MARGIN = 0.75;
+
+/**
+ * Adds a minute, its square centred on a x its model variance: within the first
+ * EARLY_MINUTES, a = the lower bound of EARLY_CENTRE_MARGIN; after them, a = max(0, S) / sum
+ * of model variances of the minutes before it: the mean per unit of variance so far (for a
+ * regression of ratio theta at share p, close to (q - p) / (p (1 - p))). A regression's own mean
+ * then does not inflate the variance it is judged against, while for a candidate no worse than
+ * the baseline a stays near 0 and the squares carry the variance the minutes show. (Dividing by
+ * the larger of that and the squares, as before, kept a small at high traffic, where the first
+ * minutes' uncentred squares dominate: a 2x regression at 30,000 rpm took 21 minutes to roll back.)
  */
 export const addScore = (s: ScoreSum, minute: ScoredMinute): void => {
-  const a = s.minutes >= UNCENTRED_MINUTES && s.variance > 0 ? Math.max(0, s.sum) / s.variance : 0;
-  s.squares += (minute.score - a * minute.variance) ** 2;
+  s.squares += (minute.score - centreOf(s) * minute.variance) ** 2;
   s.sum += minute.score;
   s.variance += minute.variance;
   s.bound += minute.bound ?? minute.variance;
@@ -283,8 +295,20 @@ export const addScore = (s: ScoreSum, minute: ScoredMinute): void => {
   s.curvature += minute.curvature ?? 0;
 };
 
-/** How many standard errors of S the shift used by alternativeExcess stays below the estimate. */
-export const EXCESS_MARGIN = 2;
+/** The mean per unit of variance the next minute's square is centred on (see addScore). */
+export const centreOf = (s: ScoreSum): number => {
+  if (s.variance <= 0) return 0;
+  if (s.minutes >= EARLY_MINUTES) return Math.max(0, s.sum) / s.variance;
+  const spread = Math.sqrt(Math.max(s.variance, s.squares));
+  return Math.max(0, s.sum - EARLY_CENTRE_MARGIN * spread) / s.variance;
+};
+
+/**
+ * How many standard errors of S the shift used by alternativeExcess stays below the estimate: 1
+ * (2 before) caught 2x regressions at the margin of the detection targets in 0.3-0.5 points more
+ * canaries, with the healthy cells of the null family still at most 0.9 % (bench/judge).
+ */
+export const EXCESS_MARGIN = 1;
 
 /**
  * The part of the squares that a real shift adds to the variance, not the null's variation. For
@@ -293,10 +317,10 @@ export const EXCESS_MARGIN = 2;
  * when p < 1/2 (the canary's steps): the centred squares of a regression at 10 % of the traffic
  * come out 1.6 (2x) to 2.5 (5x) times the null's variance, and judging it against that costs the
  * power the exact test has. With d = a p (1 - p), the excess is a tilt - a^2 curvature (the sums of
- * errorScoreMinute). It is subtracted for a lower bound of a only, (S - 2 sqrt(T)) / sum V, which
- * is 0 unless S is already 2 standard errors above 0, so for a candidate no worse than the baseline
+ * errorScoreMinute). It is subtracted for a lower bound of a only, (S - sqrt(T)) / sum V, which
+ * is 0 unless S is already a standard error above 0, so for a candidate no worse than the baseline
  * it is 0 in most canaries and at the rollback limit (S about 3.5 sqrt(T)) it takes off at most
- * about 1.5 (1 - 2p) / sqrt(T) of the time: nothing as the minutes grow, and measured on the null
+ * about 2.5 (1 - 2p) / sqrt(T) of the time: nothing as the minutes grow, and measured on the null
  * family (bench/judge) the false rollbacks stay under the limit.
  */
 export const alternativeExcess = (s: ScoreSum): number => {

@@ -11,7 +11,8 @@ import { errorScoreRho, robustPair } from '../../../src/domain/judge/sequential'
  * clustered failures, healthy candidates, the canary's 10 / 25 / 50 % steps. Its centring and the
  * shift it takes out of the squares must not spend more than its share of alpha. `ROBUST_RUNS`
  * canaries per cell (small by default; 1,500 is the size at which taking the shift out of the
- * squares at its point estimate, or centring from the first minute, is seen to fail it).
+ * squares at its point estimate, centring from the first minute, or centring the first minutes on
+ * the point estimate instead of its lower bound (EARLY_CENTRE_MARGIN 0), is seen to fail it).
  */
 const RUNS = Number(process.env.ROBUST_RUNS ?? 60);
 const gates = canaryGatesSchema.parse({});

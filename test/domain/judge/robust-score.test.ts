@@ -4,6 +4,9 @@ import {
   alternativeExcess,
   boundedEvidence,
   ceilingScoreMinute,
+  centreOf,
+  EARLY_CENTRE_MARGIN,
+  EARLY_MINUTES,
   emptyScoreSum,
   errorScoreMinute,
   logNormalCdf,
@@ -11,7 +14,6 @@ import {
   robustEvidence,
   robustPair,
   robustTime,
-  UNCENTRED_MINUTES,
 } from '../../../src/domain/judge/sequential';
 import { binomial, mulberry32 } from '../../../src/local/cloud/samplers';
 
@@ -100,13 +102,14 @@ describe('robust evidence', () => {
     expect(robustEvidence(noisy, 2)).toBeLessThan(robustEvidence(steady, 2) / 100);
   });
 
-  it('the sums by hand: score, variance, bound and minutes add up; an early square is not centred', () => {
+  it('the sums by hand: score, variance, bound and minutes add up; an early square is centred on a lower bound only', () => {
     const s = emptyScoreSum();
     addScore(s, { score: 3, variance: 2 });
     expect(s.squares).toBe(9);
-    // the second minute is within the first UNCENTRED_MINUTES: its square is 1^2, about 0
+    // the second minute is within the first EARLY_MINUTES: centred on a = (3 - 0.75 sqrt(9)) / 2 = 0.375,
+    // so its square is (1 - 0.375 x 2)^2 = 0.0625
     addScore(s, { score: 1, variance: 2 });
-    expect(s.squares).toBe(10);
+    expect(s.squares).toBeCloseTo(9.0625, 12);
     expect(s).toMatchObject({ sum: 4, variance: 4, bound: 4, minutes: 2 });
   });
 
@@ -120,22 +123,50 @@ describe('robust evidence', () => {
 });
 
 describe('centring and the shift taken out of the squares', () => {
-  it(`the first ${UNCENTRED_MINUTES} squares uncentred, then each about a x V with a = max(0, S) / sum V of the minutes before`, () => {
+  it(`the first ${EARLY_MINUTES} squares centred on a lower bound of the mean, then each about a x V with a = max(0, S) / sum V of the minutes before`, () => {
     const s = emptyScoreSum();
-    for (let i = 0; i < UNCENTRED_MINUTES; i++) addScore(s, { score: 3, variance: 1 });
-    expect(s.squares).toBe(9 * UNCENTRED_MINUTES);
+    // minute 1 uncentred: 9; minute 2: a = (3 - 0.75 x 3) / 1 = 0.75, (3 - 0.75)^2 = 5.0625;
+    // minute 3: a = (6 - 0.75 sqrt(14.0625)) / 2 = 1.59375, (3 - 1.59375)^2 = 1.9775390625
+    for (let i = 0; i < EARLY_MINUTES; i++) addScore(s, { score: 3, variance: 1 });
+    expect(s.squares).toBeCloseTo(9 + 5.0625 + 1.9775390625, 12);
+    const early = s.squares;
     // a = 9 / 3 = 3: a score of 3 with variance 1 adds 0; one of 5 with variance 2 adds (5 - 12 / 4 x 2)^2 = 1
     addScore(s, { score: 3, variance: 1 });
-    expect(s.squares).toBe(27);
+    expect(s.squares).toBeCloseTo(early, 12);
     addScore(s, { score: 5, variance: 2 });
-    expect(s.squares).toBeCloseTo(28, 12);
+    expect(s.squares).toBeCloseTo(early + 1, 12);
     // a negative sum centres on 0
     const below = emptyScoreSum();
     for (let i = 0; i < 4; i++) addScore(below, { score: -2, variance: 1 });
     expect(below.squares).toBe(16);
   });
 
-  it('alternativeExcess by hand: a = (S - 2 sqrt(T)) / sum V, excess a tilt - a^2 curvature; 0 below 2 standard errors', () => {
+  it('early centring: a lone large score is centred on at most a quarter of itself, so a healthy first minute keeps most of its square', () => {
+    // at high traffic the model variance is small against the minute's own variation: V = 1, score 10
+    const s = emptyScoreSum();
+    addScore(s, { score: 10, variance: 1 });
+    expect(EARLY_CENTRE_MARGIN).toBe(0.75);
+    expect(centreOf(s)).toBeCloseTo((10 - 0.75 * 10) / 1, 12);
+    // a next minute of 0 keeps (0 - 2.5)^2 = 6.25 of the square; centred on the point estimate it would add 100
+    addScore(s, { score: 0, variance: 1 });
+    expect(s.squares).toBeCloseTo(106.25, 12);
+    // two minutes of opposite sign: the lower bound is below 0 and nothing is centred
+    const mixed = emptyScoreSum();
+    addScore(mixed, { score: 10, variance: 1 });
+    addScore(mixed, { score: -10, variance: 1 });
+    expect(centreOf(mixed)).toBe(0);
+  });
+
+  it('a steady gross regression is no longer capped at sqrt(k) standard errors after k minutes', () => {
+    const s = emptyScoreSum();
+    for (let i = 0; i < EARLY_MINUTES; i++) addScore(s, { score: 10, variance: 1 });
+    // uncentred, S / sqrt(squares) would be exactly sqrt(3); the lower-bound centring leaves
+    // 100 + 56.25 + (10 - 5.3125)^2 = 178.22 of the 300
+    expect(s.squares).toBeCloseTo(100 + 56.25 + 4.6875 ** 2, 9);
+    expect(s.sum / Math.sqrt(robustTime(s))).toBeGreaterThan(2.2);
+  });
+
+  it('alternativeExcess by hand: a = (S - sqrt(T)) / sum V, excess a tilt - a^2 curvature; 0 below 1 standard error', () => {
     const s = {
       ...emptyScoreSum(),
       sum: 40,
@@ -145,10 +176,10 @@ describe('centring and the shift taken out of the squares', () => {
       curvature: 5,
       minutes: 30,
     };
-    // T = 144, a = (40 - 24) / 100 = 0.16, excess = 0.16 x 80 - 0.0256 x 5 = 12.672
-    expect(alternativeExcess(s)).toBeCloseTo(12.672, 9);
-    expect(robustTime(s)).toBeCloseTo(144 - 12.672, 9);
-    expect(alternativeExcess({ ...s, sum: 24 })).toBe(0);
+    // T = 144, a = (40 - 12) / 100 = 0.28, excess = 0.28 x 80 - 0.0784 x 5 = 22.008
+    expect(alternativeExcess(s)).toBeCloseTo(22.008, 9);
+    expect(robustTime(s)).toBeCloseTo(144 - 22.008, 9);
+    expect(alternativeExcess({ ...s, sum: 12 })).toBe(0);
     // never below the model variance
     expect(robustTime({ ...s, squares: 101 })).toBe(100);
     // scores without a tilt (pass, ceiling) are judged on their squares as they are

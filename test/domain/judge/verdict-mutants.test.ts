@@ -75,8 +75,8 @@ describe('judgeCanary: the numbers a verdict reports', () => {
     const verdict = judgeCanary(readings(Array(8).fill(bad)), gates(), timing, settledNow(8));
     expect(verdict.status).toBe('rollback');
     const e = verdict.readings.evidence!;
-    expect(e.ceilingLimit).toBe(666.7); // 1 / (0.01 x 0.15)
-    expect(e.errorsLimit).toBe(181.8); // 1 / (0.01 x 0.55)
+    expect(e.ceilingLimit).toBe(1000); // 1 / (0.01 x 0.10)
+    expect(e.errorsLimit).toBe(158.7); // 1 / (0.01 x 0.63)
     expect(e.errors).toBe(1e12);
     expect(e.pass).toBe(0);
   });

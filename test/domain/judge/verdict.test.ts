@@ -15,9 +15,9 @@ describe('judgeCanary', () => {
     expect(verdict.status).toBe('rollback');
     if (verdict.status !== 'rollback') return;
     expect(verdict.reasons[0]).toMatch(
-      /^candidate 5XX 7\.50 % \(60 of 800\) vs baseline 0\.22 % \(16 of 7,200\), evidence >?[\d,]+:1 against the candidate, limit 182:1$/,
+      /^candidate 5XX 7\.50 % \(60 of 800\) vs baseline 0\.22 % \(16 of 7,200\), evidence >?[\d,]+:1 against the candidate, limit 159:1$/,
     );
-    expect(verdict.readings.evidence!.errors).toBeGreaterThan(182);
+    expect(verdict.readings.evidence!.errors).toBeGreaterThan(159);
   });
 
   it('a gross regression needs both tests: two bad minutes are not enough for the robust one, three are', () => {
@@ -48,7 +48,7 @@ describe('judgeCanary', () => {
     expect(verdict.status).toBe('rollback');
     expect(verdict.status === 'rollback' && verdict.reasons).toEqual([
       expect.stringMatching(
-        /^candidate 5XX 60\.00 % \(30 of 50\) vs baseline 0\.22 % \(1 of 450\) in minute 6 of the canary as read before it settled, evidence >?[\d,]+:1 against the candidate, limit 84,000:1 \(a first look rolls back only at a 5XX rate of 50\.00 % or more\)$/,
+        /^candidate 5XX 60\.00 % \(30 of 50\) vs baseline 0\.22 % \(1 of 450\) in minute 6 of the canary as read before it settled, evidence >?[\d,]+:1 against the candidate, limit 210,000:1 \(a first look rolls back only at a 5XX rate of 50\.00 % or more\)$/,
       ),
     ]);
     // the settled test had not seen the minute: its evidence is that of the healthy minutes

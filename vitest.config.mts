@@ -21,7 +21,7 @@ const SLOWEST_FIRST = [
 /**
  * End-to-end files that share their worker process with the files run before them in it
  * (`isolate: false`): each fresh process spent about 4 s of CPU loading the SDK, the handlers and
- * the local cloud again (8 of these files: 90 s of CPU isolated, 57 s shared). Each file starts
+ * the local cloud again (8 of these files: 90 s of CPU isolated, 57 s shared, on a busy machine). Each file starts
  * its own local stack, and `LocalStack` sets and resets what is process-wide (environment, deps,
  * clients, clocks, metric sink). Only files shown to pass together are listed; a file that mocks,
  * spies or changes the environment for good stays isolated (production-signals sets the log
@@ -44,6 +44,13 @@ const SHARED_PROCESS = [
   'test/e2e/timeouts-without-metrics.test.ts',
   'test/e2e/cross-account-gates.test.ts',
   'test/e2e/private-payloads.test.ts',
+  'test/e2e/adopt-existing-endpoint.test.ts',
+  'test/e2e/autoscaling.test.ts',
+  'test/e2e/callback-tokens.test.ts',
+  'test/e2e/callbacks.test.ts',
+  'test/e2e/command-url.test.ts',
+  'test/e2e/executor-split.test.ts',
+  'test/e2e/pre-traffic.test.ts',
 ];
 
 class SlowestFirst extends BaseSequencer {

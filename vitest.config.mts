@@ -21,7 +21,8 @@ const SLOWEST_FIRST = [
 /**
  * End-to-end files that share their worker process with the files run before them in it
  * (`isolate: false`): each fresh process spent about 4 s of CPU loading the SDK, the handlers and
- * the local cloud again (8 of these files: 90 s of CPU isolated, 57 s shared, on a busy machine). Each file starts
+ * the local cloud again (these 23 files: 232 s of CPU isolated, 102 s shared, one run each
+ * side by side on a busy machine). Each file starts
  * its own local stack, and `LocalStack` sets and resets what is process-wide (environment, deps,
  * clients, clocks, metric sink). Only files shown to pass together are listed; a file that mocks,
  * spies or changes the environment for good stays isolated (production-signals sets the log

@@ -21,7 +21,7 @@ const SLOWEST_FIRST = [
 /**
  * End-to-end files that share their worker process with the files run before them in it
  * (`isolate: false`): each fresh process spent about 4 s of CPU loading the SDK, the handlers and
- * the local cloud again (these 23 files: 232 s of CPU isolated, 102 s shared, one run each
+ * the local cloud again (23 of these files: 232 s of CPU isolated, 102 s shared, one run each
  * side by side on a busy machine). Each file starts
  * its own local stack, and `LocalStack` sets and resets what is process-wide (environment, deps,
  * clients, clocks, metric sink). Only files shown to pass together are listed; a file that mocks,
@@ -52,6 +52,11 @@ const SHARED_PROCESS = [
   'test/e2e/command-url.test.ts',
   'test/e2e/executor-split.test.ts',
   'test/e2e/pre-traffic.test.ts',
+  'test/e2e/deployment.test.ts',
+  'test/e2e/scenarios.test.ts',
+  'test/cli/cli.test.ts',
+  'test/cli/wait.test.ts',
+  'test/cli/stuck-hint.test.ts',
 ];
 
 class SlowestFirst extends BaseSequencer {

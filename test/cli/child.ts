@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
+import { runCli } from '../../src/cli/cli';
 import type { World } from '../e2e/helpers';
 
 export const ROOT = resolve(__dirname, '../..');
@@ -11,17 +12,35 @@ export interface Run {
   stderr: string;
 }
 
+interface RunOptions {
+  env?: Record<string, string | undefined>;
+  advanceMs?: number;
+}
+
 /**
- * Runs the CLI as its own process against the local stack. While the child waits, this process
- * keeps the stack going: the control function only runs when the stack delivers the events the
- * child put on the bus. With `advanceMs`, simulated time also moves on by that much per round
- * (a rollout the child follows then progresses while it waits).
+ * Keeps the local stack going until `finished` resolves: the control function only runs when the
+ * stack delivers the events the CLI put on the bus. With `advanceMs`, simulated time also moves on
+ * by that much per round (a rollout the CLI follows then progresses while it waits).
  */
-export const runCliChild = async (
-  world: World,
-  args: string[],
-  options: { env?: Record<string, string | undefined>; advanceMs?: number } = {},
-): Promise<Run> => {
+const driveStackUntil = async (world: World, finished: Promise<unknown>, options: RunOptions) => {
+  let done = false;
+  const marked = finished.then(
+    () => {
+      done = true;
+    },
+    () => {
+      done = true;
+    },
+  );
+  while (!done) {
+    if (options.advanceMs) await world.stack.run(options.advanceMs);
+    else await world.stack.settle();
+    await Promise.race([marked, new Promise((wait) => setTimeout(wait, 25))]);
+  }
+};
+
+/** Runs the CLI as its own process against the local stack, as `bin/sagemaker-rollouts.cjs`. */
+export const runCliChild = async (world: World, args: string[], options: RunOptions = {}): Promise<Run> => {
   const child = spawn(process.execPath, [BIN, ...args], {
     cwd: ROOT,
     env: { ...process.env, ...world.stack.env(), ...options.env },
@@ -35,17 +54,41 @@ export const runCliChild = async (
   child.stderr.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();
   });
-  let code: number | null | undefined;
-  const closed = new Promise<void>((done) =>
-    child.on('close', (exitCode) => {
-      code = exitCode;
-      done();
-    }),
-  );
-  while (code === undefined) {
-    if (options.advanceMs) await world.stack.run(options.advanceMs);
-    else await world.stack.settle();
-    await Promise.race([closed, new Promise((done) => setTimeout(done, 25))]);
+  const closed = new Promise<number | null>((done) => child.on('close', (exitCode) => done(exitCode)));
+  await driveStackUntil(world, closed, options);
+  return { code: await closed, stdout, stderr };
+};
+
+/**
+ * Runs the CLI in this process (its `runCli`, as `src/cli/main.ts` calls it, with stdout a pipe)
+ * against the local stack, which is already this process's environment. `env` is laid over
+ * process.env for the run, because the SDK's default credential chain reads the keys from there.
+ * It must not hold endpoints: the SDK clients the CLI shares with the in-process handlers are
+ * made once, so an endpoint changed here would be ignored (run such cases with runCliChild).
+ */
+export const runCliHere = async (world: World, args: string[], options: RunOptions = {}): Promise<Run> => {
+  const overrides = options.env ?? {};
+  const endpoint = Object.keys(overrides).find((name) => name.startsWith('AWS_ENDPOINT_URL'));
+  if (endpoint) throw new Error(`runCliHere cannot change ${endpoint}: use runCliChild`);
+  const saved = Object.fromEntries(Object.keys(overrides).map((name) => [name, process.env[name]]));
+  const assign = (values: Record<string, string | undefined>) => {
+    for (const [name, value] of Object.entries(values)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  };
+  let stdout = '';
+  let stderr = '';
+  assign(overrides);
+  try {
+    const finished = runCli(args, {
+      stdout: { write: (text: string) => (stdout += text), isTTY: false },
+      stderr: { write: (text: string) => (stderr += text) },
+      env: { ...process.env, ...world.stack.env(), ...overrides },
+    });
+    await driveStackUntil(world, finished, options);
+    return { code: await finished, stdout, stderr };
+  } finally {
+    assign(saved);
   }
-  return { code, stdout, stderr };
 };

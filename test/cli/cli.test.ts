@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/cli';
 import type { GroupState } from '../../src/domain/model';
 import { MINUTE, startWorld, type World } from '../e2e/helpers';
-import { type Run, runCliChild } from './child';
+import { type Run, runCliChild, runCliHere } from './child';
 
 const CHURN = 'churn-model';
 
@@ -10,14 +10,20 @@ let world: World;
 let alice: { accessKeyId: string; secretAccessKey: string };
 const ALICE = 'arn:aws:iam::111122223333:user/alice';
 
+const asAlice = (env: Record<string, string | undefined>) => ({
+  env: { AWS_ACCESS_KEY_ID: alice.accessKeyId, AWS_SECRET_ACCESS_KEY: alice.secretAccessKey, ...env },
+});
+
 /**
- * Runs the CLI as its own process against the local stack, signing its commands with the keys
- * of the local IAM user alice (the default credential chain reads them from the environment).
+ * Runs the CLI in this process against the local stack, signing its commands with the keys of
+ * the local IAM user alice (the default credential chain reads them from the environment).
  */
 const cli = (args: string[], env: Record<string, string | undefined> = {}): Promise<Run> =>
-  runCliChild(world, args, {
-    env: { AWS_ACCESS_KEY_ID: alice.accessKeyId, AWS_SECRET_ACCESS_KEY: alice.secretAccessKey, ...env },
-  });
+  runCliHere(world, args, asAlice(env));
+
+/** The same, as its own process (`bin/sagemaker-rollouts.cjs`), as an operator runs it. */
+const cliProcess = (args: string[], env: Record<string, string | undefined> = {}): Promise<Run> =>
+  runCliChild(world, args, asAlice(env));
 
 const json = <T>(run: Run): T => {
   expect(run.stderr, run.stderr).not.toMatch(/error/i);
@@ -79,7 +85,7 @@ describe('operator CLI against the local cloud', () => {
     const env = world.stack.env();
     expect(process.env.AWS_ENDPOINT_URL_DYNAMODB).toBe(env.AWS_ENDPOINT_URL_DYNAMODB);
     expect(process.env.TABLE_NAME).toBe(env.TABLE_NAME);
-    const status = json<{ rows: Record<string, unknown>[] }>(await cli(['status', '--json']));
+    const status = json<{ rows: Record<string, unknown>[] }>(await cliProcess(['status', '--json']));
     // the groups with work in flight, from the active-deployments index
     expect(status.rows.map((r) => r.group)).toEqual([CHURN]);
     expect(status.rows.find((r) => r.deploymentId === id)).toMatchObject({
@@ -93,7 +99,8 @@ describe('operator CLI against the local cloud', () => {
       canary: { step: 1, totalSteps: 2 },
     });
 
-    const pause = await cli(['pause', id, '--reason', 'checking a KPI dip', '--json']);
+    // signed in its own process with alice's keys from the environment
+    const pause = await cliProcess(['pause', id, '--reason', 'checking a KPI dip', '--json']);
     expect(pause.code).toBe(0);
     expect(json(pause)).toMatchObject({ outcome: 'applied', verb: 'pause', phase: 'Canary' });
     // a paused canary keeps its weights however many ticks pass, its bake time included
@@ -136,7 +143,7 @@ describe('operator CLI against the local cloud', () => {
     expect(prodWeights()).toEqual({ v2: 100 });
 
     const history = json<{ entries: { actor: string; reason: string; requestId?: string; to: string }[] }>(
-      await cli(['history', id, '--json']),
+      await cliProcess(['history', id, '--json']),
     );
     const byAlice = history.entries.filter((e) => e.actor === ALICE);
     expect(byAlice.map((e) => e.reason)).toEqual([
@@ -235,7 +242,7 @@ describe('operator CLI against the local cloud', () => {
   });
 
   it('reports an unreachable cloud with advice and exit code 4', async () => {
-    const down = await cli(['status'], { AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:9' });
+    const down = await cliProcess(['status'], { AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:9' });
     expect(down.code).toBe(4);
     expect(down.stderr).toContain('cannot reach');
     expect(down.stderr).toContain('--keep-running');

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../src/cli/cli';
 import { BIN, ROOT } from './child';
 
 /*
@@ -30,6 +31,21 @@ const cli = async (...args: string[]) => {
     const failed = error as { code: number; stdout: string; stderr: string };
     return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
   }
+};
+
+/**
+ * The CLI in this process (its `runCli`, as `src/cli/main.ts` calls it), on the exported
+ * environment: beforeAll lays it over process.env too, where the SDK clients read it.
+ */
+const cliHere = async (...args: string[]) => {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli(args, {
+    stdout: { write: (text: string) => (stdout += text), isTTY: false },
+    stderr: { write: (text: string) => (stderr += text) },
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+  });
+  return { code, stdout, stderr };
 };
 
 /** A shell line's words: double quotes group, `#` starts a comment. */
@@ -68,6 +84,7 @@ beforeAll(async () => {
     await new Promise((done) => setTimeout(done, 100));
   }
   env = Object.fromEntries([...output.matchAll(/^ {2}export (\w+)=(.*)$/gm)].map((m) => [m[1]!, m[2]!]));
+  Object.assign(process.env, env);
 }, 150_000);
 
 afterAll(async () => {
@@ -176,8 +193,9 @@ describe('a kept local cloud to work in', () => {
       [['local', 'fault', 'InvokeEndpoint', '--service', 'sqs'], 'InvokeEndpoint is not an operation of sqs'],
       [['local', 'fault', 'CreateEndpoint', '--times', '0'], 'expected a count between 1 and'],
     ];
+    // in this process: the README walk above runs each command as its own process
     for (const [args, message] of cases) {
-      const refused = await cli(...args);
+      const refused = await cliHere(...args);
       expect(refused.stderr, args.join(' ')).toContain(message);
       expect(refused.code, args.join(' ')).toBe(2);
     }

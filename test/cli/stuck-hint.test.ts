@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MINUTE, startWorld, type World } from '../e2e/helpers';
-import { runCliChild } from './child';
+import { runCliHere } from './child';
 
 // manual mode: once its QA endpoint converges the deployment waits, still in QA, for approval
 const FRAUD = 'fraud-detector';
@@ -35,28 +35,20 @@ describe('status says why a deployment does not move: the executor keeps meeting
     const stuck = (await world.state(FRAUD)).deployments.find((d) => d.id === id);
     expect(stuck?.phase).toBe('QaDeploying');
 
-    const status = await runCliChild(world, ['status', FRAUD]);
+    const status = await runCliHere(world, ['status', FRAUD]);
     expect(status.code, status.stderr).toBe(0);
     expect(status.stdout).toMatch(
       new RegExp(
         `${id}: executor retrying CreateEndpoint on ${QA_ENDPOINT} since 2\\dm\\d\\ds: ThrottlingException: Rate exceeded`,
       ),
     );
-    const json = JSON.parse((await runCliChild(world, ['status', FRAUD, '--json'])).stdout);
+    const json = JSON.parse((await runCliHere(world, ['status', FRAUD, '--json'])).stdout);
     expect(json.rows[0].retrying).toMatch(
       /^executor retrying CreateEndpoint on fraud-detector-qa since 2\dm/,
     );
 
     // simulated time stands still: the wait times out, saying the same
-    const waited = await runCliChild(world, [
-      'status',
-      id,
-      '--wait',
-      '--interval',
-      '0.1',
-      '--timeout',
-      '0.3',
-    ]);
+    const waited = await runCliHere(world, ['status', id, '--wait', '--interval', '0.1', '--timeout', '0.3']);
     expect(waited.code, waited.stderr).toBe(3);
     expect(waited.stdout).toMatch(
       new RegExp(
@@ -73,7 +65,7 @@ describe('status says why a deployment does not move: the executor keeps meeting
     );
     expect((await world.state(FRAUD)).deployments.find((d) => d.id === id)?.phase).toBe('AwaitingApproval');
     // the same QA endpoint, the same deployment in flight: only the recorded error is gone
-    const moving = await runCliChild(world, ['status', FRAUD, '--json']);
+    const moving = await runCliHere(world, ['status', FRAUD, '--json']);
     expect(moving.code, moving.stderr).toBe(0);
     expect(JSON.parse(moving.stdout).rows).toEqual([
       expect.objectContaining({ deploymentId: id, stage: 'qa', phase: 'AwaitingApproval' }),

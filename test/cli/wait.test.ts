@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MINUTE, startWorld, type World } from '../e2e/helpers';
-import { runCliChild } from './child';
+import { runCliChild, runCliHere } from './child';
 
 const CHURN = 'churn-model';
 const FRAUD = 'fraud-detector';
@@ -20,9 +20,12 @@ const startCanary = async (errorRate: string): Promise<string> => {
   return id;
 };
 
-/** `status <id> --wait` while simulated time moves on a minute per round. */
-const waitFor = (id: string, ...extra: string[]) =>
-  runCliChild(world, ['status', id, '--wait', '--interval', '0.1', '--json', ...extra], {
+/**
+ * `status <id> --wait` while simulated time moves on a minute per round: in this process, or
+ * with `asProcess` as its own process (`bin/sagemaker-rollouts.cjs`).
+ */
+const waitFor = (id: string, { asProcess = false } = {}) =>
+  (asProcess ? runCliChild : runCliHere)(world, ['status', id, '--wait', '--interval', '0.1', '--json'], {
     advanceMs: MINUTE,
   });
 
@@ -44,7 +47,7 @@ afterAll(async () => {
 describe('status --wait: the exit code says how a deployment ended', () => {
   it('exits 0 once the canary is promoted', async () => {
     const id = await startCanary('0.001');
-    const run = await waitFor(id);
+    const run = await waitFor(id, { asProcess: true });
     expect(run.code, run.stderr).toBe(0);
     expect(JSON.parse(run.stdout)).toMatchObject({
       deploymentId: id,
@@ -68,18 +71,18 @@ describe('status --wait: the exit code says how a deployment ended', () => {
   it('exits 6 for a paused canary, and 3 when the timeout passes first', async () => {
     const id = await startCanary('0.001');
     // simulated time stands still: the canary bakes for 10 simulated minutes, never reached
-    const stuck = await runCliChild(world, ['status', id, '--wait', '--interval', '0.1', '--timeout', '0.5']);
+    const stuck = await runCliHere(world, ['status', id, '--wait', '--interval', '0.1', '--timeout', '0.5']);
     expect(stuck.code, stuck.stderr).toBe(3);
     expect(stuck.stdout).toContain(`${id} still Canary when the wait timed out`);
 
     // status shows the step it is in now, not the reason of its last phase change (step 1/2)
-    const next = await runCliChild(world, ['promote', id, '--reason', 'looks good']);
+    const next = await runCliHere(world, ['promote', id, '--reason', 'looks good']);
     expect(next.code, next.stderr).toBe(0);
-    const stepped = await runCliChild(world, ['status', id]);
+    const stepped = await runCliHere(world, ['status', id]);
     expect(stepped.stdout).toContain(`${id}: step 2/2: 50% to v`);
     expect(stepped.stdout).not.toContain('step 1/2');
 
-    const pause = await runCliChild(world, ['pause', id, '--reason', 'KPI dip']);
+    const pause = await runCliHere(world, ['pause', id, '--reason', 'KPI dip']);
     expect(pause.code, pause.stderr).toBe(0);
     const paused = await waitFor(id);
     expect(paused.code, paused.stderr).toBe(6);
@@ -90,13 +93,13 @@ describe('status --wait: the exit code says how a deployment ended', () => {
       reason: expect.stringMatching(/^paused \(pause by .+: KPI dip\)$/),
     });
     // who paused it and why, in the table's reason line and in --wait's words
-    const table = await runCliChild(world, ['status', id]);
+    const table = await runCliHere(world, ['status', id]);
     expect(table.stdout).toMatch(new RegExp(`${id}: paused \\(pause by .+: KPI dip\\)`));
-    const said = await runCliChild(world, ['status', id, '--wait', '--interval', '0.1']);
+    const said = await runCliHere(world, ['status', id, '--wait', '--interval', '0.1']);
     expect(said.code).toBe(6);
     expect(said.stdout).toMatch(/is paused: paused \(pause by .+: KPI dip\); resume, promote or abort it/);
 
-    const abort = await runCliChild(world, ['abort', id, '--reason', 'done testing']);
+    const abort = await runCliHere(world, ['abort', id, '--reason', 'done testing']);
     expect(abort.code, abort.stderr).toBe(0);
     const aborted = await waitFor(id);
     expect(aborted.code).toBe(5);
@@ -106,6 +109,8 @@ describe('status --wait: the exit code says how a deployment ended', () => {
   it('exits 6 while a manual-mode version awaits approval', async () => {
     const arn = await world.createPackage(FRAUD, { 'sim.errorRate': '0' });
     await world.approve(arn);
+    // the approval event handled: the deployment exists (until then it is unknown, exit 2)
+    await world.stack.settle();
     const id = `${FRAUD}:v1`;
     const run = await waitFor(id);
     expect(run.code, run.stderr).toBe(6);

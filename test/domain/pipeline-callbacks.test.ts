@@ -78,6 +78,34 @@ describe('callbacks for the version prod is being restored to', () => {
   });
 });
 
+describe('a QA callback for a version past QA', () => {
+  it('promoted and waiting for prod to be free (ReadyForProd) is answered at once with the QA outputs', () => {
+    const w = new World(groupConfig({ mode: 'manual' }));
+    for (const version of [1, 2]) {
+      w.approve(version);
+      w.settle('qa');
+      w.operator('promote', id(version));
+      w.settle('prod');
+    }
+    w.settle('prod');
+    expect(w.phase(id(2))).toBe('Canary');
+    // v3 supersedes v2, whose rollback holds prod while v3 passes QA and is promoted
+    w.approve(3);
+    w.settle('qa');
+    w.operator('promote', id(3));
+    expect(w.phase(id(2))).toBe('RollingBack');
+    expect(w.phase(id(3))).toBe('ReadyForProd');
+    w.callback('tq', 3, 'qa');
+    expect(w.answers.get('tq')).toEqual([
+      expect.objectContaining({
+        outcome: 'success',
+        outputs: expect.objectContaining({ ModelPackageArn: w.registry.get(3)!.arn }),
+      }),
+    ]);
+    expect(w.dep(id(3)).callbacks).toEqual([]);
+  });
+});
+
 describe('Stopping', () => {
   it('answers the pipeline that stopped, and stops only the work tied to its token', () => {
     const w = new World(groupConfig({ concurrency: 'queue' }));

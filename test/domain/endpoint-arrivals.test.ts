@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ENDPOINT_WAIT_LIMIT_MS } from '../../src/domain/decide';
 import { commandsOf, groupConfig, id, ship, World } from './world';
 
 describe('a rollback lands on prod', () => {
@@ -20,5 +21,21 @@ describe('a rollback lands on prod', () => {
       expect.objectContaining({ stage: 'prod', configNames: [abandoned] }),
     ]);
     expect(w.state.blocked).toEqual([]);
+  });
+});
+
+describe('how long a deployment waits for its endpoint', () => {
+  it('a blue/green update whose group changed to the canary strategy meanwhile waits the ordinary limit, then fails', () => {
+    const w = new World(groupConfig({ strategy: 'native' }));
+    ship(w, 1);
+    w.approve(2);
+    w.settle('qa');
+    expect(w.phase(id(2))).toBe('NativeShifting');
+    w.config = groupConfig();
+    w.later(ENDPOINT_WAIT_LIMIT_MS).observe('prod');
+    expect(w.phase(id(2))).toBe('NativeShifting');
+    w.later(1).observe('prod');
+    expect(w.phase(id(2))).toBe('Failed');
+    expect(w.dep(id(2)).reason).toMatch(/^prod deployment failed: endpoint churn-prod not InService on /);
   });
 });

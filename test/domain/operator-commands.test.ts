@@ -1,16 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { OperatorCommand } from '../../src/domain/model';
-import {
-  commandsOf,
-  eventsOf,
-  id,
-  MIN,
-  readings,
-  ship,
-  type TestDecision,
-  toCanary,
-  World,
-} from './world';
+import { commandsOf, eventsOf, id, MIN, readings, ship, type TestDecision, toCanary, World } from './world';
 
 /** v1 serves prod; v2 is in canary step 1. */
 const inCanary = (): { w: World; d: string } => {
@@ -228,6 +218,14 @@ describe('retry', () => {
     const retried = w.send({ ...command('retry', d, { requestId: 'req-retry-2' }), pkg: w.registry.get(2) });
     expect(retried.rejection).toBeUndefined();
     expect(w.dep(id(2, 2))).toMatchObject({ trigger: 'operator', phase: 'QaDeploying' });
+    expect(historyOf(retried)).toContainEqual(
+      expect.objectContaining({
+        deploymentId: id(2, 2),
+        from: null,
+        to: 'Queued',
+        reason: 'requested by operator',
+      }),
+    );
     expect(historyOf(retried)).toContainEqual(
       expect.objectContaining({
         deploymentId: id(2, 2),

@@ -75,6 +75,8 @@ describe('who may command, and the record of each command', () => {
     const { w, d } = inCanary();
     const promoted = w.send(command('promote', d));
     expect(historyOf(promoted)[0]).toMatchObject({
+      from: 'Canary',
+      to: 'Canary',
       actor: 'bob',
       requestId: 'req-promote',
       reason: 'promoted to the next step (promote by bob: checking)',
@@ -82,6 +84,8 @@ describe('who may command, and the record of each command', () => {
     const paused = w.send(command('pause', d));
     expect(historyOf(paused)).toEqual([
       expect.objectContaining({
+        from: 'Canary',
+        to: 'Canary',
         actor: 'bob',
         requestId: 'req-pause',
         reason: 'paused (pause by bob: checking)',
@@ -94,6 +98,8 @@ describe('who may command, and the record of each command', () => {
     const resumed = w.send(command('resume', d));
     expect(historyOf(resumed)).toEqual([
       expect.objectContaining({
+        from: 'Canary',
+        to: 'Canary',
         actor: 'bob',
         requestId: 'req-resume',
         reason: 'resumed (resume by bob: checking)',

@@ -25,6 +25,19 @@ describe('a rollback lands on prod', () => {
   });
 });
 
+describe('which updates are blue/green', () => {
+  it("a canary's own endpoint changes are not SageMaker blue/green updates", () => {
+    const w = new World();
+    ship(w, 1);
+    w.approve(2);
+    const toCanaryConfig = w.settle('qa');
+    const [deploy] = commandsOf(toCanaryConfig.commands, 'DeployEndpoint');
+    expect(deploy).toMatchObject({ stage: 'prod', variants: [expect.anything(), expect.anything()] });
+    expect(deploy?.native).toBeFalsy();
+    expect(w.state.desired?.prod?.native).toBeUndefined();
+  });
+});
+
 describe('a superseded canary', () => {
   it("retires the rolled-back version's model once QA runs the next version", () => {
     const w = new World();

@@ -95,6 +95,7 @@ describe('a QA callback for a version past QA', () => {
     w.operator('promote', id(3));
     expect(w.phase(id(2))).toBe('RollingBack');
     expect(w.phase(id(3))).toBe('ReadyForProd');
+    expect(w.dep(id(3)).reason).toBe(`waiting for ${id(2)} (RollingBack) to release prod`);
     w.callback('tq', 3, 'qa');
     expect(w.answers.get('tq')).toEqual([
       expect.objectContaining({

@@ -107,6 +107,20 @@ describe('a QA callback for a version past QA', () => {
   });
 });
 
+describe('a QA-only deployment started by a pipeline', () => {
+  it('continues to prod when the registry approves the version while it runs', () => {
+    const w = new World();
+    w.callback('t1', 1, 'qa');
+    expect(w.dep(id(1))).toMatchObject({ phase: 'QaDeploying', targetStage: 'qa' });
+    w.approve(1);
+    expect(w.state.deployments.map((d) => d.id)).toEqual([id(1)]);
+    expect(w.dep(id(1)).targetStage).toBe('prod');
+    w.settleAll();
+    expect(w.phase(id(1))).toBe('Succeeded');
+    expect(w.state.prod?.version).toBe(1);
+  });
+});
+
 describe('Stopping', () => {
   it('answers the pipeline that stopped, and stops only the work tied to its token', () => {
     const w = new World(groupConfig({ concurrency: 'queue' }));

@@ -121,6 +121,38 @@ describe('a QA-only deployment started by a pipeline', () => {
   });
 });
 
+describe('an approval after a pipeline took the version to QA only', () => {
+  it('the first approval carries the version on to prod', () => {
+    const w = new World();
+    w.callback('t1', 1, 'qa');
+    w.settleAll();
+    expect(w.dep(id(1))).toMatchObject({ phase: 'Succeeded', targetStage: 'qa' });
+    expect(w.state.prod).toBeUndefined();
+    w.approve(1);
+    expect(w.dep(id(1, 2))).toMatchObject({ trigger: 'approval', targetStage: 'prod' });
+    // QA already runs v1's config: its next observation moves the attempt on to prod
+    w.observe('qa');
+    w.settleAll();
+    expect(w.state.prod?.version).toBe(1);
+  });
+
+  it('an approval redelivered after an approved attempt already ran starts nothing', () => {
+    const w = new World(groupConfig({ smokeTest: true }));
+    w.approve(1);
+    w.settle('qa');
+    w.send({ type: 'SmokeTested', deploymentId: id(1), ok: false, detail: 'HTTP 500' });
+    expect(w.phase(id(1))).toBe('Failed');
+    // a pipeline then takes v1 to QA only
+    w.callback('t1', 1, 'qa');
+    w.observe('qa');
+    w.send({ type: 'SmokeTested', deploymentId: id(1, 2), ok: true, detail: 'HTTP 200' });
+    expect(w.dep(id(1, 2))).toMatchObject({ phase: 'Succeeded', targetStage: 'qa' });
+    const again = w.send({ type: 'Approved', pkg: w.registry.get(1)! });
+    expect(commandsOf(again.commands, 'Publish')).toEqual([]);
+    expect(w.state.deployments.map((d) => d.id)).toEqual([id(1), id(1, 2)]);
+  });
+});
+
 describe('Stopping', () => {
   it('answers the pipeline that stopped, and stops only the work tied to its token', () => {
     const w = new World(groupConfig({ concurrency: 'queue' }));

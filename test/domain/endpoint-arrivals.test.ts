@@ -138,3 +138,42 @@ describe('how long a deployment waits for its endpoint', () => {
     expect(w.dep(id(2)).reason).toMatch(/^prod deployment failed: endpoint churn-prod not InService on /);
   });
 });
+
+describe('stopping a deployment that may have given the candidate traffic', () => {
+  const stoppedIn = (phase: string, w: World, d: string) => {
+    expect(w.phase(d)).toBe(phase);
+    w.operator('abort', d);
+    expect(w.phase(d)).toBe('RollingBack');
+    return w.state.desired?.prod;
+  };
+
+  it('drains it first (the baseline takes all traffic at once) from ProdDeploying, ProdVerifying and Promoting', () => {
+    const deploying = new World();
+    ship(deploying, 1);
+    deploying.approve(2);
+    deploying.settle('qa');
+    expect(stoppedIn('ProdDeploying', deploying, id(2))?.drainFirst).toBe(true);
+
+    const verifying = new World(groupConfig({ prodSmokeTest: true }));
+    ship(verifying, 1);
+    verifying.approve(2);
+    verifying.settle('qa');
+    verifying.settle('prod');
+    expect(stoppedIn('ProdVerifying', verifying, id(2))?.drainFirst).toBe(true);
+
+    const promoting = new World();
+    ship(promoting, 1);
+    const d = toCanary(promoting, 2);
+    promoting.operator('promote', d, true, true);
+    expect(stoppedIn('Promoting', promoting, d)?.drainFirst).toBe(true);
+    expect(promoting.dep(d).canary?.weights).toEqual({ v1: 100, v2: 0 });
+  });
+
+  it('a blue/green update is not drained: SageMaker rolls its own traffic', () => {
+    const w = new World(groupConfig({ strategy: 'native' }));
+    ship(w, 1);
+    w.approve(2);
+    w.settle('qa');
+    expect(stoppedIn('NativeShifting', w, id(2))?.drainFirst).toBeUndefined();
+  });
+});

@@ -26,6 +26,9 @@ describe('pre-traffic check: the candidate at weight 0 in prod, invoked with Tar
       detail: 'smoke test HTTP 200',
     });
     expect(w.phase(id(2))).toBe('Canary');
+    expect(commandsOf(passed.commands, 'RecordHistory').map((c) => c.entry.reason)).toContainEqual(
+      expect.stringMatching(/^pre-traffic check passed: smoke test HTTP 200/),
+    );
     expect(commandsOf(passed.commands, 'SetWeights')).toEqual([
       expect.objectContaining({ weights: { v1: 90, v2: 10 } }),
     ]);
@@ -43,7 +46,9 @@ describe('pre-traffic check: the candidate at weight 0 in prod, invoked with Tar
       expect.objectContaining({
         packageArn: packageArn(2),
         lifecycle: expect.objectContaining({ stage: 'Production', status: 'Failed' }),
-        reject: expect.anything(),
+        reject: {
+          description: `failed by sagemaker-rollouts: pre-traffic check failed in prod (the candidate served no user traffic): ${detail}`,
+        },
       }),
     );
     expect(w.state.blocked.map((b) => b.version)).toEqual([2]);

@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest';
+import { commandsOf, groupConfig, id, packageArn, readings, ship, toCanary, World } from './world';
+
+describe('a deployment requested', () => {
+  it('is announced with its trigger, target stage and package', () => {
+    const w = new World();
+    const started = w.approve(1);
+    const event = commandsOf(started.commands, 'Publish').find((p) => p.event.type === 'Deployment Started');
+    expect(event?.event.detail).toMatchObject({
+      trigger: 'approval',
+      targetStage: 'prod',
+      packageArn: packageArn(1),
+    });
+  });
+
+  it('an approval older than a version already started is Superseded, naming the newer one', () => {
+    const w = new World();
+    w.approve(3);
+    w.approve(2);
+    expect(w.dep(id(2))).toMatchObject({ phase: 'Superseded', reason: 'v3 is newer' });
+  });
+
+  it('an operator retry of an older version runs: only approvals are superseded by version order', () => {
+    const w = new World(groupConfig({ smokeTest: true }));
+    w.approve(2);
+    w.settle('qa');
+    w.send({ type: 'SmokeTested', deploymentId: id(2), ok: false, detail: 'HTTP 500' });
+    expect(w.phase(id(2))).toBe('Failed');
+    w.approve(3);
+    w.operator('abort', id(3));
+    expect(w.state.highestVersion).toBe(3);
+    expect(w.operator('retry', id(2)).rejection).toBeUndefined();
+    expect(w.phase(id(2, 2))).toBe('QaDeploying');
+  });
+});
+
+describe('concurrency policies', () => {
+  it('reject: the refusal names the deployment in progress', () => {
+    const w = new World(groupConfig({ concurrency: 'reject' }));
+    w.approve(1);
+    w.approve(2);
+    expect(w.dep(id(2))).toMatchObject({
+      phase: 'Failed',
+      reason: `refused by the concurrency policy: ${id(1)} in progress`,
+    });
+  });
+
+  it('reject: a rollback still landing on prod is not work in progress', () => {
+    const w = new World(groupConfig({ concurrency: 'reject' }));
+    ship(w, 1);
+    const d = toCanary(w, 2);
+    w.canary(d, readings.failing());
+    expect(w.phase(d)).toBe('RollingBack');
+    w.approve(3);
+    expect(w.phase(id(3))).toBe('QaDeploying');
+  });
+
+  it('queue: a queued deployment says what it waits for', () => {
+    const w = new World(groupConfig({ concurrency: 'queue' }));
+    w.approve(1);
+    w.approve(2);
+    expect(w.dep(id(2))).toMatchObject({ phase: 'Queued', reason: `queued behind ${id(1)}` });
+  });
+
+  it('supersede: a promotion under way is left to finish; the newer version starts beside it', () => {
+    const w = new World();
+    ship(w, 1);
+    const d = toCanary(w, 2);
+    w.operator('promote', d, true, true);
+    expect(w.phase(d)).toBe('Promoting');
+    w.approve(3);
+    expect(w.phase(d)).toBe('Promoting');
+    expect(w.phase(id(3))).toBe('QaDeploying');
+    w.settle('prod');
+    expect(w.phase(d)).toBe('Succeeded');
+    expect(w.state.prod?.version).toBe(2);
+  });
+});

@@ -2,17 +2,16 @@ import { DescribeImagesCommand, type ECRClient } from '@aws-sdk/client-ecr';
 import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { ArtifactObservation, EcrImage, RegionalArtifact, S3Object } from '../domain/artifacts';
 import type { ArtifactLookup } from '../ports/artifacts';
-import { toRolloutsError } from './aws-errors';
+import { errorCode, httpStatusCode, toRolloutsError } from './aws-errors';
 import { ecrClientIn, s3ClientIn } from './clients';
 
-interface ServiceErrorShape {
-  name?: unknown;
-  $metadata?: { httpStatusCode?: unknown };
-  $response?: { headers?: Record<string, string | undefined> };
-}
-
-const shapeOf = (error: unknown): ServiceErrorShape =>
-  typeof error === 'object' && error !== null ? (error as ServiceErrorShape) : {};
+/** The region S3 names in a 301's `x-amz-bucket-region` header. */
+const bucketRegionOf = (error: unknown): string | undefined =>
+  typeof error === 'object' && error !== null
+    ? (error as { $response?: { headers?: Record<string, string | undefined> } }).$response?.headers?.[
+        'x-amz-bucket-region'
+      ]
+    : undefined;
 
 /**
  * The pre-flight lookups, each with a client of the artifact's own region: S3 HeadObject (a bare
@@ -37,12 +36,11 @@ export class AwsArtifactLookup implements ArtifactLookup {
       );
       return { artifact, present: true };
     } catch (error) {
-      const shape = shapeOf(error);
-      const status = shape.$metadata?.httpStatusCode;
+      const status = httpStatusCode(error);
       if (status === 404)
         return { artifact, present: false, detail: 'S3 HeadObject: no such object or bucket' };
       if (status === 301) {
-        const where = shape.$response?.headers?.['x-amz-bucket-region'];
+        const where = bucketRegionOf(error);
         return {
           artifact,
           present: false,
@@ -71,7 +69,7 @@ export class AwsArtifactLookup implements ArtifactLookup {
       );
       return { artifact, present: true };
     } catch (error) {
-      const name = shapeOf(error).name;
+      const name = errorCode(error);
       if (name === 'RepositoryNotFoundException' || name === 'ImageNotFoundException') {
         return { artifact, present: false, detail: `ECR DescribeImages: ${name}` };
       }

@@ -1,14 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { pkg, readings, ship, toCanary, World } from './world';
+import { failCanary, pkg, readings, ship, toCanary, World } from './world';
 
 /** v1 serves prod; v2's canary failed its gates: v2 rolled back, blocked and Rejected. */
 const v2RolledBack = (): World => {
   const w = new World();
   ship(w, 1);
-  const d = toCanary(w, 2);
-  w.canary(d, readings.failing());
-  w.settleAll();
-  expect(w.phase(d)).toBe('RolledBack');
+  failCanary(w, 2);
   return w;
 };
 

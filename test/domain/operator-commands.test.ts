@@ -1,6 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import type { OperatorCommand } from '../../src/domain/model';
-import { commandsOf, eventsOf, id, MIN, readings, ship, type TestDecision, toCanary, World } from './world';
+import {
+  commandsOf,
+  eventsOf,
+  failCanary,
+  id,
+  MIN,
+  readings,
+  ship,
+  type TestDecision,
+  toCanary,
+  World,
+} from './world';
 
 /** v1 serves prod; v2 is in canary step 1. */
 const inCanary = (): { w: World; d: string } => {
@@ -17,15 +28,6 @@ const passAllSteps = (w: World, d: string): void => {
   }
   w.settle('prod');
   expect(w.phase(d)).toBe('Succeeded');
-};
-
-/** `version` reaches a canary and its gates roll it back: blocked, Rejected in the registry. */
-const failCanary = (w: World, version: number): string => {
-  const d = toCanary(w, version);
-  w.canary(d, readings.failing());
-  w.settleAll();
-  expect(w.phase(d)).toBe('RolledBack');
-  return d;
 };
 
 const historyOf = (decision: TestDecision) =>

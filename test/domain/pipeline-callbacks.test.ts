@@ -1,14 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { commandsOf, groupConfig, id, MIN, pkg, readings, ship, T0, toCanary, World } from './world';
-
-/** `version` reaches a canary and its gates roll it back: blocked, Rejected in the registry. */
-const failCanary = (w: World, version: number): string => {
-  const d = toCanary(w, version);
-  w.canary(d, readings.failing());
-  w.settleAll();
-  expect(w.phase(d)).toBe('RolledBack');
-  return d;
-};
+import {
+  commandsOf,
+  failCanary,
+  groupConfig,
+  id,
+  MIN,
+  pkg,
+  readings,
+  ship,
+  T0,
+  toCanary,
+  World,
+} from './world';
 
 /** v1 served prod, then v2; an operator rolled v2 back, so v1#2 is restoring v1 while QA still runs v2. */
 const restoring = (): World => {

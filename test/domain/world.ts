@@ -646,3 +646,12 @@ export const toCanary = (w: World, version: number): string => {
   w.settle('prod');
   return d.id;
 };
+
+/** `version` reaches a canary and its gates roll it back: blocked, Rejected in the registry. */
+export const failCanary = (w: World, version: number): string => {
+  const d = toCanary(w, version);
+  w.canary(d, readings.failing());
+  w.settleAll();
+  if (w.phase(d) !== 'RolledBack') throw new Error(`${d} did not roll back: ${w.phase(d)}`);
+  return d;
+};

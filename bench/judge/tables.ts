@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { JudgeCellResult } from './benchmark';
 import { TRAFFIC_MODELS } from './traffic';
@@ -154,6 +154,12 @@ export const rolloutCounts = (cells: JudgeCellResult[]): string => {
 if (process.argv[1] && resolve(process.argv[1]) === resolve(new URL(import.meta.url).pathname)) {
   const repo = resolve(new URL('../..', import.meta.url).pathname);
   const file = resolve(repo, process.argv[2] ?? '.local/bench.json');
+  if (!existsSync(file)) {
+    console.error(
+      `no benchmark results at ${file}: run \`npx tsx bench/judge/run.ts\` first (or name a results file)`,
+    );
+    process.exit(2);
+  }
   const cells = (
     JSON.parse(readFileSync(file, 'utf8')) as { judge: { cells: JudgeCellResult[] } }
   ).judge.cells.filter((c) => c.nullModel !== undefined);

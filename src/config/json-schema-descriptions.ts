@@ -66,6 +66,20 @@ export const FIELD_DESCRIPTIONS: Record<string, string> = {
     "External ID the roles' trust policies require (2..1224 characters).",
   'modelPackageGroups.*.stages.<stage>.crossAccount.sessionName':
     "STS session name, visible in the target account's CloudTrail (2..64 characters). Default: chosen by the service.",
+  'modelPackageGroups.*.stages.<stage>.artifacts':
+    "Where the stage's region finds a version's artifacts, for the replication you already run (S3 replication, ECR replication). Before any change to the stage's endpoint the executor checks, with the stage's credentials, that every image (ECR DescribeImages) and model data object (S3 HeadObject) is there; a missing one fails the deployment with what is missing where. Default: each artifact is looked for where the model package names it.",
+  'modelPackageGroups.*.stages.<stage>.artifacts.s3':
+    'S3 prefix mappings: a ModelDataUrl that starts with `from` is looked for under `to` instead (the longest matching `from` wins). At most 50; one per `from` (checked by `config check`).',
+  'modelPackageGroups.*.stages.<stage>.artifacts.s3[].from':
+    'The prefix as the model package names it, such as s3://models-use1/fraud/.',
+  'modelPackageGroups.*.stages.<stage>.artifacts.s3[].to':
+    "The copy's prefix in the stage's region, such as s3://models-euw1/fraud/.",
+  'modelPackageGroups.*.stages.<stage>.artifacts.ecr':
+    "ECR repository mappings: an image of repository `from` is looked for in repository `to`, with the same tag or digest. At most 50; one per `from`; every `to` in the stage's one region (checked by `config check`).",
+  'modelPackageGroups.*.stages.<stage>.artifacts.ecr[].from':
+    'The repository as the model package names it, without tag or digest, such as 111122223333.dkr.ecr.us-east-1.amazonaws.com/fraud.',
+  'modelPackageGroups.*.stages.<stage>.artifacts.ecr[].to':
+    "The replica repository in the stage's region (any account SageMaker may pull from), such as 444455556666.dkr.ecr.us-east-1.amazonaws.com/fraud.",
   'modelPackageGroups.*.stages.<stage>.smokeTest':
     'A request sent to the endpoint once it is InService; a failure stops the deployment.',
   'modelPackageGroups.*.stages.<stage>.smokeTest.contentType':

@@ -68,11 +68,45 @@ const capacitySchema = z.strictObject({
   serverless: z.optional(serverlessSchema),
 });
 
+/** `s3://bucket/` and an optional key prefix (bucket names as S3 allows them). */
+const s3Prefix = z
+  .string()
+  .check(
+    z.regex(
+      /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/\S*$/,
+      'must be an S3 URI prefix such as s3://models-euw1/fraud/ (s3://, a bucket name, /, then an optional key prefix)',
+    ),
+  );
+/** An ECR repository URI, without tag or digest. */
+export const ECR_REPOSITORY =
+  /^(\d{12})\.dkr\.ecr\.([a-z]{2}(?:-[a-z]+)+-\d{1,2})\.amazonaws\.com(?:\.cn)?\/((?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*)$/;
+const ecrRepository = z
+  .string()
+  .check(
+    z.regex(
+      ECR_REPOSITORY,
+      'must be an ECR repository URI such as 111122223333.dkr.ecr.eu-west-1.amazonaws.com/fraud (no tag or digest)',
+    ),
+  );
+const mappings = <T extends z.ZodMiniType<string>>(location: T) =>
+  z.array(z.strictObject({ from: location, to: location })).check(z.maxLength(50));
+
+/**
+ * Where the stage's region finds a version's artifacts, for the replication the user already runs:
+ * the package's S3 prefixes and ECR repositories, each mapped to its copy there. Checked before any
+ * endpoint change (HeadObject, DescribeImages); unmapped ones are looked for where the package names them.
+ */
+const artifactsSchema = z.strictObject({
+  s3: z._default(mappings(s3Prefix), []),
+  ecr: z._default(mappings(ecrRepository), []),
+});
+
 const stageBaseSchema = z.strictObject({
   endpointName: sageMakerName,
   ...capacitySchema.shape,
   crossAccount: z.optional(crossAccountSchema),
   smokeTest: z.optional(smokeTestSchema),
+  artifacts: z.optional(artifactsSchema),
 });
 
 const canaryStepSchema = z.strictObject({
@@ -400,6 +434,7 @@ export type SmokeTestConfig = z.output<typeof smokeTestSchema>;
 export type AuthorizationRules = z.output<typeof authorizationRulesSchema>;
 export type AuthorizationConfig = z.output<typeof authorizationSchema>;
 export type CrossAccountConfig = z.output<typeof crossAccountSchema>;
+export type ArtifactsConfig = z.output<typeof artifactsSchema>;
 
 /**
  * The credentials the deciding functions use in a stage's account: the observer role, which a

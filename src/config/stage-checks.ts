@@ -16,6 +16,7 @@ import type {
   WrittenGroup,
   WrittenStage,
 } from './schema';
+import { ECR_REPOSITORY } from './schema';
 
 /** A check's finding, at the field that is wrong. */
 export interface PathIssue {
@@ -182,6 +183,58 @@ const observerRoleIssues = (name: string, stage: WrittenStage): PathIssue[] => {
   return [];
 };
 
+/** The region of an ECR repository URI (ECR_REPOSITORY's second group). */
+const ecrRegion = (repository: string): string | undefined => ECR_REPOSITORY.exec(repository)?.[2];
+
+/**
+ * A stage's artifact mappings: one per source, and every ECR copy in the stage's one region (its
+ * own, when it names one), since SageMaker pulls an endpoint's images from that region's ECR.
+ */
+const artifactIssues = (name: string, stage: WrittenStage): PathIssue[] => {
+  const artifacts = stage.artifacts;
+  if (!artifacts) return [];
+  const issues: PathIssue[] = [];
+  const at = (kind: 's3' | 'ecr', index: number, field: 'from' | 'to') => [
+    'stages',
+    name,
+    'artifacts',
+    kind,
+    index,
+    field,
+  ];
+  for (const kind of ['s3', 'ecr'] as const) {
+    artifacts[kind].forEach((mapping, index) => {
+      const first = artifacts[kind].findIndex((other) => other.from === mapping.from);
+      if (first < index)
+        issues.push({
+          path: at(kind, index, 'from'),
+          message: `${mapping.from} is mapped twice (also at ${kind}[${first}]): one mapping per source`,
+        });
+      if (mapping.to === mapping.from)
+        issues.push({
+          path: at(kind, index, 'to'),
+          message: 'maps the source to itself: remove the mapping',
+        });
+    });
+  }
+  const regionOf = stage.region;
+  const firstTo = artifacts.ecr[0]?.to;
+  artifacts.ecr.forEach((mapping, index) => {
+    const region = ecrRegion(mapping.to);
+    if (regionOf !== undefined && region !== regionOf)
+      issues.push({
+        path: at('ecr', index, 'to'),
+        message: `is in ${region}, not the stage's region ${regionOf}: SageMaker pulls an endpoint's images from its own region`,
+      });
+    else if (regionOf === undefined && firstTo !== undefined && region !== ecrRegion(firstTo))
+      issues.push({
+        path: at('ecr', index, 'to'),
+        message: `is in ${region}, ecr[0].to in ${ecrRegion(firstTo)}: every copy must be in the stage's one region, where SageMaker pulls its images`,
+      });
+  });
+  return issues;
+};
+
 /**
  * What this version of the service can run: the chain qa -> prod in the service's region, QA
  * replaced, prod by canary or native shifting, QA entered on approval. A wider graph is valid
@@ -256,6 +309,7 @@ export const groupStageIssues = (stages: Record<string, WrittenStage>): PathIssu
     ...capacityIssues(name, stage),
     ...strategyIssues(name, stage),
     ...observerRoleIssues(name, stage),
+    ...artifactIssues(name, stage),
   ]);
   const graph = graphIssues(stageGraphOf(stages)).map((issue) => graphIssueAt(stages, issue));
   return [...own, ...graph, ...(graph.length === 0 ? thisVersionIssues(stages) : [])];

@@ -2,6 +2,7 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { ApplicationAutoScalingFactory } from '../src/adapters/application-autoscaling';
+import { AwsArtifactLookupFactory } from '../src/adapters/artifact-lookup';
 import { SageMakerEndpointsFactory } from '../src/adapters/sagemaker-endpoints';
 import { SageMakerRegistryWriter } from '../src/adapters/sagemaker-registry-writer';
 import { groupConfig } from '../src/app/deps';
@@ -12,11 +13,13 @@ import { InputValidationError } from '../src/errors';
 import { logInvocation } from '../src/lambda-logger';
 import { deps, eventTimeMs, logger, provideWriters } from '../src/wiring';
 
-// the one function that changes SageMaker endpoints, autoscaling and the model registry
+// the one function that changes SageMaker endpoints, autoscaling and the model registry (and
+// checks a version's artifacts before it does)
 provideWriters({
   endpoints: new SageMakerEndpointsFactory(),
   autoscaling: new ApplicationAutoScalingFactory(),
   registry: new SageMakerRegistryWriter(),
+  artifacts: new AwsArtifactLookupFactory(),
 });
 
 const groupOf = (record: SQSRecord): string => {

@@ -1,3 +1,4 @@
+import { awsRegion } from './adapters/clients';
 import { DynamoDbStateStore } from './adapters/dynamodb-state-store';
 import { EventBridgePublisher } from './adapters/eventbridge-publisher';
 import { SageMakerEndpointObserverFactory } from './adapters/sagemaker-endpoint-observer';
@@ -11,6 +12,7 @@ import { ConfigError } from './errors';
 import { LambdaLogger } from './lambda-logger';
 import { emitMetrics } from './metrics/emf';
 import { METRIC, metricsOfEvent } from './metrics/service-metrics';
+import type { ArtifactLookupFactory } from './ports/artifacts';
 import type { AutoscalingFactory } from './ports/autoscaling';
 import type { ConvergenceRequests } from './ports/convergence';
 import type { EventPublisher } from './ports/events';
@@ -93,6 +95,8 @@ export interface Writers {
   endpoints: EndpointsFactory;
   autoscaling: AutoscalingFactory;
   registry: RegistryWriter;
+  /** the pre-flight before any endpoint change reads S3 and ECR with the writers' credentials */
+  artifacts: ArtifactLookupFactory;
 }
 
 let providedWriters: Writers | undefined;
@@ -135,11 +139,16 @@ const endpointsOver = (observers: EndpointObserverFactory): EndpointsFactory => 
 const registryOver = (reader: Omit<ModelRegistry, 'updatePackage'>): ModelRegistry => ({
   describePackage: (packageArn) => reader.describePackage(packageArn),
   newestApproved: (group) => reader.newestApproved(group),
+  packageArtifacts: (packageArn) => reader.packageArtifacts(packageArn),
   updatePackage: (packageArn, update) => writers().registry.updatePackage(packageArn, update),
 });
 
 const providedAutoscaling: AutoscalingFactory = {
   forStage: (target) => writers().autoscaling.forStage(target),
+};
+
+const providedArtifacts: ArtifactLookupFactory = {
+  forStage: (target) => ({ observe: (artifact) => writers().artifacts.forStage(target).observe(artifact) }),
 };
 
 let createConvergence: (() => ConvergenceRequests) | undefined;
@@ -188,6 +197,8 @@ export const buildDeps = (env: NodeJS.ProcessEnv = process.env): Deps => ({
   registry: registryOver(new SageMakerModelRegistry()),
   endpoints: endpointsOver(new SageMakerEndpointObserverFactory()),
   autoscaling: providedAutoscaling,
+  artifacts: providedArtifacts,
+  region: awsRegion(),
   convergence: providedConvergence(),
   metrics: providedMetrics(),
   metricsFor: metricsPerAccount(),

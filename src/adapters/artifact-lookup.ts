@@ -1,9 +1,10 @@
 import { DescribeImagesCommand, type ECRClient } from '@aws-sdk/client-ecr';
 import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { ArtifactObservation, EcrImage, RegionalArtifact, S3Object } from '../domain/artifacts';
-import type { ArtifactLookup } from '../ports/artifacts';
+import type { ArtifactLookup, ArtifactLookupFactory } from '../ports/artifacts';
+import type { StageTarget } from '../ports/sagemaker';
 import { errorCode, httpStatusCode, toRolloutsError } from './aws-errors';
-import { ecrClientIn, s3ClientIn } from './clients';
+import { ecrClientFor, ecrClientIn, s3ClientFor, s3ClientIn } from './clients';
 
 /** The region S3 names in a 301's `x-amz-bucket-region` header. */
 const bucketRegionOf = (error: unknown): string | undefined =>
@@ -75,5 +76,20 @@ export class AwsArtifactLookup implements ArtifactLookup {
       }
       throw toRolloutsError(error, { operation: 'ECR DescribeImages', resource: artifact.repository });
     }
+  }
+}
+
+/**
+ * A stage's lookups with the credentials of its account: the executor's own, or the stage's
+ * deployer role (assumed like every other change there), since SageMaker reads the artifacts in
+ * the endpoint's account and a copy there may be readable by that account alone.
+ */
+export class AwsArtifactLookupFactory implements ArtifactLookupFactory {
+  forStage(target: StageTarget): ArtifactLookup {
+    const crossAccount = target.crossAccount;
+    return new AwsArtifactLookup(
+      (region) => s3ClientFor(region, crossAccount),
+      (region) => ecrClientFor(region, crossAccount),
+    );
   }
 }

@@ -213,6 +213,21 @@ export const applicationAutoScalingClientFor = (
 ): ApplicationAutoScalingClient =>
   crossAccount ? crossAccountAutoScaling(crossAccount) : applicationAutoScalingClient();
 
+const crossAccountS3 = /* @__PURE__ */ perRole((credentials) =>
+  perRegion((region) => new S3Client({ ...baseConfig(credentials), region })),
+);
+const crossAccountEcr = /* @__PURE__ */ perRole((credentials) =>
+  perRegion((region) => new ECRClient({ ...baseConfig(credentials), region })),
+);
+
+/** S3 in a region for a stage: default credentials, or the stage's assumed (deployer) role. */
+export const s3ClientFor = (region: string, crossAccount?: CrossAccountConfig): S3Client =>
+  crossAccount ? crossAccountS3(crossAccount)(region) : s3ClientIn(region);
+
+/** ECR in a region for a stage: default credentials, or the stage's assumed (deployer) role. */
+export const ecrClientFor = (region: string, crossAccount?: CrossAccountConfig): ECRClient =>
+  crossAccount ? crossAccountEcr(crossAccount)(region) : ecrClientIn(region);
+
 /** CloudWatch for a stage: its metrics and alarms live in the account that owns its endpoint. */
 export const cloudWatchClientFor = (crossAccount?: CrossAccountConfig): CloudWatchClient =>
   crossAccount ? crossAccountCloudWatch(crossAccount) : cloudWatchClient();

@@ -1,12 +1,13 @@
 import type { StageName } from '../config/schema';
 import type { Input } from '../domain/decide';
-import type { DesiredEndpoint, EndpointObservation } from '../domain/model';
+import type { DesiredEndpoint, EndpointObservation, GroupState } from '../domain/model';
 import { NATIVE_VARIANT_NAME } from '../domain/naming';
 import { nextEndpointStep } from '../domain/reconcile';
 import { PermanentError } from '../errors';
 import type { DeploySpec, NativeDeploySpec } from '../ports/sagemaker';
 import { decideAndSave } from './decision-run';
 import { type Deps, groupConfig, stageAutoscaling, stageEndpoints } from './deps';
+import { preflightSpec } from './preflight';
 
 /** What one pass did per endpoint, for logs and tests. */
 export interface ConvergeReport {
@@ -36,7 +37,7 @@ export const converge = async (deps: Deps, group: string, now: number): Promise<
     ).filter((input): input is Input => input !== undefined);
     if (inputs.length === 0) break;
     await decideAndSave(deps, group, now, () => inputs, 'executor');
-    if (!inputs.some((input) => input.type === 'EndpointRefused')) break;
+    if (!inputs.some((input) => input.type === 'EndpointRefused' || input.type === 'ArtifactsMissing')) break;
   }
   return report;
 };
@@ -113,12 +114,25 @@ const step = async (
     }
     if (next.type === 'refused') return refused(next.why);
     // a newer decision may have replaced the spec since it was read: never send an older one
-    if (!(await stillNewest(deps, group, desired))) {
+    const fresh = await stateIfNewest(deps, group, desired);
+    if (!fresh) {
       note('superseded');
       return undefined;
     }
     switch (next.type) {
       case 'deploy': {
+        // the version's artifacts must be in the stage's region before anything there changes
+        const preflight = await preflightSpec(deps, fresh, desired);
+        if ('missing' in preflight) {
+          note('preflight-failed', preflight.missing.reason);
+          deps.log.error('artifacts missing: the endpoint is left as it is', {
+            group,
+            stage: desired.stage,
+            reason: preflight.missing.reason,
+          });
+          return preflight.missing;
+        }
+        if (preflight.checked.length > 0) note('preflight', preflight.checked.join(', '));
         await removeScalingOfDroppedVariants(deps, group, desired, endpoint);
         const outcome = await endpoints.deploy(deploySpec(deps, group, desired));
         note(outcome === 'busy' ? 'wait' : 'deploy', outcome);
@@ -182,10 +196,15 @@ const removeScalingOfDroppedVariants = async (
   }
 };
 
-const stillNewest = async (deps: Deps, group: string, desired: DesiredEndpoint): Promise<boolean> => {
+/** The group's record as it is now, if `desired` is still its newest unsettled spec for the stage. */
+const stateIfNewest = async (
+  deps: Deps,
+  group: string,
+  desired: DesiredEndpoint,
+): Promise<GroupState | undefined> => {
   const fresh = await deps.store.loadGroup(group);
   const current = fresh?.desired?.[desired.stage];
-  return current?.generation === desired.generation && unsettled(current);
+  return current?.generation === desired.generation && unsettled(current) ? fresh : undefined;
 };
 
 const deploySpec = (deps: Deps, group: string, desired: DesiredEndpoint): DeploySpec => {

@@ -6,6 +6,7 @@ import {
   type StageName,
 } from '../config/schema';
 import type { PayloadPolicy } from '../domain/payload';
+import type { ArtifactLookupFactory } from '../ports/artifacts';
 import type { AutoscalingFactory, VariantAutoscaling } from '../ports/autoscaling';
 import type { ConvergenceRequests } from '../ports/convergence';
 import type { EventPublisher } from '../ports/events';
@@ -29,6 +30,10 @@ export interface Deps {
   registry: ModelRegistry;
   endpoints: EndpointsFactory;
   autoscaling: AutoscalingFactory;
+  /** the executor's pre-flight lookups of a version's artifacts, in a stage's account and region */
+  artifacts: ArtifactLookupFactory;
+  /** the service's own region: a stage's unless it names one */
+  region: string;
   /** asks the executor to converge a group's endpoints (the deciding functions' only way to change them) */
   convergence: ConvergenceRequests;
   /** metrics and alarms of this account */

@@ -1,3 +1,5 @@
+import type { Deployment, DesiredEndpoint } from './model';
+
 /**
  * SageMaker needs a model's artifacts (the S3 object of ModelDataUrl) and its image (ECR) in the
  * endpoint's region. A stage names how its region finds them: a mapping of S3 prefixes and of ECR
@@ -159,3 +161,14 @@ export function preflightArtifacts(
     reason: `${pkg.packageArn} cannot be deployed in ${location.region}: ${missing.join('; ')}`,
   };
 }
+
+/**
+ * The package versions the pre-flight checks before a desired spec is deployed: those of the
+ * deployment that wants it (a canary's or a rollback's own version). The version serving, which a
+ * rollback returns to, is not held up by a lookup.
+ */
+export const packagesToCheck = (desired: DesiredEndpoint, deployments: readonly Deployment[]): string[] => {
+  const wanting = deployments.find((d) => d.id === desired.deploymentId);
+  if (!wanting) return [];
+  return [...new Set(desired.variants.filter((v) => v.version === wanting.version).map((v) => v.packageArn))];
+};

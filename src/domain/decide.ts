@@ -6,6 +6,7 @@ import { onCallbackRequested, onCallbackStopping } from './flows/callbacks';
 import { onEndpointObserved, onEndpointSettled } from './flows/endpoints';
 import { onOperator } from './flows/operator';
 import { onPreTrafficChecked } from './flows/pre-traffic';
+import { onArtifactsMissing } from './flows/preflight';
 import { onCanaryObserved } from './flows/prod';
 import { onSmokeTested } from './flows/qa';
 import { onApproved, onRejected } from './flows/registry';
@@ -54,6 +55,8 @@ export type Input =
   | { type: 'EndpointConverged'; stage: StageName; generation: number }
   /** SageMaker refused, for good, a change this generation of the desired spec needed */
   | { type: 'EndpointRefused'; stage: StageName; generation: number; reason: string }
+  /** the pre-flight found artifacts of `packageArn` missing where the stage's region reads them */
+  | { type: 'ArtifactsMissing'; stage: StageName; generation: number; packageArn: string; reason: string }
   /** timeouts, queued work, waiting for prod */
   | { type: 'Tick' };
 
@@ -117,6 +120,8 @@ const apply = (t: Draft, input: Input): void => {
       return onEndpointSettled(t, input.stage, input.generation, 'converged');
     case 'EndpointRefused':
       return onEndpointSettled(t, input.stage, input.generation, 'failed', input.reason);
+    case 'ArtifactsMissing':
+      return onArtifactsMissing(t, input.stage, input.generation, input.packageArn, input.reason);
     case 'Tick':
       return onTick(t);
   }

@@ -279,14 +279,21 @@ class Run {
         if (!server) throw new Error(`no model server "${sim.server}" in modelServers`);
         metadata['sim.container'] = server.url;
       }
-      this.entry('step', `register ${group} v${version}${describeSim(sim)}`);
+      const pushed = step.register.imagePushed;
+      this.entry(
+        'step',
+        `register ${group} v${version}${describeSim(sim)}${pushed ? '' : ' (image not pushed)'}`,
+      );
+      const containers = [{ Image: `111122223333.dkr.ecr.us-east-1.amazonaws.com/${group}:${version}` }];
+      // what the user's CI pushed before it registered the version
+      if (pushed) cloud.seedArtifacts(containers);
       const out = await this.sagemaker!.send(
         new CreateModelPackageCommand({
           ModelPackageGroupName: group,
           ModelApprovalStatus: approval,
           CustomerMetadataProperties: metadata,
           InferenceSpecification: {
-            Containers: [{ Image: `111122223333.dkr.ecr.us-east-1.amazonaws.com/${group}:${version}` }],
+            Containers: containers,
             SupportedContentTypes: ['application/json'],
             SupportedResponseMIMETypes: ['application/json'],
           },

@@ -73,6 +73,8 @@ const actions = {
     group: name,
     version,
     approval: z.enum(['PendingManualApproval', 'Approved', 'Rejected']).default('PendingManualApproval'),
+    /** Whether the user's CI pushed the version's image to ECR before registering it. */
+    imagePushed: z.boolean().default(true),
     /** How the model behaves in the local cloud (CustomerMetadataProperties sim.*). */
     sim: z
       .strictObject({

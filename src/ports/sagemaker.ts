@@ -1,4 +1,5 @@
 import type { CrossAccountConfig, StageName } from '../config/schema';
+import type { PackageArtifacts } from '../domain/artifacts';
 import type { EndpointObservation, PackageInfo, VariantSpec } from '../domain/model';
 
 /** The model registry, in the account that owns the model package groups. */
@@ -6,6 +7,8 @@ export interface ModelRegistry {
   describePackage(packageArn: string): Promise<PackageInfo>;
   /** The group's most recently created Approved version (ListModelPackages), if any. */
   newestApproved(group: string): Promise<{ version: number; arn: string } | undefined>;
+  /** The image and model data of each of the version's containers (DescribeModelPackage). */
+  packageArtifacts(packageArn: string): Promise<PackageArtifacts>;
   updatePackage(packageArn: string, update: PackageUpdate): Promise<void>;
 }
 

@@ -12,6 +12,7 @@ import { inlineExecutor } from '../support/inline-executor';
 
 const config = loadConfigFile('src/local/scenarios/rollouts.local.yml');
 const T0 = Date.UTC(2024, 0, 1);
+const IMAGE = '111122223333.dkr.ecr.us-east-1.amazonaws.com/churn-model:1';
 let dynamo: Dynamo;
 
 beforeAll(async () => {
@@ -53,12 +54,16 @@ const world = async (deploy: (spec: DeploySpec) => Promise<'started'>, refusePub
     registry: {
       describePackage: async () => pkg,
       newestApproved: async () => undefined,
+      packageArtifacts: async (packageArn) => ({ packageArn, containers: [{ image: IMAGE }] }),
       updatePackage: async () => {},
     },
     endpoints: { forStage: () => endpoints },
     autoscaling: {
       forStage: () => ({ read: async () => undefined, apply: async () => {}, remove: async () => {} }),
     },
+    // every image is in ECR: these tests are about the outbox, the pre-flight has its own
+    artifacts: { forStage: () => ({ observe: async (artifact) => ({ artifact, present: true }) }) },
+    region: 'us-east-1',
     metrics: { readVariants: async () => new Map(), alarmsInAlarm: async () => [] },
     metricsFor: () => ({ readVariants: async () => new Map(), alarmsInAlarm: async () => [] }),
     pipelines: { sendSuccess: async () => 'sent', sendFailure: async () => 'sent' },

@@ -1,5 +1,6 @@
 import type { Deps, Log } from '../../src/app/deps';
 import { loadConfigFile } from '../../src/config/load';
+import type { PackageArtifacts } from '../../src/domain/artifacts';
 import type { EndpointObservation, PackageInfo, ServiceEvent } from '../../src/domain/model';
 import { PermanentError, TransientError } from '../../src/errors';
 import type { AnswerResult, PipelineCallbacks } from '../../src/ports/pipelines';
@@ -73,6 +74,15 @@ export class FakeRegistry implements ModelRegistry {
     const pkg = this.packages.get(arn);
     if (!pkg) throw new PermanentError(`ResourceNotFound: model package ${arn} does not exist`);
     return structuredClone(pkg);
+  }
+
+  /** Every version runs one image, in this account's ECR in us-east-1. */
+  async packageArtifacts(arn: string): Promise<PackageArtifacts> {
+    await this.describePackage(arn);
+    return {
+      packageArn: arn,
+      containers: [{ image: `111122223333.dkr.ecr.us-east-1.amazonaws.com/model:${arn.split('/').pop()}` }],
+    };
   }
 
   async newestApproved(group: string): Promise<{ version: number; arn: string } | undefined> {
@@ -196,6 +206,9 @@ export const harness = async (dynamo: Dynamo): Promise<Harness> => {
       alarmsInAlarm: async () => [],
     },
     metricsFor: () => ({ readVariants: async () => new Map(), alarmsInAlarm: async () => [] }),
+    // every image is in ECR: the pre-flight has tests of its own
+    artifacts: { forStage: () => ({ observe: async (artifact) => ({ artifact, present: true }) }) },
+    region: 'us-east-1',
     pipelines,
     events: {
       publish: async (published) => {

@@ -58,6 +58,7 @@ const editedRejectionReadAsApproval: Plant = (r) => {
   const real = deps();
   const registry: ModelRegistry = {
     newestApproved: (group) => real.registry.newestApproved(group),
+    packageArtifacts: (arn) => real.registry.packageArtifacts(arn),
     updatePackage: (arn, update) => real.registry.updatePackage(arn, update),
     describePackage: async (arn) => {
       const info = await real.registry.describePackage(arn);

@@ -67,6 +67,8 @@ export const startWorld = async (options: LocalStackOptions = {}): Promise<World
       await sm.send(new CreateModelPackageGroupCommand({ ModelPackageGroupName: group }));
     },
     async createPackage(group, meta = {}) {
+      // what the user's CI pushed before it registered the version
+      stack.cloud.seedArtifacts([{ Image: IMAGE }]);
       const out = await sm.send(
         new CreateModelPackageCommand({
           ModelPackageGroupName: group,

@@ -62,6 +62,8 @@ export const startRollouts = async (options: LocalStackOptions = {}): Promise<Ro
     credentials: async () => jane,
   });
   const register = async (group: string, sim: Record<string, string> = {}): Promise<string> => {
+    // what the user's CI pushed before it registered the version
+    stack.cloud.seedArtifacts(containers.Containers);
     const out = await sm.send(
       new CreateModelPackageCommand({
         ModelPackageGroupName: group,

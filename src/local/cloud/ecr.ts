@@ -60,6 +60,11 @@ export class Ecr {
     return out.image.imageId.imageDigest;
   }
 
+  /** Whether the repository holds an image with this tag. */
+  has(repositoryName: string, tag: string): boolean {
+    return this.repositories.get(repositoryName)?.images.some((i) => i.tags.includes(tag)) ?? false;
+  }
+
   private createRepository(input: Json): unknown {
     const name = this.validName(input);
     if (this.repositories.has(name)) {

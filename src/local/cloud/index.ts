@@ -65,6 +65,10 @@ export const DEFAULT_TIMINGS: Timings = {
   deleteMs: 60_000,
 };
 
+/** `account.dkr.ecr.region.amazonaws.com/repository[:tag]` */
+const ECR_IMAGE_URI =
+  /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com\/([a-z0-9._/-]+?)(?::([\w][\w.-]{0,127}))?$/;
+
 export class LocalCloud {
   readonly url: string;
   readonly port: number;
@@ -157,6 +161,27 @@ export class LocalCloud {
       await region.runtime.settled();
     }
     return this.events.drain();
+  }
+
+  /**
+   * What a user's CI has pushed before it registers a model package: each container's image in the
+   * ECR registry and region its URI names, its model data in S3 (a bucket made in `dataRegion`).
+   * Idempotent; an image URI that is not ECR's is left alone (the pre-flight refuses it).
+   */
+  seedArtifacts(
+    containers: readonly { Image?: string | undefined; ModelDataUrl?: string | undefined }[],
+    dataRegion = this.region,
+  ): void {
+    for (const { Image, ModelDataUrl } of containers) {
+      const image = ECR_IMAGE_URI.exec(Image ?? '');
+      if (image) {
+        const [, account = '', region = '', repository = '', tag = 'latest'] = image;
+        const ecr = this.inRegion(region, account).ecr;
+        if (!ecr.has(repository, tag)) ecr.push(repository, tag);
+      }
+      const data = /^s3:\/\/([^/]+)\/(.+)$/.exec(ModelDataUrl ?? '');
+      if (data && !this.s3.has(data[1]!, data[2]!)) this.s3.putObject(dataRegion, data[1]!, data[2]!);
+    }
   }
 
   setTraffic(endpointName: string, requestsPerMinute: number, options?: TrafficOptions): void {

@@ -63,6 +63,11 @@ export class S3 {
     this.store(this.requireBucket(bucket, region), key, Buffer.from(body), 'binary/octet-stream');
   }
 
+  /** Whether the bucket exists and holds the key. */
+  has(bucket: string, key: string): boolean {
+    return this.buckets.get(bucket)?.objects.has(key) ?? false;
+  }
+
   handle(request: S3Request, ctx: RequestContext): S3Response {
     const [, bucketName = '', ...keyParts] = request.path.split('/');
     const key = keyParts.join('/');

@@ -212,6 +212,40 @@ const derive = (config, stage, configPath, packagedConfigPath = configPath) => {
       ),
     );
   }
+  // The pre-flight before a local stage's endpoint changes: DescribeImages and HeadObject (which IAM
+  // authorizes as s3:GetObject; with s3:ListBucket a missing key answers 404, not 403). Images are
+  // looked up in this region (the only one a stage runs in), in any account SageMaker may pull
+  // from; model data in this account's buckets, and under the prefixes the stages map it to.
+  const preflight = [];
+  if (local.length > 0) {
+    const s3Targets = unique(local.flatMap((s) => (s.artifacts?.s3 ?? []).map((m) => m.to)));
+    const s3Arn = (resource) => ({ 'Fn::Sub': `arn:\${AWS::Partition}:s3:::${resource}` });
+    const ownAccount = { StringEquals: { 's3:ResourceAccount': { Ref: 'AWS::AccountId' } } };
+    preflight.push(
+      statement(
+        'PreflightImages',
+        ['ecr:DescribeImages'],
+        [{ 'Fn::Sub': `arn:\${AWS::Partition}:ecr:\${AWS::Region}:*:repository/*` }],
+      ),
+      statement('PreflightOwnModelData', ['s3:GetObject'], [s3Arn('*/*')], { Condition: ownAccount }),
+      statement('PreflightOwnBuckets', ['s3:ListBucket'], [s3Arn('*')], { Condition: ownAccount }),
+    );
+    if (s3Targets.length > 0) {
+      const withoutScheme = (uri) => uri.slice('s3://'.length);
+      preflight.push(
+        statement(
+          'PreflightMappedModelData',
+          ['s3:GetObject'],
+          s3Targets.map((to) => s3Arn(`${withoutScheme(to)}*`)),
+        ),
+        statement(
+          'PreflightMappedBuckets',
+          ['s3:ListBucket'],
+          unique(s3Targets.map((to) => withoutScheme(to).split('/')[0])).map(s3Arn),
+        ),
+      );
+    }
+  }
   const assumeObserverRoles =
     observerRoles.length > 0
       ? [statement('AssumeCrossAccountObserverRoles', ['sts:AssumeRole'], observerRoles)]
@@ -293,6 +327,7 @@ const derive = (config, stage, configPath, packagedConfigPath = configPath) => {
         markPackages,
         ...assumeExecutorRoles,
         ...write,
+        ...preflight,
         executorQueue,
       ]),
     },

@@ -6,14 +6,21 @@ import {
   SageMakerClient,
   UpdateModelPackageCommand,
 } from '@aws-sdk/client-sagemaker';
+import { pushImage } from '../src/local/push-image';
 import type { LocalStack } from '../src/local/stack';
 
 const IMAGE = '111122223333.dkr.ecr.us-east-1.amazonaws.com/model:1';
 const ROLE = 'arn:aws:iam::111122223333:role/SageMakerExecution';
 
 /** Registers a new version of `group` whose model fails `errorRate` of its requests; returns its ARN. */
-export const registerPackage = async (sm: SageMakerClient, group: string, errorRate = '0'): Promise<string> =>
-  (
+export const registerPackage = async (
+  sm: SageMakerClient,
+  group: string,
+  errorRate = '0',
+): Promise<string> => {
+  // what CI pushed before it registered the version: the executor's pre-flight looks for it
+  await pushImage('us-east-1', 'model', '1');
+  return (
     await sm.send(
       new CreateModelPackageCommand({
         ModelPackageGroupName: group,
@@ -27,6 +34,7 @@ export const registerPackage = async (sm: SageMakerClient, group: string, errorR
       }),
     )
   ).ModelPackageArn!;
+};
 
 export const approvePackage = (sm: SageMakerClient, arn: string) =>
   sm.send(new UpdateModelPackageCommand({ ModelPackageArn: arn, ModelApprovalStatus: 'Approved' }));

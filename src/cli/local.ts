@@ -1,5 +1,4 @@
 import { DescribeAlarmsCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
-import { CreateRepositoryCommand, PutImageCommand } from '@aws-sdk/client-ecr';
 import {
   CreateModelPackageCommand,
   CreateModelPackageGroupCommand,
@@ -10,7 +9,8 @@ import {
 } from '@aws-sdk/client-sagemaker';
 import { type Command, InvalidArgumentError } from 'commander';
 import { errorCode } from '../adapters/aws-errors';
-import { cloudWatchClient, ecrClientIn, sageMakerClient } from '../adapters/clients';
+import { cloudWatchClient, sageMakerClient } from '../adapters/clients';
+import { pushImage } from '../local/push-image';
 import type { Session } from './cli';
 import { CliError, EXIT, UsageError } from './errors';
 import { parseIdOrFail } from './history';
@@ -61,25 +61,6 @@ const control = async (url: string, method: string, path: string, body?: unknown
   const reply = (await answer.json()) as { error?: string };
   if (!answer.ok) throw new UsageError(`the local cloud refused ${path}: ${reply.error ?? answer.status}`);
   return reply;
-};
-
-/**
- * What a CI build pushes before it registers a version: the image, through ECR's API (the
- * repository if needed, then the tag), so that the executor's pre-flight finds it. Pushed
- * already: nothing changes.
- */
-const pushImage = async (region: string, repositoryName: string, imageTag: string): Promise<void> => {
-  const ecr = ecrClientIn(region);
-  const tolerate = (code: string) => (error: unknown) => {
-    if (errorCode(error) !== code) throw error;
-  };
-  await ecr
-    .send(new CreateRepositoryCommand({ repositoryName }))
-    .catch(tolerate('RepositoryAlreadyExistsException'));
-  const imageManifest = JSON.stringify({ schemaVersion: 2, repository: repositoryName, tag: imageTag });
-  await ecr
-    .send(new PutImageCommand({ repositoryName, imageTag, imageManifest }))
-    .catch(tolerate('ImageAlreadyExistsException'));
 };
 
 /** The ARN of <group>:v<version>, as the registry lists it. */

@@ -15,18 +15,18 @@ const SLOWEST_FIRST = [
   'test/e2e/crash-rerun.test.ts',
   'test/foundation/package.test.ts',
   'test/e2e/fault-model.test.ts',
-  'test/cli/region.test.ts',
   'test/e2e/fault-model-plants.test.ts',
-  'test/report/report-browser.test.ts',
-  'test/e2e/real-container.test.ts',
   // shared
   'test/e2e/deployment.test.ts',
   'test/e2e/scenarios.test.ts',
+  'test/cli/region.test.ts',
   'test/e2e/callbacks.test.ts',
   'test/e2e/canary.test.ts',
   'test/domain/judge/false-rollback.test.ts',
   'test/cli/wait.test.ts',
   'test/cli/cli.test.ts',
+  'test/report/report-browser.test.ts',
+  'test/e2e/real-container.test.ts',
 ];
 
 /**
@@ -74,6 +74,12 @@ const SHARED_PROCESS = [
   'test/examples/*.test.ts',
   'test/cli/gates-column.test.ts',
   'test/cli/output.test.ts',
+  // processes of their own (the CLI, npm pack, Chromium, a model server, osls print); nothing here
+  'test/cli/closed-pipe.test.ts',
+  'test/cli/package.test.ts',
+  'test/cli/region.test.ts',
+  'test/report/report-browser.test.ts',
+  'test/e2e/real-container.test.ts',
   'test/e2e/fault-model-oracle.test.ts',
   'test/e2e/explicit-stages.test.ts',
   'test/e2e/sdk-retries.test.ts',

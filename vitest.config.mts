@@ -36,12 +36,14 @@ const SLOWEST_FIRST = [
  *
  * The pure ones (domain, config, schemas, the local cloud's own tests, the report's layout, the
  * metrics) keep nothing in the process: no mocks, no environment, no module state they do not
- * reset. The end-to-end files each start their own local stack, and `LocalStack` sets and resets
+ * reset. The adapters' tests with aws-sdk-client-mock restore the SDK clients' `send` after the
+ * file. The end-to-end files each start their own local stack, and `LocalStack` sets and resets
  * what is process-wide (environment, deps, clients, clocks, metric sink); only those shown to pass
- * together are listed. A file that mocks SDK clients for good (aws-sdk-client-mock), sets
- * endpoints or the log level in the environment, or keeps a cloud's environment after it ends
- * stays isolated: the adapters' mock tests, `adapters/clients`, `production-signals`,
- * `local-commands`.
+ * together are listed. Isolated stay the files that set endpoints or the log level in the
+ * environment for good or replace `process.env` (`adapters/clients`, `adapters/artifact-lookup`,
+ * `adapters/local-cloud-interop`, `production-signals`, `local-commands`), and the long ones not
+ * yet shown to pass shared (the crash sweep, the fault model and its plants, `osls package`),
+ * where a process more costs little.
  */
 const SHARED_PROCESS = [
   'test/domain/**/*.test.ts',

@@ -31,7 +31,7 @@ const SLOWEST_FIRST = [
 
 /**
  * Files that share their worker process with the files run before them in it (`isolate: false`):
- * a fresh process for each file spent about 1.5 s of CPU loading vitest, zod and the domain again,
+ * a fresh process for each file spent about 1 s of CPU loading vitest, zod and the domain again,
  * and about 4 s more for the SDK, the handlers and the local cloud.
  *
  * The pure ones (domain, config, schemas, the local cloud's own tests, the report's layout, the

@@ -67,14 +67,12 @@ const WRITES = [
 const logicalId = (fn: string) => `${fn[0]!.toUpperCase()}${fn.slice(1)}`;
 
 /** The environment of `osls package`: no AWS credentials or profile, a HOME of its own. */
-const oslsEnv = (workFolder?: string): NodeJS.ProcessEnv => {
+const oslsEnv = (): NodeJS.ProcessEnv => {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('AWS_')) env[key] = value;
   env.SLS_TELEMETRY_DISABLED = '1';
   env.SLS_NOTIFICATIONS_MODE = 'off';
   env.HOME = mkdtempSync(join(tmpdir(), 'rollouts-home-'));
-  // osls removes its build folder when done: two packages side by side each need their own
-  if (workFolder) env.ROLLOUTS_ESBUILD_WORK_FOLDER = workFolder;
   return env;
 };
 
@@ -88,18 +86,17 @@ const osls = (args: string[]) =>
   });
 
 /**
- * The same, run beside other work: the two packages the tests read are built side by side. osls's
- * own script rather than npx, so that the timeout stops osls itself, not only npx above it.
+ * The same, without blocking the worker: osls's own script rather than npx, so that the timeout
+ * stops osls itself, not only npx above it.
  */
-const oslsBeside = (args: string[], workFolder: string) =>
+const oslsPackage = (args: string[]) =>
   new Promise<{ status: number | null; output: string }>((done) => {
     const bin = join(repoRoot, 'node_modules/osls/bin/serverless.js');
     const child = spawn(process.execPath, [bin, 'package', '--stage', 'test', ...args], {
       cwd: repoRoot,
-      env: oslsEnv(workFolder),
+      env: oslsEnv(),
       stdio: ['ignore', 'pipe', 'pipe'],
-      // two side by side on a busy machine take longer than one alone
-      timeout: 180_000,
+      timeout: 120_000,
     });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => {
@@ -177,12 +174,14 @@ const TEMPLATE = 'cloudformation-template-update-stack.json';
 beforeAll(async () => {
   outDir = mkdtempSync(join(tmpdir(), 'rollouts-package-'));
   paramsDir = mkdtempSync(join(tmpdir(), 'rollouts-params-'));
-  const [plain, params] = await Promise.all([
-    oslsBeside(['--package', outDir], '.local/esbuild-package-test'),
-    oslsBeside(
-      ['--package', paramsDir, `--param=kmsKeyArn=${KEY}`, `--param=alarmTopicArn=${PAGER}`],
-      '.local/esbuild-package-test-params',
-    ),
+  // one after the other: each writes the same dist/<config>.json and reads it back, so two side
+  // by side can read the other's half-written copy
+  const plain = await oslsPackage(['--package', outDir]);
+  const params = await oslsPackage([
+    '--package',
+    paramsDir,
+    `--param=kmsKeyArn=${KEY}`,
+    `--param=alarmTopicArn=${PAGER}`,
   ]);
   packageOutput = plain.output;
   if (plain.status !== 0) throw new Error(`osls package failed (${plain.status}):\n${packageOutput}`);

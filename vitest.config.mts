@@ -4,31 +4,87 @@ import { defineConfig } from 'vitest/config';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 /**
- * The files that take longest (40 s of CPU or more each, measured), started first so that no
- * worker is left with one of them at the end while the other has finished. Without this, a run
- * with no result cache (CI) starts the largest files first, and these are not all large.
+ * The files that take longest (ranked by their time in a run on 2 idle cores), started first
+ * within their part (see SlowestFirst) so that no worker is left with one of them at the end
+ * while the other has finished. Without this, a run with no result cache (CI) starts the largest
+ * files first, and these are not all large.
  */
 const SLOWEST_FIRST = [
-  'test/e2e/fault-model',
+  // isolated
   'test/cli/local-commands.test.ts',
-  'test/e2e/scenarios.test.ts',
+  'test/e2e/crash-rerun.test.ts',
   'test/foundation/package.test.ts',
+  'test/e2e/fault-model.test.ts',
+  'test/e2e/fault-model-plants.test.ts',
+  // shared
   'test/e2e/deployment.test.ts',
-  'test/cli/cli.test.ts',
+  'test/e2e/scenarios.test.ts',
+  'test/cli/region.test.ts',
+  'test/e2e/callbacks.test.ts',
+  'test/e2e/canary.test.ts',
+  'test/domain/judge/false-rollback.test.ts',
   'test/cli/wait.test.ts',
+  'test/cli/cli.test.ts',
+  'test/report/report-browser.test.ts',
+  'test/e2e/real-container.test.ts',
 ];
 
 /**
- * End-to-end files that share their worker process with the files run before them in it
- * (`isolate: false`): each fresh process spent about 4 s of CPU loading the SDK, the handlers and
- * the local cloud again (23 of these files: 232 s of CPU isolated, 102 s shared, one run each
- * side by side on a busy machine). Each file starts
- * its own local stack, and `LocalStack` sets and resets what is process-wide (environment, deps,
- * clients, clocks, metric sink). Only files shown to pass together are listed; a file that mocks,
- * spies or changes the environment for good stays isolated (production-signals sets the log
- * level).
+ * Files that share their worker process with the files run before them in it (`isolate: false`):
+ * a fresh process for each file spent about 1 s of CPU loading vitest, zod and the domain again,
+ * and about 4 s more for the SDK, the handlers and the local cloud.
+ *
+ * The pure ones (domain, config, schemas, the local cloud's own tests, the report's layout, the
+ * metrics) keep nothing in the process: no mocks, no environment, no module state they do not
+ * reset. The adapters' tests with aws-sdk-client-mock restore the SDK clients' `send` after the
+ * file. The end-to-end files each start their own local stack, and `LocalStack` sets and resets
+ * what is process-wide (environment, deps, clients, clocks, metric sink); only those shown to pass
+ * together are listed. Isolated stay the files that set endpoints or the log level in the
+ * environment for good or replace `process.env` (`adapters/clients`, `adapters/artifact-lookup`,
+ * `adapters/local-cloud-interop`, `production-signals`, `local-commands`), and the long ones not
+ * yet shown to pass shared (the crash sweep, the fault model and its plants, `osls package`),
+ * where a process more costs little.
  */
 const SHARED_PROCESS = [
+  'test/domain/**/*.test.ts',
+  // the SDK mocks are restored after each file (afterAll)
+  'test/adapters/application-autoscaling.test.ts',
+  'test/adapters/aws-errors.test.ts',
+  'test/adapters/cloudwatch-metrics.test.ts',
+  'test/adapters/dynamodb-state-store.test.ts',
+  'test/adapters/dynamodb-status-reader.test.ts',
+  'test/adapters/eventbridge-publisher.test.ts',
+  'test/adapters/sagemaker-endpoints.test.ts',
+  'test/adapters/sagemaker-pipelines.test.ts',
+  'test/adapters/sagemaker-registry.test.ts',
+  'test/adapters/sqs-convergence-requests.test.ts',
+  'test/config/*.test.ts',
+  'test/app/*.test.ts',
+  'test/metrics/*.test.ts',
+  'test/callbacks/*.test.ts',
+  'test/handlers/*.test.ts',
+  'test/foundation/clock.test.ts',
+  'test/foundation/config-schema.test.ts',
+  'test/foundation/config.test.ts',
+  'test/foundation/convergence-request.test.ts',
+  'test/foundation/esbuild-plugins.test.ts',
+  'test/foundation/lambda-logger.test.ts',
+  'test/foundation/schemas.test.ts',
+  'test/foundation/timeline-wording.test.ts',
+  'test/local-cloud/*.test.ts',
+  'test/report/report-layout.test.ts',
+  'test/examples/*.test.ts',
+  'test/cli/gates-column.test.ts',
+  'test/cli/output.test.ts',
+  // processes of their own (the CLI, npm pack, Chromium, a model server, osls print); nothing here
+  'test/cli/closed-pipe.test.ts',
+  'test/cli/package.test.ts',
+  'test/cli/region.test.ts',
+  'test/report/report-browser.test.ts',
+  'test/e2e/real-container.test.ts',
+  'test/e2e/fault-model-oracle.test.ts',
+  'test/e2e/explicit-stages.test.ts',
+  'test/e2e/sdk-retries.test.ts',
   'test/e2e/judge-first-look.test.ts',
   'test/e2e/event-time.test.ts',
   'test/e2e/lost-approval.test.ts',
@@ -59,6 +115,12 @@ const SHARED_PROCESS = [
   'test/cli/stuck-hint.test.ts',
 ];
 
+/**
+ * The isolated files first, then the shared ones, each part slowest first. A worker keeps its
+ * process for the next file only when that file is shared too: with the two kinds mixed, a worker
+ * started a fresh process for most shared files. Within each part the slowest start first so that
+ * no worker is left with one of them at the end while the other has finished.
+ */
 class SlowestFirst extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
     const sorted = await super.sort(files);
@@ -67,9 +129,10 @@ class SlowestFirst extends BaseSequencer {
       const index = SLOWEST_FIRST.findIndex((prefix) => path.startsWith(prefix));
       return index === -1 ? SLOWEST_FIRST.length : index;
     };
+    const part = (spec: TestSpecification) => (spec.project.config.isolate === false ? 1 : 0);
     return sorted
-      .map((spec, order) => ({ spec, order, rank: rank(spec) }))
-      .sort((a, b) => a.rank - b.rank || a.order - b.order)
+      .map((spec, order) => ({ spec, order, part: part(spec), rank: rank(spec) }))
+      .sort((a, b) => a.part - b.part || a.rank - b.rank || a.order - b.order)
       .map(({ spec }) => spec);
   }
 }

@@ -8,6 +8,7 @@ import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ConfiguredRetryStrategy } from '@smithy/core/retry';
 import type { CrossAccountConfig } from '../config/schema';
 import {
   type AssumedCredentials,
@@ -33,16 +34,33 @@ export type AwsCredentials = AssumedCredentials;
 
 export type CredentialsProvider = () => Promise<AwsCredentials>;
 
+const MAX_ATTEMPTS = 3;
+
 interface BaseClientConfig {
   region: string;
   maxAttempts: number;
   credentials?: CredentialsProvider | undefined;
+  retryStrategy?: ConfiguredRetryStrategy;
 }
+
+let retriesWait = true;
+
+/**
+ * With `false`, the SDK retries a throttled or failed call at once instead of after its backoff
+ * (up to seconds of real time). For the local stack only: its clock is virtual and stands still
+ * while a handler runs, so the wait changed nothing but how long a test takes. The attempts and
+ * the retry quota stay the SDK's own. Takes effect for the clients made after it.
+ */
+export const setSdkRetriesWait = (wait: boolean): void => {
+  retriesWait = wait;
+  resetClients();
+};
 
 const baseConfig = (credentials?: CredentialsProvider): BaseClientConfig => ({
   region: awsRegion(),
-  maxAttempts: 3,
+  maxAttempts: MAX_ATTEMPTS,
   ...(credentials ? { credentials } : {}),
+  ...(retriesWait ? {} : { retryStrategy: new ConfiguredRetryStrategy(MAX_ATTEMPTS, 0) }),
 });
 
 const resetters: (() => void)[] = [];

@@ -62,6 +62,18 @@ const cfnTags: Tags = [
 /** Serverless variables only: `${AWS::Region}` and other Fn::Sub references stay as they are. */
 const VARIABLE = /\$\{((?:self|sls|opt|param|env|file\()[^{}]*)\}/;
 
+/** serverless.yml as parsed, by its text: each local stack reads it, and parsing took 0.1-0.2 s. */
+const parsed = new Map<string, Record<string, unknown>>();
+const parseServerlessYml = (text: string): Record<string, unknown> => {
+  let doc = parsed.get(text);
+  if (!doc) {
+    doc = parse(text, { customTags: cfnTags }) as Record<string, unknown>;
+    parsed.clear();
+    parsed.set(text, doc);
+  }
+  return doc;
+};
+
 const pathGet = (root: unknown, path: string): unknown =>
   path.split('.').reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key], root);
 
@@ -72,9 +84,8 @@ export const readServerlessWiring = (options: {
 }): LocalWiring => {
   const serviceDir = options.serviceDir ?? SERVICE_DIR;
   const stage = options.stage ?? 'local';
-  const doc = parse(readFileSync(resolve(serviceDir, 'serverless.yml'), 'utf8'), {
-    customTags: cfnTags,
-  }) as Record<string, unknown>;
+  // read, never changed: the resolved values below are new objects
+  const doc = parseServerlessYml(readFileSync(resolve(serviceDir, 'serverless.yml'), 'utf8'));
   const require = createRequire(resolve(serviceDir, 'serverless.yml'));
   const configVars = require('./serverless/config-vars.cjs') as {
     derive: (config: unknown, stage: string, configPath: string) => unknown;

@@ -7,7 +7,7 @@ import { CreateEventBusCommand, EventBridgeClient } from '@aws-sdk/client-eventb
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import dynalite from 'dynalite';
-import { resetClients, setCredentialsClock } from '../adapters/clients';
+import { resetClients, setCredentialsClock, setSdkRetriesWait } from '../adapters/clients';
 import { createTableInput } from '../adapters/dynamodb-state-store';
 import type { Deps, Log } from '../app/deps';
 import { setHandlerClock } from '../clock';
@@ -100,6 +100,8 @@ export class LocalStack {
     Object.assign(process.env, this.env(), {
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'SILENT',
     });
+    // the virtual clock stands still while a handler waits for the SDK's backoff: no wait then
+    setSdkRetriesWait(false);
     resetClients();
     setCredentialsClock(() => this.now);
     setHandlerClock(() => this.now);
@@ -356,6 +358,7 @@ export class LocalStack {
     setMetricsSink(undefined);
     setCredentialsClock();
     setHandlerClock(undefined);
+    setSdkRetriesWait(true);
     await this.cloud.close();
     await new Promise<void>((done) => this.dynamo.close(() => done()));
   }

@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-application-auto-scaling';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { ApplicationAutoScalingVariants } from '../../src/adapters/application-autoscaling';
 import { PermanentError, TransientError } from '../../src/errors';
 
@@ -33,6 +33,11 @@ const ids = {
 beforeEach(() => {
   aas.reset();
   variants = new ApplicationAutoScalingVariants(new ApplicationAutoScalingClient({ region: 'us-east-1' }));
+});
+
+// the worker's process runs other files after this one: their clients must reach the real SDK
+afterAll(() => {
+  aas.restore();
 });
 
 describe('ApplicationAutoScalingVariants', () => {

@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/client-cloudwatch';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { CloudWatchMetrics } from '../../src/adapters/cloudwatch-metrics';
 import { TransientError } from '../../src/errors';
 import type { VariantMetricsQuery } from '../../src/ports/metrics';
@@ -22,6 +22,11 @@ const minute = (n: number) => new Date(START + n * 60_000);
 beforeEach(() => {
   cw.reset();
   metrics = new CloudWatchMetrics(new CloudWatchClient({ region: 'us-east-1' }));
+});
+
+// the worker's process runs other files after this one: their clients must reach the real SDK
+afterAll(() => {
+  cw.restore();
 });
 
 const query = (

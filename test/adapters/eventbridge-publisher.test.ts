@@ -1,7 +1,7 @@
 import { EventBridgeClient, PutEventsCommand, type PutEventsCommandInput } from '@aws-sdk/client-eventbridge';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { EventBridgePublisher } from '../../src/adapters/eventbridge-publisher';
 import type { ServiceEvent } from '../../src/domain/model';
 import { TransientError } from '../../src/errors';
@@ -18,6 +18,11 @@ beforeEach(() => {
     FailedEntryCount: 0,
     Entries: (input.Entries ?? []).map((_, i) => ({ EventId: `e${i}` })),
   }));
+});
+
+// the worker's process runs other files after this one: their clients must reach the real SDK
+afterAll(() => {
+  eb.restore();
 });
 
 const event = (i: number): ServiceEvent => ({

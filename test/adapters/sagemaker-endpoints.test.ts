@@ -14,7 +14,7 @@ import {
 import { InvokeEndpointCommand, ModelError, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { SageMakerEndpointsFactory, SageMakerStageEndpoints } from '../../src/adapters/sagemaker-endpoints';
 import { EndpointBusyError, PermanentError, TransientError } from '../../src/errors';
 import type { DeploySpec } from '../../src/ports/sagemaker';
@@ -38,6 +38,12 @@ beforeEach(() => {
     new SageMakerClient({ region: 'us-east-1' }),
     new SageMakerRuntimeClient({ region: 'us-east-1' }),
   );
+});
+
+// the worker's process runs other files after this one: their clients must reach the real SDK
+afterAll(() => {
+  sm.restore();
+  runtime.restore();
 });
 
 const meta = { $metadata: {} };

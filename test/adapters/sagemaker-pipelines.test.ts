@@ -5,7 +5,7 @@ import {
 } from '@aws-sdk/client-sagemaker';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   clientRequestToken,
   outputParameters,
@@ -22,6 +22,11 @@ const TOKEN = 'AbCdEf1234';
 beforeEach(() => {
   sm.reset();
   callbacks = new SageMakerPipelineCallbacks(new SageMakerClient({ region: 'us-east-1' }));
+});
+
+// the worker's process runs other files after this one: their clients must reach the real SDK
+afterAll(() => {
+  sm.restore();
 });
 
 describe('clientRequestToken', () => {

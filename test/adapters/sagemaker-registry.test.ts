@@ -6,7 +6,7 @@ import {
 } from '@aws-sdk/client-sagemaker';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { SageMakerModelRegistry } from '../../src/adapters/sagemaker-registry';
 import { SageMakerRegistryWriter } from '../../src/adapters/sagemaker-registry-writer';
 import { PermanentError, TransientError } from '../../src/errors';
@@ -21,6 +21,11 @@ beforeEach(() => {
   sm.reset();
   registry = new SageMakerModelRegistry(new SageMakerClient({ region: 'us-east-1' }));
   writer = new SageMakerRegistryWriter(new SageMakerClient({ region: 'us-east-1' }));
+});
+
+// the worker's process runs other files after this one: their clients must reach the real SDK
+afterAll(() => {
+  sm.restore();
 });
 
 describe('describePackage', () => {

@@ -1,7 +1,7 @@
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { SqsConvergenceRequests } from '../../src/adapters/sqs-convergence-requests';
 import { PermanentError, TransientError } from '../../src/errors';
 import { throttled } from './aws-fakes';
@@ -12,6 +12,11 @@ const requests = () => new SqsConvergenceRequests(QUEUE, new SQSClient({ region:
 
 beforeEach(() => {
   sqs.reset();
+});
+
+// the worker's process runs other files after this one: their clients must reach the real SDK
+afterAll(() => {
+  sqs.restore();
 });
 
 describe('SqsConvergenceRequests', () => {

@@ -77,8 +77,8 @@ describe('fault injection', () => {
       [{ fault: { service: 'sagemaker', operation: 'CreateEndpoint', error: 'ThrottlingException' } }],
       'promoted v1',
     );
-    // The SDK backs off in wall-clock time between throttled attempts: the wall limit or the
-    // wait's virtual timeout ends the scenario, whichever comes first.
+    // The wait's virtual timeout ends it (the local stack's SDK retries do not wait in wall-clock
+    // time); the wall limit stays as the guard against a hang on a slow machine.
     const result = await runScenario(scenario, { wallTimeoutMs: 5_000 });
     expect(result.ok).toBe(false);
     expect(result.outcome).not.toBe('promoted v1');

@@ -1,0 +1,360 @@
+import { describe, expect, it } from 'vitest';
+import type { GateReadings } from '../../src/domain/model';
+import {
+  commandsOf,
+  GROUP,
+  groupConfig,
+  id,
+  MIN,
+  PROD_ENDPOINT,
+  packageArn,
+  readings,
+  ship,
+  toCanary,
+  World,
+} from './world';
+
+/**
+ * What a deployment leaves behind for the people who read it: its history (every phase change and
+ * step, with its reason, its actor and the weights then), the events it publishes and what it writes
+ * to the model registry. Each scenario reads the whole trail, in order.
+ */
+
+type Row = [from: string | null, to: string, reason: string | RegExp, weights?: Record<string, number>];
+
+const trail = (w: World, d: string) =>
+  commandsOf(w.commands, 'RecordHistory')
+    .filter((c) => c.entry.deploymentId === d)
+    .map((c) => c.entry);
+
+/** from, to, reason (text or pattern) and the weights recorded, of every history entry of `d` */
+const expectTrail = (w: World, d: string, rows: Row[]) =>
+  expect(trail(w, d).map((e) => [e.from, e.to, e.reason, e.weights])).toEqual(
+    rows.map(([from, to, reason, weights]) => [
+      from,
+      to,
+      typeof reason === 'string' ? reason : expect.stringMatching(reason),
+      weights,
+    ]),
+  );
+
+const published = (w: World, d: string, type: string) =>
+  commandsOf(w.commands, 'Publish')
+    .filter((c) => c.event.deploymentId === d && c.event.type === type)
+    .map((c) => c.event.detail);
+
+const registryWrites = (w: World, version: number) =>
+  commandsOf(w.commands, 'UpdateRegistry')
+    .filter((c) => c.packageArn === packageArn(version))
+    .map((c) => ({ lifecycle: c.lifecycle, reject: c.reject }));
+
+/** the judge's summary of healthy readings: several findings, joined with "; " */
+const SUMMARY =
+  /^evidence \d+:1 that the candidate's 5XX rate is under 2x the baseline's \(20:1 passes\); candidate 0\.20 % vs baseline 0\.20 % over 10,000 and 90,000 requests; candidate p99 latency/;
+
+describe('the history of a canary, from its request to promotion', () => {
+  it('with a pre-traffic check: every step, its weights, the promotion and what the registry is told', () => {
+    const w = new World(groupConfig({ prodSmokeTest: true }));
+    ship(w, 1);
+    w.approve(2);
+    w.settle('qa');
+    w.settle('prod');
+    w.send({ type: 'PreTrafficChecked', deploymentId: id(2), ok: true, detail: 'answered 200' });
+    w.settle('prod');
+    for (let i = 0; i < 2; i += 1) {
+      w.later(5 * MIN).canary(id(2), readings.healthy());
+      w.settle('prod');
+    }
+    w.settle('prod');
+    expect(w.phase(id(2))).toBe('Succeeded');
+    expectTrail(w, id(2), [
+      [null, 'Queued', 'requested by approval'],
+      ['Queued', 'QaDeploying', 'deploying v2 to QA'],
+      ['QaDeploying', 'ReadyForProd', 'QA verified (no smoke test configured)'],
+      ['ReadyForProd', 'ProdDeploying', 'canary config: v1 100% / v2 0%'],
+      [
+        'ProdDeploying',
+        'ProdVerifying',
+        'v2 in prod at weight 0; invoking it with TargetVariant: smoke test',
+        { v1: 100, v2: 0 },
+      ],
+      [
+        'ProdVerifying',
+        'Canary',
+        'pre-traffic check passed: answered 200; step 1/2: 10% to v2',
+        { v1: 90, v2: 10 },
+      ],
+      [
+        'Canary',
+        'Canary',
+        new RegExp(`^step 1/2 \\(10%\\) passed: ${SUMMARY.source.slice(1)}`),
+        { v1: 90, v2: 10 },
+      ],
+      ['Canary', 'Canary', 'step 2/2: 50% to v2', { v1: 50, v2: 50 }],
+      [
+        'Canary',
+        'Canary',
+        new RegExp(`^step 2/2 \\(50%\\) passed: ${SUMMARY.source.slice(1)}`),
+        { v1: 50, v2: 50 },
+      ],
+      ['Canary', 'Promoting', 'promoting: all 2 steps passed'],
+      ['Promoting', 'Succeeded', 'v2 serves all production traffic'],
+    ]);
+    // each passed step is published with its place, weight, readings and the judge's summary
+    const steps = published(w, id(2), 'Canary Step Passed');
+    expect(steps).toEqual([
+      expect.objectContaining({ step: 1, steps: 2, weight: 10, summary: expect.stringMatching(SUMMARY) }),
+      expect.objectContaining({ step: 2, steps: 2, weight: 50, summary: expect.stringMatching(SUMMARY) }),
+    ]);
+    expect(steps[0]!.readings).toMatchObject({ candidate: { invocations: 10_000 }, evidence: {} });
+    expect(published(w, id(2), 'Deployment Promoted')).toEqual([
+      expect.objectContaining({ endpointName: PROD_ENDPOINT, previousVersion: 1 }),
+    ]);
+    expect(registryWrites(w, 2).map((u) => u.lifecycle)).toEqual([
+      { stage: 'QA', status: 'Deployed', description: 'no smoke test configured' },
+      { stage: 'Production', status: 'Deployed', description: 'serving all production traffic' },
+    ]);
+    expect(registryWrites(w, 1).at(-1)).toEqual({
+      lifecycle: { stage: 'Production', status: 'Superseded', description: 'superseded by v2' },
+      reject: undefined,
+    });
+  });
+
+  it('without a pre-traffic check, step 1 starts as soon as the canary config is live', () => {
+    const w = new World();
+    ship(w, 1);
+    expectTrail(w, id(1), [
+      [null, 'Queued', 'requested by approval'],
+      ['Queued', 'QaDeploying', 'deploying v1 to QA'],
+      ['QaDeploying', 'ReadyForProd', 'QA verified (no smoke test configured)'],
+      ['ReadyForProd', 'ProdDeploying', 'first prod deployment: v1 alone'],
+      ['ProdDeploying', 'Succeeded', 'v1 serves all production traffic'],
+    ]);
+    expect(published(w, id(1), 'Deployment Promoted')).toEqual([
+      expect.objectContaining({ endpointName: PROD_ENDPOINT, previousVersion: undefined }),
+    ]);
+    toCanary(w, 2);
+    expect(trail(w, id(2)).at(-1)).toMatchObject({
+      from: 'ProdDeploying',
+      to: 'Canary',
+      reason: 'no pre-traffic check configured; step 1/2: 10% to v2',
+      weights: { v1: 90, v2: 10 },
+    });
+  });
+});
+
+/** Healthy per-minute readings, as CloudWatch gives them, for every minute from `from` to `to`. */
+const healthyMinutes = (from: number, to: number): GateReadings => {
+  const ats: number[] = [];
+  for (let at = from; at < to; at += MIN) ats.push(at);
+  const variant = (invocations: number, errors5xx: number) => ({
+    invocations: invocations * ats.length,
+    errors5xx: errors5xx * ats.length,
+    errorRate: errors5xx / invocations,
+    latencyMs: 40,
+    minutes: ats.map((at) => ({ at, invocations, errors5xx, latencyMs: 40 })),
+  });
+  return {
+    candidate: variant(2_000, 4),
+    baseline: variant(18_000, 36),
+    alarmsInAlarm: [],
+    windowStart: from,
+    windowEnd: to,
+  };
+};
+
+describe('a canary step passes only on what it has seen', () => {
+  it('the bake over, a step waits until CloudWatch has settled its last minutes (the ingestion lag)', () => {
+    const w = new World();
+    ship(w, 1);
+    const d = toCanary(w, 2);
+    const start = w.dep(d).canary!.startedAt;
+    // 5 min of bake are over, but the default 3 min ingestion lag leaves its last 3 unsettled
+    w.later(5 * MIN).canary(d, healthyMinutes(start, w.now));
+    expect(w.dep(d).canary!.stepIndex).toBe(0);
+    w.later(2 * MIN).canary(d, healthyMinutes(start, w.now));
+    expect(w.dep(d).canary!.stepIndex).toBe(0);
+    w.later(MIN).canary(d, healthyMinutes(start, w.now));
+    expect(w.dep(d).canary!.stepIndex).toBe(1);
+    expect(trail(w, d).at(-2)?.reason).toMatch(/^step 1\/2 \(10%\) passed: /);
+  });
+
+  it('a step that started mid-minute bakes its full time, to the second', () => {
+    const w = new World();
+    ship(w, 1);
+    w.later(30_000);
+    const d = toCanary(w, 2);
+    expect(w.dep(d).canary!.bakeUntil).toBe(w.now + 5 * MIN);
+    w.later(5 * MIN - 10_000).canary(d, readings.healthy());
+    expect(w.dep(d).canary!.stepIndex).toBe(0);
+    w.later(10_000).canary(d, readings.healthy());
+    expect(w.dep(d).canary!.stepIndex).toBe(1);
+  });
+});
+
+/** v1 serves prod, v2 is at canary step 1 (10 %) */
+const canaryOfV2 = (w: World): string => {
+  ship(w, 1);
+  return toCanary(w, 2);
+};
+
+const firstRows = (version: number, to = 'no pre-traffic check configured'): Row[] => [
+  [null, 'Queued', 'requested by approval'],
+  ['Queued', 'QaDeploying', `deploying v${version} to QA`],
+  ['QaDeploying', 'ReadyForProd', 'QA verified (no smoke test configured)'],
+  ['ReadyForProd', 'ProdDeploying', `canary config: v1 100% / v${version} 0%`],
+  ['ProdDeploying', 'Canary', `${to}; step 1/2: 10% to v${version}`, { v1: 90, v2: 10 }],
+];
+
+describe('how a canary ends early, in its history and the registry', () => {
+  it('a failed gate: the reason names the step and every finding; the registry rejects with it', () => {
+    const w = new World();
+    const d = canaryOfV2(w);
+    w.later(MIN).canary(d, readings.failing());
+    w.settleAll();
+    const gate =
+      /^gate failed at step 1\/2 \(10%\): candidate 5XX 10\.00 % \(50 of 500\) vs baseline 0\.02 % \(1 of 4,500\), evidence >1,000,000,000:1 against the candidate, limit 159:1; candidate 5XX 10\.00 % \(50 of 500\) above the 5\.00 % ceiling/;
+    const rollingBack = new RegExp(`^rolling back to v1: ${gate.source.slice(1)}`);
+    expectTrail(w, d, [
+      ...firstRows(2),
+      ['Canary', 'RollingBack', rollingBack, { v1: 100, v2: 0 }],
+      ['RollingBack', 'RolledBack', new RegExp(`${rollingBack.source}.*; prod back on v1$`)],
+    ]);
+    // the readings the verdict was made on stay with the decision
+    expect(trail(w, d).at(-2)?.readings).toMatchObject({ candidate: { invocations: 500, errors5xx: 50 } });
+    const [, rejected] = registryWrites(w, 2).slice(-2);
+    expect(rejected!.lifecycle).toEqual({
+      stage: 'Production',
+      status: 'RolledBack',
+      description: expect.stringMatching(rollingBack),
+    });
+    expect(rejected!.reject?.description).toMatch(
+      new RegExp(`^rolled back by sagemaker-rollouts: ${rollingBack.source.slice(1)}`),
+    );
+    // the block keeps its reason, cut to a bounded length
+    const [block] = w.state.blocked;
+    expect(block).toMatchObject({ version: 2, at: w.now });
+    expect(block!.reason).toMatch(new RegExp(`^rolled back \\(${gate.source.slice(1)}`));
+    expect(block!.reason).toHaveLength(256);
+    expect(published(w, d, 'Deployment Rolled Back')).toEqual([
+      expect.objectContaining({ reason: expect.stringMatching(rollingBack), readings: expect.anything() }),
+    ]);
+  });
+
+  it('no data and noData=fail: rolled back, saying it was not a statistical verdict', () => {
+    const w = new World(groupConfig({ gates: { noData: { action: 'fail' } } }));
+    const d = canaryOfV2(w);
+    w.later(5 * MIN).canary(d, readings.noData());
+    w.settleAll();
+    const why =
+      'not a statistical verdict: no verdict at step 1/2 (10%): candidate served 0 of the 60 settled requests needed to judge (3 / maxErrorRate)';
+    expectTrail(w, d, [
+      ...firstRows(2),
+      ['Canary', 'RollingBack', `rolling back to v1: ${why}`, { v1: 100, v2: 0 }],
+      ['RollingBack', 'RolledBack', `rolling back to v1: ${why}; prod back on v1`],
+    ]);
+    expect(w.state.blocked.map((b) => [b.version, b.reason])).toEqual([[2, `rolled back (${why})`]]);
+  });
+
+  it('no data and noData=extend: each extension recorded with its readings, then rolled back', () => {
+    const w = new World(groupConfig({ gates: { noData: { action: 'extend', maxExtensions: 2 } } }));
+    const d = canaryOfV2(w);
+    for (let i = 0; i < 3; i += 1) w.later(5 * MIN).canary(d, readings.noData());
+    w.settleAll();
+    const noData = 'candidate served 0 of the 60 settled requests needed to judge (3 / maxErrorRate)';
+    const why = `not a statistical verdict: no verdict at step 1/2 (10%) after 2 extensions: ${noData}`;
+    expectTrail(w, d, [
+      ...firstRows(2),
+      ['Canary', 'Canary', `bake extended (1/2) at step 1/2 (10%): ${noData}`],
+      ['Canary', 'Canary', `bake extended (2/2) at step 1/2 (10%): ${noData}`],
+      ['Canary', 'RollingBack', `rolling back to v1: ${why}`, { v1: 100, v2: 0 }],
+      ['RollingBack', 'RolledBack', `rolling back to v1: ${why}; prod back on v1`],
+    ]);
+    expect(trail(w, d)[5]?.readings).toMatchObject({ candidate: { invocations: 0 } });
+    expect(w.phase(d)).toBe('RolledBack');
+    expect(w.state.blocked.map((b) => b.version)).toEqual([2]);
+  });
+
+  it('past its maximum duration a canary rolls back, and the readings that showed it decide nothing more', () => {
+    const w = new World(groupConfig({ maxDurationMinutes: 22, gates: { noData: { maxExtensions: 10 } } }));
+    const d = canaryOfV2(w);
+    for (let i = 0; i < 4; i += 1) w.later(5 * MIN).canary(d, readings.noData());
+    // exactly the maximum duration is not past it
+    w.tick(2 * MIN);
+    expect(w.phase(d)).toBe('Canary');
+    // the bake is over too, but the canary is overdue: no fifth extension
+    w.later(3 * MIN).canary(d, readings.noData());
+    w.settleAll();
+    const why = 'not a statistical verdict: canary exceeded its maximum duration of 22 min';
+    const extended = (n: number): Row => [
+      'Canary',
+      'Canary',
+      `bake extended (${n}/10) at step 1/2 (10%): candidate served 0 of the 60 settled requests needed to judge (3 / maxErrorRate)`,
+    ];
+    expectTrail(w, d, [
+      ...firstRows(2),
+      extended(1),
+      extended(2),
+      extended(3),
+      extended(4),
+      ['Canary', 'RollingBack', `rolling back to v1: ${why}`, { v1: 100, v2: 0 }],
+      ['RollingBack', 'RolledBack', `rolling back to v1: ${why}; prod back on v1`],
+    ]);
+  });
+
+  it('the maximum duration bounds the canary, not the promotion after it', () => {
+    const w = new World(groupConfig({ maxDurationMinutes: 11 }));
+    const d = canaryOfV2(w);
+    w.later(5 * MIN).canary(d, readings.healthy());
+    w.settle('prod');
+    w.later(5 * MIN).canary(d, readings.healthy());
+    expect(w.phase(d)).toBe('Promoting');
+    w.tick(30 * MIN);
+    expect(w.phase(d)).toBe('Promoting');
+    w.settle('prod');
+    expect(w.phase(d)).toBe('Succeeded');
+  });
+
+  it('a pre-traffic check that does not complete ends Failed once the maximum duration is over, not before', () => {
+    const w = new World(groupConfig({ prodSmokeTest: true, maxDurationMinutes: 20 }));
+    ship(w, 1);
+    w.approve(2);
+    w.settle('qa');
+    w.settle('prod');
+    expect(w.phase(id(2))).toBe('ProdVerifying');
+    w.tick(20 * MIN);
+    expect(w.phase(id(2))).toBe('ProdVerifying');
+    w.tick(1);
+    w.settleAll();
+    expect(w.phase(id(2))).toBe('Failed');
+    expect(w.dep(id(2)).reason).toBe(
+      'rolling back to v1: the pre-traffic check did not complete within 20 min; prod back on v1',
+    );
+    expect(w.state.blocked).toEqual([]);
+  });
+
+  it('without a maximum duration, a tick leaves a pre-traffic check running', () => {
+    const w = new World(groupConfig({ prodSmokeTest: true }));
+    ship(w, 1);
+    w.approve(2);
+    w.settle('qa');
+    w.settle('prod');
+    w.tick(MIN);
+    expect(w.phase(id(2))).toBe('ProdVerifying');
+  });
+
+  it('the first prod deployment failing ends Failed with the reason, with nothing to roll back', () => {
+    const w = new World();
+    w.approve(1);
+    w.settle('qa');
+    w.later(MIN).settle('prod', 'fail');
+    expect(w.phase(id(1))).toBe('Failed');
+    expect(trail(w, id(1)).at(-1)).toMatchObject({
+      from: 'ProdDeploying',
+      to: 'Failed',
+      reason: expect.stringMatching(
+        /^prod deployment failed: .*ResourceLimitExceeded: no capacity for ml\.m5\.large$/,
+      ),
+    });
+  });
+});

@@ -358,3 +358,179 @@ describe('how a canary ends early, in its history and the registry', () => {
     });
   });
 });
+
+describe('what a promotion retires and remembers', () => {
+  it('native blue/green: the history names the routing; the previous config and model go, nothing else', () => {
+    const w = new World(groupConfig({ strategy: 'native' }));
+    ship(w, 1);
+    const v1Config = w.state.prod!.configName;
+    ship(w, 2);
+    expectTrail(w, id(2), [
+      [null, 'Queued', 'requested by approval'],
+      ['Queued', 'QaDeploying', 'deploying v2 to QA'],
+      ['QaDeploying', 'ReadyForProd', 'QA verified (no smoke test configured)'],
+      ['ReadyForProd', 'NativeShifting', 'SageMaker blue/green CANARY to v2'],
+      ['NativeShifting', 'Succeeded', 'v2 serves all production traffic'],
+    ]);
+    expect(commandsOf(w.commands, 'RetireResources').filter((c) => c.stage === 'prod')).toEqual([
+      {
+        type: 'RetireResources',
+        group: GROUP,
+        stage: 'prod',
+        modelNames: ['churn-v1'],
+        configNames: [v1Config],
+      },
+    ]);
+  });
+
+  it('an operator rollback after promotion: both histories, the registry, the restore, and the known-good list', () => {
+    const w = new World();
+    const d = canaryOfV2(w);
+    for (let i = 0; i < 2; i += 1) {
+      w.later(5 * MIN).canary(d, readings.healthy());
+      w.settle('prod');
+    }
+    w.settle('prod');
+    expect(w.state.knownGood.map((k) => k.version)).toEqual([1, 2]);
+    const v2Config = w.state.prod!.configName;
+    w.later(MIN).operator('rollback', d);
+    w.settleAll();
+    const restore = id(1, 2);
+    expect(trail(w, d).at(-1)).toMatchObject({
+      from: 'Succeeded',
+      to: 'RolledBack',
+      reason: 'rollback by alice: testing',
+      actor: 'alice',
+      requestId: 'r1',
+    });
+    expect(published(w, d, 'Deployment Rolled Back')).toEqual([
+      expect.objectContaining({ reason: 'rollback by alice: testing', to: 1 }),
+    ]);
+    expect(registryWrites(w, 2).at(-1)).toEqual({
+      lifecycle: { stage: 'Production', status: 'RolledBack', description: 'rollback by alice: testing' },
+      reject: { description: 'rolled back by sagemaker-rollouts: rollback by alice: testing' },
+    });
+    expect(w.state.blocked.map((b) => [b.version, b.reason])).toEqual([
+      [2, 'rolled back (rollback by alice: testing)'],
+    ]);
+    // the restore is a deployment of its own, started by the operator, straight to prod
+    expect(w.dep(restore)).toMatchObject({
+      version: 1,
+      trigger: 'operator',
+      targetStage: 'prod',
+      phase: 'Succeeded',
+    });
+    expect(trail(w, restore).map((e) => [e.from, e.to, e.reason, e.actor, e.requestId])).toEqual([
+      [null, 'Queued', 'rollback of v2 to v1', 'alice', 'r1'],
+      ['Queued', 'ProdDeploying', 'rolling prod back to v1: rollback by alice: testing', 'system', undefined],
+      ['ProdDeploying', 'Succeeded', 'v1 serves all production traffic', 'system', undefined],
+    ]);
+    expect(published(w, restore, 'Deployment Started')).toEqual([
+      expect.objectContaining({ trigger: 'rollback', from: 2 }),
+    ]);
+    // v2's config goes; its model stays, QA still runs it
+    expect(commandsOf(w.commands, 'RetireResources').at(-1)).toEqual({
+      type: 'RetireResources',
+      group: GROUP,
+      stage: 'prod',
+      modelNames: [],
+      configNames: [v2Config],
+    });
+    // v1 is known good once, as the newest
+    expect(w.state.knownGood.map((k) => k.version)).toEqual([2, 1]);
+  });
+});
+
+describe('the shadow phase in the history', () => {
+  const shadowWorld = (gates: Record<string, unknown> = {}) =>
+    new World(groupConfig({ shadow: { samplingPercent: 50, bakeMinutes: 10 }, gates }));
+  const toShadow = (w: World): string => {
+    ship(w, 1);
+    w.approve(2);
+    w.settle('qa');
+    w.settle('prod');
+    expect(w.phase(id(2))).toBe('Shadow');
+    return id(2);
+  };
+  const shadowRows: Row[] = [
+    [null, 'Queued', 'requested by approval'],
+    ['Queued', 'QaDeploying', 'deploying v2 to QA'],
+    ['QaDeploying', 'ReadyForProd', 'QA verified (no smoke test configured)'],
+    ['ReadyForProd', 'ProdDeploying', 'shadow config: v1 serves, v2 gets a copy of 50% of its requests'],
+    ['ProdDeploying', 'Shadow', 'v2 runs as a shadow variant on copies of production requests for 10 min'],
+  ];
+
+  it('from the shadow config to promotion; the shadow config is retired with the canary config', () => {
+    const w = shadowWorld();
+    const d = toShadow(w);
+    const shadowConfig = w.dep(d).canary!.configName;
+    w.later(10 * MIN).canary(d, readings.healthy());
+    w.settle('prod');
+    const canaryConfig = w.dep(d).canary!.configName;
+    for (let i = 0; i < 2; i += 1) {
+      w.later(5 * MIN).canary(d, readings.healthy());
+      w.settle('prod');
+    }
+    w.settle('prod');
+    expect(w.phase(d)).toBe('Succeeded');
+    expect(
+      trail(w, d)
+        .slice(0, 8)
+        .map((e) => [e.from, e.to, e.reason, e.weights]),
+    ).toEqual([
+      ...shadowRows.map(([from, to, reason]) => [from, to, reason, undefined]),
+      [
+        'Shadow',
+        'Shadow',
+        expect.stringMatching(new RegExp(`^shadow phase passed: ${SUMMARY.source.slice(1)}`)),
+        undefined,
+      ],
+      ['Shadow', 'ProdDeploying', 'shadow phase passed; canary config: v1 100% / v2 0%', undefined],
+      ['ProdDeploying', 'Canary', 'no pre-traffic check configured; step 1/2: 10% to v2', { v1: 90, v2: 10 }],
+    ]);
+    expect(trail(w, d)[5]?.readings).toMatchObject({ candidate: { invocations: 10_000 } });
+    const retired = commandsOf(w.commands, 'RetireResources').filter((c) => c.stage === 'prod');
+    expect(retired).toEqual([
+      expect.objectContaining({
+        modelNames: ['churn-v1'],
+        configNames: expect.arrayContaining([canaryConfig]),
+      }),
+      { type: 'RetireResources', group: GROUP, stage: 'prod', modelNames: [], configNames: [shadowConfig] },
+    ]);
+  });
+
+  it('the shadow bake waits for its last minutes to settle, and lasts its full time to the second', () => {
+    const w = shadowWorld();
+    ship(w, 1);
+    w.later(30_000);
+    w.approve(2);
+    w.settle('qa');
+    w.settle('prod');
+    const d = id(2);
+    const start = w.dep(d).canary!.startedAt;
+    w.later(10 * MIN - 10_000).canary(d, readings.healthy());
+    expect(w.phase(d)).toBe('Shadow');
+    w.later(10_000).canary(d, healthyMinutes(Math.floor(start / MIN) * MIN, w.now));
+    expect(w.phase(d)).toBe('Shadow');
+    w.later(3 * MIN).canary(d, healthyMinutes(Math.floor(start / MIN) * MIN, w.now));
+    expect(w.phase(d)).toBe('ProdDeploying');
+  });
+
+  it('no copies to judge, extended to the limit: each extension recorded, then rolled back and blocked', () => {
+    const w = shadowWorld({ noData: { action: 'extend', maxExtensions: 1 } });
+    const d = toShadow(w);
+    w.later(10 * MIN).canary(d, readings.noData());
+    w.later(10 * MIN).canary(d, readings.noData());
+    w.settleAll();
+    const noData = 'candidate served 0 of the 60 settled requests needed to judge (3 / maxErrorRate)';
+    const why = `not a statistical verdict: no verdict in the shadow phase after 1 extensions: ${noData}`;
+    expectTrail(w, d, [
+      ...shadowRows,
+      ['Shadow', 'Shadow', `shadow phase extended (1/1): ${noData}`],
+      ['Shadow', 'RollingBack', `rolling back to v1: ${why}`, { v1: 100, v2: 0 }],
+      ['RollingBack', 'RolledBack', `rolling back to v1: ${why}; prod back on v1`],
+    ]);
+    expect(trail(w, d)[5]?.readings).toMatchObject({ candidate: { invocations: 0 } });
+    expect(w.state.blocked.map((b) => b.version)).toEqual([2]);
+  });
+});

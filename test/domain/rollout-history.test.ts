@@ -534,3 +534,129 @@ describe('the shadow phase in the history', () => {
     expect(w.state.blocked.map((b) => b.version)).toEqual([2]);
   });
 });
+
+describe('what the clock decides', () => {
+  it('pipeline callbacks time out one by one; the deployment ends only when none is left waiting', () => {
+    const w = new World(groupConfig({ mode: 'manual', taskTimeoutMinutes: 60 }));
+    w.approve(1);
+    w.settle('qa');
+    expect(w.phase(id(1))).toBe('AwaitingApproval');
+    w.callback('first', 1, 'prod');
+    w.later(30 * MIN).callback('second', 1, 'prod');
+    w.tick(30 * MIN);
+    expect(w.answers.get('first')).toEqual([
+      expect.objectContaining({
+        outcome: 'failure',
+        reason: 'task timed out after 60 min (churn:v1 is AwaitingApproval)',
+      }),
+    ]);
+    expect(w.answers.get('second')).toBeUndefined();
+    expect(w.phase(id(1))).toBe('AwaitingApproval');
+    w.tick(30 * MIN);
+    expect(w.answers.get('second')).toEqual([expect.objectContaining({ outcome: 'failure' })]);
+    expect(trail(w, id(1)).at(-1)).toMatchObject({
+      from: 'AwaitingApproval',
+      to: 'Aborted',
+      reason: 'pipeline callback task timed out after 60 min',
+    });
+  });
+
+  it('the approval deadline binds only while the deployment awaits approval', () => {
+    const w = new World(groupConfig({ mode: 'manual', approvalTimeoutMinutes: 60 }));
+    ship(w, 1);
+    w.operator('promote', id(1));
+    w.settle('prod');
+    expect(w.phase(id(1))).toBe('Succeeded');
+    w.approve(2);
+    w.settle('qa');
+    expect(w.phase(id(2))).toBe('AwaitingApproval');
+    w.later(10 * MIN).operator('promote', id(2));
+    w.settle('prod');
+    w.settle('prod');
+    expect(w.phase(id(2))).toBe('Canary');
+    w.tick(55 * MIN);
+    expect(w.phase(id(2))).toBe('Canary');
+  });
+
+  it('a version ready while another is promoting waits for prod, and the tick starts it once prod is free', () => {
+    const w = new World();
+    const d = canaryOfV2(w);
+    w.later(5 * MIN).canary(d, readings.healthy());
+    w.settle('prod');
+    w.later(5 * MIN).canary(d, readings.healthy());
+    expect(w.phase(d)).toBe('Promoting');
+    // a newer version does not stop a promotion; it passes QA and waits
+    w.approve(3);
+    w.settle('qa');
+    expect(w.phase(id(3))).toBe('ReadyForProd');
+    expect(w.dep(id(3)).reason).toBe('waiting for churn:v2 (Promoting) to release prod');
+    w.settle('prod');
+    expect(w.phase(d)).toBe('Succeeded');
+    w.tick(MIN);
+    expect(w.phase(id(3))).toBe('ProdDeploying');
+    expect(w.dep(id(3)).reason).toBe('canary config: v2 100% / v3 0%');
+  });
+});
+
+describe("the baseline's autoscaling, read once per canary", () => {
+  const baseline = {
+    minCapacity: 4,
+    maxCapacity: 10,
+    policies: [{ name: 'ipi', type: 'TargetTrackingScaling' as const, configuration: { TargetValue: 70 } }],
+  };
+  const scalingRead = (w: World, d: string, scaling: typeof baseline | null) =>
+    w.send({ type: 'ScalingRead', deploymentId: d, scaling });
+
+  it('read while step 1 already runs: the candidate is scaled for its share at once, and the logs say what was read', () => {
+    const w = new World();
+    const d = canaryOfV2(w);
+    const read = scalingRead(w, d, baseline);
+    expect(commandsOf(read.commands, 'ApplyScaling')).toEqual([
+      {
+        type: 'ApplyScaling',
+        group: GROUP,
+        stage: 'prod',
+        endpointName: PROD_ENDPOINT,
+        variantName: 'v2',
+        scaling: expect.objectContaining({ minCapacity: 1, maxCapacity: 10 }),
+      },
+    ]);
+    expect(read.notes).toEqual(['churn:v2: v1 autoscaling 4-10 with 1 policy(ies) to carry over']);
+    // read once: a second reading changes nothing
+    const again = scalingRead(w, d, { ...baseline, minCapacity: 8 });
+    expect(again.commands).toEqual([]);
+    expect(w.dep(d).canary!.baselineScaling).toEqual(baseline);
+  });
+
+  it('a baseline without autoscaling: nothing to carry over, now or at the next step', () => {
+    const w = new World();
+    const d = canaryOfV2(w);
+    const read = scalingRead(w, d, null);
+    expect(read.commands).toEqual([]);
+    expect(read.notes).toEqual(['churn:v2: v1 has no autoscaling to carry over']);
+    w.later(5 * MIN).canary(d, readings.healthy());
+    expect(w.dep(d).canary!.stepIndex).toBe(1);
+    expect(commandsOf(w.commands, 'ApplyScaling')).toEqual([]);
+  });
+
+  it('read during the promotion, after the deployment, or for an unknown one: nothing is scaled', () => {
+    const promoting = (): { w: World; d: string } => {
+      const w = new World();
+      const d = canaryOfV2(w);
+      w.later(5 * MIN).canary(d, readings.healthy());
+      w.settle('prod');
+      w.later(5 * MIN).canary(d, readings.healthy());
+      expect(w.phase(d)).toBe('Promoting');
+      return { w, d };
+    };
+    // the promotion scales the candidate like the baseline when it lands, not before
+    const during = promoting();
+    expect(commandsOf(scalingRead(during.w, during.d, baseline).commands, 'ApplyScaling')).toEqual([]);
+    const after = promoting();
+    after.w.settle('prod');
+    expect(after.w.phase(after.d)).toBe('Succeeded');
+    expect(scalingRead(after.w, after.d, baseline).commands).toEqual([]);
+    expect(after.w.dep(after.d).canary!.baselineScaling).toBeUndefined();
+    expect(scalingRead(after.w, id(7), baseline).commands).toEqual([]);
+  });
+});

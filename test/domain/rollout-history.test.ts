@@ -660,3 +660,159 @@ describe("the baseline's autoscaling, read once per canary", () => {
     expect(scalingRead(after.w, id(7), baseline).commands).toEqual([]);
   });
 });
+
+describe('before prod: QA, the queue, and what an operator may roll back', () => {
+  it('a QA-only deployment for a pipeline ends live in QA, saying so', () => {
+    const w = new World();
+    w.callback('qa-only', 1, 'qa');
+    w.settle('qa');
+    expectTrail(w, id(1), [
+      [null, 'Queued', 'requested by callback'],
+      ['Queued', 'QaDeploying', 'deploying v1 to QA'],
+      ['QaDeploying', 'Succeeded', 'live in QA (no smoke test configured)'],
+    ]);
+  });
+
+  it('manual promotion: the history says QA verified and waiting, the event carries the deadline', () => {
+    const w = new World(groupConfig({ mode: 'manual', approvalTimeoutMinutes: 90 }));
+    w.approve(1);
+    w.settle('qa');
+    expect(trail(w, id(1)).at(-1)).toMatchObject({
+      from: 'QaDeploying',
+      to: 'AwaitingApproval',
+      reason: 'QA verified (no smoke test configured); waiting for promote',
+    });
+    expect(published(w, id(1), 'Awaiting Approval')).toEqual([
+      expect.objectContaining({ approvalDeadline: new Date(w.now + 90 * MIN).toISOString() }),
+    ]);
+  });
+
+  it('QA moving on retires its previous config and model, also when prod has never run', () => {
+    const w = new World();
+    w.callback('a', 1, 'qa');
+    w.settle('qa');
+    const v1Config = w.state.qa!.configName;
+    w.callback('b', 2, 'qa');
+    w.settle('qa');
+    expect(w.phase(id(2))).toBe('Succeeded');
+    expect(commandsOf(w.commands, 'RetireResources')).toEqual([
+      { type: 'RetireResources', group: GROUP, stage: 'qa', modelNames: ['churn-v1'], configNames: [v1Config] },
+    ]);
+  });
+
+  /** v1 serves prod; v2 was rolled back by its gates and is approved anew a minute later */
+  const approvedAnew = (w: World): number => {
+    ship(w, 1);
+    const d = toCanary(w, 2);
+    w.canary(d, readings.failing());
+    w.settleAll();
+    const retiredBefore = commandsOf(w.commands, 'RetireResources').length;
+    w.later(MIN).approve(2);
+    w.settle('qa');
+    w.settleAll();
+    return retiredBefore;
+  };
+
+  it('a version approved anew after its rollback: QA is already on its config, and that config stays', () => {
+    const w = new World();
+    const retiredBefore = approvedAnew(w);
+    expect(w.phase(id(2, 2))).toBe('Canary');
+    expect(commandsOf(w.commands, 'RetireResources').slice(retiredBefore)).toEqual([]);
+  });
+
+  it('the same version on a new QA config: the old config goes, the model QA still runs stays', () => {
+    const w = new World();
+    ship(w, 1);
+    const d = toCanary(w, 2);
+    const oldConfig = w.state.qa!.configName;
+    w.canary(d, readings.failing());
+    w.settleAll();
+    const retiredBefore = commandsOf(w.commands, 'RetireResources').length;
+    const qa = { ...w.config.stages.qa, instanceType: 'ml.m5.xlarge' };
+    w.config = { ...w.config, stages: { ...w.config.stages, qa } };
+    w.later(MIN).approve(2);
+    w.settle('qa');
+    expect(w.state.qa!.configName).not.toBe(oldConfig);
+    expect(commandsOf(w.commands, 'RetireResources').slice(retiredBefore)).toEqual([
+      { type: 'RetireResources', group: GROUP, stage: 'qa', modelNames: [], configNames: [oldConfig] },
+    ]);
+  });
+
+  it('queue: a newer request supersedes the older one waiting; the waiting one names what it waits behind', () => {
+    const w = new World(groupConfig({ concurrency: 'queue' }));
+    const d = canaryOfV2(w);
+    w.approve(3);
+    expect(w.dep(id(3))).toMatchObject({ phase: 'Queued', reason: 'queued behind churn:v2' });
+    w.approve(4);
+    expect(trail(w, id(3)).at(-1)).toMatchObject({ from: 'Queued', to: 'Superseded', reason: 'v4 is newer' });
+    expect(w.phase(id(4))).toBe('Queued');
+    expect(w.phase(d)).toBe('Canary');
+  });
+
+  it('queue: once nothing is in flight, a new request starts at once and the one left waiting is superseded', () => {
+    const w = new World(groupConfig({ concurrency: 'queue' }));
+    ship(w, 1);
+    // a QA-only deployment in flight; v3 queues behind it
+    w.callback('qa-only', 2, 'qa');
+    w.approve(3);
+    expect(w.phase(id(3))).toBe('Queued');
+    w.settle('qa');
+    expect(w.phase(id(2))).toBe('Succeeded');
+    expect(w.phase(id(3))).toBe('Queued');
+    w.approve(4);
+    expect(w.phase(id(3))).toBe('Superseded');
+    expect(w.phase(id(4))).toBe('QaDeploying');
+  });
+
+  const beforeProd: { phase: string; world: () => { w: World; d: string } }[] = [
+    {
+      phase: 'Queued',
+      world: () => {
+        const w = new World(groupConfig({ concurrency: 'queue' }));
+        canaryOfV2(w);
+        w.approve(3);
+        return { w, d: id(3) };
+      },
+    },
+    {
+      phase: 'QaVerifying',
+      world: () => {
+        const w = new World(groupConfig({ smokeTest: true }));
+        w.approve(1);
+        w.settle('qa');
+        return { w, d: id(1) };
+      },
+    },
+    {
+      phase: 'AwaitingApproval',
+      world: () => {
+        const w = new World(groupConfig({ mode: 'manual' }));
+        w.approve(1);
+        w.settle('qa');
+        return { w, d: id(1) };
+      },
+    },
+    {
+      phase: 'ReadyForProd',
+      world: () => {
+        const w = new World();
+        const d = canaryOfV2(w);
+        w.later(5 * MIN).canary(d, readings.healthy());
+        w.settle('prod');
+        w.later(5 * MIN).canary(d, readings.healthy());
+        w.approve(3);
+        w.settle('qa');
+        return { w, d: id(3) };
+      },
+    },
+  ];
+
+  it.each(beforeProd)('rollback of a deployment in $phase is refused: nothing of it serves prod', ({ phase, world }) => {
+    const { w, d } = world();
+    expect(w.phase(d)).toBe(phase);
+    const refused = w.operator('rollback', d);
+    expect(refused.rejection).toBe(`${d} is ${phase}: nothing of it serves prod; abort stops it`);
+    expect(w.phase(d)).toBe(phase);
+    expect(w.state.blocked).toEqual([]);
+  });
+});

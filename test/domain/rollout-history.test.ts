@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { GateReadings } from '../../src/domain/model';
 import {
   commandsOf,
+  failCanary,
   GROUP,
   groupConfig,
   id,
@@ -696,7 +697,13 @@ describe('before prod: QA, the queue, and what an operator may roll back', () =>
     w.settle('qa');
     expect(w.phase(id(2))).toBe('Succeeded');
     expect(commandsOf(w.commands, 'RetireResources')).toEqual([
-      { type: 'RetireResources', group: GROUP, stage: 'qa', modelNames: ['churn-v1'], configNames: [v1Config] },
+      {
+        type: 'RetireResources',
+        group: GROUP,
+        stage: 'qa',
+        modelNames: ['churn-v1'],
+        configNames: [v1Config],
+      },
     ]);
   });
 
@@ -807,12 +814,141 @@ describe('before prod: QA, the queue, and what an operator may roll back', () =>
     },
   ];
 
-  it.each(beforeProd)('rollback of a deployment in $phase is refused: nothing of it serves prod', ({ phase, world }) => {
-    const { w, d } = world();
-    expect(w.phase(d)).toBe(phase);
-    const refused = w.operator('rollback', d);
-    expect(refused.rejection).toBe(`${d} is ${phase}: nothing of it serves prod; abort stops it`);
-    expect(w.phase(d)).toBe(phase);
-    expect(w.state.blocked).toEqual([]);
+  it.each(beforeProd)(
+    'rollback of a deployment in $phase is refused: nothing of it serves prod',
+    ({ phase, world }) => {
+      const { w, d } = world();
+      expect(w.phase(d)).toBe(phase);
+      const refused = w.operator('rollback', d);
+      expect(refused.rejection).toBe(`${d} is ${phase}: nothing of it serves prod; abort stops it`);
+      expect(w.phase(d)).toBe(phase);
+      expect(w.state.blocked).toEqual([]);
+    },
+  );
+});
+
+describe('the way back, in detail', () => {
+  it("an operator's long reason reaches the registry cut to its 1,024-character limit, the block's to 256", () => {
+    const w = new World();
+    const d = canaryOfV2(w);
+    const reason = `incident ${'x'.repeat(1_100)}`;
+    w.send({
+      type: 'Operator',
+      command: { verb: 'rollback', deploymentId: d, actor: 'alice', reason, requestId: 'long' },
+    });
+    w.settleAll();
+    const [write] = registryWrites(w, 2).filter((u) => u.reject);
+    const lifecycle = write!.lifecycle?.description ?? '';
+    const reject = write!.reject?.description ?? '';
+    expect(lifecycle).toHaveLength(1024);
+    expect(lifecycle.startsWith('rolling back to v1: rollback by alice: incident xxx')).toBe(true);
+    expect(reject).toHaveLength(1024);
+    expect(reject.startsWith('rolled back by sagemaker-rollouts: rolling back to v1')).toBe(true);
+    expect(w.state.blocked[0]!.reason).toHaveLength(256);
+  });
+
+  it('an operator abort before prod is recorded with who asked', () => {
+    const w = new World();
+    w.approve(1);
+    w.operator('abort', id(1));
+    expect(trail(w, id(1)).at(-1)).toMatchObject({
+      from: 'QaDeploying',
+      to: 'Aborted',
+      reason: 'abort by alice: testing',
+      actor: 'alice',
+      requestId: 'r1',
+    });
+  });
+
+  it('the end of a gate rollback keeps the readings the verdict was made on', () => {
+    const w = new World();
+    const d = canaryOfV2(w);
+    w.later(MIN).canary(d, readings.failing());
+    w.settleAll();
+    expect(trail(w, d).at(-1)).toMatchObject({
+      to: 'RolledBack',
+      readings: expect.objectContaining({ candidate: expect.objectContaining({ errors5xx: 50 }) }),
+    });
+  });
+
+  it('a reject the registry has not confirmed yet holds back only its own version', () => {
+    const w = new World();
+    ship(w, 1);
+    failCanary(w, 2);
+    w.registryEvents = false;
+    const d3 = toCanary(w, 3);
+    w.canary(d3, readings.failing());
+    w.settleAll();
+    expect(w.state.blocked.map((b) => [b.version, b.rejectPending ?? false])).toEqual([
+      [2, false],
+      [3, true],
+    ]);
+  });
+
+  it('native: SageMaker rolling its blue/green update back blocks the version, with its reason', () => {
+    const w = new World(groupConfig({ strategy: 'native' }));
+    ship(w, 1);
+    w.approve(2);
+    w.settle('qa');
+    w.later(MIN).settle('prod', 'fail');
+    expect(w.phase(id(2))).toBe('RolledBack');
+    expect(w.state.blocked.map((b) => b.reason)).toEqual([
+      expect.stringMatching(
+        /^rolled back \(SageMaker rolled churn-prod back to churn-prod-v1-\w+: The primary container/,
+      ),
+    ]);
+  });
+
+  it('a promotion SageMaker rolls back: prod goes back to the baseline alone, the deployment Failed', () => {
+    const w = new World();
+    const d = canaryOfV2(w);
+    w.later(5 * MIN).canary(d, readings.healthy());
+    w.settle('prod');
+    w.later(5 * MIN).canary(d, readings.healthy());
+    expect(w.phase(d)).toBe('Promoting');
+    w.later(MIN).settle('prod', 'fail');
+    expect(w.phase(d)).toBe('RollingBack');
+    expect(w.dep(d).reason).toMatch(
+      /^rolling back to v1: prod deployment failed: SageMaker rolled churn-prod back to /,
+    );
+    w.settleAll();
+    expect(w.phase(d)).toBe('Failed');
+    expect(w.prodVersions()).toEqual([1]);
+  });
+
+  it('a rollback that cannot complete: Failed for an operator; a rolled-back version is still rejected', () => {
+    const aborted = new World();
+    const a = canaryOfV2(aborted);
+    aborted.later(MIN).operator('abort', a);
+    aborted.advance('prod');
+    aborted.later(MIN).settle('prod', 'fail');
+    expect(aborted.phase(a)).toBe('Failed');
+    expect(aborted.dep(a).reason).toMatch(/^rollback did not complete: .*; prod needs an operator$/);
+    expect(registryWrites(aborted, 2).filter((u) => u.reject)).toEqual([]);
+    expect(aborted.state.blocked).toEqual([]);
+
+    const rolledBack = new World();
+    const r = canaryOfV2(rolledBack);
+    rolledBack.later(MIN).canary(r, readings.failing());
+    rolledBack.advance('prod');
+    rolledBack.later(MIN).settle('prod', 'fail');
+    expect(rolledBack.phase(r)).toBe('Failed');
+    expect(
+      registryWrites(rolledBack, 2)
+        .filter((u) => u.reject)
+        .at(-1)?.reject?.description,
+    ).toMatch(/^rolled back by sagemaker-rollouts: rollback did not complete: /);
+  });
+
+  it('a command failing while QA deploys fails QA, marked in the registry', () => {
+    const w = new World();
+    w.approve(1);
+    w.send({ type: 'CommandFailed', deploymentId: id(1), command: 'CreateModel', reason: 'AccessDenied' });
+    expect(w.dep(id(1)).reason).toBe('QA deployment failed: CreateModel failed: AccessDenied');
+    expect(registryWrites(w, 1).at(-1)?.lifecycle).toEqual({
+      stage: 'QA',
+      status: 'Failed',
+      description: 'CreateModel failed: AccessDenied',
+    });
   });
 });

@@ -126,6 +126,18 @@ describe('what the pre-traffic check runs', () => {
     expect(w.phase(id(2))).toBe('ProdVerifying');
     expect(w.prodWeights()).toEqual({ v1: 100, v2: 0 });
   });
+
+  it('the history names every check the candidate is invoked with', () => {
+    const config = groupConfig();
+    const w = new World({
+      ...config,
+      stages: { ...config.stages, prod: prodWith({ smokeTest: true, preTraffic: { requests } }) },
+    });
+    v2InProd(w);
+    expect(w.dep(id(2)).reason).toBe(
+      'v2 in prod at weight 0; invoking it with TargetVariant: smoke test, 2 request(s)',
+    );
+  });
 });
 
 describe('shadow phase', () => {

@@ -50,6 +50,8 @@ interface HandlerModule {
 export class LocalStack {
   readonly records: StackRecord[] = [];
   readonly tableName = 'sagemaker-rollouts-local';
+  /** What `provision` found in process.env for each key it set, restored by `close`. */
+  private readonly envBefore = new Map<string, string | undefined>();
   busName = '';
   /** The control function's URL (AuthType AWS_IAM), where signed operator commands go. */
   commandUrl = '';
@@ -97,9 +99,9 @@ export class LocalStack {
   }
 
   private async provision(): Promise<void> {
-    Object.assign(process.env, this.env(), {
-      POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'SILENT',
-    });
+    const set = { ...this.env(), POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'SILENT' };
+    for (const key of Object.keys(set)) this.envBefore.set(key, process.env[key]);
+    Object.assign(process.env, set);
     // the virtual clock stands still while a handler waits for the SDK's backoff: no wait then
     setSdkRetriesWait(false);
     resetClients();
@@ -359,6 +361,12 @@ export class LocalStack {
     setCredentialsClock();
     setHandlerClock(undefined);
     setSdkRetriesWait(true);
+    // a test file sharing this process with the next must not hand it this stack's endpoints
+    for (const [key, value] of this.envBefore) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+    this.envBefore.clear();
     await this.cloud.close();
     await new Promise<void>((done) => this.dynamo.close(() => done()));
   }

@@ -49,4 +49,22 @@ describe('SDK retries on the local stack', () => {
     stack = undefined;
     expect(await sageMakerClient().config.retryStrategy()).not.toBeInstanceOf(ConfiguredRetryStrategy);
   });
+
+  it('leaves process.env as it found it once closed: a file sharing the process gets no stale endpoints', async () => {
+    const before = { ...process.env };
+    process.env.TABLE_NAME = 'a-table-set-before';
+    try {
+      stack = await LocalStack.start();
+      expect(process.env.TABLE_NAME).toBe(stack.tableName);
+      expect(process.env.AWS_ENDPOINT_URL_DYNAMODB).toBeDefined();
+      await stack.close();
+      stack = undefined;
+      expect(process.env.TABLE_NAME).toBe('a-table-set-before');
+      delete process.env.TABLE_NAME;
+      expect(process.env).toEqual(before);
+    } finally {
+      for (const key of Object.keys(process.env)) if (!(key in before)) delete process.env[key];
+      Object.assign(process.env, before);
+    }
+  });
 });

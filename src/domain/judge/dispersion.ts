@@ -1,92 +1,33 @@
 /**
- * Per-variant dispersion of the 5XX counts, learned from each variant's own minutes, and the
- * variance of the robust 5XX score it implies under the null (both variants at one mean rate).
+ * How much more the candidate's share of each minute's 5XX varies than independent errors allow,
+ * learned from the minutes themselves, and the variance of the robust 5XX score it implies under
+ * the null (both variants at one mean rate).
  */
 
-/** Running moments of one variant's per-minute requests n and 5XX e. */
-export interface VariantMoments {
-  minutes: number;
-  requests: number;
+/** One minute of the 5XX comparison: the candidate's share of the requests and the 5XX. */
+interface ShareMinute {
+  p: number;
+  candidateErrors: number;
   errors: number;
-  errorsSquared: number;
-  errorsTimesRequests: number;
-  requestsSquared: number;
 }
 
-export const emptyMoments = (): VariantMoments => ({
-  minutes: 0,
-  requests: 0,
-  errors: 0,
-  errorsSquared: 0,
-  errorsTimesRequests: 0,
-  requestsSquared: 0,
-});
-
-export const addMoments = (m: VariantMoments, requests: number, errors: number): void => {
-  if (requests <= 0) return;
-  m.minutes += 1;
-  m.requests += requests;
-  m.errors += errors;
-  m.errorsSquared += errors * errors;
-  m.errorsTimesRequests += errors * requests;
-  m.requestsSquared += requests * requests;
-};
-
-/**
- * The variant's variance-to-mean ratio: Pearson's sum of (e - n R)^2 over its minutes (R its own
- * rate over all of them) per expected 5XX, with k - 1 degrees of freedom for k minutes; at least 1
- * (binomial or Poisson counts). Clusters of s failing requests give about E[s^2] / E[s]; a rate
- * that varies from minute to minute gives 1 + CV^2 n R. Centred on the variant's own rate, a
- * regression's shift does not count as dispersion.
- */
-const pearsonOf = (m: VariantMoments): number => {
-  const rate = m.errors / m.requests;
-  const pearson = m.errorsSquared - 2 * rate * m.errorsTimesRequests + rate * rate * m.requestsSquared;
-  return pearson / (1 - 1 / m.minutes);
-};
-
-export const dispersionOf = (m: VariantMoments): number => {
-  if (m.minutes < 2 || m.errors <= 0) return 1;
-  return Math.max(1, pearsonOf(m) / m.errors);
-};
-
-/**
- * The variant's extra-Poisson variance per squared mean: Var(e) = n R + kappa (n R)^2 fitted to the
- * same Pearson sum (a rate that varies from minute to minute with coefficient of variation c gives
- * kappa = c^2, whatever the minute's size).
- */
-export const squaredDispersionOf = (m: VariantMoments): number => {
-  if (m.minutes < 2 || m.errors <= 0) return 0;
-  const rate = m.errors / m.requests;
-  return Math.max(0, (pearsonOf(m) - m.errors) / (rate * rate * m.requestsSquared));
-};
-
-/** Both variants' moments and the score's variance weights (sums over minutes of V (1 - p) and V p). */
+/** The minutes of the comparison so far, with the requests and 5XX of each variant in total. */
 export interface ErrorDispersion {
-  candidate: VariantMoments;
-  baseline: VariantMoments;
-  candidateWeight: number;
-  baselineWeight: number;
-  /** sums over minutes of ((1 - p) n_c mu)^2 and (p n_b mu)^2, mu the minute's pooled rate */
-  candidateSquaredWeight: number;
-  baselineSquaredWeight: number;
+  minutes: ShareMinute[];
+  candidateRequests: number;
+  candidateErrors: number;
+  baselineRequests: number;
+  baselineErrors: number;
 }
 
 export const emptyDispersion = (): ErrorDispersion => ({
-  candidate: emptyMoments(),
-  baseline: emptyMoments(),
-  candidateWeight: 0,
-  baselineWeight: 0,
-  candidateSquaredWeight: 0,
-  baselineSquaredWeight: 0,
+  minutes: [],
+  candidateRequests: 0,
+  candidateErrors: 0,
+  baselineRequests: 0,
+  baselineErrors: 0,
 });
 
-/**
- * Adds a minute: requests and 5XX of both variants. The score U = (1 - p) e_c - p e_b has, when
- * both variants share the rate mu and each variant's count has variance d times its mean,
- * variance (1 - p)^2 d_c n_c mu + p^2 d_b n_b mu; with mu = E / n that is V ((1 - p) d_c + p d_b),
- * V = E p (1 - p) the binomial one.
- */
 export const addDispersion = (
   d: ErrorDispersion,
   candidateRequests: number,
@@ -94,26 +35,51 @@ export const addDispersion = (
   baselineRequests: number,
   baselineErrors: number,
 ): void => {
-  addMoments(d.candidate, candidateRequests, candidateErrors);
-  addMoments(d.baseline, baselineRequests, baselineErrors);
+  d.candidateRequests += candidateRequests;
+  d.candidateErrors += candidateErrors;
+  d.baselineRequests += baselineRequests;
+  d.baselineErrors += baselineErrors;
   const n = candidateRequests + baselineRequests;
   const errors = candidateErrors + baselineErrors;
-  if (n <= 0 || errors <= 0) return;
-  const p = candidateRequests / n;
-  const variance = errors * p * (1 - p);
-  d.candidateWeight += variance * (1 - p);
-  d.baselineWeight += variance * p;
-  d.candidateSquaredWeight += ((1 - p) * p * errors) ** 2;
-  d.baselineSquaredWeight += (p * (1 - p) * errors) ** 2;
+  if (n <= 0 || errors <= 0 || candidateRequests <= 0 || baselineRequests <= 0) return;
+  d.minutes.push({ p: candidateRequests / n, candidateErrors, errors });
 };
 
-/** The score sum's variance under the null at the dispersions learned so far. */
+/**
+ * The score sum's variance under the null: sum V x phi, or sum V + psi x sum V^2, whichever is
+ * larger (V = E p (1 - p), the binomial variance of the minute's score U = e_c - p E).
+ * Each minute's residual e_c - E q is taken at the candidate's own fitted share q (its rate ratio
+ * over the canary so far, theta: q = theta p / (theta p + 1 - p)), so a regression's shift is not
+ * counted as variation, and given the minute's 5XX E, so variation both variants share (an
+ * incident, a ramp) is not either. Independent errors give residual variance w = E q (1 - q); the
+ * squared residuals against it give phi (clusters of s failing together: about E[s^2] / E[s]) and,
+ * fitted to the same sum, psi of w + psi w^2 (each variant's rate varying from minute to minute
+ * with coefficient of variation c gives about 2 c^2, growing with the minute's size). k - 1
+ * degrees of freedom for k minutes; phi at least 1, psi at least 0.
+ */
 export const restrictedVariance = (d: ErrorDispersion): number => {
-  const linear = dispersionOf(d.candidate) * d.candidateWeight + dispersionOf(d.baseline) * d.baselineWeight;
-  const quadratic =
-    d.candidateWeight +
-    d.baselineWeight +
-    squaredDispersionOf(d.candidate) * d.candidateSquaredWeight +
-    squaredDispersionOf(d.baseline) * d.baselineSquaredWeight;
-  return Math.max(linear, quadratic);
+  let variance = 0;
+  let varianceSquared = 0;
+  for (const m of d.minutes) {
+    const v = m.errors * m.p * (1 - m.p);
+    variance += v;
+    varianceSquared += v * v;
+  }
+  const k = d.minutes.length;
+  if (k < 2 || d.candidateErrors <= 0 || d.baselineErrors <= 0) return variance;
+  const theta = d.candidateErrors / d.candidateRequests / (d.baselineErrors / d.baselineRequests);
+  let squares = 0;
+  let expected = 0;
+  let expectedSquared = 0;
+  for (const m of d.minutes) {
+    const q = (theta * m.p) / (theta * m.p + 1 - m.p);
+    const w = m.errors * q * (1 - q);
+    squares += (m.candidateErrors - m.errors * q) ** 2;
+    expected += w;
+    expectedSquared += w * w;
+  }
+  const pearson = squares / (1 - 1 / k);
+  const phi = expected > 0 ? Math.max(1, pearson / expected) : 1;
+  const psi = expectedSquared > 0 ? Math.max(0, (pearson - expected) / expectedSquared) : 0;
+  return Math.max(phi * variance, variance + psi * varianceSquared);
 };

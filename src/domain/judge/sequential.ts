@@ -245,6 +245,8 @@ export interface ScoreSum {
   curvature: number;
   /** the squares weighted by the minutes' floorWeight */
   floorSquares: number;
+  /** minutes with a floorWeight below 1: a fraction of a candidate 5XX expected in each */
+  lowCountMinutes: number;
 }
 
 export const emptyScoreSum = (): ScoreSum => ({
@@ -256,6 +258,7 @@ export const emptyScoreSum = (): ScoreSum => ({
   tilt: 0,
   curvature: 0,
   floorSquares: 0,
+  lowCountMinutes: 0,
 });
 
 /**
@@ -294,6 +297,7 @@ export const addScore = (s: ScoreSum, minute: ScoredMinute): void => {
   const square = (minute.score - centreOf(s) * minute.variance) ** 2;
   s.squares += square;
   s.floorSquares += (minute.floorWeight ?? 1) * square;
+  if ((minute.floorWeight ?? 1) < 1) s.lowCountMinutes += 1;
   s.sum += minute.score;
   s.variance += minute.variance;
   s.bound += minute.bound ?? minute.variance;
@@ -361,11 +365,11 @@ export const robustTime = (s: ScoreSum, restricted?: number): number => {
  * regression multiplies; with many, a rate that varies from minute to minute makes the dispersion
  * grow with the minute's size (1 + CV^2 n R), which the restricted variance learns only as the
  * minutes accumulate, so there the squares keep their full weight. Measured on the null family
- * (bench/judge): 0.6 keeps the healthy cells at their earlier rates; 0 (no floor) rolls back 2-4 %
- * of healthy candidates with clustered errors at 300-3,000 rpm.
+ * (bench/judge, 2,000 canaries a cell): 0 (no floor) rolls back 1.8-4 % of healthy candidates with
+ * clustered errors at 300-3,000 rpm, 0.6 at most 0.7 % there.
  */
 export const LOW_COUNT_FLOOR = 0.6;
-export const LOW_COUNT_ERRORS = 1;
+export const LOW_COUNT_ERRORS = 0.5;
 export const floorWeightOf = (expectedCandidateErrors: number): number =>
   expectedCandidateErrors < LOW_COUNT_ERRORS ? LOW_COUNT_FLOOR : 1;
 
@@ -434,16 +438,21 @@ export const robustPair = (s: ScoreSum, rho: number): number =>
   );
 
 /**
- * The 5XX comparison's self-normalized evidence: in the time of robustTime with the restricted
- * variance, an equal mixture of two normal mixtures, at rho and at rho x WIDE_RHO_FACTOR (an
- * average of e-processes is one). The second's wider prior fits the large shifts a low-count
- * regression shows in few standard errors: at 300 rpm on 0.1 % a 5x regression's sum is 9-12
- * standard errors of about 2.3, and a prior for 2x (rho about 4 at a time of 5-8) gave back half of it.
+ * The 5XX comparison's self-normalized evidence: the normal mixture in the time of robustTime with
+ * the restricted variance; where most minutes so far are low-count (floorWeightOf), the mean of
+ * that mixture and one at rho x WIDE_RHO_FACTOR (an average of e-processes is one). The wider
+ * prior fits the large shift a low-count regression shows over a short time: at 300 rpm on 0.1 % a
+ * 5x regression's sum is 9-12 against a time of 5-8, and a prior for 2x (rho about 4) gave back
+ * half of it. Where counts are high the time is short only in the first minutes, whose variance is
+ * least known: there the wide prior rolled back 1.2 % of healthy candidates (beta-cv1, 3,000 rpm
+ * on 1 %; 0.8 % without it), so it is kept to low counts, which the baseline alone decides.
  */
 export const WIDE_RHO_FACTOR = 0.25;
 export const errorRobustEvidence = (s: ScoreSum, rho: number, restricted: number): number => {
   const time = robustTime(s, restricted);
-  return (normalMixture(s.sum, time, rho) + normalMixture(s.sum, time, rho * WIDE_RHO_FACTOR)) / 2;
+  const narrow = normalMixture(s.sum, time, rho);
+  if (s.lowCountMinutes * 2 <= s.minutes) return narrow;
+  return (narrow + normalMixture(s.sum, time, rho * WIDE_RHO_FACTOR)) / 2;
 };
 
 /** robustPair for the 5XX comparison: errorRobustEvidence or the bounded test, each at its share. */

@@ -218,7 +218,10 @@ export const tallyMinute = (
   const pooledRate = minuteRequests > 0 ? (candidate.errors5xx + baseline.errors5xx) / minuteRequests : 0;
   addScore(tally.errorScores, {
     ...errorScoreMinute(counts, Math.max(baselineRate, pooledRate)),
-    floorWeight: floorWeightOf(candidate.invocations * baselineRate),
+    // at the baseline's rate so far, 3 more 5XX allowed for: an early minute of low rate is not low count
+    floorWeight: floorWeightOf(
+      (candidate.invocations * (tally.baselineErrors + 3)) / Math.max(1, tally.baselineRequests),
+    ),
   });
   addDispersion(
     tally.errorDispersion,

@@ -1,14 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { betaRate, clusteredErrors } from '../../../bench/judge/traffic';
-import {
-  addDispersion,
-  addMoments,
-  dispersionOf,
-  emptyDispersion,
-  emptyMoments,
-  restrictedVariance,
-  squaredDispersionOf,
-} from '../../../src/domain/judge/dispersion';
+import { addDispersion, emptyDispersion, restrictedVariance } from '../../../src/domain/judge/dispersion';
 import {
   addScore,
   emptyScoreSum,
@@ -19,84 +11,89 @@ import {
   robustTime,
   WIDE_RHO_FACTOR,
 } from '../../../src/domain/judge/sequential';
-import { binomial, mulberry32, poisson } from '../../../src/local/cloud/samplers';
+import { binomial, mulberry32 } from '../../../src/local/cloud/samplers';
 
-const momentsOf = (minutes: Array<[number, number]>) => {
-  const m = emptyMoments();
-  for (const [requests, errors] of minutes) addMoments(m, requests, errors);
-  return m;
+type Minute = [
+  candidateRequests: number,
+  candidateErrors: number,
+  baselineRequests: number,
+  baselineErrors: number,
+];
+
+const dispersionOf = (minutes: Minute[]) => {
+  const d = emptyDispersion();
+  for (const [nc, ec, nb, eb] of minutes) addDispersion(d, nc, ec, nb, eb);
+  return d;
 };
-
-describe('per-variant dispersion of the 5XX counts', () => {
-  it('by hand: (100, 0), (100, 2), (200, 1): Pearson 2.375 over 2 of 3 degrees of freedom, per 3 errors', () => {
-    const m = momentsOf([
-      [100, 0],
-      [100, 2],
-      [200, 1],
-    ]);
-    // R = 3 / 400; (0 - 0.75)^2 + (2 - 0.75)^2 + (1 - 1.5)^2 = 2.375, x 3 / 2 = 3.5625
-    expect(dispersionOf(m)).toBeCloseTo(3.5625 / 3, 12);
-    // (3.5625 - 3) / (R^2 x (100^2 + 100^2 + 200^2))
-    expect(squaredDispersionOf(m)).toBeCloseTo(0.5625 / 3.375, 12);
-  });
-
-  it('is 1 (and no squared dispersion) before two minutes or a single 5XX, and never below 1', () => {
-    expect(dispersionOf(momentsOf([[100, 4]]))).toBe(1);
-    expect(squaredDispersionOf(momentsOf([[100, 4]]))).toBe(0);
-    expect(
-      dispersionOf(
-        momentsOf([
-          [100, 0],
-          [100, 0],
-        ]),
-      ),
-    ).toBe(1);
-    // perfectly even counts: Pearson 0
-    const even = momentsOf([
-      [100, 1],
-      [100, 1],
-      [100, 1],
-    ]);
-    expect(dispersionOf(even)).toBe(1);
-    expect(squaredDispersionOf(even)).toBe(0);
-    // a minute without requests is no minute
-    expect(momentsOf([[0, 0]]).minutes).toBe(0);
-  });
-
-  it('learns what the traffic does: Poisson about 1, clusters of 2-5 about E[s^2]/E[s] = 3.86, CV 1 about kappa 1', () => {
-    const u = mulberry32(7);
-    const poissonMinutes = momentsOf(Array.from({ length: 400 }, () => [300, poisson(u, 3)]));
-    expect(dispersionOf(poissonMinutes)).toBeLessThan(1.2);
-    const clustered = momentsOf(Array.from({ length: 400 }, () => [1000, clusteredErrors(u, 1000, 0.003)]));
-    expect(dispersionOf(clustered)).toBeGreaterThan(3.2);
-    expect(dispersionOf(clustered)).toBeLessThan(4.6);
-    const varying = momentsOf(
-      Array.from({ length: 400 }, () => [1000, binomial(u, 1000, betaRate(u, 0.01, 1))]),
-    );
-    expect(squaredDispersionOf(varying)).toBeGreaterThan(0.7);
-    expect(squaredDispersionOf(varying)).toBeLessThan(1.3);
-  });
-});
+const sumV = (minutes: Minute[]) =>
+  minutes.reduce((v, [nc, ec, nb, eb]) => v + ((ec + eb) * nc * nb) / (nc + nb) ** 2, 0);
 
 describe('the restricted variance of the 5XX score', () => {
-  it('by hand: the larger of the linear and quadratic fits over three minutes', () => {
-    const d = emptyDispersion();
-    addDispersion(d, 100, 0, 900, 5);
-    addDispersion(d, 100, 2, 900, 4);
-    addDispersion(d, 200, 1, 800, 6);
-    // sum of V (1 - p): 5 x .1 x .9 x .9 + 6 x .1 x .9 x .9 + 7 x .2 x .8 x .8
-    expect(d.candidateWeight).toBeCloseTo(1.787, 12);
-    expect(d.baselineWeight).toBeCloseTo(0.323, 12);
-    // linear: 1.1875 x 1.787 + 1 x 0.323; quadratic: 1.787 + 0.323 + (1/6) x 1.7485 (smaller)
-    expect(restrictedVariance(d)).toBeCloseTo(1.1875 * 1.787 + 0.323, 9);
+  it('by hand: three minutes, the candidate 1.3 times the baseline, residuals at that share', () => {
+    const minutes: Minute[] = [
+      [100, 0, 900, 5],
+      [100, 2, 900, 4],
+      [200, 1, 800, 6],
+    ];
+    // theta = (3 / 400) / (15 / 2600) = 1.3; q = 1.3 p / (1.3 p + 1 - p); residuals e_c - E q:
+    // squares 2.45666, independent variance sum of E q (1 - q) = 2.50896 (of its squares 2.42110),
+    // Pearson 2.45666 x 3 / 2; phi = 1.46873, psi = (3.68499 - 2.50896) / 2.42110 = 0.48574;
+    // sum V = 2.11, of V^2 1.7485: max(1.46873 x 2.11, 2.11 + 0.48574 x 1.7485)
+    expect(sumV(minutes)).toBeCloseTo(2.11, 12);
+    expect(restrictedVariance(dispersionOf(minutes))).toBeCloseTo(3.099027, 5);
   });
 
-  it('equals sum V = E p (1 - p) for counts without dispersion', () => {
-    const d = emptyDispersion();
-    addDispersion(d, 100, 1, 300, 3);
-    addDispersion(d, 100, 1, 300, 3);
-    const v = 2 * 4 * 0.25 * 0.75;
-    expect(restrictedVariance(d)).toBeCloseTo(v, 12);
+  it('is sum V with fewer than two minutes, without 5XX on a side, and never below it', () => {
+    expect(restrictedVariance(dispersionOf([[100, 4, 300, 2]]))).toBeCloseTo(sumV([[100, 4, 300, 2]]), 12);
+    const oneSided: Minute[] = [
+      [100, 2, 300, 0],
+      [100, 0, 300, 0],
+      [100, 3, 300, 0],
+    ];
+    expect(restrictedVariance(dispersionOf(oneSided))).toBeCloseTo(sumV(oneSided), 12);
+    // the candidate's share exactly as fitted every minute: no residual, phi 1
+    const even: Minute[] = [
+      [100, 1, 300, 3],
+      [100, 1, 300, 3],
+    ];
+    expect(restrictedVariance(dispersionOf(even))).toBeCloseTo(sumV(even), 12);
+    // a minute in which a variant served nothing is no minute of the comparison
+    expect(dispersionOf([[0, 0, 300, 3]]).minutes).toHaveLength(0);
+  });
+
+  const simulate = (minutes: number, draw: (u: () => number) => Minute) => {
+    const u = mulberry32(11);
+    return Array.from({ length: minutes }, () => draw(u));
+  };
+
+  it('learns clusters: 2-5 failing together multiply it by about E[s^2] / E[s] = 3.86', () => {
+    const clustered = simulate(300, (u) => [
+      300,
+      clusteredErrors(u, 300, 0.01),
+      900,
+      clusteredErrors(u, 900, 0.01),
+    ]);
+    const ratio = restrictedVariance(dispersionOf(clustered)) / sumV(clustered);
+    expect(ratio).toBeGreaterThan(3);
+    expect(ratio).toBeLessThan(4.8);
+  });
+
+  it("is not raised by what both variants share (incidents of 10x the errors), given each minute's 5XX", () => {
+    const incidents = simulate(300, (u) => {
+      const rate = u() < 0.1 ? 0.1 : 0.01;
+      return [300, binomial(u, 300, rate), 900, binomial(u, 900, rate)];
+    });
+    expect(restrictedVariance(dispersionOf(incidents)) / sumV(incidents)).toBeLessThan(1.2);
+  });
+
+  it('learns rates that vary per variant: CV 1 at 3 and 9 expected 5XX a minute gives several times sum V', () => {
+    const varying = simulate(300, (u) => [
+      300,
+      binomial(u, 300, betaRate(u, 0.01, 1)),
+      900,
+      binomial(u, 900, betaRate(u, 0.01, 1)),
+    ]);
+    expect(restrictedVariance(dispersionOf(varying)) / sumV(varying)).toBeGreaterThan(3);
   });
 
   it('stays near sum V for a 5x regression at low counts, where the squares come out 2-3x sum V', () => {
@@ -136,14 +133,14 @@ describe('the 5XX comparison time and evidence with the restricted variance', ()
     expect(robustTime(s)).toBe(12);
   });
 
-  it('floor weight: LOW_COUNT_FLOOR below one expected candidate 5XX a minute, else 1', () => {
+  it('floor weight: LOW_COUNT_FLOOR below half an expected candidate 5XX a minute, else 1', () => {
     expect(floorWeightOf(0.3)).toBe(LOW_COUNT_FLOOR);
-    expect(floorWeightOf(1)).toBe(1);
+    expect(floorWeightOf(0.5)).toBe(1);
     expect(floorWeightOf(25)).toBe(1);
   });
 
-  it('evidence: the mean of the normal mixtures at rho and rho x WIDE_RHO_FACTOR', () => {
-    const s = sum({ sum: 15, variance: 5, squares: 5, floorSquares: 5, minutes: 40 });
+  it('evidence: at low counts the mean of the normal mixtures at rho and rho x WIDE_RHO_FACTOR, else the first', () => {
+    const s = sum({ sum: 15, variance: 5, squares: 5, floorSquares: 5, minutes: 40, lowCountMinutes: 21 });
     const mixture = (rho: number) => {
       const scale = 5 + rho;
       // 2 sqrt(rho / scale) exp(S^2 / 2 scale) Phi(S / sqrt(scale)), Phi(15 / sqrt(scale)) = 1 to 3e-7 here
@@ -151,6 +148,7 @@ describe('the 5XX comparison time and evidence with the restricted variance', ()
     };
     const expected = (mixture(4) + mixture(4 * WIDE_RHO_FACTOR)) / 2;
     expect(errorRobustEvidence(s, 4, 5) / expected).toBeCloseTo(1, 5);
+    expect(errorRobustEvidence({ ...s, lowCountMinutes: 20 }, 4, 5) / mixture(4)).toBeCloseTo(1, 5);
     // the wide prior is what carries a large shift over a short time
     expect(mixture(4 * WIDE_RHO_FACTOR)).toBeGreaterThan(10 * mixture(4));
   });

@@ -1,5 +1,6 @@
 import type { GateConfig } from '../../config/schema';
 import type { GateReadings, JudgeEvidence, MinuteReading, VariantReadings } from '../model';
+import { addDispersion, type ErrorDispersion, emptyDispersion, restrictedVariance } from './dispersion';
 import { slowerChanceUnderNull } from './latency-order';
 import {
   addInto,
@@ -11,10 +12,12 @@ import {
   emptyScoreSum,
   errorRatioGrid,
   errorRatioMinute,
+  errorRobustPair,
   errorScoreMinute,
   errorScoreRho,
   evidenceOf,
   firstLookLimit,
+  floorWeightOf,
   type MinuteCounts,
   PASS_EVIDENCE,
   passRatioGrid,
@@ -135,6 +138,7 @@ export interface Tally {
   minutes: number;
   errors: number[];
   errorScores: ScoreSum;
+  errorDispersion: ErrorDispersion;
   pass: number[];
   passScores: ScoreSum;
   ceiling: number[];
@@ -157,6 +161,7 @@ export const emptyTally = (gates: GateConfig, robust = true): Tally => ({
   minutes: 0,
   errors: errorRatioGrid(gates.detectErrorRatio).map(() => 0),
   errorScores: emptyScoreSum(),
+  errorDispersion: emptyDispersion(),
   pass: passRatioGrid(gates.detectErrorRatio).map(() => 0),
   passScores: emptyScoreSum(),
   ceiling: CEILING_GRID.map(() => 0),
@@ -211,7 +216,20 @@ export const tallyMinute = (
   const baselineRate = tally.baselineRequests > 0 ? tally.baselineErrors / tally.baselineRequests : 0;
   const minuteRequests = candidate.invocations + baseline.invocations;
   const pooledRate = minuteRequests > 0 ? (candidate.errors5xx + baseline.errors5xx) / minuteRequests : 0;
-  addScore(tally.errorScores, errorScoreMinute(counts, Math.max(baselineRate, pooledRate)));
+  addScore(tally.errorScores, {
+    ...errorScoreMinute(counts, Math.max(baselineRate, pooledRate)),
+    // at the baseline's rate so far, 3 more 5XX allowed for: an early minute of low rate is not low count
+    floorWeight: floorWeightOf(
+      (candidate.invocations * (tally.baselineErrors + 3)) / Math.max(1, tally.baselineRequests),
+    ),
+  });
+  addDispersion(
+    tally.errorDispersion,
+    candidate.invocations,
+    candidate.errors5xx,
+    baseline.invocations,
+    baseline.errors5xx,
+  );
   addInto(tally.pass, passRatioMinute(counts, gates.detectErrorRatio));
   addScore(tally.passScores, passScoreMinute(counts, gates.detectErrorRatio));
   const comparable =
@@ -247,7 +265,11 @@ export const evidenceFrom = (tally: Tally, gates: GateConfig): JudgeEvidence => 
   errors: Math.min(
     evidenceOf(tally.errors),
     tally.robust
-      ? robustPair(tally.errorScores, errorScoreRho(gates.detectErrorRatio))
+      ? errorRobustPair(
+          tally.errorScores,
+          errorScoreRho(gates.detectErrorRatio),
+          restrictedVariance(tally.errorDispersion),
+        )
       : Number.POSITIVE_INFINITY,
   ),
   errorsLimit: 1 / (gates.alpha * ALPHA_SHARE.errors),

@@ -125,7 +125,7 @@ export const FIELD_DESCRIPTIONS: Record<string, string> = {
   'modelPackageGroups.*.stages.<stage>.strategy(canary).alarms':
     'CloudWatch alarm names (at most 10): any in ALARM fails the step. Default none.',
   'modelPackageGroups.*.stages.<stage>.strategy(canary).maxDurationMinutes':
-    'The whole canary (all bakes and extensions) must end within this, or it rolls back. Integer ≥ 1, default none.',
+    'The whole canary (all bakes and extensions) must end within this, or it rolls back; a pre-traffic check must complete within it too (within 60 minutes when unset), or the deployment ends Failed. Integer ≥ 1, default none.',
   'modelPackageGroups.*.stages.<stage>.strategy(canary).shadow':
     'Shadow phase before the canary steps: the candidate runs as a SageMaker shadow variant on copies of production requests and answers nobody. Not on serverless prod endpoints.',
   'modelPackageGroups.*.stages.<stage>.strategy(canary).shadow.samplingPercent':

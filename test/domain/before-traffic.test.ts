@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { preTrafficSchema } from '../../src/config/pre-traffic-schema';
 import { candidateScaling } from '../../src/domain/autoscaling';
 import { preTrafficChecks } from '../../src/domain/flows/pre-traffic';
+import { PRE_TRAFFIC_LIMIT_MINUTES } from '../../src/domain/flows/prod';
 import { ALPHA_SHARE, SHADOW_ALPHA_SHARE } from '../../src/domain/judge';
 import { commandsOf, eventsOf, groupConfig, id, MIN, packageArn, readings, ship, World } from './world';
 
@@ -68,6 +69,22 @@ describe('pre-traffic check: the candidate at weight 0 in prod, invoked with Tar
     w.settleAll();
     expect(w.phase(id(2))).toBe('Failed');
     expect(w.dep(id(2)).reason).toContain('the pre-traffic check did not complete within 60 min');
+    expect(w.state.blocked).toEqual([]);
+    expect(w.prodWeights()).toEqual({ v1: 100 });
+  });
+
+  it('without maxDurationMinutes, a check that never completes still ends Failed, after 60 min', () => {
+    const w = new World(groupConfig({ prodSmokeTest: true }));
+    v2InProd(w);
+    w.tick(59 * MIN);
+    expect(w.phase(id(2))).toBe('ProdVerifying');
+    w.tick(2 * MIN);
+    expect(w.phase(id(2))).toBe('RollingBack');
+    w.settleAll();
+    expect(w.phase(id(2))).toBe('Failed');
+    expect(w.dep(id(2)).reason).toContain(
+      `the pre-traffic check did not complete within ${PRE_TRAFFIC_LIMIT_MINUTES} min`,
+    );
     expect(w.state.blocked).toEqual([]);
     expect(w.prodWeights()).toEqual({ v1: 100 });
   });

@@ -94,4 +94,36 @@ describe('pre-traffic check in prod: the candidate at weight 0, invoked with Tar
     const failed = r.events('Deployment Failed').map((e) => e.detail.deploymentId);
     expect(failed).toContain(`${GROUP}:v3`);
   });
+
+  it('a check that cannot complete (SageMaker unavailable) ends Failed after 60 min without maxDurationMinutes, weight 0, not rejected', async () => {
+    // QA runs no smoke test here: every InvokeEndpoint is the prod check's
+    const removeFault = r.stack.cloud.faults.add({
+      service: 'sagemaker-runtime',
+      operation: 'InvokeEndpoint',
+      error: 'ServiceUnavailable',
+    });
+    for (const key of Object.keys(maxWeight)) delete maxWeight[key];
+    let v4 = '';
+    try {
+      v4 = await r.registerAndApprove(GROUP, { 'sim.errorRate': '0' });
+      await r.runUntil(async () => {
+        watch();
+        return (await r.phase(`${GROUP}:v4`)) === 'Failed';
+      });
+    } finally {
+      removeFault();
+    }
+    const history = await r.history(`${GROUP}:v4`);
+    const verifying = history.find((h) => h.to === 'ProdVerifying')!;
+    const failed = history.find((h) => h.to === 'RollingBack' || h.to === 'Failed')!;
+    expect(failed.at - verifying.at).toBeGreaterThan(60 * MINUTE);
+    expect(failed.reason).toContain('the pre-traffic check did not complete within 60 min');
+    expect(maxWeight.v4).toBe(0);
+    const state = await r.state(GROUP);
+    const d = state.deployments.find((x) => x.id === `${GROUP}:v4`)!;
+    expect(d.reason).toContain('the pre-traffic check did not complete within 60 min');
+    expect(state.prod?.version).toBe(2);
+    expect(state.blocked.map((b) => b.version)).not.toContain(4);
+    expect((await r.lifecycle(v4)).approval).toBe('Approved');
+  });
 });

@@ -34,6 +34,9 @@ import { onShadowObserved, startShadowConfig } from './shadow';
  */
 export const NOT_STATISTICAL = 'not a statistical verdict:';
 
+/** How long a pre-traffic check may keep failing to complete when the canary sets no `maxDurationMinutes`. */
+export const PRE_TRAFFIC_LIMIT_MINUTES = 60;
+
 /** The variant a version already serving runs as, at the given weight. */
 export const servingVariant = (serving: ServingVersion, weight: number): VariantSpec => ({
   variantName: serving.variantName,
@@ -317,10 +320,12 @@ export function onCanaryObserved(t: Draft, id: string, readings: GateReadings): 
 export function stopIfOverdue(t: Draft, d: Deployment): boolean {
   const strategy = t.ctx.group.stages.prod.strategy;
   if (d.phase === 'ProdVerifying') {
-    // a check SageMaker keeps refusing (throttling) is retried every tick, but not forever; the
-    // candidate never served users, and the version is not to blame, so it is not rejected
-    const limit = strategy.type === 'canary' ? strategy.maxDurationMinutes : undefined;
-    if (limit === undefined || t.now - d.phaseSince <= limit * 60_000) return false;
+    // a check SageMaker keeps refusing (throttling) is retried every tick, but not forever, with or
+    // without a canary cap; the candidate never served users, and the version is not to blame, so
+    // it is not rejected
+    const limit =
+      (strategy.type === 'canary' ? strategy.maxDurationMinutes : undefined) ?? PRE_TRAFFIC_LIMIT_MINUTES;
+    if (t.now - d.phaseSince <= limit * 60_000) return false;
     stop(t, d, 'Failed', `the pre-traffic check did not complete within ${limit} min`);
     return true;
   }

@@ -177,15 +177,22 @@ class Run {
 
   async play(): Promise<void> {
     for (const [name, weightsPath] of Object.entries(this.scenario.modelServers)) {
-      this.servers.set(name, await startModelServerProcess({ weightsPath }));
+      const server = await startModelServerProcess({ weightsPath });
+      // a run stopped (wall-clock limit) while this was starting is already closed: stop it too
+      if (this.closed) return server.stop();
+      this.servers.set(name, server);
     }
-    this.stack = await LocalStack.start({
+    this.starting = LocalStack.start({
       ...(this.scenario.config ? { configPath: this.scenario.config } : {}),
       seed: this.scenario.seed,
       duplicateEventRate: this.scenario.duplicateEventRate,
       containers: { images: this.scenario.containers },
       onRecord: (record) => this.onRecord(record),
     });
+    const stack = await this.starting;
+    // stopped while the stack was starting: close() has waited for it and closes it
+    if (this.closed) return;
+    this.stack = stack;
     this.startMs = this.stack.now;
     this.callIndex = this.stack.cloud.calls.length;
     this.firstCall = this.callIndex;
@@ -736,9 +743,16 @@ class Run {
   }
 
   private firstCall = 0;
+  /** Set by close(): a model server that finishes starting later is stopped at once. */
+  private closed = false;
+  private starting: Promise<LocalStack> | undefined;
 
   async close(): Promise<void> {
-    await this.stack?.close();
+    this.closed = true;
+    // a stack still starting (a wall-clock limit reached during the start) is waited for and
+    // closed too, so that nothing of it (servers, process.env) outlives the run
+    const started = this.starting ? await this.starting.catch(() => undefined) : undefined;
+    await (this.stack ?? started)?.close();
     await Promise.all([...this.servers.values()].map((s) => s.stop()));
   }
 

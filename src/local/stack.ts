@@ -42,6 +42,10 @@ interface HandlerModule {
   [name: string]: (event: unknown, context: unknown) => Promise<unknown>;
 }
 
+/** The stacks open in this process, and what process.env held before the first of them set it. */
+const openStacks = new Set<LocalStack>();
+const envBeforeStacks = new Map<string, string | undefined>();
+
 /**
  * The whole product on one machine: the local cloud (AWS APIs on loopback), DynamoDB in
  * dynalite, and the real handlers wired exactly as serverless.yml wires them in AWS, all on a
@@ -50,8 +54,6 @@ interface HandlerModule {
 export class LocalStack {
   readonly records: StackRecord[] = [];
   readonly tableName = 'sagemaker-rollouts-local';
-  /** What `provision` found in process.env for each key it set, restored by `close`. */
-  private readonly envBefore = new Map<string, string | undefined>();
   busName = '';
   /** The control function's URL (AuthType AWS_IAM), where signed operator commands go. */
   commandUrl = '';
@@ -100,7 +102,9 @@ export class LocalStack {
 
   private async provision(): Promise<void> {
     const set = { ...this.env(), POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'SILENT' };
-    for (const key of Object.keys(set)) this.envBefore.set(key, process.env[key]);
+    for (const key of Object.keys(set))
+      if (!envBeforeStacks.has(key)) envBeforeStacks.set(key, process.env[key]);
+    openStacks.add(this);
     Object.assign(process.env, set);
     // the virtual clock stands still while a handler waits for the SDK's backoff: no wait then
     setSdkRetriesWait(false);
@@ -361,12 +365,16 @@ export class LocalStack {
     setCredentialsClock();
     setHandlerClock(undefined);
     setSdkRetriesWait(true);
-    // a test file sharing this process with the next must not hand it this stack's endpoints
-    for (const [key, value] of this.envBefore) {
-      if (value === undefined) delete process.env[key];
-      else process.env[key] = value;
+    // a test file sharing this process with the next must not hand it a stack's endpoints; stacks
+    // open at once (scenarios played side by side) close in any order, so the last one restores
+    openStacks.delete(this);
+    if (openStacks.size === 0) {
+      for (const [key, value] of envBeforeStacks) {
+        if (value === undefined) delete process.env[key];
+        else process.env[key] = value;
+      }
+      envBeforeStacks.clear();
     }
-    this.envBefore.clear();
     await this.cloud.close();
     await new Promise<void>((done) => this.dynamo.close(() => done()));
   }

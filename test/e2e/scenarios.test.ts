@@ -87,11 +87,14 @@ describe('fault injection', () => {
     );
   });
 
-  it('a scenario past its wall-clock limit stops with that reason', async () => {
+  it('a scenario past its wall-clock limit stops with that reason, and leaves nothing running', async () => {
     const scenario = firstDeployment([], 'promoted v1');
+    const envBefore = { ...process.env };
     const result = await runScenario(scenario, { wallTimeoutMs: 1 });
     expect(result.ok).toBe(false);
     expect(result.outcome).toBe('error: wall-clock limit of 0.001 s reached');
+    // the stack that was still starting is closed: the next file in this process gets no endpoints
+    expect(process.env).toEqual(envBefore);
   });
 });
 

@@ -1,4 +1,4 @@
-import type { StageName } from '../config/schema';
+import type { GroupConfig, StageName } from '../config/schema';
 import {
   artifactsInStageRegion,
   type PackageArtifacts,
@@ -25,12 +25,14 @@ export async function checkStageArtifacts(
 }
 
 /** Where a stage's region reads artifacts: its own region (else the service's) and its mappings. */
-export const stageArtifactLocation = (deps: Deps, group: string, stage: StageName): StageArtifactLocation => {
-  const config = groupConfig(deps, group);
-  if (!config) throw new UnknownGroupError(`model package group ${group} is not configured`);
+const stageArtifactLocation = (
+  config: GroupConfig,
+  serviceRegion: string,
+  stage: StageName,
+): StageArtifactLocation => {
   const artifacts = config.stages[stage].artifacts;
   return {
-    region: config.graph.stages.find((s) => s.name === stage)?.region ?? deps.region,
+    region: config.graph.stages.find((s) => s.name === stage)?.region ?? serviceRegion,
     s3: artifacts?.s3 ?? [],
     ecr: artifacts?.ecr ?? [],
   };
@@ -49,7 +51,7 @@ export async function preflightSpec(
 ): Promise<{ checked: string[] } | { missing: Input & { type: 'ArtifactsMissing' } }> {
   const config = groupConfig(deps, state.group);
   if (!config) throw new UnknownGroupError(`model package group ${state.group} is not configured`);
-  const location = stageArtifactLocation(deps, state.group, desired.stage);
+  const location = stageArtifactLocation(config, deps.region, desired.stage);
   const lookup = deps.artifacts.forStage({
     group: state.group,
     stage: desired.stage,

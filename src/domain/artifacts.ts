@@ -62,6 +62,16 @@ const S3_URI = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])\/(.+)$/;
 const ECR_IMAGE =
   /^(\d{12})\.dkr\.ecr\.([a-z]{2}(?:-[a-z]+)+-\d{1,2})\.amazonaws\.com(?:\.cn)?\/([a-z0-9][a-z0-9._/-]*?)(?::([\w][\w.-]{0,127}))?(?:@(sha256:[0-9a-f]{64}))?$/;
 
+/** The parts of an Amazon ECR image URI (`account.dkr.ecr.region.amazonaws.com/repo[:tag][@digest]`). */
+export const parseEcrImage = (
+  uri: string,
+): { registryId: string; region: string; repository: string; tag?: string; digest?: string } | undefined => {
+  const parsed = ECR_IMAGE.exec(uri);
+  if (!parsed) return undefined;
+  const [, registryId = '', region = '', repository = '', tag, digest] = parsed;
+  return { registryId, region, repository, ...(tag ? { tag } : {}), ...(digest ? { digest } : {}) };
+};
+
 /** The longest mapping whose `from` starts the URI, applied; undefined when none does. */
 const mapped = (uri: string, mappings: LocationMapping[]): string | undefined => {
   const best = mappings
@@ -100,9 +110,9 @@ export function artifactsInStageRegion(
   const artifacts: RegionalArtifact[] = [];
   for (const container of pkg.containers) {
     const image = mappedImage(container.image, location.ecr) ?? container.image;
-    const parsed = ECR_IMAGE.exec(image);
+    const parsed = parseEcrImage(image);
     if (!parsed) return { refused: `image ${image} of ${pkg.packageArn} is not an Amazon ECR image URI` };
-    const [, registryId = '', region = '', repository = '', tag, digest] = parsed;
+    const { registryId, region, repository, tag, digest } = parsed;
     if (region !== location.region) {
       return {
         refused: `image ${container.image} of ${pkg.packageArn} is in ${region} and no ECR repository mapping of the stage brings it to ${location.region}`,

@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import { parseEcrImage } from '../../domain/artifacts';
 import { VirtualClock } from '../clock';
 import type { ApplicationAutoScaling } from './application-autoscaling';
 import { type AppliedChange, ChangeLog } from './change-log';
@@ -64,10 +65,6 @@ export const DEFAULT_TIMINGS: Timings = {
   weightsMs: 30_000,
   deleteMs: 60_000,
 };
-
-/** `account.dkr.ecr.region.amazonaws.com/repository[:tag]` */
-const ECR_IMAGE_URI =
-  /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com\/([a-z0-9._/-]+?)(?::([\w][\w.-]{0,127}))?$/;
 
 export class LocalCloud {
   readonly url: string;
@@ -173,10 +170,10 @@ export class LocalCloud {
     dataRegion = this.region,
   ): void {
     for (const { Image, ModelDataUrl } of containers) {
-      const image = ECR_IMAGE_URI.exec(Image ?? '');
-      if (image) {
-        const [, account = '', region = '', repository = '', tag = 'latest'] = image;
-        const ecr = this.inRegion(region, account).ecr;
+      const image = parseEcrImage(Image ?? '');
+      if (image && !image.digest) {
+        const { registryId, region, repository, tag = 'latest' } = image;
+        const ecr = this.inRegion(region, registryId).ecr;
         if (!ecr.has(repository, tag)) ecr.push(repository, tag);
       }
       const data = /^s3:\/\/([^/]+)\/(.+)$/.exec(ModelDataUrl ?? '');

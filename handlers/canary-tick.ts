@@ -10,7 +10,9 @@ import { eventTime, provideMetrics } from '../src/wiring';
 
 askTheExecutor();
 
-provideMetrics((crossAccount) => new CloudWatchMetrics(cloudWatchClientFor(crossAccount)));
+provideMetrics(
+  ({ crossAccount, region }) => new CloudWatchMetrics(cloudWatchClientFor(crossAccount, region)),
+);
 
 /** Every minute: shift canary weights, judge gates, reconcile lost events, expire timeouts. */
 export const handler = eventBridgeHandler('schedule event', scheduleEventSchema, async (event, deps) => {

@@ -4,10 +4,9 @@ import { EventBridgePublisher } from './adapters/eventbridge-publisher';
 import { SageMakerEndpointObserverFactory } from './adapters/sagemaker-endpoint-observer';
 import { SageMakerPipelineCallbacks } from './adapters/sagemaker-pipelines';
 import { SageMakerModelRegistry } from './adapters/sagemaker-registry';
-import type { Deps } from './app/deps';
+import type { Deps, StagePlace } from './app/deps';
 import { decisionTime, handlerNow } from './clock';
 import { loadConfigFromEnv } from './config/load';
-import type { CrossAccountConfig } from './config/schema';
 import { ConfigError } from './errors';
 import { LambdaLogger } from './lambda-logger';
 import { emitMetrics } from './metrics/emf';
@@ -41,22 +40,22 @@ const required = (env: NodeJS.ProcessEnv, name: string): string => {
   return value;
 };
 
-let createMetrics: ((crossAccount?: CrossAccountConfig) => Metrics) | undefined;
+let createMetrics: ((place: StagePlace) => Metrics) | undefined;
 
 /**
- * Only the tick reads CloudWatch: its handler module provides the adapter (per account: a
- * cross-account stage's metrics and alarms are read through its role), so that the other
- * functions' bundles carry neither the adapter nor the CloudWatch client.
+ * Only the tick reads CloudWatch: its handler module provides the adapter (per account and
+ * region: a stage's metrics and alarms are read where its endpoint is, through its role in another
+ * account), so that the other functions' bundles carry neither the adapter nor the CloudWatch client.
  */
-export const provideMetrics = (create: (crossAccount?: CrossAccountConfig) => Metrics): void => {
+export const provideMetrics = (create: (place: StagePlace) => Metrics): void => {
   createMetrics = create;
 };
 
 /**
  * Created on first use, so that deps built before the tick's module is loaded (the local stack)
- * have it; one adapter per deps and account, as for the other ports (it holds the client of its time).
+ * have it; one adapter per deps and place, as for the other ports (it holds the client of its time).
  */
-const providedMetrics = (crossAccount?: CrossAccountConfig): Metrics => {
+const providedMetrics = (place: StagePlace = {}): Metrics => {
   let adapter: Metrics | undefined;
   const get = (): Metrics => {
     if (!createMetrics) {
@@ -64,7 +63,7 @@ const providedMetrics = (crossAccount?: CrossAccountConfig): Metrics => {
         'metrics',
       ]);
     }
-    adapter ??= createMetrics(crossAccount);
+    adapter ??= createMetrics(place);
     return adapter;
   };
   return {
@@ -73,18 +72,19 @@ const providedMetrics = (crossAccount?: CrossAccountConfig): Metrics => {
   };
 };
 
-const metricsPerAccount = (): ((crossAccount: CrossAccountConfig) => Metrics) => {
-  const byRole = new Map<string, Metrics>();
-  return (crossAccount) => {
+const metricsPerPlace = (): ((place: StagePlace) => Metrics) => {
+  const byPlace = new Map<string, Metrics>();
+  return (place) => {
     const key = JSON.stringify([
-      crossAccount.roleArn,
-      crossAccount.externalId ?? '',
-      crossAccount.sessionName ?? '',
+      place.region ?? '',
+      place.crossAccount?.roleArn ?? '',
+      place.crossAccount?.externalId ?? '',
+      place.crossAccount?.sessionName ?? '',
     ]);
-    let metrics = byRole.get(key);
+    let metrics = byPlace.get(key);
     if (!metrics) {
-      metrics = providedMetrics(crossAccount);
-      byRole.set(key, metrics);
+      metrics = providedMetrics(place);
+      byPlace.set(key, metrics);
     }
     return metrics;
   };
@@ -201,7 +201,7 @@ export const buildDeps = (env: NodeJS.ProcessEnv = process.env): Deps => ({
   region: awsRegion(),
   convergence: providedConvergence(),
   metrics: providedMetrics(),
-  metricsFor: metricsPerAccount(),
+  metricsFor: metricsPerPlace(),
   pipelines: new SageMakerPipelineCallbacks(),
   events: metered(new EventBridgePublisher(required(env, 'EVENT_BUS_NAME'))),
   failures: permanentFailuresMetric,

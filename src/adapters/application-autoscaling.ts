@@ -23,10 +23,12 @@ const DIMENSION = 'sagemaker:variant:DesiredInstanceCount';
 export const variantResourceId = (endpointName: string, variantName: string): string =>
   `endpoint/${endpointName}/variant/${variantName}`;
 
-/** Autoscaling per stage: default credentials, or the stage's assumed role. */
+/** Autoscaling per stage, in its region: default credentials, or the stage's assumed role. */
 export class ApplicationAutoScalingFactory implements AutoscalingFactory {
   forStage(target: StageTarget): ApplicationAutoScalingVariants {
-    return new ApplicationAutoScalingVariants(applicationAutoScalingClientFor(target.crossAccount));
+    return new ApplicationAutoScalingVariants(
+      applicationAutoScalingClientFor(target.crossAccount, target.region),
+    );
   }
 }
 

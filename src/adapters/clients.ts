@@ -186,66 +186,85 @@ export const assumedRoleCredentials = /* @__PURE__ */ lazy(
   () => new AssumedRoleCredentials(assumeRole, () => credentialsClock()),
 );
 
-const perRole = <T>(create: (credentials: CredentialsProvider) => T) => {
+/** Where a stage's clients call: its region and, for another account, the role assumed there. */
+const placeKey = (region: string, crossAccount: CrossAccountConfig | undefined): string =>
+  JSON.stringify([
+    region,
+    crossAccount?.roleArn ?? '',
+    crossAccount?.externalId ?? '',
+    crossAccount?.sessionName ?? '',
+  ]);
+
+/**
+ * One client per (region, role), each made on first use and kept for the life of the container:
+ * a stage's endpoints, metrics and scaling live in its own region, in the account of its role.
+ */
+const perPlace = <T>(create: (region: string, credentials?: CredentialsProvider) => T) => {
   const clients = new Map<string, T>();
   resetters.push(() => clients.clear());
-  return (crossAccount: CrossAccountConfig): T => {
-    const key = JSON.stringify([
-      crossAccount.roleArn,
-      crossAccount.externalId ?? '',
-      crossAccount.sessionName ?? '',
-    ]);
+  return (region: string, crossAccount?: CrossAccountConfig): T => {
+    const key = placeKey(region, crossAccount);
     let client = clients.get(key);
     if (!client) {
-      client = create(assumedRoleCredentials().provider(crossAccount));
+      client = create(region, crossAccount ? assumedRoleCredentials().provider(crossAccount) : undefined);
       clients.set(key, client);
     }
     return client;
   };
 };
 
-const crossAccountSageMaker = /* @__PURE__ */ perRole(
-  (credentials) => new SageMakerClient(baseConfig(credentials)),
+/** The service's own client where the stage is the service's own place; else the place's. */
+const placed =
+  <T>(own: () => T, elsewhere: (region: string, crossAccount?: CrossAccountConfig) => T) =>
+  (crossAccount?: CrossAccountConfig, region?: string): T => {
+    const at = region ?? awsRegion();
+    return !crossAccount && at === awsRegion() ? own() : elsewhere(at, crossAccount);
+  };
+
+const sageMakerAt = /* @__PURE__ */ perPlace(
+  (region, credentials) => new SageMakerClient({ ...baseConfig(credentials), region }),
 );
-const crossAccountCloudWatch = /* @__PURE__ */ perRole(
-  (credentials) => new CloudWatchClient(baseConfig(credentials)),
+const sageMakerRuntimeAt = /* @__PURE__ */ perPlace(
+  (region, credentials) => new SageMakerRuntimeClient({ ...baseConfig(credentials), region }),
 );
-const crossAccountSageMakerRuntime = /* @__PURE__ */ perRole(
-  (credentials) => new SageMakerRuntimeClient(baseConfig(credentials)),
+const cloudWatchAt = /* @__PURE__ */ perPlace(
+  (region, credentials) => new CloudWatchClient({ ...baseConfig(credentials), region }),
+);
+const autoScalingAt = /* @__PURE__ */ perPlace(
+  (region, credentials) => new ApplicationAutoScalingClient({ ...baseConfig(credentials), region }),
+);
+const s3At = /* @__PURE__ */ perPlace(
+  (region, credentials) => new S3Client({ ...baseConfig(credentials), region }),
+);
+const ecrAt = /* @__PURE__ */ perPlace(
+  (region, credentials) => new ECRClient({ ...baseConfig(credentials), region }),
 );
 
-/** SageMaker client for a stage: default credentials, or the stage's assumed role. */
-export const sageMakerClientFor = (crossAccount?: CrossAccountConfig): SageMakerClient =>
-  crossAccount ? crossAccountSageMaker(crossAccount) : sageMakerClient();
+/**
+ * SageMaker client for a stage: in its region (default: the service's), with default credentials
+ * or the stage's assumed role. The model registry is never read through it: it stays in the
+ * service's own region (sageMakerClient).
+ */
+export const sageMakerClientFor = /* @__PURE__ */ placed(() => sageMakerClient(), sageMakerAt);
 
-export const sageMakerRuntimeClientFor = (crossAccount?: CrossAccountConfig): SageMakerRuntimeClient =>
-  crossAccount ? crossAccountSageMakerRuntime(crossAccount) : sageMakerRuntimeClient();
-
-const crossAccountAutoScaling = /* @__PURE__ */ perRole(
-  (credentials) => new ApplicationAutoScalingClient(baseConfig(credentials)),
+export const sageMakerRuntimeClientFor = /* @__PURE__ */ placed(
+  () => sageMakerRuntimeClient(),
+  sageMakerRuntimeAt,
 );
 
-/** Application Auto Scaling client for a stage: default credentials, or the stage's assumed role. */
-export const applicationAutoScalingClientFor = (
-  crossAccount?: CrossAccountConfig,
-): ApplicationAutoScalingClient =>
-  crossAccount ? crossAccountAutoScaling(crossAccount) : applicationAutoScalingClient();
-
-const crossAccountS3 = /* @__PURE__ */ perRole((credentials) =>
-  perRegion((region) => new S3Client({ ...baseConfig(credentials), region })),
-);
-const crossAccountEcr = /* @__PURE__ */ perRole((credentials) =>
-  perRegion((region) => new ECRClient({ ...baseConfig(credentials), region })),
+/** Application Auto Scaling client for a stage: its region, default credentials or its assumed role. */
+export const applicationAutoScalingClientFor = /* @__PURE__ */ placed(
+  () => applicationAutoScalingClient(),
+  autoScalingAt,
 );
 
 /** S3 in a region for a stage: default credentials, or the stage's assumed (deployer) role. */
 export const s3ClientFor = (region: string, crossAccount?: CrossAccountConfig): S3Client =>
-  crossAccount ? crossAccountS3(crossAccount)(region) : s3ClientIn(region);
+  crossAccount ? s3At(region, crossAccount) : s3ClientIn(region);
 
 /** ECR in a region for a stage: default credentials, or the stage's assumed (deployer) role. */
 export const ecrClientFor = (region: string, crossAccount?: CrossAccountConfig): ECRClient =>
-  crossAccount ? crossAccountEcr(crossAccount)(region) : ecrClientIn(region);
+  crossAccount ? ecrAt(region, crossAccount) : ecrClientIn(region);
 
-/** CloudWatch for a stage: its metrics and alarms live in the account that owns its endpoint. */
-export const cloudWatchClientFor = (crossAccount?: CrossAccountConfig): CloudWatchClient =>
-  crossAccount ? crossAccountCloudWatch(crossAccount) : cloudWatchClient();
+/** CloudWatch for a stage: its metrics and alarms live in the account and region of its endpoint. */
+export const cloudWatchClientFor = /* @__PURE__ */ placed(() => cloudWatchClient(), cloudWatchAt);

@@ -105,15 +105,15 @@ export class SageMakerEndpointObserver implements EndpointObserver {
 }
 
 /**
- * Observers per stage: default credentials, or the stage's observer role (its deployer role where
- * none is configured), clients cached per role.
+ * Observers per stage, in its region: default credentials, or the stage's observer role (its
+ * deployer role where none is configured), clients cached per region and role.
  */
 export class SageMakerEndpointObserverFactory implements EndpointObserverFactory {
   forStage(target: StageTarget): SageMakerEndpointObserver {
     const crossAccount = target.crossAccount && observing(target.crossAccount);
     return new SageMakerEndpointObserver(
-      sageMakerClientFor(crossAccount),
-      sageMakerRuntimeClientFor(crossAccount),
+      sageMakerClientFor(crossAccount, target.region),
+      sageMakerRuntimeClientFor(crossAccount, target.region),
     );
   }
 }

@@ -2,6 +2,7 @@ import {
   CreateEndpointCommand,
   CreateEndpointConfigCommand,
   CreateModelCommand,
+  type CreateModelCommandInput,
   DeleteEndpointCommand,
   DeleteEndpointConfigCommand,
   DeleteModelCommand,
@@ -45,22 +46,44 @@ export interface StageClients {
   runtime: SageMakerRuntimeClient;
 }
 
-const defaultClients = (crossAccount?: CrossAccountConfig): StageClients => ({
-  sagemaker: sageMakerClientFor(crossAccount),
-  runtime: sageMakerRuntimeClientFor(crossAccount),
+const defaultClients = (crossAccount?: CrossAccountConfig, region?: string): StageClients => ({
+  sagemaker: sageMakerClientFor(crossAccount, region),
+  runtime: sageMakerRuntimeClientFor(crossAccount, region),
 });
 
-/** Endpoints per stage: default credentials, or the stage's assumed role (clients cached per role). */
+/**
+ * Endpoints per stage, in the stage's region: default credentials, or the stage's assumed role
+ * (clients cached per region and role).
+ */
 export class SageMakerEndpointsFactory implements EndpointsFactory {
   constructor(
-    private readonly clientsFor: (crossAccount?: CrossAccountConfig) => StageClients = defaultClients,
+    private readonly clientsFor: (
+      crossAccount?: CrossAccountConfig,
+      region?: string,
+    ) => StageClients = defaultClients,
   ) {}
 
   forStage(target: StageTarget): SageMakerStageEndpoints {
-    const { sagemaker, runtime } = this.clientsFor(target.crossAccount);
+    const { sagemaker, runtime } = this.clientsFor(target.crossAccount, target.region);
     return new SageMakerStageEndpoints(sagemaker, runtime);
   }
 }
+
+/** A model's containers: its package, or (outside the registry's region) the package's images and data there. */
+const modelContainers = (
+  packageArn: string,
+  byPackage: DeploySpec['containers'],
+): Pick<CreateModelCommandInput, 'PrimaryContainer' | 'Containers'> => {
+  if (!byPackage) return { PrimaryContainer: { ModelPackageName: packageArn } };
+  const regional = byPackage[packageArn];
+  if (!regional || regional.length === 0)
+    throw new PermanentError(`no containers of ${packageArn} in the stage's region to create its model from`);
+  const containers = regional.map((c) => ({
+    Image: c.image,
+    ...(c.modelDataUrl !== undefined ? { ModelDataUrl: c.modelDataUrl } : {}),
+  }));
+  return containers.length === 1 ? { PrimaryContainer: containers[0] } : { Containers: containers };
+};
 
 const toTags = (tags: Record<string, string>): { Tags?: Tag[] } => {
   const list = Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
@@ -140,7 +163,7 @@ export class SageMakerStageEndpoints implements StageEndpoints {
         this.sagemaker.send(
           new CreateModelCommand({
             ModelName: modelName,
-            PrimaryContainer: { ModelPackageName: packageArn },
+            ...modelContainers(packageArn, spec.containers),
             ExecutionRoleArn: spec.executionRoleArn,
             ...tags,
           }),

@@ -7,7 +7,7 @@ import { PermanentError } from '../errors';
 import type { DeploySpec, NativeDeploySpec } from '../ports/sagemaker';
 import { decideAndSave } from './decision-run';
 import { type Deps, groupConfig, stageAutoscaling, stageEndpoints } from './deps';
-import { preflightSpec } from './preflight';
+import { preflightSpec, regionalContainers } from './preflight';
 
 /** What one pass did per endpoint, for logs and tests. */
 export interface ConvergeReport {
@@ -134,7 +134,8 @@ const step = async (
         }
         if (preflight.checked.length > 0) note('preflight', preflight.checked.join(', '));
         await removeScalingOfDroppedVariants(deps, group, desired, endpoint);
-        const outcome = await endpoints.deploy(deploySpec(deps, group, desired));
+        const containers = await regionalContainers(deps, group, desired);
+        const outcome = await endpoints.deploy({ ...deploySpec(deps, group, desired), containers });
         note(outcome === 'busy' ? 'wait' : 'deploy', outcome);
         return undefined;
       }

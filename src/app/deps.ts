@@ -13,7 +13,7 @@ import type { EventPublisher } from '../ports/events';
 import type { PermanentFailures } from '../ports/failures';
 import type { Metrics } from '../ports/metrics';
 import type { PipelineCallbacks } from '../ports/pipelines';
-import type { EndpointsFactory, ModelRegistry, StageEndpoints } from '../ports/sagemaker';
+import type { EndpointsFactory, ModelRegistry, StageEndpoints, StageTarget } from '../ports/sagemaker';
 import type { StateStore } from '../ports/state-store';
 
 export interface Log {
@@ -38,8 +38,8 @@ export interface Deps {
   convergence: ConvergenceRequests;
   /** metrics and alarms of this account */
   metrics: Metrics;
-  /** metrics and alarms of another account, read through the stage's role */
-  metricsFor: (crossAccount: CrossAccountConfig) => Metrics;
+  /** metrics and alarms of another account (read through the stage's role) or region */
+  metricsFor: (place: StagePlace) => Metrics;
   pipelines: PipelineCallbacks;
   events: EventPublisher;
   /** effects refused for good are counted here (an alarm watches the count) */
@@ -54,18 +54,39 @@ export class UnknownGroupError extends Error {}
 export const groupConfig = (deps: Deps, group: string): GroupConfig | undefined =>
   deps.config.modelPackageGroups[group];
 
-/** The endpoints of one stage of a group, in whichever account the stage lives. */
+/** The account (through its role) and region of a stage; undefined ones are the service's own. */
+export interface StagePlace {
+  crossAccount?: CrossAccountConfig | undefined;
+  region?: string | undefined;
+}
+
+/** Where one stage of a group lives: its account (role) and region, as its clients need them. */
+export const stageTarget = (config: GroupConfig, group: string, stage: StageName): StageTarget => {
+  const { crossAccount, region } = config.stages[stage];
+  return { group, stage, crossAccount, region };
+};
+
+/** The endpoints of one stage of a group, in whichever account and region the stage lives. */
 export const stageEndpoints = (deps: Deps, group: string, stage: StageName): StageEndpoints => {
   const config = groupConfig(deps, group);
   if (!config) throw new UnknownGroupError(`model package group ${group} is not configured`);
-  return deps.endpoints.forStage({ group, stage, crossAccount: config.stages[stage].crossAccount });
+  return deps.endpoints.forStage(stageTarget(config, group, stage));
+};
+
+/**
+ * The metrics and alarms of a stage, in whichever account (through its observer role) and region
+ * the stage lives; the service's own region is `deps.region`, where `deps.metrics` reads.
+ */
+export const stageMetrics = (deps: Deps, place: StagePlace): Metrics => {
+  const region = place.region === deps.region ? undefined : place.region;
+  if (!place.crossAccount && region === undefined) return deps.metrics;
+  return deps.metricsFor({
+    ...(place.crossAccount ? { crossAccount: observing(place.crossAccount) } : {}),
+    ...(region !== undefined ? { region } : {}),
+  });
 };
 
 /** Which group and stage an endpoint belongs to (endpoint names are unique across the config). */
-/** The metrics and alarms of a stage, in whichever account the stage lives. */
-export const stageMetrics = (deps: Deps, crossAccount: CrossAccountConfig | undefined): Metrics =>
-  crossAccount ? deps.metricsFor(observing(crossAccount)) : deps.metrics;
-
 export const findEndpoint = (
   config: RolloutsConfig,
   endpointName: string,
@@ -78,11 +99,11 @@ export const findEndpoint = (
   return undefined;
 };
 
-/** Application Auto Scaling of one stage's variants, in whichever account the stage lives. */
+/** Application Auto Scaling of one stage's variants, in whichever account and region the stage lives. */
 export const stageAutoscaling = (deps: Deps, group: string, stage: StageName): VariantAutoscaling => {
   const config = groupConfig(deps, group);
   if (!config) throw new UnknownGroupError(`model package group ${group} is not configured`);
-  return deps.autoscaling.forStage({ group, stage, crossAccount: config.stages[stage].crossAccount });
+  return deps.autoscaling.forStage(stageTarget(config, group, stage));
 };
 
 /** Whether failure reasons of this group may quote request bodies and answers (debugging only). */

@@ -5,12 +5,15 @@ import {
   type PreflightVerdict,
   packagesToCheck,
   preflightArtifacts,
+  type RegionalContainer,
   type StageArtifactLocation,
+  stageRegionContainers,
 } from '../domain/artifacts';
 import type { Input } from '../domain/decide';
 import type { DesiredEndpoint, GroupState } from '../domain/model';
+import { PermanentError } from '../errors';
 import type { ArtifactLookup } from '../ports/artifacts';
-import { type Deps, groupConfig, UnknownGroupError } from './deps';
+import { type Deps, groupConfig, stageTarget, UnknownGroupError } from './deps';
 
 /** Looks up every artifact a stage's region needs for a package version, then judges (no endpoint is touched). */
 export async function checkStageArtifacts(
@@ -25,14 +28,14 @@ export async function checkStageArtifacts(
 }
 
 /** Where a stage's region reads artifacts: its own region (else the service's) and its mappings. */
-const stageArtifactLocation = (
+export const stageArtifactLocation = (
   config: GroupConfig,
   serviceRegion: string,
   stage: StageName,
 ): StageArtifactLocation => {
   const artifacts = config.stages[stage].artifacts;
   return {
-    region: config.graph.stages.find((s) => s.name === stage)?.region ?? serviceRegion,
+    region: config.stages[stage].region ?? serviceRegion,
     s3: artifacts?.s3 ?? [],
     ecr: artifacts?.ecr ?? [],
   };
@@ -52,11 +55,7 @@ export async function preflightSpec(
   const config = groupConfig(deps, state.group);
   if (!config) throw new UnknownGroupError(`model package group ${state.group} is not configured`);
   const location = stageArtifactLocation(config, deps.region, desired.stage);
-  const lookup = deps.artifacts.forStage({
-    group: state.group,
-    stage: desired.stage,
-    crossAccount: config.stages[desired.stage].crossAccount,
-  });
+  const lookup = deps.artifacts.forStage(stageTarget(config, state.group, desired.stage));
   const checked: string[] = [];
   for (const packageArn of packagesToCheck(desired, state.deployments)) {
     const verdict = await checkStageArtifacts(
@@ -78,4 +77,30 @@ export async function preflightSpec(
     checked.push(packageArn);
   }
   return { checked };
+}
+
+/** A stage whose region is not the registry's (the service's own) cannot name a package in CreateModel. */
+export class ContainersUnavailableError extends PermanentError {}
+
+/**
+ * For a stage outside the service's region, where the registry is: the containers each version
+ * of a desired spec runs there (images and model data as that region finds them), by package
+ * ARN; undefined for a stage in the service's region, whose models name their package.
+ */
+export async function regionalContainers(
+  deps: Deps,
+  group: string,
+  desired: DesiredEndpoint,
+): Promise<Record<string, RegionalContainer[]> | undefined> {
+  const config = groupConfig(deps, group);
+  if (!config) throw new UnknownGroupError(`model package group ${group} is not configured`);
+  const location = stageArtifactLocation(config, deps.region, desired.stage);
+  if (location.region === deps.region) return undefined;
+  const byPackage: Record<string, RegionalContainer[]> = {};
+  for (const packageArn of new Set(desired.variants.map((v) => v.packageArn))) {
+    const found = stageRegionContainers(await deps.registry.packageArtifacts(packageArn), location);
+    if ('refused' in found) throw new ContainersUnavailableError(found.refused);
+    byPackage[packageArn] = found.containers;
+  }
+  return byPackage;
 }

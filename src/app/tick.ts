@@ -1,11 +1,10 @@
-import type { CrossAccountConfig } from '../config/schema';
 import type { Input } from '../domain/decide';
 import type { VariantReadings } from '../domain/model';
 import { ServiceFaultError } from '../errors';
 import type { VariantMetricsQuery } from '../ports/metrics';
 import type { ActiveGroup } from '../ports/state-store';
 import { mapLimit } from './concurrency';
-import { type Deps, groupConfig, stageMetrics } from './deps';
+import { type Deps, groupConfig, type StagePlace, stageMetrics } from './deps';
 import { runGroup } from './group-runner';
 import { onModelPackageChanged } from './model-package-changed';
 import { observeStages, watchedStages } from './observe';
@@ -128,7 +127,8 @@ const alarmsOnly = (input: CanaryInput): CanaryInput[] =>
 
 /**
  * Per-variant readings and alarm states for every canary in flight, batched across groups: one
- * batch per account, read through the prod stage's role when it lives in another account. Metrics
+ * batch per account and region, read in the prod stage's region, through its role when it lives
+ * in another account. Metrics
  * and alarms are read independently: alarms still count when GetMetricData is refused.
  */
 const readCanaries = async (
@@ -139,7 +139,7 @@ const readCanaries = async (
   const batches = new Map<
     string,
     {
-      crossAccount: CrossAccountConfig | undefined;
+      place: StagePlace;
       queries: VariantMetricsQuery[];
       canaries: { group: string; id: string; alarms: string[]; start: number }[];
     }
@@ -148,14 +148,14 @@ const readCanaries = async (
     const config = groupConfig(deps, state.group)!;
     const strategy = config.stages.prod.strategy;
     if (strategy.type !== 'canary') continue;
-    const crossAccount = config.stages.prod.crossAccount;
-    const account = JSON.stringify(crossAccount ?? null);
+    const { crossAccount, region } = config.stages.prod;
+    const place = JSON.stringify([crossAccount ?? null, region ?? deps.region]);
     for (const d of state.deployments) {
       // CloudWatch has nothing to say about a window shorter than one period
       if (!JUDGED_PHASES.has(d.phase) || !d.canary || now - d.canary.stepStartedAt < 60_000) continue;
       // the judge weighs every minute since the canary started, all steps together
-      const batch = batches.get(account) ?? { crossAccount, queries: [], canaries: [] };
-      batches.set(account, batch);
+      const batch = batches.get(place) ?? { place: { crossAccount, region }, queries: [], canaries: [] };
+      batches.set(place, batch);
       const base = {
         endpointName: config.stages.prod.endpointName,
         latencyStatistic: strategy.gates.latencyStatistic,
@@ -173,8 +173,8 @@ const readCanaries = async (
     }
   }
   const result = new Map<string, CanaryInput[]>();
-  for (const { crossAccount, queries, canaries } of batches.values()) {
-    const metrics = stageMetrics(deps, crossAccount);
+  for (const { place, queries, canaries } of batches.values()) {
+    const metrics = stageMetrics(deps, place);
     const alarmNames = [...new Set(canaries.flatMap((c) => c.alarms))];
     const [readingsRead, alarmsRead] = await Promise.allSettled([
       metrics.readVariants(queries, (datapoint) =>

@@ -152,9 +152,9 @@ export const collectStatus = async (ctx: Context, options: StatusOptions): Promi
     const key = `${group}/${stage}/${name}`;
     let pending = endpointCache.get(key);
     if (!pending) {
-      const crossAccount = config?.modelPackageGroups[group]?.stages[stage].crossAccount;
+      const { crossAccount, region } = config?.modelPackageGroups[group]?.stages[stage] ?? {};
       pending = ctx.endpoints
-        .forStage({ group, stage, crossAccount })
+        .forStage({ group, stage, crossAccount, region })
         .describe(name)
         .then(
           (observation) =>

@@ -33,7 +33,7 @@ export const FIELD_DESCRIPTIONS: Record<string, string> = {
   'modelPackageGroups.*.stages.prod':
     'The production endpoint and how a version reaches it (strategy canary or native; it waits for qa). Its endpointName must differ from QA. Set either instanceType or serverless.',
   'modelPackageGroups.*.stages.<stage>.region':
-    "AWS region of the endpoint. Default: the service's region. This version refuses it (every stage runs in the service's region; checked by `config check`).",
+    "AWS region of the endpoint. Default: the service's region. The endpoint, its metrics, alarms and autoscaling are used there (through the stage's role when it has crossAccount); the model registry stays in the service's region, and a model is created there from the version's images and model data as the stage's region finds them (`artifacts`). Its endpoint events reach the service once you deploy serverless/stage-region-events.yml in that region; without it the tick's reconcile catches each change (see the README).",
   'modelPackageGroups.*.stages.<stage>.after':
     "The stages a version must pass before it enters this one (names of this group's stages, no cycle; checked by `config check`). Default: the stage written before this one; the first stage waits for none; `[]` makes any stage a first one. This version runs qa (after: []) then prod (after: [qa]).",
   'modelPackageGroups.*.stages.<stage>.promotion':

@@ -414,8 +414,11 @@ export type NativeStrategy = z.output<typeof nativeStrategySchema>;
 export type WrittenStage = z.output<typeof stageSchema>;
 export type WrittenGroup = z.output<typeof groupSchema>;
 export type StrategyConfig = NonNullable<WrittenStage['strategy']>;
-/** The QA stage as the rollout runs it: its endpoint, capacity, account and smoke test. */
-export type StageConfig = z.output<typeof stageBaseSchema>;
+/** The QA stage as the rollout runs it: its endpoint, capacity, account, region and smoke test. */
+export type StageConfig = z.output<typeof stageBaseSchema> & {
+  /** Undefined: the service's own region. */
+  region?: string | undefined;
+};
 /** The prod stage as the rollout runs it: a QA stage's fields, its strategy and pre-traffic check. */
 export type ProdStageConfig = StageConfig & {
   strategy: CanaryStrategy | NativeStrategy;

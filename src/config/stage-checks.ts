@@ -236,14 +236,14 @@ const artifactIssues = (name: string, stage: WrittenStage): PathIssue[] => {
 };
 
 /**
- * What this version of the service can run: the chain qa -> prod in the service's region, QA
- * replaced, prod by canary or native shifting, QA entered on approval. A wider graph is valid
- * but refused until the rollout walks graphs.
+ * What this version of the service can run: the chain qa -> prod, each stage in any region and
+ * account, QA replaced, prod by canary or native shifting, QA entered on approval. A wider graph
+ * is valid but refused until the rollout walks graphs.
  */
 const thisVersionIssues = (stages: Record<string, WrittenStage>): PathIssue[] => {
   const issues: PathIssue[] = [];
   const graph = stageGraphOf(stages);
-  for (const [name, stage] of Object.entries(stages)) {
+  for (const name of Object.keys(stages)) {
     if (!(RUN_STAGES as readonly string[]).includes(name)) {
       const meant = closest(name, RUN_STAGES);
       issues.push({
@@ -251,12 +251,6 @@ const thisVersionIssues = (stages: Record<string, WrittenStage>): PathIssue[] =>
         message: `${RUNS}; stage ${name} would never run (a graph of other stages waits for a version that walks it)${meant ? `; did you mean \`${meant}\`?` : ''}`,
       });
     }
-    if (stage.region !== undefined)
-      issues.push({
-        path: ['stages', name, 'region'],
-        message:
-          "this version deploys every stage in the service's own region: remove region (a stage in another region waits for a version that walks regions)",
-      });
   }
   const { qa, prod } = stages;
   for (const [name, stage] of [
@@ -391,8 +385,17 @@ export const endpointIssues = (groups: Record<string, WrittenGroup>): PathIssue[
 const isRunStrategy = (strategy: WrittenStage['strategy']): strategy is CanaryStrategy | NativeStrategy =>
   strategy?.type === 'canary' || strategy?.type === 'native';
 
-const runStage = ({ after, region, strategy, preTraffic, promotion, ...fields }: WrittenStage): StageConfig =>
-  fields;
+const runStage = ({
+  after,
+  strategy,
+  preTraffic,
+  promotion,
+  region,
+  ...fields
+}: WrittenStage): StageConfig => ({
+  ...fields,
+  ...(region !== undefined ? { region } : {}),
+});
 
 /**
  * A validated group (its graph the chain qa -> prod, see thisVersionIssues) as the rollout runs

@@ -98,16 +98,22 @@ export const describeArtifact = (a: RegionalArtifact): string =>
     ? `model data s3://${a.bucket}/${a.key} (bucket ${a.bucket}, region ${a.region})`
     : `image ${a.repository}${a.tag ? `:${a.tag}` : ''}${a.digest ? `@${a.digest}` : ''} (ECR repository ${a.repository} of registry ${a.registryId}, region ${a.region})`;
 
+/** A container as a stage's region finds it: its image and model data there. */
+export interface RegionalContainer {
+  image: string;
+  modelDataUrl?: string | undefined;
+}
+
 /**
- * The artifacts a stage's region needs for a package version, where that region finds them; or why
- * they cannot be found there at all (an image in another region with no repository mapping, an
- * image that is not in ECR, a mapping into another region).
+ * A package version's containers as a stage's region finds them (its mappings applied), each with
+ * the artifacts to look up there; or why they cannot be found there at all (an image in another
+ * region with no repository mapping, an image that is not in ECR, a model data URI that is not S3's).
  */
-export function artifactsInStageRegion(
+function containersInStageRegion(
   pkg: PackageArtifacts,
   location: StageArtifactLocation,
-): { artifacts: RegionalArtifact[] } | { refused: string } {
-  const artifacts: RegionalArtifact[] = [];
+): { containers: { container: RegionalContainer; artifacts: RegionalArtifact[] }[] } | { refused: string } {
+  const containers: { container: RegionalContainer; artifacts: RegionalArtifact[] }[] = [];
   for (const container of pkg.containers) {
     const image = mappedImage(container.image, location.ecr) ?? container.image;
     const parsed = parseEcrImage(image);
@@ -118,17 +124,22 @@ export function artifactsInStageRegion(
         refused: `image ${container.image} of ${pkg.packageArn} is in ${region} and no ECR repository mapping of the stage brings it to ${location.region}`,
       };
     }
-    artifacts.push({
-      kind: 'ecr',
-      source: container.image,
-      region,
-      registryId,
-      repository,
-      ...(tag ? { tag } : {}),
-      ...(digest ? { digest } : {}),
-      ...(!tag && !digest ? { tag: 'latest' } : {}),
-    });
-    if (container.modelDataUrl === undefined) continue;
+    const artifacts: RegionalArtifact[] = [
+      {
+        kind: 'ecr',
+        source: container.image,
+        region,
+        registryId,
+        repository,
+        ...(tag ? { tag } : {}),
+        ...(digest ? { digest } : {}),
+        ...(!tag && !digest ? { tag: 'latest' } : {}),
+      },
+    ];
+    if (container.modelDataUrl === undefined) {
+      containers.push({ container: { image }, artifacts });
+      continue;
+    }
     // an S3 URI names no region: an unmapped one is looked for as it is, in the stage's region
     const uri = mapped(container.modelDataUrl, location.s3) ?? container.modelDataUrl;
     const s3 = S3_URI.exec(uri);
@@ -140,8 +151,37 @@ export function artifactsInStageRegion(
       bucket: s3[1] ?? '',
       key: s3[2] ?? '',
     });
+    containers.push({ container: { image, modelDataUrl: uri }, artifacts });
   }
-  return { artifacts };
+  return { containers };
+}
+
+/**
+ * The artifacts a stage's region needs for a package version, where that region finds them; or why
+ * they cannot be found there at all (an image in another region with no repository mapping, an
+ * image that is not in ECR, a mapping into another region).
+ */
+export function artifactsInStageRegion(
+  pkg: PackageArtifacts,
+  location: StageArtifactLocation,
+): { artifacts: RegionalArtifact[] } | { refused: string } {
+  const found = containersInStageRegion(pkg, location);
+  if ('refused' in found) return found;
+  return { artifacts: found.containers.flatMap((c) => c.artifacts) };
+}
+
+/**
+ * The containers a model in a stage's region runs for a package version: SageMaker's CreateModel
+ * names a model package of its own region only, so a stage outside the registry's region names
+ * the package's images and model data as that region finds them (the pre-flight checked them).
+ */
+export function stageRegionContainers(
+  pkg: PackageArtifacts,
+  location: StageArtifactLocation,
+): { containers: RegionalContainer[] } | { refused: string } {
+  const found = containersInStageRegion(pkg, location);
+  if ('refused' in found) return found;
+  return { containers: found.containers.map((c) => c.container) };
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { CrossAccountConfig, StageName } from '../config/schema';
-import type { PackageArtifacts } from '../domain/artifacts';
+import type { PackageArtifacts, RegionalContainer } from '../domain/artifacts';
 import type { EndpointObservation, PackageInfo, VariantSpec } from '../domain/model';
 
 /** The model registry, in the account that owns the model package groups. */
@@ -21,11 +21,13 @@ export interface PackageUpdate {
   approvalDescription?: string | undefined;
 }
 
-/** Where a stage's endpoint lives: this account, or another through an assumed role. */
+/** Where a stage's endpoint lives: this account or another (through an assumed role), this region or another. */
 export interface StageTarget {
   group: string;
   stage: StageName;
   crossAccount?: CrossAccountConfig | undefined;
+  /** Undefined: the service's own region. */
+  region?: string | undefined;
 }
 
 export interface InstanceSpec {
@@ -45,6 +47,12 @@ export interface DeploySpec {
   tags: Record<string, string>;
   /** SageMaker-managed blue/green shifting for the update. */
   native?: NativeDeploySpec | undefined;
+  /**
+   * For a stage outside the registry's region, by package ARN: the containers its models run
+   * there (images and model data as that region finds them), named by CreateModel instead of the
+   * package, which SageMaker reads in its own region only. Absent: models name their package.
+   */
+  containers?: Record<string, RegionalContainer[]> | undefined;
 }
 
 export interface NativeDeploySpec {

@@ -225,7 +225,19 @@ describe('stages as a graph', () => {
   });
 });
 
-describe('what this version runs: qa, then prod, in the service region', () => {
+describe('what this version runs: qa, then prod, each in its region', () => {
+  it('runs a stage in the region it names, the other in the service region', () => {
+    const config = churn();
+    stages(config).prod.region = 'eu-west-1';
+    const group = parseConfig(stringify(config), 'r.yml').modelPackageGroups['churn-model']!;
+    expect(group.stages.prod.region).toBe('eu-west-1');
+    expect(group.stages.qa.region).toBeUndefined();
+    expect(group.graph.stages.map((s) => [s.name, s.region])).toEqual([
+      ['qa', undefined],
+      ['prod', 'eu-west-1'],
+    ]);
+  });
+
   it('accepts a wave of stages as a graph, and refuses to run it, saying what it runs', () => {
     const config = churn();
     const { qa, prod } = stages(config);
@@ -256,12 +268,6 @@ describe('what this version runs: qa, then prod, in the service region', () => {
   });
 
   it.each<[string, (s: Json) => void, string, string]>([
-    [
-      'a region',
-      (s) => (s.prod.region = 'eu-west-1'),
-      'prod.region',
-      "this version deploys every stage in the service's own region: remove region (a stage in another region waits for a version that walks regions)",
-    ],
     [
       'qa with a canary',
       (s) => (s.qa.strategy = s.prod.strategy),

@@ -1,6 +1,6 @@
 import { describeFailedInvocation, describePayload } from '../../domain/payload';
 import * as z from '../../zod';
-import { findEndpoint, payloadPolicy } from '../deps';
+import { findEndpoint, payloadPolicy, stageTarget } from '../deps';
 import { defineTask } from './task';
 
 /** Invokes an endpoint once with a sample request and answers with the result. */
@@ -20,11 +20,11 @@ export const smokeTestTask = defineTask({
     // of an answered token only repeats a read-only InvokeEndpoint before it finds that answer.
     const where = findEndpoint(deps.config, args.endpointName);
     const group = where ? deps.config.modelPackageGroups[where.group] : undefined;
-    const endpoints = deps.endpoints.forStage({
-      group: where?.group ?? '',
-      stage: where?.stage ?? 'qa',
-      crossAccount: where && group ? group.stages[where.stage].crossAccount : undefined,
-    });
+    const endpoints = deps.endpoints.forStage(
+      where && group
+        ? stageTarget(group, where.group, where.stage)
+        : { group: where?.group ?? '', stage: where?.stage ?? 'qa' },
+    );
     const body = typeof args.body === 'string' ? args.body : JSON.stringify(args.body);
     const result = await endpoints.invoke(args.endpointName, {
       contentType: args.contentType,

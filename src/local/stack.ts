@@ -17,6 +17,7 @@ import { buildDeps, setDeps } from '../wiring';
 import { VirtualClock } from './clock';
 import { type CloudEvent, type LocalCloud, type LocalCloudOptions, startLocalCloud } from './cloud';
 import { type LocalWiring, type QueueSpec, readServerlessWiring } from './serverless-wiring';
+import { type DeployedRule, deployStageRegionEvents, setForwarding } from './stage-region-events';
 
 export const DEFAULT_LOCAL_CONFIG = 'src/local/scenarios/rollouts.local.yml';
 const SERVICE_DIR = resolve(new URL('../..', import.meta.url).pathname);
@@ -171,16 +172,53 @@ export class LocalStack {
     }
     this.defineAlarms();
     this.useDeps();
+    await this.deployStageRegionEvents();
   }
 
-  /** The alarms the config names exist in the account (OK), as they would where it is deployed. */
+  /** The rule forwarding each other region's endpoint events here, by the region a stage names. */
+  readonly stageRegionRules = new Map<string, DeployedRule>();
+
+  /**
+   * What a user deploys in every region a stage names (serverless/stage-region-events.yml): a rule
+   * there forwarding the stages' endpoint events to this region's default bus.
+   */
+  private async deployStageRegionEvents(): Promise<void> {
+    const config = loadConfigFile(resolve(SERVICE_DIR, this.configPath));
+    const byRegion = new Map<string, string[]>();
+    for (const group of Object.values(config.modelPackageGroups))
+      for (const stage of Object.values(group.stages))
+        if (stage.region && stage.region !== this.cloud.region && !stage.crossAccount)
+          byRegion.set(stage.region, [...(byRegion.get(stage.region) ?? []), stage.endpointName]);
+    for (const [region, endpointNames] of byRegion) {
+      const rule = await deployStageRegionEvents({
+        stackName: `${this.wiring.service}-local-events`,
+        region,
+        account: ACCOUNT,
+        parameters: { HomeRegion: this.cloud.region, EndpointNames: endpointNames },
+      });
+      this.stageRegionRules.set(region, rule);
+    }
+  }
+
+  /** Loses (or delivers again) the endpoint events of a stage region, as if its forwarding rule were gone. */
+  async setStageRegionEvents(region: string, enabled: boolean): Promise<void> {
+    const rule = this.stageRegionRules.get(region);
+    if (!rule) throw new Error(`no forwarding rule deployed in ${region}`);
+    await setForwarding(rule, enabled);
+  }
+
+  /**
+   * The alarms the config names exist (OK) in the prod stage's region, as they would where it is
+   * deployed.
+   */
   private defineAlarms(): void {
     const config = loadConfigFile(resolve(SERVICE_DIR, this.configPath));
     for (const group of Object.values(config.modelPackageGroups)) {
       const strategy = group.stages.prod.strategy;
+      const cloudwatch = this.cloud.inRegion(group.stages.prod.region ?? this.cloud.region).cloudwatch;
       for (const alarm of strategy.alarms ?? []) {
-        if (this.cloud.cloudwatch.alarmState(alarm) === undefined) {
-          this.cloud.cloudwatch.setAlarmState(alarm, 'OK', 'defined by the local stack');
+        if (cloudwatch.alarmState(alarm) === undefined) {
+          cloudwatch.setAlarmState(alarm, 'OK', 'defined by the local stack');
         }
       }
     }

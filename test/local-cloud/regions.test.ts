@@ -182,7 +182,13 @@ describe('regions of the local cloud', () => {
     await events.send(
       new PutTargetsCommand({
         Rule: 'to-home',
-        Targets: [{ Id: 'home', Arn: 'arn:aws:events:us-east-1:111122223333:event-bus/default' }],
+        Targets: [
+          {
+            Id: 'home',
+            Arn: 'arn:aws:events:us-east-1:111122223333:event-bus/default',
+            RoleArn: 'arn:aws:iam::111122223333:role/forward-to-home',
+          },
+        ],
       }),
     );
     env.cloud.advance(5 * 60_000);
@@ -196,6 +202,27 @@ describe('regions of the local cloud', () => {
     ).toEqual([[EU, true]]);
   });
 
+  it('a bus of another region is a target only with a role for EventBridge to put events there', async () => {
+    await events.send(
+      new PutRuleCommand({ Name: 'no-role', EventPattern: JSON.stringify({ source: ['aws.sagemaker'] }) }),
+    );
+    await expect(
+      events.send(
+        new PutTargetsCommand({
+          Rule: 'no-role',
+          Targets: [{ Id: 'home', Arn: 'arn:aws:events:us-east-1:111122223333:event-bus/default' }],
+        }),
+      ),
+    ).rejects.toMatchObject({
+      name: 'ValidationException',
+      message: 'Cross-region API call is not allowed.',
+    });
+    await endpointIn(sm, 'prod');
+    env.cloud.advance(5 * 60_000);
+    await env.cloud.drain();
+    expect(env.cloud.events.deliveries.filter((d) => d.rule === 'no-role')).toEqual([]);
+  });
+
   it('a rule whose target is a bus that does not exist records a failed delivery, naming the bus', async () => {
     await events.send(
       new PutRuleCommand({ Name: 'to-nowhere', EventPattern: JSON.stringify({ source: ['aws.sagemaker'] }) }),
@@ -203,7 +230,13 @@ describe('regions of the local cloud', () => {
     await events.send(
       new PutTargetsCommand({
         Rule: 'to-nowhere',
-        Targets: [{ Id: 'x', Arn: 'arn:aws:events:us-east-1:111122223333:event-bus/missing' }],
+        Targets: [
+          {
+            Id: 'x',
+            Arn: 'arn:aws:events:us-east-1:111122223333:event-bus/missing',
+            RoleArn: 'arn:aws:iam::111122223333:role/forward-to-home',
+          },
+        ],
       }),
     );
     await endpointIn(sm, 'prod');

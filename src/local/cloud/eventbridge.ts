@@ -46,7 +46,7 @@ interface Rule {
   enabled: boolean;
   target?: EventTarget;
   maxAttempts: number;
-  apiTargets: Array<{ Id: string; Arn: string; Input?: string }>;
+  apiTargets: Array<{ Id: string; Arn: string; Input?: string; RoleArn?: string }>;
 }
 
 export interface DeliveryRecord {
@@ -248,7 +248,7 @@ export class EventBridge {
    * bus's resource policy is not modelled: an existing bus accepts.)
    */
   private sendToTarget(target: { Arn: string; Input?: string }, event: CloudEvent): string | undefined {
-    const bus = /^arn:aws[a-z-]*:events:([a-z0-9-]+):(\d{12}):event-bus\/(.+)$/.exec(target.Arn);
+    const bus = EVENT_BUS_ARN.exec(target.Arn);
     if (bus) {
       const [, region = '', account = '', name = ''] = bus;
       if (!this.buses.get(`${account}/${region}`)?.has(name)) {
@@ -370,14 +370,23 @@ export class EventBridge {
             `Rule ${name} does not exist on EventBus ${bus.name}.`,
           );
         const targets = Array.isArray(input.Targets)
-          ? (input.Targets as Array<{ Id: string; Arn: string; Input?: string }>)
+          ? (input.Targets as Array<{ Id: string; Arn: string; Input?: string; RoleArn?: string }>)
           : [];
+        // an event bus of another region is a target only with a role EventBridge assumes to put
+        // the events there (PutTargets: "Event Bus in different account or region" needs RoleArn);
+        // without it the call is refused as CloudFormation and Terraform users report
+        for (const t of targets) {
+          const region = EVENT_BUS_ARN.exec(t.Arn)?.[1];
+          if (region !== undefined && region !== ctx.region && typeof t.RoleArn !== 'string')
+            throw new ApiError('ValidationException', 'Cross-region API call is not allowed.');
+        }
         for (const t of targets) {
           rule.apiTargets = rule.apiTargets.filter((x) => x.Id !== t.Id);
           rule.apiTargets.push({
             Id: t.Id,
             Arn: t.Arn,
             ...(t.Input !== undefined ? { Input: t.Input } : {}),
+            ...(t.RoleArn !== undefined ? { RoleArn: t.RoleArn } : {}),
           });
         }
         return { FailedEntryCount: 0, FailedEntries: [] };
@@ -455,6 +464,8 @@ function safeMatch(pattern: EventPattern, event: CloudEvent): boolean {
     return false;
   }
 }
+
+const EVENT_BUS_ARN = /^arn:aws[a-z-]*:events:([a-z0-9-]+):(\d{12}):event-bus\/(.+)$/;
 
 const busArn = (account: string, region: string, name: string): string =>
   `arn:aws:events:${region}:${account}:event-bus/${name}`;

@@ -1,0 +1,237 @@
+import {
+  AddTagsCommand,
+  CreateModelPackageCommand,
+  DescribeModelCommand,
+  ListModelsCommand,
+  SageMakerClient,
+} from '@aws-sdk/client-sagemaker';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { CloudEvent } from '../../src/local/cloud';
+import { localConfigVariant } from './helpers';
+import { MINUTE, type Rollouts, startRollouts } from './rollout-harness';
+
+/**
+ * A group whose QA stage is in the service's region (us-east-1) and whose prod stage is in
+ * eu-west-1: the endpoint, its metrics, alarms and weights there; the registry at home; the
+ * version's image and model data found in eu-west-1 through the stage's mappings.
+ */
+const GROUP = 'churn-model';
+const QA = 'churn-model-qa';
+const PROD = 'churn-model-prod';
+const HOME = 'us-east-1';
+const EU = 'eu-west-1';
+const ECR_HOME = '111122223333.dkr.ecr.us-east-1.amazonaws.com/churn';
+const ECR_EU = '111122223333.dkr.ecr.eu-west-1.amazonaws.com/churn';
+
+const prodInEu = () =>
+  localConfigVariant((config) => {
+    const prod = config.modelPackageGroups[GROUP].stages.prod;
+    prod.region = EU;
+    prod.artifacts = {
+      ecr: [{ from: ECR_HOME, to: ECR_EU }],
+      s3: [{ from: 's3://models-use1/churn/', to: 's3://models-euw1/churn/' }],
+    };
+  });
+
+/** A version as CI registers it: pushed and uploaded at home, replicated to eu-west-1. */
+const register = async (r: Rollouts, version: number): Promise<string> => {
+  const home = {
+    Image: `${ECR_HOME}:v${version}`,
+    ModelDataUrl: `s3://models-use1/churn/v${version}/model.tar.gz`,
+  };
+  r.stack.cloud.seedArtifacts([home], HOME);
+  r.stack.cloud.seedArtifacts(
+    [{ Image: `${ECR_EU}:v${version}`, ModelDataUrl: `s3://models-euw1/churn/v${version}/model.tar.gz` }],
+    EU,
+  );
+  const out = await r.sm.send(
+    new CreateModelPackageCommand({
+      ModelPackageGroupName: GROUP,
+      CustomerMetadataProperties: { 'sim.errorRate': '0' },
+      InferenceSpecification: {
+        Containers: [home],
+        SupportedContentTypes: ['application/json'],
+        SupportedResponseMIMETypes: ['application/json'],
+      },
+      ModelApprovalStatus: 'PendingManualApproval',
+    }),
+  );
+  return out.ModelPackageArn!;
+};
+
+const eu = (r: Rollouts) => r.stack.cloud.inRegion(EU);
+const euWeights = (r: Rollouts) =>
+  Object.fromEntries(
+    (eu(r).sagemaker.endpoints.get(PROD)?.variants ?? []).map((v) => [v.name, v.currentWeight]),
+  );
+const calls = (r: Rollouts, operation: string, from = 0) =>
+  r.stack.cloud.calls.slice(from).filter((c) => c.operation === operation && !c.error);
+const regionsOf = (r: Rollouts, operation: string, from = 0) =>
+  [...new Set(calls(r, operation, from).map((c) => c.region))].sort();
+
+/** v1 approved, through QA at home and into prod in eu-west-1; steady traffic on prod there. */
+const v1InEuProd = async (r: Rollouts) => {
+  await r.createGroup(GROUP);
+  await r.approve(await register(r, 1));
+  await r.runUntil(async () => (await r.phase(`${GROUP}:v1`)) === 'Succeeded', 120 * MINUTE);
+  eu(r).traffic.set(PROD, 600);
+};
+
+const endpointEvents = (r: Rollouts, region: string, endpoint: string): CloudEvent[] =>
+  r.stack.cloud.events.published.filter(
+    (e) =>
+      e['detail-type'] === 'SageMaker Endpoint State Change' &&
+      e.region === region &&
+      (e.detail as { EndpointName?: string }).EndpointName === endpoint,
+  );
+
+describe('a prod stage in another region', () => {
+  let r: Rollouts;
+  afterEach(() => r.close());
+
+  it('ships a version through QA at home and the eu-west-1 canary to 100 %, each call in its region', async () => {
+    r = await startRollouts({ configPath: prodInEu() });
+    await v1InEuProd(r);
+    const v2 = await register(r, 2);
+    const before = r.stack.cloud.calls.length;
+    await r.approve(v2);
+    await r.runUntil(async () => (await r.phase(`${GROUP}:v2`)) === 'Succeeded', 180 * MINUTE);
+
+    // the prod endpoint is in eu-west-1 only, QA's at home only
+    expect(r.stack.cloud.sagemaker.endpoints.get(PROD)).toBeUndefined();
+    expect(eu(r).sagemaker.endpoints.get(QA)).toBeUndefined();
+    expect(r.stack.cloud.sagemaker.endpoints.get(QA)).toBeDefined();
+    expect(euWeights(r)).toEqual({ v2: 100 });
+    // the canary's weights were set there, its metrics and alarms read there
+    expect(calls(r, 'UpdateEndpointWeightsAndCapacities', before).length).toBeGreaterThan(0);
+    expect(regionsOf(r, 'UpdateEndpointWeightsAndCapacities', before)).toEqual([EU]);
+    expect(calls(r, 'GetMetricData', before).length).toBeGreaterThan(0);
+    expect(regionsOf(r, 'GetMetricData', before)).toEqual([EU]);
+    expect(regionsOf(r, 'DescribeAlarms', before)).toEqual([EU]);
+    // every endpoint change of prod went to eu-west-1, QA's to the service's region
+    const prodWrites = ['CreateEndpointConfig', 'UpdateEndpoint', 'CreateModel'].flatMap((op) =>
+      calls(r, op, before).filter(
+        (c) => c.names?.EndpointName === PROD || c.names?.EndpointConfigName?.startsWith(PROD),
+      ),
+    );
+    expect(prodWrites.length).toBeGreaterThan(0);
+    expect(new Set(prodWrites.map((c) => c.region))).toEqual(new Set([EU]));
+    // the registry stayed at home: read and marked in us-east-1 only
+    expect(regionsOf(r, 'DescribeModelPackage')).toEqual([HOME]);
+    expect(calls(r, 'UpdateModelPackage', before).length).toBeGreaterThan(0);
+    expect(regionsOf(r, 'UpdateModelPackage')).toEqual([HOME]);
+    expect(await r.lifecycle(v2)).toMatchObject({ stage: 'Production', status: 'Deployed' });
+    // the model in eu-west-1 runs the version's replicas there, not the package of another region
+    const euSm = new SageMakerClient({ region: EU });
+    const models = (await euSm.send(new ListModelsCommand({}))).Models ?? [];
+    const v2Model = models.find((m) => m.ModelName?.includes('v2'));
+    expect(v2Model).toBeDefined();
+    const described = await euSm.send(new DescribeModelCommand({ ModelName: v2Model!.ModelName! }));
+    expect(described.PrimaryContainer).toEqual({
+      Image: `${ECR_EU}:v2`,
+      ModelDataUrl: 's3://models-euw1/churn/v2/model.tar.gz',
+    });
+    // the pre-flight looked the replicas up in eu-west-1 (and QA's artifacts at home)
+    expect(regionsOf(r, 'DescribeImages', before)).toEqual([EU, HOME]);
+    expect(regionsOf(r, 'HeadObject', before)).toEqual([EU, HOME]);
+    // eu-west-1's endpoint events reached the service through the forwarding rule
+    const forward = r.stack.stageRegionRules.get(EU)!.ruleName;
+    const forwarded = r.stack.cloud.events.deliveries.filter((d) => d.rule === forward && d.ok);
+    expect(forwarded.length).toBe(endpointEvents(r, EU, PROD).length);
+    expect(forwarded.length).toBeGreaterThan(0);
+    const handled = r.stack.cloud.events.deliveries.filter(
+      (d) => d.rule === 'endpointStateChange-rule' && d.region === HOME && d.ok,
+    );
+    expect(handled.map((d) => d.eventId)).toEqual(
+      expect.arrayContaining(endpointEvents(r, EU, PROD).map((e) => e.id)),
+    );
+  });
+
+  it('a canary in eu-west-1 that regresses is rolled back there', async () => {
+    r = await startRollouts({ configPath: prodInEu() });
+    await v1InEuProd(r);
+    const euSm = new SageMakerClient({ region: EU });
+    const v2Model = async () =>
+      ((await euSm.send(new ListModelsCommand({}))).Models ?? []).find((m) => m.ModelName?.includes('v2'));
+    const before = r.stack.cloud.calls.length;
+    await r.approve(await register(r, 2));
+    await r.runUntil(async () => (await v2Model()) !== undefined, 60 * MINUTE);
+    // the simulated model of v2 in eu-west-1 answers 30 % of its requests with errors
+    await euSm.send(
+      new AddTagsCommand({
+        ResourceArn: (await v2Model())!.ModelArn!,
+        Tags: [{ Key: 'sim.errorRate', Value: '0.3' }],
+      }),
+    );
+    await r.runUntil(async () => (await r.phase(`${GROUP}:v2`)) === 'RolledBack', 120 * MINUTE);
+
+    const d = (await r.state(GROUP)).deployments.find((x) => x.id === `${GROUP}:v2`)!;
+    expect(d.reason).toMatch(/^rolling back to v1: gate failed at step 1\/2 \(10%\): candidate 5XX /);
+    expect(euWeights(r)).toEqual({ v1: 100 });
+    expect(r.stack.cloud.sagemaker.endpoints.get(PROD)).toBeUndefined();
+    // judged on eu-west-1's metrics; rolled back with writes there alone
+    expect(regionsOf(r, 'GetMetricData', before)).toEqual([EU]);
+    const rollback = (await r.history(`${GROUP}:v2`)).find((h) => h.to === 'RollingBack')!;
+    const writes = ['UpdateEndpointWeightsAndCapacities', 'UpdateEndpoint'].flatMap((op) =>
+      calls(r, op, before).filter((c) => c.at >= rollback.at),
+    );
+    expect(writes.length).toBeGreaterThan(0);
+    expect(new Set(writes.map((c) => c.region))).toEqual(new Set([EU]));
+    expect(
+      await r.lifecycle(
+        `${(await r.state(GROUP)).deployments.find((x) => x.id === `${GROUP}:v2`)!.packageArn}`,
+      ),
+    ).toMatchObject({
+      stage: 'Production',
+    });
+  });
+
+  /**
+   * How long after eu-west-1's endpoint went InService the service acted on it: the update to the
+   * canary's config (ProdDeploying, then Canary). UpdateEndpoint takes 3 minutes plus `offsetMs`,
+   * so that InService falls anywhere within a minute of the tick.
+   */
+  const lagToCanary = async (offsetMs: number, forwarding: boolean): Promise<number> => {
+    r = await startRollouts({ configPath: prodInEu(), timings: { updateMs: 3 * MINUTE + offsetMs } });
+    await v1InEuProd(r);
+    if (!forwarding) await r.stack.setStageRegionEvents(EU, false);
+    const eventsBefore = endpointEvents(r, EU, PROD).length;
+    await r.approve(await register(r, 2));
+    await r.runUntil(async () => (await r.phase(`${GROUP}:v2`)) === 'Succeeded', 180 * MINUTE);
+    expect(euWeights(r)).toEqual({ v2: 100 });
+    const published = endpointEvents(r, EU, PROD).slice(eventsBefore);
+    const handled = new Set(
+      r.stack.cloud.events.deliveries
+        .filter((d) => d.rule === 'endpointStateChange-rule' && d.ok)
+        .map((d) => d.eventId),
+    );
+    // forwarded, every event of eu-west-1 reached the service; lost, none did
+    expect(published.length).toBeGreaterThan(0);
+    expect(published.filter((e) => handled.has(e.id)).length).toBe(forwarding ? published.length : 0);
+    const history = await r.history(`${GROUP}:v2`);
+    const deploying = history.find((h) => h.to === 'ProdDeploying')!;
+    const canary = history.find((h) => h.to === 'Canary')!;
+    const inService = published.find(
+      (e) =>
+        (e.detail as { EndpointStatus?: string }).EndpointStatus === 'IN_SERVICE' &&
+        Date.parse(e.time) > deploying.at,
+    )!;
+    await r.close();
+    return canary.at - Date.parse(inService.time);
+  };
+
+  it('forwarded, eu-west-1’s endpoint event moves the rollout at once; lost, the tick catches it within a minute', async () => {
+    const offsets = [0, 20_000, 40_000, 59_000];
+    expect(await lagToCanary(30_000, true)).toBe(0);
+    const lags: number[] = [];
+    for (const offsetMs of offsets) lags.push(await lagToCanary(offsetMs, false));
+    console.log(
+      `lost eu-west-1 endpoint event caught by the tick after ${lags.map((l) => `${l / 1000} s`).join(', ')} (UpdateEndpoint 3 min + ${offsets.map((o) => `${o / 1000} s`).join(', ')})`,
+    );
+    for (const lag of lags) {
+      expect(lag).toBeGreaterThanOrEqual(0);
+      expect(lag).toBeLessThanOrEqual(MINUTE);
+    }
+    expect(Math.max(...lags)).toBeGreaterThan(0);
+  });
+});

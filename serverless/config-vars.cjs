@@ -30,6 +30,13 @@ const unique = (values) => [...new Set(values)];
 const arn = (service, resource) => ({
   'Fn::Sub': `arn:\${AWS::Partition}:${service}:\${AWS::Region}:\${AWS::AccountId}:${resource}`,
 });
+/** The same ARN in a stage's region when it names one (SageMaker and CloudWatch resources are regional). */
+const arnIn = (region, service, resource) =>
+  region === undefined
+    ? arn(service, resource)
+    : { 'Fn::Sub': `arn:\${AWS::Partition}:${service}:${region}:\${AWS::AccountId}:${resource}` };
+/** Values without repeats, objects compared as JSON. */
+const uniqueJson = (values) => [...new Map(values.map((v) => [JSON.stringify(v), v])).values()];
 const statement = (Sid, Action, Resource, extra = {}) => ({
   Sid,
   Effect: 'Allow',
@@ -84,15 +91,16 @@ const derive = (config, stage, configPath, packagedConfigPath = configPath) => {
   // SageMaker ARNs carry resource names in lower case.
   const lower = (name) => name.toLowerCase();
 
-  const endpointArns = local.map((s) => arn('sagemaker', `endpoint/${lower(s.endpointName)}`));
+  // A stage in another region (stages.<stage>.region) has its endpoint, configs, models, alarms
+  // and scalable targets there: its ARNs name its region, the others the service's.
+  const localRegions = unique(local.map((s) => s.region));
+  const endpointArns = local.map((s) => arnIn(s.region, 'sagemaker', `endpoint/${lower(s.endpointName)}`));
   const endpointConfigArns = local.map((s) =>
-    arn('sagemaker', `endpoint-config/${lower(endpointConfigNamePattern(s.endpointName))}`),
+    arnIn(s.region, 'sagemaker', `endpoint-config/${lower(endpointConfigNamePattern(s.endpointName))}`),
   );
-  const modelArns = unique(
-    groups
-      .filter(([group]) => local.some((s) => s.group === group))
-      .map(([group]) => lower(modelNamePattern(group))),
-  ).map((pattern) => arn('sagemaker', `model/${pattern}`));
+  const modelArns = uniqueJson(
+    local.map((s) => arnIn(s.region, 'sagemaker', `model/${lower(modelNamePattern(s.group))}`)),
+  );
   const packageArns = groups.map(([group]) => arn('sagemaker', `model-package/${lower(group)}/*`));
   const executionRoles = unique(groups.map(([, g]) => g.executionRoleArn));
   const crossAccountRoles = unique(stages.filter((s) => s.crossAccount).map((s) => s.crossAccount.roleArn));
@@ -101,10 +109,19 @@ const derive = (config, stage, configPath, packagedConfigPath = configPath) => {
   const observerRoles = unique(
     stages.filter((s) => s.crossAccount).map((s) => s.crossAccount.observerRoleArn),
   );
-  // The canary alarms the tick reads with DescribeAlarms, in this account.
+  // The canary alarms the tick reads with DescribeAlarms, in this account, each in its prod stage's region.
   const canaryAlarms = unique(
     groups.flatMap(([, g]) =>
       g.stages.prod.strategy.type === 'canary' ? g.stages.prod.strategy.alarms : [],
+    ),
+  );
+  const canaryAlarmArns = uniqueJson(
+    groups.flatMap(([, g]) =>
+      g.stages.prod.strategy.type === 'canary'
+        ? g.stages.prod.strategy.alarms.map((name) =>
+            arnIn(g.stages.prod.region, 'cloudwatch', `alarm:${name}`),
+          )
+        : [],
     ),
   );
   const pipelineExecutionArns = config.callbackPipelines.map((name) =>
@@ -156,7 +173,9 @@ const derive = (config, stage, configPath, packagedConfigPath = configPath) => {
       'application-autoscaling:PutScalingPolicy',
       'application-autoscaling:DeregisterScalableTarget',
     ],
-    [arn('application-autoscaling', 'scalable-target/*')],
+    (localRegions.length > 0 ? localRegions : [undefined]).map((region) =>
+      arnIn(region, 'application-autoscaling', 'scalable-target/*'),
+    ),
     {
       Condition: {
         StringEquals: {
@@ -208,13 +227,13 @@ const derive = (config, stage, configPath, packagedConfigPath = configPath) => {
       statement(
         'TargetTrackingAlarms',
         ['cloudwatch:PutMetricAlarm', 'cloudwatch:DescribeAlarms', 'cloudwatch:DeleteAlarms'],
-        local.map((s) => arn('cloudwatch', `alarm:TargetTracking-endpoint/${s.endpointName}/*`)),
+        local.map((s) => arnIn(s.region, 'cloudwatch', `alarm:TargetTracking-endpoint/${s.endpointName}/*`)),
       ),
     );
   }
   // The pre-flight before a local stage's endpoint changes: DescribeImages and HeadObject (which IAM
   // authorizes as s3:GetObject; with s3:ListBucket a missing key answers 404, not 403). Images are
-  // looked up in this region (the only one a stage runs in), in any account SageMaker may pull
+  // looked up in each local stage's region, in any account SageMaker may pull
   // from; model data in this account's buckets, and under the prefixes the stages map it to.
   const preflight = [];
   if (local.length > 0) {
@@ -225,7 +244,10 @@ const derive = (config, stage, configPath, packagedConfigPath = configPath) => {
       statement(
         'PreflightImages',
         ['ecr:DescribeImages'],
-        [{ 'Fn::Sub': `arn:\${AWS::Partition}:ecr:\${AWS::Region}:*:repository/*` }],
+        localRegions.map((region) => ({
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub
+          'Fn::Sub': `arn:\${AWS::Partition}:ecr:${region ?? '${AWS::Region}'}:*:repository/*`,
+        })),
       ),
       statement('PreflightOwnModelData', ['s3:GetObject'], [s3Arn('*/*')], { Condition: ownAccount }),
       statement('PreflightOwnBuckets', ['s3:ListBucket'], [s3Arn('*')], { Condition: ownAccount }),
@@ -256,13 +278,7 @@ const derive = (config, stage, configPath, packagedConfigPath = configPath) => {
   // GetMetricData supports no resource-level permissions; DescribeAlarms is scoped to the alarms.
   const metrics = [statement('ReadCanaryMetrics', ['cloudwatch:GetMetricData'], '*')];
   if (canaryAlarms.length > 0) {
-    metrics.push(
-      statement(
-        'ReadCanaryAlarms',
-        ['cloudwatch:DescribeAlarms'],
-        canaryAlarms.map((name) => arn('cloudwatch', `alarm:${name}`)),
-      ),
-    );
+    metrics.push(statement('ReadCanaryAlarms', ['cloudwatch:DescribeAlarms'], canaryAlarmArns));
   }
   // Lambda polls the queue with the function's role.
   const callbackQueue = statement(

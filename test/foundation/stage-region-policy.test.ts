@@ -1,0 +1,80 @@
+/** biome-ignore-all lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub strings throughout */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+import { parseConfig } from '../../src/config';
+import { type Json, repoRoot } from './fixtures';
+
+/** serverless/config-vars.cjs's derivation of the roles from a configuration. */
+const { derive } = createRequire(join(repoRoot, 'serverless.yml'))('./serverless/config-vars.cjs') as {
+  derive: (
+    config: unknown,
+    stage: string,
+    configPath: string,
+  ) => { policies: Record<string, { PolicyDocument: { Statement: Json[] } }[]> };
+};
+
+const statementsOf = (config: Record<string, Json>, fn: string): Record<string, Json> => {
+  const loaded = parseConfig(stringify(config), 'p.yml');
+  const [policy] = derive(loaded, 'test', 'p.yml').policies[fn]!;
+  return Object.fromEntries(policy!.PolicyDocument.Statement.map((s) => [s.Sid, s] as [string, Json]));
+};
+
+/** The example configuration with churn-model's prod stage in eu-west-1. */
+const prodInEu = (): Record<string, Json> => {
+  const written = parse(readFileSync(join(repoRoot, 'rollouts.config.yml'), 'utf8'));
+  written.modelPackageGroups['churn-model'].stages.prod.region = 'eu-west-1';
+  return written;
+};
+
+const here = (service: string, resource: string) => ({
+  'Fn::Sub': `arn:\${AWS::Partition}:${service}:\${AWS::Region}:\${AWS::AccountId}:${resource}`,
+});
+const inEu = (service: string, resource: string) => ({
+  'Fn::Sub': `arn:\${AWS::Partition}:${service}:eu-west-1:\${AWS::AccountId}:${resource}`,
+});
+
+describe('the roles for a stage in another region', () => {
+  it('grant the executor its endpoint, configs, models, scaling, alarms and images there', () => {
+    const executor = statementsOf(prodInEu(), 'executor');
+    expect(executor.CreateAndUpdateEndpoints.Resource).toEqual(
+      expect.arrayContaining([
+        here('sagemaker', 'endpoint/churn-model-qa'),
+        inEu('sagemaker', 'endpoint/churn-model-prod'),
+      ]),
+    );
+    expect(JSON.stringify(executor.CreateAndUpdateEndpoints.Resource)).not.toContain(
+      '${AWS::Region}:${AWS::AccountId}:endpoint/churn-model-prod',
+    );
+    expect(executor.ManageModels.Resource).toEqual([
+      here('sagemaker', 'model/churn-model-v*'),
+      inEu('sagemaker', 'model/churn-model-v*'),
+      here('sagemaker', 'model/fraud-detector-v*'),
+    ]);
+    expect(executor.CarryAutoscaling.Resource).toEqual([
+      here('application-autoscaling', 'scalable-target/*'),
+      inEu('application-autoscaling', 'scalable-target/*'),
+    ]);
+    expect(executor.TargetTrackingAlarms.Resource).toEqual(
+      expect.arrayContaining([inEu('cloudwatch', 'alarm:TargetTracking-endpoint/churn-model-prod/*')]),
+    );
+    expect(executor.PreflightImages.Resource.map((r: Json) => r['Fn::Sub'])).toEqual([
+      'arn:${AWS::Partition}:ecr:${AWS::Region}:*:repository/*',
+      'arn:${AWS::Partition}:ecr:eu-west-1:*:repository/*',
+    ]);
+    // the registry stays in the service's region
+    expect(JSON.stringify(executor.MarkModelPackages.Resource)).not.toContain('eu-west-1');
+  });
+
+  it('let the deciding functions observe the endpoint and read its canary alarm there', () => {
+    for (const fn of ['endpointStateChange', 'canaryTick', 'control'])
+      expect(statementsOf(prodInEu(), fn).ObserveEndpoints.Resource).toContainEqual(
+        inEu('sagemaker', 'endpoint/churn-model-prod'),
+      );
+    expect(statementsOf(prodInEu(), 'canaryTick').ReadCanaryAlarms.Resource).toEqual([
+      inEu('cloudwatch', 'alarm:churn-model-prod-business-kpi'),
+    ]);
+  });
+});

@@ -322,6 +322,11 @@ const derive = (config, stage, configPath, packagedConfigPath = configPath) => {
     dashboardBody: dashboardBody(groups, stages, stage),
     groups: groups.map(([group]) => group),
     endpointNames: stages.map((s) => s.endpointName),
+    // what the operator policy lets `status` describe: this account's endpoints in the service's
+    // region and in each region a stage of this account names
+    operatorEndpointArns: uniqueJson(
+      [undefined, ...localRegions].map((region) => arnIn(region, 'sagemaker', 'endpoint/*')),
+    ),
     crossAccountRoleArns: crossAccountRoles,
     canaryAlarms,
     chat: String(config.notifications.chat),
@@ -422,15 +427,15 @@ const dashboardBody = (groups, stages, stage) => {
     { stat },
   ];
   let y = 0;
-  const add = (title, x, width, properties) => {
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub
+  const add = (title, x, width, properties, region = '${AWS::Region}') => {
     widgets.push({
       type: 'metric',
       x,
       y,
       width,
       height: 6,
-      // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub
-      properties: { title, region: '${AWS::Region}', period: 60, view: 'timeSeries', ...properties },
+      properties: { title, region, period: 60, view: 'timeSeries', ...properties },
     });
   };
   for (const [group] of groups) {
@@ -452,12 +457,21 @@ const dashboardBody = (groups, stages, stage) => {
         service('CallbacksOutstanding', group, 'Maximum'),
       ],
     });
-    add(`${group}: 5XX errors per variant`, 6, 6, {
-      metrics: [[{ expression: search('Invocation5XXErrors', 'Sum'), id: 'errors', label: '' }]],
-    });
-    add(`${group}: ModelLatency p99 per variant (µs)`, 12, 6, {
-      metrics: [[{ expression: search('ModelLatency', 'p99'), id: 'latency', label: '' }]],
-    });
+    // the endpoint's own metrics are in its region
+    add(
+      `${group}: 5XX errors per variant`,
+      6,
+      6,
+      { metrics: [[{ expression: search('Invocation5XXErrors', 'Sum'), id: 'errors', label: '' }]] },
+      prod.region,
+    );
+    add(
+      `${group}: ModelLatency p99 per variant (µs)`,
+      12,
+      6,
+      { metrics: [[{ expression: search('ModelLatency', 'p99'), id: 'latency', label: '' }]] },
+      prod.region,
+    );
     add(`${group}: gate evidence, candidate vs baseline`, 18, 6, {
       metrics: [
         service('CandidateErrorRate', group, 'Maximum'),

@@ -13,7 +13,11 @@ const { derive } = createRequire(join(repoRoot, 'serverless.yml'))('./serverless
     config: unknown,
     stage: string,
     configPath: string,
-  ) => { policies: Record<string, { PolicyDocument: { Statement: Json[] } }[]> };
+  ) => {
+    policies: Record<string, { PolicyDocument: { Statement: Json[] } }[]>;
+    dashboardBody: { 'Fn::Sub': string };
+    operatorEndpointArns: Json[];
+  };
 };
 
 const statementsOf = (config: Record<string, Json>, fn: string): Record<string, Json> => {
@@ -76,5 +80,30 @@ describe('the roles for a stage in another region', () => {
     expect(statementsOf(prodInEu(), 'canaryTick').ReadCanaryAlarms.Resource).toEqual([
       inEu('cloudwatch', 'alarm:churn-model-prod-business-kpi'),
     ]);
+  });
+});
+
+describe('the dashboard for a prod stage in another region', () => {
+  it('charts the endpoint’s variants in its region, the service’s own metrics in the service’s', () => {
+    const loaded = parseConfig(stringify(prodInEu()), 'p.yml');
+    const { widgets } = JSON.parse(derive(loaded, 'test', 'p.yml').dashboardBody['Fn::Sub']) as {
+      widgets: { type: string; properties: { title?: string; region?: string } }[];
+    };
+    const regionOf = (title: string) => widgets.find((w) => w.properties.title === title)?.properties.region;
+    expect(regionOf('churn-model: 5XX errors per variant')).toBe('eu-west-1');
+    expect(regionOf('churn-model: ModelLatency p99 per variant (µs)')).toBe('eu-west-1');
+    expect(regionOf('churn-model: rollouts in flight')).toBe('${AWS::Region}');
+    expect(regionOf('fraud-detector: 5XX errors per variant')).toBe('${AWS::Region}');
+  });
+});
+
+describe('the operator policy for a stage in another region', () => {
+  it('lets `status` describe the endpoints of this account in the service’s region and the stage’s', () => {
+    const derived = (config: Record<string, Json>) =>
+      derive(parseConfig(stringify(config), 'p.yml'), 'test', 'p.yml').operatorEndpointArns;
+    expect(derived(prodInEu())).toEqual([here('sagemaker', 'endpoint/*'), inEu('sagemaker', 'endpoint/*')]);
+    const home = prodInEu();
+    delete home.modelPackageGroups['churn-model'].stages.prod.region;
+    expect(derived(home)).toEqual([here('sagemaker', 'endpoint/*')]);
   });
 });

@@ -4,6 +4,9 @@ import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   AssumedRoleCredentials,
+  applicationAutoScalingClientFor,
+  cloudWatchClient,
+  cloudWatchClientFor,
   resetClients,
   sageMakerClient,
   sageMakerClientFor,
@@ -195,6 +198,31 @@ describe('clients per stage', () => {
       }),
     ]);
     expect(await client.config.region()).toBe(process.env.AWS_REGION || 'us-east-1');
+  });
+});
+
+describe('clients per stage region', () => {
+  it('gives a stage in another region clients there, cached per region and role; the home region’s are the service’s', async () => {
+    const home = process.env.AWS_REGION || 'us-east-1';
+    const eu = sageMakerClientFor(undefined, 'eu-west-1');
+    expect(await eu.config.region()).toBe('eu-west-1');
+    expect(sageMakerClientFor(undefined, 'eu-west-1')).toBe(eu);
+    expect(sageMakerClientFor(undefined, home)).toBe(sageMakerClient());
+    expect(await sageMakerRuntimeClientFor(undefined, 'eu-west-1').config.region()).toBe('eu-west-1');
+    expect(await cloudWatchClientFor(undefined, 'eu-west-1').config.region()).toBe('eu-west-1');
+    expect(await applicationAutoScalingClientFor(undefined, 'eu-west-1').config.region()).toBe('eu-west-1');
+    expect(cloudWatchClientFor(undefined, home)).toBe(cloudWatchClient());
+
+    const crossAccount = { roleArn: 'arn:aws:iam::777788889999:role/eu-deployer' };
+    const euCross = sageMakerClientFor(crossAccount, 'eu-west-1');
+    expect(euCross).not.toBe(eu);
+    expect(sageMakerClientFor(crossAccount, 'eu-west-1')).toBe(euCross);
+    expect(sageMakerClientFor(crossAccount)).not.toBe(euCross);
+    expect(await euCross.config.region()).toBe('eu-west-1');
+    expect((await euCross.config.credentials()).accessKeyId).toMatch(/^ASIA/);
+    expect(stsCalls.map((c) => c.params)).toEqual([
+      expect.objectContaining({ RoleArn: crossAccount.roleArn }),
+    ]);
   });
 });
 

@@ -157,6 +157,34 @@ describe('deploy', () => {
     expect(sm).not.toHaveReceivedCommand(UpdateEndpointCommand);
   });
 
+  it('outside the registry’s region, creates each model from its containers there, not from its package', async () => {
+    sm.on(DescribeEndpointCommand).rejects(couldNotFindEndpoint('churn-prod'));
+    const euImage = '111122223333.dkr.ecr.eu-west-1.amazonaws.com/churn';
+    const containers = {
+      [PKG2]: [{ image: `${euImage}:2`, modelDataUrl: 's3://models-euw1/churn/2/model.tar.gz' }],
+      // an inference pipeline: two containers, the second without model data
+      [PKG3]: [{ image: `${euImage}:3` }, { image: `${euImage}-post:3` }],
+    };
+    expect(await endpoints.deploy({ ...spec, containers })).toBe('started');
+    expect(sm.commandCalls(CreateModelCommand).map((c) => c.args[0].input)).toEqual([
+      expect.objectContaining({
+        ModelName: 'churn-v2',
+        PrimaryContainer: { Image: `${euImage}:2`, ModelDataUrl: 's3://models-euw1/churn/2/model.tar.gz' },
+      }),
+      expect.objectContaining({
+        ModelName: 'churn-v3',
+        Containers: [{ Image: `${euImage}:3` }, { Image: `${euImage}-post:3` }],
+      }),
+    ]);
+    // a package the spec gives no containers for is refused before anything is created
+    sm.reset();
+    sm.on(DescribeEndpointCommand).rejects(couldNotFindEndpoint('churn-prod'));
+    await expect(endpoints.deploy({ ...spec, containers: { [PKG3]: containers[PKG3] } })).rejects.toThrow(
+      `no containers of ${PKG2} in the stage's region to create its model from`,
+    );
+    expect(sm).not.toHaveReceivedCommand(CreateModelCommand);
+  });
+
   it('treats "Cannot create already existing" models and configs as success (rerun after a crash)', async () => {
     sm.on(CreateModelCommand).rejects(alreadyExisting('model', 'churn-v2'));
     sm.on(CreateEndpointConfigCommand).rejects(alreadyExisting('endpoint configuration', spec.configName));

@@ -6,6 +6,7 @@ import {
   preflightArtifacts,
   type RegionalArtifact,
   type StageArtifactLocation,
+  stageRegionContainers,
 } from '../../src/domain/artifacts';
 
 const PKG = 'arn:aws:sagemaker:us-east-1:111122223333:model-package/fraud/3';
@@ -120,6 +121,34 @@ describe('the artifacts a stage’s region needs', () => {
   ])('refuses %s, saying why', (_, p, location, reason) => {
     expect(artifactsInStageRegion(p, location)).toEqual({ refused: reason });
     expect(preflightArtifacts(p, location, [])).toEqual({ ok: false, reason });
+  });
+});
+
+describe('the containers a model in a stage’s region runs', () => {
+  it('are the package’s, each image and model data where the region finds them (the pre-flight’s locations)', () => {
+    const p = pkg([
+      { image: HOME_IMAGE, modelDataUrl: 's3://models-use1/fraud/v3/model.tar.gz' },
+      { image: '111122223333.dkr.ecr.eu-west-1.amazonaws.com/post@sha256:' + 'a'.repeat(64) },
+    ]);
+    expect(stageRegionContainers(p, EU)).toEqual({
+      containers: [
+        { image: `${EU_REPO}:v3`, modelDataUrl: 's3://fraud-euw1/v3/model.tar.gz' },
+        { image: '111122223333.dkr.ecr.eu-west-1.amazonaws.com/post@sha256:' + 'a'.repeat(64) },
+      ],
+    });
+    const looked = needed(p, EU);
+    expect(looked.filter((a) => a.kind === 's3').map((a) => `s3://${a.bucket}/${a.key}`)).toEqual([
+      's3://fraud-euw1/v3/model.tar.gz',
+    ]);
+  });
+
+  it('cannot be named for an image of another region without a mapping: the same reason as the pre-flight’s', () => {
+    const p = pkg([{ image: HOME_IMAGE }]);
+    const refused = stageRegionContainers(p, { ...EU, ecr: [] });
+    expect(refused).toEqual({
+      refused: `image ${HOME_IMAGE} of ${PKG} is in us-east-1 and no ECR repository mapping of the stage brings it to eu-west-1`,
+    });
+    expect(artifactsInStageRegion(p, { ...EU, ecr: [] })).toEqual(refused);
   });
 });
 

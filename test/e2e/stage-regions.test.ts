@@ -182,6 +182,35 @@ describe('a prod stage in another region', () => {
     expect(regionsOf(r, 'UpdateModelPackage', before)).toEqual([HOME]);
   });
 
+  it('a QA stage in eu-west-1 is created, smoke-tested and verified there, prod at home', async () => {
+    const qaInEu = localConfigVariant((config) => {
+      const qa = config.modelPackageGroups[GROUP].stages.qa;
+      qa.region = EU;
+      qa.artifacts = {
+        ecr: [{ from: ECR_HOME, to: ECR_EU }],
+        s3: [{ from: 's3://models-use1/churn/', to: 's3://models-euw1/churn/' }],
+      };
+    });
+    r = await startRollouts({ configPath: qaInEu });
+    await r.createGroup(GROUP);
+    const v1 = await register(r, 1);
+    await r.approve(v1);
+    await r.runUntil(async () => (await r.phase(`${GROUP}:v1`)) === 'Succeeded', 120 * MINUTE);
+
+    expect(eu(r).sagemaker.endpoints.get(QA)).toBeDefined();
+    expect(r.stack.cloud.sagemaker.endpoints.get(QA)).toBeUndefined();
+    expect(r.stack.cloud.sagemaker.endpoints.get(PROD)).toBeDefined();
+    // the only requests sent over the API are QA's smoke tests (prod has no pre-traffic check here)
+    const smoke = calls(r, 'InvokeEndpoint');
+    expect(smoke.length).toBeGreaterThan(0);
+    expect(new Set(smoke.map((c) => c.region))).toEqual(new Set([EU]));
+    const history = (await r.history(`${GROUP}:v1`)).map((h) => h.to);
+    expect(history).toEqual(
+      expect.arrayContaining(['QaDeploying', 'QaVerifying', 'ProdDeploying', 'Succeeded']),
+    );
+    expect(regionsOf(r, 'DescribeModelPackage')).toEqual([HOME]);
+  });
+
   /**
    * How long after eu-west-1's endpoint went InService the service acted on it: the update to the
    * canary's config (ProdDeploying, then Canary). UpdateEndpoint takes 3 minutes plus `offsetMs`,

@@ -138,9 +138,19 @@ const status = async (
     const ctx = await session.context();
     let lastPhase: string | undefined;
     let lastRetrying: string | undefined;
+    let saidAwaiting = false;
     const outcome = await waitForDeployment(ctx, target, {
       timeoutMs: (options.timeout ?? 30 * 60) * 1000,
       intervalMs: (options.interval ?? 5) * 1000,
+      onAwaiting: () => {
+        if (output.json || saidAwaiting) return;
+        saidAwaiting = true;
+        output.err(
+          output.colour.dim(
+            `${formatTime(Date.now())}  ${target}: not recorded yet, waiting for the service to receive its approval`,
+          ),
+        );
+      },
       onRefresh: (d, retrying) => {
         if (output.json) return;
         if (d.phase !== lastPhase) {

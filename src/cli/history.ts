@@ -43,21 +43,32 @@ export const findDeployment = async (
   const { group } = parseIdOrFail(id);
   const state = await requireGroup(ctx, group, `unknown deployment ${id}`);
   if (!state) {
-    throw new CliError(
+    throw new NotRecordedError(
       `unknown deployment ${id}: group ${group} has no deployments yet. Run \`sagemaker-rollouts status --all\` to list them.`,
-      EXIT.usage,
+      [],
     );
   }
   const deployment = state.deployments.find((d) => d.id === id);
   if (!deployment) {
     const known = state.deployments.map((d) => d.id);
-    throw new CliError(
+    throw new NotRecordedError(
       `unknown deployment ${id}: group ${group} has ${known.length > 0 ? known.join(', ') : 'no deployments'}. Run \`sagemaker-rollouts status --all\` to list them.`,
-      EXIT.usage,
+      state.deployments.map((d) => d.version),
     );
   }
   return { state, deployment };
 };
+
+/** A deployment id of a known group that the group's record does not hold (exit 2). */
+export class NotRecordedError extends CliError {
+  constructor(
+    message: string,
+    /** the versions the group's record holds */
+    readonly versions: number[],
+  ) {
+    super(message, EXIT.usage);
+  }
+}
 
 export const renderHistory = (
   id: string,

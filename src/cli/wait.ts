@@ -1,9 +1,10 @@
 import type { Deployment, GroupState } from '../domain/model';
+import { parseDeploymentId } from '../domain/naming';
 import type { Context } from './context';
 import { currentReason } from './current-reason';
 import { EXIT, type ExitCode } from './errors';
 import { executorHint } from './executor-hint';
-import { findDeployment } from './history';
+import { findDeployment, NotRecordedError } from './history';
 import { stageOf } from './status';
 
 /** How a followed deployment stopped, and the exit code a pipeline decides on. */
@@ -42,6 +43,37 @@ export const settledOutcome = (d: Deployment): Omit<WaitOutcome, 'deploymentId'>
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
 /**
+ * How long `--wait` waits for a deployment the table does not hold yet: a version approved a
+ * moment ago is recorded only once its approval event has reached the service (seconds in AWS),
+ * so `approve` followed at once by `status --wait` must not fail; a version number that never
+ * comes should not hold a pipeline for the whole timeout either.
+ */
+export const APPEAR_WITHIN_MS = 120_000;
+
+/**
+ * The deployment, or undefined while it may still be recorded: its group has no deployment of
+ * that version or a later one yet, and `until` has not passed. Otherwise what findDeployment says
+ * (an unknown group, or a version the group has passed, fails at once with exit 2).
+ */
+const findOrAwaited = async (
+  ctx: Context,
+  id: string,
+  until: number,
+): Promise<{ state: GroupState; deployment: Deployment } | undefined> => {
+  try {
+    return await findDeployment(ctx, id);
+  } catch (error) {
+    if (!(error instanceof NotRecordedError) || Date.now() >= until) throw error;
+    const { version } = parseDeploymentId(id)!;
+    return error.versions.some((known) => known >= version) ? rethrow(error) : undefined;
+  }
+};
+
+const rethrow = (error: unknown): never => {
+  throw error;
+};
+
+/**
  * Follows one deployment until it succeeds, ends otherwise, or needs an operator (paused, awaiting
  * approval), or until `timeoutMs` of this machine's time has passed. `onRefresh` sees each reading.
  */
@@ -52,11 +84,20 @@ export const waitForDeployment = async (
     timeoutMs: number;
     intervalMs: number;
     onRefresh?: (d: Deployment, retrying: string | undefined) => void;
+    /** each reading before the deployment is recorded (its approval still on its way) */
+    onAwaiting?: () => void;
   },
 ): Promise<WaitOutcome> => {
-  const deadline = Date.now() + options.timeoutMs;
+  const started = Date.now();
+  const deadline = started + options.timeoutMs;
   for (;;) {
-    const { state, deployment } = await findDeployment(ctx, id);
+    const found = await findOrAwaited(ctx, id, started + Math.min(options.timeoutMs, APPEAR_WITHIN_MS));
+    if (!found) {
+      options.onAwaiting?.();
+      await sleep(Math.min(options.intervalMs, Math.max(0, deadline - Date.now())));
+      continue;
+    }
+    const { state, deployment } = found;
     const settled = settledOutcome(deployment);
     const retrying = settled ? undefined : await retryingOn(ctx, state, deployment);
     options.onRefresh?.(deployment, retrying);

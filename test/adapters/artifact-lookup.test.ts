@@ -13,6 +13,7 @@ import type { PackageArtifacts, StageArtifactLocation } from '../../src/domain/a
 import { PermanentError, TransientError } from '../../src/errors';
 import { VirtualClock } from '../../src/local/clock';
 import { type LocalCloud, startLocalCloud } from '../../src/local/cloud';
+import { restoreProcessEnv } from '../support/process-env';
 
 /** The pre-flight over the wire: S3 HeadObject and ECR DescribeImages against the local cloud, per region. */
 const EU = 'eu-west-1';
@@ -54,7 +55,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  process.env = savedEnv;
+  restoreProcessEnv(savedEnv);
   resetClients();
   await cloud.close();
 });

@@ -15,6 +15,7 @@ import {
 import { SageMakerStageEndpoints } from '../../src/adapters/sagemaker-endpoints';
 import { signedAssumeRole } from '../../src/adapters/sts-assume-role';
 import { EndpointBusyError, PermanentError, TransientError } from '../../src/errors';
+import { restoreProcessEnv } from '../support/process-env';
 
 const HOUR = 60 * 60 * 1000;
 let now = Date.now();
@@ -71,7 +72,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  process.env = savedEnv;
+  restoreProcessEnv(savedEnv);
   resetClients();
   await new Promise<void>((resolve) => stsServer.close(() => resolve()));
 });
@@ -269,7 +270,7 @@ describe('endpoint from AWS_ENDPOINT_URL_SAGEMAKER and real error responses', ()
   });
 
   afterAll(async () => {
-    process.env = saved;
+    restoreProcessEnv(saved);
     await new Promise<void>((resolve) => server.close(() => resolve()));
   });
 

@@ -15,6 +15,7 @@ import { PermanentError } from '../../src/errors';
 import { VirtualClock } from '../../src/local/clock';
 import { type LocalCloud, startLocalCloud } from '../../src/local/cloud';
 import type { InvalidDatapoint } from '../../src/ports/metrics';
+import { restoreProcessEnv } from '../support/process-env';
 
 /** The adapters over the wire, against the local cloud, configured only through AWS_ENDPOINT_URL. */
 const T0 = Date.UTC(2024, 0, 1);
@@ -44,7 +45,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  process.env = savedEnv;
+  restoreProcessEnv(savedEnv);
   resetClients();
   await cloud.close();
 });

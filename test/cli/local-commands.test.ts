@@ -5,12 +5,16 @@ import { promisify } from 'node:util';
 import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/cli';
+import { restoreProcessEnv } from '../support/process-env';
 import { BIN, ROOT } from './child';
 
 /*
  * `npm start -- --keep-running` as a user runs it, then the README's kept-cloud block, read from
- * README.md and run command by command as written, from another "shell" (child processes with the
- * exported environment).
+ * README.md and run command by command as written, on the exported environment. The first command
+ * runs in another "shell" (a child process with that environment and nothing else), which shows
+ * the block is complete; the rest run the same CLI in this process, each child having cost about
+ * a second of CPU to load it (the package's own bin is tested from an installed tarball in
+ * cli/package.test.ts).
  */
 const run = promisify(execFile);
 const ALARM = 'churn-model-prod-business-kpi';
@@ -18,6 +22,7 @@ const ALARM = 'churn-model-prod-business-kpi';
 let kept: ChildProcess;
 let output = '';
 let env: Record<string, string> = {};
+const savedEnv = { ...process.env };
 
 const cli = async (...args: string[]) => {
   try {
@@ -88,6 +93,7 @@ beforeAll(async () => {
 }, 150_000);
 
 afterAll(async () => {
+  restoreProcessEnv(savedEnv);
   if (kept && kept.exitCode === null) {
     const exited = new Promise((done) => kept.once('exit', done));
     kept.kill('SIGINT');
@@ -147,7 +153,7 @@ describe('a kept local cloud to work in', () => {
       expect(line).toMatch(command);
       const [npx, bin, ...args] = words(line);
       expect([npx, bin]).toEqual(['npx', 'sagemaker-rollouts']);
-      const result = await cli(...args);
+      const result = index === 0 ? await cli(...args) : await cliHere(...args);
       expect(result.code, `${line}\n${result.stdout}${result.stderr}`).toBe(0);
       expect(result.stdout, line).toMatch(printed);
       if (line.includes('--reason "KPI dip"')) {
@@ -155,7 +161,7 @@ describe('a kept local cloud to work in', () => {
         expect(described.MetricAlarms?.[0]).toMatchObject({ StateValue: 'ALARM', StateReason: 'KPI dip' });
       }
     }
-    const status = JSON.parse((await cli('status', 'churn-model', '--all', '--json')).stdout) as {
+    const status = JSON.parse((await cliHere('status', 'churn-model', '--all', '--json')).stdout) as {
       rows: { deploymentId: string; prodVersion?: number }[];
     };
     expect(status.rows.map((row) => row.deploymentId)).toEqual(

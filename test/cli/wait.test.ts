@@ -1,4 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { runCli } from '../../src/cli/cli';
+import { APPEAR_WITHIN_MS } from '../../src/cli/wait';
 import { MINUTE, startWorld, type World } from '../e2e/helpers';
 import { runCliChild, runCliHere } from './child';
 
@@ -106,22 +108,51 @@ describe('status --wait: the exit code says how a deployment ended', () => {
     expect(JSON.parse(aborted.stdout)).toMatchObject({ outcome: 'unsuccessful', phase: 'Aborted' });
   });
 
-  it('exits 6 while a manual-mode version awaits approval', async () => {
+  it('waits for a version approved a moment ago until the service records it, then exits 6 while it awaits approval (manual mode)', async () => {
     const arn = await world.createPackage(FRAUD, { 'sim.errorRate': '0' });
     await world.approve(arn);
-    // the approval event handled: the deployment exists (until then it is unknown, exit 2)
-    await world.stack.settle();
     const id = `${FRAUD}:v1`;
-    const run = await waitFor(id);
-    expect(run.code, run.stderr).toBe(6);
-    expect(JSON.parse(run.stdout)).toMatchObject({ outcome: 'needs-operator', phase: 'AwaitingApproval' });
+    // `approve && status --wait` as a pipeline runs it: the approval event is not handled yet
+    let stdout = '';
+    let stderr = '';
+    const finished = runCli(['status', id, '--wait', '--interval', '0.05'], {
+      stdout: { write: (text: string) => (stdout += text), isTTY: false },
+      stderr: { write: (text: string) => (stderr += text) },
+      env: { ...process.env, ...world.stack.env() },
+    });
+    await vi.waitFor(() => expect(stderr).toContain(`${id}: not recorded yet`), { timeout: 10_000 });
+    expect((await world.stack.cloud.events.published).length).toBeGreaterThan(0);
+    await expect(world.state(FRAUD)).rejects.toThrow(`no state for ${FRAUD}`);
+    await world.stack.run(60 * MINUTE, async () => (await deployment(FRAUD, id))?.phase === 'AwaitingApproval');
+    expect(await finished, stderr).toBe(6);
+    expect(stderr).toContain(`${id}: QaDeploying`);
+    expect(stdout).toContain(`${id} awaits approval`);
     expect((await deployment(FRAUD, id)).phase).toBe('AwaitingApproval');
   });
 
-  it('exits 2 for an unknown deployment, with a JSON error under --json', async () => {
-    const run = await waitFor(`${CHURN}:v99`);
+  it('exits 2 for a deployment still not recorded when the wait ends, with a JSON error under --json', async () => {
+    const run = await runCliHere(world, [
+      'status',
+      `${CHURN}:v99`,
+      '--wait',
+      '--interval',
+      '0.05',
+      '--timeout',
+      '0.3',
+      '--json',
+    ]);
     expect(run.code).toBe(2);
     expect(JSON.parse(run.stdout)).toMatchObject({ ok: false, exitCode: 2 });
     expect(JSON.parse(run.stdout).error).toContain(`unknown deployment ${CHURN}:v99`);
+  });
+
+  it('exits 2 at once for a version the group has already passed', async () => {
+    const started = Date.now();
+    const run = await runCliHere(world, ['status', `${CHURN}:v1#2`, '--wait', '--interval', '0.05']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(`unknown deployment ${CHURN}:v1#2`);
+    expect(run.stderr).not.toContain('not recorded yet');
+    // not held for APPEAR_WITHIN_MS (2 minutes)
+    expect(Date.now() - started).toBeLessThan(APPEAR_WITHIN_MS / 2);
   });
 });

@@ -27,9 +27,11 @@ const crashingWorld = async () => {
       }
     },
   });
-  const wrote = () => {
+  const kinds: string[] = [];
+  const wrote = (kind: string) => {
     if (!counting || crashed) return;
     writes++;
+    kinds.push(kind);
     if (writes === crashAt) {
       crashed = true;
       crashes++;
@@ -41,7 +43,7 @@ const crashingWorld = async () => {
   calls.push = (...records) => {
     for (const c of records) {
       if (!c.error && (MUTATING.has(c.operation) || (c.service === 'events' && c.operation === 'PutEvents')))
-        wrote();
+        wrote(`${c.service}:${c.operation}`);
     }
     return push(...records);
   };
@@ -51,7 +53,7 @@ const crashingWorld = async () => {
     async (...args: A): Promise<R> => {
       if (crashed) throw new Crash('crashed');
       const result = await fn(...args);
-      if (isWrite) wrote();
+      if (isWrite) wrote(`store:${fn.name.replace(/^bound /, '')}`);
       return result;
     };
   const s = real.store;
@@ -78,8 +80,11 @@ const crashingWorld = async () => {
       counting = true;
       crashAt = k;
       writes = 0;
+      kinds.length = 0;
     },
     writes: () => writes,
+    /** what each write since arm() was: `sagemaker:CreateEndpoint`, `store:saveGroup`, ... */
+    kinds: () => [...kinds],
     crashes: () => crashes,
   };
 };
@@ -140,11 +145,24 @@ const firstDeployment = async (k: number) => {
     await settled(w, (s) => s.deployments.every((d) => d.phase === 'Succeeded'));
     const result = await outcome(w, ['churn-model:v1']);
     const events = w.serviceEvents().map((e) => `${e['detail-type']} ${e.detail.deploymentId}`);
-    return { result, writes: harness.writes(), crashes: harness.crashes(), events };
+    return { result, writes: harness.writes(), kinds: harness.kinds(), crashes: harness.crashes(), events };
   } finally {
     await w.close();
   }
 };
+
+/**
+ * The writes (1-based) a crash is tried after: all of them with CRASH_SWEEP=full (`npm run
+ * test:deep`); by default, each kind of write (an operation, a store method) where it first comes,
+ * every `stride`-th write, and the last, since one promotion per crash point is slow.
+ */
+const crashPoints = (kinds: string[], stride: number): number[] =>
+  kinds
+    .map((kind, index) => ({ k: index + 1, first: kinds.indexOf(kind) === index }))
+    .filter(
+      ({ k, first }) => process.env.CRASH_SWEEP === 'full' || first || k % stride === 1 || k === kinds.length,
+    )
+    .map(({ k }) => k);
 
 describe('a crash after any AWS write converges to the crash-free end state', () => {
   it('first deployment', { timeout: 180_000 }, async () => {
@@ -155,14 +173,15 @@ describe('a crash after any AWS write converges to the crash-free end state', ()
     const n = reference.writes;
     expect(n).toBeGreaterThan(10);
     const duplicated: number[] = [];
-    for (let k = 1; k <= n; k++) {
+    const points = crashPoints(reference.kinds, 3);
+    for (const k of points) {
       const run = await firstDeployment(k);
       expect(run.crashes, `k=${k}`).toBe(1);
       expect(run.result, `crash after write ${k} of ${n}`).toEqual(reference.result);
       if (run.events.length !== reference.events.length) duplicated.push(k);
     }
     // at-least-once publishing: only a crash between PutEvents and the save that removes it repeats an event
-    expect(duplicated.length).toBeLessThan(n / 2);
+    expect(duplicated.length).toBeLessThan(points.length / 2);
   });
 });
 
@@ -197,6 +216,7 @@ describe('a crash during a canary promotion converges', () => {
       await settled(w, (s) => s.prod?.version === 1);
       w.stack.cloud.setTraffic('churn-model-prod', 600);
       let writes = 0;
+      let kinds: string[] = [];
       const promoteWith = async (version: number, k: number) => {
         // no candidate 5XX: each step passes at its bake's end, so every run has the same history
         // (random 5XX could leave the evidence thin and extend some bakes and not others)
@@ -211,6 +231,7 @@ describe('a crash during a canary promotion converges', () => {
         harness.arm(k);
         await settled(w, (s) => s.deployments.every((d) => ['Succeeded', 'Superseded'].includes(d.phase)));
         writes = harness.writes();
+        kinds = harness.kinds();
         harness.arm(0);
         const state = await w.state(CHURN);
         const history = (await w.history(id)).map((h) => `${h.seq} ${h.from}->${h.to}`);
@@ -236,11 +257,7 @@ describe('a crash during a canary promotion converges', () => {
       expect(reference.prod).toBe(2);
       expect(n).toBeGreaterThan(5);
       const before = harness.crashes();
-      // one promotion per crash point is slow: npm test takes every third write and the last one;
-      // CRASH_SWEEP=full takes them all
-      const points = Array.from({ length: n }, (_, i) => i + 1).filter(
-        (k) => process.env.CRASH_SWEEP === 'full' || k % 3 === 1 || k === n,
-      );
+      const points = crashPoints(kinds, 4);
       for (const [index, k] of points.entries()) {
         const version = index + 3;
         const run = await promoteWith(version, k);

@@ -441,9 +441,27 @@ function statistic(p: Datapoint, stat: string): number | undefined {
   }
 }
 
+/**
+ * Each distribution sorted once: a minute's datapoint is read again on every tick whose window
+ * holds it (distributions are never changed in place; merging makes a new one).
+ */
+const sortedDistributions = new WeakMap<
+  Array<[number, number]>,
+  { sorted: Array<[number, number]>; total: number }
+>();
+
+const sortedOnce = (dist: Array<[number, number]>) => {
+  let known = sortedDistributions.get(dist);
+  if (!known) {
+    const sorted = [...dist].filter(([, w]) => w > 0).sort((a, b) => a[0] - b[0]);
+    known = { sorted, total: sorted.reduce((n, [, w]) => n + w, 0) };
+    sortedDistributions.set(dist, known);
+  }
+  return known;
+};
+
 function percentile(dist: Array<[number, number]>, pct: number): number | undefined {
-  const sorted = [...dist].filter(([, w]) => w > 0).sort((a, b) => a[0] - b[0]);
-  const total = sorted.reduce((n, [, w]) => n + w, 0);
+  const { sorted, total } = sortedOnce(dist);
   if (total === 0) return undefined;
   const rank = (pct / 100) * total;
   let seen = 0;

@@ -123,7 +123,10 @@ describe('status --wait: the exit code says how a deployment ended', () => {
     await vi.waitFor(() => expect(stderr).toContain(`${id}: not recorded yet`), { timeout: 10_000 });
     expect((await world.stack.cloud.events.published).length).toBeGreaterThan(0);
     await expect(world.state(FRAUD)).rejects.toThrow(`no state for ${FRAUD}`);
-    await world.stack.run(60 * MINUTE, async () => (await deployment(FRAUD, id))?.phase === 'AwaitingApproval');
+    await world.stack.run(
+      60 * MINUTE,
+      async () => (await deployment(FRAUD, id))?.phase === 'AwaitingApproval',
+    );
     expect(await finished, stderr).toBe(6);
     expect(stderr).toContain(`${id}: QaDeploying`);
     expect(stdout).toContain(`${id} awaits approval`);

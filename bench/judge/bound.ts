@@ -243,6 +243,80 @@ export const simulateOracle = (r: Regression, alpha: number, p0: NullTraffic, ro
   };
 };
 
+/**
+ * A test that is valid on the whole per-variant overdispersion subfamily, not only on P0: universal
+ * inference (Wasserman, Ramdas and Balakrishnan, PNAS 2020), the likelihood of the regression's
+ * own rates over the null's maximum likelihood (shared rate and each variant's CV, on a grid; valid
+ * up to the grid), rolled back at 1 / alpha, holding the candidate at 10 %. It knows the
+ * regression's rates, so it is no judge; it shows what a bound on this subfamily cannot exceed.
+ */
+export const simulateUniversalInference = (
+  r: Regression,
+  alpha: number,
+  rollouts: number,
+  seed = 1,
+  underNull?: NullTraffic,
+) => {
+  const rc = r.baselineRate * r.factor;
+  const rates = grid(Math.log(r.baselineRate * 0.3), Math.log(rc * 2), 69).map(Math.exp);
+  const cvs = grid(0, 1, 20);
+  const u = mulberry32(seed);
+  const limit = Math.log(1 / alpha);
+  let rolledBack = 0;
+  let excess = 0;
+  const times: number[] = [];
+  for (let i = 0; i < rollouts; i++) {
+    const candidate = rates.map(() => cvs.map(() => 0));
+    const baseline = rates.map(() => cvs.map(() => 0));
+    let numerator = 0;
+    let served = 0;
+    const minutes: Array<[number, number, number, number]> = [];
+    for (let t = 0; t < MAX_CANARY_MINUTES; t++) {
+      const nc = poisson(u, r.rpm * 0.1);
+      const nb = poisson(u, r.rpm * 0.9);
+      const ec = underNull
+        ? binomial(u, nc, betaRate(u, underNull.rate, underNull.candidateCv))
+        : binomial(u, nc, rc);
+      const eb = underNull
+        ? binomial(u, nb, betaRate(u, underNull.rate, underNull.baselineCv))
+        : binomial(u, nb, r.baselineRate);
+      minutes.push([nc, ec, nb, eb]);
+      served += nc * (rc - r.baselineRate);
+      const now = t + 1;
+      if (now - LAG_MINUTES < 1) continue;
+      const [n1, e1, n2, e2] = minutes[now - LAG_MINUTES - 1]!;
+      numerator += errorsLogPmf(e1, n1, rc, 0) + errorsLogPmf(e2, n2, r.baselineRate, 0);
+      let denominator = Number.NEGATIVE_INFINITY;
+      for (let a = 0; a < rates.length; a++) {
+        let bestC = Number.NEGATIVE_INFINITY;
+        let bestB = Number.NEGATIVE_INFINITY;
+        for (let c = 0; c < cvs.length; c++) {
+          const viable = cvs[c]! === 0 || (1 - rates[a]!) / (cvs[c]! ** 2 * rates[a]!) > 1;
+          if (!viable) continue;
+          candidate[a]![c]! += errorsLogPmf(e1, n1, rates[a]!, cvs[c]!);
+          baseline[a]![c]! += errorsLogPmf(e2, n2, rates[a]!, cvs[c]!);
+          bestC = Math.max(bestC, candidate[a]![c]!);
+          bestB = Math.max(bestB, baseline[a]![c]!);
+        }
+        denominator = Math.max(denominator, bestC + bestB);
+      }
+      if (numerator - denominator >= limit) {
+        rolledBack += 1;
+        times.push(now);
+        break;
+      }
+    }
+    excess += served;
+  }
+  times.sort((a, b) => a - b);
+  return {
+    rolledBack: rolledBack / rollouts,
+    meanMinutes: times.reduce((a, b) => a + b, 0) / Math.max(1, times.length),
+    medianMinutes: times[Math.floor(times.length / 2)] ?? null,
+    excess: excess / rollouts,
+  };
+};
+
 if (process.argv[1] && resolve(process.argv[1]) === resolve(new URL(import.meta.url).pathname)) {
   const { values } = parseArgs({
     args: process.argv.slice(2),

@@ -5,6 +5,7 @@ import {
   leastFavourableNull,
   minuteDivergence,
   simulateOracle,
+  simulateUniversalInference,
 } from '../../../bench/judge/bound';
 
 const moments = (n: number, rate: number, cv: number) => {
@@ -72,4 +73,17 @@ describe('the excess-5XX bound for judges on settled minutes (bench/judge/bound.
     expect(sim.falseRollbacks).toBeLessThan(0.03);
     expect(sim.rolledBack).toBe(1);
   }, 60_000);
+
+  it('universal inference against the whole subfamily: catches 2x at 3,000 rpm on 1 % and holds on an overdispersed null', () => {
+    const caught = simulateUniversalInference(twice, 0.01, 40, 5);
+    expect(caught.rolledBack).toBe(1);
+    expect(caught.excess).toBeLessThan(45);
+    // both variants with CV 1 around 1 %: a denominator blind to overdispersion (binomial only) rolls back 22 %
+    const healthy = simulateUniversalInference(twice, 0.01, 40, 9, {
+      rate: 0.01,
+      candidateCv: 1,
+      baselineCv: 1,
+    });
+    expect(healthy.rolledBack).toBeLessThanOrEqual(2 / 40);
+  }, 120_000);
 });

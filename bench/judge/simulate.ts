@@ -72,7 +72,7 @@ export const LATENCY_SIGMA = 0.4;
 export const ON_TIME = { min: 0.3, max: 0.8 } as const;
 /** Shared incidents: a burst starts in a minute with this probability and lasts 1-3 minutes. */
 export const BURST = { startProbability: 1 / 40, errorMultiplier: 10, latencyMultiplier: 1.5 } as const;
-const MAX_CANARY_MINUTES = 100;
+export const MAX_CANARY_MINUTES = 100;
 /** The settle lag the `late-revised` model delays and revises minutes beyond (the default ingestion lag). */
 const SETTLE_LAG = 3;
 

@@ -9,6 +9,9 @@ import {
   onlyApprovedServes,
   type RunRecord,
   type SavedDecision,
+  type StagePlace,
+  stageInItsRegion,
+  stagesInOrder,
   stoppedNeverRises,
   violations,
   weightsNeverZero,
@@ -21,6 +24,14 @@ import {
 
 const MINUTE = 60_000;
 const PROD = 'churn-model-prod';
+const QA = 'churn-model-qa';
+const HOME = 'us-east-1';
+const EU = 'eu-west-1';
+/** QA at home, prod at home (the default) or in another region. */
+const stagesWithProdIn = (region: string): StagePlace[] => [
+  { stage: 'qa', endpoint: QA, region: HOME },
+  { stage: 'prod', endpoint: PROD, region },
+];
 const pkg = (v: number) => `arn:aws:sagemaker:us-east-1:111122223333:model-package/churn-model/${v}`;
 const limits: Limits = { deploymentMs: 300 * MINUTE, settleMs: 300 * MINUTE };
 
@@ -49,13 +60,19 @@ class Stream {
     return this;
   }
 
-  endpoint(status: string, variants: VariantRecord[], pending?: VariantRecord[]): this {
+  /** A change of the prod endpoint (in `region`, the service's by default). */
+  endpoint(
+    status: string,
+    variants: VariantRecord[],
+    pending?: VariantRecord[],
+    place: { endpoint: string; region: string } = { endpoint: PROD, region: HOME },
+  ): this {
     const change: EndpointChange = {
       kind: 'endpoint',
       seq: this.changes.length,
       at: this.t,
-      region: 'us-east-1',
-      endpoint: PROD,
+      region: place.region,
+      endpoint: place.endpoint,
       status,
       configName: variants.map((v) => v.name).join('-'),
       variants,
@@ -65,6 +82,14 @@ class Stream {
     };
     this.changes.push(change);
     return this;
+  }
+
+  /** The QA endpoint (at home) created for `v`, or updated from `from` to `v`; then InService. */
+  qaServes(v: number, from?: number): this {
+    const place = { endpoint: QA, region: HOME };
+    if (from === undefined) this.endpoint('Creating', [], [variant(v, 1)], place);
+    else this.endpoint('Updating', [variant(from, 1)], [variant(v, 1)], place);
+    return this.endpoint('InService', [variant(v, 1)], undefined, place);
   }
 
   decision(...deployments: { version: number; phase: Phase; created?: number }[]): this {
@@ -83,7 +108,7 @@ class Stream {
 
   run(extra: Partial<RunRecord> = {}): RunRecord {
     return {
-      prodEndpoint: PROD,
+      stages: stagesWithProdIn(HOME),
       changes: this.changes,
       decisions: this.decisions,
       tokens: [],
@@ -104,12 +129,14 @@ const canaryStopped = () => {
   const { variant: v } = s;
   return s
     .approval(1, 'Approved')
+    .qaServes(1)
     .endpoint('Creating', [v(1, 1)], [v(1, 1)])
     .at(5)
     .endpoint('InService', [v(1, 1)])
     .decision({ version: 1, phase: 'Succeeded' })
     .at(20)
     .approval(2, 'Approved')
+    .qaServes(2, 1)
     .endpoint('Updating', [v(1, 1)], [v(1, 90), v(2, 0)])
     .at(23)
     .endpoint('InService', [v(1, 90), v(2, 0)])
@@ -239,5 +266,96 @@ describe('fault model oracle: each invariant fails on its planted bug', () => {
     ]);
     const ended = rollbackCompletes(canaryStopped());
     expect(nothingStuck(ended.run(), limits)).toEqual([]);
+  });
+
+  it('a version that reaches prod before QA served it InService is caught', () => {
+    const s = stream();
+    const { variant: v } = s;
+    // v1 through QA and prod; v2's QA update still in progress when prod's canary starts
+    s.approval(1, 'Approved')
+      .qaServes(1)
+      .endpoint('Creating', [], [v(1, 1)])
+      .at(5)
+      .endpoint('InService', [v(1, 1)])
+      .at(20)
+      .approval(2, 'Approved')
+      .endpoint('Updating', [v(1, 1)], [v(2, 1)], { endpoint: QA, region: HOME })
+      .endpoint('Updating', [v(1, 1)], [v(1, 90), v(2, 10)])
+      .at(23)
+      .endpoint('InService', [v(2, 1)], undefined, { endpoint: QA, region: HOME })
+      .endpoint('InService', [v(1, 90), v(2, 10)]);
+    expect(stagesInOrder(s.run())).toEqual([
+      'v2 reached prod (10% of churn-model-prod in us-east-1) at 00:20:00 (change 7, Updating) before qa (churn-model-qa in us-east-1) served it InService',
+    ]);
+    // the same stream with prod's update after QA's InService passes
+    const inOrder = stream();
+    inOrder
+      .approval(1, 'Approved')
+      .qaServes(1)
+      .endpoint('Creating', [], [v(1, 1)])
+      .at(5)
+      .endpoint('InService', [v(1, 1)])
+      .at(20)
+      .approval(2, 'Approved')
+      .qaServes(2, 1)
+      .endpoint('Updating', [v(1, 1)], [v(1, 90), v(2, 10)]);
+    expect(stagesInOrder(inOrder.run())).toEqual([]);
+  });
+
+  it('QA serving a version counts only InService, at a weight above 0, on the QA endpoint in its own region', () => {
+    const prodGets = (s: Stream) => s.endpoint('Creating', [], [variant(1, 1)]);
+    const s = stream();
+    const { variant: v } = s;
+    // QA asked for v1 but never InService with it: a weight of 0, then another region's churn-model-qa
+    s.approval(1, 'Approved')
+      .endpoint('InService', [v(1, 0)], undefined, { endpoint: QA, region: HOME })
+      .endpoint('InService', [v(1, 1)], undefined, { endpoint: QA, region: EU });
+    const found = stagesInOrder(prodGets(s).run());
+    expect(found).toEqual([
+      expect.stringMatching(/^v1 reached prod \(100% of churn-model-prod in us-east-1\)/),
+    ]);
+  });
+
+  it('prod in eu-west-1: its changes there are checked against QA at home', () => {
+    const eu = { endpoint: PROD, region: EU };
+    const s = stream();
+    const { variant: v } = s;
+    s.approval(1, 'Approved')
+      .qaServes(1)
+      .endpoint('Creating', [], [v(1, 1)], eu)
+      .at(5)
+      .endpoint('InService', [v(1, 1)], undefined, eu)
+      .approval(2, 'Approved')
+      .endpoint('Updating', [v(1, 1)], [v(1, 90), v(2, 10)], eu);
+    const run = s.run({ stages: stagesWithProdIn(EU) });
+    expect(stagesInOrder(run)).toEqual([
+      'v2 reached prod (10% of churn-model-prod in eu-west-1) at 00:05:00 (change 6, Updating) before qa (churn-model-qa in us-east-1) served it InService',
+    ]);
+    expect(stageInItsRegion(run)).toEqual([]);
+  });
+
+  it("a change of a stage's endpoint outside the stage's region is caught", () => {
+    const s = stream();
+    const { variant: v } = s;
+    // prod is configured in eu-west-1, yet an update lands on a churn-model-prod at home
+    s.approval(1, 'Approved')
+      .qaServes(1)
+      .endpoint('Creating', [], [v(1, 1)], { endpoint: PROD, region: EU })
+      .at(5)
+      .endpoint('Creating', [], [v(1, 1)])
+      .endpoint('InService', [v(1, 1)])
+      .endpoint('Creating', [], [v(1, 1)], { endpoint: QA, region: EU });
+    expect(stageInItsRegion(s.run({ stages: stagesWithProdIn(EU) }))).toEqual([
+      "churn-model-prod changed in us-east-1 at 00:05:00 (change 4, Creating): the prod stage's is in eu-west-1",
+      "churn-model-qa changed in eu-west-1 at 00:05:00 (change 6, Creating): the qa stage's is in us-east-1",
+    ]);
+    // the same stream is right for prod at home, but for the stray one in eu-west-1 (and QA's)
+    expect(stageInItsRegion(s.run())).toEqual([
+      "churn-model-prod changed in eu-west-1 at 00:00:00 (change 3, Creating): the prod stage's is in us-east-1",
+      "churn-model-qa changed in eu-west-1 at 00:05:00 (change 6, Creating): the qa stage's is in us-east-1",
+    ]);
+    // an endpoint no stage names is none of this invariant's business
+    const other = stream().endpoint('InService', [v(1, 1)], undefined, { endpoint: 'other', region: EU });
+    expect(stageInItsRegion(other.run())).toEqual([]);
   });
 });

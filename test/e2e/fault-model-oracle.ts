@@ -30,8 +30,17 @@ export interface SentAnswer {
   accepted: boolean;
 }
 
+/** Where a stage's endpoint is: endpoint names are unique per account and region only. */
+export interface StagePlace {
+  stage: string;
+  endpoint: string;
+  /** The stage's configured region (the service's region when it names none). */
+  region: string;
+}
+
 export interface RunRecord {
-  prodEndpoint: string;
+  /** The group's stages in the order a version goes through them (QA, then prod). */
+  stages: StagePlace[];
   changes: readonly AppliedChange[];
   decisions: SavedDecision[];
   /** Every callback token SageMaker handed out. */
@@ -83,10 +92,28 @@ const approvals = (run: RunRecord, packageArn?: string): ApprovalChange[] =>
       c.kind === 'approval' && (packageArn === undefined || c.packageArn === packageArn),
   );
 
-const endpointChanges = (run: RunRecord, endpoint?: string): EndpointChange[] =>
+type Place = Pick<StagePlace, 'endpoint' | 'region'>;
+const placeKey = (p: Place) => `${p.region} ${p.endpoint}`;
+
+/** The endpoint changes of the run, or of one endpoint in one region. */
+const endpointChanges = (run: RunRecord, place?: Place): EndpointChange[] =>
   run.changes.filter(
-    (c): c is EndpointChange => c.kind === 'endpoint' && (endpoint === undefined || c.endpoint === endpoint),
+    (c): c is EndpointChange =>
+      c.kind === 'endpoint' && (place === undefined || placeKey(c) === placeKey(place)),
   );
+
+/** Every (region, endpoint) the run changed, each checked on its own. */
+const placesChanged = (run: RunRecord): Place[] => [
+  ...new Map(
+    endpointChanges(run).map((c) => [placeKey(c), { endpoint: c.endpoint, region: c.region }]),
+  ).values(),
+];
+
+const prodOf = (run: RunRecord): StagePlace => {
+  const prod = run.stages.at(-1);
+  if (!prod) throw new Error('a run record names at least one stage');
+  return prod;
+};
 
 const packagesOn = (changes: EndpointChange[]): Set<string> =>
   new Set(
@@ -145,8 +172,9 @@ export function stoppedNeverRises(run: RunRecord): string[] {
     const packageArn = packageOfVersion(run, stop.version);
     if (!packageArn) continue;
     const until = approvedAnewAfter(run, packageArn, stop.seq);
-    for (const endpoint of new Set(endpointChanges(run).map((c) => c.endpoint))) {
-      const changes = endpointChanges(run, endpoint);
+    for (const place of placesChanged(run)) {
+      const endpoint = place.endpoint;
+      const changes = endpointChanges(run, place);
       let last = exposure(
         changes.findLast((c) => c.seq < stop.seq),
         packageArn,
@@ -172,8 +200,9 @@ export function stoppedNeverRises(run: RunRecord): string[] {
  */
 export function onlyApprovedServes(run: RunRecord): string[] {
   const found: string[] = [];
-  for (const endpoint of new Set(endpointChanges(run).map((c) => c.endpoint))) {
-    const changes = endpointChanges(run, endpoint);
+  for (const place of placesChanged(run)) {
+    const endpoint = place.endpoint;
+    const changes = endpointChanges(run, place);
     for (const packageArn of packagesOn(changes)) {
       let last = 0;
       for (const c of changes) {
@@ -188,7 +217,8 @@ export function onlyApprovedServes(run: RunRecord): string[] {
       }
     }
   }
-  const prod = endpointChanges(run, run.prodEndpoint);
+  const prodPlace = prodOf(run);
+  const prod = endpointChanges(run, prodPlace);
   for (const rejection of approvals(run)) {
     if (rejection.status !== 'Rejected') continue;
     const idle = run.decisions.find(
@@ -202,7 +232,7 @@ export function onlyApprovedServes(run: RunRecord): string[] {
       const share = exposure(c, rejection.packageArn);
       if (c && share > 0) {
         found.push(
-          `v${versionOf(rejection.packageArn)}, Rejected at ${at(rejection.at)}, holds ${percent(share)} of ${run.prodEndpoint} at ${at(c.at)} (change ${c.seq}) after its rollback ended`,
+          `v${versionOf(rejection.packageArn)}, Rejected at ${at(rejection.at)}, holds ${percent(share)} of ${prodPlace.endpoint} at ${at(c.at)} (change ${c.seq}) after its rollback ended`,
         );
       }
     }
@@ -216,23 +246,24 @@ export function onlyApprovedServes(run: RunRecord): string[] {
  * older than the newest one the endpoint was sent aside.
  */
 export function deployedOnce(run: RunRecord): string[] {
-  const counts = new Map<string, number>();
+  const counts = new Map<string, { label: string; n: number }>();
   const newestSent = new Map<string, number>();
   const previous = new Map<string, EndpointChange>();
   for (const c of endpointChanges(run)) {
-    const before = previous.get(c.endpoint);
-    previous.set(c.endpoint, c);
+    const place = placeKey(c);
+    const before = previous.get(place);
+    previous.set(place, c);
     if (!c.pending || before?.pending?.configName === c.pending.configName) continue;
     const newest = Math.max(
       0,
       ...c.pending.variants.map((v) => (v.packageArn ? versionOf(v.packageArn) : 0)),
     );
-    if (newest < (newestSent.get(c.endpoint) ?? 0)) continue;
-    newestSent.set(c.endpoint, newest);
-    const key = `${c.endpoint} <- ${c.pending.configName} (v${newest})`;
-    counts.set(key, (counts.get(key) ?? 0) + 1);
+    if (newest < (newestSent.get(place) ?? 0)) continue;
+    newestSent.set(place, newest);
+    const label = `${c.endpoint} <- ${c.pending.configName} (v${newest})`;
+    counts.set(`${place} ${label}`, { label, n: (counts.get(`${place} ${label}`)?.n ?? 0) + 1 });
   }
-  return [...counts].filter(([, n]) => n > 1).map(([key, n]) => `${key} sent ${n} times`);
+  return [...counts.values()].filter(({ n }) => n > 1).map(({ label, n }) => `${label} sent ${n} times`);
 }
 
 /**
@@ -277,7 +308,62 @@ export function nothingStuck(run: RunRecord, limits: Limits): string[] {
   return found;
 }
 
+/**
+ * A version enters a stage only after the stage before it served it: it never holds a share of a
+ * later stage's endpoint (as served, as asked, or on the config an update moves to) before the
+ * earlier stage's endpoint, in its own region, was InService with the version's weight above 0.
+ */
+export function stagesInOrder(run: RunRecord): string[] {
+  const found: string[] = [];
+  run.stages.forEach((later, i) => {
+    const earlier = run.stages[i - 1];
+    if (!earlier) return;
+    const servedEarlierAt = new Map<string, number>();
+    for (const c of endpointChanges(run, earlier)) {
+      if (c.status !== 'InService') continue;
+      for (const v of c.variants)
+        if (v.packageArn && v.currentWeight > 0 && !servedEarlierAt.has(v.packageArn))
+          servedEarlierAt.set(v.packageArn, c.seq);
+    }
+    const reported = new Set<string>();
+    for (const c of endpointChanges(run, later)) {
+      for (const packageArn of packagesOn([c])) {
+        const share = exposure(c, packageArn);
+        if (share <= 0 || reported.has(packageArn) || (servedEarlierAt.get(packageArn) ?? Infinity) < c.seq)
+          continue;
+        reported.add(packageArn);
+        found.push(
+          `v${versionOf(packageArn)} reached ${later.stage} (${percent(share)} of ${later.endpoint} in ${later.region}) at ${at(c.at)} (change ${c.seq}, ${c.status}) before ${earlier.stage} (${earlier.endpoint} in ${earlier.region}) served it InService`,
+        );
+      }
+    }
+  });
+  return found;
+}
+
+/**
+ * Every change of a stage's endpoint happens in the stage's region: an endpoint the stages name
+ * never appears in a region where no stage has it (reported once per such region).
+ */
+export function stageInItsRegion(run: RunRecord): string[] {
+  const places = new Set(run.stages.map(placeKey));
+  const strays = new Map<string, EndpointChange>();
+  for (const c of endpointChanges(run)) {
+    if (places.has(placeKey(c)) || strays.has(placeKey(c))) continue;
+    if (run.stages.some((s) => s.endpoint === c.endpoint)) strays.set(placeKey(c), c);
+  }
+  return [...strays.values()].map((c) => {
+    const stages = run.stages
+      .filter((s) => s.endpoint === c.endpoint)
+      .map((s) => `the ${s.stage} stage's is in ${s.region}`)
+      .join(', ');
+    return `${c.endpoint} changed in ${c.region} at ${at(c.at)} (change ${c.seq}, ${c.status}): ${stages}`;
+  });
+}
+
 export const INVARIANTS = {
+  stageInItsRegion,
+  stagesInOrder,
   weightsNeverZero,
   stoppedNeverRises,
   onlyApprovedServes,

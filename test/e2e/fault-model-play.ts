@@ -1,4 +1,5 @@
 import {
+  CreateModelPackageCommand,
   DescribePipelineExecutionCommand,
   StartPipelineExecutionCommand,
   StopPipelineExecutionCommand,
@@ -7,7 +8,7 @@ import {
 import fc from 'fast-check';
 import { isTerminal } from '../../src/domain/model';
 import { TransientError } from '../../src/errors';
-import type { CloudEvent, EndpointChange } from '../../src/local/cloud';
+import type { AppliedChange, CloudEvent, EndpointChange, VariantRecord } from '../../src/local/cloud';
 import type { StateStore } from '../../src/ports/state-store';
 import { deps, setDeps } from '../../src/wiring';
 import { crashSwitch } from './crash-injection';
@@ -17,7 +18,9 @@ import {
   type RunRecord,
   type SavedDecision,
   type SentAnswer,
+  type StagePlace,
 } from './fault-model-oracle';
+import { localConfigVariant } from './helpers';
 import { MINUTE, type Rollouts, startRollouts } from './rollout-harness';
 
 /**
@@ -33,6 +36,37 @@ import { MINUTE, type Rollouts, startRollouts } from './rollout-harness';
 export const GROUP = 'churn-model';
 export const PROD = 'churn-model-prod';
 const ALARM = 'churn-model-prod-business-kpi';
+
+/**
+ * Where the group's stages are: both in the service's region (the local config), or prod in
+ * eu-west-1, where each version's image and model data are replicated (the stage's `artifacts`).
+ */
+export type World = 'home' | 'prodInEu';
+
+const HOME_REPOSITORY = '111122223333.dkr.ecr.us-east-1.amazonaws.com/churn';
+const EU_REPOSITORY = '111122223333.dkr.ecr.eu-west-1.amazonaws.com/churn';
+const EU = 'eu-west-1';
+
+const configOf = (world: World): string | undefined =>
+  world === 'home'
+    ? undefined
+    : localConfigVariant((config) => {
+        const prod = config.modelPackageGroups[GROUP].stages.prod;
+        prod.region = EU;
+        prod.artifacts = {
+          ecr: [{ from: HOME_REPOSITORY, to: EU_REPOSITORY }],
+          s3: [{ from: 's3://models-use1/churn/', to: 's3://models-euw1/churn/' }],
+        };
+      });
+
+/** The stages as the service runs them: each one's endpoint and region. */
+const stagesOf = (): StagePlace[] => {
+  const { qa, prod } = deps().config.modelPackageGroups[GROUP]!.stages;
+  return [
+    { stage: 'qa', endpoint: qa.endpointName, region: qa.region ?? deps().region },
+    { stage: 'prod', endpoint: prod.endpointName, region: prod.region ?? deps().region },
+  ];
+};
 
 export type Action =
   | { type: 'ship'; errorRate: number }
@@ -235,9 +269,86 @@ export interface PlayResult {
   exercised: Exercised;
 }
 
-export const play = async (actions: Action[], options: { plant?: Plant } = {}): Promise<PlayResult> => {
+/**
+ * A version as CI registers it in the eu-west-1 world: its own image and model data at home,
+ * replicated to eu-west-1. Returns the package and the image its model runs in eu-west-1.
+ */
+const registerReplicated = async (
+  r: Rollouts,
+  version: number,
+  errorRate: number,
+): Promise<{ packageArn: string; euImage: string }> => {
+  const home = {
+    Image: `${HOME_REPOSITORY}:v${version}`,
+    ModelDataUrl: `s3://models-use1/churn/v${version}/model.tar.gz`,
+  };
+  const euImage = `${EU_REPOSITORY}:v${version}`;
+  // the replica behaves as the version does (a model made from it does not read the package)
+  r.stack.cloud.inRegion(EU).sagemaker.imageBehaviour.set(euImage, { 'sim.errorRate': String(errorRate) });
+  r.stack.cloud.seedArtifacts([home]);
+  r.stack.cloud.seedArtifacts(
+    [{ Image: euImage, ModelDataUrl: `s3://models-euw1/churn/v${version}/model.tar.gz` }],
+    EU,
+  );
+  const out = await r.sm.send(
+    new CreateModelPackageCommand({
+      ModelPackageGroupName: GROUP,
+      CustomerMetadataProperties: { 'sim.errorRate': String(errorRate) },
+      InferenceSpecification: {
+        Containers: [home],
+        SupportedContentTypes: ['application/json'],
+        SupportedResponseMIMETypes: ['application/json'],
+      },
+      ModelApprovalStatus: 'PendingManualApproval',
+    }),
+  );
+  return { packageArn: out.ModelPackageArn!, euImage };
+};
+
+/**
+ * A model made from images (outside the registry's region) names no package: each of its variants
+ * is given the package whose replicated image it runs. An image of no version is an error.
+ */
+const attributePackages = (
+  changes: readonly AppliedChange[],
+  byImage: Map<string, string>,
+): AppliedChange[] => {
+  const attribute = (v: VariantRecord): VariantRecord => {
+    if (v.packageArn !== undefined || !v.images) return v;
+    const packages = new Set(v.images.map((image) => byImage.get(image)));
+    const [packageArn] = packages;
+    if (packages.size !== 1 || packageArn === undefined)
+      throw new Error(
+        `variant ${v.name} (model ${v.modelName}) runs ${v.images.join(', ')}: no one version's images`,
+      );
+    return { ...v, packageArn };
+  };
+  return changes.map((c) =>
+    c.kind === 'approval'
+      ? c
+      : c.kind === 'config'
+        ? { ...c, variants: c.variants.map(attribute) }
+        : {
+            ...c,
+            variants: c.variants.map(attribute),
+            ...(c.pending ? { pending: { ...c.pending, variants: c.pending.variants.map(attribute) } } : {}),
+          },
+  );
+};
+
+export const play = async (
+  actions: Action[],
+  options: { plant?: Plant; world?: World } = {},
+): Promise<PlayResult> => {
   const crashes = crashSwitch();
-  const r = await startRollouts({ duplicateEventRate: 0.3, seed: 7, onRecord: crashes.onRecord });
+  const world = options.world ?? 'home';
+  const configPath = configOf(world);
+  const r = await startRollouts({
+    duplicateEventRate: 0.3,
+    seed: 7,
+    onRecord: crashes.onRecord,
+    ...(configPath ? { configPath } : {}),
+  });
   const exercised = noneExercised();
   // the test reads the table directly: a crashed handler's store refuses every call
   const store = deps().store;
@@ -246,7 +357,18 @@ export const play = async (actions: Action[], options: { plant?: Plant } = {}): 
   recordDecisions(r, decisions);
   options.plant?.(r);
   const limits = limitsFor(GROUP);
+  const stages = stagesOf();
+  const prodRegion = r.stack.cloud.inRegion(stages[1]!.region);
   const packages: string[] = [];
+  /** In the eu-west-1 world: each version's image there, to the version's package. */
+  const packageOfImage = new Map<string, string>();
+  const ship = async (errorRate: number): Promise<string> => {
+    if (world === 'home') return r.registerAndApprove(GROUP, { 'sim.errorRate': String(errorRate) });
+    const { packageArn, euImage } = await registerReplicated(r, packages.length + 1, errorRate);
+    packageOfImage.set(euImage, packageArn);
+    await r.approve(packageArn);
+    return packageArn;
+  };
   const executions: string[] = [];
   const current = async () => {
     const state = await store.loadGroup(GROUP);
@@ -254,19 +376,27 @@ export const play = async (actions: Action[], options: { plant?: Plant } = {}): 
   };
   try {
     await r.createGroup(GROUP);
-    r.stack.cloud.setTraffic(PROD, 600);
-    for (const a of actions)
-      await perform(r, a, { packages, executions, current, exercised, armCrash: (k) => crashes.arm(k) });
+    prodRegion.traffic.set(PROD, 600);
+    const state: PlayState = {
+      packages,
+      executions,
+      current,
+      exercised,
+      armCrash: (k) => crashes.arm(k),
+      ship,
+      setAlarm: (on) => prodRegion.cloudwatch.setAlarmState(ALARM, on ? 'ALARM' : 'OK'),
+    };
+    for (const a of actions) await perform(r, a, state);
     // faults end; everything in flight must end, within the documented timeouts
     crashes.arm(0);
     r.stack.cloud.faults.clear();
-    r.stack.cloud.setAlarmState(ALARM, 'OK');
+    state.setAlarm(false);
     const faultsEndedAt = r.stack.cloud.clock.now();
     let settledAt: number | undefined;
     const settled = async () => {
       const state = await store.loadGroup(GROUP);
       if (!state?.deployments.every((d) => isTerminal(d.phase))) return false;
-      const ep = r.stack.cloud.sagemaker.endpoints.get(PROD);
+      const ep = prodRegion.sagemaker.endpoints.get(PROD);
       const alone = state.prod
         ? ep?.status === 'InService' &&
           ep.variants.length === 1 &&
@@ -282,8 +412,8 @@ export const play = async (actions: Action[], options: { plant?: Plant } = {}): 
     await r.stack.run(30 * MINUTE);
 
     const run: RunRecord = {
-      prodEndpoint: PROD,
-      changes: [...r.stack.cloud.changes],
+      stages,
+      changes: attributePackages(r.stack.cloud.changes, packageOfImage),
       decisions,
       tokens: r.stack.cloud.pipelines.tokens(),
       answers: sentAnswers(r),
@@ -308,7 +438,10 @@ export const play = async (actions: Action[], options: { plant?: Plant } = {}): 
 
 /** Deployments stopped while their version held traffic on prod (what the stop invariant is about). */
 const stoppedWithTraffic = (run: RunRecord): number => {
-  const prod = run.changes.filter((c): c is EndpointChange => c.kind === 'endpoint' && c.endpoint === PROD);
+  const { endpoint, region } = run.stages.at(-1)!;
+  const prod = run.changes.filter(
+    (c): c is EndpointChange => c.kind === 'endpoint' && c.endpoint === endpoint && c.region === region,
+  );
   const stopped = new Set<string>();
   let count = 0;
   for (const decision of run.decisions) {
@@ -333,12 +466,16 @@ interface PlayState {
   current: () => Promise<string | undefined>;
   armCrash: (afterWrites: number) => void;
   exercised: Exercised;
+  /** Registers and approves a version (its artifacts where the stages find them). */
+  ship: (errorRate: number) => Promise<string>;
+  /** Sets the business alarm, in the prod stage's region. */
+  setAlarm: (on: boolean) => void;
 }
 
 const perform = async (r: Rollouts, a: Action, s: PlayState): Promise<void> => {
   switch (a.type) {
     case 'ship':
-      s.packages.push(await r.registerAndApprove(GROUP, { 'sim.errorRate': String(a.errorRate) }));
+      s.packages.push(await s.ship(a.errorRate));
       return;
     case 'fault':
       r.stack.cloud.faults.add({ operation: a.operation, error: a.error, times: a.times });
@@ -347,7 +484,7 @@ const perform = async (r: Rollouts, a: Action, s: PlayState): Promise<void> => {
       r.stack.cloud.faults.add({ operation: a.operation, latencyMs: a.latencyMs, times: a.times });
       return;
     case 'alarm':
-      r.stack.cloud.setAlarmState(ALARM, a.on ? 'ALARM' : 'OK');
+      s.setAlarm(a.on);
       return;
     case 'command': {
       const id = await s.current();

@@ -10,6 +10,8 @@ export interface VariantRecord {
   modelName: string;
   /** The model package the variant's model was created from (none for a model made from an image). */
   packageArn?: string | undefined;
+  /** A model made from images (outside the registry's region): its containers' images. */
+  images?: string[] | undefined;
   currentWeight: number;
   desiredWeight: number;
 }

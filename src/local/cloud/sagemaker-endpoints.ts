@@ -145,6 +145,11 @@ export class SageMakerEndpoints {
   readonly models = new Map<string, Model>();
   readonly configs = new Map<string, EndpointConfig>();
   readonly endpoints = new Map<string, Endpoint>();
+  /**
+   * The simulated behaviour (`sim.*` keys) of a model made from an image (outside the registry's
+   * region a model names images, not its package, so the package's metadata does not reach it).
+   */
+  readonly imageBehaviour = new Map<string, Record<string, string>>();
 
   constructor(
     private readonly core: Core,
@@ -277,7 +282,10 @@ export class SageMakerEndpoints {
     };
   }
 
-  /** Behaviour of a model for the simulation: its package's `sim.*` metadata, overridden by the model's `sim.*` tags. */
+  /**
+   * Behaviour of a model for the simulation: its package's `sim.*` metadata (or its image's, see
+   * `imageBehaviour`), overridden by the model's `sim.*` tags.
+   */
   behaviourOf(modelName: string): ModelBehaviour {
     const props: Record<string, string> = {};
     const model = this.models.get(modelName);
@@ -285,6 +293,7 @@ export class SageMakerEndpoints {
       if (typeof c.ModelPackageName === 'string') {
         Object.assign(props, this.registry.find(c.ModelPackageName)?.customerMetadata ?? {});
       }
+      if (typeof c.Image === 'string') Object.assign(props, this.imageBehaviour.get(c.Image) ?? {});
     }
     for (const t of model ? (this.core.tags.get(model.arn) ?? []) : []) props[t.Key] = t.Value;
     const num = (v: string | undefined, d: number) =>
@@ -850,14 +859,21 @@ export class SageMakerEndpoints {
 
   /** The package each variant's model came from, and its weights, for the change log. */
   private recordOf(variants: Variant[]): VariantRecord[] {
-    return variants.map((v) => ({
-      name: v.name,
-      modelName: v.modelName,
-      packageArn: this.models.get(v.modelName)?.containers.find((c) => typeof c.ModelPackageName === 'string')
-        ?.ModelPackageName as string | undefined,
-      currentWeight: v.currentWeight,
-      desiredWeight: v.desiredWeight,
-    }));
+    return variants.map((v) => {
+      const containers = this.models.get(v.modelName)?.containers ?? [];
+      const packageArn = containers.find((c) => typeof c.ModelPackageName === 'string')?.ModelPackageName as
+        | string
+        | undefined;
+      const images = containers.flatMap((c) => (typeof c.Image === 'string' ? [c.Image] : []));
+      return {
+        name: v.name,
+        modelName: v.modelName,
+        packageArn,
+        ...(packageArn === undefined && images.length > 0 ? { images } : {}),
+        currentWeight: v.currentWeight,
+        desiredWeight: v.desiredWeight,
+      };
+    });
   }
 
   private recordChange(ep: Endpoint): void {

@@ -246,6 +246,8 @@ export interface Exercised {
   tokens: number;
   answeredFailure: number;
   deployments: number;
+  /** Endpoint changes applied outside the service's region (a stage in another region). */
+  awayFromHome: number;
 }
 
 export const noneExercised = (): Exercised => ({
@@ -257,6 +259,7 @@ export const noneExercised = (): Exercised => ({
   tokens: 0,
   answeredFailure: 0,
   deployments: 0,
+  awayFromHome: 0,
 });
 
 /** A bug planted for one run: called once the stack runs, before the first action. */
@@ -427,6 +430,9 @@ export const play = async (
     exercised.deployments += run.changes.filter((c) => c.kind === 'endpoint' && c.pending).length;
     exercised.rejections += run.changes.filter(
       (c) => c.kind === 'approval' && c.status === 'Rejected',
+    ).length;
+    exercised.awayFromHome += run.changes.filter(
+      (c) => c.kind === 'endpoint' && c.region !== deps().region,
     ).length;
     exercised.settled += settledAt === undefined ? 0 : 1;
     exercised.stoppedWithTraffic += stoppedWithTraffic(run);

@@ -1,13 +1,16 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { violations } from './fault-model-oracle';
-import { type Action, type Exercised, noneExercised, play, sequences } from './fault-model-play';
+import { type Action, type Exercised, noneExercised, play, sequences, type World } from './fault-model-play';
 
 /**
  * Fault-injection model test: random sequences of approvals, faults, alarms, operator commands,
  * crashes, late events and pipelines (`fault-model-play.ts`), each checked by the invariants of
  * `fault-model-oracle.ts` on the local cloud's stream of applied changes. Each invariant is shown
  * to fail on its planted bug in `fault-model-oracle.test.ts` and `fault-model-plants.test.ts`.
+ *
+ * Each runs with both stages in the service's region, and again (half as many sequences, at least
+ * one) with the prod stage in eu-west-1, its artifacts replicated there.
  *
  * FAULT_MODEL_RUNS (default 2) is how many sequences to try, FAULT_MODEL_BUDGET_SECONDS (default
  * 30) when to stop starting new ones; FAULT_MODEL_SEED picks the sequences (default 20261129).
@@ -21,16 +24,54 @@ for (const [name, value] of Object.entries({ numRuns, budgetSeconds, seed })) {
   if (!Number.isInteger(value) || value < 0)
     throw new Error(`fault model: ${name} must be a whole number, got ${value}`);
 }
+/** Sequences played with prod in eu-west-1: half as many (at least one). */
+const regionRuns = Math.max(1, Math.ceil(numRuns / 2));
 /** A sequence's worst case: a run that settles only at its bound. */
 const LAST_RUN_SECONDS = 240;
 /** Shrinking a failure goes on after the budget (each step is a run), up to this long. */
 const SHRINK_SECONDS = 600;
 
-const check = async (actions: Action[], exercised?: Exercised): Promise<void> => {
-  const result = await play(actions);
+const check = async (actions: Action[], exercised?: Exercised, world: World = 'home'): Promise<void> => {
+  const result = await play(actions, { world });
   if (exercised)
     for (const key of Object.keys(exercised) as (keyof Exercised)[]) exercised[key] += result.exercised[key];
   expect(violations(result.run, result.limits)).toEqual([]);
+};
+
+/** Plays `runs` sequences (within the budget) in the world given; fails with fast-check's report. */
+const holdForRandomSequences = async (
+  world: World,
+  runs: number,
+): Promise<{ ran: number; exercised: Exercised }> => {
+  const exercised = noneExercised();
+  const started = Date.now();
+  const budgetSpent = () => Date.now() - started > budgetSeconds * 1000;
+  let ran = 0;
+  let failing = false;
+  const property = async (actions: Action[]): Promise<void> => {
+    // the budget stops new sequences only: a failure found is shrunk whatever the time
+    if (!failing && budgetSpent()) return;
+    ran += 1;
+    await check(actions, exercised, world).catch((error: unknown) => {
+      failing = true;
+      throw error;
+    });
+  };
+  const result = await fc.check(fc.asyncProperty(sequences, property), {
+    numRuns: runs,
+    seed,
+    interruptAfterTimeLimit: (budgetSeconds + LAST_RUN_SECONDS + SHRINK_SECONDS) * 1000,
+    markInterruptAsFailure: false,
+  });
+  const seconds = Math.round((Date.now() - started) / 1000);
+  console.info(
+    `fault model (${world}): ${ran} of ${runs} sequences run in ${seconds} s (seed ${seed}, budget ${budgetSeconds} s${ran < runs && !failing ? ': spent' : ''}) exercised ${JSON.stringify(exercised)}`,
+  );
+  if (result.failed) throw new Error(fc.defaultReportMessage(result));
+  expect(ran, 'sequences run within the budget').toBeGreaterThan(0);
+  // every run must settle: a run that never settles fails (it is never skipped)
+  expect(exercised.settled, 'runs that settled').toBe(ran);
+  return { ran, exercised };
 };
 
 describe('fault-injection model: invariants on what the local cloud applied', () => {
@@ -46,34 +87,7 @@ describe('fault-injection model: invariants on what the local cloud applied', ()
   it(
     'hold for random sequences of approvals, faults, alarms, operator commands and config changes',
     async () => {
-      const exercised = noneExercised();
-      const started = Date.now();
-      const budgetSpent = () => Date.now() - started > budgetSeconds * 1000;
-      let ran = 0;
-      let failing = false;
-      const property = async (actions: Action[]): Promise<void> => {
-        // the budget stops new sequences only: a failure found is shrunk whatever the time
-        if (!failing && budgetSpent()) return;
-        ran += 1;
-        await check(actions, exercised).catch((error: unknown) => {
-          failing = true;
-          throw error;
-        });
-      };
-      const result = await fc.check(fc.asyncProperty(sequences, property), {
-        numRuns,
-        seed,
-        interruptAfterTimeLimit: (budgetSeconds + LAST_RUN_SECONDS + SHRINK_SECONDS) * 1000,
-        markInterruptAsFailure: false,
-      });
-      const seconds = Math.round((Date.now() - started) / 1000);
-      console.info(
-        `fault model: ${ran} of ${numRuns} sequences run in ${seconds} s (seed ${seed}, budget ${budgetSeconds} s${ran < numRuns && !failing ? ': spent' : ''}) exercised ${JSON.stringify(exercised)}`,
-      );
-      if (result.failed) throw new Error(fc.defaultReportMessage(result));
-      expect(ran, 'sequences run within the budget').toBeGreaterThan(0);
-      // every run must settle: a run that never settles fails (it is never skipped)
-      expect(exercised.settled, 'runs that settled').toBe(ran);
+      const { ran, exercised } = await holdForRandomSequences('home', numRuns);
       if (seed === DEFAULT_SEED && ran === numRuns && numRuns >= 2) {
         // what npm test's two runs are known to exercise (no crash: deeper runs draw them)
         expect(exercised.deployments, 'CreateEndpoint/UpdateEndpoint requests recorded').toBeGreaterThan(0);
@@ -82,6 +96,16 @@ describe('fault-injection model: invariants on what the local cloud applied', ()
         expect(exercised.rejections, 'versions rejected in the registry').toBeGreaterThan(0);
         expect(exercised.tokens, 'pipeline callback tokens').toBeGreaterThan(0);
       }
+      expect(exercised.awayFromHome, 'endpoint changes outside the service region').toBe(0);
+    },
+    (budgetSeconds + LAST_RUN_SECONDS + SHRINK_SECONDS + 60) * 1000,
+  );
+
+  it(
+    'hold with the prod stage in eu-west-1, checked on what reached its endpoint there',
+    async () => {
+      const { exercised } = await holdForRandomSequences('prodInEu', regionRuns);
+      expect(exercised.awayFromHome, 'endpoint changes applied in eu-west-1').toBeGreaterThan(0);
     },
     (budgetSeconds + LAST_RUN_SECONDS + SHRINK_SECONDS + 60) * 1000,
   );

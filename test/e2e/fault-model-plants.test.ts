@@ -1,8 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { ModelRegistry, StageEndpoints } from '../../src/ports/sagemaker';
 import { deps, setDeps } from '../../src/wiring';
-import { onlyApprovedServes, stoppedNeverRises, violations } from './fault-model-oracle';
-import { type Action, type Plant, play } from './fault-model-play';
+import {
+  onlyApprovedServes,
+  stageInItsRegion,
+  stagesInOrder,
+  stoppedNeverRises,
+  violations,
+} from './fault-model-oracle';
+import { type Action, type Plant, play, type World } from './fault-model-play';
 
 /**
  * The fault model's invariants catch a bug planted in the real handlers, end to end: a test-only
@@ -69,7 +75,81 @@ const editedRejectionReadAsApproval: Plant = (r) => {
   setDeps({ ...real, registry });
 };
 
-const run = (actions: Action[], plant?: Plant) => play(actions, plant ? { plant } : {});
+/**
+ * The QA stage's first update to a newer version serves the version before it instead (the
+ * newer version's variant name on the older version's model): QA is InService, its smoke test
+ * passes, and the newer version goes on to prod without QA ever serving it.
+ */
+const qaServesThePreviousVersion: Plant = () => {
+  const real = deps();
+  let planted = false;
+  const wrap = (e: StageEndpoints): StageEndpoints => ({
+    describe: (name) => e.describe(name),
+    invoke: (name, request) => e.invoke(name, request),
+    delete: (name) => e.delete(name),
+    retire: (models, configs) => e.retire(models, configs),
+    setWeights: (name, weights, observed) => e.setWeights(name, weights, observed),
+    deploy: (spec) => {
+      const [only] = spec.variants;
+      if (planted || spec.variants.length !== 1 || !only || only.version < 2) return e.deploy(spec);
+      planted = true;
+      const previous = only.version - 1;
+      const swapped = {
+        ...only,
+        modelName: only.modelName.replace(/-v\d+$/, `-v${previous}`),
+        packageArn: only.packageArn.replace(/\/\d+$/, `/${previous}`),
+      };
+      return e.deploy({ ...spec, variants: [swapped] });
+    },
+  });
+  setDeps({
+    ...real,
+    endpoints: {
+      forStage: (target) =>
+        target.stage === 'qa' ? wrap(real.endpoints.forStage(target)) : real.endpoints.forStage(target),
+    },
+  });
+};
+
+/** The prod stage's endpoints, configured in eu-west-1, are reached in the service's region once. */
+const prodInTheServiceRegion: Plant = () => {
+  const real = deps();
+  let planted = false;
+  setDeps({
+    ...real,
+    endpoints: {
+      forStage: (target) => {
+        if (target.stage !== 'prod' || planted) return real.endpoints.forStage(target);
+        const home = real.endpoints.forStage({ ...target, region: undefined });
+        const there = real.endpoints.forStage(target);
+        return {
+          describe: (name) => there.describe(name),
+          invoke: (name, request) => there.invoke(name, request),
+          delete: (name) => there.delete(name),
+          retire: (models, configs) => there.retire(models, configs),
+          setWeights: (name, weights, observed) => there.setWeights(name, weights, observed),
+          // at home a model names its package: the registry is there
+          deploy: (spec) => {
+            planted = true;
+            const { containers: _, ...byPackage } = spec;
+            return home.deploy(byPackage);
+          },
+        };
+      },
+    },
+  });
+};
+
+const run = (actions: Action[], plant?: Plant, world: World = 'home') =>
+  play(actions, { world, ...(plant ? { plant } : {}) });
+
+/** v1 through QA and prod, then a healthy v2 through QA and its canary to 100 %. */
+const TWO_HEALTHY: Action[] = [
+  { type: 'ship', errorRate: 0 },
+  { type: 'wait', minutes: 17 },
+  { type: 'ship', errorRate: 0 },
+  { type: 'wait', minutes: 40 },
+];
 
 describe('fault model: a bug planted in the handlers makes its invariant fail', () => {
   it('a stale weight sent after the stop decision', async () => {
@@ -98,5 +178,27 @@ describe('fault model: a bug planted in the handlers makes its invariant fail', 
     expect(stoppedNeverRises(planted)).toContainEqual(
       expect.stringMatching(/^v2 rose from 0% to 10% on churn-model-prod/),
     );
+  }, 240_000);
+
+  it('a version that reaches prod while QA served another one', async () => {
+    const clean = await run(TWO_HEALTHY);
+    expect(violations(clean.run, clean.limits)).toEqual([]);
+    const { run: planted } = await run(TWO_HEALTHY, qaServesThePreviousVersion);
+    expect(stagesInOrder(planted)).toEqual([
+      expect.stringMatching(
+        /^v2 reached prod \(\d+% of churn-model-prod in us-east-1\) at \S+ \(change \d+, \w+\) before qa \(churn-model-qa in us-east-1\) served it InService$/,
+      ),
+    ]);
+  }, 240_000);
+
+  it("a change of the eu-west-1 prod stage's endpoint that lands in the service's region", async () => {
+    const clean = await run(TWO_HEALTHY, undefined, 'prodInEu');
+    expect(violations(clean.run, clean.limits)).toEqual([]);
+    const { run: planted } = await run(TWO_HEALTHY, prodInTheServiceRegion, 'prodInEu');
+    expect(stageInItsRegion(planted)).toEqual([
+      expect.stringMatching(
+        /^churn-model-prod changed in us-east-1 at \S+ \(change \d+, Creating\): the prod stage's is in eu-west-1$/,
+      ),
+    ]);
   }, 240_000);
 });

@@ -306,8 +306,9 @@ describe('fault model oracle: each invariant fails on its planted bug', () => {
     const prodGets = (s: Stream) => s.endpoint('Creating', [], [variant(1, 1)]);
     const s = stream();
     const { variant: v } = s;
-    // QA asked for v1 but never InService with it: a weight of 0, then another region's churn-model-qa
+    // QA never InService with v1 above 0: failed, at a weight of 0, then another region's churn-model-qa
     s.approval(1, 'Approved')
+      .endpoint('Failed', [v(1, 1)], undefined, { endpoint: QA, region: HOME })
       .endpoint('InService', [v(1, 0)], undefined, { endpoint: QA, region: HOME })
       .endpoint('InService', [v(1, 1)], undefined, { endpoint: QA, region: EU });
     const found = stagesInOrder(prodGets(s).run());

@@ -45,6 +45,7 @@ const holdForRandomSequences = async (
 ): Promise<{ ran: number; exercised: Exercised }> => {
   const exercised = noneExercised();
   const started = Date.now();
+  const cpuBefore = process.cpuUsage();
   const budgetSpent = () => Date.now() - started > budgetSeconds * 1000;
   let ran = 0;
   let failing = false;
@@ -64,8 +65,10 @@ const holdForRandomSequences = async (
     markInterruptAsFailure: false,
   });
   const seconds = Math.round((Date.now() - started) / 1000);
+  const cpu = process.cpuUsage(cpuBefore);
+  const cpuSeconds = Math.round((cpu.user + cpu.system) / 100_000) / 10;
   console.info(
-    `fault model (${world}): ${ran} of ${runs} sequences run in ${seconds} s (seed ${seed}, budget ${budgetSeconds} s${ran < runs && !failing ? ': spent' : ''}) exercised ${JSON.stringify(exercised)}`,
+    `fault model (${world}): ${ran} of ${runs} sequences run in ${seconds} s (${cpuSeconds} s CPU in this process; seed ${seed}, budget ${budgetSeconds} s${ran < runs && !failing ? ': spent' : ''}) exercised ${JSON.stringify(exercised)}`,
   );
   if (result.failed) throw new Error(fc.defaultReportMessage(result));
   expect(ran, 'sequences run within the budget').toBeGreaterThan(0);

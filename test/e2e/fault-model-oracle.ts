@@ -5,7 +5,9 @@ import type { AppliedChange, ApprovalChange, EndpointChange, VariantRecord } fro
  * The fault model's invariants, as pure functions of what one run recorded: the local cloud's
  * stream of applied changes (configs, endpoints, approvals), the group records the service saved
  * (with their place in that stream), the callback answers sent and the deployments at the end.
- * Each returns the violations it finds, so a test can feed it a stream with a planted bug.
+ * Each returns the violations it finds, so a test can feed it a stream with a planted bug. An
+ * endpoint is its region and name (names are unique per region only); the run names where each
+ * stage's endpoint is configured.
  */
 
 export interface SavedDeployment {
@@ -242,8 +244,8 @@ export function onlyApprovedServes(run: RunRecord): string[] {
 
 /**
  * No version is sent twice to an endpoint by CreateEndpoint/UpdateEndpoint: each accepted request
- * (an update starting on a config) is counted per endpoint and config, a rollback to a config
- * older than the newest one the endpoint was sent aside.
+ * (an update starting on a config) is counted per endpoint (by region and name) and config, a
+ * rollback to a config older than the newest one the endpoint was sent aside.
  */
 export function deployedOnce(run: RunRecord): string[] {
   const counts = new Map<string, { label: string; n: number }>();

@@ -172,7 +172,33 @@ describe('manual promotion', () => {
     w.operator('promote', id(2));
     w.settle('prod');
     expect(w.phase(id(2))).toBe('Canary');
-    // v3 is queued behind nothing (supersede would stop v2): use a queue world instead
+
+    // v3 supersedes v2: prod goes back to v1, and stays busy until that update has landed
+    w.approve(3);
+    expect(w.phase(id(2))).not.toBe('Canary');
+    const holder = w.phase(id(2));
+    w.settle('qa');
+    expect(w.phase(id(3))).toBe('AwaitingApproval');
+    const promoted = w.operator('promote', id(3));
+    expect(promoted.rejection).toBeUndefined();
+    expect(w.phase(id(3))).toBe('ReadyForProd');
+    expect(w.dep(id(3)).reason).toBe(`waiting for ${id(2)} (${holder}) to release prod`);
+    const prodDeploysOf3 = () =>
+      w.commands.filter(
+        (c) => c.type === 'DeployEndpoint' && c.stage === 'prod' && c.variants.some((v) => v.version === 3),
+      );
+    expect(prodDeploysOf3()).toEqual([]);
+    w.tick(MIN);
+    expect(w.phase(id(3))).toBe('ReadyForProd');
+
+    // the restore lands; a later Tick finds prod free and starts v3
+    for (let i = 0; i < 5 && w.phase(id(3)) === 'ReadyForProd'; i += 1) {
+      w.settle('prod');
+      w.tick(MIN);
+    }
+    expect(w.phase(id(2))).toBe('Superseded');
+    expect(w.phase(id(3))).toBe('ProdDeploying');
+    expect(prodDeploysOf3()).toHaveLength(1);
   });
 });
 

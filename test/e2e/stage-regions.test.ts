@@ -85,6 +85,12 @@ const endpointEvents = (r: Rollouts, region: string, endpoint: string): CloudEve
       (e.detail as { EndpointName?: string }).EndpointName === endpoint,
   );
 
+/** The service's own events about one deployment, as published on its bus: type, stage, region. */
+const serviceEvents = (r: Rollouts, deploymentId: string) =>
+  r.stack.cloud.events.published
+    .filter((e) => e.source === 'sagemaker-rollouts' && e.detail.deploymentId === deploymentId)
+    .map((e) => [e['detail-type'], e.detail.stage, e.detail.region, e.region]);
+
 describe('a prod stage in another region', () => {
   let r: Rollouts;
   afterEach(() => r.close());
@@ -145,6 +151,28 @@ describe('a prod stage in another region', () => {
     expect(handled.map((d) => d.eventId)).toEqual(
       expect.arrayContaining(endpointEvents(r, EU, PROD).map((e) => e.id)),
     );
+    // the history and the service's events name each stage and its region
+    expect((await r.history(`${GROUP}:v2`)).map((h) => [h.from, h.to, h.stage, h.region])).toEqual([
+      [null, 'Queued', undefined, undefined],
+      ['Queued', 'QaDeploying', 'qa', HOME],
+      ['QaDeploying', 'QaVerifying', 'qa', HOME],
+      ['QaVerifying', 'ReadyForProd', 'qa', HOME],
+      ['ReadyForProd', 'ProdDeploying', 'prod', EU],
+      ['ProdDeploying', 'Canary', 'prod', EU],
+      ['Canary', 'Canary', 'prod', EU],
+      ['Canary', 'Canary', 'prod', EU],
+      ['Canary', 'Canary', 'prod', EU],
+      ['Canary', 'Promoting', 'prod', EU],
+      ['Promoting', 'Succeeded', 'prod', EU],
+    ]);
+    // published on the service's bus at home, whichever stage they are about
+    expect(serviceEvents(r, `${GROUP}:v2`)).toEqual([
+      ['Deployment Started', undefined, undefined, HOME],
+      ['Stage Deployed', 'qa', HOME, HOME],
+      ['Canary Step Passed', 'prod', EU, HOME],
+      ['Canary Step Passed', 'prod', EU, HOME],
+      ['Deployment Promoted', 'prod', EU, HOME],
+    ]);
   });
 
   it('a canary in eu-west-1 that regresses is rolled back there', async () => {
@@ -177,6 +205,12 @@ describe('a prod stage in another region', () => {
     );
     expect(writes.length).toBeGreaterThan(0);
     expect(new Set(writes.map((c) => c.region))).toEqual(new Set([EU]));
+    // the rollback is recorded and announced as prod's, in eu-west-1
+    expect((await r.history(`${GROUP}:v2`)).slice(-2).map((h) => [h.to, h.stage, h.region])).toEqual([
+      ['RollingBack', 'prod', EU],
+      ['RolledBack', 'prod', EU],
+    ]);
+    expect(serviceEvents(r, `${GROUP}:v2`).at(-1)).toEqual(['Deployment Rolled Back', 'prod', EU, HOME]);
     // the registry hears of it at home
     expect(calls(r, 'UpdateModelPackage', before).length).toBeGreaterThan(0);
     expect(regionsOf(r, 'UpdateModelPackage', before)).toEqual([HOME]);

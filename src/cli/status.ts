@@ -30,6 +30,8 @@ export interface StatusRow {
   version: number;
   attempt: number;
   stage: StageName;
+  /** the stage's region, when the config names one other than the service's */
+  region?: string | undefined;
   phase: Deployment['phase'];
   paused: boolean;
   reason?: string | undefined;
@@ -185,6 +187,7 @@ export const collectStatus = async (ctx: Context, options: StatusOptions): Promi
       const stage = stageOf(d);
       const endpointName = d.awaiting?.endpointName ?? groupConfig?.stages[stage].endpointName;
       const strategy = groupConfig?.stages.prod.strategy;
+      const region = groupConfig?.stages[stage].region;
       const c = d.canary;
       rows.push({
         group: state.group,
@@ -192,6 +195,7 @@ export const collectStatus = async (ctx: Context, options: StatusOptions): Promi
         version: d.version,
         attempt: d.attempt,
         stage,
+        region: region !== ctx.settings.region ? region : undefined,
         phase: d.phase,
         paused: c?.paused ?? false,
         // the deployment's reason is its last move's; a step, an extension or a pause came since
@@ -322,7 +326,7 @@ export const renderStatus = (report: StatusReport, colour: Colour, width?: numbe
   const rows = report.rows.map((row) => [
     row.group,
     row.deploymentId,
-    row.stage,
+    row.region ? `${row.stage} ${row.region}` : row.stage,
     phaseText(row, colour),
     weightsText(row, colour),
     progressText(row),

@@ -1,6 +1,5 @@
 import {
   AddTagsCommand,
-  CreateModelPackageCommand,
   DescribeModelCommand,
   ListModelsCommand,
   SageMakerClient,
@@ -8,58 +7,21 @@ import {
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CloudEvent } from '../../src/local/cloud';
 import { localConfigVariant } from './helpers';
+import {
+  ECR_EU,
+  ECR_HOME,
+  EU,
+  eu,
+  GROUP,
+  HOME,
+  PROD,
+  prodInEu,
+  QA,
+  register,
+  v1InEuProd,
+} from './prod-in-eu';
 import { MINUTE, type Rollouts, startRollouts } from './rollout-harness';
 
-/**
- * A group whose QA stage is in the service's region (us-east-1) and whose prod stage is in
- * eu-west-1: the endpoint, its metrics, alarms and weights there; the registry at home; the
- * version's image and model data found in eu-west-1 through the stage's mappings.
- */
-const GROUP = 'churn-model';
-const QA = 'churn-model-qa';
-const PROD = 'churn-model-prod';
-const HOME = 'us-east-1';
-const EU = 'eu-west-1';
-const ECR_HOME = '111122223333.dkr.ecr.us-east-1.amazonaws.com/churn';
-const ECR_EU = '111122223333.dkr.ecr.eu-west-1.amazonaws.com/churn';
-
-const prodInEu = () =>
-  localConfigVariant((config) => {
-    const prod = config.modelPackageGroups[GROUP].stages.prod;
-    prod.region = EU;
-    prod.artifacts = {
-      ecr: [{ from: ECR_HOME, to: ECR_EU }],
-      s3: [{ from: 's3://models-use1/churn/', to: 's3://models-euw1/churn/' }],
-    };
-  });
-
-/** A version as CI registers it: pushed and uploaded at home, replicated to eu-west-1. */
-const register = async (r: Rollouts, version: number): Promise<string> => {
-  const home = {
-    Image: `${ECR_HOME}:v${version}`,
-    ModelDataUrl: `s3://models-use1/churn/v${version}/model.tar.gz`,
-  };
-  r.stack.cloud.seedArtifacts([home], HOME);
-  r.stack.cloud.seedArtifacts(
-    [{ Image: `${ECR_EU}:v${version}`, ModelDataUrl: `s3://models-euw1/churn/v${version}/model.tar.gz` }],
-    EU,
-  );
-  const out = await r.sm.send(
-    new CreateModelPackageCommand({
-      ModelPackageGroupName: GROUP,
-      CustomerMetadataProperties: { 'sim.errorRate': '0' },
-      InferenceSpecification: {
-        Containers: [home],
-        SupportedContentTypes: ['application/json'],
-        SupportedResponseMIMETypes: ['application/json'],
-      },
-      ModelApprovalStatus: 'PendingManualApproval',
-    }),
-  );
-  return out.ModelPackageArn!;
-};
-
-const eu = (r: Rollouts) => r.stack.cloud.inRegion(EU);
 const euWeights = (r: Rollouts) =>
   Object.fromEntries(
     (eu(r).sagemaker.endpoints.get(PROD)?.variants ?? []).map((v) => [v.name, v.currentWeight]),
@@ -68,14 +30,6 @@ const calls = (r: Rollouts, operation: string, from = 0) =>
   r.stack.cloud.calls.slice(from).filter((c) => c.operation === operation && !c.error);
 const regionsOf = (r: Rollouts, operation: string, from = 0) =>
   [...new Set(calls(r, operation, from).map((c) => c.region))].sort();
-
-/** v1 approved, through QA at home and into prod in eu-west-1; steady traffic on prod there. */
-const v1InEuProd = async (r: Rollouts) => {
-  await r.createGroup(GROUP);
-  await r.approve(await register(r, 1));
-  await r.runUntil(async () => (await r.phase(`${GROUP}:v1`)) === 'Succeeded', 120 * MINUTE);
-  eu(r).traffic.set(PROD, 600);
-};
 
 const endpointEvents = (r: Rollouts, region: string, endpoint: string): CloudEvent[] =>
   r.stack.cloud.events.published.filter(

@@ -10,6 +10,7 @@ import {
   type StageName,
 } from '../domain/model';
 import { parseDeploymentId, variantName } from '../domain/naming';
+import { stageOfPhase } from '../domain/stage-place';
 import type { ExecutorError } from '../ports/state-store';
 import type { Context } from './context';
 import { currentReason } from './current-reason';
@@ -74,14 +75,9 @@ export interface StatusReport {
   rows: StatusRow[];
 }
 
-const QA_PHASES = new Set(['Queued', 'QaDeploying', 'QaVerifying', 'AwaitingApproval', 'ReadyForProd']);
-
-export const stageOf = (d: Deployment): StageName => {
-  if (d.awaiting) return d.awaiting.stage;
-  if (PROD_PHASES.has(d.phase)) return 'prod';
-  if (QA_PHASES.has(d.phase)) return 'qa';
-  return d.phase === 'Succeeded' ? d.targetStage : d.canary ? 'prod' : 'qa';
-};
+/** The stage a row shows: a queued deployment at QA, where it starts; an ending where it got to. */
+export const stageOf = (d: Deployment): StageName =>
+  d.awaiting?.stage ?? stageOfPhase(d, d.phase) ?? (d.canary ? 'prod' : 'qa');
 
 /** In flight, or else the group's latest deployment so that each group shows where it stands. */
 const shownDeployments = (state: GroupState, all: boolean): Deployment[] => {

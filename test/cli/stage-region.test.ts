@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderHistory } from '../../src/cli/history';
 import { colours } from '../../src/cli/output';
-import { renderStatus, type StatusRow } from '../../src/cli/status';
-import type { HistoryEntry } from '../../src/domain/model';
+import { renderStatus, type StatusRow, stageOf } from '../../src/cli/status';
+import type { CanaryState, Deployment, HistoryEntry } from '../../src/domain/model';
 import { EU, GROUP, HOME, prodInEu, v1InEuProd } from '../e2e/prod-in-eu';
 import { type Rollouts, startRollouts } from '../e2e/rollout-harness';
 import { runCliHere } from './child';
@@ -75,6 +75,43 @@ describe('history and status tables', () => {
     );
     expect(text).toMatch(new RegExp(`${GROUP}:v2\\s+prod eu-west-1\\s+Succeeded`));
     expect(text).toMatch(new RegExp(`${GROUP}:v3\\s+qa\\s+QaDeploying`));
+  });
+});
+
+describe('the stage a status row shows', () => {
+  const deployment = (overrides: Partial<Deployment>): Deployment => ({
+    id: `${GROUP}:v2`,
+    group: GROUP,
+    version: 2,
+    packageArn: 'arn:aws:sagemaker:us-east-1:111122223333:model-package/churn-model/2',
+    attempt: 1,
+    trigger: 'approval',
+    targetStage: 'prod',
+    phase: 'Queued',
+    createdAt: AT,
+    phaseSince: AT,
+    callbacks: [],
+    seq: 1,
+    ...overrides,
+  });
+  const canary = {} as CanaryState;
+
+  it('a queued one at QA, an ending where it got to, one waiting on an endpoint at that endpoint’s stage', () => {
+    expect(stageOf(deployment({ phase: 'Queued' }))).toBe('qa');
+    expect(stageOf(deployment({ phase: 'AwaitingApproval' }))).toBe('qa');
+    expect(stageOf(deployment({ phase: 'Canary', canary }))).toBe('prod');
+    expect(stageOf(deployment({ phase: 'Failed' }))).toBe('qa');
+    expect(stageOf(deployment({ phase: 'RolledBack', canary }))).toBe('prod');
+    expect(stageOf(deployment({ phase: 'Succeeded', targetStage: 'qa' }))).toBe('qa');
+    expect(stageOf(deployment({ phase: 'Succeeded' }))).toBe('prod');
+    expect(
+      stageOf(
+        deployment({
+          phase: 'RollingBack',
+          awaiting: { stage: 'prod', endpointName: 'p', configName: 'c', variants: [], requestedAt: AT },
+        }),
+      ),
+    ).toBe('prod');
   });
 });
 

@@ -203,7 +203,13 @@ const history = async (session: Session, id: string, options: { wide?: boolean }
   output.out(
     output.json
       ? JSON.stringify({ deploymentId: id, entries })
-      : renderHistory(id, entries, output.colour, options.wide ? undefined : output.width),
+      : renderHistory(
+          id,
+          entries,
+          output.colour,
+          options.wide ? undefined : output.width,
+          ctx.settings.region,
+        ),
   );
   return EXIT.ok;
 };

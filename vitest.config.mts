@@ -120,6 +120,7 @@ const SHARED_PROCESS = [
   'test/e2e/deployment.test.ts',
   'test/e2e/scenarios.test.ts',
   'test/cli/cli.test.ts',
+  'test/cli/stage-region.test.ts',
   'test/cli/wait.test.ts',
   'test/cli/stuck-hint.test.ts',
 ];

@@ -73,9 +73,17 @@ const writePackagedConfig = (location) => {
   const document = YAML.parse(fs.readFileSync(location.absolute, 'utf8'), { maxAliasCount: 100 });
   const value = inlineRequestSetFiles(document, location.absolute);
   fs.mkdirSync(path.dirname(absolute), { recursive: true });
-  fs.writeFileSync(absolute, `${JSON.stringify(value)}\n`);
-  // The copy must load exactly as the functions will load it.
-  loadConfigFile(absolute);
+  // Written beside and renamed into place (atomic on one file system): two osls commands on the
+  // same configuration at once (a package and an `invoke local`) never read a half-written copy.
+  const temporary = absolute.replace(/\.json$/, `.${process.pid}.tmp.json`);
+  fs.writeFileSync(temporary, `${JSON.stringify(value)}\n`);
+  try {
+    // The copy must load exactly as the functions will load it.
+    loadConfigFile(temporary);
+    fs.renameSync(temporary, absolute);
+  } finally {
+    fs.rmSync(temporary, { force: true });
+  }
   return relative.split(path.sep).join('/');
 };
 

@@ -57,6 +57,8 @@ export class EventBridgePublisher implements EventPublisher {
           deploymentId: event.deploymentId,
           group: event.group,
           version: event.version,
+          stage: event.stage,
+          region: event.region,
           at: new Date(event.at).toISOString(),
           ...event.detail,
         }),

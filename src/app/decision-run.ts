@@ -55,7 +55,7 @@ export const decideAndSave = async (
   for (let attempt = 1; !run; attempt++) {
     const loaded = (await deps.store.loadGroup(group)) ?? emptyGroupState(group);
     const inputs = await inputsFor(loaded);
-    const decision = decideAll(loaded, inputs, { group: config, now });
+    const decision = decideAll(loaded, inputs, { group: config, now, serviceRegion: deps.region });
     for (const note of decision.notes) deps.log.info(note, { group });
     if (decision.commands.length === 0 && JSON.stringify(decision.state) === JSON.stringify(loaded)) {
       run = { state: loaded, decision: undefined };

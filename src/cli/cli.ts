@@ -203,7 +203,13 @@ const history = async (session: Session, id: string, options: { wide?: boolean }
   output.out(
     output.json
       ? JSON.stringify({ deploymentId: id, entries })
-      : renderHistory(id, entries, output.colour, options.wide ? undefined : output.width),
+      : renderHistory(
+          id,
+          entries,
+          output.colour,
+          options.wide ? undefined : output.width,
+          ctx.settings.region,
+        ),
   );
   return EXIT.ok;
 };
@@ -300,7 +306,10 @@ const buildProgram = (session: Session): Command => {
     .description('deployments: stage, phase, weights, canary progress, time in step, latest gate readings')
     .option('--all', 'every deployment of every configured group, finished ones too (default: in flight)')
     .option('-w, --watch', 'refresh until interrupted (Ctrl-C)')
-    .option('--wait', 'follow one deployment until it ends or needs an operator; the exit code says how')
+    .option(
+      '--wait',
+      'follow one deployment until it ends or needs an operator; the exit code says how (a version approved a moment ago is waited for up to 2 minutes)',
+    )
     .option(
       '--timeout <seconds>',
       'with --wait: give up after this long (default 1800), exit 3',

@@ -70,22 +70,33 @@ export class NotRecordedError extends CliError {
   }
 }
 
+/** An entry's stage, with its region when that is not the service's own (`--json` has both always). */
+const stageText = (entry: HistoryEntry, serviceRegion: string | undefined): string => {
+  if (!entry.stage) return '';
+  return entry.region && entry.region !== serviceRegion ? `${entry.stage} ${entry.region}` : entry.stage;
+};
+
 export const renderHistory = (
   id: string,
   entries: HistoryEntry[],
   colour: Colour,
   width?: number,
+  serviceRegion?: string,
 ): string => {
   if (entries.length === 0) return `${id}: no history recorded.`;
+  // entries recorded before stages were named have none: the column is left out when no entry has one
+  const staged = entries.some((e) => e.stage !== undefined);
   const rows = entries.map((e) => [
     formatTime(e.at),
     e.from === e.to || e.from === null ? e.to : `${e.from} → ${e.to}`,
+    ...(staged ? [stageText(e, serviceRegion)] : []),
     e.actor === 'system' ? colour.dim(e.actor) : colour.cyan(e.actor),
     e.reason,
     e.weights ? formatWeights(e.weights) : '',
     e.readings ? readingsText(e.readings, colour) : '',
   ]);
-  return renderTable(['TIME', 'TRANSITION', 'ACTOR', 'REASON', 'WEIGHTS', 'GATES'], rows, colour, {
+  const headers = ['TIME', 'TRANSITION', ...(staged ? ['STAGE'] : []), 'ACTOR', 'REASON', 'WEIGHTS', 'GATES'];
+  return renderTable(headers, rows, colour, {
     maxWidth: width,
     shrink: ['REASON', 'GATES', 'WEIGHTS', 'ACTOR'],
   });

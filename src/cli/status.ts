@@ -10,6 +10,7 @@ import {
   type StageName,
 } from '../domain/model';
 import { parseDeploymentId, variantName } from '../domain/naming';
+import { stageOfPhase } from '../domain/stage-place';
 import type { ExecutorError } from '../ports/state-store';
 import type { Context } from './context';
 import { currentReason } from './current-reason';
@@ -30,6 +31,8 @@ export interface StatusRow {
   version: number;
   attempt: number;
   stage: StageName;
+  /** the stage's region, when the config names one other than the service's */
+  region?: string | undefined;
   phase: Deployment['phase'];
   paused: boolean;
   reason?: string | undefined;
@@ -72,14 +75,9 @@ export interface StatusReport {
   rows: StatusRow[];
 }
 
-const QA_PHASES = new Set(['Queued', 'QaDeploying', 'QaVerifying', 'AwaitingApproval', 'ReadyForProd']);
-
-export const stageOf = (d: Deployment): StageName => {
-  if (d.awaiting) return d.awaiting.stage;
-  if (PROD_PHASES.has(d.phase)) return 'prod';
-  if (QA_PHASES.has(d.phase)) return 'qa';
-  return d.phase === 'Succeeded' ? d.targetStage : d.canary ? 'prod' : 'qa';
-};
+/** The stage a row shows: a queued deployment at QA, where it starts; an ending where it got to. */
+export const stageOf = (d: Deployment): StageName =>
+  d.awaiting?.stage ?? stageOfPhase(d, d.phase) ?? (d.canary ? 'prod' : 'qa');
 
 /** In flight, or else the group's latest deployment so that each group shows where it stands. */
 const shownDeployments = (state: GroupState, all: boolean): Deployment[] => {
@@ -185,6 +183,7 @@ export const collectStatus = async (ctx: Context, options: StatusOptions): Promi
       const stage = stageOf(d);
       const endpointName = d.awaiting?.endpointName ?? groupConfig?.stages[stage].endpointName;
       const strategy = groupConfig?.stages.prod.strategy;
+      const region = groupConfig?.stages[stage].region;
       const c = d.canary;
       rows.push({
         group: state.group,
@@ -192,6 +191,7 @@ export const collectStatus = async (ctx: Context, options: StatusOptions): Promi
         version: d.version,
         attempt: d.attempt,
         stage,
+        region: region !== ctx.settings.region ? region : undefined,
         phase: d.phase,
         paused: c?.paused ?? false,
         // the deployment's reason is its last move's; a step, an extension or a pause came since
@@ -322,7 +322,7 @@ export const renderStatus = (report: StatusReport, colour: Colour, width?: numbe
   const rows = report.rows.map((row) => [
     row.group,
     row.deploymentId,
-    row.stage,
+    row.region ? `${row.stage} ${row.region}` : row.stage,
     phaseText(row, colour),
     weightsText(row, colour),
     progressText(row),

@@ -63,6 +63,8 @@ export type Input =
 export interface DecisionContext {
   group: GroupConfig;
   now: number;
+  /** the service's own region: a stage's unless it names one */
+  serviceRegion: string;
 }
 
 export interface Decision {

@@ -14,6 +14,7 @@ import {
   type ServingVersion,
 } from './model';
 import { callbackRef } from './naming';
+import { placeOf, type StagePlace, stageOfMove, stageOfPhase } from './stage-place';
 
 /** How many terminal deployments a group record keeps (history items keep everything). */
 export const KEPT_TERMINAL_DEPLOYMENTS = 20;
@@ -150,7 +151,7 @@ export function move(t: Draft, d: Deployment, to: Phase, reason: string, extra: 
   d.phaseSince = t.now;
   // the record keeps a bounded reason; the history entry keeps all of it
   d.reason = reason.length > MAX_KEPT_REASON ? `${reason.slice(0, MAX_KEPT_REASON - 1)}…` : reason;
-  history(t, d, from, to, reason, extra);
+  const place = history(t, d, from, to, reason, extra);
   if (!isTerminal(to)) return;
   dropDesired(t, d);
   d.awaiting = undefined;
@@ -162,7 +163,7 @@ export function move(t: Draft, d: Deployment, to: Phase, reason: string, extra: 
     RolledBack: 'Deployment Rolled Back',
   };
   const type = eventType[to];
-  if (type) publish(t, type, d, { reason, readings: extra.readings });
+  if (type) publish(t, type, d, { reason, readings: extra.readings }, place);
   for (const c of d.callbacks) {
     answer(t, c, 'failure', undefined, `${d.id} ${to.toLowerCase()}: ${reason}`);
   }
@@ -177,7 +178,8 @@ export function history(
   to: Phase,
   reason: string,
   extra: HistoryExtra = {},
-): void {
+): StagePlace | undefined {
+  const place = stagePlace(t, stageOfMove(d, from, to));
   d.seq += 1;
   t.commands.push({
     type: 'RecordHistory',
@@ -190,12 +192,19 @@ export function history(
       to,
       actor: extra.actor ?? 'system',
       reason,
+      ...place,
       requestId: extra.requestId,
       readings: extra.readings,
       weights: extra.weights,
     },
   });
   note(t, `${d.id}: ${from ?? 'new'} -> ${to}: ${reason}`);
+  return place;
+}
+
+/** The stage and region of this group's stage `stage`. */
+export function stagePlace(t: Draft, stage: StageName | undefined): StagePlace | undefined {
+  return placeOf(t.ctx.group, t.ctx.serviceRegion, stage);
 }
 
 export function publish(
@@ -203,6 +212,8 @@ export function publish(
   type: ServiceEventType,
   d: Deployment | undefined,
   detail: Record<string, unknown>,
+  /** where it happens; by default the stage of the deployment's phase */
+  place: StagePlace | undefined = d && stagePlace(t, stageOfPhase(d, d.phase)),
 ): void {
   t.commands.push({
     type: 'Publish',
@@ -211,6 +222,7 @@ export function publish(
       deploymentId: d?.id,
       group: t.state.group,
       version: d?.version,
+      ...place,
       at: t.now,
       detail: { phase: d?.phase, ...timings(d), ...detail },
     },

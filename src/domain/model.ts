@@ -379,6 +379,9 @@ export interface ServiceEvent {
   deploymentId?: string | undefined;
   group?: string | undefined;
   version?: number | undefined;
+  /** the stage the event happens in, and that stage's region (absent: it belongs to no stage) */
+  stage?: StageName | undefined;
+  region?: string | undefined;
   at: number;
   detail: Record<string, unknown>;
 }
@@ -392,6 +395,12 @@ export interface HistoryEntry {
   to: Phase;
   actor: string;
   reason: string;
+  /**
+   * the stage the transition happens in, and that stage's region; absent while queued, on
+   * refusals after the end, and in entries recorded before they were kept
+   */
+  stage?: StageName | undefined;
+  region?: string | undefined;
   requestId?: string | undefined;
   readings?: GateReadings | undefined;
   weights?: Record<string, number> | undefined;

@@ -193,6 +193,14 @@ describe('DynamoDbStateStore history', () => {
     const at = 1_700_000_000_010;
     expect(raw?.expiresAt).toEqual({ N: String(Math.floor(at / 1000) + 180 * 86400) });
   });
+
+  it('keeps the stage and region of an entry; entries written without them read as they were', async () => {
+    const placed = entry('hist:v5', 2, { from: 'Canary', to: 'Canary', stage: 'prod', region: 'eu-west-1' });
+    await store.appendHistory([entry('hist:v5', 1), placed]);
+    const entries = await store.history('hist:v5');
+    expect(entries).toEqual([entry('hist:v5', 1), placed]);
+    expect(entries[0]).not.toHaveProperty('stage');
+  });
 });
 
 describe('DynamoDbStateStore callbacks', () => {

@@ -30,6 +30,8 @@ const event = (i: number): ServiceEvent => ({
   deploymentId: 'churn:v3',
   group: 'churn',
   version: 3,
+  stage: 'prod',
+  region: 'eu-west-1',
   at: AT + i,
   detail: { step: i, weights: { v2: 90, v3: 10 } },
 });
@@ -48,6 +50,8 @@ describe('EventBridgePublisher', () => {
             deploymentId: 'churn:v3',
             group: 'churn',
             version: 3,
+            stage: 'prod',
+            region: 'eu-west-1',
             at: '2024-01-01T00:00:00.000Z',
             step: 0,
             weights: { v2: 90, v3: 10 },
@@ -55,6 +59,21 @@ describe('EventBridgePublisher', () => {
         },
       ],
     });
+  });
+
+  it('leaves stage and region out of an event that belongs to no stage', async () => {
+    const {
+      stage: _stage,
+      region: _region,
+      ...started
+    } = { ...event(0), type: 'Deployment Started' as const };
+    await new EventBridgePublisher('rollouts-bus', client()).publish([started]);
+    const detail = JSON.parse(
+      eb.commandCalls(PutEventsCommand)[0]?.args[0].input.Entries?.[0]?.Detail ?? '{}',
+    );
+    expect(detail).not.toHaveProperty('stage');
+    expect(detail).not.toHaveProperty('region');
+    expect(detail).toMatchObject({ deploymentId: 'churn:v3', version: 3 });
   });
 
   it('sends at most 10 entries per call and nothing for no events', async () => {

@@ -22,7 +22,11 @@ interface RunOptions {
  * stack delivers the events the CLI put on the bus. With `advanceMs`, simulated time also moves on
  * by that much per round (a rollout the CLI follows then progresses while it waits).
  */
-const driveStackUntil = async (world: World, finished: Promise<unknown>, options: RunOptions) => {
+const driveStackUntil = async (
+  world: Pick<World, 'stack'>,
+  finished: Promise<unknown>,
+  options: RunOptions,
+) => {
   let done = false;
   const marked = finished.then(
     () => {
@@ -66,7 +70,11 @@ export const runCliChild = async (world: World, args: string[], options: RunOpti
  * It must not hold endpoints: the SDK clients the CLI shares with the in-process handlers are
  * made once, so an endpoint changed here would be ignored (run such cases with runCliChild).
  */
-export const runCliHere = async (world: World, args: string[], options: RunOptions = {}): Promise<Run> => {
+export const runCliHere = async (
+  world: Pick<World, 'stack'>,
+  args: string[],
+  options: RunOptions = {},
+): Promise<Run> => {
   const overrides = options.env ?? {};
   const endpoint = Object.keys(overrides).find((name) => name.startsWith('AWS_ENDPOINT_URL'));
   if (endpoint) throw new Error(`runCliHere cannot change ${endpoint}: use runCliChild`);

@@ -171,9 +171,9 @@ describe('operator CLI against the local cloud', () => {
     const history = await cli(['history', id]);
     expect(history.code).toBe(0);
     expect(history.stdout).toMatch(
-      /Canary → RollingBack\s+arn:aws:iam::111122223333:user\/alice\s+rolling back to v2: abort by arn:aws:iam::111122223333:user\/alice/,
+      /Canary → RollingBack\s+prod\s+arn:aws:iam::111122223333:user\/alice\s+rolling back to v2: abort by arn:aws:iam::111122223333:user\/alice/,
     );
-    expect(history.stdout).toMatch(/RollingBack → Aborted\s+system/);
+    expect(history.stdout).toMatch(/RollingBack → Aborted\s+prod\s+system/);
   });
 
   it('status --all shows finished rows with the weights they ended with; tables fit the terminal', async () => {

@@ -21,6 +21,7 @@ import {
   pkg,
   QA_ENDPOINT,
   readings,
+  SERVICE_REGION,
   ship,
   T0,
   toCanary,
@@ -172,7 +173,33 @@ describe('manual promotion', () => {
     w.operator('promote', id(2));
     w.settle('prod');
     expect(w.phase(id(2))).toBe('Canary');
-    // v3 is queued behind nothing (supersede would stop v2): use a queue world instead
+
+    // v3 supersedes v2: prod goes back to v1, and stays busy until that update has landed
+    w.approve(3);
+    expect(w.phase(id(2))).not.toBe('Canary');
+    const holder = w.phase(id(2));
+    w.settle('qa');
+    expect(w.phase(id(3))).toBe('AwaitingApproval');
+    const promoted = w.operator('promote', id(3));
+    expect(promoted.rejection).toBeUndefined();
+    expect(w.phase(id(3))).toBe('ReadyForProd');
+    expect(w.dep(id(3)).reason).toBe(`waiting for ${id(2)} (${holder}) to release prod`);
+    const prodDeploysOf3 = () =>
+      w.commands.filter(
+        (c) => c.type === 'DeployEndpoint' && c.stage === 'prod' && c.variants.some((v) => v.version === 3),
+      );
+    expect(prodDeploysOf3()).toEqual([]);
+    w.tick(MIN);
+    expect(w.phase(id(3))).toBe('ReadyForProd');
+
+    // the restore lands; a later Tick finds prod free and starts v3
+    for (let i = 0; i < 5 && w.phase(id(3)) === 'ReadyForProd'; i += 1) {
+      w.settle('prod');
+      w.tick(MIN);
+    }
+    expect(w.phase(id(2))).toBe('Superseded');
+    expect(w.phase(id(3))).toBe('ProdDeploying');
+    expect(prodDeploysOf3()).toHaveLength(1);
   });
 });
 
@@ -1359,13 +1386,18 @@ describe('refused operator commands', () => {
 
   it('a command whose requestId was decided before changes nothing and publishes nothing', () => {
     const { w, d } = inCanary();
-    const first = decide(w.state, operatorInput('promote', d, 'req-1'), { group: w.config, now: w.now });
+    const first = decide(w.state, operatorInput('promote', d, 'req-1'), {
+      group: w.config,
+      now: w.now,
+      serviceRegion: SERVICE_REGION,
+    });
     expect(first.state.decidedCommands).toEqual([
       expect.objectContaining({ requestId: 'req-1', outcome: 'applied' }),
     ]);
     const again = decide(first.state, operatorInput('promote', d, 'req-1'), {
       group: w.config,
       now: w.now,
+      serviceRegion: SERVICE_REGION,
     });
     expect(again.commands).toEqual([]);
     expect(again.state).toEqual(first.state);
@@ -1378,6 +1410,7 @@ describe('refused operator commands', () => {
       state = decide(state, operatorInput('pause', d, `p-${i}`), {
         group: w.config,
         now: w.now + i,
+        serviceRegion: SERVICE_REGION,
       }).state;
     }
     expect(state.decidedCommands).toHaveLength(50);
@@ -1385,6 +1418,7 @@ describe('refused operator commands', () => {
     const later = decide(state, operatorInput('pause', d, 'late'), {
       group: w.config,
       now: w.now + 7 * 24 * 60 * 60_000 + 100,
+      serviceRegion: SERVICE_REGION,
     }).state;
     expect(later.decidedCommands?.map((c) => c.requestId)).toEqual(['late']);
   });
@@ -1402,7 +1436,7 @@ describe('decideAll and purity', () => {
           { type: 'CanaryObserved', deploymentId: d, readings: readings.healthy() },
           { type: 'Tick' },
         ],
-        { group: w.config, now: w.now + 5 * MIN },
+        { group: w.config, now: w.now + 5 * MIN, serviceRegion: SERVICE_REGION },
       ),
     );
     expect(decision.state.deployments.find((x) => x.id === d)?.canary?.stepIndex).toBe(1);
@@ -1412,13 +1446,17 @@ describe('decideAll and purity', () => {
   it('does not modify the input state and never goes back in time', () => {
     const state = emptyGroupState(GROUP);
     const frozen = structuredClone(state);
-    const decision = decide(state, { type: 'Approved', pkg: pkg(1, T0) }, { group: groupConfig(), now: T0 });
+    const decision = decide(
+      state,
+      { type: 'Approved', pkg: pkg(1, T0) },
+      { group: groupConfig(), now: T0, serviceRegion: SERVICE_REGION },
+    );
     expect(state).toEqual(frozen);
     expect(decision.state.updatedAt).toBe(T0);
     const earlier = decide(
       decision.state,
       { type: 'Approved', pkg: pkg(2, T0) },
-      { group: groupConfig(), now: T0 - MIN },
+      { group: groupConfig(), now: T0 - MIN, serviceRegion: SERVICE_REGION },
     );
     expect(earlier.state.deployments.find((d) => d.version === 2)?.createdAt).toBe(T0);
   });

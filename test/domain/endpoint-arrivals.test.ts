@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ENDPOINT_WAIT_LIMIT_MS } from '../../src/domain/decide';
 import { modelName } from '../../src/domain/naming';
-import { commandsOf, eventsOf, GROUP, groupConfig, id, ship, toCanary, World } from './world';
+import { commandsOf, eventsOf, GROUP, groupConfig, id, SERVICE_REGION, ship, toCanary, World } from './world';
 
 describe('a rollback lands on prod', () => {
   it('abort during a blue/green update: prod back on the baseline, the abandoned config retired, Aborted', () => {
@@ -78,7 +78,8 @@ describe('what the history and the bus say', () => {
     w.approve(1);
     const arrived = w.settle('qa');
     const deployed = commandsOf(arrived.commands, 'Publish').find((p) => p.event.type === 'Stage Deployed');
-    expect(deployed?.event.detail).toMatchObject({ stage: 'qa', reason: 'no smoke test configured' });
+    expect(deployed?.event).toMatchObject({ stage: 'qa', region: SERVICE_REGION });
+    expect(deployed?.event.detail).toMatchObject({ reason: 'no smoke test configured' });
   });
 
   it('drift pauses the canary, and the history and the Deployment Paused event say what drifted', () => {

@@ -115,6 +115,34 @@ describe('a configuration change during a canary (finding 9)', () => {
     expect(w.phase(d)).toBe('Aborted');
     expect(w.prodWeights()).toEqual({ v1: 100 });
   });
+
+  it('strategy switched to native during the shadow phase: aborted too, the shadow variant removed, prod free for the next version', () => {
+    const w = new World(groupConfig({ shadow: { samplingPercent: 50, bakeMinutes: 10 } }));
+    ship(w, 1);
+    w.approve(2);
+    w.settle('qa');
+    w.settle('prod');
+    const d = id(2);
+    expect(w.phase(d)).toBe('Shadow');
+    w.config = groupConfig({ strategy: 'native' });
+    w.later(MIN).canary(d, readings.healthy());
+    w.tick(MIN);
+    expect(w.phase(d)).toBe('RollingBack');
+    expect(w.dep(d).reason).toMatch(/strategy changed to native during the shadow phase/);
+    w.settleAll();
+    expect(w.phase(d)).toBe('Aborted');
+    expect(w.prodWeights()).toEqual({ v1: 100 });
+    // the last config prod was moved to holds the baseline alone, no shadow variant
+    const lastProd = w.executed.filter((e) => e.type === 'DeployEndpoint' && e.stage === 'prod').at(-1);
+    expect(
+      lastProd?.type === 'DeployEndpoint' && lastProd.variants.map((v) => [v.variantName, v.shadow ?? false]),
+    ).toEqual([['v1', false]]);
+    // the next version is not held behind it
+    w.approve(3);
+    w.settleAll();
+    expect(w.phase(id(3))).toBe('Succeeded');
+    expect(w.state.prod?.version).toBe(3);
+  });
 });
 
 describe('operator commands that must be refused (finding 10)', () => {

@@ -275,6 +275,9 @@ const toFakeVariants = (variants: VariantSpec[]): FakeVariant[] =>
  * plays the use case: decide, save, append the commands to the outbox, carry out what can be
  * carried out (endpoint work waits while its endpoint is not InService), remove what was done.
  */
+/** The region the decisions are made in: a stage's unless it names one. */
+export const SERVICE_REGION = 'us-east-1';
+
 export class World {
   state: GroupState;
   now = T0;
@@ -312,11 +315,19 @@ export class World {
       const original = this.state;
       const copy = structuredClone(original);
       deepFreeze(original);
-      decision = decide(original, input, { group: this.config, now: this.now });
+      decision = decide(original, input, {
+        group: this.config,
+        now: this.now,
+        serviceRegion: SERVICE_REGION,
+      });
       if (!isDeepStrictEqual(original, copy))
         throw new Error(`decide modified its input state (${input.type})`);
     } else {
-      decision = decide(this.state, input, { group: this.config, now: this.now });
+      decision = decide(this.state, input, {
+        group: this.config,
+        now: this.now,
+        serviceRegion: SERVICE_REGION,
+      });
     }
     const result = withIntents(before, decision);
     this.state = decision.state;

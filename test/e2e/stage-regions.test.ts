@@ -1,6 +1,5 @@
 import {
   AddTagsCommand,
-  CreateModelPackageCommand,
   DescribeModelCommand,
   ListModelsCommand,
   SageMakerClient,
@@ -8,58 +7,21 @@ import {
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CloudEvent } from '../../src/local/cloud';
 import { localConfigVariant } from './helpers';
+import {
+  ECR_EU,
+  ECR_HOME,
+  EU,
+  eu,
+  GROUP,
+  HOME,
+  PROD,
+  prodInEu,
+  QA,
+  register,
+  v1InEuProd,
+} from './prod-in-eu';
 import { MINUTE, type Rollouts, startRollouts } from './rollout-harness';
 
-/**
- * A group whose QA stage is in the service's region (us-east-1) and whose prod stage is in
- * eu-west-1: the endpoint, its metrics, alarms and weights there; the registry at home; the
- * version's image and model data found in eu-west-1 through the stage's mappings.
- */
-const GROUP = 'churn-model';
-const QA = 'churn-model-qa';
-const PROD = 'churn-model-prod';
-const HOME = 'us-east-1';
-const EU = 'eu-west-1';
-const ECR_HOME = '111122223333.dkr.ecr.us-east-1.amazonaws.com/churn';
-const ECR_EU = '111122223333.dkr.ecr.eu-west-1.amazonaws.com/churn';
-
-const prodInEu = () =>
-  localConfigVariant((config) => {
-    const prod = config.modelPackageGroups[GROUP].stages.prod;
-    prod.region = EU;
-    prod.artifacts = {
-      ecr: [{ from: ECR_HOME, to: ECR_EU }],
-      s3: [{ from: 's3://models-use1/churn/', to: 's3://models-euw1/churn/' }],
-    };
-  });
-
-/** A version as CI registers it: pushed and uploaded at home, replicated to eu-west-1. */
-const register = async (r: Rollouts, version: number): Promise<string> => {
-  const home = {
-    Image: `${ECR_HOME}:v${version}`,
-    ModelDataUrl: `s3://models-use1/churn/v${version}/model.tar.gz`,
-  };
-  r.stack.cloud.seedArtifacts([home], HOME);
-  r.stack.cloud.seedArtifacts(
-    [{ Image: `${ECR_EU}:v${version}`, ModelDataUrl: `s3://models-euw1/churn/v${version}/model.tar.gz` }],
-    EU,
-  );
-  const out = await r.sm.send(
-    new CreateModelPackageCommand({
-      ModelPackageGroupName: GROUP,
-      CustomerMetadataProperties: { 'sim.errorRate': '0' },
-      InferenceSpecification: {
-        Containers: [home],
-        SupportedContentTypes: ['application/json'],
-        SupportedResponseMIMETypes: ['application/json'],
-      },
-      ModelApprovalStatus: 'PendingManualApproval',
-    }),
-  );
-  return out.ModelPackageArn!;
-};
-
-const eu = (r: Rollouts) => r.stack.cloud.inRegion(EU);
 const euWeights = (r: Rollouts) =>
   Object.fromEntries(
     (eu(r).sagemaker.endpoints.get(PROD)?.variants ?? []).map((v) => [v.name, v.currentWeight]),
@@ -69,14 +31,6 @@ const calls = (r: Rollouts, operation: string, from = 0) =>
 const regionsOf = (r: Rollouts, operation: string, from = 0) =>
   [...new Set(calls(r, operation, from).map((c) => c.region))].sort();
 
-/** v1 approved, through QA at home and into prod in eu-west-1; steady traffic on prod there. */
-const v1InEuProd = async (r: Rollouts) => {
-  await r.createGroup(GROUP);
-  await r.approve(await register(r, 1));
-  await r.runUntil(async () => (await r.phase(`${GROUP}:v1`)) === 'Succeeded', 120 * MINUTE);
-  eu(r).traffic.set(PROD, 600);
-};
-
 const endpointEvents = (r: Rollouts, region: string, endpoint: string): CloudEvent[] =>
   r.stack.cloud.events.published.filter(
     (e) =>
@@ -84,6 +38,12 @@ const endpointEvents = (r: Rollouts, region: string, endpoint: string): CloudEve
       e.region === region &&
       (e.detail as { EndpointName?: string }).EndpointName === endpoint,
   );
+
+/** The service's own events about one deployment, as published on its bus: type, stage, region. */
+const serviceEvents = (r: Rollouts, deploymentId: string) =>
+  r.stack.cloud.events.published
+    .filter((e) => e.source === 'sagemaker-rollouts' && e.detail.deploymentId === deploymentId)
+    .map((e) => [e['detail-type'], e.detail.stage, e.detail.region, e.region]);
 
 describe('a prod stage in another region', () => {
   let r: Rollouts;
@@ -145,6 +105,28 @@ describe('a prod stage in another region', () => {
     expect(handled.map((d) => d.eventId)).toEqual(
       expect.arrayContaining(endpointEvents(r, EU, PROD).map((e) => e.id)),
     );
+    // the history and the service's events name each stage and its region
+    expect((await r.history(`${GROUP}:v2`)).map((h) => [h.from, h.to, h.stage, h.region])).toEqual([
+      [null, 'Queued', undefined, undefined],
+      ['Queued', 'QaDeploying', 'qa', HOME],
+      ['QaDeploying', 'QaVerifying', 'qa', HOME],
+      ['QaVerifying', 'ReadyForProd', 'qa', HOME],
+      ['ReadyForProd', 'ProdDeploying', 'prod', EU],
+      ['ProdDeploying', 'Canary', 'prod', EU],
+      ['Canary', 'Canary', 'prod', EU],
+      ['Canary', 'Canary', 'prod', EU],
+      ['Canary', 'Canary', 'prod', EU],
+      ['Canary', 'Promoting', 'prod', EU],
+      ['Promoting', 'Succeeded', 'prod', EU],
+    ]);
+    // published on the service's bus at home, whichever stage they are about
+    expect(serviceEvents(r, `${GROUP}:v2`)).toEqual([
+      ['Deployment Started', undefined, undefined, HOME],
+      ['Stage Deployed', 'qa', HOME, HOME],
+      ['Canary Step Passed', 'prod', EU, HOME],
+      ['Canary Step Passed', 'prod', EU, HOME],
+      ['Deployment Promoted', 'prod', EU, HOME],
+    ]);
   });
 
   it('a canary in eu-west-1 that regresses is rolled back there', async () => {
@@ -177,6 +159,12 @@ describe('a prod stage in another region', () => {
     );
     expect(writes.length).toBeGreaterThan(0);
     expect(new Set(writes.map((c) => c.region))).toEqual(new Set([EU]));
+    // the rollback is recorded and announced as prod's, in eu-west-1
+    expect((await r.history(`${GROUP}:v2`)).slice(-2).map((h) => [h.to, h.stage, h.region])).toEqual([
+      ['RollingBack', 'prod', EU],
+      ['RolledBack', 'prod', EU],
+    ]);
+    expect(serviceEvents(r, `${GROUP}:v2`).at(-1)).toEqual(['Deployment Rolled Back', 'prod', EU, HOME]);
     // the registry hears of it at home
     expect(calls(r, 'UpdateModelPackage', before).length).toBeGreaterThan(0);
     expect(regionsOf(r, 'UpdateModelPackage', before)).toEqual([HOME]);

@@ -329,11 +329,15 @@ export function stopIfOverdue(t: Draft, d: Deployment): boolean {
     stop(t, d, 'Failed', `the pre-traffic check did not complete within ${limit} min`);
     return true;
   }
-  if (d.phase !== 'Canary' || !d.canary) return false;
+  if ((d.phase !== 'Canary' && d.phase !== 'Shadow') || !d.canary) return false;
   if (strategy.type !== 'canary') {
-    stop(t, d, 'Aborted', `the prod strategy changed to ${strategy.type} during the canary`);
+    // the shadow's verdict and the canary's steps are the canary strategy's: without it neither
+    // could ever end, and the deployment would hold prod for good
+    const during = d.phase === 'Shadow' ? 'the shadow phase' : 'the canary';
+    stop(t, d, 'Aborted', `the prod strategy changed to ${strategy.type} during ${during}`);
     return true;
   }
+  if (d.phase !== 'Canary') return false;
   const limit = strategy.maxDurationMinutes;
   if (limit === undefined || t.now - d.canary.startedAt <= limit * 60_000) return false;
   stop(t, d, 'RolledBack', `${NOT_STATISTICAL} canary exceeded its maximum duration of ${limit} min`);

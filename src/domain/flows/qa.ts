@@ -137,7 +137,7 @@ export function qaPassed(t: Draft, d: Deployment, reason: string): void {
   };
   d.awaiting = undefined;
   markInRegistry(t, d, 'QA', 'Deployed', reason);
-  publish(t, 'Stage Deployed', d, { stage: 'qa', endpointName: qa.endpointName, reason });
+  publish(t, 'Stage Deployed', d, { endpointName: qa.endpointName, reason });
   answerStage(t, d, 'qa');
   if (d.targetStage === 'qa') {
     move(t, d, 'Succeeded', `live in QA (${reason})`);

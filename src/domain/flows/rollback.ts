@@ -131,11 +131,11 @@ export function rollbackProd(
   // prod is replaced wholesale, so whatever was in flight just ends
   for (const o of active(t)) finish(t, o, 'Aborted', `prod rolls back to v${target.version}: ${reason}`);
   if (current && current.phase === 'Succeeded') {
-    history(t, current, 'Succeeded', 'RolledBack', reason, { actor, requestId });
+    const place = history(t, current, 'Succeeded', 'RolledBack', reason, { actor, requestId });
     current.phase = 'RolledBack';
     current.phaseSince = t.now;
     current.reason = reason;
-    publish(t, 'Deployment Rolled Back', current, { reason, to: target.version });
+    publish(t, 'Deployment Rolled Back', current, { reason, to: target.version }, place);
   }
   const rolledBack = t.state.prod!;
   rejectVersion(t, rolledBack, {

@@ -1,0 +1,148 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { renderHistory } from '../../src/cli/history';
+import { colours } from '../../src/cli/output';
+import { renderStatus, type StatusRow, stageOf } from '../../src/cli/status';
+import type { CanaryState, Deployment, HistoryEntry } from '../../src/domain/model';
+import { EU, GROUP, HOME, prodInEu, v1InEuProd } from '../e2e/prod-in-eu';
+import { type Rollouts, startRollouts } from '../e2e/rollout-harness';
+import { runCliHere } from './child';
+
+/** `history` and `status` name each stage's region (issue 22): prod in eu-west-1, QA at home. */
+
+const plain = colours(false);
+const AT = Date.parse('2024-01-01T00:00:00Z');
+
+const entry = (seq: number, overrides: Partial<HistoryEntry> = {}): HistoryEntry => ({
+  deploymentId: `${GROUP}:v2`,
+  group: GROUP,
+  seq,
+  at: AT + seq * 60_000,
+  from: 'Queued',
+  to: 'QaDeploying',
+  actor: 'system',
+  reason: `reason ${seq}`,
+  ...overrides,
+});
+
+const statusRow = (overrides: Partial<StatusRow>): StatusRow => ({
+  group: GROUP,
+  deploymentId: `${GROUP}:v2`,
+  version: 2,
+  attempt: 1,
+  stage: 'prod',
+  phase: 'Succeeded',
+  paused: false,
+  phaseSince: AT,
+  ...overrides,
+});
+
+describe('history and status tables', () => {
+  it('history has a STAGE column: each entry’s stage, its region when not the service’s; blank without', () => {
+    const text = renderHistory(
+      `${GROUP}:v2`,
+      [
+        entry(1, { from: null, to: 'Queued' }),
+        entry(2, { stage: 'qa', region: HOME }),
+        entry(3, { from: 'ReadyForProd', to: 'ProdDeploying', stage: 'prod', region: EU }),
+      ],
+      plain,
+      undefined,
+      HOME,
+    );
+    const lines = text.split('\n');
+    expect(lines[0]).toMatch(/^TIME\s+TRANSITION\s+STAGE\s+ACTOR\s+REASON/);
+    expect(lines[1]).toMatch(/Queued\s+system\s+reason 1/);
+    expect(lines[2]).toMatch(/Queued → QaDeploying\s+qa\s+system\s+reason 2/);
+    expect(lines[3]).toMatch(/ReadyForProd → ProdDeploying\s+prod eu-west-1\s+system\s+reason 3/);
+  });
+
+  it('history recorded before stages were named reads as before, without the column', () => {
+    const text = renderHistory(`${GROUP}:v2`, [entry(1), entry(2)], plain);
+    expect(text.split('\n')[0]).toMatch(/^TIME\s+TRANSITION\s+ACTOR\s+REASON/);
+    expect(text).not.toContain('STAGE');
+  });
+
+  it('status names a stage’s region only when it is not the service’s own', () => {
+    const text = renderStatus(
+      {
+        now: AT,
+        rows: [
+          statusRow({ region: EU }),
+          statusRow({ deploymentId: `${GROUP}:v3`, stage: 'qa', phase: 'QaDeploying' }),
+        ],
+      },
+      plain,
+    );
+    expect(text).toMatch(new RegExp(`${GROUP}:v2\\s+prod eu-west-1\\s+Succeeded`));
+    expect(text).toMatch(new RegExp(`${GROUP}:v3\\s+qa\\s+QaDeploying`));
+  });
+});
+
+describe('the stage a status row shows', () => {
+  const deployment = (overrides: Partial<Deployment>): Deployment => ({
+    id: `${GROUP}:v2`,
+    group: GROUP,
+    version: 2,
+    packageArn: 'arn:aws:sagemaker:us-east-1:111122223333:model-package/churn-model/2',
+    attempt: 1,
+    trigger: 'approval',
+    targetStage: 'prod',
+    phase: 'Queued',
+    createdAt: AT,
+    phaseSince: AT,
+    callbacks: [],
+    seq: 1,
+    ...overrides,
+  });
+  const canary = {} as CanaryState;
+
+  it('a queued one at QA, an ending where it got to, one waiting on an endpoint at that endpoint’s stage', () => {
+    expect(stageOf(deployment({ phase: 'Queued' }))).toBe('qa');
+    expect(stageOf(deployment({ phase: 'AwaitingApproval' }))).toBe('qa');
+    expect(stageOf(deployment({ phase: 'Canary', canary }))).toBe('prod');
+    expect(stageOf(deployment({ phase: 'Failed' }))).toBe('qa');
+    expect(stageOf(deployment({ phase: 'RolledBack', canary }))).toBe('prod');
+    expect(stageOf(deployment({ phase: 'Succeeded', targetStage: 'qa' }))).toBe('qa');
+    expect(stageOf(deployment({ phase: 'Succeeded' }))).toBe('prod');
+    expect(
+      stageOf(
+        deployment({
+          phase: 'RollingBack',
+          awaiting: { stage: 'prod', endpointName: 'p', configName: 'c', variants: [], requestedAt: AT },
+        }),
+      ),
+    ).toBe('prod');
+  });
+});
+
+describe('the CLI against a prod stage in eu-west-1', () => {
+  let r: Rollouts;
+  beforeAll(async () => {
+    r = await startRollouts({ configPath: prodInEu() });
+    await v1InEuProd(r);
+  });
+  afterAll(() => r?.close());
+
+  it('history shows where each transition happened; status the prod stage’s region', async () => {
+    const id = `${GROUP}:v1`;
+    const history = await runCliHere(r, ['history', id, '--wide']);
+    expect(history.code, history.stderr).toBe(0);
+    const lines = history.stdout.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^TIME\s+TRANSITION\s+STAGE\s+ACTOR/);
+    expect(lines.find((l) => /\bQueued\s+system/.test(l))).toBeDefined();
+    expect(lines.find((l) => / Queued → QaDeploying /.test(l))).toMatch(/QaDeploying\s+qa\s+system/);
+    expect(lines.find((l) => / ReadyForProd → ProdDeploying /.test(l))).toMatch(
+      /ProdDeploying\s+prod eu-west-1\s+system/,
+    );
+    expect(lines.find((l) => / → Succeeded /.test(l))).toMatch(/Succeeded\s+prod eu-west-1\s+system/);
+
+    const json = await runCliHere(r, ['history', id, '--json']);
+    const entries = (JSON.parse(json.stdout) as { entries: HistoryEntry[] }).entries;
+    expect(entries.find((e) => e.to === 'QaDeploying')).toMatchObject({ stage: 'qa', region: HOME });
+    expect(entries.at(-1)).toMatchObject({ to: 'Succeeded', stage: 'prod', region: EU });
+
+    const status = await runCliHere(r, ['status', '--all']);
+    expect(status.code, status.stderr).toBe(0);
+    expect(status.stdout).toMatch(new RegExp(`${id}\\s+prod eu-west-1\\s+Succeeded`));
+  });
+});

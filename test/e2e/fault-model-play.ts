@@ -20,7 +20,7 @@ import {
   type SentAnswer,
   type StagePlace,
 } from './fault-model-oracle';
-import { localConfigVariant } from './helpers';
+import { ECR_EU, ECR_HOME, EU, prodInEu } from './prod-in-eu';
 import { MINUTE, type Rollouts, startRollouts } from './rollout-harness';
 
 /**
@@ -43,21 +43,7 @@ const ALARM = 'churn-model-prod-business-kpi';
  */
 export type World = 'home' | 'prodInEu';
 
-const HOME_REPOSITORY = '111122223333.dkr.ecr.us-east-1.amazonaws.com/churn';
-const EU_REPOSITORY = '111122223333.dkr.ecr.eu-west-1.amazonaws.com/churn';
-const EU = 'eu-west-1';
-
-const configOf = (world: World): string | undefined =>
-  world === 'home'
-    ? undefined
-    : localConfigVariant((config) => {
-        const prod = config.modelPackageGroups[GROUP].stages.prod;
-        prod.region = EU;
-        prod.artifacts = {
-          ecr: [{ from: HOME_REPOSITORY, to: EU_REPOSITORY }],
-          s3: [{ from: 's3://models-use1/churn/', to: 's3://models-euw1/churn/' }],
-        };
-      });
+const configOf = (world: World): string | undefined => (world === 'home' ? undefined : prodInEu());
 
 /** The stages as the service runs them: each one's endpoint and region. */
 const stagesOf = (): StagePlace[] => {
@@ -282,10 +268,10 @@ const registerReplicated = async (
   errorRate: number,
 ): Promise<{ packageArn: string; euImage: string }> => {
   const home = {
-    Image: `${HOME_REPOSITORY}:v${version}`,
+    Image: `${ECR_HOME}:v${version}`,
     ModelDataUrl: `s3://models-use1/churn/v${version}/model.tar.gz`,
   };
-  const euImage = `${EU_REPOSITORY}:v${version}`;
+  const euImage = `${ECR_EU}:v${version}`;
   // the replica behaves as the version does (a model made from it does not read the package)
   r.stack.cloud.inRegion(EU).sagemaker.imageBehaviour.set(euImage, { 'sim.errorRate': String(errorRate) });
   r.stack.cloud.seedArtifacts([home]);

@@ -1050,6 +1050,8 @@ describe('alarms and outputs', () => {
       detail: {
         deploymentId: 'churn-model:v3',
         group: 'churn-model',
+        stage: 'prod',
+        region: 'eu-west-1',
         phase: 'RolledBack',
         reason: 'gate failed at step 1/3',
         readings: {
@@ -1070,7 +1072,10 @@ describe('alarms and outputs', () => {
     expect(notification).toMatchObject({
       version: '1.0',
       source: 'custom',
-      content: { textType: 'client-markdown', title: 'Deployment Rolled Back: churn-model:v3' },
+      content: {
+        textType: 'client-markdown',
+        title: 'Deployment Rolled Back: churn-model:v3 prod eu-west-1',
+      },
       metadata: { threadId: 'churn-model:v3' },
     });
     expect(notification.content.description).toContain('gate failed at step 1/3');

@@ -197,6 +197,41 @@ describe('preflightArtifacts', () => {
     });
   });
 
+  it('judges each artifact by its own lookup: two containers of one repository (tags v3, v4), each with its model data', () => {
+    const two = pkg([
+      { image: HOME_IMAGE, modelDataUrl: 's3://models-use1/shared/a.tar.gz' },
+      {
+        image: '111122223333.dkr.ecr.us-east-1.amazonaws.com/fraud:v4',
+        modelDataUrl: 's3://models-use1/shared/b.tar.gz',
+      },
+    ]);
+    const artifacts = needed(two, EU);
+    expect(artifacts.map((a) => (a.kind === 's3' ? a.key : a.tag))).toEqual([
+      'v3',
+      'shared/a.tar.gz',
+      'v4',
+      'shared/b.tar.gz',
+    ]);
+    // the first container's image and model data are missing; the second's, looked up last, are there
+    const observed = present(artifacts, (a) => a === artifacts[0] || a === artifacts[1]);
+    expect(preflightArtifacts(two, EU, observed)).toEqual({
+      ok: false,
+      reason:
+        `${PKG} cannot be deployed in eu-west-1: ` +
+        'image fraud-replica:v3 (ECR repository fraud-replica of registry 111122223333, region eu-west-1) is missing; ' +
+        'model data s3://models-euw1/shared/a.tar.gz (bucket models-euw1, region eu-west-1) is missing',
+    });
+    // and the other way round
+    const reversed = present(artifacts, (a) => a === artifacts[2] || a === artifacts[3]);
+    expect(preflightArtifacts(two, EU, reversed)).toEqual({
+      ok: false,
+      reason:
+        `${PKG} cannot be deployed in eu-west-1: ` +
+        'image fraud-replica:v4 (ECR repository fraud-replica of registry 111122223333, region eu-west-1) is missing; ' +
+        'model data s3://models-euw1/shared/b.tar.gz (bucket models-euw1, region eu-west-1) is missing',
+    });
+  });
+
   it('an observation of the same object in another region does not count', () => {
     const observed = needed(p, EU).map((artifact) => ({
       artifact: { ...artifact, region: 'us-east-1' },

@@ -8,6 +8,8 @@ const scopes = {
     'src/domain/authorization.ts',
     'src/domain/draft.ts',
     'src/domain/decide.ts',
+    'src/domain/artifacts.ts',
+    'src/domain/stage-place.ts',
   ],
 };
 const scope = process.env.MUTATION_SCOPE ?? 'all';

@@ -7,7 +7,7 @@ import { PermanentError } from '../errors';
 import type { DeploySpec, NativeDeploySpec } from '../ports/sagemaker';
 import { decideAndSave } from './decision-run';
 import { type Deps, groupConfig, stageAutoscaling, stageEndpoints } from './deps';
-import { preflightSpec, regionalContainers } from './preflight';
+import { packageArtifactsOnce, preflightSpec, regionalContainers } from './preflight';
 
 /** What one pass did per endpoint, for logs and tests. */
 export interface ConvergeReport {
@@ -122,7 +122,8 @@ const step = async (
     switch (next.type) {
       case 'deploy': {
         // the version's artifacts must be in the stage's region before anything there changes
-        const preflight = await preflightSpec(deps, fresh, desired);
+        const packageArtifacts = packageArtifactsOnce(deps);
+        const preflight = await preflightSpec(deps, fresh, desired, packageArtifacts);
         if ('missing' in preflight) {
           note('preflight-failed', preflight.missing.reason);
           deps.log.error('artifacts missing: the endpoint is left as it is', {
@@ -134,7 +135,7 @@ const step = async (
         }
         if (preflight.checked.length > 0) note('preflight', preflight.checked.join(', '));
         await removeScalingOfDroppedVariants(deps, group, desired, endpoint);
-        const containers = await regionalContainers(deps, group, desired);
+        const containers = await regionalContainers(deps, group, desired, packageArtifacts);
         const outcome = await endpoints.deploy({ ...deploySpec(deps, group, desired), containers });
         note(outcome === 'busy' ? 'wait' : 'deploy', outcome);
         return undefined;

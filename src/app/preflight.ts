@@ -27,6 +27,25 @@ export async function checkStageArtifacts(
   return preflightArtifacts(pkg, location, observed);
 }
 
+/** A version's artifacts as the registry describes them. */
+export type PackageArtifactsReader = (packageArn: string) => Promise<PackageArtifacts>;
+
+/**
+ * The registry's answers kept for one deploy step: the pre-flight and the regional containers
+ * read the same versions, and each needs DescribeModelPackage once.
+ */
+export const packageArtifactsOnce = (deps: Deps): PackageArtifactsReader => {
+  const read = new Map<string, Promise<PackageArtifacts>>();
+  return (packageArn) => {
+    let answer = read.get(packageArn);
+    if (!answer) {
+      answer = deps.registry.packageArtifacts(packageArn);
+      read.set(packageArn, answer);
+    }
+    return answer;
+  };
+};
+
 /** Where a stage's region reads artifacts: its own region (else the service's) and its mappings. */
 export const stageArtifactLocation = (
   config: GroupConfig,
@@ -51,6 +70,7 @@ export async function preflightSpec(
   deps: Deps,
   state: GroupState,
   desired: DesiredEndpoint,
+  packageArtifacts: PackageArtifactsReader,
 ): Promise<{ checked: string[] } | { missing: Input & { type: 'ArtifactsMissing' } }> {
   const config = groupConfig(deps, state.group);
   if (!config) throw new UnknownGroupError(`model package group ${state.group} is not configured`);
@@ -58,11 +78,7 @@ export async function preflightSpec(
   const lookup = deps.artifacts.forStage(stageTarget(config, state.group, desired.stage));
   const checked: string[] = [];
   for (const packageArn of packagesToCheck(desired, state.deployments)) {
-    const verdict = await checkStageArtifacts(
-      lookup,
-      await deps.registry.packageArtifacts(packageArn),
-      location,
-    );
+    const verdict = await checkStageArtifacts(lookup, await packageArtifacts(packageArn), location);
     if (!verdict.ok) {
       return {
         missing: {
@@ -91,6 +107,7 @@ export async function regionalContainers(
   deps: Deps,
   group: string,
   desired: DesiredEndpoint,
+  packageArtifacts: PackageArtifactsReader,
 ): Promise<Record<string, RegionalContainer[]> | undefined> {
   const config = groupConfig(deps, group);
   if (!config) throw new UnknownGroupError(`model package group ${group} is not configured`);
@@ -98,7 +115,7 @@ export async function regionalContainers(
   if (location.region === deps.region) return undefined;
   const byPackage: Record<string, RegionalContainer[]> = {};
   for (const packageArn of new Set(desired.variants.map((v) => v.packageArn))) {
-    const found = stageRegionContainers(await deps.registry.packageArtifacts(packageArn), location);
+    const found = stageRegionContainers(await packageArtifacts(packageArn), location);
     if ('refused' in found) throw new ContainersUnavailableError(found.refused);
     byPackage[packageArn] = found.containers;
   }

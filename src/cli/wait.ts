@@ -65,12 +65,9 @@ const findOrAwaited = async (
   } catch (error) {
     if (!(error instanceof NotRecordedError) || Date.now() >= until) throw error;
     const { version } = parseDeploymentId(id)!;
-    return error.versions.some((known) => known >= version) ? rethrow(error) : undefined;
+    if (error.versions.some((known) => known >= version)) throw error;
+    return undefined;
   }
-};
-
-const rethrow = (error: unknown): never => {
-  throw error;
 };
 
 /**

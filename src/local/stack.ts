@@ -11,7 +11,8 @@ import { resetClients, setCredentialsClock, setSdkRetriesWait } from '../adapter
 import { createTableInput } from '../adapters/dynamodb-state-store';
 import type { Deps, Log } from '../app/deps';
 import { setHandlerClock } from '../clock';
-import { clearConfigCache, loadConfigFile } from '../config/load';
+import { clearConfigCache, loadConfigFromEnv } from '../config/load';
+import type { RolloutsConfig } from '../config/schema';
 import { setMetricsSink } from '../metrics/emf';
 import { buildDeps, setDeps } from '../wiring';
 import { VirtualClock } from './clock';
@@ -170,9 +171,11 @@ export class LocalStack {
     for (const schedule of this.wiring.schedules) {
       this.nextSchedule.set(schedule.functionName, this.now + schedule.everyMs);
     }
-    this.defineAlarms();
+    // the handlers' own copy (cached per process): the stack reads the file once, as they do
+    const config = loadConfigFromEnv();
+    this.defineAlarms(config);
     this.useDeps();
-    await this.deployStageRegionEvents();
+    await this.deployStageRegionEvents(config);
   }
 
   /** The rule forwarding each other region's endpoint events here, by the region a stage names. */
@@ -182,8 +185,7 @@ export class LocalStack {
    * What a user deploys in every region a stage names (serverless/stage-region-events.yml): a rule
    * there forwarding the stages' endpoint events to this region's default bus.
    */
-  private async deployStageRegionEvents(): Promise<void> {
-    const config = loadConfigFile(resolve(SERVICE_DIR, this.configPath));
+  private async deployStageRegionEvents(config: RolloutsConfig): Promise<void> {
     const byRegion = new Map<string, string[]>();
     for (const group of Object.values(config.modelPackageGroups))
       for (const stage of Object.values(group.stages))
@@ -211,8 +213,7 @@ export class LocalStack {
    * The alarms the config names exist (OK) in the prod stage's region, as they would where it is
    * deployed.
    */
-  private defineAlarms(): void {
-    const config = loadConfigFile(resolve(SERVICE_DIR, this.configPath));
+  private defineAlarms(config: RolloutsConfig): void {
     for (const group of Object.values(config.modelPackageGroups)) {
       const strategy = group.stages.prod.strategy;
       const cloudwatch = this.cloud.inRegion(group.stages.prod.region ?? this.cloud.region).cloudwatch;

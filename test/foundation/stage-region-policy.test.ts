@@ -1,24 +1,10 @@
 /** biome-ignore-all lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub strings throughout */
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { parseConfig } from '../../src/config';
-import { type Json, repoRoot } from './fixtures';
-
-/** serverless/config-vars.cjs's derivation of the roles from a configuration. */
-const { derive } = createRequire(join(repoRoot, 'serverless.yml'))('./serverless/config-vars.cjs') as {
-  derive: (
-    config: unknown,
-    stage: string,
-    configPath: string,
-  ) => {
-    policies: Record<string, { PolicyDocument: { Statement: Json[] } }[]>;
-    dashboardBody: { 'Fn::Sub': string };
-    operatorEndpointArns: Json[];
-  };
-};
+import { deriveStackVars as derive, type Json, repoRoot } from './fixtures';
 
 const statementsOf = (config: Record<string, Json>, fn: string): Record<string, Json> => {
   const loaded = parseConfig(stringify(config), 'p.yml');

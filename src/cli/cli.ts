@@ -252,7 +252,7 @@ const command = async (
 
 const VERB_HELP: Record<OperatorVerb, string> = {
   promote:
-    'advance the canary to its next step (Argo-compatible); --full skips the remaining steps; in manual mode grants the approval',
+    'advance the canary to its next step (Argo-compatible); --full skips the remaining steps or ends a bake; in manual mode grants the approval',
   pause: 'hold the canary at its current weights (gates still roll back on a breach)',
   resume: 'continue a paused canary',
   abort: 'stop the deployment and roll prod back to the version it serves',
@@ -343,7 +343,10 @@ const buildProgram = (session: Session): Command => {
       .option('--timeout <seconds>', 'how long to wait for the outcome (default 60)', positiveSeconds)
       .option('--no-wait', 'send and exit without waiting');
     if (verb === 'promote')
-      sub.option('--full', 'skip the remaining canary steps: the candidate takes all traffic');
+      sub.option(
+        '--full',
+        'skip the remaining canary steps (the candidate takes all traffic), or end a bake between stages',
+      );
     sub.action(async (id: string, options) => {
       session.exitCode = await command(session, verb, id, options);
     });

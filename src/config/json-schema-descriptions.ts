@@ -24,6 +24,8 @@ export const FIELD_DESCRIPTIONS: Record<string, string> = {
     "After QA passes: promote at once (auto), or wait for an operator's `promote` (manual). Default auto.",
   'modelPackageGroups.*.promotion.approvalTimeoutMinutes':
     'Manual mode: a deployment waiting longer than this for `promote` expires. Integer ≥ 1, default 1440 (a day).',
+  'modelPackageGroups.*.promotion.bakeMinutes':
+    'The least time a version runs in QA after it passed there before it enters prod (a bake between stages); a manual `promote` within it is kept until it ends, `promote --full` ends it early. Integer 1..10080 (a week); absent: no bake.',
   'modelPackageGroups.*.stages':
     'The stages of the group, in order: a stage waits for the one written before it unless it says `after`. This version runs two, qa then prod (checked by `config check`).',
   'modelPackageGroups.*.stages.*':
@@ -42,6 +44,8 @@ export const FIELD_DESCRIPTIONS: Record<string, string> = {
     "Enter at once (auto), or wait for an operator's `promote` (manual). Default auto.",
   'modelPackageGroups.*.stages.<stage>.promotion.approvalTimeoutMinutes':
     'Manual mode: a deployment waiting longer than this for `promote` expires. Integer ≥ 1, default 1440 (a day).',
+  'modelPackageGroups.*.stages.<stage>.promotion.bakeMinutes':
+    'The least time a version runs in the stages this one waits for, after it succeeded in all of them, before it enters this one (a bake between waves); a manual `promote` within it is kept until it ends, `promote --full` ends it early. Integer 1..10080 (a week); absent: no bake. Refused on qa, which a version enters on approval.',
   'modelPackageGroups.*.stages.<stage>.endpointName':
     'SageMaker endpoint name (1-63 letters, digits or inner hyphens); unique across all groups and stages (checked by `config check`).',
   'modelPackageGroups.*.stages.<stage>.instanceType':

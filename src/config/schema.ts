@@ -220,10 +220,18 @@ const nativeStrategySchema = z.strictObject({
 /** The whole fleet of the stage's endpoint is replaced by the candidate's (what QA does). */
 const replaceStrategySchema = z.strictObject({ type: z.literal('replace') });
 
+/** A week: a bake between stages longer than that is a release train, not a bake. */
+export const MAX_BAKE_MINUTES = 7 * 24 * 60;
+
 const promotionSchema = z.strictObject({
   mode: z._default(z.enum(['auto', 'manual']), 'auto'),
   /** Manual mode: a deployment waiting longer than this for `promote` is expired. */
   approvalTimeoutMinutes: z._default(int(1), 24 * 60),
+  /**
+   * The least time a version runs in the stages this one waits for, after it succeeded in all of
+   * them, before it enters this one (a bake between waves). Absent: no bake.
+   */
+  bakeMinutes: z.optional(int(1, MAX_BAKE_MINUTES)),
 });
 
 /**

@@ -57,7 +57,9 @@ const accountOf = (stage: WrittenStage): string | undefined => stage.crossAccoun
 export const runStageGraph = (group: Pick<WrittenGroup, 'stages' | 'promotion'>): StageGraph<RunStage> => ({
   stages: inRunOrder(stageGraphOf(group.stages)).stages.map(({ name, after }) => {
     const stage = group.stages[name]!;
-    const promotion = stage.promotion ?? (after.length > 0 ? group.promotion : { mode: 'auto' as const });
+    // a root stage is entered on approval: auto, with no stage before it to bake in
+    const promotion = stage.promotion ?? (after.length > 0 ? group.promotion : undefined);
+    const bake = promotion?.bakeMinutes !== undefined ? { bakeMinutes: promotion.bakeMinutes } : {};
     return {
       name,
       after,
@@ -66,9 +68,9 @@ export const runStageGraph = (group: Pick<WrittenGroup, 'stages' | 'promotion'>)
       roleArn: stage.crossAccount?.roleArn,
       strategy: strategyType(stage),
       promotion:
-        promotion.mode === 'auto'
-          ? { mode: 'auto' }
-          : { mode: 'manual', approvalTimeoutMinutes: promotion.approvalTimeoutMinutes },
+        promotion?.mode === 'manual'
+          ? { mode: 'manual', approvalTimeoutMinutes: promotion.approvalTimeoutMinutes, ...bake }
+          : { mode: 'auto', ...bake },
     };
   }),
 });
@@ -279,6 +281,11 @@ const thisVersionIssues = (stages: Record<string, WrittenStage>): PathIssue[] =>
     issues.push({
       path: ['stages', 'qa', 'promotion', 'mode'],
       message: `${RUNS}: a version enters qa once it is approved in the registry, so promotion into qa is auto`,
+    });
+  if (qa.promotion?.bakeMinutes !== undefined)
+    issues.push({
+      path: ['stages', 'qa', 'promotion', 'bakeMinutes'],
+      message: `${RUNS}: a version enters qa once it is approved in the registry, with no stage before it to bake in (a bake is set on the stage that waits: prod's promotion or the group's)`,
     });
   if (prod.strategy === undefined)
     issues.push({

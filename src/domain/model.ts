@@ -16,7 +16,7 @@ export type Phase =
   | 'QaVerifying'
   /** manual promotion: waiting for an operator's `promote` until the approval deadline. */
   | 'AwaitingApproval'
-  /** QA passed and promotion granted; waiting for prod to be free. */
+  /** QA passed and promotion granted; waiting for the bake to end and for prod to be free. */
   | 'ReadyForProd'
   /** prod endpoint created or updated (candidate alone, or baseline + candidate); waiting for InService. */
   | 'ProdDeploying'
@@ -209,6 +209,8 @@ export interface Deployment {
   prodPlan?: 'replace' | 'canary' | 'native' | undefined;
   canary?: CanaryState | undefined;
   approvalDeadline?: number | undefined;
+  /** The version enters prod no sooner than this (epoch ms): QA passed plus promotion.bakeMinutes. */
+  bakeUntil?: number | undefined;
   callbacks: CallbackWait[];
   /** history sequence number, for idempotent history keys */
   seq: number;

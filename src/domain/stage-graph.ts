@@ -14,10 +14,17 @@ export interface StageGraph<Stage extends StageNode = StageNode> {
   readonly stages: readonly Stage[];
 }
 
-/** How a version enters a stage: at once, or on `promote` within the timeout. */
+/**
+ * How a version enters a stage: at once, or on `promote` within the timeout; in both, no sooner
+ * than `bakeMinutes` after it succeeded in every stage this one waits for (when set).
+ */
 export type StagePromotion =
-  | { readonly mode: 'auto' }
-  | { readonly mode: 'manual'; readonly approvalTimeoutMinutes: number };
+  | { readonly mode: 'auto'; readonly bakeMinutes?: number | undefined }
+  | {
+      readonly mode: 'manual';
+      readonly approvalTimeoutMinutes: number;
+      readonly bakeMinutes?: number | undefined;
+    };
 
 /** A stage as the rollout runs it: where its endpoint is, how it changes it, how a version enters it. */
 export interface RunStage extends StageNode {

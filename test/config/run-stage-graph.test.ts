@@ -40,10 +40,12 @@ const qaThenProd = (group: Json): { stages: RunStage[] } => {
         name: 'prod',
         after: ['qa'],
         strategy: prod.strategy.type,
-        promotion:
-          promotion?.mode === 'manual'
+        promotion: {
+          ...(promotion?.mode === 'manual'
             ? { mode: 'manual', approvalTimeoutMinutes: promotion.approvalTimeoutMinutes ?? 24 * 60 }
-            : { mode: 'auto' },
+            : { mode: 'auto' }),
+          ...(promotion?.bakeMinutes !== undefined ? { bakeMinutes: promotion.bakeMinutes } : {}),
+        },
         ...placeOf(prod),
       },
     ],
@@ -59,7 +61,7 @@ describe('the loaded configuration carries each group’s stage graph', () => {
     expect(configCheck(join(repoRoot, file))).toMatchObject({ ok: true, config: loaded });
   });
 
-  it('covers cross-account stages, manual promotions, both prod strategies and the explicit form', () => {
+  it('covers cross-account stages, manual promotions, bakes, both prod strategies and the explicit form', () => {
     const graphs = CONFIGS.flatMap((file) =>
       Object.values(loadConfigFile(join(repoRoot, file)).modelPackageGroups).map((group) => group.graph),
     );
@@ -67,6 +69,7 @@ describe('the loaded configuration carries each group’s stage graph', () => {
     expect(CONFIGS).toContain('examples/explicit-stages/rollouts.config.yml');
     expect(stages.some((stage) => stage.account !== undefined)).toBe(true);
     expect(stages.some((stage) => stage.promotion.mode === 'manual')).toBe(true);
+    expect(stages.some((stage) => stage.promotion.bakeMinutes !== undefined)).toBe(true);
     expect(new Set(stages.map((stage) => stage.strategy))).toEqual(new Set(['replace', 'canary', 'native']));
   });
 

@@ -120,6 +120,36 @@ describe('stages as a graph', () => {
     });
   });
 
+  it('carries a bake into prod from the group or from prod, and refuses one on qa, at the field', () => {
+    const fromGroup = churn();
+    fromGroup.modelPackageGroups['churn-model'].promotion = { mode: 'auto', bakeMinutes: 90 };
+    const group = parseConfig(stringify(fromGroup), 'b.yml').modelPackageGroups['churn-model']!;
+    expect(group.promotion).toEqual({ mode: 'auto', approvalTimeoutMinutes: 1440, bakeMinutes: 90 });
+    expect(group.graph.stages.map((stage) => [stage.name, stage.promotion])).toEqual([
+      ['qa', { mode: 'auto' }],
+      ['prod', { mode: 'auto', bakeMinutes: 90 }],
+    ]);
+
+    const onProd = churn();
+    stages(onProd).prod.promotion = { mode: 'manual', approvalTimeoutMinutes: 30, bakeMinutes: 15 };
+    expect(
+      parseConfig(stringify(onProd), 'b.yml').modelPackageGroups['churn-model']!.graph.stages[1],
+    ).toMatchObject({
+      promotion: { mode: 'manual', approvalTimeoutMinutes: 30, bakeMinutes: 15 },
+    });
+
+    const onQa = churn();
+    stages(onQa).qa.promotion = { bakeMinutes: 30 };
+    expect(issueAt(onQa, `${G}.qa.promotion.bakeMinutes`).message).toMatch(
+      /a version enters qa once it is approved in the registry, with no stage before it to bake in/,
+    );
+    for (const bakeMinutes of [0, 1.5, 7 * 24 * 60 + 1]) {
+      const bad = churn();
+      stages(bad).prod.promotion = { bakeMinutes };
+      expect(issueAt(bad, `${G}.prod.promotion.bakeMinutes`).written).toBe(`${bakeMinutes}`);
+    }
+  });
+
   it('follows `after` rather than the file order', () => {
     const config = churn();
     const { qa, prod } = stages(config);

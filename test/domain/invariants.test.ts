@@ -109,6 +109,8 @@ const configs: Record<string, GroupConfig> = {
     maxDurationMinutes: 40,
   }),
   native: groupConfig({ strategy: 'native' }),
+  // a bake between QA and prod, with a manual promote that may come within it
+  baked: groupConfig({ mode: 'manual', concurrency: 'queue', approvalTimeoutMinutes: 60, bakeMinutes: 10 }),
 };
 
 // ------------------------------------------------------------------ the run and its checks

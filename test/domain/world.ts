@@ -26,6 +26,8 @@ export const MIN = 60_000;
 export interface ConfigOptions {
   mode?: 'auto' | 'manual';
   approvalTimeoutMinutes?: number;
+  /** promotion.bakeMinutes: the least time after QA passed before prod */
+  bakeMinutes?: number;
   concurrency?: 'supersede' | 'queue' | 'reject';
   strategy?: 'canary' | 'native';
   smokeTest?: boolean;
@@ -66,6 +68,7 @@ export const groupConfig = (o: ConfigOptions = {}): GroupConfig => {
         promotion: {
           mode: o.mode ?? 'auto',
           ...(o.approvalTimeoutMinutes ? { approvalTimeoutMinutes: o.approvalTimeoutMinutes } : {}),
+          ...(o.bakeMinutes ? { bakeMinutes: o.bakeMinutes } : {}),
         },
         callback: o.taskTimeoutMinutes ? { taskTimeoutMinutes: o.taskTimeoutMinutes } : {},
         stages: {

@@ -42,7 +42,15 @@ export function onOperator(t: Draft, command: OperatorCommand, pkg: PackageInfo 
         history(t, d, 'Canary', 'Canary', `promoted to the next step (${by})`, who);
         return setStep(t, d, next, who);
       }
-      return refuse(`${d.id} is ${d.phase}; promote applies while awaiting approval or in canary`);
+      if (d.phase === 'ReadyForProd' && d.bakeUntil !== undefined && t.now < d.bakeUntil) {
+        const until = new Date(d.bakeUntil).toISOString();
+        if (!command.full)
+          return refuse(`${d.id} bakes in QA until ${until}; promote --full ends the bake now`);
+        d.bakeUntil = undefined;
+        history(t, d, 'ReadyForProd', 'ReadyForProd', `bake ended before ${until} (${by})`, who);
+        return tryStartProd(t, d);
+      }
+      return refuse(`${d.id} is ${d.phase}; promote applies while awaiting approval, baking or in canary`);
     case 'pause':
       if (d.phase !== 'Canary' || !d.canary)
         return refuse(`${d.id} is ${d.phase}; only a canary can be paused`);

@@ -96,7 +96,15 @@ export function variantFor(
   };
 }
 
+/** When a version that passed QA may enter prod (the bake between the two stages). */
+export const bakeWords = (bakeUntil: number): string =>
+  `baking in QA: enters prod no sooner than ${new Date(bakeUntil).toISOString()} (promotion.bakeMinutes)`;
+
 export function tryStartProd(t: Draft, d: Deployment): void {
+  if (d.bakeUntil !== undefined && t.now < d.bakeUntil) {
+    d.reason = bakeWords(d.bakeUntil);
+    return;
+  }
   const holder = t.state.deployments.find((o) => o !== d && PROD_PHASES.has(o.phase));
   if (holder) {
     d.reason = `waiting for ${holder.id} (${holder.phase}) to release prod`;

@@ -12,7 +12,7 @@ import {
 } from '../draft';
 import type { CallbackWait, Deployment, PackageInfo, Phase, Trigger } from '../model';
 import { deploymentId, modelName, variantName } from '../naming';
-import { deploy, tryStartProd, variantFor } from './prod';
+import { bakeWords, deploy, tryStartProd, variantFor } from './prod';
 import { stop } from './rollback';
 
 export const QA_PHASES: ReadonlySet<Phase> = new Set([
@@ -143,13 +143,20 @@ export function qaPassed(t: Draft, d: Deployment, reason: string): void {
     move(t, d, 'Succeeded', `live in QA (${reason})`);
     return;
   }
-  if (t.ctx.group.promotion.mode === 'manual') {
-    d.approvalDeadline = t.now + t.ctx.group.promotion.approvalTimeoutMinutes * 60_000;
-    move(t, d, 'AwaitingApproval', `QA verified (${reason}); waiting for promote`);
-    publish(t, 'Awaiting Approval', d, { approvalDeadline: new Date(d.approvalDeadline).toISOString() });
+  const promotion = t.ctx.group.promotion;
+  const bake = promotion.bakeMinutes;
+  if (bake !== undefined) d.bakeUntil = t.now + bake * 60_000;
+  const baking = d.bakeUntil === undefined ? '' : `; ${bakeWords(d.bakeUntil)}`;
+  if (promotion.mode === 'manual') {
+    d.approvalDeadline = t.now + promotion.approvalTimeoutMinutes * 60_000;
+    move(t, d, 'AwaitingApproval', `QA verified (${reason}); waiting for promote${baking}`);
+    publish(t, 'Awaiting Approval', d, {
+      approvalDeadline: new Date(d.approvalDeadline).toISOString(),
+      ...(d.bakeUntil === undefined ? {} : { bakeUntil: new Date(d.bakeUntil).toISOString() }),
+    });
     return;
   }
-  move(t, d, 'ReadyForProd', `QA verified (${reason})`);
+  move(t, d, 'ReadyForProd', `QA verified (${reason})${baking}`);
   tryStartProd(t, d);
 }
 

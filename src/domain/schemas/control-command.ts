@@ -38,7 +38,7 @@ export const commandBodySchema = z
     deploymentId: deploymentIdSchema,
     reason: z.string().check(z.minLength(1), z.maxLength(1024)),
     requestId: z.string().check(z.minLength(1), z.maxLength(128)),
-    /** promote only: skip the remaining canary steps (Argo Rollouts `promote --full`) */
+    /** promote only: skip the remaining canary steps (Argo Rollouts `promote --full`), or end a bake */
     full: z.optional(z.boolean()),
   })
   .check(

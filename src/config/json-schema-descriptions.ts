@@ -17,7 +17,7 @@ export const FIELD_DESCRIPTIONS: Record<string, string> = {
   'modelPackageGroups.*.executionRoleArn':
     'IAM role ARN SageMaker assumes to run the models (CreateModel ExecutionRoleArn). Required.',
   'modelPackageGroups.*.concurrency':
-    'What a newly approved version does while another is in flight: replace it (supersede), wait for it (queue), or be refused (reject). Default supersede.',
+    'What a version does when it wants a stage (QA on approval, prod once QA passed) that another version holds: replace it (supersede), wait for it (queue), or be refused (reject). The policy holds per stage: a newer version goes through QA while an older one is still in prod. Default supersede.',
   'modelPackageGroups.*.promotion':
     'How a version that passed QA reaches production: the promotion into every stage that waits for another, unless the stage has a promotion of its own (which wins).',
   'modelPackageGroups.*.promotion.mode':

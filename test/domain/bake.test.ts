@@ -68,8 +68,13 @@ describe('bake between QA and prod', () => {
 
     const full = w.operator('promote', id(1), true, true);
     expect(full.rejection).toBeUndefined();
-    const history = commandsOf(full.commands, 'RecordHistory').map((c) => c.entry.reason);
-    expect(history[0]).toBe(`bake ended before ${until} (promote by alice: testing)`);
+    const history = commandsOf(full.commands, 'RecordHistory').map((c) => c.entry);
+    expect(history[0]).toMatchObject({
+      from: 'ReadyForProd',
+      to: 'ReadyForProd',
+      reason: `bake ended before ${until} (promote by alice: testing)`,
+      actor: 'alice',
+    });
     expect(w.phase(id(1))).toBe('ProdDeploying');
   });
 
@@ -99,5 +104,29 @@ describe('bake between QA and prod', () => {
     w.tick(MIN);
     expect(w.phase(id(2))).toBe('ProdDeploying');
     expect(prodChanges(w, 1)).toEqual([]);
+  });
+
+  it('once the bake is over, a version still waiting for prod is no longer baking: promote is refused as for any wait', () => {
+    const w = new World(groupConfig({ bakeMinutes: 10, concurrency: 'queue' }));
+    const throughBake = (version: number) => {
+      w.approve(version);
+      w.settle('qa');
+      w.tick(10 * MIN);
+      w.settle('prod');
+    };
+    throughBake(1);
+    expect(w.phase(id(1))).toBe('Succeeded');
+    throughBake(2);
+    w.settle('prod');
+    const canary = id(2);
+    expect(w.phase(canary)).toBe('Canary');
+    w.approve(3);
+    w.settle('qa');
+    w.later(10 * MIN);
+    expect(w.operator('promote', id(3)).rejection).toBe(
+      `${id(3)} is ReadyForProd; promote applies while awaiting approval, baking or in canary`,
+    );
+    w.tick();
+    expect(w.dep(id(3)).reason).toBe(`waiting for ${canary} (Canary) to release prod`);
   });
 });

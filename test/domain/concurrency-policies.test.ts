@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { commandsOf, groupConfig, id, packageArn, readings, ship, toCanary, World } from './world';
+import { commandsOf, groupConfig, id, MIN, packageArn, readings, ship, toCanary, World } from './world';
 
 describe('a deployment requested', () => {
   it('is announced with its trigger, target stage and package', () => {
@@ -74,5 +74,45 @@ describe('concurrency policies', () => {
     w.settle('prod');
     expect(w.phase(d)).toBe('Succeeded');
     expect(w.state.prod?.version).toBe(2);
+  });
+
+  it('queue, per stage: QA of the next version overlaps the canary; it enters prod when the canary ends, and QA frees for the one after', () => {
+    const w = new World(groupConfig({ concurrency: 'queue' }));
+    ship(w, 1);
+    const d = toCanary(w, 2);
+    w.approve(3);
+    w.settle('qa');
+    expect(w.phase(id(3))).toBe('ReadyForProd');
+    w.approve(4);
+    expect(w.dep(id(4))).toMatchObject({ phase: 'Queued', reason: `queued behind ${id(3)}` });
+    // v2's canary passes both steps and is promoted; v3 then enters prod and v4 QA
+    for (let i = 0; i < 6 && w.phase(d) !== 'Succeeded'; i += 1) {
+      w.later(5 * MIN).canary(d, readings.healthy(w.now));
+      w.settle('prod');
+    }
+    expect(w.phase(d)).toBe('Succeeded');
+    w.tick(MIN);
+    expect(w.phase(id(3))).toBe('ProdDeploying');
+    expect(w.phase(id(4))).toBe('QaDeploying');
+    expect(w.state.prod?.version).toBe(2);
+  });
+
+  it('reject, per stage: a version may use QA beside a canary, and is refused at prod while the canary holds it', () => {
+    const w = new World(groupConfig({ concurrency: 'reject' }));
+    ship(w, 1);
+    const d = toCanary(w, 2);
+    w.approve(3);
+    expect(w.phase(id(3))).toBe('QaDeploying');
+    w.approve(4);
+    expect(w.dep(id(4))).toMatchObject({
+      phase: 'Failed',
+      reason: `refused by the concurrency policy: ${id(3)} in progress`,
+    });
+    w.settle('qa');
+    expect(w.dep(id(3))).toMatchObject({
+      phase: 'Failed',
+      reason: `refused by the concurrency policy: ${d} in prod (Canary)`,
+    });
+    expect(w.phase(d)).toBe('Canary');
   });
 });

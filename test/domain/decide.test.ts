@@ -174,16 +174,18 @@ describe('manual promotion', () => {
     w.settle('prod');
     expect(w.phase(id(2))).toBe('Canary');
 
-    // v3 supersedes v2: prod goes back to v1, and stays busy until that update has landed
+    // v3 goes through QA beside v2's canary; promoted, it supersedes v2: prod goes back to v1, and
+    // stays busy until that update has landed
     w.approve(3);
-    expect(w.phase(id(2))).not.toBe('Canary');
-    const holder = w.phase(id(2));
+    expect(w.phase(id(2))).toBe('Canary');
     w.settle('qa');
     expect(w.phase(id(3))).toBe('AwaitingApproval');
+    expect(w.phase(id(2))).toBe('Canary');
     const promoted = w.operator('promote', id(3));
     expect(promoted.rejection).toBeUndefined();
+    expect(w.phase(id(2))).toBe('RollingBack');
     expect(w.phase(id(3))).toBe('ReadyForProd');
-    expect(w.dep(id(3)).reason).toBe(`waiting for ${id(2)} (${holder}) to release prod`);
+    expect(w.dep(id(3)).reason).toBe(`waiting for ${id(2)} (RollingBack) to release prod`);
     const prodDeploysOf3 = () =>
       w.commands.filter(
         (c) => c.type === 'DeployEndpoint' && c.stage === 'prod' && c.variants.some((v) => v.version === 3),
@@ -214,12 +216,20 @@ describe('QA housekeeping', () => {
       { type: 'RetireResources', group: GROUP, stage: 'qa', modelNames: [], configNames: [v1Config] },
     ]);
     w.settleAll();
-    // v2 is still in its canary when v3 supersedes it: prod runs v1, so v2's model goes as well
+    // v2 is still in its canary when v3 passes QA: its model stays until v3 has superseded it and
+    // prod is back on v1 alone, then goes with the canary config
     const v2Config = w.state.qa!.configName;
+    const v2Canary = w.dep(id(2)).canary!.configName;
     w.approve(3);
     const next = w.settle('qa');
-    expect(commandsOf(next.commands, 'RetireResources')).toContainEqual(
-      expect.objectContaining({ stage: 'qa', configNames: [v2Config], modelNames: [modelName(GROUP, 2)] }),
+    expect(commandsOf(next.commands, 'RetireResources')).toEqual([
+      { type: 'RetireResources', group: GROUP, stage: 'qa', modelNames: [], configNames: [v2Config] },
+    ]);
+    expect(w.phase(id(2))).toBe('RollingBack');
+    w.settleAll();
+    expect(w.phase(id(2))).toBe('Superseded');
+    expect(commandsOf(w.commands, 'RetireResources')).toContainEqual(
+      expect.objectContaining({ stage: 'prod', configNames: [v2Canary], modelNames: [modelName(GROUP, 2)] }),
     );
   });
 });
@@ -705,14 +715,30 @@ describe('registry rejection and duplicate events', () => {
 });
 
 describe('concurrency policies', () => {
-  it('supersede: a newer approval stops the one in flight (rolling back its canary)', () => {
+  it('supersede, per stage: a newer approval goes through QA beside the canary, and stops it once ready for prod', () => {
     const { w, d } = inCanary();
     w.approve(3);
-    expect(w.phase(d)).toBe('RollingBack');
+    expect(w.phase(d)).toBe('Canary');
     expect(w.phase(id(3))).toBe('QaDeploying');
+    w.settle('qa');
+    expect(w.dep(d)).toMatchObject({ phase: 'RollingBack', reason: 'rolling back to v1: superseded by v3' });
+    expect(w.dep(id(3))).toMatchObject({
+      phase: 'ReadyForProd',
+      reason: `waiting for ${d} (RollingBack) to release prod`,
+    });
     w.settleAll();
     expect(w.phase(d)).toBe('Superseded');
-    expect(w.phase(id(3))).not.toBe('Failed');
+    w.tick(MIN);
+    expect(w.phase(id(3))).toBe('ProdDeploying');
+  });
+
+  it('supersede, per stage: a newer version that fails QA leaves the canary running', () => {
+    const { w, d } = inCanary();
+    w.approve(3);
+    w.later(MIN).settle('qa', 'fail');
+    expect(w.phase(id(3))).toBe('Failed');
+    expect(w.phase(d)).toBe('Canary');
+    expect(w.dep(d).canary?.weights).toEqual({ v1: 90, v2: 10 });
   });
 
   it('queue: a newer approval waits, older queued ones are superseded, next starts when the first ends', () => {
@@ -724,9 +750,11 @@ describe('concurrency policies', () => {
     expect(w.phase(id(2))).toBe('Superseded');
     expect(w.phase(id(3))).toBe('Queued');
     w.settle('qa');
+    // v1 left QA for prod: QA is free for v3 at once, while v1 is still deploying to prod
+    expect(w.phase(id(1))).toBe('ProdDeploying');
+    expect(w.phase(id(3))).toBe('QaDeploying');
     w.settle('prod');
     expect(w.phase(id(1))).toBe('Succeeded');
-    expect(w.phase(id(3))).toBe('QaDeploying');
   });
 
   it('reject: a second approval while one is in flight fails at once', () => {
@@ -1346,12 +1374,16 @@ describe('refused operator commands', () => {
     { name: 'retry while another deployment is in progress', verb: 'retry', target: id(3) },
   ];
 
-  /** v1 Succeeded (prod), v2 in canary, v3 refused by the `reject` concurrency policy. */
+  /** v1 Succeeded (prod), v2 in canary, v3 through QA and refused at prod by the `reject` concurrency policy. */
   const busyWorld = (): World => {
     const w = new World(groupConfig({ concurrency: 'reject' }));
     inCanary(w);
     w.approve(3);
-    expect(w.phase(id(3))).toBe('Failed');
+    w.settle('qa');
+    expect(w.dep(id(3))).toMatchObject({
+      phase: 'Failed',
+      reason: `refused by the concurrency policy: ${id(2)} in prod (Canary)`,
+    });
     return w;
   };
 

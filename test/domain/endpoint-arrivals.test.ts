@@ -45,9 +45,11 @@ describe('a superseded canary', () => {
     const d = toCanary(w, 2);
     const canaryConfig = w.dep(d).canary!.configName;
     w.approve(3);
-    expect(w.phase(d)).toBe('RollingBack');
+    expect(w.phase(d)).toBe('Canary');
+    // v3 passes QA, so prod is wanted: the canary is superseded
     w.settle('qa');
     expect(w.state.qa?.version).toBe(3);
+    expect(w.phase(d)).toBe('RollingBack');
     const before = w.commands.length;
     w.settle('prod');
     w.settle('prod');

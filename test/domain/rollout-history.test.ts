@@ -745,14 +745,23 @@ describe('before prod: QA, the queue, and what an operator may roll back', () =>
     ]);
   });
 
-  it('queue: a newer request supersedes the older one waiting; the waiting one names what it waits behind', () => {
+  it('queue, per stage: a newer version goes through QA beside the canary and waits for prod; the next waits for QA, superseded by a newer one', () => {
     const w = new World(groupConfig({ concurrency: 'queue' }));
     const d = canaryOfV2(w);
     w.approve(3);
-    expect(w.dep(id(3))).toMatchObject({ phase: 'Queued', reason: 'queued behind churn:v2' });
+    expect(w.phase(id(3))).toBe('QaDeploying');
     w.approve(4);
-    expect(trail(w, id(3)).at(-1)).toMatchObject({ from: 'Queued', to: 'Superseded', reason: 'v4 is newer' });
-    expect(w.phase(id(4))).toBe('Queued');
+    expect(w.dep(id(4))).toMatchObject({ phase: 'Queued', reason: 'queued behind churn:v3' });
+    w.approve(5);
+    expect(trail(w, id(4)).at(-1)).toMatchObject({ from: 'Queued', to: 'Superseded', reason: 'v5 is newer' });
+    expect(w.phase(id(5))).toBe('Queued');
+    w.settle('qa');
+    expect(w.dep(id(3))).toMatchObject({
+      phase: 'ReadyForProd',
+      reason: `waiting for ${d} (Canary) to release prod`,
+    });
+    // v3 holds QA until it enters prod
+    expect(w.phase(id(5))).toBe('Queued');
     expect(w.phase(d)).toBe('Canary');
   });
 
@@ -778,7 +787,8 @@ describe('before prod: QA, the queue, and what an operator may roll back', () =>
         const w = new World(groupConfig({ concurrency: 'queue' }));
         canaryOfV2(w);
         w.approve(3);
-        return { w, d: id(3) };
+        w.approve(4);
+        return { w, d: id(4) };
       },
     },
     {

@@ -24,6 +24,7 @@ import {
 } from '../model';
 import { endpointConfigName, modelName, NATIVE_VARIANT_NAME, variantName } from '../naming';
 import { preTrafficChecks } from './pre-traffic';
+import { startNextQueued } from './qa';
 import { stop } from './rollback';
 import { scaleCandidate, scalePromoted } from './scaling';
 import { onShadowObserved, startShadowConfig } from './shadow';
@@ -107,9 +108,26 @@ export function tryStartProd(t: Draft, d: Deployment): void {
   }
   const holder = t.state.deployments.find((o) => o !== d && PROD_PHASES.has(o.phase));
   if (holder) {
-    d.reason = `waiting for ${holder.id} (${holder.phase}) to release prod`;
-    return;
+    // the concurrency policy, in the prod stage: a promotion or a rollback under way always finishes
+    const settling = holder.phase === 'Promoting' || holder.phase === 'RollingBack';
+    const policy = t.ctx.group.concurrency;
+    if (!settling && policy === 'reject') {
+      move(t, d, 'Failed', `refused by the concurrency policy: ${holder.id} in prod (${holder.phase})`);
+      return;
+    }
+    if (!settling && policy === 'supersede') stop(t, holder, 'Superseded', `superseded by v${d.version}`);
+    const stillHolding = PROD_PHASES.has(holder.phase);
+    if (stillHolding) {
+      d.reason = `waiting for ${holder.id} (${holder.phase}) to release prod`;
+      return;
+    }
   }
+  enterProd(t, d);
+  // d left QA for prod (or ended): the next queued version may take QA
+  startNextQueued(t);
+}
+
+function enterProd(t: Draft, d: Deployment): void {
   const prodStage = t.ctx.group.stages.prod;
   const serving = t.state.prod;
   if (serving?.version === d.version) {

@@ -10,7 +10,14 @@ import {
   move,
   publish,
 } from '../draft';
-import type { CallbackWait, Deployment, PackageInfo, Phase, Trigger } from '../model';
+import {
+  type CallbackWait,
+  type Deployment,
+  type PackageInfo,
+  type Phase,
+  PROD_PHASES,
+  type Trigger,
+} from '../model';
 import { deploymentId, modelName, variantName } from '../naming';
 import { bakeWords, deploy, tryStartProd, variantFor } from './prod';
 import { stop } from './rollback';
@@ -60,7 +67,8 @@ export function requestDeployment(
     return d;
   }
   t.state.highestVersion = Math.max(t.state.highestVersion, pkg.version);
-  const others = active(t).filter((o) => o !== d && o.phase !== 'RollingBack');
+  // the policy holds per stage: a version in prod is the prod stage's business (tryStartProd)
+  const others = active(t).filter((o) => o !== d && holdsQa(o));
   if (others.length === 0) {
     startQa(t, d);
     return d;
@@ -77,23 +85,27 @@ export function requestDeployment(
           move(t, o, 'Superseded', `v${d.version} is newer`);
         }
       }
-      if (active(t).some((o) => o !== d && o.phase !== 'Queued')) {
-        d.reason = `queued behind ${others.map((o) => o.id).join(', ')}`;
+      const ahead = active(t).filter((o) => o !== d && holdsQa(o));
+      if (ahead.some((o) => o.phase !== 'Queued')) {
+        d.reason = `queued behind ${ahead.map((o) => o.id).join(', ')}`;
       } else {
         startQa(t, d);
       }
       return d;
     }
     case 'supersede': {
-      for (const o of others) {
-        if (o.phase === 'Promoting') continue;
-        stop(t, o, 'Superseded', `superseded by v${d.version}`);
-      }
+      for (const o of others) stop(t, o, 'Superseded', `superseded by v${d.version}`);
       startQa(t, d);
       return d;
     }
   }
 }
+
+/**
+ * Phases in which a deployment holds the QA stage: waiting to enter it, in it, or passed and not
+ * yet in prod (QA serves it, and a manual approver may still be looking at it there).
+ */
+export const holdsQa = (d: Deployment): boolean => QA_PHASES.has(d.phase);
 
 export function startQa(t: Draft, d: Deployment): void {
   if (d.phase !== 'Queued') return;
@@ -118,8 +130,11 @@ export function qaPassed(t: Draft, d: Deployment, reason: string): void {
   const awaiting = d.awaiting;
   const previous = t.state.qa;
   if (previous && awaiting && previous.configName && previous.configName !== awaiting.configName) {
-    // QA now runs the new config: the old one (and its model, unless prod still runs it) goes
-    const inProd = t.state.prod?.version === previous.version;
+    // QA now runs the new config: the old one (and its model, unless prod still runs it or a
+    // deployment is taking it there) goes
+    const inProd =
+      t.state.prod?.version === previous.version ||
+      t.state.deployments.some((o) => o.version === previous.version && PROD_PHASES.has(o.phase));
     t.commands.push({
       type: 'RetireResources',
       group: d.group,
@@ -160,9 +175,10 @@ export function qaPassed(t: Draft, d: Deployment, reason: string): void {
   tryStartProd(t, d);
 }
 
+/** QA is free (no deployment holds it): the newest queued version enters it, older queued ones are superseded. */
 export function startNextQueued(t: Draft): void {
   const inFlight = active(t);
-  if (inFlight.some((d) => d.phase !== 'Queued')) return;
+  if (inFlight.some((d) => holdsQa(d) && d.phase !== 'Queued')) return;
   const queued = inFlight.filter((d) => d.phase === 'Queued').sort((a, b) => b.version - a.version);
   const [next, ...older] = queued;
   if (!next) return;

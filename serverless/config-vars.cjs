@@ -355,6 +355,8 @@ const derive = (config, stage, configPath, packagedConfigPath = configPath) => {
     endpointEventAccounts: [{ Ref: 'AWS::AccountId' }, ...stageAccounts],
     stageAccounts,
     hasStageAccounts: String(stageAccounts.length > 0),
+    // without cross-account stages the bus policy would name no account: it cannot be turned on
+    stageAccountsEndpointEventsValues: stageAccounts.length > 0 ? ['true', 'false'] : ['false'],
     stageAccountsEndpointEvents,
     // what the operator policy lets `status` describe: this account's endpoints in the service's
     // region and in each region a stage of this account names

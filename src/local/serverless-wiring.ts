@@ -36,11 +36,16 @@ export class LocalIntrinsicError extends Error {}
 
 /**
  * Ref and Fn::Sub of CloudFormation's pseudo parameters (AWS::AccountId, AWS::Region,
- * AWS::Partition) and Fn::Equals, as they resolve where the local stack stands; anything else is
- * refused.
+ * AWS::Partition) and of the template's parameters (their defaults), and Fn::Equals, as they
+ * resolve where the local stack stands; anything else is refused.
  */
-export const resolvePseudo = (node: unknown, pseudo: Pseudo): unknown => {
+export const resolvePseudo = (
+  node: unknown,
+  pseudo: Pseudo,
+  parameters: Record<string, string> = {},
+): unknown => {
   const values: Record<string, string> = {
+    ...parameters,
     'AWS::AccountId': pseudo.account,
     'AWS::Region': pseudo.region,
     'AWS::Partition': 'aws',
@@ -50,7 +55,7 @@ export const resolvePseudo = (node: unknown, pseudo: Pseudo): unknown => {
     if (found === undefined) throw new LocalIntrinsicError(`cannot resolve \${${name}} locally`);
     return found;
   };
-  if (Array.isArray(node)) return node.map((item) => resolvePseudo(item, pseudo));
+  if (Array.isArray(node)) return node.map((item) => resolvePseudo(item, pseudo, parameters));
   if (!node || typeof node !== 'object') return node;
   const entries = Object.entries(node);
   const [first] = entries;
@@ -60,12 +65,12 @@ export const resolvePseudo = (node: unknown, pseudo: Pseudo): unknown => {
     if (key === 'Fn::Sub' && typeof arg === 'string')
       return arg.replace(/\$\{([^}]+)\}/g, (_, name: string) => value(name));
     if (key === 'Fn::Equals') {
-      const [a, b] = (arg as unknown[]).map((item) => resolvePseudo(item, pseudo));
+      const [a, b] = (arg as unknown[]).map((item) => resolvePseudo(item, pseudo, parameters));
       return JSON.stringify(a) === JSON.stringify(b);
     }
     if (key.startsWith('Fn::')) throw new LocalIntrinsicError(`${key} is not resolved locally`);
   }
-  return Object.fromEntries(entries.map(([k, v]) => [k, resolvePseudo(v, pseudo)]));
+  return Object.fromEntries(entries.map(([k, v]) => [k, resolvePseudo(v, pseudo, parameters)]));
 };
 
 export interface QueueSpec {
@@ -218,6 +223,11 @@ export const readServerlessWiring = (options: {
     busPolicies: [],
   };
   const conditions = (pathGet(doc, 'resources.Conditions') ?? {}) as Record<string, unknown>;
+  const declared = (pathGet(doc, 'resources.Parameters') ?? {}) as Record<string, { Default?: unknown }>;
+  // a stack deployed without parameter overrides: each parameter its default
+  const parameters = Object.fromEntries(
+    Object.entries(declared).map(([name, p]) => [name, String(resolveNode(p.Default) ?? '')]),
+  );
   for (const [logicalId, resource] of Object.entries(resources)) {
     const { Type, Condition, Properties } = resource as {
       Type?: string;
@@ -225,9 +235,12 @@ export const readServerlessWiring = (options: {
       Properties?: Record<string, unknown>;
     };
     if (Type !== 'AWS::Events::EventBusPolicy') continue;
-    if (Condition !== undefined && resolvePseudo(resolveNode(conditions[Condition]), pseudo) !== true)
+    if (
+      Condition !== undefined &&
+      resolvePseudo(resolveNode(conditions[Condition]), pseudo, parameters) !== true
+    )
       continue;
-    const props = resolvePseudo(resolveNode(Properties), pseudo) as Record<string, unknown>;
+    const props = resolvePseudo(resolveNode(Properties), pseudo, parameters) as Record<string, unknown>;
     wiring.busPolicies.push({
       logicalId,
       eventBusName: String(props.EventBusName ?? 'default'),

@@ -215,7 +215,7 @@ export class LocalStack {
    * service's own (serverless/stage-region-events.yml): a rule there forwarding the stages'
    * endpoint events to this region's default bus; in a cross-account stage's account with
    * HomeAccountId, deployed with a role of that account. The service's stack puts the policy
-   * letting those accounts in on its default bus (StageAccountsEndpointEvents).
+   * letting those accounts in on its default bus (StageAccountsEndpointEventsPolicy).
    */
   private async deployStageRegionEvents(config: RolloutsConfig): Promise<void> {
     for (const policy of this.wiring.busPolicies) await this.putBusStatement(policy);

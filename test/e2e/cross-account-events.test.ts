@@ -7,6 +7,7 @@
 import { CreateModelPackageCommand } from '@aws-sdk/client-sagemaker';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CloudEvent } from '../../src/local/cloud';
+import { deployStageRegionEvents } from '../../src/local/stage-region-events';
 import { localConfigVariant } from './helpers';
 import { ECR_HOME, EU, GROUP, HOME, PROD } from './prod-in-eu';
 import { MINUTE, type Rollouts, startRollouts } from './rollout-harness';
@@ -162,5 +163,69 @@ describe('a prod stage in another account and region', () => {
       expect(lag).toBeGreaterThan(0);
       expect(lag).toBeLessThanOrEqual(MINUTE);
     }
+  });
+
+  it('an event of a same-named endpoint of another account or region moves nothing; the stage’s own endpoint is caught by the tick', async () => {
+    r = await startRollouts({
+      configPath: prodInOtherAccount(),
+      separateAccounts: true,
+      timings: { updateMs: 3 * MINUTE + 30_000 },
+    });
+    await v1Live(r);
+    // the stage's own events are lost; the service's account forwards its own eu-west-1 endpoints
+    // of that name (say, for a stage of another service), as the template does
+    await r.stack.setStageRegionEvents(EU, false, PROD_ACCOUNT);
+    await deployStageRegionEvents({
+      stackName: 'other-events',
+      region: EU,
+      account: HOME_ACCOUNT,
+      parameters: { HomeRegion: HOME, EndpointNames: [PROD] },
+    });
+    await r.approve(await register(r, 2));
+    const prodStatus = () => prodPlace(r!).sagemaker.endpoints.get(PROD)?.status;
+    await r.runUntil(async () => (await r!.phase(`${GROUP}:v2`)) === 'ProdDeploying', 60 * MINUTE);
+    for (let i = 0; i < 60 && prodStatus() !== 'InService'; i++) await r.stack.run(5_000);
+    // the stage's endpoint is InService, its event lost: the deployment waits for the tick
+    expect([await r.phase(`${GROUP}:v2`), prodStatus()]).toEqual(['ProdDeploying', 'InService']);
+    const own = endpointEvents(r).at(-1)!;
+    expect(own.detail.EndpointStatus).toBe('IN_SERVICE');
+    const resultsBefore = r.stack.records.length;
+    const sameName = (account: string, region: string) => {
+      const arn = `arn:aws:sagemaker:${region}:${account}:endpoint/${PROD}`;
+      r!.stack.cloud.events.put(
+        'default',
+        {
+          source: 'aws.sagemaker',
+          detailType: 'SageMaker Endpoint State Change',
+          detail: { ...own.detail, EndpointArn: arn },
+          resources: [arn],
+        },
+        region,
+        account,
+      );
+    };
+    const injectedAt = r.stack.now;
+    sameName(HOME_ACCOUNT, EU);
+    sameName(HOME_ACCOUNT, HOME);
+    await r.stack.settle();
+
+    // neither is the stage's endpoint: the deployment still waits for its own (the tick)
+    expect(await r.phase(`${GROUP}:v2`)).toBe('ProdDeploying');
+    const results = r.stack.records
+      .slice(resultsBefore)
+      .filter((x) => x.kind === 'result' && x.functionName === 'endpointStateChange')
+      .map((x) => (x.kind === 'result' ? [x.outcome, x.detail] : []));
+    expect(results).toEqual([
+      // the home region's own event first; the one forwarded from eu-west-1 after it
+      ['ignored', `endpoint ${PROD} of ${HOME} is not stage prod of ${GROUP}, whose endpoint is in ${EU}`],
+      [
+        'ignored',
+        `endpoint arn:aws:sagemaker:${EU}:${HOME_ACCOUNT}:endpoint/${PROD} is not stage prod of ${GROUP}, whose endpoint is arn:aws:sagemaker:${EU}:${PROD_ACCOUNT}:endpoint/${PROD}`,
+      ],
+    ]);
+    await r.runUntil(async () => (await r!.phase(`${GROUP}:v2`)) === 'Canary', 5 * MINUTE);
+    const canary = (await r.history(`${GROUP}:v2`)).find((h) => h.to === 'Canary')!;
+    expect(canary.at).toBeGreaterThan(injectedAt);
+    expect(canary.at - Date.parse(own.time)).toBeLessThanOrEqual(MINUTE);
   });
 });

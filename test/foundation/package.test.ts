@@ -1416,6 +1416,8 @@ describe('the deployer policy (deploy/deployer-policy.json)', () => {
         return [functionArn(target(p.TargetFunctionArn))];
       case 'AWS::Events::EventBus':
         return [`arn:aws:events:${REGION}:${ACCOUNT}:event-bus/${nameOf(id)}`];
+      case 'AWS::Events::EventBusPolicy':
+        return [`arn:aws:events:${REGION}:${ACCOUNT}:event-bus/${p.EventBusName}`];
       case 'AWS::Events::Rule': {
         const bus = p.EventBusName ? `${nameOf(target(p.EventBusName))}/` : '';
         return [`arn:aws:events:${REGION}:${ACCOUNT}:rule/${bus}${nameOf(id)}`];

@@ -5,6 +5,7 @@
  * policy (StageAccountsEndpointEventsPolicy); without either, the tick catches what was lost.
  */
 import { CreateModelPackageCommand } from '@aws-sdk/client-sagemaker';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CloudEvent } from '../../src/local/cloud';
 import { deployStageRegionEvents } from '../../src/local/stage-region-events';
@@ -15,6 +16,8 @@ import { MINUTE, type Rollouts, startRollouts } from './rollout-harness';
 const HOME_ACCOUNT = '111122223333';
 const HOME_BUS = `arn:aws:events:${HOME}:${HOME_ACCOUNT}:event-bus/default`;
 const PROD_ACCOUNT = '444455556666';
+/** an account no stage of the configuration names */
+const OTHER_ACCOUNT = '999988887777';
 /** the image replicated into the production account's registry in eu-west-1 */
 const ECR_PROD_EU = `${PROD_ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com/churn`;
 
@@ -204,10 +207,41 @@ describe('a prod stage in another account and region', () => {
         account,
       );
     };
+    // and an account no stage names, forwarding its own endpoint of that name
+    const sts = new STSClient({ region: HOME });
+    const other = await sts.send(
+      new AssumeRoleCommand({
+        RoleArn: `arn:aws:iam::${OTHER_ACCOUNT}:role/admin`,
+        RoleSessionName: 'deploy',
+      }),
+    );
+    sts.destroy();
+    const otherRule = await deployStageRegionEvents(
+      {
+        stackName: 'other-events',
+        region: EU,
+        account: OTHER_ACCOUNT,
+        parameters: { HomeRegion: HOME, HomeAccountId: HOME_ACCOUNT, EndpointNames: [PROD] },
+      },
+      undefined,
+      {
+        accessKeyId: other.Credentials!.AccessKeyId!,
+        secretAccessKey: other.Credentials!.SecretAccessKey!,
+        sessionToken: other.Credentials!.SessionToken!,
+      },
+    );
     const injectedAt = r.stack.now;
     sameName(HOME_ACCOUNT, EU);
     sameName(HOME_ACCOUNT, HOME);
+    sameName(OTHER_ACCOUNT, EU);
     await r.stack.settle();
+
+    // the service's bus takes no event from an account none of its stages names
+    expect(
+      r.stack.cloud.events.failedDeliveries.filter((d) => d.rule === otherRule.ruleName).map((d) => d.error),
+    ).toEqual([
+      `not authorized to put the event on ${HOME_BUS}: the policy of ${HOME_BUS} allows account ${OTHER_ACCOUNT} no events:PutEvents of aws.sagemaker / SageMaker Endpoint State Change`,
+    ]);
 
     // neither is the stage's endpoint: the deployment still waits for its own (the tick)
     expect(await r.phase(`${GROUP}:v2`)).toBe('ProdDeploying');

@@ -238,4 +238,28 @@ describe('accounts kept apart (separateAccounts)', () => {
         'The policy is not valid: Statement[0]: condition key aws:PrincipalOrgID is not supported by the local EventBridge',
     });
   });
+
+  it('PutPermission names one account (or *) and events:PutEvents; a policy is described as put', async () => {
+    const put = (input: Record<string, unknown>) =>
+      env.events.send(new PutPermissionCommand({ StatementId: 's', Action: 'events:PutEvents', ...input }));
+    await expect(put({ Principal: PROD_ACCOUNT, Action: 'events:PutRule' })).rejects.toMatchObject({
+      name: 'ValidationException',
+      message: 'Provided value in parameter Action is not supported.',
+    });
+    await expect(put({ Principal: 'prod' })).rejects.toMatchObject({
+      name: 'ValidationException',
+      message: 'Parameter Principal is not valid.',
+    });
+    await put({ Principal: PROD_ACCOUNT });
+    const policy = JSON.parse((await env.events.send(new DescribeEventBusCommand({}))).Policy!);
+    expect(policy.Statement).toEqual([
+      {
+        Sid: 's',
+        Effect: 'Allow',
+        Principal: { AWS: `arn:aws:iam::${PROD_ACCOUNT}:root` },
+        Action: 'events:PutEvents',
+        Resource: HOME_BUS,
+      },
+    ]);
+  });
 });

@@ -214,12 +214,12 @@ export class LocalStack {
    * What a user deploys in every account and region a stage's endpoint lives in, other than the
    * service's own (serverless/stage-region-events.yml): a rule there forwarding the stages'
    * endpoint events to this region's default bus; in a cross-account stage's account with
-   * HomeAccountId, deployed with a role of that account. The service's stack puts the policy
+   * HomeAccountId, deployed with a session there. The service's stack puts the policy
    * letting those accounts in on its default bus (StageAccountsEndpointEventsPolicy).
    */
   private async deployStageRegionEvents(config: RolloutsConfig): Promise<void> {
     for (const policy of this.wiring.busPolicies) await this.putBusStatement(policy);
-    const byPlace = new Map<string, { account: string; region: string; roleArn?: string; names: string[] }>();
+    const byPlace = new Map<string, { account: string; region: string; names: string[] }>();
     for (const group of Object.values(config.modelPackageGroups))
       for (const stage of Object.values(group.stages)) {
         const account = this.stageAccount(stage);
@@ -227,11 +227,10 @@ export class LocalStack {
         if (account === ACCOUNT && region === this.cloud.region) continue;
         const key = account === ACCOUNT ? region : `${account}/${region}`;
         const place = byPlace.get(key) ?? { account, region, names: [] };
-        if (account !== ACCOUNT) place.roleArn = stage.crossAccount!.roleArn;
         place.names.push(stage.endpointName);
         byPlace.set(key, place);
       }
-    for (const [key, { account, region, roleArn, names }] of byPlace) {
+    for (const [key, { account, region, names }] of byPlace) {
       const rule = await deployStageRegionEvents(
         {
           stackName: `${this.wiring.service}-local-events`,
@@ -244,16 +243,24 @@ export class LocalStack {
           },
         },
         undefined,
-        roleArn ? await this.credentialsOf(roleArn) : undefined,
+        account !== ACCOUNT ? await this.credentialsIn(account) : undefined,
       );
       this.stageRegionRules.set(key, rule);
     }
   }
 
-  /** A session of a role in a stage's account, as a user deploying there would have. */
-  private async credentialsOf(roleArn: string) {
+  /**
+   * A session in a stage's account, as whoever deploys there has (not the service's roles, whose
+   * sessions tests count).
+   */
+  private async credentialsIn(account: string) {
     const sts = new STSClient({ region: this.cloud.region });
-    const out = await sts.send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: 'local-deploy' }));
+    const out = await sts.send(
+      new AssumeRoleCommand({
+        RoleArn: `arn:aws:iam::${account}:role/stack-deployer`,
+        RoleSessionName: 'local-deploy',
+      }),
+    );
     sts.destroy();
     const c = out.Credentials!;
     return {

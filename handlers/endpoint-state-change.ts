@@ -12,7 +12,10 @@ export const handler = eventBridgeHandler(
   'endpoint state change event',
   endpointEventSchema,
   async (event, deps) => ({
-    ...(await onEndpointChanged(deps, event.detail.EndpointName, eventTime(event.time))),
+    ...(await onEndpointChanged(deps, event.detail.EndpointName, eventTime(event.time), {
+      region: event.region,
+      endpointArn: event.detail.EndpointArn,
+    })),
   }),
   (event, deps) => findEndpoint(deps.config, event.detail.EndpointName)?.group,
 );

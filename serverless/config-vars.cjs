@@ -117,6 +117,27 @@ const derive = (config, stage, configPath, packagedConfigPath = configPath) => {
   const observerRoles = unique(
     stages.filter((s) => s.crossAccount).map((s) => s.crossAccount.observerRoleArn),
   );
+  // The accounts the cross-account stages' endpoints live in (their deployer role's): each forwards
+  // its endpoints' state changes to this account's default bus (serverless/stage-region-events.yml
+  // with HomeAccountId), which lets exactly these accounts put exactly those events there.
+  const stageAccounts = unique(
+    stages.filter((s) => s.crossAccount).map((s) => s.crossAccount.roleArn.split(':')[4]),
+  );
+  const stageAccountsEndpointEvents = {
+    Effect: 'Allow',
+    Principal: {
+      AWS: stageAccounts.map((account) => ({ 'Fn::Sub': `arn:\${AWS::Partition}:iam::${account}:root` })),
+    },
+    Action: 'events:PutEvents',
+    Resource: arn('events', 'event-bus/default'),
+    // the EventBridge User Guide's cross-account PutEvents example conditions on these keys
+    Condition: {
+      'ForAllValues:StringEquals': {
+        'events:source': 'aws.sagemaker',
+        'events:detail-type': 'SageMaker Endpoint State Change',
+      },
+    },
+  };
   // The canary alarms the tick reads with DescribeAlarms, in this account, each in its prod stage's region.
   const canaryAlarms = unique(
     groups.flatMap(([, g]) =>
@@ -330,6 +351,13 @@ const derive = (config, stage, configPath, packagedConfigPath = configPath) => {
     dashboardBody: dashboardBody(groups, stages, stage),
     groups: groups.map(([group]) => group),
     endpointNames: stages.map((s) => s.endpointName),
+    // the accounts whose endpoint events the endpoint rule takes: this one and the stages'
+    endpointEventAccounts: [{ Ref: 'AWS::AccountId' }, ...stageAccounts],
+    stageAccounts,
+    hasStageAccounts: String(stageAccounts.length > 0),
+    // without cross-account stages the bus policy would name no account: it cannot be turned on
+    stageAccountsEndpointEventsValues: stageAccounts.length > 0 ? ['true', 'false'] : ['false'],
+    stageAccountsEndpointEvents,
     // what the operator policy lets `status` describe: this account's endpoints in the service's
     // region and in each region a stage of this account names
     operatorEndpointArns: uniqueJson(

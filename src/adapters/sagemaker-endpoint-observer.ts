@@ -48,6 +48,7 @@ export class SageMakerEndpointObserver implements EndpointObserver {
     if (!output) return null;
     return {
       endpointName: output.EndpointName ?? endpointName,
+      ...(output.EndpointArn ? { endpointArn: output.EndpointArn } : {}),
       status: (output.EndpointStatus ?? 'Creating') as EndpointObservation['status'],
       configName: output.EndpointConfigName ?? '',
       variants: (output.ProductionVariants ?? []).map((variant) => ({

@@ -431,6 +431,8 @@ export interface VariantObservation {
 /** DescribeEndpoint, normalised. */
 export interface EndpointObservation {
   endpointName: string;
+  /** names the endpoint's account and region (SageMaker writes the name in lower case) */
+  endpointArn?: string | undefined;
   status:
     | 'OutOfService'
     | 'Creating'

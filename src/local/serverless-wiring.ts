@@ -21,7 +21,57 @@ export interface LocalWiring {
   schedules: { functionName: string; everyMs: number }[];
   /** Functions with a URL (serverless.yml `url`), and its auth type. */
   functionUrls: { functionName: string; authType: 'AWS_IAM' | 'NONE' }[];
+  /** The stack's AWS::Events::EventBusPolicy statements (those its conditions create). */
+  busPolicies: { logicalId: string; eventBusName: string; statementId: string; statement: unknown }[];
 }
+
+/** The account and region the local stack stands for, as CloudFormation's pseudo parameters. */
+export interface Pseudo {
+  account: string;
+  region: string;
+}
+
+/** A template value whose intrinsics the local stack cannot resolve. */
+export class LocalIntrinsicError extends Error {}
+
+/**
+ * Ref and Fn::Sub of CloudFormation's pseudo parameters (AWS::AccountId, AWS::Region,
+ * AWS::Partition) and of the template's parameters (their defaults), and Fn::Equals, as they
+ * resolve where the local stack stands; anything else is refused.
+ */
+export const resolvePseudo = (
+  node: unknown,
+  pseudo: Pseudo,
+  parameters: Record<string, string> = {},
+): unknown => {
+  const values: Record<string, string> = {
+    ...parameters,
+    'AWS::AccountId': pseudo.account,
+    'AWS::Region': pseudo.region,
+    'AWS::Partition': 'aws',
+  };
+  const value = (name: string): string => {
+    const found = values[name];
+    if (found === undefined) throw new LocalIntrinsicError(`cannot resolve \${${name}} locally`);
+    return found;
+  };
+  if (Array.isArray(node)) return node.map((item) => resolvePseudo(item, pseudo, parameters));
+  if (!node || typeof node !== 'object') return node;
+  const entries = Object.entries(node);
+  const [first] = entries;
+  if (entries.length === 1 && first) {
+    const [key, arg] = first;
+    if (key === 'Ref') return value(String(arg));
+    if (key === 'Fn::Sub' && typeof arg === 'string')
+      return arg.replace(/\$\{([^}]+)\}/g, (_, name: string) => value(name));
+    if (key === 'Fn::Equals') {
+      const [a, b] = (arg as unknown[]).map((item) => resolvePseudo(item, pseudo, parameters));
+      return JSON.stringify(a) === JSON.stringify(b);
+    }
+    if (key.startsWith('Fn::')) throw new LocalIntrinsicError(`${key} is not resolved locally`);
+  }
+  return Object.fromEntries(entries.map(([k, v]) => [k, resolvePseudo(v, pseudo, parameters)]));
+};
 
 export interface QueueSpec {
   logicalId: string;
@@ -81,7 +131,10 @@ export const readServerlessWiring = (options: {
   configPath: string;
   stage?: string;
   serviceDir?: string;
+  /** where the local stack stands (default: the local cloud's account, us-east-1) */
+  pseudo?: Pseudo;
 }): LocalWiring => {
+  const pseudo = options.pseudo ?? { account: '111122223333', region: 'us-east-1' };
   const serviceDir = options.serviceDir ?? SERVICE_DIR;
   const stage = options.stage ?? 'local';
   // read, never changed: the resolved values below are new objects
@@ -167,7 +220,34 @@ export const readServerlessWiring = (options: {
     queueSources: [],
     schedules: [],
     functionUrls: [],
+    busPolicies: [],
   };
+  const conditions = (pathGet(doc, 'resources.Conditions') ?? {}) as Record<string, unknown>;
+  const declared = (pathGet(doc, 'resources.Parameters') ?? {}) as Record<string, { Default?: unknown }>;
+  // a stack deployed without parameter overrides: each parameter its default
+  const parameters = Object.fromEntries(
+    Object.entries(declared).map(([name, p]) => [name, String(resolveNode(p.Default) ?? '')]),
+  );
+  for (const [logicalId, resource] of Object.entries(resources)) {
+    const { Type, Condition, Properties } = resource as {
+      Type?: string;
+      Condition?: string;
+      Properties?: Record<string, unknown>;
+    };
+    if (Type !== 'AWS::Events::EventBusPolicy') continue;
+    if (
+      Condition !== undefined &&
+      resolvePseudo(resolveNode(conditions[Condition]), pseudo, parameters) !== true
+    )
+      continue;
+    const props = resolvePseudo(resolveNode(Properties), pseudo, parameters) as Record<string, unknown>;
+    wiring.busPolicies.push({
+      logicalId,
+      eventBusName: String(props.EventBusName ?? 'default'),
+      statementId: String(props.StatementId),
+      statement: props.Statement,
+    });
+  }
   const functions = (doc.functions ?? {}) as Record<string, Record<string, unknown>>;
   for (const [name, rawFn] of Object.entries(functions)) {
     const fn = resolveNode(rawFn) as {
@@ -195,7 +275,7 @@ export const readServerlessWiring = (options: {
         wiring.eventRules.push({
           functionName: name,
           bus: spec.eventBus ? 'service' : 'default',
-          pattern: spec.pattern,
+          pattern: resolvePseudo(spec.pattern, pseudo) as Record<string, unknown>,
         });
       } else if (event.sqs) {
         const spec = event.sqs as {

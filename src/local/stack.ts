@@ -3,8 +3,15 @@ import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { CreateEventBusCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import {
+  CreateEventBusCommand,
+  DescribeEventBusCommand,
+  EventBridgeClient,
+  PutPermissionCommand,
+  RemovePermissionCommand,
+} from '@aws-sdk/client-eventbridge';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import dynalite from 'dynalite';
 import { resetClients, setCredentialsClock, setSdkRetriesWait } from '../adapters/clients';
@@ -69,6 +76,8 @@ export class LocalStack {
     readonly dynamoUrl: string,
     readonly wiring: LocalWiring,
     readonly configPath: string,
+    /** accounts kept apart (LocalCloudOptions.separateAccounts): cross-account stages live in their own */
+    readonly separateAccounts: boolean,
     private readonly onRecord?: (record: StackRecord) => void,
   ) {}
 
@@ -79,8 +88,20 @@ export class LocalStack {
     const dynamo = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
     await new Promise<void>((done) => dynamo.listen(0, '127.0.0.1', () => done()));
     const dynamoUrl = `http://127.0.0.1:${(dynamo.address() as AddressInfo).port}`;
-    const wiring = readServerlessWiring({ configPath, stage: 'local' });
-    const stack = new LocalStack(cloud, dynamo, dynamoUrl, wiring, configPath, options.onRecord);
+    const wiring = readServerlessWiring({
+      configPath,
+      stage: 'local',
+      pseudo: { account: ACCOUNT, region: cloud.region },
+    });
+    const stack = new LocalStack(
+      cloud,
+      dynamo,
+      dynamoUrl,
+      wiring,
+      configPath,
+      options.separateAccounts === true,
+      options.onRecord,
+    );
     await stack.provision();
     return stack;
   }
@@ -178,45 +199,127 @@ export class LocalStack {
     await this.deployStageRegionEvents(config);
   }
 
-  /** The rule forwarding each other region's endpoint events here, by the region a stage names. */
+  /**
+   * The rules forwarding endpoint events here: by region for the service's account, by
+   * `<account>/<region>` for a cross-account stage's (accounts kept apart).
+   */
   readonly stageRegionRules = new Map<string, DeployedRule>();
 
+  /** The account a stage's endpoint lives in here: its role's, when accounts are kept apart. */
+  private stageAccount(stage: { crossAccount?: { roleArn: string } | undefined }): string {
+    return this.separateAccounts && stage.crossAccount ? stage.crossAccount.roleArn.split(':')[4]! : ACCOUNT;
+  }
+
   /**
-   * What a user deploys in every region a stage names (serverless/stage-region-events.yml): a rule
-   * there forwarding the stages' endpoint events to this region's default bus.
+   * What a user deploys in every account and region a stage's endpoint lives in, other than the
+   * service's own (serverless/stage-region-events.yml): a rule there forwarding the stages'
+   * endpoint events to this region's default bus; in a cross-account stage's account with
+   * HomeAccountId, deployed with a session there. The service's stack puts the policy
+   * letting those accounts in on its default bus (StageAccountsEndpointEventsPolicy).
    */
   private async deployStageRegionEvents(config: RolloutsConfig): Promise<void> {
-    const byRegion = new Map<string, string[]>();
+    for (const policy of this.wiring.busPolicies) await this.putBusStatement(policy);
+    const byPlace = new Map<string, { account: string; region: string; names: string[] }>();
     for (const group of Object.values(config.modelPackageGroups))
-      for (const stage of Object.values(group.stages))
-        if (stage.region && stage.region !== this.cloud.region && !stage.crossAccount)
-          byRegion.set(stage.region, [...(byRegion.get(stage.region) ?? []), stage.endpointName]);
-    for (const [region, endpointNames] of byRegion) {
-      const rule = await deployStageRegionEvents({
-        stackName: `${this.wiring.service}-local-events`,
-        region,
-        account: ACCOUNT,
-        parameters: { HomeRegion: this.cloud.region, EndpointNames: endpointNames },
-      });
-      this.stageRegionRules.set(region, rule);
+      for (const stage of Object.values(group.stages)) {
+        const account = this.stageAccount(stage);
+        const region = stage.region ?? this.cloud.region;
+        if (account === ACCOUNT && region === this.cloud.region) continue;
+        const key = account === ACCOUNT ? region : `${account}/${region}`;
+        const place = byPlace.get(key) ?? { account, region, names: [] };
+        place.names.push(stage.endpointName);
+        byPlace.set(key, place);
+      }
+    for (const [key, { account, region, names }] of byPlace) {
+      const rule = await deployStageRegionEvents(
+        {
+          stackName: `${this.wiring.service}-local-events`,
+          region,
+          account,
+          parameters: {
+            HomeRegion: this.cloud.region,
+            ...(account !== ACCOUNT ? { HomeAccountId: ACCOUNT } : {}),
+            EndpointNames: names,
+          },
+        },
+        undefined,
+        account !== ACCOUNT ? await this.credentialsIn(account) : undefined,
+      );
+      this.stageRegionRules.set(key, rule);
     }
   }
 
+  /**
+   * A session in a stage's account, as whoever deploys there has (not the service's roles, whose
+   * sessions tests count).
+   */
+  private async credentialsIn(account: string) {
+    const sts = new STSClient({ region: this.cloud.region });
+    const out = await sts.send(
+      new AssumeRoleCommand({
+        RoleArn: `arn:aws:iam::${account}:role/stack-deployer`,
+        RoleSessionName: 'local-deploy',
+      }),
+    );
+    sts.destroy();
+    const c = out.Credentials!;
+    return {
+      accessKeyId: c.AccessKeyId!,
+      secretAccessKey: c.SecretAccessKey!,
+      sessionToken: c.SessionToken!,
+    };
+  }
+
+  /** As CloudFormation does for an AWS::Events::EventBusPolicy: one statement of the bus's policy. */
+  private async putBusStatement(policy: LocalWiring['busPolicies'][number]): Promise<void> {
+    const events = new EventBridgeClient({ region: this.cloud.region });
+    const bus = await events.send(new DescribeEventBusCommand({ Name: policy.eventBusName }));
+    const statements = bus.Policy
+      ? (JSON.parse(bus.Policy) as { Statement: { Sid?: string }[] }).Statement
+      : [];
+    const statement = { Sid: policy.statementId, ...(policy.statement as object) };
+    await events.send(
+      new PutPermissionCommand({
+        EventBusName: policy.eventBusName,
+        Policy: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [...statements.filter((s) => s.Sid !== policy.statementId), statement],
+        }),
+      }),
+    );
+  }
+
   /** Loses (or delivers again) the endpoint events of a stage region, as if its forwarding rule were gone. */
-  async setStageRegionEvents(region: string, enabled: boolean): Promise<void> {
-    const rule = this.stageRegionRules.get(region);
-    if (!rule) throw new Error(`no forwarding rule deployed in ${region}`);
+  async setStageRegionEvents(region: string, enabled: boolean, account = ACCOUNT): Promise<void> {
+    const rule = this.stageRegionRules.get(account === ACCOUNT ? region : `${account}/${region}`);
+    if (!rule) throw new Error(`no forwarding rule deployed in ${account} ${region}`);
     await setForwarding(rule, enabled);
   }
 
+  /** Removes the stack's statements from the default bus's policy (or puts them back). */
+  async setStageAccountsBusPolicy(present: boolean): Promise<void> {
+    const events = new EventBridgeClient({ region: this.cloud.region });
+    for (const policy of this.wiring.busPolicies) {
+      if (present) await this.putBusStatement(policy);
+      else
+        await events.send(
+          new RemovePermissionCommand({ EventBusName: policy.eventBusName, StatementId: policy.statementId }),
+        );
+    }
+  }
+
   /**
-   * The alarms the config names exist (OK) in the prod stage's region, as they would where it is
-   * deployed.
+   * The alarms the config names exist (OK) in the prod stage's account and region, as they would
+   * where it is deployed.
    */
   private defineAlarms(config: RolloutsConfig): void {
     for (const group of Object.values(config.modelPackageGroups)) {
       const strategy = group.stages.prod.strategy;
-      const cloudwatch = this.cloud.inRegion(group.stages.prod.region ?? this.cloud.region).cloudwatch;
+      const prod = group.stages.prod;
+      const cloudwatch = this.cloud.inRegion(
+        prod.region ?? this.cloud.region,
+        this.stageAccount(prod),
+      ).cloudwatch;
       for (const alarm of strategy.alarms ?? []) {
         if (cloudwatch.alarmState(alarm) === undefined) {
           cloudwatch.setAlarmState(alarm, 'OK', 'defined by the local stack');

@@ -65,7 +65,10 @@ const endpointEvent = async (name: string, at: number, status: 'InService' | 'Fa
     status,
     status === 'Failed' ? 'CannotStartContainerError: image not found' : undefined,
   );
-  await onEndpointChanged(h.deps, name, at);
+  await onEndpointChanged(h.deps, name, at, {
+    region: h.deps.region,
+    endpointArn: `arn:aws:sagemaker:${h.deps.region}:111122223333:endpoint/${name}`,
+  });
 };
 
 describe('parseCallbackBody', () => {

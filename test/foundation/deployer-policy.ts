@@ -67,6 +67,12 @@ export const ACTIONS_BY_TYPE: Record<string, string[]> = {
     'events:RemoveTargets',
     'events:ListTargetsByRule',
   ],
+  // a statement of the bus's policy: PutPermission (create, update), RemovePermission (delete)
+  'AWS::Events::EventBusPolicy': [
+    'events:PutPermission',
+    'events:RemovePermission',
+    'events:DescribeEventBus',
+  ],
   'AWS::Events::EventBus': [
     'events:CreateEventBus',
     'events:DeleteEventBus',

@@ -390,11 +390,47 @@ describe('event rules', () => {
     expect(rule.EventPattern).toEqual({
       source: ['aws.sagemaker'],
       'detail-type': ['SageMaker Endpoint State Change'],
+      // this account's, and those the production account (fraud-detector's prod) forwards
+      account: [{ Ref: 'AWS::AccountId' }, '444455556666'],
       detail: {
         EndpointName: ['churn-model-qa', 'churn-model-prod', 'fraud-detector-qa', 'fraud-detector-prod'],
       },
     });
     expect(rule.Targets[0].DeadLetterConfig).toBeDefined();
+  });
+
+  it('the default bus takes SageMaker endpoint state changes from the cross-account stages’ accounts alone', () => {
+    expect(template.Resources.StageAccountsEndpointEventsPolicy).toEqual({
+      Type: 'AWS::Events::EventBusPolicy',
+      Condition: 'HasStageAccounts',
+      Properties: {
+        EventBusName: 'default',
+        StatementId: 'sagemaker-rollouts-test-stage-endpoint-events',
+        Statement: {
+          Effect: 'Allow',
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub
+          Principal: { AWS: [{ 'Fn::Sub': 'arn:${AWS::Partition}:iam::444455556666:root' }] },
+          Action: 'events:PutEvents',
+          Resource: {
+            // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub
+            'Fn::Sub': 'arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/default',
+          },
+          Condition: {
+            'ForAllValues:StringEquals': {
+              'events:source': 'aws.sagemaker',
+              'events:detail-type': 'SageMaker Endpoint State Change',
+            },
+          },
+        },
+      },
+    });
+    expect(template.Parameters.StageAccountsEndpointEvents).toMatchObject({
+      Default: 'true',
+      AllowedValues: ['true', 'false'],
+    });
+    expect(template.Conditions.HasStageAccounts).toEqual({
+      'Fn::Equals': [{ Ref: 'StageAccountsEndpointEvents' }, 'true'],
+    });
   });
 
   it('operator commands: the control function’s URL with AuthType AWS_IAM, and no bus rule', () => {
@@ -1380,6 +1416,8 @@ describe('the deployer policy (deploy/deployer-policy.json)', () => {
         return [functionArn(target(p.TargetFunctionArn))];
       case 'AWS::Events::EventBus':
         return [`arn:aws:events:${REGION}:${ACCOUNT}:event-bus/${nameOf(id)}`];
+      case 'AWS::Events::EventBusPolicy':
+        return [`arn:aws:events:${REGION}:${ACCOUNT}:event-bus/${p.EventBusName}`];
       case 'AWS::Events::Rule': {
         const bus = p.EventBusName ? `${nameOf(target(p.EventBusName))}/` : '';
         return [`arn:aws:events:${REGION}:${ACCOUNT}:rule/${bus}${nameOf(id)}`];

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
+import { startLocalCloud } from '../../src/local/cloud';
 import { readServerlessWiring } from '../../src/local/serverless-wiring';
 import {
   deployStageRegionEvents,
@@ -19,8 +20,14 @@ import {
 // biome-ignore lint/suspicious/noExplicitAny: a CloudFormation template read as it is written
 type Json = Record<string, any>;
 const template = parse(readFileSync(STAGE_REGION_EVENTS_TEMPLATE, 'utf8')) as Json;
-// biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub
-const HOME_BUS = 'arn:${AWS::Partition}:events:${HomeRegion}:${AWS::AccountId}:event-bus/default';
+/** The service's default bus: in this account, or in HomeAccountId's when one is given. */
+const HOME_BUS = [
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub
+  'arn:${AWS::Partition}:events:${HomeRegion}:${HomeAccount}:event-bus/default',
+  {
+    HomeAccount: { 'Fn::If': ['ServiceInThisAccount', { Ref: 'AWS::AccountId' }, { Ref: 'HomeAccountId' }] },
+  },
+];
 
 describe('the stage region events template', () => {
   it('passes cfn-lint with no error and no warning', () => {
@@ -64,6 +71,46 @@ describe('the stage region events template', () => {
     expect(role.Policies.flatMap((p: Json) => p.PolicyDocument.Statement)).toEqual([
       { Effect: 'Allow', Action: 'events:PutEvents', Resource: { 'Fn::Sub': HOME_BUS } },
     ]);
+  });
+
+  it('targets the bus of HomeAccountId when given (a cross-account stage), else of its own account', async () => {
+    expect(template.Parameters.HomeAccountId).toMatchObject({ Type: 'String', Default: '' });
+    expect(template.Conditions.ServiceInThisAccount).toEqual({
+      'Fn::Equals': [{ Ref: 'HomeAccountId' }, ''],
+    });
+    const cloud = await startLocalCloud({ separateAccounts: false });
+    const saved = { ...process.env };
+    Object.assign(process.env, cloud.env());
+    try {
+      const deploy = (parameters: { HomeRegion: string; HomeAccountId?: string; EndpointNames: string[] }) =>
+        deployStageRegionEvents({
+          stackName: 'events',
+          region: 'eu-west-1',
+          account: '111122223333',
+          parameters,
+        });
+      const own = await deploy({ HomeRegion: 'us-east-1', EndpointNames: ['churn-model-prod'] });
+      const other = await deploy({
+        HomeRegion: 'us-east-1',
+        HomeAccountId: '444455556666',
+        EndpointNames: ['b'],
+      });
+      expect([...own.targets, ...other.targets]).toEqual([
+        {
+          Id: 'service-default-bus',
+          Arn: 'arn:aws:events:us-east-1:111122223333:event-bus/default',
+          RoleArn: 'arn:aws:iam::111122223333:role/events-ForwardRole',
+        },
+        {
+          Id: 'service-default-bus',
+          Arn: 'arn:aws:events:us-east-1:444455556666:event-bus/default',
+          RoleArn: 'arn:aws:iam::111122223333:role/events-ForwardRole',
+        },
+      ]);
+    } finally {
+      process.env = saved;
+      await cloud.close();
+    }
   });
 
   it('the local deploy refuses a resource it would not carry out, rather than leave it out', async () => {

@@ -93,3 +93,41 @@ describe('the operator policy for a stage in another region', () => {
     expect(derived(home)).toEqual([here('sagemaker', 'endpoint/*')]);
   });
 });
+
+describe('the default bus policy for cross-account stages', () => {
+  const vars = (config: Record<string, Json>) =>
+    derive(parseConfig(stringify(config), 'p.yml'), 'test', 'p.yml') as unknown as Record<string, Json>;
+  const written = (): Record<string, Json> =>
+    parse(readFileSync(join(repoRoot, 'rollouts.config.yml'), 'utf8'));
+
+  it('names each account of a cross-account stage once, and the endpoint rule takes those and this one', () => {
+    const config = written();
+    // churn-model's prod in a second production account, in eu-west-1
+    config.modelPackageGroups['churn-model'].stages.prod.region = 'eu-west-1';
+    config.modelPackageGroups['churn-model'].stages.prod.crossAccount = {
+      roleArn: 'arn:aws:iam::777788889999:role/deployer',
+      observerRoleArn: 'arn:aws:iam::777788889999:role/observer',
+    };
+    const derived = vars(config);
+    expect(derived.stageAccounts).toEqual(['777788889999', '444455556666']);
+    expect(derived.endpointEventAccounts).toEqual([
+      { Ref: 'AWS::AccountId' },
+      '777788889999',
+      '444455556666',
+    ]);
+    expect(derived.stageAccountsEndpointEvents.Principal.AWS).toEqual([
+      { 'Fn::Sub': 'arn:${AWS::Partition}:iam::777788889999:root' },
+      { 'Fn::Sub': 'arn:${AWS::Partition}:iam::444455556666:root' },
+    ]);
+  });
+
+  it('without cross-account stages: no account, the endpoint rule takes this account’s events, the policy cannot be turned on', () => {
+    const config = written();
+    delete config.modelPackageGroups['fraud-detector'].stages.prod.crossAccount;
+    const derived = vars(config);
+    expect(derived.stageAccounts).toEqual([]);
+    expect(derived.endpointEventAccounts).toEqual([{ Ref: 'AWS::AccountId' }]);
+    expect(derived.hasStageAccounts).toBe('false');
+    expect(derived.stageAccountsEndpointEventsValues).toEqual(['false']);
+  });
+});

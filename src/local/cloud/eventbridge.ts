@@ -1,4 +1,5 @@
 import type { VirtualClock } from '../clock';
+import { type BusPolicy, checkStatement, parseBusPolicy, refusal } from './bus-policy';
 import { type EventPattern, InvalidPatternError, matchesPattern, validatePattern } from './event-pattern';
 import {
   ACCOUNT_ID,
@@ -65,6 +66,8 @@ interface Bus {
   name: string;
   arn: string;
   creationTime: number;
+  /** the resource-based policy (PutPermission): which other accounts may send events here */
+  policy?: BusPolicy | undefined;
 }
 
 export interface EventBridgeDeps {
@@ -222,7 +225,7 @@ export class EventBridge {
       for (const rule of rules) {
         if (rule.target) await this.deliver(rule, rule.target, event);
         for (const t of rule.apiTargets) {
-          const error = this.sendToTarget(t, event);
+          const error = this.sendToTarget(rule, t, event);
           const record: DeliveryRecord = {
             rule: rule.name,
             account,
@@ -244,15 +247,28 @@ export class EventBridge {
   /**
    * Sends a matched event to an API-defined target; returns why it could not be. An event bus
    * target (in this or another region or account) gets the event unchanged, its `region` and
-   * `account` still the source's, as cross-Region and cross-account routing do. (The receiving
-   * bus's resource policy is not modelled: an existing bus accepts.)
+   * `account` still the source's, as cross-Region and cross-account routing do. A bus of another
+   * account takes it only if its resource policy allows the rule's account (else EventBridge
+   * drops it: the reason is in `failedDeliveries`).
    */
-  private sendToTarget(target: { Arn: string; Input?: string }, event: CloudEvent): string | undefined {
+  private sendToTarget(
+    rule: Rule,
+    target: { Arn: string; Input?: string },
+    event: CloudEvent,
+  ): string | undefined {
     const bus = EVENT_BUS_ARN.exec(target.Arn);
     if (bus) {
       const [, region = '', account = '', name = ''] = bus;
-      if (!this.buses.get(`${account}/${region}`)?.has(name)) {
-        return `target event bus ${target.Arn} does not exist`;
+      const receiver = this.buses.get(`${account}/${region}`)?.get(name);
+      if (!receiver) return `target event bus ${target.Arn} does not exist`;
+      if (account !== rule.account) {
+        const refused = refusal(receiver.policy, receiver.arn, {
+          account: rule.account,
+          ruleArn: ruleArn(rule, rule.busName, rule.name),
+          source: event.source,
+          detailType: event['detail-type'],
+        });
+        if (refused) return `not authorized to put the event on ${target.Arn}: ${refused}`;
       }
       this.enqueue(account, region, name, event);
       return undefined;
@@ -305,7 +321,15 @@ export class EventBridge {
   }
 
   /** The operations `handle` serves. */
-  static readonly OPERATIONS = ['PutEvents', 'CreateEventBus', 'DescribeEventBus', 'PutRule', 'PutTargets'];
+  static readonly OPERATIONS = [
+    'PutEvents',
+    'CreateEventBus',
+    'DescribeEventBus',
+    'PutRule',
+    'PutTargets',
+    'PutPermission',
+    'RemovePermission',
+  ];
 
   handle(operation: string, input: Record<string, unknown>, ctx: RequestContext): unknown {
     switch (operation) {
@@ -322,7 +346,27 @@ export class EventBridge {
       }
       case 'DescribeEventBus': {
         const bus = this.requireBus(input.Name, ctx);
-        return { Name: bus.name, Arn: bus.arn, CreationTime: bus.creationTime / 1000 };
+        return {
+          Name: bus.name,
+          Arn: bus.arn,
+          CreationTime: bus.creationTime / 1000,
+          ...(bus.policy ? { Policy: JSON.stringify(bus.policy) } : {}),
+        };
+      }
+      case 'PutPermission':
+        return this.putPermission(input, ctx);
+      case 'RemovePermission': {
+        const bus = this.requireBus(input.EventBusName, ctx);
+        if (input.RemoveAllPermissions === true) {
+          bus.policy = undefined;
+          return {};
+        }
+        const sid = requireString(input, 'StatementId');
+        const kept = (bus.policy?.Statement ?? []).filter((s) => s.Sid !== sid);
+        if (kept.length === (bus.policy?.Statement ?? []).length)
+          throw new ApiError('ResourceNotFoundException', 'Statement with the provided id does not exist.');
+        bus.policy = kept.length > 0 ? { ...bus.policy, Statement: kept } : undefined;
+        return {};
       }
       case 'PutRule': {
         const name = requireString(input, 'Name');
@@ -399,6 +443,40 @@ export class EventBridge {
     }
   }
 
+  /**
+   * PutPermission: a whole `Policy`, or one statement letting `Principal` (an account id or "*")
+   * put events, under `StatementId` (replacing the statement of that id).
+   */
+  private putPermission(input: Record<string, unknown>, ctx: RequestContext): unknown {
+    const bus = this.requireBus(input.EventBusName, ctx);
+    if (typeof input.Policy === 'string') {
+      bus.policy = parseBusPolicy(input.Policy);
+      return {};
+    }
+    const sid = requireString(input, 'StatementId');
+    const principal = requireString(input, 'Principal');
+    if (input.Action !== 'events:PutEvents')
+      throw new ApiError('ValidationException', 'Provided value in parameter Action is not supported.');
+    if (principal !== '*' && !/^\d{12}$/.test(principal))
+      throw new ApiError('ValidationException', 'Parameter Principal is not valid.');
+    if (input.Condition !== undefined)
+      throw new ApiError(
+        'ValidationException',
+        'Parameter Condition (organizations) is not supported by the local EventBridge.',
+      );
+    const statement = {
+      Sid: sid,
+      Effect: 'Allow' as const,
+      Principal: principal === '*' ? '*' : { AWS: `arn:aws:iam::${principal}:root` },
+      Action: 'events:PutEvents',
+      Resource: bus.arn,
+    };
+    checkStatement(statement, sid);
+    const others = (bus.policy?.Statement ?? []).filter((s) => s.Sid !== sid);
+    bus.policy = { Version: '2012-10-17', Statement: [...others, statement] };
+    return {};
+  }
+
   private putEvents(input: Record<string, unknown>, ctx: RequestContext): unknown {
     const entries = Array.isArray(input.Entries) ? (input.Entries as Array<Record<string, unknown>>) : [];
     if (entries.length < 1 || entries.length > 10) {
@@ -470,5 +548,5 @@ const EVENT_BUS_ARN = /^arn:aws[a-z-]*:events:([a-z0-9-]+):(\d{12}):event-bus\/(
 const busArn = (account: string, region: string, name: string): string =>
   `arn:aws:events:${region}:${account}:event-bus/${name}`;
 
-const ruleArn = (ctx: RequestContext, bus: string, name: string): string =>
+const ruleArn = (ctx: { region: string; account: string }, bus: string, name: string): string =>
   `arn:aws:events:${ctx.region}:${ctx.account}:rule/${bus === 'default' ? '' : `${bus}/`}${name}`;

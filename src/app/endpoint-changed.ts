@@ -1,3 +1,4 @@
+import { RolloutsError } from '../errors';
 import { type Deps, findEndpoint, groupConfig } from './deps';
 import { runGroup } from './group-runner';
 import type { UseCaseOutcome } from './model-package-changed';
@@ -14,7 +15,7 @@ export interface EndpointEventOrigin {
  * An event about an endpoint that has a stage's name but is not the stage's endpoint (another
  * account's); found when the stage's own endpoint is observed, before anything is decided.
  */
-export class ForeignEndpointEventError extends Error {}
+export class ForeignEndpointEventError extends RolloutsError {}
 
 const sameArn = (a: string, b: string): boolean => a.toLowerCase() === b.toLowerCase();
 

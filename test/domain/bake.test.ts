@@ -85,6 +85,10 @@ describe('bake between QA and prod', () => {
     const aborted = w.operator('abort', id(1));
     expect(aborted.rejection).toBeUndefined();
     expect(w.phase(id(1))).toBe('Aborted');
+    // an ended deployment is no longer baking
+    expect(w.operator('promote', id(1)).rejection).toBe(
+      `${id(1)} is Aborted; promote applies while awaiting approval, baking or in canary`,
+    );
     w.tick(90 * MIN);
     expect(prodChanges(w, 1)).toEqual([]);
     expect(eventsOf(aborted.commands)).toContain('Deployment Aborted');

@@ -1,5 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { commandsOf, groupConfig, id, MIN, packageArn, readings, ship, toCanary, World } from './world';
+import { modelName } from '../../src/domain/naming';
+import {
+  commandsOf,
+  GROUP,
+  groupConfig,
+  id,
+  MIN,
+  packageArn,
+  readings,
+  ship,
+  toCanary,
+  World,
+} from './world';
 
 describe('a deployment requested', () => {
   it('is announced with its trigger, target stage and package', () => {
@@ -114,5 +126,49 @@ describe('concurrency policies', () => {
       reason: `refused by the concurrency policy: ${d} in prod (Canary)`,
     });
     expect(w.phase(d)).toBe('Canary');
+    // QA moves on to v5: v3's model goes with its QA config, v2's stays (prod runs it)
+    w.approve(5);
+    const passed = w.settle('qa');
+    expect(commandsOf(passed.commands, 'RetireResources')).toEqual([
+      expect.objectContaining({ stage: 'qa', modelNames: [modelName(GROUP, 3)] }),
+    ]);
+  });
+
+  it('reject, per stage: a rollback landing in prod is waited for, not a reason to refuse', () => {
+    const w = new World(groupConfig({ concurrency: 'reject' }));
+    ship(w, 1);
+    const d = toCanary(w, 2);
+    w.canary(d, readings.failing());
+    expect(w.phase(d)).toBe('RollingBack');
+    w.approve(3);
+    w.settle('qa');
+    expect(w.dep(id(3))).toMatchObject({
+      phase: 'ReadyForProd',
+      reason: `waiting for ${d} (RollingBack) to release prod`,
+    });
+  });
+
+  it('supersede, per stage: a version stopped in prod with nothing to return to ends at once, and the newer one enters', () => {
+    const w = new World();
+    w.approve(1);
+    w.settle('qa');
+    expect(w.phase(id(1))).toBe('ProdDeploying');
+    w.approve(2);
+    expect(w.phase(id(1))).toBe('ProdDeploying');
+    w.settle('qa');
+    expect(w.dep(id(1))).toMatchObject({
+      phase: 'Superseded',
+      reason: 'superseded by v2; prod has no earlier version to return to',
+    });
+    expect(w.phase(id(2))).toBe('ProdDeploying');
+  });
+
+  it('supersede: a version still holding QA is superseded at once, naming the newer one', () => {
+    const w = new World(groupConfig({ mode: 'manual' }));
+    w.approve(1);
+    w.settle('qa');
+    expect(w.phase(id(1))).toBe('AwaitingApproval');
+    w.approve(2);
+    expect(w.dep(id(1))).toMatchObject({ phase: 'Superseded', reason: 'superseded by v2' });
   });
 });

@@ -12,11 +12,11 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
 const SLOWEST_FIRST = [
   // isolated
   'test/cli/local-commands.test.ts',
-  'test/e2e/crash-rerun.test.ts',
-  'test/foundation/package.test.ts',
   'test/e2e/fault-model.test.ts',
   'test/e2e/fault-model-plants.test.ts',
   // shared
+  'test/foundation/package.test.ts',
+  'test/e2e/crash-rerun.test.ts',
   'test/e2e/deployment.test.ts',
   'test/e2e/scenarios.test.ts',
   'test/cli/region.test.ts',
@@ -39,11 +39,10 @@ const SLOWEST_FIRST = [
  * reset. The adapters' tests with aws-sdk-client-mock restore the SDK clients' `send` after the
  * file. The end-to-end files each start their own local stack, and `LocalStack` sets and resets
  * what is process-wide (environment, deps, clients, clocks, metric sink); only those shown to pass
- * together are listed. Isolated stay the files that set endpoints or the log level in the
- * environment for good or replace `process.env` (`adapters/clients`, `adapters/artifact-lookup`,
- * `adapters/local-cloud-interop`, `production-signals`, `local-commands`), and the long ones not
- * yet shown to pass shared (the crash sweep, the fault model and its plants, `osls package`),
- * where a process more costs little.
+ * together are listed. Isolated stay `production-signals` (it sets the log level for good),
+ * `local-commands` (it lays a kept cloud's environment over `process.env`; first, beside the
+ * typecheck and Biome, while it waits on simulated time) and the fault model and its plants (not
+ * yet shown to pass shared).
  */
 const SHARED_PROCESS = [
   'test/domain/**/*.test.ts',
@@ -83,7 +82,9 @@ const SHARED_PROCESS = [
   'test/examples/*.test.ts',
   'test/cli/gates-column.test.ts',
   'test/cli/output.test.ts',
-  // processes of their own (the CLI, npm pack, Chromium, a model server, osls print); nothing here
+  // processes of their own (the CLI, npm pack, Chromium, a model server, osls package and print,
+  // cfn-lint); nothing here
+  'test/foundation/package.test.ts',
   'test/cli/closed-pipe.test.ts',
   'test/cli/package.test.ts',
   'test/cli/region.test.ts',
@@ -120,6 +121,8 @@ const SHARED_PROCESS = [
   'test/e2e/artifact-preflight.test.ts',
   'test/e2e/stage-regions.test.ts',
   'test/e2e/deployment.test.ts',
+  // each crash leaves the stack's faults and deps as the stack sets and resets them
+  'test/e2e/crash-rerun.test.ts',
   'test/e2e/scenarios.test.ts',
   'test/cli/cli.test.ts',
   'test/cli/stage-region.test.ts',

@@ -120,6 +120,7 @@ const SHARED_PROCESS = [
   'test/e2e/pre-traffic.test.ts',
   'test/e2e/artifact-preflight.test.ts',
   'test/e2e/stage-regions.test.ts',
+  'test/e2e/cross-account-events.test.ts',
   'test/e2e/deployment.test.ts',
   // each crash leaves the stack's faults and deps as the stack sets and resets them
   'test/e2e/crash-rerun.test.ts',

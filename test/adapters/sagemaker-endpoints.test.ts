@@ -89,6 +89,8 @@ describe('describe', () => {
     );
     expect(await endpoints.describe('churn-prod')).toEqual({
       endpointName: 'churn-prod',
+      // names the account and region too: an endpoint event is matched against it
+      endpointArn: 'arn:aws:sagemaker:us-east-1:111122223333:endpoint/churn-prod',
       status: 'Updating',
       configName: 'churn-prod-v2-aaaaaa',
       variants: [

@@ -1,7 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { violations } from './fault-model-oracle';
-import { type Action, type Exercised, noneExercised, play, sequences, type World } from './fault-model-play';
+import {
+  type Action,
+  type Exercised,
+  noneExercised,
+  play,
+  sequencesFor,
+  type World,
+} from './fault-model-play';
 
 /**
  * Fault-injection model test: random sequences of approvals, faults, alarms, operator commands,
@@ -58,7 +65,7 @@ const holdForRandomSequences = async (
       throw error;
     });
   };
-  const result = await fc.check(fc.asyncProperty(sequences, property), {
+  const result = await fc.check(fc.asyncProperty(sequencesFor(world), property), {
     numRuns: runs,
     seed,
     interruptAfterTimeLimit: (budgetSeconds + LAST_RUN_SECONDS + SHRINK_SECONDS) * 1000,

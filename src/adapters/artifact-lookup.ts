@@ -15,6 +15,15 @@ const bucketRegionOf = (error: unknown): string | undefined =>
     : undefined;
 
 /**
+ * What HeadObject needs. Without s3:ListBucket, S3 answers 403 (not 404) for a key that does not
+ * exist. A directory bucket (`--x-s3`) is reached through a session the SDK opens first.
+ */
+const s3PermissionFor = (artifact: S3Object): string =>
+  artifact.bucket.endsWith('--x-s3')
+    ? `s3express:CreateSession on the directory bucket ${artifact.bucket}`
+    : `s3:GetObject on arn:aws:s3:::${artifact.bucket}/${artifact.key}, and s3:ListBucket on arn:aws:s3:::${artifact.bucket} (without it a missing object is answered 403 too)`;
+
+/**
  * The pre-flight lookups, each with a client of the artifact's own region: S3 HeadObject (a bare
  * 404 is a missing object or bucket; a 301 names the region the bucket is really in) and ECR
  * DescribeImages (RepositoryNotFoundException, ImageNotFoundException). A refusal (S3's bare 403,
@@ -43,12 +52,11 @@ export class AwsArtifactLookup implements ArtifactLookup {
       if (status === 404)
         return { artifact, present: false, detail: 'S3 HeadObject: no such object or bucket' };
       if (status === 403) {
-        // without s3:ListBucket, S3 answers 403 (not 404) for a key that does not exist
         return {
           artifact,
           present: false,
           detail: 'S3 HeadObject: access denied (HTTP 403)',
-          deniedPermission: `s3:GetObject on arn:aws:s3:::${artifact.bucket}/${artifact.key}, and s3:ListBucket on arn:aws:s3:::${artifact.bucket} (without it a missing object is answered 403 too)`,
+          deniedPermission: s3PermissionFor(artifact),
         };
       }
       if (status === 301) {

@@ -135,6 +135,21 @@ describe('the artifact pre-flight against the local cloud', () => {
       deniedPermission:
         's3:GetObject on arn:aws:s3:::models-euw1/fraud/v3/model.tar.gz, and s3:ListBucket on arn:aws:s3:::models-euw1 (without it a missing object is answered 403 too)',
     });
+    // a directory bucket is reached through a session the SDK opens first (CreateSession, which
+    // the local S3 does not serve): refused, the permission is s3express's
+    const refusedSession = {
+      send: async () => {
+        throw Object.assign(new Error('Access Denied'), {
+          name: 'AccessDenied',
+          $metadata: { httpStatusCode: 403 },
+        });
+      },
+    } as unknown as S3Client;
+    const express = { ...data, bucket: 'models--euw1-az1--x-s3' } as const;
+    expect(await new AwsArtifactLookup(() => refusedSession).observe(express)).toMatchObject({
+      present: false,
+      deniedPermission: 's3express:CreateSession on the directory bucket models--euw1-az1--x-s3',
+    });
     const image = {
       kind: 'ecr',
       source: HOME_IMAGE,

@@ -305,6 +305,10 @@ export interface Exercised {
   awayFromHome: number;
   /** Pre-flight lookups (S3 HeadObject, ECR DescribeImages) a fault answered. */
   lookupFaults: number;
+  /** Calls sent outside the service's region (a stage's regional clients) that a fault answered. */
+  awayFaults: number;
+  /** Of those, CreateModel calls (a model made from the images and model data mapped there). */
+  awayModelFaults: number;
   /** Executor steps retried because a pre-flight lookup failed (past the SDK's own retries). */
   preflightRetries: number;
 }
@@ -320,6 +324,8 @@ export const noneExercised = (): Exercised => ({
   deployments: 0,
   awayFromHome: 0,
   lookupFaults: 0,
+  awayFaults: 0,
+  awayModelFaults: 0,
   preflightRetries: 0,
 });
 
@@ -531,6 +537,11 @@ export const play = async (
     exercised.lookupFaults += r.stack.cloud.calls.filter(
       (c) => LOOKUPS.includes(c.operation) && c.error !== undefined && INJECTED.has(c.error),
     ).length;
+    const awayFaults = r.stack.cloud.calls.filter(
+      (c) => c.region !== deps().region && c.error !== undefined && INJECTED.has(c.error),
+    );
+    exercised.awayFaults += awayFaults.length;
+    exercised.awayModelFaults += awayFaults.filter((c) => c.operation === 'CreateModel').length;
     exercised.preflightRetries += r.stack.records.filter(
       (x) =>
         x.kind === 'log' &&

@@ -3,7 +3,7 @@ import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { ArtifactObservation, EcrImage, RegionalArtifact, S3Object } from '../domain/artifacts';
 import type { ArtifactLookup, ArtifactLookupFactory } from '../ports/artifacts';
 import type { StageTarget } from '../ports/sagemaker';
-import { errorCode, httpStatusCode, toRolloutsError } from './aws-errors';
+import { errorCode, errorMessage, httpStatusCode, toRolloutsError } from './aws-errors';
 import { ecrClientFor, ecrClientIn, s3ClientFor, s3ClientIn } from './clients';
 
 /** The region S3 names in a 301's `x-amz-bucket-region` header. */
@@ -15,10 +15,21 @@ const bucketRegionOf = (error: unknown): string | undefined =>
     : undefined;
 
 /**
+ * What HeadObject needs. Without s3:ListBucket, S3 answers 403 (not 404) for a key that does not
+ * exist. A directory bucket (`--x-s3`) is reached through a session the SDK opens first.
+ */
+const s3PermissionFor = (artifact: S3Object): string =>
+  artifact.bucket.endsWith('--x-s3')
+    ? `s3express:CreateSession on the directory bucket ${artifact.bucket}`
+    : `s3:GetObject on arn:aws:s3:::${artifact.bucket}/${artifact.key}, and s3:ListBucket on arn:aws:s3:::${artifact.bucket} (without it a missing object is answered 403 too)`;
+
+/**
  * The pre-flight lookups, each with a client of the artifact's own region: S3 HeadObject (a bare
  * 404 is a missing object or bucket; a 301 names the region the bucket is really in) and ECR
- * DescribeImages (RepositoryNotFoundException, ImageNotFoundException). Any other failure
- * (throttling, permissions) is thrown as the project's error kinds, not taken for an absence.
+ * DescribeImages (RepositoryNotFoundException, ImageNotFoundException). A refusal (S3's bare 403,
+ * ECR's AccessDeniedException) is answered with the permission the stage's credentials need. Any
+ * other failure (throttling, 5xx, timeouts) is thrown as the project's error kinds, so the
+ * executor retries it; it is never taken for an absence.
  */
 export class AwsArtifactLookup implements ArtifactLookup {
   constructor(
@@ -40,6 +51,14 @@ export class AwsArtifactLookup implements ArtifactLookup {
       const status = httpStatusCode(error);
       if (status === 404)
         return { artifact, present: false, detail: 'S3 HeadObject: no such object or bucket' };
+      if (status === 403) {
+        return {
+          artifact,
+          present: false,
+          detail: 'S3 HeadObject: access denied (HTTP 403)',
+          deniedPermission: s3PermissionFor(artifact),
+        };
+      }
       if (status === 301) {
         const where = bucketRegionOf(error);
         return {
@@ -73,6 +92,14 @@ export class AwsArtifactLookup implements ArtifactLookup {
       const name = errorCode(error);
       if (name === 'RepositoryNotFoundException' || name === 'ImageNotFoundException') {
         return { artifact, present: false, detail: `ECR DescribeImages: ${name}` };
+      }
+      if (name === 'AccessDeniedException') {
+        return {
+          artifact,
+          present: false,
+          detail: `ECR DescribeImages: ${name}: ${errorMessage(error)}`,
+          deniedPermission: `ecr:DescribeImages on arn:aws:ecr:${artifact.region}:${artifact.registryId}:repository/${artifact.repository}`,
+        };
       }
       throw toRolloutsError(error, { operation: 'ECR DescribeImages', resource: artifact.repository });
     }

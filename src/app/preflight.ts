@@ -63,8 +63,9 @@ export const stageArtifactLocation = (
 /**
  * The pre-flight of a desired spec, right before the executor deploys it: the versions it brings
  * (packagesToCheck) read from the registry, their artifacts looked up with the stage's own
- * credentials. The input that fails the stage when one is missing; the packages checked otherwise.
- * A lookup that could not answer (throttling, access denied) is thrown, never taken for an answer.
+ * credentials. The input that fails the stage when one is missing or refused to those credentials;
+ * the packages checked otherwise. A lookup that could not answer (throttling, 5xx, a timeout) is
+ * thrown for the executor to retry, never taken for an answer.
  */
 export async function preflightSpec(
   deps: Deps,

@@ -49,11 +49,16 @@ export interface EcrImage {
 
 export type RegionalArtifact = S3Object | EcrImage;
 
-/** What the lookup found: present, or absent with what the service said (e.g. the bucket's own region). */
+/**
+ * What the lookup found: present, or absent with what the service said (e.g. the bucket's own
+ * region), or refused to the stage's credentials (with the permission they need).
+ */
 export interface ArtifactObservation {
   artifact: RegionalArtifact;
   present: boolean;
   detail?: string | undefined;
+  /** The lookup was refused (access denied): what the stage's credentials must be allowed. */
+  deniedPermission?: string | undefined;
 }
 
 export type PreflightVerdict = { ok: true } | { ok: false; reason: string };
@@ -186,8 +191,8 @@ export function stageRegionContainers(
 
 /**
  * The pre-flight verdict for a stage: ok when every artifact its region needs was found there;
- * otherwise a reason naming each missing artifact and where it was looked for, so the stage fails
- * before any endpoint change.
+ * otherwise a reason naming each missing (or unreadable) artifact and where it was looked for, so
+ * the stage fails before any endpoint change.
  */
 export function preflightArtifacts(
   pkg: PackageArtifacts,
@@ -201,7 +206,11 @@ export function preflightArtifacts(
   for (const artifact of needed.artifacts) {
     const seen = byKey.get(keyOf(artifact));
     if (!seen) missing.push(`${describeArtifact(artifact)} was not checked`);
-    else if (!seen.present) {
+    else if (!seen.present && seen.deniedPermission) {
+      missing.push(
+        `${describeArtifact(artifact)} could not be read with the stage's credentials${seen.detail ? ` (${seen.detail})` : ''}: they need ${seen.deniedPermission}`,
+      );
+    } else if (!seen.present) {
       missing.push(`${describeArtifact(artifact)} is missing${seen.detail ? ` (${seen.detail})` : ''}`);
     }
   }

@@ -1,4 +1,5 @@
 import { ECRClient } from '@aws-sdk/client-ecr';
+import { S3Client } from '@aws-sdk/client-s3';
 import {
   CreateModelPackageCommand,
   CreateModelPackageGroupCommand,
@@ -118,10 +119,67 @@ describe('the artifact pre-flight against the local cloud', () => {
     });
   });
 
+  it('a refused lookup is answered with the permission the stage needs', async () => {
+    const data = {
+      kind: 's3',
+      source: HOME_DATA,
+      region: EU,
+      bucket: 'models-euw1',
+      key: 'fraud/v3/model.tar.gz',
+    } as const;
+    cloud.faults.add({ service: 's3', operation: 'HeadObject', error: 'AccessDenied', times: 1 });
+    expect(await lookup.observe(data)).toEqual({
+      artifact: data,
+      present: false,
+      detail: 'S3 HeadObject: access denied (HTTP 403)',
+      deniedPermission:
+        's3:GetObject on arn:aws:s3:::models-euw1/fraud/v3/model.tar.gz, and s3:ListBucket on arn:aws:s3:::models-euw1 (without it a missing object is answered 403 too)',
+    });
+    // a directory bucket is reached through a session the SDK opens first (CreateSession, which
+    // the local S3 does not serve): refused, the permission is s3express's
+    const refusedSession = {
+      send: async () => {
+        throw Object.assign(new Error('Access Denied'), {
+          name: 'AccessDenied',
+          $metadata: { httpStatusCode: 403 },
+        });
+      },
+    } as unknown as S3Client;
+    const express = { ...data, bucket: 'models--euw1-az1--x-s3' } as const;
+    expect(await new AwsArtifactLookup(() => refusedSession).observe(express)).toMatchObject({
+      present: false,
+      deniedPermission: 's3express:CreateSession on the directory bucket models--euw1-az1--x-s3',
+    });
+    const image = {
+      kind: 'ecr',
+      source: HOME_IMAGE,
+      region: EU,
+      registryId: '111122223333',
+      repository: 'fraud',
+      tag: 'v3',
+    } as const;
+    cloud.faults.add({
+      service: 'ecr',
+      operation: 'DescribeImages',
+      error: 'AccessDeniedException',
+      message: 'not authorized',
+      times: 1,
+    });
+    expect(await lookup.observe(image)).toMatchObject({
+      present: false,
+      detail: 'ECR DescribeImages: AccessDeniedException: not authorized',
+      deniedPermission: 'ecr:DescribeImages on arn:aws:ecr:eu-west-1:111122223333:repository/fraud',
+    });
+  });
+
   it('a lookup that fails otherwise is an error of its kind, not an absence', async () => {
     // one attempt per call, so the SDK's retry backoff does not sleep
     const ecr = new ECRClient({ region: EU, maxAttempts: 1 });
-    const once = new AwsArtifactLookup(undefined, () => ecr);
+    const s3 = new S3Client({ region: EU, maxAttempts: 1 });
+    const once = new AwsArtifactLookup(
+      () => s3,
+      () => ecr,
+    );
     cloud.faults.add({ service: 'ecr', operation: 'DescribeImages', error: 'ThrottlingException', times: 1 });
     await expect(
       once.observe({
@@ -133,9 +191,21 @@ describe('the artifact pre-flight against the local cloud', () => {
         tag: 'v3',
       }),
     ).rejects.toBeInstanceOf(TransientError);
-    cloud.faults.add({ service: 's3', operation: 'HeadObject', error: 'AccessDenied', times: 1 });
+    // S3 throttles with a bare 503 (SlowDown): transient
+    cloud.faults.add({ service: 's3', operation: 'HeadObject', error: 'SlowDown', times: 1 });
     await expect(
-      lookup.observe({
+      once.observe({
+        kind: 's3',
+        source: HOME_DATA,
+        region: EU,
+        bucket: 'models-euw1',
+        key: 'fraud/v3/model.tar.gz',
+      }),
+    ).rejects.toBeInstanceOf(TransientError);
+    // a client error that is not a refusal (a HEAD answers no code: a bare 400) is permanent
+    cloud.faults.add({ service: 's3', operation: 'HeadObject', error: 'InvalidRequest', times: 1 });
+    await expect(
+      once.observe({
         kind: 's3',
         source: HOME_DATA,
         region: EU,
@@ -144,5 +214,6 @@ describe('the artifact pre-flight against the local cloud', () => {
       }),
     ).rejects.toBeInstanceOf(PermanentError);
     ecr.destroy();
+    s3.destroy();
   });
 });

@@ -172,6 +172,24 @@ describe('preflightArtifacts', () => {
     });
   });
 
+  it('names an artifact the stage’s credentials may not read, with the permission they need', () => {
+    const observed = needed(p, EU).map(
+      (artifact): ArtifactObservation =>
+        artifact.kind === 's3'
+          ? {
+              artifact,
+              present: false,
+              detail: 'S3 HeadObject: access denied (HTTP 403)',
+              deniedPermission: 's3:GetObject on arn:aws:s3:::models-euw1/shared/m.tar.gz',
+            }
+          : { artifact, present: true },
+    );
+    expect(preflightArtifacts(p, EU, observed)).toEqual({
+      ok: false,
+      reason: `${PKG} cannot be deployed in eu-west-1: model data s3://models-euw1/shared/m.tar.gz (bucket models-euw1, region eu-west-1) could not be read with the stage's credentials (S3 HeadObject: access denied (HTTP 403)): they need s3:GetObject on arn:aws:s3:::models-euw1/shared/m.tar.gz`,
+    });
+  });
+
   it('names a missing image with its repository, registry and region, and every missing artifact at once', () => {
     expect(
       preflightArtifacts(

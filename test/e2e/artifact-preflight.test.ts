@@ -76,7 +76,7 @@ describe('artifact pre-flight before any endpoint change', () => {
     await r.runUntil(async () => (await r.phase(`${group}:v1#2`)) === 'Succeeded', 60 * MINUTE);
   });
 
-  it('throttling is retried, never taken for present; access denied fails with the service’s words', async () => {
+  it('throttling is retried, never taken for present; access denied fails naming the image, region and permission', async () => {
     r = await startRollouts();
     const group = 'churn-model';
     await r.createGroup(group);
@@ -114,8 +114,8 @@ describe('artifact pre-flight before any endpoint change', () => {
     await r.approve(v2);
     await r.runUntil(async () => (await r.phase(`${group}:v2`)) === 'Failed', 30 * MINUTE);
     const d = (await r.state(group)).deployments.find((x) => x.id === `${group}:v2`)!;
-    expect(d.reason).toMatch(
-      /^QA deployment failed: endpoint change failed: ECR DescribeImages churn-model failed: AccessDeniedException \(HTTP 400\): not authorized to perform: ecr:DescribeImages/,
+    expect(d.reason).toBe(
+      `QA deployment failed: artifact pre-flight failed: ${v2} cannot be deployed in us-east-1: image churn-model:v2 (ECR repository churn-model of registry 111122223333, region us-east-1) could not be read with the stage's credentials (ECR DescribeImages: AccessDeniedException: not authorized to perform: ecr:DescribeImages): they need ecr:DescribeImages on arn:aws:ecr:us-east-1:111122223333:repository/churn-model`,
     );
     expect(endpointChanges(r, 'churn-model-qa', before)).toEqual([]);
   });

@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { Phase } from '../../src/domain/model';
-import type { AppliedChange, EndpointChange, VariantRecord } from '../../src/local/cloud';
+import type { AppliedChange, ArtifactRead, EndpointChange, VariantRecord } from '../../src/local/cloud';
 import {
+  artifactsFoundFirst,
   deployedOnce,
   type Limits,
+  missingMeansMissing,
   nothingStuck,
   oneAnswerPerToken,
   onlyApprovedServes,
@@ -34,6 +36,8 @@ const stagesWithProdIn = (region: string): StagePlace[] => [
 ];
 const pkg = (v: number) => `arn:aws:sagemaker:us-east-1:111122223333:model-package/churn-model/${v}`;
 const limits: Limits = { deploymentMs: 300 * MINUTE, settleMs: 300 * MINUTE };
+/** The one artifact each version needs in a region (its image there). */
+const imageIn = (region: string, v: number) => `111122223333.dkr.ecr.${region}.amazonaws.com/churn:v${v}`;
 
 const variant = (v: number, current: number, desired = current): VariantRecord => ({
   name: `v${v}`,
@@ -47,6 +51,7 @@ const variant = (v: number, current: number, desired = current): VariantRecord =
 class Stream {
   readonly changes: AppliedChange[] = [];
   readonly decisions: SavedDecision[] = [];
+  readonly reads: ArtifactRead[] = [];
   private t = 0;
   readonly variant = variant;
 
@@ -84,15 +89,23 @@ class Stream {
     return this;
   }
 
-  /** The QA endpoint (at home) created for `v`, or updated from `from` to `v`; then InService. */
+  /** A lookup of v's image in the region, answered found (or not), placed after the changes so far. */
+  read(v: number, region: string, found = true): this {
+    const uri = imageIn(region, v);
+    this.reads.push({ seq: this.changes.length, at: this.t, region, account: '111122223333', uri, found });
+    return this;
+  }
+
+  /** QA's pre-flight finds v's image at home, then its endpoint is created for `v` (or updated from `from`); then InService. */
   qaServes(v: number, from?: number): this {
     const place = { endpoint: QA, region: HOME };
+    this.read(v, HOME);
     if (from === undefined) this.endpoint('Creating', [], [variant(v, 1)], place);
     else this.endpoint('Updating', [variant(from, 1)], [variant(v, 1)], place);
     return this.endpoint('InService', [variant(v, 1)], undefined, place);
   }
 
-  decision(...deployments: { version: number; phase: Phase; created?: number }[]): this {
+  decision(...deployments: { version: number; phase: Phase; created?: number; reason?: string }[]): this {
     this.decisions.push({
       seq: this.changes.length,
       deployments: deployments.map((d) => ({
@@ -101,6 +114,7 @@ class Stream {
         phase: d.phase,
         phaseSince: this.t,
         createdAt: (d.created ?? 0) * MINUTE,
+        reason: d.reason,
       })),
     });
     return this;
@@ -110,6 +124,17 @@ class Stream {
     return {
       stages: stagesWithProdIn(HOME),
       changes: this.changes,
+      reads: this.reads,
+      // every version approved needs its image, at home and in eu-west-1
+      artifacts: this.changes.flatMap((c) =>
+        c.kind === 'approval' && c.status === 'Approved'
+          ? [HOME, EU].map((region) => ({
+              packageArn: c.packageArn,
+              region,
+              uri: imageIn(region, Number(c.packageArn.split('/').at(-1))),
+            }))
+          : [],
+      ),
       decisions: this.decisions,
       tokens: [],
       answers: [],
@@ -333,6 +358,74 @@ describe('fault model oracle: each invariant fails on its planted bug', () => {
       'v2 reached prod (10% of churn-model-prod in eu-west-1) at 00:05:00 (change 6, Updating) before qa (churn-model-qa in us-east-1) served it InService',
     ]);
     expect(stageInItsRegion(run)).toEqual([]);
+  });
+
+  it("a version on a stage's endpoint before its artifacts were found in the stage's region is caught", () => {
+    const eu = { endpoint: PROD, region: EU };
+    /** v1 through QA and prod in eu-west-1; v2 through QA; then prod's canary of v2, after `before`. */
+    const run = (before: (s: Stream) => Stream) => {
+      const s = stream();
+      const { variant: v } = s;
+      s.approval(1, 'Approved')
+        .qaServes(1)
+        .read(1, EU)
+        .endpoint('Creating', [], [v(1, 1)], eu)
+        .at(5)
+        .endpoint('InService', [v(1, 1)], undefined, eu)
+        .at(20)
+        .approval(2, 'Approved')
+        .qaServes(2, 1);
+      return before(s)
+        .endpoint('Updating', [v(1, 1)], [v(1, 90), v(2, 10)], eu)
+        .run({ stages: stagesWithProdIn(EU) });
+    };
+    expect(artifactsFoundFirst(run((s) => s.read(2, EU)))).toEqual([]);
+    // no lookup in eu-west-1: QA's at home is not prod's pre-flight
+    expect(artifactsFoundFirst(run((s) => s))).toEqual([
+      `v2 reached prod (churn-model-prod in eu-west-1) at 00:20:00 (change 8, Updating) before ${imageIn(EU, 2)} was found there`,
+    ]);
+    // answered not found, or found before the version was approved, is no pre-flight passed
+    expect(artifactsFoundFirst(run((s) => s.read(2, EU, false)))).toHaveLength(1);
+    const early = stream();
+    early.read(2, EU).approval(1, 'Approved').qaServes(1).approval(2, 'Approved').qaServes(2, 1);
+    early.endpoint('Creating', [], [variant(2, 1)], eu);
+    expect(artifactsFoundFirst(early.run({ stages: stagesWithProdIn(EU) }))).toEqual([
+      expect.stringMatching(/^v2 reached prod .* before \S+eu-west-1\S+churn:v2 was found there$/),
+    ]);
+    // a version the run names no artifacts for is reported, never passed unchecked
+    expect(artifactsFoundFirst({ ...run((s) => s.read(2, EU)), artifacts: [] })).toEqual([
+      'v1 reached qa (churn-model-qa in us-east-1) at 00:00:00 (change 1, Creating), and the run names no artifact it needs there',
+      'v2 reached qa (churn-model-qa in us-east-1) at 00:20:00 (change 6, Updating), and the run names no artifact it needs there',
+      'v1 reached prod (churn-model-prod in eu-west-1) at 00:00:00 (change 3, Creating), and the run names no artifact it needs there',
+      'v2 reached prod (churn-model-prod in eu-west-1) at 00:20:00 (change 8, Updating), and the run names no artifact it needs there',
+    ]);
+  });
+
+  it('a pre-flight failure for an artifact that was found (a throttled lookup taken for missing) is caught', () => {
+    const reason = `artifact pre-flight failed: ${pkg(2)} cannot be deployed in eu-west-1: image churn:v2 (ECR repository churn of registry 111122223333, region eu-west-1) is missing (ECR DescribeImages: ThrottlingException)`;
+    const run = (lookups: (s: Stream) => Stream) => {
+      const s = stream();
+      s.approval(1, 'Approved').approval(2, 'Approved');
+      return lookups(s)
+        .decision({ version: 2, phase: 'Failed', reason })
+        .run({ stages: stagesWithProdIn(EU) });
+    };
+    // the image answered not found in eu-west-1 before the failure: a true absence
+    expect(missingMeansMissing(run((s) => s.read(2, EU, false)))).toEqual([]);
+    expect(missingMeansMissing(run((s) => s.read(2, EU)))).toEqual([
+      `churn-model:v2 Failed on its pre-flight in eu-west-1 though none of v2's artifacts there was answered missing: ${reason}`,
+    ]);
+    // not found at home, or only after the failure was saved, is not the absence the reason names
+    expect(missingMeansMissing(run((s) => s.read(2, HOME, false)))).toHaveLength(1);
+    const late = stream();
+    late.approval(2, 'Approved').decision({ version: 2, phase: 'Failed', reason });
+    // (reads are placed between changes: one applied after the failure puts the read after it)
+    late.approval(3, 'Approved').read(2, EU, false);
+    expect(missingMeansMissing(late.run())).toHaveLength(1);
+    // any other failure is none of this invariant's business
+    expect(
+      missingMeansMissing(stream().decision({ version: 2, phase: 'Failed', reason: 'canary failed' }).run()),
+    ).toEqual([]);
   });
 
   it("a change of a stage's endpoint outside the stage's region is caught", () => {

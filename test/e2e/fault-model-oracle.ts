@@ -1,5 +1,11 @@
 import { isTerminal, type Phase } from '../../src/domain/model';
-import type { AppliedChange, ApprovalChange, EndpointChange, VariantRecord } from '../../src/local/cloud';
+import type {
+  AppliedChange,
+  ApprovalChange,
+  ArtifactRead,
+  EndpointChange,
+  VariantRecord,
+} from '../../src/local/cloud';
 
 /**
  * The fault model's invariants, as pure functions of what one run recorded: the local cloud's
@@ -7,7 +13,8 @@ import type { AppliedChange, ApprovalChange, EndpointChange, VariantRecord } fro
  * (with their place in that stream), the callback answers sent and the deployments at the end.
  * Each returns the violations it finds, so a test can feed it a stream with a planted bug. An
  * endpoint is its region and name (names are unique per region only); the run names where each
- * stage's endpoint is configured.
+ * stage's endpoint is configured, and which artifacts each version needs in each region (the
+ * lookups S3 and ECR answered are placed in the same stream).
  */
 
 export interface SavedDeployment {
@@ -16,6 +23,7 @@ export interface SavedDeployment {
   phase: Phase;
   phaseSince: number;
   createdAt: number;
+  reason?: string | undefined;
 }
 
 /** A group record the service saved: `seq` is how many changes the local cloud had applied by then. */
@@ -40,10 +48,22 @@ export interface StagePlace {
   region: string;
 }
 
+/** An artifact (image or model data) a version's model runs in a region, as the region finds it. */
+export interface NeededArtifact {
+  packageArn: string;
+  region: string;
+  /** As the local cloud records a read of it: `s3://bucket/key` or the image URI. */
+  uri: string;
+}
+
 export interface RunRecord {
   /** The group's stages in the order a version goes through them (QA, then prod). */
   stages: StagePlace[];
   changes: readonly AppliedChange[];
+  /** Every artifact lookup S3 and ECR answered, placed in `changes` by its `seq`. */
+  reads: readonly ArtifactRead[];
+  /** What each version needs in each region its stages are in. */
+  artifacts: readonly NeededArtifact[];
   decisions: SavedDecision[];
   /** Every callback token SageMaker handed out. */
   tokens: string[];
@@ -363,6 +383,78 @@ export function stageInItsRegion(run: RunRecord): string[] {
   });
 }
 
+/** The artifacts the package needs in the region, as the run names them. */
+const neededIn = (run: RunRecord, packageArn: string, region: string): string[] =>
+  run.artifacts.filter((a) => a.packageArn === packageArn && a.region === region).map((a) => a.uri);
+
+/**
+ * Nothing reaches a stage's endpoint before its pre-flight passed: no version is on the endpoint
+ * (served, asked, or on the config an update moves to) before every artifact it needs in the
+ * stage's region was found there by a lookup S3 or ECR answered after the version's approval.
+ * A version the run names no artifacts for in that region is reported too (it could not be checked).
+ */
+export function artifactsFoundFirst(run: RunRecord): string[] {
+  const found: string[] = [];
+  for (const stage of run.stages) {
+    const reported = new Set<string>();
+    for (const c of endpointChanges(run, stage)) {
+      for (const packageArn of packagesOn([c])) {
+        if (reported.has(packageArn)) continue;
+        const approvedAt =
+          approvals(run, packageArn).findLast((a) => a.seq < c.seq && a.status === 'Approved')?.seq ?? -1;
+        const needs = neededIn(run, packageArn, stage.region);
+        const unread = needs.filter(
+          (uri) =>
+            !run.reads.some(
+              (r) =>
+                r.found && r.uri === uri && r.region === stage.region && r.seq > approvedAt && r.seq <= c.seq,
+            ),
+        );
+        if (needs.length > 0 && unread.length === 0) continue;
+        reported.add(packageArn);
+        const where = `${stage.stage} (${stage.endpoint} in ${stage.region}) at ${at(c.at)} (change ${c.seq}, ${c.status})`;
+        found.push(
+          needs.length === 0
+            ? `v${versionOf(packageArn)} reached ${where}, and the run names no artifact it needs there`
+            : `v${versionOf(packageArn)} reached ${where} before ${unread.join(', ')} was found there`,
+        );
+      }
+    }
+  }
+  return found;
+}
+
+const PREFLIGHT_FAILED = 'artifact pre-flight failed';
+const PREFLIGHT_REGION = /cannot be deployed in ([a-z0-9-]+):/;
+
+/**
+ * A deployment fails on its pre-flight only for an artifact that is truly missing: one its version
+ * needs in the region the reason names was answered not found there (by S3 or ECR, not by an
+ * injected fault) before the failure was saved. A throttled or failed lookup is retried, never
+ * taken for an absence.
+ */
+export function missingMeansMissing(run: RunRecord): string[] {
+  const found: string[] = [];
+  const reported = new Set<string>();
+  for (const decision of run.decisions) {
+    for (const d of decision.deployments) {
+      if (reported.has(d.id) || !d.reason?.includes(PREFLIGHT_FAILED)) continue;
+      reported.add(d.id);
+      const region = PREFLIGHT_REGION.exec(d.reason)?.[1];
+      const packageArn = packageOfVersion(run, d.version);
+      const needs = packageArn && region ? neededIn(run, packageArn, region) : [];
+      const absent = needs.some((uri) =>
+        run.reads.some((r) => !r.found && r.uri === uri && r.region === region && r.seq <= decision.seq),
+      );
+      if (!absent)
+        found.push(
+          `${d.id} ${d.phase} on its pre-flight in ${region ?? 'no region named'} though none of v${d.version}'s artifacts there was answered missing: ${d.reason}`,
+        );
+    }
+  }
+  return found;
+}
+
 export const INVARIANTS = {
   stageInItsRegion,
   stagesInOrder,
@@ -371,6 +463,8 @@ export const INVARIANTS = {
   onlyApprovedServes,
   deployedOnce,
   oneAnswerPerToken,
+  artifactsFoundFirst,
+  missingMeansMissing,
 } as const;
 
 /** Every violation of every invariant in a run. */

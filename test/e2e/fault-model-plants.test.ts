@@ -1,14 +1,19 @@
 import { describe, expect, it } from 'vitest';
+import { TransientError } from '../../src/errors';
+import type { ArtifactLookup } from '../../src/ports/artifacts';
 import type { ModelRegistry, StageEndpoints } from '../../src/ports/sagemaker';
 import { deps, setDeps } from '../../src/wiring';
 import {
+  artifactsFoundFirst,
+  missingMeansMissing,
   onlyApprovedServes,
   stageInItsRegion,
   stagesInOrder,
   stoppedNeverRises,
   violations,
 } from './fault-model-oracle';
-import { type Action, type Plant, play, type World } from './fault-model-play';
+import { type Action, type Plant, type PlayResult, play, type World } from './fault-model-play';
+import { ECR_EU, EU } from './prod-in-eu';
 
 /**
  * The fault model's invariants catch a bug planted in the real handlers, end to end: a test-only
@@ -140,13 +145,69 @@ const prodInTheServiceRegion: Plant = () => {
   });
 };
 
+/** The prod stage's pre-flight lookups are wrapped by `wrap` (QA's stay as they are). */
+const prodLookups =
+  (wrap: (real: ArtifactLookup) => ArtifactLookup): Plant =>
+  () => {
+    const real = deps();
+    setDeps({
+      ...real,
+      artifacts: {
+        forStage: (target) => {
+          const lookup = real.artifacts.forStage(target);
+          return target.stage === 'prod' ? wrap(lookup) : lookup;
+        },
+      },
+    });
+  };
+
+/** The prod stage's pre-flight is skipped: every artifact is taken as present, nothing is looked up. */
+const prodPreflightSkipped = prodLookups(() => ({
+  observe: async (artifact) => ({ artifact, present: true }),
+}));
+
+/** The prod stage's pre-flight takes a lookup that was throttled (or failed with a 5xx) for an absence. */
+const throttledTakenForMissing = prodLookups((lookup) => ({
+  observe: (artifact) =>
+    lookup.observe(artifact).catch((error: unknown) => {
+      if (!(error instanceof TransientError)) throw error;
+      return { artifact, present: false, detail: error.message };
+    }),
+}));
+
 const run = (actions: Action[], plant?: Plant, world: World = 'home') =>
   play(actions, { world, ...(plant ? { plant } : {}) });
+
+/** The same run without a plant, played once for the tests that compare with it. */
+const cleanRuns = new Map<string, Promise<PlayResult>>();
+const clean = (actions: Action[], world: World = 'home'): Promise<PlayResult> => {
+  const key = `${world} ${JSON.stringify(actions)}`;
+  let result = cleanRuns.get(key);
+  if (!result) {
+    result = run(actions, undefined, world);
+    cleanRuns.set(key, result);
+  }
+  return result;
+};
 
 /** v1 through QA and prod, then a healthy v2 through QA and its canary to 100 %. */
 const TWO_HEALTHY: Action[] = [
   { type: 'ship', errorRate: 0 },
   { type: 'wait', minutes: 17 },
+  { type: 'ship', errorRate: 0 },
+  { type: 'wait', minutes: 40 },
+];
+
+/**
+ * v1 through QA and prod in eu-west-1; then both of prod's lookups in eu-west-1 fail on every
+ * attempt of the executor's first try (the SDK's 3 each): v2 goes through QA at home, and prod's
+ * pre-flight is retried until S3 and ECR answer.
+ */
+const LOOKUPS_FAIL_IN_EU: Action[] = [
+  { type: 'ship', errorRate: 0 },
+  { type: 'wait', minutes: 17 },
+  { type: 'fault', operation: 'DescribeImages', error: 'ThrottlingException', times: 3, region: EU },
+  { type: 'fault', operation: 'HeadObject', error: 'SlowDown', times: 3, region: EU },
   { type: 'ship', errorRate: 0 },
   { type: 'wait', minutes: 40 },
 ];
@@ -192,12 +253,47 @@ describe('fault model: a bug planted in the handlers makes its invariant fail', 
   }, 240_000);
 
   it("a change of the eu-west-1 prod stage's endpoint that lands in the service's region", async () => {
-    const clean = await run(TWO_HEALTHY, undefined, 'prodInEu');
-    expect(violations(clean.run, clean.limits)).toEqual([]);
+    const passed = await clean(TWO_HEALTHY, 'prodInEu');
+    expect(violations(passed.run, passed.limits)).toEqual([]);
     const { run: planted } = await run(TWO_HEALTHY, prodInTheServiceRegion, 'prodInEu');
     expect(stageInItsRegion(planted)).toEqual([
       expect.stringMatching(
         /^churn-model-prod changed in us-east-1 at \S+ \(change \d+, Creating\): the prod stage's is in eu-west-1$/,
+      ),
+    ]);
+  }, 240_000);
+
+  it("a prod endpoint change in eu-west-1 before the version's artifacts were found there (pre-flight skipped)", async () => {
+    const passed = await clean(TWO_HEALTHY, 'prodInEu');
+    expect(violations(passed.run, passed.limits)).toEqual([]);
+    const { run: planted } = await run(TWO_HEALTHY, prodPreflightSkipped, 'prodInEu');
+    const euData = (v: number) => `s3://models-euw1/churn/v${v}/model.tar.gz`;
+    expect(artifactsFoundFirst(planted)).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^v1 reached prod \\(churn-model-prod in eu-west-1\\) at \\S+ \\(change \\d+, Creating\\) before ${ECR_EU}:v1, ${euData(1)} was found there$`,
+        ),
+      ),
+      expect.stringMatching(
+        new RegExp(`^v2 reached prod .* before ${ECR_EU}:v2, ${euData(2)} was found there$`),
+      ),
+    ]);
+  }, 240_000);
+
+  it('a throttled pre-flight lookup in eu-west-1 taken for a missing artifact', async () => {
+    const passed = await clean(LOOKUPS_FAIL_IN_EU, 'prodInEu');
+    // without the plant: retried past the SDK's attempts, v2 reaches prod, every invariant holds
+    expect(violations(passed.run, passed.limits)).toEqual([]);
+    expect(passed.exercised.lookupFaults).toBe(6);
+    expect(passed.exercised.preflightRetries).toBeGreaterThan(0);
+    expect(passed.run.decisions.at(-1)?.deployments.map((d) => [d.version, d.phase])).toEqual([
+      [1, 'Succeeded'],
+      [2, 'Succeeded'],
+    ]);
+    const { run: planted } = await run(LOOKUPS_FAIL_IN_EU, throttledTakenForMissing, 'prodInEu');
+    expect(missingMeansMissing(planted)).toEqual([
+      expect.stringMatching(
+        /^churn-model:v2 \w+ on its pre-flight in eu-west-1 though none of v2's artifacts there was answered missing: .*artifact pre-flight failed: .* is missing \((ECR DescribeImages|S3 HeadObject) .* failed: /,
       ),
     ]);
   }, 240_000);

@@ -15,6 +15,7 @@ import { crashSwitch } from './crash-injection';
 import {
   exposure,
   type Limits,
+  type NeededArtifact,
   type RunRecord,
   type SavedDecision,
   type SentAnswer,
@@ -28,7 +29,9 @@ import { MINUTE, type Rollouts, startRollouts } from './rollout-harness';
  * while SageMaker throttles, fails with 500s, answers slowly, duplicates endpoint events, events are
  * held back and delivered late in reverse order, a handler dies right after any write, the
  * configuration loses canary steps mid-canary, alarms fire, operators intervene and pipelines ask
- * for deployments through callback steps and are stopped. Faults then stop and the run must settle.
+ * for deployments through callback steps and are stopped. With prod in eu-west-1, the pre-flight's
+ * lookups (S3 HeadObject, ECR DescribeImages) are throttled, fail and answer slowly too. Faults then
+ * stop and the run must settle.
  * What it returns (the local cloud's stream of applied changes, the saved decisions placed in it,
  * the answers sent) is what `fault-model-oracle.ts` checks.
  */
@@ -54,10 +57,19 @@ const stagesOf = (): StagePlace[] => {
   ];
 };
 
+/** Throttling and 5xx as each service answers them (S3: 503 SlowDown, 500 InternalError; ECR: ServerException). */
+export type FaultCode =
+  | 'ThrottlingException'
+  | 'InternalFailure'
+  | 'SlowDown'
+  | 'InternalError'
+  | 'ServerException';
+
 export type Action =
   | { type: 'ship'; errorRate: number }
-  | { type: 'fault'; operation: string; error: 'ThrottlingException' | 'InternalFailure'; times: number }
-  | { type: 'slow'; operation: string; latencyMs: number; times: number }
+  /** Calls of the operation fail `times` times (only those sent to `region`, when it is given). */
+  | { type: 'fault'; operation: string; error: FaultCode; times: number; region?: string | undefined }
+  | { type: 'slow'; operation: string; latencyMs: number; times: number; region?: string | undefined }
   | { type: 'alarm'; on: boolean }
   | { type: 'command'; verb: 'abort' | 'promote' | 'pause' | 'resume' | 'rollback'; full: boolean }
   | { type: 'fewerSteps' }
@@ -83,7 +95,38 @@ const writes = [
   'DescribeAlarms',
 ];
 
+/** The pre-flight's lookups, with the throttling and 5xx codes each service answers. */
+const LOOKUP_FAULTS: Record<string, FaultCode[]> = {
+  HeadObject: ['SlowDown', 'InternalError'],
+  DescribeImages: ['ThrottlingException', 'ServerException'],
+};
+const LOOKUPS = Object.keys(LOOKUP_FAULTS);
+
 const ship = fc.record({ type: fc.constant('ship' as const), errorRate: fc.constantFrom(0, 0.3) });
+
+/** Where a lookup fault strikes: any region (QA's lookups at home meet it first), or eu-west-1 only. */
+const lookupRegion = fc.constantFrom(undefined, EU);
+
+/**
+ * A lookup throttled or failing (often more times than the SDK's own 3 attempts, so the executor
+ * retries the step), or slow.
+ */
+const lookupFault: fc.Arbitrary<Action> = fc.constantFrom(...LOOKUPS).chain((operation) =>
+  fc.record({
+    type: fc.constant('fault' as const),
+    operation: fc.constant(operation),
+    error: fc.constantFrom(...(LOOKUP_FAULTS[operation] ?? [])),
+    times: fc.integer({ min: 1, max: 8 }),
+    region: lookupRegion,
+  }),
+);
+const slowLookup: fc.Arbitrary<Action> = fc.record({
+  type: fc.constant('slow' as const),
+  operation: fc.constantFrom(...LOOKUPS),
+  latencyMs: fc.integer({ min: 1, max: 20 }),
+  times: fc.integer({ min: 1, max: 3 }),
+  region: lookupRegion,
+});
 
 const action: fc.Arbitrary<Action> = fc.oneof(
   { weight: 3, arbitrary: ship },
@@ -146,9 +189,48 @@ const action: fc.Arbitrary<Action> = fc.oneof(
  * Sequences open with a healthy version that reaches prod (an approval, then long enough for QA and
  * prod), so that every run ships and later approvals go through a canary against a baseline.
  */
-export const sequences: fc.Arbitrary<Action[]> = fc
+const sequences: fc.Arbitrary<Action[]> = fc
   .tuple(fc.integer({ min: 15, max: 20 }), fc.array(action, { minLength: 3, maxLength: 12 }))
   .map(([minutes, rest]): Action[] => [{ type: 'ship', errorRate: 0 }, { type: 'wait', minutes }, ...rest]);
+
+/**
+ * A write of the service's failing in eu-west-1 only, so that it is prod's regional client that
+ * meets it (a fault in every region is mostly spent on QA's calls at home first): CreateModel from
+ * the images and model data mapped there above all.
+ */
+const regionalWriteFault: fc.Arbitrary<Action> = fc.record({
+  type: fc.constant('fault' as const),
+  operation: fc.constantFrom('CreateModel', ...writes),
+  error: fc.constantFrom('ThrottlingException' as const, 'InternalFailure' as const),
+  times: fc.integer({ min: 1, max: 6 }),
+  region: fc.constant(EU),
+});
+
+/** Some of `faults`, each put at a drawn place after the first approval. */
+const placed = (faults: fc.Arbitrary<Action>, maxLength: number) =>
+  fc.array(fc.tuple(fc.nat(), faults), { minLength: 1, maxLength });
+
+/**
+ * The sequences of a world. With prod in eu-west-1, faults of the pre-flight's lookups and of the
+ * writes sent there are put among the actions, anywhere after the first approval; the actions
+ * themselves are drawn first, as in the service's region, so a seed's sequences keep what they
+ * exercised before.
+ */
+export const sequencesFor = (world: World): fc.Arbitrary<Action[]> =>
+  world === 'home'
+    ? sequences
+    : fc
+        .tuple(
+          sequences,
+          placed(fc.oneof({ weight: 2, arbitrary: lookupFault }, { weight: 1, arbitrary: slowLookup }), 4),
+          placed(regionalWriteFault, 3),
+        )
+        .map(([base, lookups, writesThere]) => {
+          const merged = [...base];
+          for (const [at, fault] of [...lookups, ...writesThere])
+            merged.splice(1 + (at % merged.length), 0, fault);
+          return merged;
+        });
 
 /**
  * How long a deployment may stay in flight: the group's documented timeouts (the canary's
@@ -198,6 +280,7 @@ const recordDecisions = (r: Rollouts, decisions: SavedDecision[]): void => {
           phase: d.phase,
           phaseSince: d.phaseSince,
           createdAt: d.createdAt,
+          reason: d.reason,
         })),
       });
       return saved;
@@ -234,6 +317,14 @@ export interface Exercised {
   deployments: number;
   /** Endpoint changes applied outside the service's region (a stage in another region). */
   awayFromHome: number;
+  /** Pre-flight lookups (S3 HeadObject, ECR DescribeImages) a fault answered. */
+  lookupFaults: number;
+  /** Calls sent outside the service's region (a stage's regional clients) that a fault answered. */
+  awayFaults: number;
+  /** Of those, CreateModel calls (a model made from the images and model data mapped there). */
+  awayModelFaults: number;
+  /** Executor steps retried because a pre-flight lookup failed (past the SDK's own retries). */
+  preflightRetries: number;
 }
 
 export const noneExercised = (): Exercised => ({
@@ -246,6 +337,10 @@ export const noneExercised = (): Exercised => ({
   answeredFailure: 0,
   deployments: 0,
   awayFromHome: 0,
+  lookupFaults: 0,
+  awayFaults: 0,
+  awayModelFaults: 0,
+  preflightRetries: 0,
 });
 
 /** A bug planted for one run: called once the stack runs, before the first action. */
@@ -266,19 +361,17 @@ const registerReplicated = async (
   r: Rollouts,
   version: number,
   errorRate: number,
-): Promise<{ packageArn: string; euImage: string }> => {
+): Promise<{ packageArn: string; euImage: string; euData: string }> => {
   const home = {
     Image: `${ECR_HOME}:v${version}`,
     ModelDataUrl: `s3://models-use1/churn/v${version}/model.tar.gz`,
   };
   const euImage = `${ECR_EU}:v${version}`;
+  const euData = `s3://models-euw1/churn/v${version}/model.tar.gz`;
   // the replica behaves as the version does (a model made from it does not read the package)
   r.stack.cloud.inRegion(EU).sagemaker.imageBehaviour.set(euImage, { 'sim.errorRate': String(errorRate) });
   r.stack.cloud.seedArtifacts([home]);
-  r.stack.cloud.seedArtifacts(
-    [{ Image: euImage, ModelDataUrl: `s3://models-euw1/churn/v${version}/model.tar.gz` }],
-    EU,
-  );
+  r.stack.cloud.seedArtifacts([{ Image: euImage, ModelDataUrl: euData }], EU);
   const out = await r.sm.send(
     new CreateModelPackageCommand({
       ModelPackageGroupName: GROUP,
@@ -291,8 +384,29 @@ const registerReplicated = async (
       ModelApprovalStatus: 'PendingManualApproval',
     }),
   );
-  return { packageArn: out.ModelPackageArn!, euImage };
+  return { packageArn: out.ModelPackageArn!, euImage, euData };
 };
+
+/** The artifacts a package names (its containers' images and model data), as its own region finds them. */
+const packageArtifactsAtHome = (r: Rollouts, packageArn: string): NeededArtifact[] => {
+  const found = r.stack.cloud.registry.find(packageArn);
+  const containers = (found?.inferenceSpecification?.Containers ?? []) as {
+    Image?: string;
+    ModelDataUrl?: string;
+  }[];
+  return containers.flatMap((c) =>
+    [c.Image, c.ModelDataUrl].flatMap((uri) =>
+      uri ? [{ packageArn, region: r.stack.cloud.region, uri }] : [],
+    ),
+  );
+};
+
+/** Codes of the faults the model injects: a call answered with one of them met a fault. */
+const INJECTED = new Set<string>([
+  'ThrottlingException',
+  'InternalFailure',
+  ...Object.values(LOOKUP_FAULTS).flat(),
+]);
 
 /**
  * A model made from images (outside the registry's region) names no package: each of its variants
@@ -351,10 +465,21 @@ export const play = async (
   const packages: string[] = [];
   /** In the eu-west-1 world: each version's image there, to the version's package. */
   const packageOfImage = new Map<string, string>();
+  /** What each version needs in each stage's region. */
+  const needed: NeededArtifact[] = [];
   const ship = async (errorRate: number): Promise<string> => {
-    if (world === 'home') return r.registerAndApprove(GROUP, { 'sim.errorRate': String(errorRate) });
-    const { packageArn, euImage } = await registerReplicated(r, packages.length + 1, errorRate);
+    if (world === 'home') {
+      const packageArn = await r.registerAndApprove(GROUP, { 'sim.errorRate': String(errorRate) });
+      needed.push(...packageArtifactsAtHome(r, packageArn));
+      return packageArn;
+    }
+    const { packageArn, euImage, euData } = await registerReplicated(r, packages.length + 1, errorRate);
     packageOfImage.set(euImage, packageArn);
+    needed.push(
+      ...packageArtifactsAtHome(r, packageArn),
+      { packageArn, region: EU, uri: euImage },
+      { packageArn, region: EU, uri: euData },
+    );
     await r.approve(packageArn);
     return packageArn;
   };
@@ -403,6 +528,8 @@ export const play = async (
     const run: RunRecord = {
       stages,
       changes: attributePackages(r.stack.cloud.changes, packageOfImage),
+      reads: r.stack.cloud.artifactReads,
+      artifacts: needed,
       decisions,
       tokens: r.stack.cloud.pipelines.tokens(),
       answers: sentAnswers(r),
@@ -421,6 +548,20 @@ export const play = async (
       (c) => c.kind === 'endpoint' && c.region !== deps().region,
     ).length;
     exercised.settled += settledAt === undefined ? 0 : 1;
+    exercised.lookupFaults += r.stack.cloud.calls.filter(
+      (c) => LOOKUPS.includes(c.operation) && c.error !== undefined && INJECTED.has(c.error),
+    ).length;
+    const awayFaults = r.stack.cloud.calls.filter(
+      (c) => c.region !== deps().region && c.error !== undefined && INJECTED.has(c.error),
+    );
+    exercised.awayFaults += awayFaults.length;
+    exercised.awayModelFaults += awayFaults.filter((c) => c.operation === 'CreateModel').length;
+    exercised.preflightRetries += r.stack.records.filter(
+      (x) =>
+        x.kind === 'log' &&
+        x.message === 'endpoint change will be retried' &&
+        /(S3 HeadObject|ECR DescribeImages) .* failed/.test(String(x.extra?.error)),
+    ).length;
     exercised.stoppedWithTraffic += stoppedWithTraffic(run);
     return { run, limits, exercised };
   } finally {
@@ -470,10 +611,20 @@ const perform = async (r: Rollouts, a: Action, s: PlayState): Promise<void> => {
       s.packages.push(await s.ship(a.errorRate));
       return;
     case 'fault':
-      r.stack.cloud.faults.add({ operation: a.operation, error: a.error, times: a.times });
+      r.stack.cloud.faults.add({
+        operation: a.operation,
+        error: a.error,
+        times: a.times,
+        ...(a.region ? { region: a.region } : {}),
+      });
       return;
     case 'slow':
-      r.stack.cloud.faults.add({ operation: a.operation, latencyMs: a.latencyMs, times: a.times });
+      r.stack.cloud.faults.add({
+        operation: a.operation,
+        latencyMs: a.latencyMs,
+        times: a.times,
+        ...(a.region ? { region: a.region } : {}),
+      });
       return;
     case 'alarm':
       s.setAlarm(a.on);

@@ -807,8 +807,8 @@ describe('least privilege: each role holds exactly the actions its bundle can se
     // endpoint discovery, off unless endpointDiscoveryEnabled is set
     'dynamodb:DescribeEndpoints',
     // S3 Express sessions, which the S3 client opens only for a directory bucket (`--x-s3`): not
-    // granted (s3express:CreateSession), so the pre-flight of model data there fails the stage
-    // with AccessDenied and the service's message
+    // granted (s3express:CreateSession), so the pre-flight of model data there fails the stage,
+    // naming that permission
     's3:CreateSession',
   ]);
   const PLATFORM: Record<string, string[]> = {

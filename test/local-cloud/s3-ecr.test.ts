@@ -6,6 +6,7 @@ import {
   PutImageCommand,
 } from '@aws-sdk/client-ecr';
 import { CreateBucketCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateModelPackageCommand, CreateModelPackageGroupCommand } from '@aws-sdk/client-sagemaker';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { closeAll, type Env, setup } from './helpers';
 
@@ -157,5 +158,89 @@ describe('local ECR', () => {
     await expect(eu.send(new CreateRepositoryCommand({ repositoryName: 'Bad' }))).rejects.toMatchObject({
       name: 'InvalidParameterException',
     });
+  });
+});
+
+describe('local S3 and ECR: faults as each answers them, and the lookups answered', () => {
+  let env: Env;
+  let s3: S3Client;
+  let ecr: ECRClient;
+  beforeEach(async () => {
+    env = await setup();
+    s3 = new S3Client({ ...env.config, region: EU });
+    ecr = new ECRClient({ ...env.config, region: EU });
+    env.cloud.s3.putObject(EU, 'models-euw1', 'fraud/v1/model.tar.gz', 'x');
+    env.cloud.inRegion(EU).ecr.push('fraud', 'v1');
+  });
+  afterEach(async () => {
+    s3.destroy();
+    ecr.destroy();
+    await closeAll(env);
+  });
+  const head = (key = 'fraud/v1/model.tar.gz') =>
+    s3.send(new HeadObjectCommand({ Bucket: 'models-euw1', Key: key }));
+  const describeImage = (tag: string, repositoryName = 'fraud') =>
+    ecr.send(new DescribeImagesCommand({ repositoryName, imageIds: [{ imageTag: tag }] }));
+
+  it('an S3 fault has the status S3 answers with (a HEAD answer carries no code): 503 SlowDown, 500, 403', async () => {
+    for (const [error, status, fault] of [
+      ['SlowDown', 503, 'server'],
+      ['InternalError', 500, 'server'],
+      ['AccessDenied', 403, 'client'],
+    ] as const) {
+      env.cloud.faults.add({ service: 's3', operation: 'HeadObject', error, times: 1 });
+      await expect(head()).rejects.toMatchObject({ $fault: fault, $metadata: { httpStatusCode: status } });
+    }
+    env.cloud.faults.add({ service: 'ecr', operation: 'DescribeImages', error: 'ServerException', times: 1 });
+    await expect(describeImage('v1')).rejects.toMatchObject({
+      name: 'ServerException',
+      $metadata: { httpStatusCode: 500 },
+    });
+  });
+
+  it('a fault aimed at a region fails only the calls sent there', async () => {
+    env.cloud.s3.putObject('us-east-1', 'models-use1', 'fraud/v1/model.tar.gz', 'x');
+    const home = new S3Client(env.config);
+    env.cloud.faults.add({ operation: 'HeadObject', region: EU, error: 'SlowDown' });
+    await expect(
+      home.send(new HeadObjectCommand({ Bucket: 'models-use1', Key: 'fraud/v1/model.tar.gz' })),
+    ).resolves.toMatchObject({ ContentLength: 1 });
+    await expect(head()).rejects.toMatchObject({ $metadata: { httpStatusCode: 503 } });
+    home.destroy();
+  });
+
+  it('records each lookup S3 and ECR answered, found or not, placed among the applied changes; a fault is no answer', async () => {
+    await head();
+    await expect(head('fraud/v2/model.tar.gz')).rejects.toMatchObject({ name: 'NotFound' });
+    await describeImage('v1');
+    await expect(describeImage('v2')).rejects.toMatchObject({ name: 'ImageNotFoundException' });
+    await expect(describeImage('v1', 'other')).rejects.toMatchObject({ name: 'RepositoryNotFoundException' });
+    env.cloud.faults.add({ operation: 'HeadObject', error: 'SlowDown', times: 1 });
+    await expect(head()).rejects.toMatchObject({ $metadata: { httpStatusCode: 503 } });
+    const image = (repository: string, tag: string) =>
+      `111122223333.dkr.ecr.eu-west-1.amazonaws.com/${repository}:${tag}`;
+    expect(env.cloud.artifactReads.map(({ uri, found, region, seq }) => [uri, found, region, seq])).toEqual([
+      ['s3://models-euw1/fraud/v1/model.tar.gz', true, EU, 0],
+      ['s3://models-euw1/fraud/v2/model.tar.gz', false, EU, 0],
+      [image('fraud', 'v1'), true, EU, 0],
+      [image('fraud', 'v2'), false, EU, 0],
+      [image('other', 'v1'), false, EU, 0],
+    ]);
+    // a read after a change is placed after it
+    await env.sm.send(new CreateModelPackageGroupCommand({ ModelPackageGroupName: 'fraud' }));
+    await env.sm.send(
+      new CreateModelPackageCommand({
+        ModelPackageGroupName: 'fraud',
+        ModelApprovalStatus: 'Approved',
+        InferenceSpecification: {
+          Containers: [{ Image: image('fraud', 'v1') }],
+          SupportedContentTypes: ['application/json'],
+          SupportedResponseMIMETypes: ['application/json'],
+        },
+      }),
+    );
+    expect(env.cloud.changes.map((c) => c.kind)).toEqual(['approval']);
+    await head();
+    expect(env.cloud.artifactReads.at(-1)).toMatchObject({ seq: 1, found: true });
   });
 });

@@ -4,10 +4,10 @@ import { isTerminal } from '../model';
 import { onCommandFailed } from './rollback';
 
 /**
- * The executor's pre-flight found artifacts of the version missing where the stage's region reads
- * them, before it changed anything: the stage fails with what is missing where (a report on an
- * older generation means nothing now). QA's failure is recorded in the registry by the QA flow;
- * production's is recorded here.
+ * The executor's pre-flight found artifacts of the version missing (or refused to the stage's
+ * credentials) where the stage's region reads them, before it changed anything: the stage fails
+ * with what is missing where (a report on an older generation means nothing now). QA's failure is
+ * recorded in the registry by the QA flow; production's is recorded here.
  */
 export function onArtifactsMissing(
   t: Draft,

@@ -1,4 +1,5 @@
 import type { VirtualClock } from '../clock';
+import type { ArtifactReads } from './artifact-reads';
 import type { ChangeLog } from './change-log';
 import type { CloudEvent, EventBridge } from './eventbridge';
 import type { Rng } from './protocol';
@@ -22,6 +23,8 @@ export interface Core {
   duplicateEventRate: number;
   /** What was applied to endpoints, configs and approvals, in order (for tests' invariants). */
   changes: ChangeLog;
+  /** Every S3 HeadObject and ECR image lookup answered, placed in `changes` (for tests' invariants). */
+  reads: ArtifactReads;
 }
 
 /** Where a resource lives: resources are per account and region. */

@@ -159,8 +159,14 @@ export class Ecr {
   }
 
   private describeImages(input: Json): unknown {
-    const repository = this.requireRepository(input);
     const ids = input.imageIds;
+    let repository: Repository;
+    try {
+      repository = this.requireRepository(input);
+    } catch (error) {
+      if (Array.isArray(ids)) for (const id of ids) this.read(input, id, false);
+      throw error;
+    }
     if (ids === undefined) {
       const { page, next } = paginate(repository.images, input.maxResults, input.nextToken);
       return {
@@ -182,6 +188,7 @@ export class Ecr {
       const image = repository.images.find(
         (i) => (!digest || i.digest === digest) && (!tag || i.tags.includes(tag)),
       );
+      this.read(input, id, image !== undefined);
       if (!image) {
         throw new ApiError(
           'ImageNotFoundException',
@@ -191,6 +198,20 @@ export class Ecr {
       return image;
     });
     return { imageDetails: [...new Set(found)].map((i) => this.detail(repository, i)) };
+  }
+
+  /** An image id looked up (what the pre-flight asks), for the cloud's record of artifact reads. */
+  private read(input: Json, id: unknown, found: boolean): void {
+    const { imageDigest, imageTag } = (typeof id === 'object' && id !== null ? id : {}) as Json;
+    const registryId = typeof input.registryId === 'string' ? input.registryId : this.account;
+    this.core.reads.record({
+      region: this.region,
+      account: this.account,
+      uri:
+        `${registryId}.dkr.ecr.${this.region}.amazonaws.com/${String(input.repositoryName)}` +
+        `${typeof imageTag === 'string' ? `:${imageTag}` : ''}${typeof imageDigest === 'string' ? `@${imageDigest}` : ''}`,
+      found,
+    });
   }
 
   private detail(repository: Repository, image: Image): Json {

@@ -10,6 +10,8 @@ export interface FaultSpec {
    * EndpointConfigName...; JSON-protocol APIs such as SageMaker). Any resource when omitted.
    */
   resource?: string;
+  /** Only calls sent to this region (a regional outage). Any region when omitted. */
+  region?: string;
   error?: string;
   message?: string;
   /** How many matching calls fail (default: every one). */
@@ -23,10 +25,17 @@ interface ActiveFault extends FaultSpec {
   hits: number;
 }
 
+/** The HTTP status AWS answers each error with (400 for any other, as JSON APIs' client errors). */
 const STATUS: Record<string, number> = {
   InternalFailure: 500,
   ServiceUnavailable: 503,
   InternalServerError: 500,
+  // S3: throttling is 503 SlowDown; a refused request 403 (a HEAD answer carries only the status)
+  SlowDown: 503,
+  InternalError: 500,
+  AccessDenied: 403,
+  // ECR's 5xx
+  ServerException: 500,
 };
 
 export class Faults {
@@ -59,11 +68,13 @@ export class Faults {
     service: string,
     operation: string,
     names: Record<string, string> = {},
+    region?: string,
   ): { latencyMs: number; error?: ApiError } | undefined {
     const fault = this.active.find(
       (f) =>
         f.remaining > 0 &&
         (f.service === undefined || f.service === service) &&
+        (f.region === undefined || f.region === region) &&
         (f.operation === '*' || f.operation === operation) &&
         (f.resource === undefined || Object.values(names).includes(f.resource)),
     );
@@ -88,6 +99,10 @@ function defaultMessage(code: string): string {
       return 'The request processing has failed because of an unknown error, exception or failure.';
     case 'ServiceUnavailable':
       return 'The service is unavailable. Please try again later.';
+    case 'SlowDown':
+      return 'Please reduce your request rate.';
+    case 'InternalError':
+      return 'We encountered an internal error. Please try again.';
     default:
       return `Injected ${code}`;
   }

@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import { parseEcrImage } from '../../domain/artifacts';
 import { VirtualClock } from '../clock';
 import type { ApplicationAutoScaling } from './application-autoscaling';
+import { type ArtifactRead, ArtifactReads } from './artifact-reads';
 import { type AppliedChange, ChangeLog } from './change-log';
 import type { AlarmState, CloudWatch } from './cloudwatch';
 import type { ContainerOptions } from './containers';
@@ -23,6 +24,7 @@ import { Sts } from './sts';
 import { Timers } from './timers';
 import type { Traffic, TrafficOptions } from './traffic';
 
+export type { ArtifactRead } from './artifact-reads';
 export type {
   AppliedChange,
   ApprovalChange,
@@ -89,6 +91,8 @@ export class LocalCloud {
   readonly calls: CallRecord[] = [];
   /** Every change applied to endpoint configs, endpoints' variants and weights, and approvals, in order. */
   readonly changes: readonly AppliedChange[];
+  /** Every artifact lookup S3 and ECR answered (found or not), each placed in `changes`. */
+  readonly artifactReads: readonly ArtifactRead[];
   private latencyMs = 0;
   private server: Server | undefined;
   private readonly regions: Regions;
@@ -109,6 +113,7 @@ export class LocalCloud {
   ) {
     this.clock = parts.core.clock;
     this.changes = parts.core.changes.entries;
+    this.artifactReads = parts.core.reads.entries;
     this.timers = parts.core.timers;
     this.events = parts.core.events;
     this.region = parts.core.defaultRegion;
@@ -250,6 +255,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       });
     },
   });
+  const changes = new ChangeLog(() => clock.now());
   const core: Core = {
     clock,
     timers,
@@ -258,7 +264,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     tags: new Map(),
     rng: { invoke: new Rng(seed), duplicates: new Rng(seed * 31 + 7), ids },
     duplicateEventRate: options.duplicateEventRate ?? 0,
-    changes: new ChangeLog(() => clock.now()),
+    changes,
+    reads: new ArtifactReads(changes, () => clock.now()),
   };
   const regions = new Regions(core, {
     timings: { ...DEFAULT_TIMINGS, ...options.timings },

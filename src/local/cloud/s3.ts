@@ -84,8 +84,21 @@ export class S3 {
       return { status: 200, headers: { etag: stored.etag }, body: '' };
     }
     if (operation === 'HeadObject') {
-      const bucket = this.requireBucket(bucketName, ctx.region);
-      const found = bucket.objects.get(key);
+      const read = (found: boolean) =>
+        this.core.reads.record({
+          region: ctx.region,
+          account: ctx.account,
+          uri: `s3://${bucketName}/${key}`,
+          found,
+        });
+      let found: StoredObject | undefined;
+      try {
+        found = this.requireBucket(bucketName, ctx.region).objects.get(key);
+      } catch (error) {
+        read(false);
+        throw error;
+      }
+      read(found !== undefined);
       if (!found) throw new ApiError('NoSuchKey', 'The specified key does not exist.', { status: 404 });
       return {
         status: 200,

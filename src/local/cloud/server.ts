@@ -332,7 +332,7 @@ async function run<T>(
     if (latency > 0) await sleep(latency);
     hooks.beforeCall();
     call.at = hooks.now();
-    const fault = hooks.faults.take(service, operation, names);
+    const fault = hooks.faults.take(service, operation, names, ctx.region);
     if (fault?.latencyMs) await sleep(fault.latencyMs);
     if (fault?.error) throw fault.error;
     return await fn(call);

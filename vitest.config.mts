@@ -119,6 +119,7 @@ const SHARED_PROCESS = [
   'test/e2e/executor-split.test.ts',
   'test/e2e/pre-traffic.test.ts',
   'test/e2e/artifact-preflight.test.ts',
+  'test/e2e/preflight-faults.test.ts',
   'test/e2e/stage-regions.test.ts',
   'test/e2e/cross-account-events.test.ts',
   'test/e2e/deployment.test.ts',

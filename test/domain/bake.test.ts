@@ -57,6 +57,22 @@ describe('bake between QA and prod', () => {
     expect(w.phase(id(1))).toBe('ProdDeploying');
   });
 
+  it('manual: promote --full grants the approval and ends the bake in one command', () => {
+    const w = new World(groupConfig({ mode: 'manual', approvalTimeoutMinutes: 600, bakeMinutes: 30 }));
+    w.approve(1);
+    w.settle('qa');
+    const until = new Date(w.now + 30 * MIN).toISOString();
+    w.tick(5 * MIN);
+    const full = w.operator('promote', id(1), true, true);
+    expect(full.rejection).toBeUndefined();
+    expect(commandsOf(full.commands, 'RecordHistory')[0]?.entry).toMatchObject({
+      from: 'AwaitingApproval',
+      to: 'ReadyForProd',
+      reason: `promote by alice: testing; bake ended before ${until}`,
+    });
+    expect(w.phase(id(1))).toBe('ProdDeploying');
+  });
+
   it('a plain promote during the bake is refused with the bake end; promote --full ends the bake', () => {
     const w = new World(groupConfig({ bakeMinutes: 120 }));
     w.approve(1);

@@ -31,7 +31,11 @@ export function onOperator(t: Draft, command: OperatorCommand, pkg: PackageInfo 
     case 'promote':
       if (d.phase === 'AwaitingApproval') {
         d.approvalDeadline = undefined;
-        move(t, d, 'ReadyForProd', by, who);
+        // `full` grants the approval and ends a bake still running, in one command
+        const bakeEnds = command.full && d.bakeUntil !== undefined && t.now < d.bakeUntil;
+        const until = bakeEnds ? `; bake ended before ${new Date(d.bakeUntil!).toISOString()}` : '';
+        if (bakeEnds) d.bakeUntil = undefined;
+        move(t, d, 'ReadyForProd', `${by}${until}`, who);
         return tryStartProd(t, d);
       }
       if (d.phase === 'Canary' && d.canary) {

@@ -59,7 +59,8 @@ export const PROD_PHASES: ReadonlySet<Phase> = new Set([
 
 export const isTerminal = (phase: Phase): boolean => TERMINAL_PHASES.has(phase);
 
-export type Trigger = 'approval' | 'callback' | 'operator';
+/** What requested a deployment; `restore`: QA goes back to the version prod serves (a rejection). */
+export type Trigger = 'approval' | 'callback' | 'operator' | 'restore';
 
 /** What the registry says about a package (DescribeModelPackage), the event being only a trigger. */
 export interface PackageInfo {

@@ -176,7 +176,11 @@ const run = (configName: string, steps: { dt: number; a: Action }[]): void => {
 
     // new deployments must be granted by the input
     const created = after.deployments.filter((d) => !seenIds.includes(d.id));
-    if (created.length > 1) fail(log, `${label} created ${created.length} deployments`);
+    // one, or with a rejection both stages' way back: prod's restore and QA's
+    const restoresQa = (d: { trigger: string; targetStage: string }) =>
+      d.trigger === 'restore' && d.targetStage === 'qa';
+    if (created.filter((d) => !restoresQa(d)).length > 1 || created.filter(restoresQa).length > 1)
+      fail(log, `${label} created ${created.length} deployments`);
     for (const d of created) {
       seenIds.push(d.id);
       const granted =
@@ -186,7 +190,9 @@ const run = (configName: string, steps: { dt: number; a: Action }[]): void => {
         (input.type === 'CallbackRequested' && input.pkg.version === d.version) ||
         (input.type === 'Operator' && !decision.rejection && input.command.verb === 'retry') ||
         (input.type === 'Operator' && !decision.rejection && input.command.verb === 'rollback') ||
-        (input.type === 'Rejected' && d.trigger === 'operator');
+        (input.type === 'Rejected' && d.trigger === 'operator') ||
+        // QA goes back from a rejected version to the one prod serves, and only QA
+        (input.type === 'Rejected' && restoresQa(d) && d.version === after.prod?.version);
       if (!granted) fail(log, `${label} created ${d.id} without a new approval, retry or request`);
     }
     if (input.type === 'Approved' && created.length > 0) {

@@ -8,6 +8,7 @@ import {
   history,
   markInRegistry,
   move,
+  note,
   publish,
 } from '../draft';
 import {
@@ -151,7 +152,8 @@ export function qaPassed(t: Draft, d: Deployment, reason: string): void {
     configName: awaiting?.configName ?? '',
   };
   d.awaiting = undefined;
-  markInRegistry(t, d, 'QA', 'Deployed', reason);
+  // a restored version keeps its registry stage (Production): QA only went back to it
+  if (d.trigger !== 'restore') markInRegistry(t, d, 'QA', 'Deployed', reason);
   publish(t, 'Stage Deployed', d, { endpointName: qa.endpointName, reason });
   answerStage(t, d, 'qa');
   if (d.targetStage === 'qa') {
@@ -184,4 +186,27 @@ export function startNextQueued(t: Draft): void {
   if (!next) return;
   for (const o of older) move(t, o, 'Superseded', `v${next.version} is newer`);
   startQa(t, next);
+}
+
+/**
+ * QA may serve a version rejected in the registry: `servesQa` says whether QA runs it or was being
+ * moved to it. QA then returns to the version prod serves, the last good one, unless another
+ * version is already on its way into QA (it replaces it anyway).
+ */
+export function restoreQa(t: Draft, version: number, servesQa: boolean, why: string): void {
+  if (!servesQa) return;
+  const next = active(t).find((o) => holdsQa(o) && o.version !== version);
+  if (next) return note(t, `QA leaves v${version} (${why}) for ${next.id}`);
+  const good = t.state.prod;
+  if (!good || good.version === version)
+    return note(t, `QA keeps v${version} (${why}): prod serves no other version to return to`);
+  const pkg: PackageInfo = {
+    group: t.state.group,
+    version: good.version,
+    arn: good.packageArn,
+    approvalStatus: 'Approved',
+    lastModifiedTime: t.now,
+  };
+  const d = requestDeployment(t, pkg, 'restore', 'qa', undefined);
+  note(t, `QA goes back from v${version} to v${good.version}, the version prod serves (${why}): ${d.id}`);
 }

@@ -1,6 +1,6 @@
 import { activeFor, type Draft, deploymentsFor, latestFor, note } from '../draft';
 import { type BlockedVersion, isTerminal, type PackageInfo } from '../model';
-import { requestDeployment } from './qa';
+import { requestDeployment, restoreQa } from './qa';
 import { block, rollbackProd, stop } from './rollback';
 
 /** Registry changes: an approval starts a deployment, a rejection aborts it or rolls prod back. */
@@ -34,6 +34,15 @@ export function onRejected(t: Draft, pkg: PackageInfo): void {
   const active = activeFor(t, pkg.version);
   // the registry's own time: an approval read before this rejection must not lift the block
   const at = Math.max(t.now, pkg.lastModifiedTime);
+  // a version already kept out (rolled back: the service's own reject coming back, or a repeat of
+  // the event) left QA as it was then: only a first rejection moves QA
+  const alreadyOut = t.state.blocked.some((b) => b.version === pkg.version);
+  // QA runs the version, or was being moved to it
+  const servesQa =
+    !alreadyOut &&
+    (t.state.qa?.version === pkg.version ||
+      active?.phase === 'QaDeploying' ||
+      active?.phase === 'QaVerifying');
   block(t, pkg.version, reason, at);
   if (active) {
     stop(t, active, 'Aborted', reason);
@@ -47,6 +56,7 @@ export function onRejected(t: Draft, pkg: PackageInfo): void {
   const blocked = t.state.blocked.find((b) => b.version === pkg.version)!;
   blocked.at = Math.max(blocked.at, at);
   blocked.rejectPending = undefined;
+  restoreQa(t, pkg.version, servesQa, reason);
 }
 
 /** Returns false (and notes why) when the version is blocked and was not approved since. */

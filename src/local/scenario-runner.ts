@@ -761,7 +761,11 @@ class Run {
     const parts: string[] = [];
     let reason: string | undefined;
     for (const [group, state] of [...this.finalState.entries()].sort(([a], [b]) => a.localeCompare(b))) {
-      const last = [...(state?.deployments ?? [])].sort((a, b) => a.createdAt - b.createdAt).pop();
+      // QA going back after a rejection follows the story's last deployment; it is not one
+      const last = [...(state?.deployments ?? [])]
+        .filter((d) => d.trigger !== 'restore')
+        .sort((a, b) => a.createdAt - b.createdAt)
+        .pop();
       if (!last) {
         parts.push(`${group}: nothing deployed`);
         continue;

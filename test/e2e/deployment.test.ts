@@ -177,11 +177,20 @@ describe('(d) rejecting the version serving prod', () => {
     expect(prod?.status).toBe('InService');
     expect(prod?.variants.map((v) => [v.modelName, v.currentWeight])).toEqual([['churn-model-v1', 100]]);
     const phases = Object.fromEntries(state.deployments.map((d) => [d.id, d.phase]));
+    // prod went back to v1 (v1#2), and QA, which ran v2 too, went back to v1 (v1#3)
     expect(phases).toEqual({
       'churn-model:v1': 'Succeeded',
       'churn-model:v2': 'RolledBack',
       'churn-model:v1#2': 'Succeeded',
+      'churn-model:v1#3': 'Succeeded',
     });
+    expect(state.deployments.find((d) => d.id === 'churn-model:v1#3')).toMatchObject({
+      trigger: 'restore',
+      targetStage: 'qa',
+    });
+    expect(w.stack.cloud.sagemaker.endpoints.get('churn-model-qa')?.variants.map((v) => v.modelName)).toEqual(
+      ['churn-model-v1'],
+    );
     expect(await w.describePackage(v2)).toMatchObject({
       approval: 'Rejected',
       stage: 'Production',

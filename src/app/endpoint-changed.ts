@@ -1,5 +1,6 @@
+import { placeOf } from '../domain/stage-place';
 import { RolloutsError } from '../errors';
-import { type Deps, findEndpoint, groupConfig } from './deps';
+import { type Deps, findEndpoint } from './deps';
 import { runGroup } from './group-runner';
 import type { UseCaseOutcome } from './model-package-changed';
 import { observeStages, watchedStages } from './observe';
@@ -35,7 +36,8 @@ export const onEndpointChanged = async (
   const where = findEndpoint(deps.config, endpointName);
   if (!where)
     return { outcome: 'ignored', reason: `endpoint ${endpointName} is not managed by this service` };
-  const stageRegion = groupConfig(deps, where.group)?.stages[where.stage].region ?? deps.region;
+  // findEndpoint found the stage in this configuration
+  const stageRegion = placeOf(deps.config.modelPackageGroups[where.group]!, deps.region, where.stage)!.region;
   if (origin.region !== stageRegion)
     return {
       outcome: 'ignored',

@@ -18,6 +18,7 @@ import {
   observation,
   PROD_ENDPOINT,
   packageArn,
+  passAllSteps,
   pkg,
   QA_ENDPOINT,
   readings,
@@ -35,15 +36,6 @@ const inCanary = (w = new World()): { w: World; d: string } => {
   expect(w.phase(id(1))).toBe('Succeeded');
   const d = toCanary(w, 2);
   return { w, d };
-};
-
-/** Passes every canary step of `d` and lets the promotion land. */
-const passAllSteps = (w: World, d: string): void => {
-  for (let i = 0; i < 5 && w.phase(d) === 'Canary'; i += 1) {
-    w.later(5 * MIN).canary(d, readings.healthy());
-    w.settle('prod');
-  }
-  w.settle('prod');
 };
 
 describe('approval and QA', () => {

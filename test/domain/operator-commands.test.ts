@@ -6,6 +6,7 @@ import {
   failCanary,
   id,
   MIN,
+  passAllSteps,
   readings,
   ship,
   type TestDecision,
@@ -20,13 +21,9 @@ const inCanary = (): { w: World; d: string } => {
   return { w, d: toCanary(w, 2) };
 };
 
-/** Passes every canary step of `d` and lets the promotion land. */
-const passAllSteps = (w: World, d: string): void => {
-  for (let i = 0; i < 5 && w.phase(d) === 'Canary'; i += 1) {
-    w.later(5 * MIN).canary(d, readings.healthy());
-    w.settle('prod');
-  }
-  w.settle('prod');
+/** Passes every canary step of `d`, lets the promotion land, and checks that it did. */
+const promoteAllSteps = (w: World, d: string): void => {
+  passAllSteps(w, d);
   expect(w.phase(d)).toBe('Succeeded');
 };
 
@@ -131,7 +128,7 @@ describe('pause and resume', () => {
 
   it('a canary that ended is not paused', () => {
     const { w, d } = inCanary();
-    passAllSteps(w, d);
+    promoteAllSteps(w, d);
     const paused = w.operator('pause', d);
     expect(paused.rejection).toBe(`${d} is Succeeded; only a canary can be paused`);
     expect(eventsOf(paused.commands)).toEqual(['Command Rejected']);
@@ -159,7 +156,7 @@ describe('abort and rollback while a rollback runs', () => {
 describe('rollback of a finished deployment', () => {
   it('applies to the Succeeded attempt serving prod only, and is no refusal when it happens', () => {
     const { w, d } = inCanary();
-    passAllSteps(w, d);
+    promoteAllSteps(w, d);
     // v1 succeeded earlier but no longer serves prod
     const older = w.operator('rollback', id(1));
     expect(older.rejection).toBe(`${id(1)} is Succeeded and does not serve prod`);
@@ -177,7 +174,7 @@ describe('rollback of a finished deployment', () => {
 
   it('an attempt that ended without succeeding is not rolled back, even if its version serves prod', () => {
     const { w, d } = inCanary();
-    passAllSteps(w, d);
+    promoteAllSteps(w, d);
     w.operator('rollback', d);
     expect(w.phase(id(1, 2))).toBe('ProdDeploying');
     // the restore of v1 is aborted: prod serves v1 (the rollback moved it there), through id(1)
@@ -249,7 +246,7 @@ describe('retry', () => {
     ship(w, 1);
     // v2 succeeds and is rolled back by an operator; v3's canary fails: both blocked
     const d2 = toCanary(w, 2);
-    passAllSteps(w, d2);
+    promoteAllSteps(w, d2);
     w.operator('rollback', d2);
     w.settleAll();
     const d3 = failCanary(w, 3);
@@ -267,12 +264,12 @@ describe('retry', () => {
     w.settle('prod');
     w.settle('prod');
     expect(w.phase(id(3, 2))).toBe('Canary');
-    passAllSteps(w, id(3, 2));
+    promoteAllSteps(w, id(3, 2));
     expect(w.state.prod?.version).toBe(3);
 
     // v4 succeeds, then is rolled back: prod returns to v3, the retried version
     const d4 = toCanary(w, 4);
-    passAllSteps(w, d4);
+    promoteAllSteps(w, d4);
     w.operator('rollback', d4);
     w.settleAll();
     expect(w.state.prod?.version).toBe(3);

@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { commandsOf, groupConfig, id, packageArn, readings, ship, toCanary, World } from './world';
+import {
+  commandsOf,
+  groupConfig,
+  id,
+  packageArn,
+  passAllSteps,
+  readings,
+  ship,
+  toCanary,
+  World,
+} from './world';
 
 /** A rejection in the registry takes QA back to the version prod serves when QA runs the rejected one. */
 
@@ -53,10 +63,7 @@ describe('QA after a rejection in the registry', () => {
     ship(w, 2);
     const d = w.state.deployments.find((x) => x.version === 2)!;
     expect(d.phase).toBe('Canary');
-    for (let i = 0; i < 6 && w.phase(d.id) !== 'Succeeded'; i += 1) {
-      w.later(5 * 60_000).canary(d.id, readings.healthy(w.now));
-      w.settle('prod');
-    }
+    passAllSteps(w, d.id);
     expect(w.state.prod?.version).toBe(2);
     w.reject(2);
     const restores = w.state.deployments.filter((x) => x.version === 1 && x.attempt > 1);

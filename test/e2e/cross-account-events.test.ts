@@ -4,13 +4,12 @@
  * serverless/stage-region-events.yml deployed there (HomeAccountId) and the service's default bus
  * policy (StageAccountsEndpointEventsPolicy); without either, the tick catches what was lost.
  */
-import { CreateModelPackageCommand } from '@aws-sdk/client-sagemaker';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CloudEvent } from '../../src/local/cloud';
 import { deployStageRegionEvents } from '../../src/local/stage-region-events';
 import { localConfigVariant } from './helpers';
-import { ECR_HOME, EU, GROUP, HOME, PROD } from './prod-in-eu';
+import { canaryAfterInService, ECR_HOME, EU, GROUP, HOME, PROD, register } from './prod-in-eu';
 import { MINUTE, type Rollouts, startRollouts } from './rollout-harness';
 
 const HOME_ACCOUNT = '111122223333';
@@ -38,36 +37,6 @@ const prodInOtherAccount = () =>
 /** The production account's eu-west-1. */
 const prodPlace = (r: Rollouts) => r.stack.cloud.inRegion(EU, PROD_ACCOUNT);
 
-const register = async (r: Rollouts, version: number): Promise<string> => {
-  const home = {
-    Image: `${ECR_HOME}:v${version}`,
-    ModelDataUrl: `s3://models-use1/churn/v${version}/model.tar.gz`,
-  };
-  r.stack.cloud.seedArtifacts([home], HOME);
-  r.stack.cloud.seedArtifacts(
-    [
-      {
-        Image: `${ECR_PROD_EU}:v${version}`,
-        ModelDataUrl: `s3://models-euw1/churn/v${version}/model.tar.gz`,
-      },
-    ],
-    EU,
-  );
-  const out = await r.sm.send(
-    new CreateModelPackageCommand({
-      ModelPackageGroupName: GROUP,
-      CustomerMetadataProperties: { 'sim.errorRate': '0' },
-      InferenceSpecification: {
-        Containers: [home],
-        SupportedContentTypes: ['application/json'],
-        SupportedResponseMIMETypes: ['application/json'],
-      },
-      ModelApprovalStatus: 'PendingManualApproval',
-    }),
-  );
-  return out.ModelPackageArn!;
-};
-
 const endpointEvents = (r: Rollouts): CloudEvent[] =>
   r.stack.cloud.events.published.filter(
     (e) =>
@@ -87,7 +56,7 @@ const handledIds = (r: Rollouts) =>
 /** v1 through QA at home into prod in the production account's eu-west-1; traffic there. */
 const v1Live = async (r: Rollouts) => {
   await r.createGroup(GROUP);
-  await r.approve(await register(r, 1));
+  await r.approve(await register(r, 1, ECR_PROD_EU));
   await r.runUntil(async () => (await r.phase(`${GROUP}:v1`)) === 'Succeeded', 120 * MINUTE);
   prodPlace(r).traffic.set(PROD, 600);
 };
@@ -116,7 +85,7 @@ describe('a prod stage in another account and region', () => {
     if (loss === 'rule disabled') await r.stack.setStageRegionEvents(EU, false, PROD_ACCOUNT);
     if (loss === 'bus policy missing') await r.stack.setStageAccountsBusPolicy(false);
     const before = endpointEvents(r).length;
-    await r.approve(await register(r, 2));
+    await r.approve(await register(r, 2, ECR_PROD_EU));
     // the canary's start is what is measured: its bakes are not waited for
     await r.runUntil(async () => (await r!.phase(`${GROUP}:v2`)) === 'Canary', 60 * MINUTE);
     const variants = prodPlace(r)
@@ -138,18 +107,11 @@ describe('a prod stage in another account and region', () => {
       );
     } else expect(refused).toEqual([]);
 
-    const history = await r.history(`${GROUP}:v2`);
-    const deploying = history.find((h) => h.to === 'ProdDeploying')!;
-    const canary = history.find((h) => h.to === 'Canary')!;
+    const { deploying, canary, lagMs } = await canaryAfterInService(r, published);
     expect([deploying.region, canary.region]).toEqual([EU, EU]);
-    const inService = published.find(
-      (e) =>
-        (e.detail as { EndpointStatus?: string }).EndpointStatus === 'IN_SERVICE' &&
-        Date.parse(e.time) > deploying.at,
-    )!;
     await r.close();
     r = undefined;
-    return canary.at - Date.parse(inService.time);
+    return lagMs;
   };
 
   it('forwarded with the bus policy, its endpoint event moves the rollout at once; with the rule disabled or the policy missing, the tick catches it within a minute', async () => {
@@ -185,7 +147,7 @@ describe('a prod stage in another account and region', () => {
       account: HOME_ACCOUNT,
       parameters: { HomeRegion: HOME, EndpointNames: [PROD] },
     });
-    await r.approve(await register(r, 2));
+    await r.approve(await register(r, 2, ECR_PROD_EU));
     const prodStatus = () => prodPlace(r!).sagemaker.endpoints.get(PROD)?.status;
     await r.runUntil(async () => (await r!.phase(`${GROUP}:v2`)) === 'ProdDeploying', 60 * MINUTE);
     for (let i = 0; i < 60 && prodStatus() !== 'InService'; i++) await r.stack.run(5_000);

@@ -1,4 +1,5 @@
 import { CreateModelPackageCommand } from '@aws-sdk/client-sagemaker';
+import type { CloudEvent } from '../../src/local/cloud';
 import { localConfigVariant } from './helpers';
 import { MINUTE, type Rollouts } from './rollout-harness';
 
@@ -25,15 +26,18 @@ export const prodInEu = () =>
     };
   });
 
-/** A version as CI registers it: pushed and uploaded at home, replicated to eu-west-1. */
-export const register = async (r: Rollouts, version: number): Promise<string> => {
+/**
+ * A version as CI registers it: pushed and uploaded at home, replicated to eu-west-1 (its image to
+ * `euRegistry`, this account's by default).
+ */
+export const register = async (r: Rollouts, version: number, euRegistry = ECR_EU): Promise<string> => {
   const home = {
     Image: `${ECR_HOME}:v${version}`,
     ModelDataUrl: `s3://models-use1/churn/v${version}/model.tar.gz`,
   };
   r.stack.cloud.seedArtifacts([home], HOME);
   r.stack.cloud.seedArtifacts(
-    [{ Image: `${ECR_EU}:v${version}`, ModelDataUrl: `s3://models-euw1/churn/v${version}/model.tar.gz` }],
+    [{ Image: `${euRegistry}:v${version}`, ModelDataUrl: `s3://models-euw1/churn/v${version}/model.tar.gz` }],
     EU,
   );
   const out = await r.sm.send(
@@ -60,4 +64,21 @@ export const v1InEuProd = async (r: Rollouts) => {
   await r.approve(await register(r, 1));
   await r.runUntil(async () => (await r.phase(`${GROUP}:v1`)) === 'Succeeded', 120 * MINUTE);
   eu(r).traffic.set(PROD, 600);
+};
+
+/**
+ * How v2 entered its canary: the history entries of its prod deployment and of its canary, and how
+ * long after the prod endpoint's first `IN_SERVICE` event since that deployment (of those
+ * `published`) the canary started, in ms.
+ */
+export const canaryAfterInService = async (r: Rollouts, published: CloudEvent[]) => {
+  const history = await r.history(`${GROUP}:v2`);
+  const deploying = history.find((h) => h.to === 'ProdDeploying')!;
+  const canary = history.find((h) => h.to === 'Canary')!;
+  const inService = published.find(
+    (e) =>
+      (e.detail as { EndpointStatus?: string }).EndpointStatus === 'IN_SERVICE' &&
+      Date.parse(e.time) > deploying.at,
+  )!;
+  return { deploying, canary, lagMs: canary.at - Date.parse(inService.time) };
 };

@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { CloudEvent } from '../../src/local/cloud';
 import { localConfigVariant } from './helpers';
 import {
+  canaryAfterInService,
   ECR_EU,
   ECR_HOME,
   EU,
@@ -221,16 +222,9 @@ describe('a prod stage in another region', () => {
     // forwarded, every event of eu-west-1 reached the service; lost, none did
     expect(published.length).toBeGreaterThan(0);
     expect(published.filter((e) => handled.has(e.id)).length).toBe(forwarding ? published.length : 0);
-    const history = await r.history(`${GROUP}:v2`);
-    const deploying = history.find((h) => h.to === 'ProdDeploying')!;
-    const canary = history.find((h) => h.to === 'Canary')!;
-    const inService = published.find(
-      (e) =>
-        (e.detail as { EndpointStatus?: string }).EndpointStatus === 'IN_SERVICE' &&
-        Date.parse(e.time) > deploying.at,
-    )!;
+    const { lagMs } = await canaryAfterInService(r, published);
     await r.close();
-    return canary.at - Date.parse(inService.time);
+    return lagMs;
   };
 
   it('forwarded, eu-west-1’s endpoint event moves the rollout at once; lost, the tick catches it within a minute', async () => {

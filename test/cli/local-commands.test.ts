@@ -71,9 +71,10 @@ const readmeBlock = (): string[] => {
 };
 
 beforeAll(async () => {
+  // fast enough that the walk waits on the kept cloud's own work, not on the wall clock
   kept = spawn(
     process.execPath,
-    ['--import', 'tsx', 'src/local/main.ts', '--keep-running', '--speed', '300'],
+    ['--import', 'tsx', 'src/local/main.ts', '--keep-running', '--speed', '1200'],
     { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   kept.stdout?.on('data', (chunk: Buffer) => {
@@ -112,7 +113,7 @@ describe('a kept local cloud to work in', () => {
       EVENT_BUS_NAME: 'sagemaker-rollouts-local',
       ROLLOUTS_CONFIG_PATH: join(ROOT, 'src/local/scenarios/rollouts.local.yml'),
     });
-    expect(env.ROLLOUTS_LOCAL_CLOCK).toMatch(/^\d+@\d+x300$/);
+    expect(env.ROLLOUTS_LOCAL_CLOCK).toMatch(/^\d+@\d+x1200$/);
     expect(env.AWS_ENDPOINT_URL).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(env.EXECUTOR_QUEUE_URL).toContain(env.AWS_ENDPOINT_URL);
     expect(output).not.toContain('NodeVersionSupportWarning');

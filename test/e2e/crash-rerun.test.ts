@@ -154,14 +154,13 @@ const firstDeployment = async (k: number) => {
 /**
  * The writes (1-based) a crash is tried after: all of them with CRASH_SWEEP=full (`npm run
  * test:deep`); by default, each kind of write (an operation, a store method) where it first comes,
- * every `stride`-th write, and the last, since one promotion per crash point is slow.
+ * and the last, since one promotion per crash point is slow: every kind of write is crashed after
+ * once, and the deep run crashes after each repetition of it too.
  */
-const crashPoints = (kinds: string[], stride: number): number[] =>
+const crashPoints = (kinds: string[]): number[] =>
   kinds
     .map((kind, index) => ({ k: index + 1, first: kinds.indexOf(kind) === index }))
-    .filter(
-      ({ k, first }) => process.env.CRASH_SWEEP === 'full' || first || k % stride === 1 || k === kinds.length,
-    )
+    .filter(({ k, first }) => process.env.CRASH_SWEEP === 'full' || first || k === kinds.length)
     .map(({ k }) => k);
 
 describe('a crash after any AWS write converges to the crash-free end state', () => {
@@ -173,7 +172,7 @@ describe('a crash after any AWS write converges to the crash-free end state', ()
     const n = reference.writes;
     expect(n).toBeGreaterThan(10);
     const duplicated: number[] = [];
-    const points = crashPoints(reference.kinds, 3);
+    const points = crashPoints(reference.kinds);
     for (const k of points) {
       const run = await firstDeployment(k);
       expect(run.crashes, `k=${k}`).toBe(1);
@@ -257,7 +256,7 @@ describe('a crash during a canary promotion converges', () => {
       expect(reference.prod).toBe(2);
       expect(n).toBeGreaterThan(5);
       const before = harness.crashes();
-      const points = crashPoints(kinds, 4);
+      const points = crashPoints(kinds);
       for (const [index, k] of points.entries()) {
         const version = index + 3;
         const run = await promoteWith(version, k);

@@ -134,7 +134,10 @@ export async function startServer(
       }
     });
   });
-  server.keepAliveTimeout = 1000;
+  // Node's own default: at 1 s the server announces `keep-alive: timeout=1`, and Node's Agent (the
+  // SDK's) then closes every socket after its response instead of reusing it (it keeps a socket
+  // only for the announced timeout less 1 s), one new connection per call
+  server.keepAliveTimeout = 5000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());

@@ -95,6 +95,7 @@ const SHARED_PROCESS = [
   'test/e2e/bake.test.ts',
   'test/e2e/per-stage-concurrency.test.ts',
   'test/e2e/qa-restore.test.ts',
+  'test/e2e/earlier-stages.test.ts',
   'test/e2e/sdk-retries.test.ts',
   'test/e2e/judge-first-look.test.ts',
   'test/e2e/event-time.test.ts',

@@ -4,7 +4,7 @@ import type { GroupConfig } from '../../src/config/schema';
 import { canaryGatesSchema } from '../../src/config/schema';
 import { ENDPOINT_WAIT_LIMIT_MS, type Input } from '../../src/domain/decide';
 import { judgeCanary } from '../../src/domain/judge';
-import { isTerminal, type PackageInfo, type Phase } from '../../src/domain/model';
+import { isTerminal, type PackageInfo, type Phase, PROD_PHASES } from '../../src/domain/model';
 import { GROUP, groupConfig, MIN, readings, type TestCommand, World } from './world';
 
 // ------------------------------------------------------------------ actions
@@ -111,6 +111,9 @@ const configs: Record<string, GroupConfig> = {
   native: groupConfig({ strategy: 'native' }),
   // a bake between QA and prod, with a manual promote that may come within it
   baked: groupConfig({ mode: 'manual', concurrency: 'queue', approvalTimeoutMinutes: 60, bakeMinutes: 10 }),
+  // QA goes back too when prod rolls its version back
+  rollBack: groupConfig({ earlierStages: 'rollBack', smokeTest: true, maxDurationMinutes: 30 }),
+  rollBackNative: groupConfig({ earlierStages: 'rollBack', strategy: 'native', concurrency: 'queue' }),
 };
 
 // ------------------------------------------------------------------ the run and its checks
@@ -181,6 +184,19 @@ const run = (configName: string, steps: { dt: number; a: Action }[]): void => {
       d.trigger === 'restore' && d.targetStage === 'qa';
     if (created.filter((d) => !restoresQa(d)).length > 1 || created.filter(restoresQa).length > 1)
       fail(log, `${label} created ${created.length} deployments`);
+    // the version prod went back from in this step, if any: a deployment of it left prod without
+    // promoting it (not for a newer version), or prod stopped serving it
+    const prodWentBackFrom = new Set<number>();
+    for (const d of after.deployments) {
+      const prev = beforeById.get(d.id);
+      const leftProd =
+        prev &&
+        PROD_PHASES.has(prev.phase) &&
+        prev.phase !== 'RollingBack' &&
+        ['RollingBack', 'RolledBack', 'Aborted', 'Failed'].includes(d.phase);
+      if (leftProd) prodWentBackFrom.add(d.version);
+    }
+    if (before.prod && after.prod?.version !== before.prod.version) prodWentBackFrom.add(before.prod.version);
     for (const d of created) {
       seenIds.push(d.id);
       const granted =
@@ -192,7 +208,13 @@ const run = (configName: string, steps: { dt: number; a: Action }[]): void => {
         (input.type === 'Operator' && !decision.rejection && input.command.verb === 'rollback') ||
         (input.type === 'Rejected' && d.trigger === 'operator') ||
         // QA goes back from a rejected version to the one prod serves, and only QA
-        (input.type === 'Rejected' && restoresQa(d) && d.version === after.prod?.version);
+        (input.type === 'Rejected' && restoresQa(d) && d.version === after.prod?.version) ||
+        // prod rolled back the version QA served, and the group's policy takes QA back too
+        (w.config.rollback.earlierStages === 'rollBack' &&
+          restoresQa(d) &&
+          d.version === after.prod?.version &&
+          before.qa !== undefined &&
+          prodWentBackFrom.has(before.qa.version));
       if (!granted) fail(log, `${label} created ${d.id} without a new approval, retry or request`);
     }
     if (input.type === 'Approved' && created.length > 0) {

@@ -43,6 +43,8 @@ export function requestDeployment(
   trigger: Trigger,
   targetStage: StageName,
   callback: CallbackWait | undefined,
+  /** why it was requested, when the trigger alone does not say (a restore) */
+  why?: string,
 ): Deployment {
   const attempt = Math.max(0, ...deploymentsFor(t, pkg.version).map((d) => d.attempt)) + 1;
   const d: Deployment = {
@@ -60,8 +62,13 @@ export function requestDeployment(
     seq: 0,
   };
   t.state.deployments.push(d);
-  history(t, d, null, 'Queued', `requested by ${trigger}`);
-  publish(t, 'Deployment Started', d, { trigger, targetStage, packageArn: pkg.arn });
+  history(t, d, null, 'Queued', `requested by ${trigger}${why ? `: ${why}` : ''}`);
+  publish(t, 'Deployment Started', d, {
+    trigger,
+    targetStage,
+    packageArn: pkg.arn,
+    ...(why ? { reason: why } : {}),
+  });
 
   if (pkg.version < t.state.highestVersion && trigger === 'approval') {
     move(t, d, 'Superseded', `v${t.state.highestVersion} is newer`);
@@ -189,11 +196,12 @@ export function startNextQueued(t: Draft): void {
 }
 
 /**
- * QA may serve a version rejected in the registry: `servesQa` says whether QA runs it or was being
- * moved to it. QA then returns to the version prod serves, the last good one, unless another
- * version is already on its way into QA (it replaces it anyway).
+ * QA may serve a version rejected in the registry or rolled back in prod: `servesQa` says whether
+ * QA runs it or was being moved to it. QA then returns to the version prod serves, the last good
+ * one, unless another version is already on its way into QA (it replaces it anyway). `rule`: the
+ * configuration that asks for it, named in the restore's history and event.
  */
-export function restoreQa(t: Draft, version: number, servesQa: boolean, why: string): void {
+export function restoreQa(t: Draft, version: number, servesQa: boolean, why: string, rule?: string): void {
   if (!servesQa) return;
   const next = active(t).find((o) => holdsQa(o) && o.version !== version);
   if (next) return note(t, `QA leaves v${version} (${why}) for ${next.id}`);
@@ -207,6 +215,14 @@ export function restoreQa(t: Draft, version: number, servesQa: boolean, why: str
     approvalStatus: 'Approved',
     lastModifiedTime: t.now,
   };
-  const d = requestDeployment(t, pkg, 'restore', 'qa', undefined);
+  const ruled = rule ? ` (${rule})` : '';
+  const d = requestDeployment(
+    t,
+    pkg,
+    'restore',
+    'qa',
+    undefined,
+    `${why}: QA back to v${good.version}${ruled}`,
+  );
   note(t, `QA goes back from v${version} to v${good.version}, the version prod serves (${why}): ${d.id}`);
 }

@@ -129,6 +129,7 @@ const SHARED_PROCESS = [
   'test/e2e/crash-rerun.test.ts',
   'test/e2e/scenarios.test.ts',
   'test/cli/cli.test.ts',
+  'test/cli/stage-commands.test.ts',
   'test/cli/stage-region.test.ts',
   'test/cli/wait.test.ts',
   'test/cli/stuck-hint.test.ts',

@@ -19,7 +19,13 @@ type Action =
   | { k: 'settle'; stage: 'qa' | 'prod' }
   | { k: 'canary'; kind: 'healthy' | 'failing' | 'noData'; stale: boolean; pick: number }
   | { k: 'tick'; ms: number }
-  | { k: 'op'; verb: 'promote' | 'pause' | 'resume' | 'abort' | 'rollback' | 'retry'; pick: number }
+  | {
+      k: 'op';
+      verb: 'promote' | 'pause' | 'resume' | 'abort' | 'rollback' | 'retry';
+      pick: number;
+      /** `--in`: promote and rollback may name a stage (one the group does not have, too) */
+      stage?: string | undefined;
+    }
   | { k: 'callback'; token: number; v: number; stage: 'qa' | 'prod' }
   | { k: 'stopping'; token: number }
   | { k: 'smoke'; ok: boolean }
@@ -70,6 +76,7 @@ const action: fc.Arbitrary<{ dt: number; a: Action }> = fc.record({
         k: fc.constant('op'),
         verb: fc.constantFrom('promote', 'pause', 'resume', 'abort', 'rollback', 'retry'),
         pick,
+        stage: fc.constantFrom(undefined, undefined, undefined, 'qa', 'prod', 'staging'),
       }) as fc.Arbitrary<Action>,
     },
     {
@@ -205,7 +212,11 @@ const run = (configName: string, steps: { dt: number; a: Action }[]): void => {
           input.pkg.lastModifiedTime > (usedApproval.get(d.version) ?? -1)) ||
         (input.type === 'CallbackRequested' && input.pkg.version === d.version) ||
         (input.type === 'Operator' && !decision.rejection && input.command.verb === 'retry') ||
-        (input.type === 'Operator' && !decision.rejection && input.command.verb === 'rollback') ||
+        // rollback --in qa: QA alone goes back, to the version prod serves
+        (input.type === 'Operator' &&
+          !decision.rejection &&
+          input.command.verb === 'rollback' &&
+          (input.command.stage !== 'qa' || (restoresQa(d) && d.version === after.prod?.version))) ||
         (input.type === 'Rejected' && d.trigger === 'operator') ||
         // QA goes back from a rejected version to the one prod serves, and only QA
         (input.type === 'Rejected' && restoresQa(d) && d.version === after.prod?.version) ||
@@ -217,6 +228,17 @@ const run = (configName: string, steps: { dt: number; a: Action }[]): void => {
           prodWentBackFrom.has(before.qa.version));
       if (!granted) fail(log, `${label} created ${d.id} without a new approval, retry or request`);
     }
+    if (input.type === 'Operator' && input.command.stage === 'qa' && !decision.rejection) {
+      count(`${input.command.verb} --in qa applied`);
+      // rollback --in qa never touches prod
+      if (
+        after.prod?.version !== before.prod?.version ||
+        cmds.some((c) => 'stage' in c && c.stage === 'prod')
+      )
+        fail(log, `${label} changed prod`);
+    }
+    if (input.type === 'Operator' && input.command.stage === 'staging' && !decision.rejection)
+      fail(log, `${label}: a stage the group does not have was accepted`);
     if (input.type === 'Approved' && created.length > 0) {
       usedApproval.set(input.pkg.version, input.pkg.lastModifiedTime);
     }
@@ -446,10 +468,13 @@ const run = (configName: string, steps: { dt: number; a: Action }[]): void => {
               actor: 'op',
               reason: 'property',
               requestId: `r${log.length}`,
+              ...(a.stage !== undefined && (a.verb === 'promote' || a.verb === 'rollback')
+                ? { stage: a.stage }
+                : {}),
             },
             pkg: p,
           },
-          `${a.verb} ${target}`,
+          `${a.verb}${a.stage ? ` --in ${a.stage}` : ''} ${target}`,
         );
         break;
       }
@@ -576,6 +601,7 @@ describe('safety invariants over random event sequences', () => {
         'Superseded',
         'Aborted',
         'Drift Detected',
+        'rollback --in qa applied',
         'answer success',
         'answer failure',
         'rejection',

@@ -5,6 +5,7 @@ import {
   type Draft,
   deploymentsFor,
   find,
+  type HistoryExtra,
   history,
   markInRegistry,
   move,
@@ -43,9 +44,10 @@ export function requestDeployment(
   trigger: Trigger,
   targetStage: StageName,
   callback: CallbackWait | undefined,
-  /** why it was requested, when the trigger alone does not say (a restore) */
-  why?: string,
+  /** why it was requested, when the trigger alone does not say (a restore), and who asked */
+  requested: { why?: string; who?: HistoryExtra } = {},
 ): Deployment {
+  const { why, who } = requested;
   const attempt = Math.max(0, ...deploymentsFor(t, pkg.version).map((d) => d.attempt)) + 1;
   const d: Deployment = {
     id: deploymentId(pkg.group, pkg.version, attempt),
@@ -62,7 +64,7 @@ export function requestDeployment(
     seq: 0,
   };
   t.state.deployments.push(d);
-  history(t, d, null, 'Queued', `requested by ${trigger}${why ? `: ${why}` : ''}`);
+  history(t, d, null, 'Queued', `requested by ${trigger}${why ? `: ${why}` : ''}`, who);
   publish(t, 'Deployment Started', d, {
     trigger,
     targetStage,
@@ -199,9 +201,15 @@ export function startNextQueued(t: Draft): void {
  * QA may serve a version rejected in the registry or rolled back in prod: `servesQa` says whether
  * QA runs it or was being moved to it. QA then returns to the version prod serves, the last good
  * one, unless another version is already on its way into QA (it replaces it anyway). `rule`: the
- * configuration that asks for it, named in the restore's history and event.
+ * configuration that asks for it, named in the restore's history and event; `who`: the operator.
  */
-export function restoreQa(t: Draft, version: number, servesQa: boolean, why: string, rule?: string): void {
+export function restoreQa(
+  t: Draft,
+  version: number,
+  servesQa: boolean,
+  why: string,
+  { rule, who }: { rule?: string; who?: HistoryExtra } = {},
+): void {
   if (!servesQa) return;
   const next = active(t).find((o) => holdsQa(o) && o.version !== version);
   if (next) return note(t, `QA leaves v${version} (${why}) for ${next.id}`);
@@ -216,13 +224,9 @@ export function restoreQa(t: Draft, version: number, servesQa: boolean, why: str
     lastModifiedTime: t.now,
   };
   const ruled = rule ? ` (${rule})` : '';
-  const d = requestDeployment(
-    t,
-    pkg,
-    'restore',
-    'qa',
-    undefined,
-    `${why}: QA back to v${good.version}${ruled}`,
-  );
+  const d = requestDeployment(t, pkg, 'restore', 'qa', undefined, {
+    why: `${why}: QA back to v${good.version}${ruled}`,
+    who,
+  });
   note(t, `QA goes back from v${version} to v${good.version}, the version prod serves (${why}): ${d.id}`);
 }

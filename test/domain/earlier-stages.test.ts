@@ -115,6 +115,21 @@ describe('rollback.earlierStages when prod rolls v2 back', () => {
     }
   });
 
+  it("an operator's rollback of v2 serving prod while v3's canary runs: prod goes to v1, and QA (on v3) with rollBack", () => {
+    for (const earlierStages of ['keep', 'rollBack'] as const) {
+      const w = new World(groupConfig({ earlierStages }));
+      ship(w, 1);
+      passAllSteps(w, toCanary(w, 2));
+      const d3 = toCanary(w, 3);
+      expect(w.state.qa?.version).toBe(3);
+      w.operator('rollback', id(2));
+      expect(w.phase(d3), earlierStages).toBe('Aborted');
+      w.settleAll();
+      expect(w.state.prod?.version, earlierStages).toBe(1);
+      expect(qaVersions(w), earlierStages).toEqual(earlierStages === 'keep' ? [3] : [1]);
+    }
+  });
+
   it('a newer version superseding the canary is no rollback of it: QA runs the newer one', () => {
     const { w, d } = v2InCanary({ earlierStages: 'rollBack' });
     w.approve(3);

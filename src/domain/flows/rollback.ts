@@ -135,7 +135,9 @@ export function rollbackProd(
     return `no earlier known good version to roll v${version} back to`;
   }
   // prod is replaced wholesale, so whatever was in flight just ends
-  for (const o of active(t)) finish(t, o, 'Aborted', `prod rolls back to v${target.version}: ${reason}`);
+  const inFlight = active(t);
+  const stoppedInProd = inFlight.filter((o) => PROD_PHASES.has(o.phase)).map((o) => o.version);
+  for (const o of inFlight) finish(t, o, 'Aborted', `prod rolls back to v${target.version}: ${reason}`);
   if (current && current.phase === 'Succeeded') {
     const place = history(t, current, 'Succeeded', 'RolledBack', reason, { actor, requestId });
     current.phase = 'RolledBack';
@@ -185,7 +187,13 @@ export function rollbackProd(
     modelNames: t.state.qa?.version === rolledBack.version ? [] : [rolledBack.modelName],
     configNames: rolledBack.configName && rolledBack.configName !== configName ? [rolledBack.configName] : [],
   };
-  earlierStagesAfterProdRollback(t, rolledBack.version, reason);
+  // prod went back from the version it served and from any it was moving to (which QA may serve)
+  const left = [rolledBack.version, ...stoppedInProd];
+  earlierStagesAfterProdRollback(
+    t,
+    left.find((v) => v === t.state.qa?.version) ?? rolledBack.version,
+    reason,
+  );
   return undefined;
 }
 

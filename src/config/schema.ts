@@ -334,7 +334,6 @@ const authorizationSchema = z.union([
  * keep it (for whoever looks into it), or go back to the version the later stage serves after it.
  */
 export const EARLIER_STAGES_POLICIES = ['keep', 'rollBack'] as const;
-export type EarlierStagesPolicy = (typeof EARLIER_STAGES_POLICIES)[number];
 
 const rollbackPolicySchema = z.strictObject({
   earlierStages: z._default(

@@ -57,6 +57,10 @@ describe('the policy for QA when prod rolls a version back, on the local cloud',
     // the service's own reject of v2 came back from the registry: no second restore
     expect(back.deployments.filter((d) => d.trigger === 'restore')).toHaveLength(1);
 
+    // v2's model went once neither stage ran it; keep-model's QA still runs its own
+    expect(r.stack.cloud.sagemaker.models.has('back-model-v2')).toBe(false);
+    expect(r.stack.cloud.sagemaker.models.has('keep-model-v2')).toBe(true);
+
     expect(servedModels('keep-model-prod')).toEqual(['keep-model-v1']);
     expect(servedModels('keep-model-qa')).toEqual(['keep-model-v2']);
     const kept = await r.state('keep-model');

@@ -119,7 +119,7 @@ const configs: Record<string, GroupConfig> = {
   // a bake between QA and prod, with a manual promote that may come within it
   baked: groupConfig({ mode: 'manual', concurrency: 'queue', approvalTimeoutMinutes: 60, bakeMinutes: 10 }),
   // QA goes back too when prod rolls its version back
-  rollBack: groupConfig({ earlierStages: 'rollBack', smokeTest: true, maxDurationMinutes: 30 }),
+  rollBack: groupConfig({ earlierStages: 'rollBack', maxDurationMinutes: 30 }),
   rollBackNative: groupConfig({ earlierStages: 'rollBack', strategy: 'native', concurrency: 'queue' }),
 };
 
@@ -227,6 +227,8 @@ const run = (configName: string, steps: { dt: number; a: Action }[]): void => {
           before.qa !== undefined &&
           prodWentBackFrom.has(before.qa.version));
       if (!granted) fail(log, `${label} created ${d.id} without a new approval, retry or request`);
+      if (restoresQa(d) && input.type !== 'Rejected' && input.type !== 'Operator')
+        count('QA restored by policy');
     }
     if (input.type === 'Operator' && input.command.stage === 'qa' && !decision.rejection) {
       count(`${input.command.verb} --in qa applied`);
@@ -602,6 +604,7 @@ describe('safety invariants over random event sequences', () => {
         'Aborted',
         'Drift Detected',
         'rollback --in qa applied',
+        'QA restored by policy',
         'answer success',
         'answer failure',
         'rejection',

@@ -61,6 +61,7 @@ export class CommandUrlSender implements ControlCommandSender {
       reason: command.reason,
       requestId: command.requestId,
       ...(command.full !== undefined ? { full: command.full } : {}),
+      ...(command.stage !== undefined ? { stage: command.stage } : {}),
     });
     const signed = await this.signer.sign({
       method: 'POST',

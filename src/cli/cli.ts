@@ -218,7 +218,7 @@ const command = async (
   session: Session,
   verb: OperatorVerb,
   id: string,
-  options: { reason?: string; timeout?: number; wait: boolean; full?: boolean },
+  options: { reason?: string; timeout?: number; wait: boolean; full?: boolean; in?: string },
 ): Promise<ExitCode> => {
   const { output } = session;
   parseIdOrFail(id);
@@ -231,6 +231,7 @@ const command = async (
     timeoutMs: (options.timeout ?? 60) * 1000,
     pollMs: 300,
     full: options.full,
+    stage: options.in,
   });
   if (output.json) {
     const { exitCode: _exitCode, ...rest } = result;
@@ -257,7 +258,7 @@ const VERB_HELP: Record<OperatorVerb, string> = {
   resume: 'continue a paused canary',
   abort: 'stop the deployment and roll prod back to the version it serves',
   rollback:
-    'end an in-flight deployment rolled back, or take the version serving prod back to the previous good one',
+    'end an in-flight deployment rolled back, or take the version serving prod back to the previous good one; --in qa takes QA back to the version prod serves',
   retry: 'start a new attempt of a version that failed, was rolled back or aborted',
 };
 
@@ -343,9 +344,19 @@ const buildProgram = (session: Session): Command => {
       .option('--timeout <seconds>', 'how long to wait for the outcome (default 60)', positiveSeconds)
       .option('--no-wait', 'send and exit without waiting');
     if (verb === 'promote')
+      sub
+        .option(
+          '--full',
+          'skip the remaining canary steps (the candidate takes all traffic), or end a bake between stages',
+        )
+        .option(
+          '--in <stage>',
+          'the stage to promote into: prod, the default (a version enters qa once approved; --stage is the serverless stage)',
+        );
+    if (verb === 'rollback')
       sub.option(
-        '--full',
-        'skip the remaining canary steps (the candidate takes all traffic), or end a bake between stages',
+        '--in <stage>',
+        "the stage to roll back: prod, the default; qa takes QA back from the deployment's version to the version prod serves (--stage is the serverless stage)",
       );
     sub.action(async (id: string, options) => {
       session.exitCode = await command(session, verb, id, options);

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { HistoryEntry, OperatorVerb } from '../domain/model';
+import { namedStageRefusal } from '../domain/named-stage';
 import { deploymentId } from '../domain/naming';
 import type { Context } from './context';
 import { CliError, EXIT, type ExitCode, UsageError } from './errors';
@@ -21,6 +22,8 @@ export interface CommandRequest {
   pollMs: number;
   /** promote: skip the remaining steps (Argo's `promote --full`) */
   full?: boolean | undefined;
+  /** promote and rollback: the stage the command is about (`--in`) */
+  stage?: string | undefined;
 }
 
 export interface CommandResult {
@@ -41,6 +44,18 @@ export interface CommandResult {
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
 /**
+ * `--in <stage>` checked against the group's stages in the rollouts config, when there is one,
+ * before anything is sent (the control function checks it again against the configuration it runs).
+ */
+const checkStage = (ctx: Context, verb: OperatorVerb, group: string, stage: string): void => {
+  if (verb !== 'promote' && verb !== 'rollback')
+    throw new UsageError('--in only applies to promote and rollback');
+  const graph = ctx.config()?.modelPackageGroups[group]?.graph;
+  const refusal = graph && namedStageRefusal(graph, group, verb, stage);
+  if (refusal) throw new UsageError(refusal);
+};
+
+/**
  * Sends an operator command to the signed command URL (the same path other systems use) and waits until
  * the control function has recorded its outcome in the deployment's history, matched by requestId.
  */
@@ -55,7 +70,15 @@ export const runCommand = async (ctx: Context, request: CommandRequest): Promise
   const { state, deployment } = await findDeployment(ctx, request.deploymentId);
   const requestId = randomUUID();
   if (request.full && verb !== 'promote') throw new UsageError('--full only applies to promote');
-  await ctx.sender.send({ verb, deploymentId: deployment.id, reason, requestId, full: request.full });
+  if (request.stage !== undefined) checkStage(ctx, verb, deployment.group, request.stage);
+  await ctx.sender.send({
+    verb,
+    deploymentId: deployment.id,
+    reason,
+    requestId,
+    full: request.full,
+    ...(request.stage !== undefined ? { stage: request.stage } : {}),
+  });
   const base = { verb, deploymentId: deployment.id, requestId };
   if (!request.wait) return { ...base, outcome: 'sent', exitCode: EXIT.ok };
 

@@ -26,6 +26,10 @@ export const FIELD_DESCRIPTIONS: Record<string, string> = {
     'Manual mode: a deployment waiting longer than this for `promote` expires. Integer ≥ 1, default 1440 (a day).',
   'modelPackageGroups.*.promotion.bakeMinutes':
     'The least time a version runs in QA after it passed there before it enters prod (a bake between stages); a manual `promote` within it is kept until it ends, `promote --full` ends it early. Integer 1..10080 (a week); absent: no bake.',
+  'modelPackageGroups.*.rollback':
+    'What a rollback in a later stage does to the stages that already promoted the version.',
+  'modelPackageGroups.*.rollback.earlierStages':
+    'When prod rolls a version back (gate, alarm, maximum duration, rollback, abort or failure of its canary): keep: QA keeps the version, for whoever looks into it; rollBack: QA goes back to the version prod serves after the rollback (unless QA already moved on, or prod has no other version). Default keep.',
   'modelPackageGroups.*.stages':
     'The stages of the group, in order: a stage waits for the one written before it unless it says `after`. This version runs two, qa then prod (checked by `config check`).',
   'modelPackageGroups.*.stages.*':

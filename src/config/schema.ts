@@ -329,12 +329,29 @@ const authorizationSchema = z.union([
   authorizationRulesSchema,
 ]);
 
+/**
+ * What a rollback in a later stage does to the stages that already promoted the version: they
+ * keep it (for whoever looks into it), or go back to the version the later stage serves after it.
+ */
+export const EARLIER_STAGES_POLICIES = ['keep', 'rollBack'] as const;
+
+const rollbackPolicySchema = z.strictObject({
+  earlierStages: z._default(
+    z.enum(EARLIER_STAGES_POLICIES, {
+      error: (issue) =>
+        `must be \`keep\` (stages that already promoted the version keep it) or \`rollBack\` (they go back too), not ${JSON.stringify(issue.input)}`,
+    }),
+    'keep',
+  ),
+});
+
 const groupSchema = z
   .strictObject({
     /** Role SageMaker assumes to run the models (CreateModel ExecutionRoleArn). */
     executionRoleArn: roleArn,
     concurrency: z._default(z.enum(['supersede', 'queue', 'reject']), 'supersede'),
     promotion: z.prefault(promotionSchema, {}),
+    rollback: z.prefault(rollbackPolicySchema, {}),
     stages: z.record(stageName, stageSchema),
     debug: z.prefault(
       z.strictObject({

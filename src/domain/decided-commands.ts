@@ -6,7 +6,7 @@ import type { DecidedCommand, GroupState, OperatorCommand } from './model';
 export const DECIDED_COMMANDS_RETENTION_MS = 7 * 24 * 60 * 60_000;
 export const KEPT_DECIDED_COMMANDS = 50;
 
-/** The same command: same verb, deployment, reason, `full` and actor. */
+/** The same command: same verb, deployment, reason, `full`, actor and stage. */
 export const commandFingerprint = (command: OperatorCommand): string =>
   createHash('sha256')
     .update(
@@ -16,6 +16,8 @@ export const commandFingerprint = (command: OperatorCommand): string =>
         command.reason,
         command.full ?? false,
         command.actor,
+        // only when named: the fingerprints of commands recorded before stages could be named stay
+        ...(command.stage !== undefined ? [command.stage] : []),
       ]),
     )
     .digest('hex')

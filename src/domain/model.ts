@@ -419,6 +419,8 @@ export interface OperatorCommand {
   requestId: string;
   /** promote: skip the remaining canary steps instead of advancing to the next one */
   full?: boolean | undefined;
+  /** promote and rollback: the stage the command is about (`--in`); undefined: as without it (prod) */
+  stage?: string | undefined;
   /** The actor may not send this command (the authorization config): recorded as a refusal. */
   denied?: string | undefined;
 }

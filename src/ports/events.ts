@@ -12,6 +12,8 @@ export interface OperatorCommandRequest {
   requestId: string;
   /** promote only: skip the remaining canary steps */
   full?: boolean | undefined;
+  /** promote and rollback: the stage the command is about */
+  stage?: string | undefined;
 }
 
 /** What the control function answered; the actor is the principal that signed the request. */

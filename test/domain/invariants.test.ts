@@ -4,7 +4,7 @@ import type { GroupConfig } from '../../src/config/schema';
 import { canaryGatesSchema } from '../../src/config/schema';
 import { ENDPOINT_WAIT_LIMIT_MS, type Input } from '../../src/domain/decide';
 import { judgeCanary } from '../../src/domain/judge';
-import { isTerminal, type PackageInfo, type Phase } from '../../src/domain/model';
+import { isTerminal, type PackageInfo, type Phase, PROD_PHASES } from '../../src/domain/model';
 import { GROUP, groupConfig, MIN, readings, type TestCommand, World } from './world';
 
 // ------------------------------------------------------------------ actions
@@ -19,7 +19,13 @@ type Action =
   | { k: 'settle'; stage: 'qa' | 'prod' }
   | { k: 'canary'; kind: 'healthy' | 'failing' | 'noData'; stale: boolean; pick: number }
   | { k: 'tick'; ms: number }
-  | { k: 'op'; verb: 'promote' | 'pause' | 'resume' | 'abort' | 'rollback' | 'retry'; pick: number }
+  | {
+      k: 'op';
+      verb: 'promote' | 'pause' | 'resume' | 'abort' | 'rollback' | 'retry';
+      pick: number;
+      /** `--in`: promote and rollback may name a stage (one the group does not have, too) */
+      stage?: string | undefined;
+    }
   | { k: 'callback'; token: number; v: number; stage: 'qa' | 'prod' }
   | { k: 'stopping'; token: number }
   | { k: 'smoke'; ok: boolean }
@@ -70,6 +76,7 @@ const action: fc.Arbitrary<{ dt: number; a: Action }> = fc.record({
         k: fc.constant('op'),
         verb: fc.constantFrom('promote', 'pause', 'resume', 'abort', 'rollback', 'retry'),
         pick,
+        stage: fc.constantFrom(undefined, undefined, undefined, 'qa', 'prod', 'staging'),
       }) as fc.Arbitrary<Action>,
     },
     {
@@ -111,6 +118,9 @@ const configs: Record<string, GroupConfig> = {
   native: groupConfig({ strategy: 'native' }),
   // a bake between QA and prod, with a manual promote that may come within it
   baked: groupConfig({ mode: 'manual', concurrency: 'queue', approvalTimeoutMinutes: 60, bakeMinutes: 10 }),
+  // QA goes back too when prod rolls its version back
+  rollBack: groupConfig({ earlierStages: 'rollBack', maxDurationMinutes: 30 }),
+  rollBackNative: groupConfig({ earlierStages: 'rollBack', strategy: 'native', concurrency: 'queue' }),
 };
 
 // ------------------------------------------------------------------ the run and its checks
@@ -181,6 +191,19 @@ const run = (configName: string, steps: { dt: number; a: Action }[]): void => {
       d.trigger === 'restore' && d.targetStage === 'qa';
     if (created.filter((d) => !restoresQa(d)).length > 1 || created.filter(restoresQa).length > 1)
       fail(log, `${label} created ${created.length} deployments`);
+    // the version prod went back from in this step, if any: a deployment of it left prod without
+    // promoting it (not for a newer version), or prod stopped serving it
+    const prodWentBackFrom = new Set<number>();
+    for (const d of after.deployments) {
+      const prev = beforeById.get(d.id);
+      const leftProd =
+        prev &&
+        PROD_PHASES.has(prev.phase) &&
+        prev.phase !== 'RollingBack' &&
+        ['RollingBack', 'RolledBack', 'Aborted', 'Failed'].includes(d.phase);
+      if (leftProd) prodWentBackFrom.add(d.version);
+    }
+    if (before.prod && after.prod?.version !== before.prod.version) prodWentBackFrom.add(before.prod.version);
     for (const d of created) {
       seenIds.push(d.id);
       const granted =
@@ -189,12 +212,35 @@ const run = (configName: string, steps: { dt: number; a: Action }[]): void => {
           input.pkg.lastModifiedTime > (usedApproval.get(d.version) ?? -1)) ||
         (input.type === 'CallbackRequested' && input.pkg.version === d.version) ||
         (input.type === 'Operator' && !decision.rejection && input.command.verb === 'retry') ||
-        (input.type === 'Operator' && !decision.rejection && input.command.verb === 'rollback') ||
+        // rollback --in qa: QA alone goes back, to the version prod serves
+        (input.type === 'Operator' &&
+          !decision.rejection &&
+          input.command.verb === 'rollback' &&
+          (input.command.stage !== 'qa' || (restoresQa(d) && d.version === after.prod?.version))) ||
         (input.type === 'Rejected' && d.trigger === 'operator') ||
         // QA goes back from a rejected version to the one prod serves, and only QA
-        (input.type === 'Rejected' && restoresQa(d) && d.version === after.prod?.version);
+        (input.type === 'Rejected' && restoresQa(d) && d.version === after.prod?.version) ||
+        // prod rolled back the version QA served, and the group's policy takes QA back too
+        (w.config.rollback.earlierStages === 'rollBack' &&
+          restoresQa(d) &&
+          d.version === after.prod?.version &&
+          before.qa !== undefined &&
+          prodWentBackFrom.has(before.qa.version));
       if (!granted) fail(log, `${label} created ${d.id} without a new approval, retry or request`);
+      if (restoresQa(d) && input.type !== 'Rejected' && input.type !== 'Operator')
+        count('QA restored by policy');
     }
+    if (input.type === 'Operator' && input.command.stage === 'qa' && !decision.rejection) {
+      count(`${input.command.verb} --in qa applied`);
+      // rollback --in qa never touches prod
+      if (
+        after.prod?.version !== before.prod?.version ||
+        cmds.some((c) => 'stage' in c && c.stage === 'prod')
+      )
+        fail(log, `${label} changed prod`);
+    }
+    if (input.type === 'Operator' && input.command.stage === 'staging' && !decision.rejection)
+      fail(log, `${label}: a stage the group does not have was accepted`);
     if (input.type === 'Approved' && created.length > 0) {
       usedApproval.set(input.pkg.version, input.pkg.lastModifiedTime);
     }
@@ -424,10 +470,13 @@ const run = (configName: string, steps: { dt: number; a: Action }[]): void => {
               actor: 'op',
               reason: 'property',
               requestId: `r${log.length}`,
+              ...(a.stage !== undefined && (a.verb === 'promote' || a.verb === 'rollback')
+                ? { stage: a.stage }
+                : {}),
             },
             pkg: p,
           },
-          `${a.verb} ${target}`,
+          `${a.verb}${a.stage ? ` --in ${a.stage}` : ''} ${target}`,
         );
         break;
       }
@@ -554,6 +603,8 @@ describe('safety invariants over random event sequences', () => {
         'Superseded',
         'Aborted',
         'Drift Detected',
+        'rollback --in qa applied',
+        'QA restored by policy',
         'answer success',
         'answer failure',
         'rejection',

@@ -38,6 +38,8 @@ export interface ConfigOptions {
   /** the prod stage's smoke test, sent to the candidate with TargetVariant at weight 0 */
   prodSmokeTest?: boolean;
   shadow?: { samplingPercent: number; bakeMinutes: number };
+  /** rollback.earlierStages: does QA go back when prod rolls its version back */
+  earlierStages?: 'keep' | 'rollBack';
 }
 
 /** A group config as the loader would give it: parsed by the real schema, defaults applied. */
@@ -71,6 +73,7 @@ export const groupConfig = (o: ConfigOptions = {}): GroupConfig => {
           ...(o.bakeMinutes ? { bakeMinutes: o.bakeMinutes } : {}),
         },
         callback: o.taskTimeoutMinutes ? { taskTimeoutMinutes: o.taskTimeoutMinutes } : {},
+        ...(o.earlierStages ? { rollback: { earlierStages: o.earlierStages } } : {}),
         stages: {
           qa: {
             endpointName: QA_ENDPOINT,

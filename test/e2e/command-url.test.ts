@@ -294,6 +294,27 @@ describe('operator commands through the IAM-authenticated command URL', () => {
     },
   );
 
+  it('a command whose stage changed after its proof was made (rollback --in qa sent as --in prod) is refused and changes nothing', async () => {
+    const bob = r.stack.cloud.sts.createUser('bob');
+    const before = await snapshot();
+    const command = { command: 'rollback', deploymentId: V2, reason: 'QA only', requestId: randomUUID() };
+    const proof = await proofFor(bob, JSON.stringify({ ...command, stage: 'qa' }), {
+      audience: r.stack.tableName,
+    });
+    const out = await signedPost(
+      r.stack.commandUrl,
+      bob,
+      JSON.stringify({ ...command, stage: 'prod' }),
+      undefined,
+      {
+        'x-rollouts-identity': proof,
+      },
+    );
+    expect(out.status).toBe(403);
+    expect(String(out.json.reason)).toContain('made for another command');
+    expect(await snapshot()).toEqual(before);
+  });
+
   it('when STS cannot answer, the command fails as transient (5XX) and changes nothing; a resend then works', async () => {
     const bob = r.stack.cloud.sts.createUser('bob');
     const sender = new CommandUrlSender(r.stack.commandUrl, {

@@ -34,7 +34,7 @@ export interface Rollouts {
     verb: OperatorVerb,
     deploymentId: string,
     reason?: string,
-    options?: { full?: boolean },
+    options?: { full?: boolean; stage?: string },
   ): Promise<{ outcome: string; detail?: string | undefined }>;
   /** The prod endpoint's current weights by variant. */
   weights(endpointName: string): Record<string, number>;

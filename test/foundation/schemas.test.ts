@@ -8,6 +8,7 @@ import {
   parseCommandRequest,
   parseInput,
   scheduleEventSchema,
+  toOperatorCommand,
 } from '../../src/domain/schemas';
 import { InputValidationError } from '../../src/errors';
 import { fixture, type Json } from './fixtures';
@@ -292,6 +293,15 @@ describe('control commands (function URL requests)', () => {
     expect(received?.bytes.toString('base64')).toBe(event.body);
   });
 
+  it.each(['promote', 'rollback'] as const)('takes the stage a %s names, down to the command', (verb) => {
+    const event = withBody(fixture(`control-${verb}`), (b) => (b.stage = 'qa'));
+    const body = parseCommandRequest(event).received!.body;
+    expect(body.stage).toBe('qa');
+    expect(toOperatorCommand(body, ARN)).toMatchObject({ verb, stage: 'qa', actor: ARN });
+    const without = parseCommandRequest(fixture(`control-${verb}`)).received!.body;
+    expect('stage' in toOperatorCommand(without, ARN)).toBe(false);
+  });
+
   it('gives no command for a method other than POST, whatever the body', () => {
     const event = fixture('control-promote');
     event.requestContext.http.method = 'GET';
@@ -341,6 +351,16 @@ describe('control commands (function URL requests)', () => {
       },
       'full: full applies to promote only',
     ],
+    [
+      'a stage on another command than promote and rollback',
+      (b) => {
+        b.command = 'pause';
+        b.stage = 'prod';
+      },
+      'stage: stage applies to promote and rollback only',
+    ],
+    ['a stage that is no stage name', (b) => (b.stage = 'prod/eu'), 'stage: must be a stage name'],
+    ['a stage that is not a string', (b) => (b.stage = 2), 'stage:'],
   ];
   it.each(bodyCases)('rejects a body with %s, naming the field', (_, mutate, expected) => {
     const event = withBody(fixture('control-promote'), mutate);

@@ -4,6 +4,7 @@ import { canarySteps, promote, setStep, tryStartProd } from './prod';
 import { QA_PHASES, requestDeployment } from './qa';
 import { approvedSinceBlocked, whyNotApprovedAnew } from './registry';
 import { block, rollbackProd, stop } from './rollback';
+import { rollbackQa, stageRefusal } from './stage-commands';
 
 /** Operator commands: promote, pause, resume, abort, rollback, retry. */
 
@@ -13,6 +14,7 @@ export function onOperator(t: Draft, command: OperatorCommand, pkg: PackageInfo 
     t.rejection = why;
     publish(t, 'Command Rejected', d, {
       command: command.verb,
+      ...(command.stage !== undefined ? { stage: command.stage } : {}),
       reason: why,
       requestId: command.requestId,
       actor: command.actor,
@@ -25,7 +27,10 @@ export function onOperator(t: Draft, command: OperatorCommand, pkg: PackageInfo 
   };
   if (!d) return refuse(`unknown deployment ${command.deploymentId}`);
   if (command.denied) return refuse(command.denied);
-  const by = `${command.verb} by ${command.actor}: ${command.reason}`;
+  const wrongStage = stageRefusal(t, command);
+  if (wrongStage) return refuse(wrongStage);
+  const inStage = command.stage === undefined ? '' : ` --in ${command.stage}`;
+  const by = `${command.verb}${inStage} by ${command.actor}: ${command.reason}`;
   const who = { actor: command.actor, requestId: command.requestId };
   switch (command.verb) {
     case 'promote':
@@ -73,6 +78,11 @@ export function onOperator(t: Draft, command: OperatorCommand, pkg: PackageInfo 
       if (isTerminal(d.phase) || d.phase === 'RollingBack') return refuse(`${d.id} already ended ${d.phase}`);
       return stop(t, d, 'Aborted', by, undefined, who);
     case 'rollback': {
+      // this version runs qa, then prod: a rollback in qa takes QA back to the version prod serves
+      if (command.stage === 'qa') {
+        const why = rollbackQa(t, d, by, who);
+        return why ? refuse(why) : undefined;
+      }
       if (d.phase === 'RollingBack') return refuse(`${d.id} is already rolling back`);
       if (QA_PHASES.has(d.phase)) {
         return refuse(`${d.id} is ${d.phase}: nothing of it serves prod; abort stops it`);

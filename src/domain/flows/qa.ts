@@ -5,6 +5,7 @@ import {
   type Draft,
   deploymentsFor,
   find,
+  type HistoryExtra,
   history,
   markInRegistry,
   move,
@@ -43,7 +44,10 @@ export function requestDeployment(
   trigger: Trigger,
   targetStage: StageName,
   callback: CallbackWait | undefined,
+  /** why it was requested, when the trigger alone does not say (a restore), and who asked */
+  requested: { why?: string; who?: HistoryExtra } = {},
 ): Deployment {
+  const { why, who } = requested;
   const attempt = Math.max(0, ...deploymentsFor(t, pkg.version).map((d) => d.attempt)) + 1;
   const d: Deployment = {
     id: deploymentId(pkg.group, pkg.version, attempt),
@@ -60,8 +64,13 @@ export function requestDeployment(
     seq: 0,
   };
   t.state.deployments.push(d);
-  history(t, d, null, 'Queued', `requested by ${trigger}`);
-  publish(t, 'Deployment Started', d, { trigger, targetStage, packageArn: pkg.arn });
+  history(t, d, null, 'Queued', `requested by ${trigger}${why ? `: ${why}` : ''}`, who);
+  publish(t, 'Deployment Started', d, {
+    trigger,
+    targetStage,
+    packageArn: pkg.arn,
+    ...(why ? { reason: why } : {}),
+  });
 
   if (pkg.version < t.state.highestVersion && trigger === 'approval') {
     move(t, d, 'Superseded', `v${t.state.highestVersion} is newer`);
@@ -189,11 +198,18 @@ export function startNextQueued(t: Draft): void {
 }
 
 /**
- * QA may serve a version rejected in the registry: `servesQa` says whether QA runs it or was being
- * moved to it. QA then returns to the version prod serves, the last good one, unless another
- * version is already on its way into QA (it replaces it anyway).
+ * QA may serve a version rejected in the registry or rolled back in prod: `servesQa` says whether
+ * QA runs it or was being moved to it. QA then returns to the version prod serves, the last good
+ * one, unless another version is already on its way into QA (it replaces it anyway). `rule`: the
+ * configuration that asks for it, named in the restore's history and event; `who`: the operator.
  */
-export function restoreQa(t: Draft, version: number, servesQa: boolean, why: string): void {
+export function restoreQa(
+  t: Draft,
+  version: number,
+  servesQa: boolean,
+  why: string,
+  { rule, who }: { rule?: string; who?: HistoryExtra } = {},
+): void {
   if (!servesQa) return;
   const next = active(t).find((o) => holdsQa(o) && o.version !== version);
   if (next) return note(t, `QA leaves v${version} (${why}) for ${next.id}`);
@@ -207,6 +223,10 @@ export function restoreQa(t: Draft, version: number, servesQa: boolean, why: str
     approvalStatus: 'Approved',
     lastModifiedTime: t.now,
   };
-  const d = requestDeployment(t, pkg, 'restore', 'qa', undefined);
+  const ruled = rule ? ` (${rule})` : '';
+  const d = requestDeployment(t, pkg, 'restore', 'qa', undefined, {
+    why: `${why}: QA back to v${good.version}${ruled}`,
+    who,
+  });
   note(t, `QA goes back from v${version} to v${good.version}, the version prod serves (${why}): ${d.id}`);
 }

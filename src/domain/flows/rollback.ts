@@ -18,6 +18,7 @@ import {
   type RegistryStageStatus,
 } from '../model';
 import { deploymentId } from '../naming';
+import { earlierStagesAfterProdRollback } from './earlier-stages';
 import { deploy, servingVariant } from './prod';
 
 /** The way back: stopping and rolling back a deployment, restoring the last known good version, failures. */
@@ -38,9 +39,13 @@ export function stop(
   if (outcome === 'RolledBack') block(t, d.version, `rolled back (${reason})`);
   const serving = t.state.prod;
   const touchesProd = PROD_PHASES.has(d.phase);
+  // prod goes back from d's version, for any reason but a newer version taking its place (that
+  // one passed QA, so QA has moved on)
+  const prodGoesBack = touchesProd && serving?.version !== d.version && outcome !== 'Superseded';
   if (!touchesProd || !serving || serving.version === d.version) {
     if (touchesProd && !serving) reason += '; prod has no earlier version to return to';
     finish(t, d, outcome, reason, readings, who);
+    if (prodGoesBack) earlierStagesAfterProdRollback(t, d.version, reason);
     return;
   }
   // the baseline takes all traffic at once, before the endpoint moves to the baseline-alone config
@@ -70,6 +75,7 @@ export function stop(
       configNames: [...earlier, abandoned],
     };
   }
+  if (prodGoesBack) earlierStagesAfterProdRollback(t, d.version, reason);
 }
 
 export function finish(
@@ -129,7 +135,9 @@ export function rollbackProd(
     return `no earlier known good version to roll v${version} back to`;
   }
   // prod is replaced wholesale, so whatever was in flight just ends
-  for (const o of active(t)) finish(t, o, 'Aborted', `prod rolls back to v${target.version}: ${reason}`);
+  const inFlight = active(t);
+  const stoppedInProd = inFlight.filter((o) => PROD_PHASES.has(o.phase)).map((o) => o.version);
+  for (const o of inFlight) finish(t, o, 'Aborted', `prod rolls back to v${target.version}: ${reason}`);
   if (current && current.phase === 'Succeeded') {
     const place = history(t, current, 'Succeeded', 'RolledBack', reason, { actor, requestId });
     current.phase = 'RolledBack';
@@ -179,6 +187,13 @@ export function rollbackProd(
     modelNames: t.state.qa?.version === rolledBack.version ? [] : [rolledBack.modelName],
     configNames: rolledBack.configName && rolledBack.configName !== configName ? [rolledBack.configName] : [],
   };
+  // prod went back from the version it served and from any it was moving to (which QA may serve)
+  const left = [rolledBack.version, ...stoppedInProd];
+  earlierStagesAfterProdRollback(
+    t,
+    left.find((v) => v === t.state.qa?.version) ?? rolledBack.version,
+    reason,
+  );
   return undefined;
 }
 
@@ -198,8 +213,10 @@ export function stageFailed(t: Draft, d: Deployment, reason: string): void {
       markInRegistry(t, d, 'QA', 'Failed', reason);
       return finish(t, d, 'Failed', `QA deployment failed: ${reason}`);
     case 'NativeShifting':
+      // SageMaker rolled the endpoint back to the version prod serves
       block(t, d.version, `rolled back (${reason})`);
-      return finish(t, d, 'RolledBack', reason);
+      finish(t, d, 'RolledBack', reason);
+      return earlierStagesAfterProdRollback(t, d.version, reason);
     case 'ProdDeploying':
     case 'Promoting':
       if (d.prodPlan === 'replace') return finish(t, d, 'Failed', `prod deployment failed: ${reason}`);

@@ -1,3 +1,4 @@
+import { STAGE_NAME } from '../../config/schema';
 import { InputValidationError } from '../../errors';
 import * as z from '../../zod';
 import type { OperatorCommand } from '../model';
@@ -40,13 +41,31 @@ export const commandBodySchema = z
     requestId: z.string().check(z.minLength(1), z.maxLength(128)),
     /** promote only: skip the remaining canary steps (Argo Rollouts `promote --full`), or end a bake */
     full: z.optional(z.boolean()),
+    /** promote and rollback: the stage the command is about (the group's stages are checked when decided) */
+    stage: z.optional(
+      z
+        .string()
+        .check(
+          z.regex(
+            STAGE_NAME,
+            'must be a stage name: 1-63 letters, digits or hyphens, starting with a letter and not ending with a hyphen',
+          ),
+        ),
+    ),
   })
   .check(
     z.refine((body) => body.full === undefined || body.command === 'promote', {
       message: 'full applies to promote only',
       path: ['full'],
     }),
+    z.refine((body) => body.stage === undefined || STAGE_VERBS.has(body.command), {
+      message: 'stage applies to promote and rollback only',
+      path: ['stage'],
+    }),
   );
+
+/** The verbs that may name a stage. */
+export const STAGE_VERBS: ReadonlySet<string> = new Set(['promote', 'rollback']);
 
 const principalArnSchema = z
   .string()
@@ -89,6 +108,7 @@ export const toOperatorCommand = (body: CommandBody, principalArn: string): Oper
   reason: body.reason,
   requestId: body.requestId,
   ...(body.full !== undefined ? { full: body.full } : {}),
+  ...(body.stage !== undefined ? { stage: body.stage } : {}),
 });
 
 /** A POSTed command as received: its body, the exact bytes that were sent, and who claims to send it. */

@@ -540,43 +540,54 @@ const fromSettled = (changes: EndpointChange[], settledAt: number): EndpointChan
  *   the registry (from outside the service) or an applied `rollback --in qa` of the version it served.
  */
 export function earlierStagesFollowPolicy(run: RunRecord): string[] {
+  return run.earlierStages === 'rollBack' ? qaLeftRolledBack(run) : qaMovedBackUnasked(run);
+}
+
+const qaWords = (qa: StagePlace) => `${qa.stage} (${qa.endpoint} in ${qa.region})`;
+const versionsWords = (versions: number[]) => versions.map((v) => `v${v}`).join(', ');
+
+/** `rollBack`: the versions prod went back from that QA still serves once the run settled. */
+function qaLeftRolledBack(run: RunRecord): string[] {
+  const { settledAt } = run;
+  if (settledAt === undefined) return [];
   const qaPlace = qaOf(run);
   const qa = endpointChanges(run, qaPlace);
+  return prodRollbacks(run).flatMap((back) => {
+    const version = versionOf(back.packageArn);
+    if (approvedAnewAfter(run, back.packageArn, back.since) < Number.POSITIVE_INFINITY) return [];
+    const replaced = qa.some(
+      (c) =>
+        c.seq > back.since &&
+        (c.pending?.variants ?? []).some((v) => v.packageArn && versionOf(v.packageArn) > version),
+    );
+    if (replaced) return [];
+    const still = fromSettled(qa, settledAt).find((c) => exposure(c, back.packageArn) > 0);
+    if (!still) return [];
+    const prodBack = `on ${versionsWords(servingVersions(back.ended))} at ${at(back.ended.at)}, change ${back.ended.seq}`;
+    return [
+      `v${version}, rolled back in prod (${prodBack}), still holds ${percent(exposure(still, back.packageArn))} of ${qaWords(qaPlace)} at ${at(still.at)} (change ${still.seq}) after the run settled (rollback.earlierStages: rollBack)`,
+    ];
+  });
+}
+
+/** `keep`: QA's updates to an older version than it serves that no one outside the service asked for. */
+function qaMovedBackUnasked(run: RunRecord): string[] {
+  const qaPlace = qaOf(run);
   const found: string[] = [];
-  if (run.earlierStages === 'rollBack') {
-    if (run.settledAt === undefined) return found;
-    for (const back of prodRollbacks(run)) {
-      const version = versionOf(back.packageArn);
-      if (approvedAnewAfter(run, back.packageArn, back.since) < Number.POSITIVE_INFINITY) continue;
-      const replaced = qa.some(
-        (c) =>
-          c.seq > back.since &&
-          (c.pending?.variants ?? []).some((v) => v.packageArn && versionOf(v.packageArn) > version),
-      );
-      if (replaced) continue;
-      const still = fromSettled(qa, run.settledAt).find((c) => exposure(c, back.packageArn) > 0);
-      if (still)
-        found.push(
-          `v${version}, rolled back in prod (on ${servingVersions(back.ended)
-            .map((v) => `v${v}`)
-            .join(
-              ', ',
-            )} at ${at(back.ended.at)}, change ${back.ended.seq}), still holds ${percent(exposure(still, back.packageArn))} of ${qaPlace.stage} (${qaPlace.endpoint} in ${qaPlace.region}) at ${at(still.at)} (change ${still.seq}) after the run settled (rollback.earlierStages: rollBack)`,
-        );
-    }
-    return found;
-  }
   const reported = new Set<string>();
-  for (const c of qa) {
+  for (const c of endpointChanges(run, qaPlace)) {
     const served = Math.max(0, ...servingVersions(c));
-    const pending = c.pending?.variants.flatMap((v) => (v.packageArn ? [versionOf(v.packageArn)] : [])) ?? [];
-    if (!c.pending || pending.length === 0 || Math.max(...pending) >= served) continue;
+    const to = Math.max(
+      0,
+      ...(c.pending?.variants ?? []).flatMap((v) => (v.packageArn ? [versionOf(v.packageArn)] : [])),
+    );
+    if (!c.pending || to === 0 || to >= served) continue;
     const packageArn = c.variants.find((v) => v.packageArn && versionOf(v.packageArn) === served)?.packageArn;
-    // since the approval that took the version to QA
+    // asked for since the approval that took the version to QA
     const approvedAt = packageArn
       ? (approvals(run, packageArn).findLast((a) => a.seq < c.seq && a.status === 'Approved')?.seq ?? -1)
       : -1;
-    const allowed = run.operatorActs.some(
+    const asked = run.operatorActs.some(
       (o) =>
         o.packageArn === packageArn &&
         o.seq > approvedAt &&
@@ -584,10 +595,10 @@ export function earlierStagesFollowPolicy(run: RunRecord): string[] {
         (o.act === 'reject' || o.applied),
     );
     const label = `v${served} -> ${c.pending.configName}`;
-    if (allowed || reported.has(label)) continue;
+    if (asked || reported.has(label)) continue;
     reported.add(label);
     found.push(
-      `${qaPlace.stage} (${qaPlace.endpoint} in ${qaPlace.region}) moved back from v${served} to v${Math.max(...pending)} at ${at(c.at)} (change ${c.seq}, ${c.status}) with no rejection of v${served} nor rollback --in ${qaPlace.stage} (rollback.earlierStages: keep)`,
+      `${qaWords(qaPlace)} moved back from v${served} to v${to} at ${at(c.at)} (change ${c.seq}, ${c.status}) with no rejection of v${served} nor rollback --in ${qaPlace.stage} (rollback.earlierStages: keep)`,
     );
   }
   return found;

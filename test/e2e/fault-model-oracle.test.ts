@@ -106,11 +106,13 @@ class Stream {
     return this.endpoint('InService', [variant(v, 1)], undefined, place);
   }
 
-  decision(...deployments: { version: number; phase: Phase; created?: number; reason?: string }[]): this {
+  decision(
+    ...deployments: { version: number; phase: Phase; created?: number; reason?: string; attempt?: number }[]
+  ): this {
     this.decisions.push({
       seq: this.changes.length,
       deployments: deployments.map((d) => ({
-        id: `churn-model:v${d.version}`,
+        id: `churn-model:v${d.version}${d.attempt ? `#${d.attempt}` : ''}`,
         version: d.version,
         phase: d.phase,
         phaseSince: this.t,
@@ -448,34 +450,89 @@ describe('fault model oracle: each invariant fails on its planted bug', () => {
     const rejectedSeq = (s: Stream) =>
       s.changes.findIndex((c) => c.kind === 'approval' && c.status === 'Rejected');
 
-    it('rollBack: QA still on the rolled-back version once the run settled is caught', () => {
+    /**
+     * The canary of v2 stopped at 00:30 with QA's restore to v1 requested then (the policy): QA's
+     * update starts at once, prod is drained by 00:31, QA serves v1 at 00:33 and prod v1 alone at 00:34.
+     */
+    const restored = () => {
+      const s = canaryStopped();
+      const { variant: v } = s;
+      const v2 = { version: 2, created: 20 };
+      const restore = { version: 1, attempt: 2, created: 30 };
+      return s
+        .decision(
+          { version: 1, phase: 'Succeeded' },
+          { ...v2, phase: 'RollingBack' },
+          { ...restore, phase: 'QaDeploying' },
+        )
+        .endpoint('Updating', [v(2, 1)], [v(1, 1)], qa)
+        .endpoint('Updating', [v(1, 90, 100), v(2, 10, 0)])
+        .at(31)
+        .endpoint('InService', [v(1, 100), v(2, 0)])
+        .endpoint('Updating', [v(1, 100), v(2, 0)], [v(1, 1)])
+        .at(33)
+        .endpoint('InService', [v(1, 1)], undefined, qa)
+        .decision(
+          { version: 1, phase: 'Succeeded' },
+          { ...v2, phase: 'RollingBack' },
+          { ...restore, phase: 'Succeeded' },
+        )
+        .approval(2, 'Rejected')
+        .at(34)
+        .endpoint('InService', [v(1, 1)])
+        .decision(
+          { version: 1, phase: 'Succeeded' },
+          { ...v2, phase: 'RolledBack' },
+          { ...restore, phase: 'Succeeded' },
+        );
+    };
+
+    it('rollBack: QA still on the rolled-back version once nothing is in flight is caught', () => {
       const kept = rolledBack().at(60);
       expect(earlierStagesFollowPolicy(kept.run({ earlierStages: 'rollBack' }))).toEqual([
-        'v2, rolled back in prod (on v1 at 00:31:00, change 13), still holds 100% of qa (churn-model-qa in us-east-1) at 00:20:00 (change 7) after the run settled (rollback.earlierStages: rollBack)',
+        'v2, rolled back in prod (on v1 at 00:31:00, change 13), still holds 100% of qa (churn-model-qa in us-east-1) at 00:20:00 (change 7) once nothing was in flight (rollback.earlierStages: rollBack)',
       ]);
-      // QA taken back to v1 passes; so does a run that never settled (nothingStuck's business)
-      expect(earlierStagesFollowPolicy(qaBack(rolledBack()).run({ earlierStages: 'rollBack' }))).toEqual([]);
-      expect(
-        earlierStagesFollowPolicy(kept.run({ earlierStages: 'rollBack', settledAt: undefined })),
-      ).toEqual([]);
-      // and QA moved back after the run settled is too late
-      const late = qaBack(rolledBack());
-      expect(
-        earlierStagesFollowPolicy(late.run({ earlierStages: 'rollBack', settledAt: 36 * MINUTE })),
-      ).toHaveLength(1);
+      // QA taken back to v1 before everything ended passes, whenever the run is said to have settled
+      expect(earlierStagesFollowPolicy(restored().run({ earlierStages: 'rollBack' }))).toEqual([]);
+      expect(earlierStagesFollowPolicy(restored().run({ earlierStages: 'rollBack', settledAt: 0 }))).toEqual(
+        [],
+      );
+      // QA moved back only after everything had ended is too late; a group that never settled
+      // again is nothingStuck's business
+      expect(earlierStagesFollowPolicy(qaBack(rolledBack()).run({ earlierStages: 'rollBack' }))).toHaveLength(
+        1,
+      );
+      const unsettled = rolledBack();
+      unsettled.decisions.splice(-1);
+      expect(earlierStagesFollowPolicy(unsettled.run({ earlierStages: 'rollBack' }))).toEqual([]);
     });
 
     it('rollBack: a newer version sent to QA (whose update failed) or v2 approved anew keeps v2 there rightly', () => {
       const newer = rolledBack();
       const { variant: v } = newer;
+      // v3 sent to QA before everything ended (v2's rollback ends last), its update failed
+      newer.decisions.splice(-1);
       newer
         .at(40)
         .approval(3, 'Approved')
         .read(3, HOME)
         .endpoint('Updating', [v(2, 1)], [v(3, 1)], qa)
         .at(45)
-        .endpoint('InService', [v(2, 1)], undefined, qa);
+        .endpoint('InService', [v(2, 1)], undefined, qa)
+        .decision(
+          { version: 1, phase: 'Succeeded' },
+          { version: 2, phase: 'RolledBack' },
+          { version: 3, phase: 'Failed' },
+        );
       expect(earlierStagesFollowPolicy(newer.run({ earlierStages: 'rollBack' }))).toEqual([]);
+      // v3 only after everything had ended with QA on v2 is no excuse
+      const after = rolledBack();
+      after
+        .at(40)
+        .approval(3, 'Approved')
+        .read(3, HOME)
+        .endpoint('Updating', [v(2, 1)], [v(3, 1)], qa);
+      expect(earlierStagesFollowPolicy(after.run({ earlierStages: 'rollBack' }))).toHaveLength(1);
       const anew = rolledBack().at(40).approval(2, 'Approved');
       expect(earlierStagesFollowPolicy(anew.run({ earlierStages: 'rollBack' }))).toEqual([]);
       // an older version on QA's way is no replacement

@@ -524,18 +524,23 @@ const qaOf = (run: RunRecord): StagePlace => {
   return qa;
 };
 
-/** The endpoint's changes from the moment the run settled on: the last one by then, and every one after. */
-const fromSettled = (changes: EndpointChange[], settledAt: number): EndpointChange[] => {
-  const by = changes.findLast((c) => c.at <= settledAt);
-  return [...(by ? [by] : []), ...changes.filter((c) => c.at > settledAt)];
+/** The first saved decision from `seq` on with nothing in flight: the group settled again. */
+const idleAfter = (run: RunRecord, seq: number): SavedDecision | undefined =>
+  run.decisions.find((d) => d.seq >= seq && d.deployments.every((x) => isTerminal(x.phase)));
+
+/** The endpoint's changes from a saved decision on: the last one before it, and every one after. */
+const fromDecision = (changes: EndpointChange[], decision: SavedDecision): EndpointChange[] => {
+  const by = changes.findLast((c) => c.seq < decision.seq);
+  return [...(by ? [by] : []), ...changes.filter((c) => c.seq >= decision.seq)];
 };
 
 /**
  * What a rollback in prod does to QA, which promoted the version, follows the group's
  * `rollback.earlierStages`, on what reached QA's endpoint:
- * - `rollBack`: once prod went back from a version and the run settled, QA does not serve it,
- *   unless a newer version was sent to QA after the version reached prod (it replaces it there,
- *   and a failed update leaves QA where it was) or the version was approved anew.
+ * - `rollBack`: once prod went back from a version and then nothing was in flight (the restore
+ *   ended too), QA does not serve it, unless a newer version was sent to QA in between, after the
+ *   version reached prod (it replaces it there, and a failed update leaves QA where it was), or
+ *   the version was approved anew.
  * - `keep`: QA is never moved back to an older version than it serves, except after a rejection in
  *   the registry (from outside the service) or an applied `rollback --in qa` of the version it served.
  */
@@ -546,26 +551,27 @@ export function earlierStagesFollowPolicy(run: RunRecord): string[] {
 const qaWords = (qa: StagePlace) => `${qa.stage} (${qa.endpoint} in ${qa.region})`;
 const versionsWords = (versions: number[]) => versions.map((v) => `v${v}`).join(', ');
 
-/** `rollBack`: the versions prod went back from that QA still serves once the run settled. */
+/** `rollBack`: the versions prod went back from that QA still serves once nothing is in flight after. */
 function qaLeftRolledBack(run: RunRecord): string[] {
-  const { settledAt } = run;
-  if (settledAt === undefined) return [];
   const qaPlace = qaOf(run);
   const qa = endpointChanges(run, qaPlace);
   return prodRollbacks(run).flatMap((back) => {
     const version = versionOf(back.packageArn);
-    if (approvedAnewAfter(run, back.packageArn, back.since) < Number.POSITIVE_INFINITY) return [];
+    // a group that never settled again is nothingStuck's business
+    const idle = idleAfter(run, back.ended.seq);
+    if (!idle || approvedAnewAfter(run, back.packageArn, back.since) < Number.POSITIVE_INFINITY) return [];
     const replaced = qa.some(
       (c) =>
         c.seq > back.since &&
+        c.seq < idle.seq &&
         (c.pending?.variants ?? []).some((v) => v.packageArn && versionOf(v.packageArn) > version),
     );
     if (replaced) return [];
-    const still = fromSettled(qa, settledAt).find((c) => exposure(c, back.packageArn) > 0);
+    const still = fromDecision(qa, idle).find((c) => exposure(c, back.packageArn) > 0);
     if (!still) return [];
     const prodBack = `on ${versionsWords(servingVersions(back.ended))} at ${at(back.ended.at)}, change ${back.ended.seq}`;
     return [
-      `v${version}, rolled back in prod (${prodBack}), still holds ${percent(exposure(still, back.packageArn))} of ${qaWords(qaPlace)} at ${at(still.at)} (change ${still.seq}) after the run settled (rollback.earlierStages: rollBack)`,
+      `v${version}, rolled back in prod (${prodBack}), still holds ${percent(exposure(still, back.packageArn))} of ${qaWords(qaPlace)} at ${at(still.at)} (change ${still.seq}) once nothing was in flight (rollback.earlierStages: rollBack)`,
     ];
   });
 }
@@ -606,23 +612,21 @@ function qaMovedBackUnasked(run: RunRecord): string[] {
 
 /**
  * For each rollback in prod, whether QA held the version as prod's rollback began (the case the
- * policy is about) and whether QA still held it once the run settled.
+ * policy is about) and whether QA still held it once nothing was in flight after.
  */
 export const qaOnProdRollbacks = (
   run: RunRecord,
-): { version: number; qaHeld: boolean; qaHoldsSettled: boolean }[] => {
+): { version: number; qaHeld: boolean; qaHoldsWhenIdle: boolean }[] => {
   const qa = endpointChanges(run, qaOf(run));
-  const { settledAt } = run;
-  return prodRollbacks(run).map((back) => ({
-    version: versionOf(back.packageArn),
-    qaHeld:
-      exposure(
-        qa.findLast((c) => c.seq <= back.lastHeld),
-        back.packageArn,
-      ) > 0,
-    qaHoldsSettled:
-      settledAt !== undefined && fromSettled(qa, settledAt).some((c) => exposure(c, back.packageArn) > 0),
-  }));
+  return prodRollbacks(run).map((back) => {
+    const held = (c: EndpointChange | undefined) => exposure(c, back.packageArn) > 0;
+    const idle = idleAfter(run, back.ended.seq);
+    return {
+      version: versionOf(back.packageArn),
+      qaHeld: held(qa.findLast((c) => c.seq <= back.lastHeld)),
+      qaHoldsWhenIdle: idle !== undefined && fromDecision(qa, idle).some(held),
+    };
+  });
 };
 
 export const INVARIANTS = {

@@ -630,8 +630,8 @@ export const play = async (
     exercised.stoppedWithTraffic += stoppedWithTraffic(run);
     for (const back of qaOnProdRollbacks(run)) {
       if (!back.qaHeld) continue;
-      if (earlierStages === 'rollBack' && !back.qaHoldsSettled) exercised.earlierStagesRolledBack += 1;
-      if (earlierStages === 'keep' && back.qaHoldsSettled) exercised.earlierStagesKept += 1;
+      if (earlierStages === 'rollBack' && !back.qaHoldsWhenIdle) exercised.earlierStagesRolledBack += 1;
+      if (earlierStages === 'keep' && back.qaHoldsWhenIdle) exercised.earlierStagesKept += 1;
     }
     exercised.qaRollbacksApplied += operatorActs.filter((o) => o.act === 'rollbackInQa' && o.applied).length;
     exercised.qaRestoreFaults += qaRestoreFaults(run, r.stack.cloud.calls);

@@ -15,6 +15,7 @@ const CONFIGS = [
   ...readdirSync(join(repoRoot, 'examples')).map((name) => `examples/${name}/rollouts.config.yml`),
   'src/local/scenarios/rollouts.local.yml',
   'src/local/scenarios/real-container.local.yml',
+  'src/local/scenarios/earlier-stages.local.yml',
   ...readdirSync(join(repoRoot, 'test/e2e/configs'))
     .filter((name) => name.endsWith('.yml'))
     .map((name) => `test/e2e/configs/${name}`),

@@ -14,6 +14,7 @@ const CONFIGS = [
   'examples/model-server/rollouts.config.yml',
   'src/local/scenarios/rollouts.local.yml',
   'src/local/scenarios/real-container.local.yml',
+  'src/local/scenarios/earlier-stages.local.yml',
   ...[
     'autoscaled',
     'five-groups',

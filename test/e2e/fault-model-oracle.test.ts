@@ -4,6 +4,7 @@ import type { AppliedChange, ArtifactRead, EndpointChange, VariantRecord } from 
 import {
   artifactsFoundFirst,
   deployedOnce,
+  earlierStagesFollowPolicy,
   type Limits,
   missingMeansMissing,
   nothingStuck,
@@ -105,11 +106,13 @@ class Stream {
     return this.endpoint('InService', [variant(v, 1)], undefined, place);
   }
 
-  decision(...deployments: { version: number; phase: Phase; created?: number; reason?: string }[]): this {
+  decision(
+    ...deployments: { version: number; phase: Phase; created?: number; reason?: string; attempt?: number }[]
+  ): this {
     this.decisions.push({
       seq: this.changes.length,
       deployments: deployments.map((d) => ({
-        id: `churn-model:v${d.version}`,
+        id: `churn-model:v${d.version}${d.attempt ? `#${d.attempt}` : ''}`,
         version: d.version,
         phase: d.phase,
         phaseSince: this.t,
@@ -123,6 +126,8 @@ class Stream {
   run(extra: Partial<RunRecord> = {}): RunRecord {
     return {
       stages: stagesWithProdIn(HOME),
+      earlierStages: 'keep',
+      operatorActs: [],
       changes: this.changes,
       reads: this.reads,
       // every version approved needs its image, at home and in eu-west-1
@@ -426,6 +431,148 @@ describe('fault model oracle: each invariant fails on its planted bug', () => {
     expect(
       missingMeansMissing(stream().decision({ version: 2, phase: 'Failed', reason: 'canary failed' }).run()),
     ).toEqual([]);
+  });
+
+  describe('rollback.earlierStages: what a rollback in prod does to QA', () => {
+    const qa = { endpoint: QA, region: HOME };
+    /** The canary of v2 rolled back in prod (v1 alone again at 00:34), v2 still on QA. */
+    const rolledBack = () => rollbackCompletes(canaryStopped());
+    /** Then QA goes back to v1 (a restore): its update starts at 00:35. */
+    const qaBack = (s: Stream) => {
+      const { variant: v } = s;
+      return s
+        .at(35)
+        .endpoint('Updating', [v(2, 1)], [v(1, 1)], qa)
+        .at(38)
+        .endpoint('InService', [v(1, 1)], undefined, qa);
+    };
+    /** Where v2's Rejected is in the stream: here, as if it came from outside (or a rollback --in qa then). */
+    const rejectedSeq = (s: Stream) =>
+      s.changes.findIndex((c) => c.kind === 'approval' && c.status === 'Rejected');
+
+    /**
+     * The canary of v2 stopped at 00:30 with QA's restore to v1 requested then (the policy): QA's
+     * update starts at once, prod is drained by 00:31, QA serves v1 at 00:33 and prod v1 alone at 00:34.
+     */
+    const restored = () => {
+      const s = canaryStopped();
+      const { variant: v } = s;
+      const v2 = { version: 2, created: 20 };
+      const restore = { version: 1, attempt: 2, created: 30 };
+      return s
+        .decision(
+          { version: 1, phase: 'Succeeded' },
+          { ...v2, phase: 'RollingBack' },
+          { ...restore, phase: 'QaDeploying' },
+        )
+        .endpoint('Updating', [v(2, 1)], [v(1, 1)], qa)
+        .endpoint('Updating', [v(1, 90, 100), v(2, 10, 0)])
+        .at(31)
+        .endpoint('InService', [v(1, 100), v(2, 0)])
+        .endpoint('Updating', [v(1, 100), v(2, 0)], [v(1, 1)])
+        .at(33)
+        .endpoint('InService', [v(1, 1)], undefined, qa)
+        .decision(
+          { version: 1, phase: 'Succeeded' },
+          { ...v2, phase: 'RollingBack' },
+          { ...restore, phase: 'Succeeded' },
+        )
+        .approval(2, 'Rejected')
+        .at(34)
+        .endpoint('InService', [v(1, 1)])
+        .decision(
+          { version: 1, phase: 'Succeeded' },
+          { ...v2, phase: 'RolledBack' },
+          { ...restore, phase: 'Succeeded' },
+        );
+    };
+
+    it('rollBack: QA still on the rolled-back version once nothing is in flight is caught', () => {
+      const kept = rolledBack().at(60);
+      expect(earlierStagesFollowPolicy(kept.run({ earlierStages: 'rollBack' }))).toEqual([
+        'v2, rolled back in prod (on v1 at 00:31:00, change 13), still holds 100% of qa (churn-model-qa in us-east-1) at 00:20:00 (change 7) once nothing was in flight (rollback.earlierStages: rollBack)',
+      ]);
+      // QA taken back to v1 before everything ended passes, whenever the run is said to have settled
+      expect(earlierStagesFollowPolicy(restored().run({ earlierStages: 'rollBack' }))).toEqual([]);
+      expect(earlierStagesFollowPolicy(restored().run({ earlierStages: 'rollBack', settledAt: 0 }))).toEqual(
+        [],
+      );
+      // QA moved back only after everything had ended is too late; a group that never settled
+      // again is nothingStuck's business
+      expect(earlierStagesFollowPolicy(qaBack(rolledBack()).run({ earlierStages: 'rollBack' }))).toHaveLength(
+        1,
+      );
+      const unsettled = rolledBack();
+      unsettled.decisions.splice(-1);
+      expect(earlierStagesFollowPolicy(unsettled.run({ earlierStages: 'rollBack' }))).toEqual([]);
+    });
+
+    it('rollBack: a newer version sent to QA (whose update failed) or v2 approved anew keeps v2 there rightly', () => {
+      const newer = rolledBack();
+      const { variant: v } = newer;
+      // v3 sent to QA before everything ended (v2's rollback ends last), its update failed
+      newer.decisions.splice(-1);
+      newer
+        .at(40)
+        .approval(3, 'Approved')
+        .read(3, HOME)
+        .endpoint('Updating', [v(2, 1)], [v(3, 1)], qa)
+        .at(45)
+        .endpoint('InService', [v(2, 1)], undefined, qa)
+        .decision(
+          { version: 1, phase: 'Succeeded' },
+          { version: 2, phase: 'RolledBack' },
+          { version: 3, phase: 'Failed' },
+        );
+      expect(earlierStagesFollowPolicy(newer.run({ earlierStages: 'rollBack' }))).toEqual([]);
+      // v3 only after everything had ended with QA on v2 is no excuse
+      const after = rolledBack();
+      after
+        .at(40)
+        .approval(3, 'Approved')
+        .read(3, HOME)
+        .endpoint('Updating', [v(2, 1)], [v(3, 1)], qa);
+      expect(earlierStagesFollowPolicy(after.run({ earlierStages: 'rollBack' }))).toHaveLength(1);
+      const anew = rolledBack().at(40).approval(2, 'Approved');
+      expect(earlierStagesFollowPolicy(anew.run({ earlierStages: 'rollBack' }))).toEqual([]);
+      // an older version on QA's way is no replacement
+      const older = rolledBack();
+      older.endpoint('Updating', [older.variant(2, 1)], [older.variant(1, 1)], qa);
+      older.endpoint('InService', [older.variant(2, 1)], undefined, qa);
+      expect(earlierStagesFollowPolicy(older.run({ earlierStages: 'rollBack' }))).toHaveLength(1);
+    });
+
+    it('rollBack: prod replaced by a newer version went forward, not back', () => {
+      const s = canaryStopped();
+      const { variant: v } = s;
+      s.endpoint('Updating', [v(1, 90), v(2, 10)], [v(2, 1)])
+        .at(40)
+        .endpoint('InService', [v(2, 1)]);
+      expect(earlierStagesFollowPolicy(s.run({ earlierStages: 'rollBack' }))).toEqual([]);
+    });
+
+    it('keep: QA moved back with no rejection from outside nor rollback --in qa is caught', () => {
+      const s = qaBack(rolledBack());
+      const violation =
+        'qa (churn-model-qa in us-east-1) moved back from v2 to v1 at 00:35:00 (change 17, Updating) with no rejection of v2 nor rollback --in qa (rollback.earlierStages: keep)';
+      // v2's Rejected in the stream is the service's own reject after its rollback: no excuse
+      expect(earlierStagesFollowPolicy(s.run())).toEqual([violation]);
+      expect(earlierStagesFollowPolicy(rolledBack().run())).toEqual([]);
+    });
+
+    it('keep: a rejection from outside or an applied rollback --in qa of the version QA served allows it', () => {
+      const build = (act: 'reject' | 'rollbackInQa', version: number, applied = true, early = false) => {
+        const s = rolledBack();
+        const seq = early ? 0 : rejectedSeq(s);
+        return qaBack(s).run({ operatorActs: [{ seq, act, packageArn: pkg(version), applied }] });
+      };
+      expect(earlierStagesFollowPolicy(build('reject', 2))).toEqual([]);
+      expect(earlierStagesFollowPolicy(build('rollbackInQa', 2))).toEqual([]);
+      // refused, about another version, or before v2's approval: no excuse
+      expect(earlierStagesFollowPolicy(build('rollbackInQa', 2, false))).toHaveLength(1);
+      expect(earlierStagesFollowPolicy(build('reject', 1))).toHaveLength(1);
+      expect(earlierStagesFollowPolicy(build('reject', 2, true, true))).toHaveLength(1);
+    });
   });
 
   it("a change of a stage's endpoint outside the stage's region is caught", () => {

@@ -24,6 +24,9 @@ export interface SavedDeployment {
   phaseSince: number;
   createdAt: number;
   reason?: string | undefined;
+  /** What asked for it (a `restore` takes a stage back) and the stage it goes to. */
+  trigger?: string | undefined;
+  targetStage?: string | undefined;
 }
 
 /** A group record the service saved: `seq` is how many changes the local cloud had applied by then. */
@@ -56,9 +59,29 @@ export interface NeededArtifact {
   uri: string;
 }
 
+/** What `rollback.earlierStages` the group was configured with. */
+export type EarlierStages = 'keep' | 'rollBack';
+
+/**
+ * What someone outside the service did that may take QA back: a rejection in the registry, or an
+ * operator's `rollback --in qa` (`applied`: the control function applied it). `seq` is how many
+ * changes the local cloud had applied when it was sent.
+ */
+export interface OperatorAct {
+  seq: number;
+  act: 'reject' | 'rollbackInQa';
+  /** The package rejected, or the one QA served that the rollback was about. */
+  packageArn: string;
+  applied: boolean;
+}
+
 export interface RunRecord {
   /** The group's stages in the order a version goes through them (QA, then prod). */
   stages: StagePlace[];
+  /** The group's policy for the stages that promoted a version prod rolls back. */
+  earlierStages: EarlierStages;
+  /** Rejections and `rollback --in qa` sent from outside the service, in order. */
+  operatorActs: OperatorAct[];
   changes: readonly AppliedChange[];
   /** Every artifact lookup S3 and ECR answered, placed in `changes` by its `seq`. */
   reads: readonly ArtifactRead[];
@@ -455,6 +478,157 @@ export function missingMeansMissing(run: RunRecord): string[] {
   return found;
 }
 
+/** Prod went back from a version: it served `packageArn` from `since`, and `ended` is the first InService change serving only older versions. */
+export interface ProdRollback {
+  packageArn: string;
+  /** The first prod change on which the version held a share. */
+  since: number;
+  /** The last prod change on which it still held one. */
+  lastHeld: number;
+  /** The change that ended the rollback. */
+  ended: EndpointChange;
+}
+
+const servingVersions = (c: EndpointChange): number[] =>
+  c.variants.flatMap((v) => (v.packageArn && v.currentWeight > 0 ? [versionOf(v.packageArn)] : []));
+
+/**
+ * Every time prod went back from a version to older ones (a rollback, whatever its cause): the
+ * version held a share of prod, and then prod was InService on older versions only. A version
+ * that a newer one replaced went forward, not back.
+ */
+export function prodRollbacks(run: RunRecord): ProdRollback[] {
+  const rollbacks: ProdRollback[] = [];
+  const held = new Map<string, { since: number; lastHeld: number }>();
+  for (const c of endpointChanges(run, prodOf(run))) {
+    for (const packageArn of packagesOn([c])) {
+      if (exposure(c, packageArn) <= 0) continue;
+      const open = held.get(packageArn);
+      held.set(packageArn, { since: open?.since ?? c.seq, lastHeld: c.seq });
+    }
+    const serving = servingVersions(c);
+    if (c.status !== 'InService' || serving.length === 0) continue;
+    for (const [packageArn, { since, lastHeld }] of held) {
+      if (exposure(c, packageArn) > 0) continue;
+      held.delete(packageArn);
+      if (serving.every((v) => v < versionOf(packageArn)))
+        rollbacks.push({ packageArn, since, lastHeld, ended: c });
+    }
+  }
+  return rollbacks;
+}
+
+const qaOf = (run: RunRecord): StagePlace => {
+  const qa = run.stages[0];
+  if (!qa || run.stages.length < 2) throw new Error('a run record names QA and a later stage');
+  return qa;
+};
+
+/** The first saved decision from `seq` on with nothing in flight: the group settled again. */
+const idleAfter = (run: RunRecord, seq: number): SavedDecision | undefined =>
+  run.decisions.find((d) => d.seq >= seq && d.deployments.every((x) => isTerminal(x.phase)));
+
+/** The endpoint's changes from a saved decision on: the last one before it, and every one after. */
+const fromDecision = (changes: EndpointChange[], decision: SavedDecision): EndpointChange[] => {
+  const by = changes.findLast((c) => c.seq < decision.seq);
+  return [...(by ? [by] : []), ...changes.filter((c) => c.seq >= decision.seq)];
+};
+
+/**
+ * What a rollback in prod does to QA, which promoted the version, follows the group's
+ * `rollback.earlierStages`, on what reached QA's endpoint:
+ * - `rollBack`: once prod went back from a version and then nothing was in flight (the restore
+ *   ended too), QA does not serve it, unless a newer version was sent to QA in between, after the
+ *   version reached prod (it replaces it there, and a failed update leaves QA where it was), or
+ *   the version was approved anew.
+ * - `keep`: QA is never moved back to an older version than it serves, except after a rejection in
+ *   the registry (from outside the service) or an applied `rollback --in qa` of the version it served.
+ */
+export function earlierStagesFollowPolicy(run: RunRecord): string[] {
+  return run.earlierStages === 'rollBack' ? qaLeftRolledBack(run) : qaMovedBackUnasked(run);
+}
+
+const qaWords = (qa: StagePlace) => `${qa.stage} (${qa.endpoint} in ${qa.region})`;
+const versionsWords = (versions: number[]) => versions.map((v) => `v${v}`).join(', ');
+
+/** `rollBack`: the versions prod went back from that QA still serves once nothing is in flight after. */
+function qaLeftRolledBack(run: RunRecord): string[] {
+  const qaPlace = qaOf(run);
+  const qa = endpointChanges(run, qaPlace);
+  return prodRollbacks(run).flatMap((back) => {
+    const version = versionOf(back.packageArn);
+    // a group that never settled again is nothingStuck's business
+    const idle = idleAfter(run, back.ended.seq);
+    if (!idle || approvedAnewAfter(run, back.packageArn, back.since) < Number.POSITIVE_INFINITY) return [];
+    const replaced = qa.some(
+      (c) =>
+        c.seq > back.since &&
+        c.seq < idle.seq &&
+        (c.pending?.variants ?? []).some((v) => v.packageArn && versionOf(v.packageArn) > version),
+    );
+    if (replaced) return [];
+    const still = fromDecision(qa, idle).find((c) => exposure(c, back.packageArn) > 0);
+    if (!still) return [];
+    const prodBack = `on ${versionsWords(servingVersions(back.ended))} at ${at(back.ended.at)}, change ${back.ended.seq}`;
+    return [
+      `v${version}, rolled back in prod (${prodBack}), still holds ${percent(exposure(still, back.packageArn))} of ${qaWords(qaPlace)} at ${at(still.at)} (change ${still.seq}) once nothing was in flight (rollback.earlierStages: rollBack)`,
+    ];
+  });
+}
+
+/** `keep`: QA's updates to an older version than it serves that no one outside the service asked for. */
+function qaMovedBackUnasked(run: RunRecord): string[] {
+  const qaPlace = qaOf(run);
+  const found: string[] = [];
+  const reported = new Set<string>();
+  for (const c of endpointChanges(run, qaPlace)) {
+    const served = Math.max(0, ...servingVersions(c));
+    const to = Math.max(
+      0,
+      ...(c.pending?.variants ?? []).flatMap((v) => (v.packageArn ? [versionOf(v.packageArn)] : [])),
+    );
+    if (!c.pending || to === 0 || to >= served) continue;
+    const packageArn = c.variants.find((v) => v.packageArn && versionOf(v.packageArn) === served)?.packageArn;
+    // asked for since the approval that took the version to QA
+    const approvedAt = packageArn
+      ? (approvals(run, packageArn).findLast((a) => a.seq < c.seq && a.status === 'Approved')?.seq ?? -1)
+      : -1;
+    const asked = run.operatorActs.some(
+      (o) =>
+        o.packageArn === packageArn &&
+        o.seq > approvedAt &&
+        o.seq < c.seq &&
+        (o.act === 'reject' || o.applied),
+    );
+    const label = `v${served} -> ${c.pending.configName}`;
+    if (asked || reported.has(label)) continue;
+    reported.add(label);
+    found.push(
+      `${qaWords(qaPlace)} moved back from v${served} to v${to} at ${at(c.at)} (change ${c.seq}, ${c.status}) with no rejection of v${served} nor rollback --in ${qaPlace.stage} (rollback.earlierStages: keep)`,
+    );
+  }
+  return found;
+}
+
+/**
+ * For each rollback in prod, whether QA held the version as prod's rollback began (the case the
+ * policy is about) and whether QA still held it once nothing was in flight after.
+ */
+export const qaOnProdRollbacks = (
+  run: RunRecord,
+): { version: number; qaHeld: boolean; qaHoldsWhenIdle: boolean }[] => {
+  const qa = endpointChanges(run, qaOf(run));
+  return prodRollbacks(run).map((back) => {
+    const held = (c: EndpointChange | undefined) => exposure(c, back.packageArn) > 0;
+    const idle = idleAfter(run, back.ended.seq);
+    return {
+      version: versionOf(back.packageArn),
+      qaHeld: held(qa.findLast((c) => c.seq <= back.lastHeld)),
+      qaHoldsWhenIdle: idle !== undefined && fromDecision(qa, idle).some(held),
+    };
+  });
+};
+
 export const INVARIANTS = {
   stageInItsRegion,
   stagesInOrder,
@@ -465,6 +639,7 @@ export const INVARIANTS = {
   oneAnswerPerToken,
   artifactsFoundFirst,
   missingMeansMissing,
+  earlierStagesFollowPolicy,
 } as const;
 
 /** Every violation of every invariant in a run. */

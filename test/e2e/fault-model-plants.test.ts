@@ -5,6 +5,9 @@ import type { ModelRegistry, StageEndpoints } from '../../src/ports/sagemaker';
 import { deps, setDeps } from '../../src/wiring';
 import {
   artifactsFoundFirst,
+  deployedOnce,
+  type EarlierStages,
+  earlierStagesFollowPolicy,
   missingMeansMissing,
   onlyApprovedServes,
   stageInItsRegion,
@@ -12,7 +15,7 @@ import {
   stoppedNeverRises,
   violations,
 } from './fault-model-oracle';
-import { type Action, type Plant, type PlayResult, play, type World } from './fault-model-play';
+import { type Action, GROUP, type Plant, type PlayResult, play, type World } from './fault-model-play';
 import { ECR_EU, EU } from './prod-in-eu';
 
 /**
@@ -26,6 +29,21 @@ const GATE_ROLLBACK: Action[] = [
   { type: 'ship', errorRate: 0 },
   { type: 'wait', minutes: 17 },
   { type: 'ship', errorRate: 0.3 },
+  { type: 'wait', minutes: 40 },
+];
+
+/**
+ * The same, with UpdateEndpoint throttled and failing from just before the gate fails: the first
+ * calls to meet it are the QA restore's (with rollBack, requested as prod's rollback begins, before
+ * prod's own UpdateEndpoint once its weights are drained), past the SDK's 3 attempts.
+ */
+const GATE_ROLLBACK_UPDATES_FAIL: Action[] = [
+  { type: 'ship', errorRate: 0 },
+  { type: 'wait', minutes: 17 },
+  { type: 'ship', errorRate: 0.3 },
+  { type: 'wait', minutes: 5 },
+  { type: 'fault', operation: 'UpdateEndpoint', error: 'ThrottlingException', times: 4 },
+  { type: 'fault', operation: 'UpdateEndpoint', error: 'InternalFailure', times: 2 },
   { type: 'wait', minutes: 40 },
 ];
 
@@ -175,8 +193,24 @@ const throttledTakenForMissing = prodLookups((lookup) => ({
     }),
 }));
 
-const run = (actions: Action[], plant?: Plant, world: World = 'home') =>
-  play(actions, { world, ...(plant ? { plant } : {}) });
+/**
+ * The service decides with the other `rollback.earlierStages` than the group is configured with
+ * (the run, and so the oracle, has the configured one).
+ */
+const policyTakenAs =
+  (earlierStages: EarlierStages): Plant =>
+  () => {
+    const config = structuredClone(deps().config);
+    config.modelPackageGroups[GROUP]!.rollback.earlierStages = earlierStages;
+    setDeps({ ...deps(), config });
+  };
+/** The policy ignored: QA stays on the rolled-back version though the group says rollBack. */
+const policyIgnored = policyTakenAs('keep');
+/** QA restored though the group says keep. */
+const restoredUnderKeep = policyTakenAs('rollBack');
+
+const run = (actions: Action[], plant?: Plant, world: World = 'home', earlierStages?: EarlierStages) =>
+  play(actions, { world, ...(plant ? { plant } : {}), ...(earlierStages ? { earlierStages } : {}) });
 
 /** The same run without a plant, played once for the tests that compare with it. */
 const cleanRuns = new Map<string, Promise<PlayResult>>();
@@ -213,6 +247,43 @@ const LOOKUPS_FAIL_IN_EU: Action[] = [
 ];
 
 describe('fault model: a bug planted in the handlers makes its invariant fail', () => {
+  it('rollback.earlierStages rollBack ignored: QA keeps the version prod rolled back', async () => {
+    const passed = await run(GATE_ROLLBACK_UPDATES_FAIL, undefined, 'home', 'rollBack');
+    // without the plant: QA went back to v1 (a restore on QA next to prod's rollback), its
+    // UpdateEndpoint retried past the faults, and every invariant holds, onlyApprovedServes and
+    // deployedOnce among them
+    expect(violations(passed.run, passed.limits)).toEqual([]);
+    expect(passed.exercised.earlierStagesRolledBack).toBe(1);
+    // all six faults met the QA restore's UpdateEndpoint (two executor tries of the SDK's 3 attempts)
+    expect(passed.exercised.qaRestoreFaults).toBe(6);
+    expect(passed.run.decisions.at(-1)?.deployments.map((d) => [d.id, d.phase, d.targetStage])).toEqual([
+      ['churn-model:v1', 'Succeeded', 'prod'],
+      ['churn-model:v2', 'RolledBack', 'prod'],
+      ['churn-model:v1#2', 'Succeeded', 'qa'],
+    ]);
+    const { run: planted } = await run(GATE_ROLLBACK_UPDATES_FAIL, policyIgnored, 'home', 'rollBack');
+    expect(earlierStagesFollowPolicy(planted)).toEqual([
+      expect.stringMatching(
+        /^v2, rolled back in prod \(on v1 at \S+, change \d+\), still holds 100% of qa \(churn-model-qa in us-east-1\) at \S+ \(change \d+\) once nothing was in flight \(rollback\.earlierStages: rollBack\)$/,
+      ),
+    ]);
+  }, 240_000);
+
+  it('rollback.earlierStages keep: QA restored anyway', async () => {
+    const passed = await clean(GATE_ROLLBACK);
+    expect(violations(passed.run, passed.limits)).toEqual([]);
+    expect(passed.exercised.earlierStagesKept).toBe(1);
+    const { run: planted, limits } = await run(GATE_ROLLBACK, restoredUnderKeep);
+    expect(earlierStagesFollowPolicy(planted)).toEqual([
+      expect.stringMatching(
+        /^qa \(churn-model-qa in us-east-1\) moved back from v2 to v1 at \S+ \(change \d+, Updating\) with no rejection of v2 nor rollback --in qa \(rollback\.earlierStages: keep\)$/,
+      ),
+    ]);
+    // the restore itself breaks nothing else
+    expect(violations(planted, limits)).toEqual(earlierStagesFollowPolicy(planted));
+    expect(deployedOnce(planted)).toEqual([]);
+  }, 240_000);
+
   it('a stale weight sent after the stop decision', async () => {
     const { run: planted } = await run(GATE_ROLLBACK, staleWeightAfterStop);
     // the stale call goes out in the very millisecond of the decision, after it was saved

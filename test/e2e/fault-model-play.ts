@@ -8,20 +8,30 @@ import {
 import fc from 'fast-check';
 import { isTerminal } from '../../src/domain/model';
 import { TransientError } from '../../src/errors';
-import type { AppliedChange, CloudEvent, EndpointChange, VariantRecord } from '../../src/local/cloud';
+import type {
+  AppliedChange,
+  CallRecord,
+  CloudEvent,
+  EndpointChange,
+  VariantRecord,
+} from '../../src/local/cloud';
 import type { StateStore } from '../../src/ports/state-store';
 import { deps, setDeps } from '../../src/wiring';
 import { crashSwitch } from './crash-injection';
 import {
+  type EarlierStages,
   exposure,
   type Limits,
   type NeededArtifact,
+  type OperatorAct,
+  qaOnProdRollbacks,
   type RunRecord,
   type SavedDecision,
   type SentAnswer,
   type StagePlace,
 } from './fault-model-oracle';
-import { ECR_EU, ECR_HOME, EU, prodInEu } from './prod-in-eu';
+import { localConfigVariant } from './helpers';
+import { ECR_EU, ECR_HOME, EU, placeProdInEu } from './prod-in-eu';
 import { MINUTE, type Rollouts, startRollouts } from './rollout-harness';
 
 /**
@@ -46,7 +56,14 @@ const ALARM = 'churn-model-prod-business-kpi';
  */
 export type World = 'home' | 'prodInEu';
 
-const configOf = (world: World): string | undefined => (world === 'home' ? undefined : prodInEu());
+/** The local config, with prod moved to eu-west-1 and the group's `rollback.earlierStages` set as asked. */
+const configOf = (world: World, earlierStages: EarlierStages): string | undefined =>
+  world === 'home' && earlierStages === 'keep'
+    ? undefined
+    : localConfigVariant((config) => {
+        if (world === 'prodInEu') placeProdInEu(config);
+        if (earlierStages === 'rollBack') config.modelPackageGroups[GROUP].rollback = { earlierStages };
+      });
 
 /** The stages as the service runs them: each one's endpoint and region. */
 const stagesOf = (): StagePlace[] => {
@@ -72,6 +89,8 @@ export type Action =
   | { type: 'slow'; operation: string; latencyMs: number; times: number; region?: string | undefined }
   | { type: 'alarm'; on: boolean }
   | { type: 'command'; verb: 'abort' | 'promote' | 'pause' | 'resume' | 'rollback'; full: boolean }
+  /** An operator sends `rollback <deployment of the version QA serves> --in qa`. */
+  | { type: 'rollbackInQa' }
   | { type: 'fewerSteps' }
   | { type: 'crash'; afterWrites: number }
   | { type: 'reorder'; minutes: number }
@@ -189,7 +208,7 @@ const action: fc.Arbitrary<Action> = fc.oneof(
  * Sequences open with a healthy version that reaches prod (an approval, then long enough for QA and
  * prod), so that every run ships and later approvals go through a canary against a baseline.
  */
-const sequences: fc.Arbitrary<Action[]> = fc
+const opening: fc.Arbitrary<Action[]> = fc
   .tuple(fc.integer({ min: 15, max: 20 }), fc.array(action, { minLength: 3, maxLength: 12 }))
   .map(([minutes, rest]): Action[] => [{ type: 'ship', errorRate: 0 }, { type: 'wait', minutes }, ...rest]);
 
@@ -207,30 +226,51 @@ const regionalWriteFault: fc.Arbitrary<Action> = fc.record({
 });
 
 /** Some of `faults`, each put at a drawn place after the first approval. */
-const placed = (faults: fc.Arbitrary<Action>, maxLength: number) =>
-  fc.array(fc.tuple(fc.nat(), faults), { minLength: 1, maxLength });
+const placed = (faults: fc.Arbitrary<Action>, maxLength: number, minLength = 1) =>
+  fc.array(fc.tuple(fc.nat(), faults), { minLength, maxLength });
+
+/** `extra` actions put among `base`, each at its drawn place after the first approval. */
+const placeAmong = (base: Action[], extra: [number, Action][]): Action[] => {
+  const merged = [...base];
+  for (const [at, action] of extra) merged.splice(1 + (at % merged.length), 0, action);
+  return merged;
+};
+
+/** A run: the group's policy for QA when prod rolls a version back, and what happens. */
+export interface Sequence {
+  earlierStages: EarlierStages;
+  actions: Action[];
+}
+
+/** Up to two `rollback --in qa` (applied only when QA serves a version prod does not). */
+const qaRollbacks = placed(fc.constant<Action>({ type: 'rollbackInQa' }), 2, 0);
+const policy = fc.constantFrom<EarlierStages>('keep', 'rollBack');
 
 /**
  * The sequences of a world. With prod in eu-west-1, faults of the pre-flight's lookups and of the
- * writes sent there are put among the actions, anywhere after the first approval; the actions
+ * writes sent there are put among the actions, anywhere after the first approval, and so are the
+ * operators' `rollback --in qa`; the group's `rollback.earlierStages` is drawn last. The actions
  * themselves are drawn first, as in the service's region, so a seed's sequences keep what they
  * exercised before.
  */
-export const sequencesFor = (world: World): fc.Arbitrary<Action[]> =>
+export const sequencesFor = (world: World): fc.Arbitrary<Sequence> =>
   world === 'home'
-    ? sequences
+    ? fc.tuple(opening, qaRollbacks, policy).map(([base, rollbacks, earlierStages]) => ({
+        earlierStages,
+        actions: placeAmong(base, rollbacks),
+      }))
     : fc
         .tuple(
-          sequences,
+          opening,
           placed(fc.oneof({ weight: 2, arbitrary: lookupFault }, { weight: 1, arbitrary: slowLookup }), 4),
           placed(regionalWriteFault, 3),
+          qaRollbacks,
+          policy,
         )
-        .map(([base, lookups, writesThere]) => {
-          const merged = [...base];
-          for (const [at, fault] of [...lookups, ...writesThere])
-            merged.splice(1 + (at % merged.length), 0, fault);
-          return merged;
-        });
+        .map(([base, lookups, writesThere, rollbacks, earlierStages]) => ({
+          earlierStages,
+          actions: placeAmong(base, [...lookups, ...writesThere, ...rollbacks]),
+        }));
 
 /**
  * How long a deployment may stay in flight: the group's documented timeouts (the canary's
@@ -277,6 +317,8 @@ const recordDecisions = (r: Rollouts, decisions: SavedDecision[]): void => {
         deployments: saved.deployments.map((d) => ({
           id: d.id,
           version: d.version,
+          trigger: d.trigger,
+          targetStage: d.targetStage,
           phase: d.phase,
           phaseSince: d.phaseSince,
           createdAt: d.createdAt,
@@ -325,6 +367,14 @@ export interface Exercised {
   awayModelFaults: number;
   /** Executor steps retried because a pre-flight lookup failed (past the SDK's own retries). */
   preflightRetries: number;
+  /** Rollbacks in prod of a version QA held, with `rollBack`, after which QA no longer held it. */
+  earlierStagesRolledBack: number;
+  /** The same with `keep`, after which QA still held it. */
+  earlierStagesKept: number;
+  /** `rollback --in qa` the control function applied. */
+  qaRollbacksApplied: number;
+  /** UpdateEndpoint calls to QA's endpoint a fault answered while a QA restore was in flight. */
+  qaRestoreFaults: number;
 }
 
 export const noneExercised = (): Exercised => ({
@@ -341,6 +391,10 @@ export const noneExercised = (): Exercised => ({
   awayFaults: 0,
   awayModelFaults: 0,
   preflightRetries: 0,
+  earlierStagesRolledBack: 0,
+  earlierStagesKept: 0,
+  qaRollbacksApplied: 0,
+  qaRestoreFaults: 0,
 });
 
 /** A bug planted for one run: called once the stack runs, before the first action. */
@@ -441,11 +495,12 @@ const attributePackages = (
 
 export const play = async (
   actions: Action[],
-  options: { plant?: Plant; world?: World } = {},
+  options: { plant?: Plant; world?: World; earlierStages?: EarlierStages } = {},
 ): Promise<PlayResult> => {
   const crashes = crashSwitch();
   const world = options.world ?? 'home';
-  const configPath = configOf(world);
+  const earlierStages = options.earlierStages ?? 'keep';
+  const configPath = configOf(world, earlierStages);
   const r = await startRollouts({
     duplicateEventRate: 0.3,
     seed: 7,
@@ -484,6 +539,7 @@ export const play = async (
     return packageArn;
   };
   const executions: string[] = [];
+  const operatorActs: OperatorAct[] = [];
   const current = async () => {
     const state = await store.loadGroup(GROUP);
     return state?.deployments.filter((d) => !isTerminal(d.phase)).at(-1)?.id;
@@ -494,7 +550,14 @@ export const play = async (
     const state: PlayState = {
       packages,
       executions,
+      operatorActs,
       current,
+      qaServed: async () => {
+        const state = await store.loadGroup(GROUP);
+        const qa = state?.qa;
+        const latest = state?.deployments.filter((d) => d.version === qa?.version).at(-1);
+        return qa && latest ? { deploymentId: latest.id, packageArn: qa.packageArn } : undefined;
+      },
       exercised,
       armCrash: (k) => crashes.arm(k),
       ship,
@@ -527,6 +590,8 @@ export const play = async (
 
     const run: RunRecord = {
       stages,
+      earlierStages,
+      operatorActs,
       changes: attributePackages(r.stack.cloud.changes, packageOfImage),
       reads: r.stack.cloud.artifactReads,
       artifacts: needed,
@@ -563,6 +628,13 @@ export const play = async (
         /(S3 HeadObject|ECR DescribeImages) .* failed/.test(String(x.extra?.error)),
     ).length;
     exercised.stoppedWithTraffic += stoppedWithTraffic(run);
+    for (const back of qaOnProdRollbacks(run)) {
+      if (!back.qaHeld) continue;
+      if (earlierStages === 'rollBack' && !back.qaHoldsWhenIdle) exercised.earlierStagesRolledBack += 1;
+      if (earlierStages === 'keep' && back.qaHoldsWhenIdle) exercised.earlierStagesKept += 1;
+    }
+    exercised.qaRollbacksApplied += operatorActs.filter((o) => o.act === 'rollbackInQa' && o.applied).length;
+    exercised.qaRestoreFaults += qaRestoreFaults(run, r.stack.cloud.calls);
     return { run, limits, exercised };
   } finally {
     await r.close();
@@ -593,9 +665,32 @@ const stoppedWithTraffic = (run: RunRecord): number => {
   return count;
 };
 
+/** UpdateEndpoint calls to QA's endpoint a fault answered while a QA-only restore was in flight. */
+const qaRestoreFaults = (run: RunRecord, calls: readonly CallRecord[]): number => {
+  const qa = run.stages[0]!;
+  const restores = new Map<string, { from: number; to: number }>();
+  for (const decision of run.decisions)
+    for (const d of decision.deployments)
+      if (d.trigger === 'restore' && d.targetStage === 'qa')
+        restores.set(d.id, { from: d.createdAt, to: isTerminal(d.phase) ? d.phaseSince : run.endedAt });
+  return calls.filter(
+    (c) =>
+      c.operation === 'UpdateEndpoint' &&
+      c.region === qa.region &&
+      c.names?.EndpointName === qa.endpoint &&
+      c.error !== undefined &&
+      INJECTED.has(c.error) &&
+      [...restores.values()].some((w) => c.at >= w.from && c.at <= w.to),
+  ).length;
+};
+
 interface PlayState {
   packages: string[];
   executions: string[];
+  /** Rejections and `rollback --in qa` sent, placed in the stream. */
+  operatorActs: OperatorAct[];
+  /** The deployment of the version QA serves (latest attempt), if QA serves one. */
+  qaServed: () => Promise<{ deploymentId: string; packageArn: string } | undefined>;
   current: () => Promise<string | undefined>;
   armCrash: (afterWrites: number) => void;
   exercised: Exercised;
@@ -696,10 +791,37 @@ const perform = async (r: Rollouts, a: Action, s: PlayState): Promise<void> => {
         .filter((arn) => r.stack.cloud.registry.find(arn)?.approvalStatus === 'Approved')
         .at(-1);
       if (!arn) return;
+      s.operatorActs.push({
+        seq: r.stack.cloud.changes.length,
+        act: 'reject',
+        packageArn: arn,
+        applied: true,
+      });
       await r.sm.send(
         new UpdateModelPackageCommand({ ModelPackageArn: arn, ModelApprovalStatus: 'Rejected' }),
       );
       await r.stack.settle();
+      return;
+    }
+    case 'rollbackInQa': {
+      const qa = await s.qaServed();
+      if (!qa) return;
+      const seq = r.stack.cloud.changes.length;
+      const send = () => r.command('rollback', qa.deploymentId, 'model test', { stage: 'qa' });
+      // a control function that died after its write answers 502: sent again, the command is then
+      // refused though the first one was applied, so a died attempt counts as applied
+      let died = false;
+      const reply = await send().catch(async (error: unknown) => {
+        if (!(error instanceof TransientError)) throw error;
+        died = true;
+        return send();
+      });
+      s.operatorActs.push({
+        seq,
+        act: 'rollbackInQa',
+        packageArn: qa.packageArn,
+        applied: died || reply.outcome === 'applied',
+      });
       return;
     }
     case 'editMetadata': {

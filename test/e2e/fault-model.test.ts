@@ -2,17 +2,18 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { violations } from './fault-model-oracle';
 import {
-  type Action,
   type Exercised,
   noneExercised,
   play,
+  type Sequence,
   sequencesFor,
   type World,
 } from './fault-model-play';
 
 /**
- * Fault-injection model test: random sequences of approvals, faults, alarms, operator commands,
- * crashes, late events and pipelines (`fault-model-play.ts`), each checked by the invariants of
+ * Fault-injection model test: random sequences of approvals, faults, alarms, operator commands
+ * (`rollback --in qa` among them), crashes, late events and pipelines, under a group policy
+ * `rollback.earlierStages` drawn per sequence (`keep` or `rollBack`) (`fault-model-play.ts`), each checked by the invariants of
  * `fault-model-oracle.ts` on the local cloud's stream of applied changes. Each invariant is shown
  * to fail on its planted bug in `fault-model-oracle.test.ts` and `fault-model-plants.test.ts`.
  *
@@ -43,8 +44,12 @@ const LAST_RUN_SECONDS = 240;
 /** Shrinking a failure goes on after the budget (each step is a run), up to this long. */
 const SHRINK_SECONDS = 600;
 
-const check = async (actions: Action[], exercised?: Exercised, world: World = 'home'): Promise<void> => {
-  const result = await play(actions, { world });
+const check = async (
+  { actions, earlierStages }: Sequence,
+  exercised?: Exercised,
+  world: World = 'home',
+): Promise<void> => {
+  const result = await play(actions, { world, earlierStages });
   if (exercised)
     for (const key of Object.keys(exercised) as (keyof Exercised)[]) exercised[key] += result.exercised[key];
   expect(violations(result.run, result.limits)).toEqual([]);
@@ -61,13 +66,13 @@ const holdForRandomSequences = async (
   const budgetSpent = () => Date.now() - started > budgetSeconds * 1000;
   let ran = 0;
   let failing = false;
-  const property = async (actions: Action[]): Promise<void> => {
+  const property = async (sequence: Sequence): Promise<void> => {
     // the budget stops new sequences only, and only after the default count (npm test's runs, whose
     // coverage is asserted below, always run in full however loaded the machine): a failure found
     // is shrunk whatever the time
     if (!failing && ran >= Math.min(runs, DEFAULT_RUNS) && budgetSpent()) return;
     ran += 1;
-    await check(actions, exercised, world).catch((error: unknown) => {
+    await check(sequence, exercised, world).catch((error: unknown) => {
       failing = true;
       throw error;
     });
@@ -94,11 +99,14 @@ const holdForRandomSequences = async (
 describe('fault-injection model: invariants on what the local cloud applied', () => {
   it('a completed gate rollback to the previous version is not a second deployment of it', async () => {
     // shrunk by hand from seed 20261129's run 15: the rollback's clean-up deletes the canary config
-    await check([
-      { type: 'ship', errorRate: 0 },
-      { type: 'wait', minutes: 17 },
-      { type: 'ship', errorRate: 0.3 },
-    ]);
+    await check({
+      earlierStages: 'keep',
+      actions: [
+        { type: 'ship', errorRate: 0 },
+        { type: 'wait', minutes: 17 },
+        { type: 'ship', errorRate: 0.3 },
+      ],
+    });
   }, 300_000);
 
   it(
@@ -112,6 +120,11 @@ describe('fault-injection model: invariants on what the local cloud applied', ()
         expect(exercised.stoppedWithTraffic, 'a candidate stopped while it held traffic').toBeGreaterThan(0);
         expect(exercised.rejections, 'versions rejected in the registry').toBeGreaterThan(0);
         expect(exercised.tokens, 'pipeline callback tokens').toBeGreaterThan(0);
+        expect(
+          exercised.earlierStagesRolledBack,
+          'with rollBack, QA taken back from a version prod rolled back',
+        ).toBeGreaterThan(0);
+        expect(exercised.qaRollbacksApplied, 'rollback --in qa applied').toBeGreaterThan(0);
       }
       expect(exercised.awayFromHome, 'endpoint changes outside the service region').toBe(0);
     },
@@ -132,6 +145,9 @@ describe('fault-injection model: invariants on what the local cloud applied', ()
           exercised.awayModelFaults,
           'CreateModel from mapped artifacts in eu-west-1 that met a fault',
         ).toBeGreaterThan(0);
+        expect(exercised.earlierStagesKept, 'with keep, QA kept a version prod rolled back').toBeGreaterThan(
+          0,
+        );
       }
     },
     (budgetSeconds + LAST_RUN_SECONDS + SHRINK_SECONDS + 60) * 1000,

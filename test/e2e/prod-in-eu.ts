@@ -1,5 +1,6 @@
 import { CreateModelPackageCommand } from '@aws-sdk/client-sagemaker';
 import type { CloudEvent } from '../../src/local/cloud';
+import type { Json } from '../foundation/fixtures';
 import { localConfigVariant } from './helpers';
 import { MINUTE, type Rollouts } from './rollout-harness';
 
@@ -16,15 +17,17 @@ export const EU = 'eu-west-1';
 export const ECR_HOME = '111122223333.dkr.ecr.us-east-1.amazonaws.com/churn';
 export const ECR_EU = '111122223333.dkr.ecr.eu-west-1.amazonaws.com/churn';
 
-export const prodInEu = () =>
-  localConfigVariant((config) => {
-    const prod = config.modelPackageGroups[GROUP].stages.prod;
-    prod.region = EU;
-    prod.artifacts = {
-      ecr: [{ from: ECR_HOME, to: ECR_EU }],
-      s3: [{ from: 's3://models-use1/churn/', to: 's3://models-euw1/churn/' }],
-    };
-  });
+/** Moves the group's prod stage of a parsed local config to eu-west-1, with its artifact mappings. */
+export const placeProdInEu = (config: Json): void => {
+  const prod = config.modelPackageGroups[GROUP].stages.prod;
+  prod.region = EU;
+  prod.artifacts = {
+    ecr: [{ from: ECR_HOME, to: ECR_EU }],
+    s3: [{ from: 's3://models-use1/churn/', to: 's3://models-euw1/churn/' }],
+  };
+};
+
+export const prodInEu = () => localConfigVariant(placeProdInEu);
 
 /**
  * A version as CI registers it: pushed and uploaded at home, replicated to eu-west-1 (its image to

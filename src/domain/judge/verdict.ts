@@ -442,13 +442,15 @@ const sameReading = (a: MinuteReading | undefined, b: MinuteReading | undefined)
     a.errors5xx === b.errors5xx &&
     a.latencyMs === b.latencyMs);
 
-/** Whether `minutes` begin with the kept ones, value for value (the newest first: late data revises those). */
+/**
+ * Whether `minutes` begin with the kept ones, value for value (the newest first: late data revises
+ * those). Their times do not matter: the fold reads the values alone, in order.
+ */
 const beginWith = (kept: readonly PairedMinute[], minutes: readonly PairedMinute[]): boolean => {
   if (kept.length > minutes.length) return false;
   for (let i = kept.length - 1; i >= 0; i--) {
     const [a, b] = [kept[i]!, minutes[i]!];
-    if (a.at !== b.at || !sameReading(a.candidate, b.candidate) || !sameReading(a.baseline, b.baseline))
-      return false;
+    if (!sameReading(a.candidate, b.candidate) || !sameReading(a.baseline, b.baseline)) return false;
   }
   return true;
 };

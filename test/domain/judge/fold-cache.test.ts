@@ -121,4 +121,32 @@ describe('the kept folds of judgeCanary', () => {
     );
     expect(judgeCanary(readings(revised), gates, timing, at(12))).toEqual(expected);
   });
+
+  /** Readings of `rows` with some minutes missing: for both variants, or for the baseline alone. */
+  const withMissing = (rows: MinuteRow[], both: number[], baselineOnly: number[]) => {
+    const r = readings(rows);
+    const keep = (missing: number[]) => (m: { at: number }) => !missing.includes((m.at - T0) / MIN);
+    return {
+      ...r,
+      candidate: { ...r.candidate, minutes: r.candidate.minutes!.filter(keep(both)) },
+      baseline: { ...r.baseline!, minutes: r.baseline!.minutes!.filter(keep([...both, ...baselineOnly])) },
+    };
+  };
+
+  it.each([
+    ['missing for both variants when judged, there later', [4], [], false],
+    ['missing for the baseline when judged, there later', [], [4], false],
+    ['there for the baseline when judged, missing later', [], [4], true],
+  ] as const)('a settled minute %s is judged anew', (_what, both, baselineOnly, reversed) => {
+    const gates = GATES[0]!;
+    const timing = { startedAt: T0, extensions: 0 };
+    const rows: MinuteRow[] = Array.from({ length: 12 }, (_, i) => [300, i % 3, 50, 2700, 9, 50]);
+    const at = (n: number) => T0 + (n + 1) * MIN + 20_000;
+    const gaps = withMissing(rows, [...both], [...baselineOnly]);
+    const [first, later] = reversed ? [readings(rows), gaps] : [gaps, readings(rows)];
+    judgeCanary(first, gates, timing, at(11));
+    fresh.forgetFolds();
+    const expected = fresh.judgeCanary(later, gates, timing, at(12));
+    expect(judgeCanary(later, gates, timing, at(12))).toEqual(expected);
+  });
 });

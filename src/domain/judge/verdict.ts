@@ -432,6 +432,9 @@ interface KeptFold {
 /** The folds of the latest canaries judged in this process, newest first. */
 const keptFolds: KeptFold[] = [];
 export const KEPT_FOLDS = 16;
+/** Minutes folded in this process so far: each once, unless revised or its fold was dropped. */
+let minutesFoldedCount = 0;
+export const minutesFolded = (): number => minutesFoldedCount;
 
 /** The same reading for the tally: what tallyMinute reads of it. */
 const sameReading = (a: MinuteReading | undefined, b: MinuteReading | undefined): boolean =>
@@ -469,7 +472,10 @@ export const foldMinutes = (minutes: readonly PairedMinute[], gates: GateConfig,
   const index = keptFolds.findIndex((k) => k.key === key && beginWith(k.minutes, minutes));
   const fold =
     index === -1 ? { key, minutes: [], tally: emptyTally(gates, robust) } : keptFolds.splice(index, 1)[0]!;
-  for (const m of minutes.slice(fold.minutes.length)) tallyMinute(fold.tally, m.candidate, m.baseline, gates);
+  for (const m of minutes.slice(fold.minutes.length)) {
+    tallyMinute(fold.tally, m.candidate, m.baseline, gates);
+    minutesFoldedCount += 1;
+  }
   fold.minutes = [...minutes];
   keptFolds.unshift(fold);
   keptFolds.length = Math.min(keptFolds.length, KEPT_FOLDS);

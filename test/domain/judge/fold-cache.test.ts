@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { canaryGatesSchema, type GateConfig } from '../../../src/config/schema';
-import { judgeCanary, KEPT_FOLDS } from '../../../src/domain/judge/verdict';
+import { judgeCanary, KEPT_FOLDS, minutesFolded } from '../../../src/domain/judge/verdict';
 import { MIN, type MinuteRow, readings, T0 } from './minute-readings';
 
 /*
@@ -148,5 +148,36 @@ describe('the kept folds of judgeCanary', () => {
     fresh.forgetFolds();
     const expected = fresh.judgeCanary(later, gates, timing, at(12));
     expect(judgeCanary(later, gates, timing, at(12))).toEqual(expected);
+  });
+
+  it('fold each settled minute once when canaries are judged minute by minute, side by side', () => {
+    const timing = { startedAt: T0, extensions: 0 };
+    const rows: MinuteRow[] = Array.from({ length: 40 }, (_, i) => [300, i % 3, 50 + i, 2700, 9, 50]);
+    const at = (n: number) => T0 + (n + 1) * MIN + 20_000;
+    const before = minutesFolded();
+    let settled = 0;
+    for (let n = 1; n <= 40; n++) {
+      // as many canaries as are kept, each with its own minutes, the odd ones with other gates
+      settled = 0;
+      for (let c = 0; c < KEPT_FOLDS; c++) {
+        const own = rows.slice(0, n).map((r): MinuteRow => [r[0] + c, r[1], r[2], r[3], r[4], r[5]]);
+        settled += judgeCanary(readings(own), GATES[c % 2]!, timing, at(n)).readings.evidence!.minutes;
+      }
+    }
+    // 38 settled minutes with a lag of 3, 40 with none
+    expect(settled).toBe((KEPT_FOLDS / 2) * (38 + 40));
+    expect(minutesFolded() - before).toBe(settled);
+    // a revised minute starts its canary's fold over: 39 settled minutes folded anew
+    const revised = rows.map((r, i): MinuteRow => (i === 6 ? [r[0], r[1] + 1, r[2], r[3], r[4], r[5]] : r));
+    const beforeRevision = minutesFolded();
+    judgeCanary(readings([...revised, [300, 0, 50, 2700, 9, 50]]), GATES[0]!, timing, at(41));
+    expect(minutesFolded() - beforeRevision).toBe(39);
+    // the canary next to it, unrevised, folds its one newer minute
+    const next = [...rows, [300, 0, 50, 2700, 9, 50] as MinuteRow].map(
+      (r): MinuteRow => [r[0] + 2, r[1], r[2], r[3], r[4], r[5]],
+    );
+    const beforeNext = minutesFolded();
+    judgeCanary(readings(next), GATES[0]!, timing, at(41));
+    expect(minutesFolded() - beforeNext).toBe(1);
   });
 });

@@ -41,7 +41,7 @@ const SLOWEST_FIRST = [
  * what is process-wide (environment, deps, clients, clocks, metric sink); only those shown to pass
  * together are listed. Isolated stay `production-signals` (it sets the log level for good),
  * `local-commands` (it lays a kept cloud's environment over `process.env`; first, beside the
- * typecheck and Biome, while it waits on simulated time) and the fault model and its plants (not
+ * typecheck and Biome, since its kept cloud runs in a process of its own) and the fault model and its plants (not
  * yet shown to pass shared).
  */
 const SHARED_PROCESS = [

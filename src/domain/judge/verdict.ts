@@ -81,7 +81,7 @@ export const minimumRequests = (gates: GateConfig): number =>
 export const settledUntil = (now: number, gates: GateConfig): number =>
   Math.floor(now / MINUTE) * MINUTE - gates.ingestionLagMinutes * MINUTE;
 
-interface PairedMinute {
+export interface PairedMinute {
   at: number;
   candidate: MinuteReading;
   baseline: MinuteReading | undefined;
@@ -422,6 +422,71 @@ export const stepOutcome = (
   return mayExtend ? 'inconclusive' : 'pass-inconclusive';
 };
 
+/** A fold kept for the next call: the minutes it folded, by value, and the tally they made. */
+interface KeptFold {
+  key: string;
+  minutes: PairedMinute[];
+  tally: Tally;
+}
+
+/** The folds of the latest canaries judged in this process, newest first. */
+const keptFolds: KeptFold[] = [];
+export const KEPT_FOLDS = 16;
+/** Minutes folded in this process so far: each once, unless revised or its fold was dropped. */
+let minutesFoldedCount = 0;
+export const minutesFolded = (): number => minutesFoldedCount;
+
+/** The same reading for the tally: what tallyMinute reads of it. */
+const sameReading = (a: MinuteReading | undefined, b: MinuteReading | undefined): boolean =>
+  a === b ||
+  (a !== undefined &&
+    b !== undefined &&
+    a.invocations === b.invocations &&
+    a.errors5xx === b.errors5xx &&
+    a.latencyMs === b.latencyMs);
+
+/**
+ * Whether `minutes` begin with the kept ones, value for value (the newest first: late data revises
+ * those). Their times do not matter: the fold reads the values alone, in order.
+ */
+const beginWith = (kept: readonly PairedMinute[], minutes: readonly PairedMinute[]): boolean => {
+  if (kept.length > minutes.length) return false;
+  for (let i = kept.length - 1; i >= 0; i--) {
+    const [a, b] = [kept[i]!, minutes[i]!];
+    if (!sameReading(a.candidate, b.candidate) || !sameReading(a.baseline, b.baseline)) return false;
+  }
+  return true;
+};
+
+/**
+ * The tally of the settled minutes: tallyMinute folded over them in order. Every tick judges a
+ * canary anew from all its minutes, so without this each tick would fold every minute again; a
+ * fold is kept per canary judged lately (by its gates and minutes) and a later call whose minutes
+ * begin with the same values goes on from it with the newer minutes only. A minute revised since
+ * (late data) does not match, and the fold starts over. Only a cache: the tally is exactly the
+ * fold of every minute (test/domain/judge/fold-cache.test.ts). The tally returned is the kept one,
+ * which a later call may extend: callers read it and keep nothing of it (judgeCanary keeps numbers).
+ */
+export const foldMinutes = (minutes: readonly PairedMinute[], gates: GateConfig, robust: boolean): Tally => {
+  const key = `${robust}:${JSON.stringify(gates)}`;
+  const index = keptFolds.findIndex((k) => k.key === key && beginWith(k.minutes, minutes));
+  const fold =
+    index === -1 ? { key, minutes: [], tally: emptyTally(gates, robust) } : keptFolds.splice(index, 1)[0]!;
+  for (const m of minutes.slice(fold.minutes.length)) {
+    tallyMinute(fold.tally, m.candidate, m.baseline, gates);
+    minutesFoldedCount += 1;
+  }
+  fold.minutes = [...minutes];
+  keptFolds.unshift(fold);
+  keptFolds.length = Math.min(keptFolds.length, KEPT_FOLDS);
+  return fold.tally;
+};
+
+/** Forgets the kept folds (tests that compare against a fold from nothing). */
+export const forgetFolds = (): void => {
+  keptFolds.length = 0;
+};
+
 /**
  * Judges the canary from every settled minute since it started (all steps together), so a tick
  * needs no state of its own and judging the same data twice gives the same verdict. Minutes newer
@@ -440,8 +505,7 @@ export const judgeCanary = (
   const hasBreakdown = readings.candidate.minutes !== undefined;
   const until = hasBreakdown ? settledUntil(now, gates) : now;
   const minutes = pairMinutes(readings, timing, until);
-  const tally = emptyTally(gates, hasBreakdown);
-  for (const m of minutes) tallyMinute(tally, m.candidate, m.baseline, gates);
+  const tally = foldMinutes(minutes, gates, hasBreakdown);
   const evidence = evidenceFrom(tally, gates);
   const candidateTotals = totals(
     minutes.map((m) => m.candidate),

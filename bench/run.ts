@@ -141,7 +141,7 @@ const main = async () => {
     Object.fromEntries(Object.entries(run.peakRssMb).map(([h, mb]) => [h, { MB: mb, met: ok(mb < 128) }])),
   );
   printJudgeTable(judge.cells);
-  writeJudgeChart(REPO, judge.cells);
+  console.log(writeJudgeChart(REPO, judge.cells));
   console.log(`\nWrote .local/bench.json in ${Math.round((Date.now() - started) / 1000)} s`);
 };
 

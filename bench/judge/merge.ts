@@ -28,6 +28,8 @@ if (process.argv[1] && resolve(process.argv[1]) === resolve(new URL(import.meta.
     target,
     `${JSON.stringify({ ...existing, judge: { rolloutsPerCell: rollouts, cells } }, null, 2)}\n`,
   );
-  writeJudgeChart(repo, cells);
-  console.log(`merged ${process.argv.length - 2} files: ${cells.length} judge-cells in .local/bench.json`);
+  const chart = writeJudgeChart(repo, cells);
+  console.log(
+    `merged ${process.argv.length - 2} files: ${cells.length} judge-cells in .local/bench.json; ${chart}`,
+  );
 }

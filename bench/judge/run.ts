@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { type CellKind, cells, type JudgeCellResult, type KindedCell, runCell } from './benchmark';
+import { type CellKind, cells, type JudgeCellResult, judgesFor, type KindedCell, runCell } from './benchmark';
 import { detectionChart } from './chart';
 import { checkTargets } from './targets';
 import { TRAFFIC_MODELS } from './traffic';
@@ -60,14 +60,49 @@ export const printJudgeTable = (results: JudgeCellResult[]): void => {
   }
 };
 
-/** Writes the chart for the README (docs/judge-detection.svg). */
-export const writeJudgeChart = (repo: string, results: JudgeCellResult[]): void => {
-  mkdirSync(resolve(repo, 'docs'), { recursive: true });
-  writeFileSync(resolve(repo, 'docs/judge-detection.svg'), detectionChart(results));
+/** The full benchmark's judge-cells (every judge on every cell), by resultKey. */
+const fullRunKeys = (): Set<string> =>
+  new Set(
+    cells().flatMap((cell) =>
+      judgesFor(cell).map((judge) =>
+        resultKey({
+          judge: judge.name,
+          rpm: cell.rpm,
+          baselineErrorRate: cell.baselineErrorRate,
+          candidateErrorRate: cell.baselineErrorRate * cell.errorFactor,
+          latencyFactor: cell.latencyFactor,
+          nullModel: cell.traffic,
+        }),
+      ),
+    ),
+  );
+
+/** How many of the full benchmark's judge-cells `results` lack. */
+export const missingFromFullRun = (results: JudgeCellResult[]): number => {
+  const have = new Set(results.map(resultKey));
+  return [...fullRunKeys()].filter((key) => !have.has(key)).length;
 };
 
-const resultKey = (c: JudgeCellResult) =>
-  `${c.judge}|${c.rpm}|${c.baselineErrorRate}|${c.candidateErrorRate}|${c.latencyFactor}|${c.nullModel}`;
+/**
+ * Writes the chart for the README (docs/judge-detection.svg) when the results cover the full
+ * benchmark; a subset run on a checkout without the full results leaves the README's chart as it
+ * is. Returns what it did, in words.
+ */
+export const writeJudgeChart = (repo: string, results: JudgeCellResult[]): string => {
+  const missing = missingFromFullRun(results);
+  if (missing > 0)
+    return `docs/judge-detection.svg left as it is: the merged results lack ${missing} judge-cells of the full benchmark`;
+  mkdirSync(resolve(repo, 'docs'), { recursive: true });
+  writeFileSync(resolve(repo, 'docs/judge-detection.svg'), detectionChart(results));
+  return 'docs/judge-detection.svg written';
+};
+
+const resultKey = (
+  c: Pick<
+    JudgeCellResult,
+    'judge' | 'rpm' | 'baselineErrorRate' | 'candidateErrorRate' | 'latencyFactor' | 'nullModel'
+  >,
+) => `${c.judge}|${c.rpm}|${c.baselineErrorRate}|${c.candidateErrorRate}|${c.latencyFactor}|${c.nullModel}`;
 
 /** Earlier results with this run's cells replaced by the new ones (a subset run updates its rows). */
 export const mergeResults = (earlier: JudgeCellResult[], fresh: JudgeCellResult[]): JudgeCellResult[] => {
@@ -148,8 +183,8 @@ if (process.argv[1] && resolve(process.argv[1]) === resolve(new URL(import.meta.
     path,
     `${JSON.stringify({ ...existing, judge: { rolloutsPerCell: rollouts, seconds: judge.seconds, cells: merged } }, null, 2)}\n`,
   );
-  writeJudgeChart(repo, merged);
+  const chart = writeJudgeChart(repo, merged);
   console.log(
-    `judge benchmark: ${judge.cells.length} judge-cells at ${rollouts} rollouts in ${judge.seconds} s; merged into ${out} (${merged.length} judge-cells) and docs/judge-detection.svg`,
+    `judge benchmark: ${judge.cells.length} judge-cells at ${rollouts} rollouts in ${judge.seconds} s; merged into ${out} (${merged.length} judge-cells); ${chart}`,
   );
 }

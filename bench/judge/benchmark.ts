@@ -110,6 +110,23 @@ export const cellSeed = (cell: Cell): number => {
 };
 
 /** Every judge on the same seeds of one cell (seed i is rollout i's traffic for all judges). */
+/** What names a judge's result on a cell (the fields a result's key and the tables read). */
+export const cellIdentity = (
+  cell: Cell,
+  judge: string,
+): Pick<
+  JudgeCellResult,
+  'judge' | 'rpm' | 'baselineErrorRate' | 'candidateErrorRate' | 'latencyFactor' | 'bursts' | 'nullModel'
+> => ({
+  judge,
+  rpm: cell.rpm,
+  baselineErrorRate: cell.baselineErrorRate,
+  candidateErrorRate: cell.baselineErrorRate * cell.errorFactor,
+  latencyFactor: cell.latencyFactor,
+  bursts: cell.traffic === 'incidents',
+  nullModel: cell.traffic,
+});
+
 export const runCell = (
   cell: Cell,
   rollouts: number,
@@ -133,13 +150,7 @@ export const runCell = (
         }
       }
       return {
-        judge: judge.name,
-        rpm: cell.rpm,
-        baselineErrorRate: cell.baselineErrorRate,
-        candidateErrorRate: cell.baselineErrorRate * cell.errorFactor,
-        latencyFactor: cell.latencyFactor,
-        bursts: cell.traffic === 'incidents',
-        nullModel: cell.traffic,
+        ...cellIdentity(cell, judge.name),
         rollouts,
         rolledBack: rolledBack / rollouts,
         rolledBackNoData: gaveUp / rollouts,

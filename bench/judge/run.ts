@@ -1,7 +1,15 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { type CellKind, cells, type JudgeCellResult, judgesFor, type KindedCell, runCell } from './benchmark';
+import {
+  type CellKind,
+  cellIdentity,
+  cells,
+  type JudgeCellResult,
+  judgesFor,
+  type KindedCell,
+  runCell,
+} from './benchmark';
 import { detectionChart } from './chart';
 import { checkTargets } from './targets';
 import { TRAFFIC_MODELS } from './traffic';
@@ -63,18 +71,7 @@ export const printJudgeTable = (results: JudgeCellResult[]): void => {
 /** The full benchmark's judge-cells (every judge on every cell), by resultKey. */
 const fullRunKeys = (): Set<string> =>
   new Set(
-    cells().flatMap((cell) =>
-      judgesFor(cell).map((judge) =>
-        resultKey({
-          judge: judge.name,
-          rpm: cell.rpm,
-          baselineErrorRate: cell.baselineErrorRate,
-          candidateErrorRate: cell.baselineErrorRate * cell.errorFactor,
-          latencyFactor: cell.latencyFactor,
-          nullModel: cell.traffic,
-        }),
-      ),
-    ),
+    cells().flatMap((cell) => judgesFor(cell).map((judge) => resultKey(cellIdentity(cell, judge.name)))),
   );
 
 /** How many of the full benchmark's judge-cells `results` lack. */

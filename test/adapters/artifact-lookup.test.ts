@@ -180,39 +180,29 @@ describe('the artifact pre-flight against the local cloud', () => {
       () => s3,
       () => ecr,
     );
+    const image = {
+      kind: 'ecr',
+      source: HOME_IMAGE,
+      region: EU,
+      registryId: '111122223333',
+      repository: 'fraud',
+      tag: 'v3',
+    } as const;
+    const data = {
+      kind: 's3',
+      source: HOME_DATA,
+      region: EU,
+      bucket: 'models-euw1',
+      key: 'fraud/v3/model.tar.gz',
+    } as const;
     cloud.faults.add({ service: 'ecr', operation: 'DescribeImages', error: 'ThrottlingException', times: 1 });
-    await expect(
-      once.observe({
-        kind: 'ecr',
-        source: HOME_IMAGE,
-        region: EU,
-        registryId: '111122223333',
-        repository: 'fraud',
-        tag: 'v3',
-      }),
-    ).rejects.toBeInstanceOf(TransientError);
+    await expect(once.observe(image)).rejects.toBeInstanceOf(TransientError);
     // S3 throttles with a bare 503 (SlowDown): transient
     cloud.faults.add({ service: 's3', operation: 'HeadObject', error: 'SlowDown', times: 1 });
-    await expect(
-      once.observe({
-        kind: 's3',
-        source: HOME_DATA,
-        region: EU,
-        bucket: 'models-euw1',
-        key: 'fraud/v3/model.tar.gz',
-      }),
-    ).rejects.toBeInstanceOf(TransientError);
+    await expect(once.observe(data)).rejects.toBeInstanceOf(TransientError);
     // a client error that is not a refusal (a HEAD answers no code: a bare 400) is permanent
     cloud.faults.add({ service: 's3', operation: 'HeadObject', error: 'InvalidRequest', times: 1 });
-    await expect(
-      once.observe({
-        kind: 's3',
-        source: HOME_DATA,
-        region: EU,
-        bucket: 'models-euw1',
-        key: 'fraud/v3/model.tar.gz',
-      }),
-    ).rejects.toBeInstanceOf(PermanentError);
+    await expect(once.observe(data)).rejects.toBeInstanceOf(PermanentError);
     ecr.destroy();
     s3.destroy();
   });

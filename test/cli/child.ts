@@ -100,3 +100,15 @@ export const runCliHere = async (
     assign(saved);
   }
 };
+
+/** The CLI in this process with no local stack to drive: usage, help and what is refused before anything is sent. */
+export const runCliAlone = async (args: string[]): Promise<Run> => {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli(args, {
+    stdout: { write: (text: string) => (stdout += text), isTTY: false },
+    stderr: { write: (text: string) => (stderr += text) },
+    env: { ...process.env },
+  });
+  return { code, stdout, stderr };
+};

@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../src/cli/cli';
 import type { GroupState } from '../../src/domain/model';
 import { MINUTE, startWorld, type World } from '../e2e/helpers';
-import { type Run, runCliChild, runCliHere } from './child';
+import { type Run, runCliAlone, runCliChild, runCliHere } from './child';
 
 const CHURN = 'churn-model';
 
@@ -278,16 +277,7 @@ describe('promote --full (Argo-compatible promote)', () => {
 });
 
 describe('operator CLI usage (in process)', () => {
-  const run = async (args: string[]) => {
-    let stdout = '';
-    let stderr = '';
-    const code = await runCli(args, {
-      stdout: { write: (text: string) => (stdout += text), isTTY: false },
-      stderr: { write: (text: string) => (stderr += text) },
-      env: { ...process.env },
-    });
-    return { code, stdout, stderr };
-  };
+  const run = runCliAlone;
 
   it('needs a reason and a deployment id before anything is sent', async () => {
     const noReason = await run(['abort', `${CHURN}:v1`]);

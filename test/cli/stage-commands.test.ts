@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../src/cli/cli';
 import { type Rollouts, startRollouts, withV1InProd } from '../e2e/rollout-harness';
-import { type Run, runCliHere } from './child';
+import { type Run, runCliAlone, runCliHere } from './child';
 
 /**
  * `rollback --in qa` and the refusals of `--in`, from the CLI through the signed command URL to
@@ -92,13 +91,7 @@ describe('promote and rollback naming a stage (--in), on the local cloud', () =>
 
 describe('--in in the help and the parsing (in process)', () => {
   const run = async (args: string[]) => {
-    let stdout = '';
-    let stderr = '';
-    const code = await runCli(args, {
-      stdout: { write: (text: string) => (stdout += text), isTTY: false },
-      stderr: { write: (text: string) => (stderr += text) },
-      env: { ...process.env },
-    });
+    const { code, stdout, stderr } = await runCliAlone(args);
     // one line: commander wraps help text to the width
     return { code, stdout: stdout.replace(/\s+/g, ' '), stderr };
   };

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import type { HistoryEntry } from '../../src/domain/model';
 import {
   type ConfigOptions,
   commandsOf,
@@ -15,19 +14,12 @@ import {
 
 /** rollback.earlierStages: when prod rolls a version back, QA (which promoted it) keeps it or goes back too. */
 
-const qaVersions = (w: World): number[] => (w.endpoints.qa?.variants ?? []).map((v) => v.version);
-const restores = (w: World) => w.state.deployments.filter((d) => d.trigger === 'restore');
-const historyOf = (w: World, deploymentId: string): HistoryEntry[] =>
-  commandsOf(w.commands, 'RecordHistory')
-    .map((c) => c.entry)
-    .filter((e) => e.deploymentId === deploymentId);
-
 /** v1 serves prod and v2 runs step 1 of its canary (QA serves v2). */
 const v2InCanary = (o: ConfigOptions): { w: World; d: string } => {
   const w = new World(groupConfig(o));
   ship(w, 1);
   const d = toCanary(w, 2);
-  expect(qaVersions(w)).toEqual([2]);
+  expect(w.qaVersions()).toEqual([2]);
   return { w, d };
 };
 
@@ -66,8 +58,8 @@ describe('rollback.earlierStages when prod rolls v2 back', () => {
       cause.rollBack(w, d);
       w.settleAll();
       expect(w.state.prod?.version).toBe(1);
-      expect(restores(w)).toEqual([]);
-      expect(qaVersions(w)).toEqual([2]);
+      expect(w.restores()).toEqual([]);
+      expect(w.qaVersions()).toEqual([2]);
       expect(w.state.qa?.version).toBe(2);
     });
 
@@ -75,16 +67,16 @@ describe('rollback.earlierStages when prod rolls v2 back', () => {
       const { w, d } = v2InCanary({ ...cause.options, earlierStages: 'rollBack' });
       const registryBefore = w.registryUpdates.length;
       cause.rollBack(w, d);
-      const [restore] = restores(w);
+      const [restore] = w.restores();
       expect(restore).toMatchObject({ version: 1, targetStage: 'qa', phase: 'QaDeploying' });
       w.settleAll();
       expect(w.state.prod?.version).toBe(1);
       expect(w.dep(restore!.id).phase).toBe('Succeeded');
-      expect(restores(w)).toHaveLength(1);
-      expect(qaVersions(w)).toEqual([1]);
+      expect(w.restores()).toHaveLength(1);
+      expect(w.qaVersions()).toEqual([1]);
       expect(w.state.qa?.version).toBe(1);
       // the restore says why, in its history and its Deployment Started event
-      const requested = historyOf(w, restore!.id)[0]!.reason;
+      const requested = w.history(restore!.id)[0]!.reason;
       expect(requested).toMatch(
         /^requested by restore: prod rolled back v2 \(.+\): QA back to v1 \(rollback\.earlierStages: rollBack\)$/,
       );
@@ -111,7 +103,7 @@ describe('rollback.earlierStages when prod rolls v2 back', () => {
       w.later(MIN).settle('prod', 'fail');
       expect(w.phase(id(2))).toBe('RolledBack');
       w.settleAll();
-      expect(qaVersions(w), earlierStages).toEqual(earlierStages === 'keep' ? [2] : [1]);
+      expect(w.qaVersions(), earlierStages).toEqual(earlierStages === 'keep' ? [2] : [1]);
     }
   });
 
@@ -126,7 +118,7 @@ describe('rollback.earlierStages when prod rolls v2 back', () => {
       expect(w.phase(d3), earlierStages).toBe('Aborted');
       w.settleAll();
       expect(w.state.prod?.version, earlierStages).toBe(1);
-      expect(qaVersions(w), earlierStages).toEqual(earlierStages === 'keep' ? [3] : [1]);
+      expect(w.qaVersions(), earlierStages).toEqual(earlierStages === 'keep' ? [3] : [1]);
     }
   });
 
@@ -135,8 +127,8 @@ describe('rollback.earlierStages when prod rolls v2 back', () => {
     w.approve(3);
     w.settleAll();
     expect(w.phase(d)).toBe('Superseded');
-    expect(restores(w)).toEqual([]);
-    expect(qaVersions(w)).toEqual([3]);
+    expect(w.restores()).toEqual([]);
+    expect(w.qaVersions()).toEqual([3]);
   });
 
   it('QA already runs a newer version: nothing to roll back there, and the decision says so', () => {
@@ -159,8 +151,8 @@ describe('rollback.earlierStages when prod rolls v2 back', () => {
       'QA serves v3, not v2: nothing to roll back there (rollback.earlierStages: rollBack)',
     );
     w.settleAll();
-    expect(restores(w)).toEqual([]);
-    expect(qaVersions(w)).toEqual([3]);
+    expect(w.restores()).toEqual([]);
+    expect(w.qaVersions()).toEqual([3]);
   });
 
   it('a newer version is on its way into QA: QA leaves v2 for it', () => {
@@ -171,9 +163,9 @@ describe('rollback.earlierStages when prod rolls v2 back', () => {
     expect(rolledBack.notes.find((n) => n.startsWith('QA leaves v2 (prod rolled back v2'))).toMatch(
       new RegExp(`for ${id(3)}$`),
     );
-    expect(restores(w)).toEqual([]);
+    expect(w.restores()).toEqual([]);
     w.settle('qa');
-    expect(qaVersions(w)).toEqual([3]);
+    expect(w.qaVersions()).toEqual([3]);
   });
 
   it('with no version left in prod, QA keeps the version and the decision says so', () => {
@@ -186,19 +178,19 @@ describe('rollback.earlierStages when prod rolls v2 back', () => {
     expect(aborted.notes).toContain(
       'QA keeps v1 (prod rolled back v1 (abort by alice: testing; prod has no earlier version to return to)): prod serves no other version to return to',
     );
-    expect(restores(w)).toEqual([]);
-    expect(qaVersions(w)).toEqual([1]);
+    expect(w.restores()).toEqual([]);
+    expect(w.qaVersions()).toEqual([1]);
   });
 
   it("rollBack, then the service's own reject comes back: no second restore", () => {
     const { w, d } = v2InCanary({ earlierStages: 'rollBack' });
     w.canary(d, readings.failing());
     w.settleAll();
-    expect(restores(w)).toHaveLength(1);
+    expect(w.restores()).toHaveLength(1);
     w.reject(2);
     w.settleAll();
-    expect(restores(w)).toHaveLength(1);
-    expect(qaVersions(w)).toEqual([1]);
+    expect(w.restores()).toHaveLength(1);
+    expect(w.qaVersions()).toEqual([1]);
   });
 
   it('rollBack, and the registry rejects the version in canary: one restore of QA, as with keep', () => {
@@ -206,9 +198,9 @@ describe('rollback.earlierStages when prod rolls v2 back', () => {
       const { w, d } = v2InCanary({ earlierStages });
       w.reject(2);
       expect(w.phase(d), earlierStages).toBe('RollingBack');
-      expect(restores(w), earlierStages).toHaveLength(1);
+      expect(w.restores(), earlierStages).toHaveLength(1);
       w.settleAll();
-      expect(qaVersions(w), earlierStages).toEqual([1]);
+      expect(w.qaVersions(), earlierStages).toEqual([1]);
     }
   });
 });

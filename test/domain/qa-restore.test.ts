@@ -13,8 +13,6 @@ import {
 
 /** A rejection in the registry takes QA back to the version prod serves when QA runs the rejected one. */
 
-const qaVersions = (w: World): number[] => (w.endpoints.qa?.variants ?? []).map((v) => v.version);
-
 describe('QA after a rejection in the registry', () => {
   it('a version awaiting approval is rejected: QA goes back to the version prod serves', () => {
     const w = new World(groupConfig({ mode: 'manual' }));
@@ -24,7 +22,7 @@ describe('QA after a rejection in the registry', () => {
     w.approve(2);
     w.settle('qa');
     expect(w.phase(id(2))).toBe('AwaitingApproval');
-    expect(qaVersions(w)).toEqual([2]);
+    expect(w.qaVersions()).toEqual([2]);
 
     const rejected = w.reject(2);
     expect(w.phase(id(2))).toBe('Aborted');
@@ -34,7 +32,7 @@ describe('QA after a rejection in the registry', () => {
     );
     const live = w.settle('qa');
     expect(w.dep(id(1, 2))).toMatchObject({ phase: 'Succeeded' });
-    expect(qaVersions(w)).toEqual([1]);
+    expect(w.qaVersions()).toEqual([1]);
     expect(w.state.qa?.version).toBe(1);
     // v1's registry stage stays Production: QA only went back to it
     expect(commandsOf(live.commands, 'UpdateRegistry')).toEqual([]);
@@ -72,7 +70,7 @@ describe('QA after a rejection in the registry', () => {
       ['qa', 'restore'],
     ]);
     w.settleAll();
-    expect(qaVersions(w)).toEqual([1]);
+    expect(w.qaVersions()).toEqual([1]);
     expect(w.state.prod?.version).toBe(1);
   });
 
@@ -86,7 +84,7 @@ describe('QA after a rejection in the registry', () => {
     // the reject the service asked for comes back from the registry
     w.reject(2);
     expect(w.state.deployments.filter((x) => x.trigger === 'restore')).toEqual([]);
-    expect(qaVersions(w)).toEqual([2]);
+    expect(w.qaVersions()).toEqual([2]);
   });
 
   it('with no version in prod to return to, QA keeps the rejected one and says so', () => {

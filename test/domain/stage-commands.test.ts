@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { commandFingerprint } from '../../src/domain/decided-commands';
-import type { HistoryEntry, OperatorCommand, OperatorVerb } from '../../src/domain/model';
+import type { OperatorCommand, OperatorVerb } from '../../src/domain/model';
 import {
   commandsOf,
   groupConfig,
@@ -16,13 +16,6 @@ import {
 } from './world';
 
 /** `promote --in <stage>` and `rollback --in <stage>`: a command naming the stage it is about. */
-
-const qaVersions = (w: World): number[] => (w.endpoints.qa?.variants ?? []).map((v) => v.version);
-const restores = (w: World) => w.state.deployments.filter((d) => d.trigger === 'restore');
-const historyOf = (w: World, deploymentId: string): HistoryEntry[] =>
-  commandsOf(w.commands, 'RecordHistory')
-    .map((c) => c.entry)
-    .filter((e) => e.deploymentId === deploymentId);
 
 let seq = 0;
 const send = (
@@ -48,7 +41,7 @@ const v2RolledBack = (): World => {
   w.canary(d, readings.failing());
   w.settleAll();
   expect(w.phase(d)).toBe('RolledBack');
-  expect(qaVersions(w)).toEqual([2]);
+  expect(w.qaVersions()).toEqual([2]);
   return w;
 };
 
@@ -67,7 +60,7 @@ describe('a stage the command may not name', () => {
     // refused like any command: published and in the deployment's history
     const rejected = commandsOf(unknown.commands, 'Publish').find((p) => p.event.type === 'Command Rejected');
     expect(rejected?.event.detail).toMatchObject({ command: 'promote', stage: 'staging' });
-    expect(historyOf(w, id(1)).at(-2)?.reason).toBe(
+    expect(w.history(id(1)).at(-2)?.reason).toBe(
       'promote refused: group churn has no stage staging; its stages are qa, prod',
     );
   });
@@ -87,7 +80,7 @@ describe('a stage the command may not name', () => {
     const w = v2RolledBack();
     const denied = send(w, 'rollback', id(2), 'qa', { denied: 'alice is not authorized to rollback' });
     expect(denied.rejection).toBe('alice is not authorized to rollback');
-    expect(restores(w)).toEqual([]);
+    expect(w.restores()).toEqual([]);
   });
 });
 
@@ -99,7 +92,7 @@ describe('promote --in prod and rollback --in prod are the commands without --in
     const promoted = send(w, 'promote', id(1), 'prod');
     expect(promoted.rejection).toBeUndefined();
     expect(w.phase(id(1))).toBe('ProdDeploying');
-    expect(historyOf(w, id(1)).find((e) => e.to === 'ReadyForProd')?.reason).toBe(
+    expect(w.history(id(1)).find((e) => e.to === 'ReadyForProd')?.reason).toBe(
       'promote --in prod by alice: testing',
     );
   });
@@ -127,26 +120,26 @@ describe('rollback --in qa', () => {
     const registryBefore = w.registryUpdates.length;
     const applied = send(w, 'rollback', id(2), 'qa');
     expect(applied.rejection).toBeUndefined();
-    const [restore] = restores(w);
+    const [restore] = w.restores();
     expect(restore).toMatchObject({
       version: 1,
       targetStage: 'qa',
       trigger: 'restore',
       phase: 'QaDeploying',
     });
-    expect(historyOf(w, id(2)).at(-1)).toMatchObject({
+    expect(w.history(id(2)).at(-1)).toMatchObject({
       from: 'RolledBack',
       to: 'RolledBack',
       actor: 'alice',
       reason: 'QA goes back from v2 to v1 (rollback --in qa by alice: testing)',
     });
-    expect(historyOf(w, restore!.id)[0]).toMatchObject({
+    expect(w.history(restore!.id)[0]).toMatchObject({
       actor: 'alice',
       reason: 'requested by restore: rollback --in qa by alice: testing: QA back to v1',
     });
     w.settleAll();
     expect(w.dep(restore!.id).phase).toBe('Succeeded');
-    expect(qaVersions(w)).toEqual([1]);
+    expect(w.qaVersions()).toEqual([1]);
     expect(w.state.qa?.version).toBe(1);
     // QA only: v2 was rejected by its rollback already, v1 stays Production
     expect(w.registryUpdates.slice(registryBefore)).toEqual([]);
@@ -173,7 +166,7 @@ describe('rollback --in qa', () => {
     w.settle('qa');
     send(w, 'abort', id(1), undefined);
     expect(w.phase(id(1))).toBe('Aborted');
-    expect(qaVersions(w)).toEqual([1]);
+    expect(w.qaVersions()).toEqual([1]);
     expect(send(w, 'rollback', id(1), 'qa').rejection).toBe('prod serves no version for QA to go back to');
   });
 
@@ -184,7 +177,7 @@ describe('rollback --in qa', () => {
     expect(send(w, 'rollback', id(2), 'qa').rejection).toBe(
       `${id(3)} is on its way into QA (QaDeploying): it replaces v2 there`,
     );
-    expect(restores(w)).toEqual([]);
+    expect(w.restores()).toEqual([]);
   });
 });
 
@@ -213,7 +206,7 @@ describe('the fingerprint of a command', () => {
     const first = send(w, 'rollback', id(2), 'prod', { requestId: 'same' });
     expect(first.rejection).toBe(`${id(2)} is RolledBack and does not serve prod`);
     send(w, 'rollback', id(2), 'qa', { requestId: 'same' });
-    expect(restores(w)).toEqual([]);
+    expect(w.restores()).toEqual([]);
     expect(w.dep(id(2)).packageArn).toBe(packageArn(2));
   });
 });

@@ -8,6 +8,7 @@ import type {
   EndpointObservation,
   GateReadings,
   GroupState,
+  HistoryEntry,
   OperatorVerb,
   PackageInfo,
   VariantReadings,
@@ -626,6 +627,22 @@ export class World {
 
   prodVersions(): number[] {
     return (this.endpoints.prod?.variants ?? []).map((v) => v.version);
+  }
+
+  qaVersions(): number[] {
+    return (this.endpoints.qa?.variants ?? []).map((v) => v.version);
+  }
+
+  /** The QA-only deployments that took QA back to the version prod serves. */
+  restores(): Deployment[] {
+    return this.state.deployments.filter((d) => d.trigger === 'restore');
+  }
+
+  /** Every history entry of `deploymentId` recorded so far. */
+  history(deploymentId: string): HistoryEntry[] {
+    return commandsOf(this.commands, 'RecordHistory')
+      .map((c) => c.entry)
+      .filter((e) => e.deploymentId === deploymentId);
   }
 }
 

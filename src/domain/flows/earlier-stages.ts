@@ -20,7 +20,7 @@ export function earlierStagesAfterProdRollback(t: Draft, version: number, why: s
       `QA ${serves}, not v${version}: nothing to roll back there (rollback.earlierStages: rollBack)`,
     );
   }
-  restoreQa(t, version, true, `prod rolled back v${version} (${why})`, {
+  restoreQa(t, version, `prod rolled back v${version} (${why})`, {
     rule: 'rollback.earlierStages: rollBack',
   });
 }

@@ -198,19 +198,17 @@ export function startNextQueued(t: Draft): void {
 }
 
 /**
- * QA may serve a version rejected in the registry or rolled back in prod: `servesQa` says whether
- * QA runs it or was being moved to it. QA then returns to the version prod serves, the last good
- * one, unless another version is already on its way into QA (it replaces it anyway). `rule`: the
- * configuration that asks for it, named in the restore's history and event; `who`: the operator.
+ * QA runs (or is being moved to) a version rejected in the registry or rolled back in prod: it
+ * returns to the version prod serves, the last good one, unless another version is already on its
+ * way into QA (it replaces it anyway). `rule`: the configuration that asks for it, named in the
+ * restore's history and event; `who`: the operator.
  */
 export function restoreQa(
   t: Draft,
   version: number,
-  servesQa: boolean,
   why: string,
   { rule, who }: { rule?: string; who?: HistoryExtra } = {},
 ): void {
-  if (!servesQa) return;
   const next = active(t).find((o) => holdsQa(o) && o.version !== version);
   if (next) return note(t, `QA leaves v${version} (${why}) for ${next.id}`);
   const good = t.state.prod;

@@ -56,7 +56,7 @@ export function onRejected(t: Draft, pkg: PackageInfo): void {
   const blocked = t.state.blocked.find((b) => b.version === pkg.version)!;
   blocked.at = Math.max(blocked.at, at);
   blocked.rejectPending = undefined;
-  restoreQa(t, pkg.version, servesQa, reason);
+  if (servesQa) restoreQa(t, pkg.version, reason);
 }
 
 /** Returns false (and notes why) when the version is blocked and was not approved since. */

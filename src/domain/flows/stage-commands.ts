@@ -28,6 +28,6 @@ export function rollbackQa(t: Draft, d: Deployment, by: string, who: HistoryExtr
   const next = active(t).find(holdsQa);
   if (next) return `${next.id} is on its way into QA (${next.phase}): it replaces v${d.version} there`;
   history(t, d, d.phase, d.phase, `QA goes back from v${d.version} to v${prod.version} (${by})`, who);
-  restoreQa(t, d.version, true, by, { who });
+  restoreQa(t, d.version, by, { who });
   return undefined;
 }

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cells, type JudgeCellResult, judgesFor } from '../../../bench/judge/benchmark';
+import { cellIdentity, cells, type JudgeCellResult, judgesFor } from '../../../bench/judge/benchmark';
 import { missingFromFullRun, writeJudgeChart } from '../../../bench/judge/run';
 import { checkTargets, detectionTargeted } from '../../../bench/judge/targets';
 
@@ -40,18 +40,7 @@ describe("the benchmark's detection target (issue 18's wording)", () => {
 });
 
 describe("the README's detection chart", () => {
-  const full = cells().flatMap((c) =>
-    judgesFor(c).map((judge) =>
-      cell({
-        judge: judge.name,
-        rpm: c.rpm,
-        baselineErrorRate: c.baselineErrorRate,
-        candidateErrorRate: c.baselineErrorRate * c.errorFactor,
-        latencyFactor: c.latencyFactor,
-        nullModel: c.traffic,
-      }),
-    ),
-  );
+  const full = cells().flatMap((c) => judgesFor(c).map((judge) => cell(cellIdentity(c, judge.name))));
 
   it('is written from results that cover the full benchmark, and left as it is from a subset', () => {
     const repo = mkdtempSync(join(tmpdir(), 'judge-chart-'));

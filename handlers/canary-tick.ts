@@ -24,7 +24,7 @@ export const handler = eventBridgeHandler('schedule event', scheduleEventSchema,
     { name: METRIC.groupsJudged, unit: 'Count', value: report.active },
     { name: METRIC.tickFailedGroups, unit: 'Count', value: report.failedGroups.length },
   ]);
-  const gauges = groupGauges(await deps.store.listActiveGroups(), deps.config, now);
+  const gauges = groupGauges(report.inFlight, deps.config, now);
   for (const [group, data] of gauges) emitMetrics(group, data);
   return { outcome: report.failedGroups.length > 0 ? 'partial' : 'ok', ...report };
 });

@@ -1,5 +1,5 @@
 import type { Input } from '../domain/decide';
-import type { VariantReadings } from '../domain/model';
+import { type Deployment, isTerminal, type VariantReadings } from '../domain/model';
 import { ServiceFaultError } from '../errors';
 import type { VariantMetricsQuery } from '../ports/metrics';
 import type { ActiveGroup } from '../ports/state-store';
@@ -15,6 +15,11 @@ export interface TickReport {
   active: number;
   changed: number;
   failedGroups: { group: string; error: string }[];
+  /**
+   * The deployments in flight of each group this tick judged, as its decision left them (as it was
+   * listed where the decision failed): what the per-group gauges report, without listing again.
+   */
+  inFlight: ActiveGroup[];
 }
 
 /**
@@ -46,6 +51,7 @@ export const runTick = async (deps: Deps, now: number): Promise<TickReport> => {
   const failedGroups: TickReport['failedGroups'] = [];
   const faults: ServiceFaultError[] = [];
   let changed = 0;
+  const inFlight: ActiveGroup[] = [...active];
   await mapLimit([...active.keys()], limit, async (index) => {
     const state = active[index]!;
     const canaries = canaryInputs.get(state.group) ?? [];
@@ -69,6 +75,7 @@ export const runTick = async (deps: Deps, now: number): Promise<TickReport> => {
         return decide(canaries.flatMap(alarmsOnly));
       });
       if (run.decision) changed++;
+      inFlight[index] = { group: state.group, deployments: run.state.deployments.filter(inFlightPhase) };
     } catch (error) {
       if (error instanceof ServiceFaultError) faults.push(error);
       deps.log.error('tick failed for group', { group: state.group, error: String(error) });
@@ -81,8 +88,10 @@ export const runTick = async (deps: Deps, now: number): Promise<TickReport> => {
   await sweepApprovals(deps, now);
   // the service's own table refusing a group is not a group's problem: the invocation fails
   if (faults.length > 0) throw faults[0];
-  return { active: active.length, changed, failedGroups };
+  return { active: active.length, changed, failedGroups, inFlight };
 };
+
+const inFlightPhase = (deployment: Deployment): boolean => !isTerminal(deployment.phase);
 
 /** Every this many minutes the tick looks for approvals whose event was lost. */
 export const APPROVAL_SWEEP_MINUTES = 15;

@@ -377,7 +377,21 @@ describe('promotion, failures and ignored events', () => {
     const d = (await w.state(FRAUD)).deployments[0];
     expect(d).toMatchObject({ phase: 'Failed' });
     expect(d?.reason).toContain('approval timeout of 120 min');
-    expect(eventsOf(w.serviceEvents(), 'Deployment Failed', 'fraud-detector:v1')).toHaveLength(1);
+    const [expired] = eventsOf(w.serviceEvents(), 'Deployment Failed', 'fraud-detector:v1');
+    expect(expired).toBeDefined();
+    // the tick's gauge reports the group as the tick's own decision left it: the minute the
+    // approval expires already counts no rollout in flight
+    const inFlight = w.stack.records.flatMap((r) => {
+      if (r.kind !== 'metric') return [];
+      const doc = JSON.parse(r.line) as { group?: string; RolloutsInFlight?: number };
+      return doc.group === FRAUD && doc.RolloutsInFlight !== undefined ? [[r.at, doc.RolloutsInFlight]] : [];
+    });
+    const expiredAt = Date.parse(String(expired?.time));
+    expect(inFlight.filter(([at]) => at! < expiredAt).every(([, n]) => n === 1)).toBe(true);
+    expect(inFlight.filter(([at]) => at! >= expiredAt).map(([, n]) => n)).toEqual(
+      Array(inFlight.filter(([at]) => at! >= expiredAt).length).fill(0),
+    );
+    expect(inFlight.some(([at]) => at === expiredAt)).toBe(true);
     // promote after expiry is refused
     await sendCommand(w, 'promote', 'fraud-detector:v1');
     await w.stack.run(5 * MINUTE);

@@ -12,6 +12,8 @@ import { packageArtifactsOnce, preflightSpec, regionalContainers } from './prefl
 /** What one pass did per endpoint, for logs and tests. */
 export interface ConvergeReport {
   steps: { stage: StageName; generation: number; step: string; detail?: string | undefined }[];
+  /** the group's record as this run last read or saved it */
+  state?: GroupState | undefined;
 }
 
 /** Passes per run: a refusal may lead to a new desired spec (a rollback) that can start at once. */
@@ -26,19 +28,27 @@ export const unsettled = (desired: DesiredEndpoint | undefined): desired is Desi
  * for good (the deployment that wanted it is told). It needs nothing but the group's name, so it can
  * run on its own (after any decision, on the tick, or in a function of its own).
  */
-export const converge = async (deps: Deps, group: string, now: number): Promise<ConvergeReport> => {
+export const converge = async (
+  deps: Deps,
+  group: string,
+  now: number,
+  read?: GroupState,
+): Promise<ConvergeReport> => {
   const report: ConvergeReport = { steps: [] };
+  // `read`: the record as the caller has just read or saved it (each write re-reads it anyway)
+  let state = read ?? (await deps.store.loadGroup(group));
   for (let pass = 0; pass < MAX_PASSES; pass++) {
-    const state = await deps.store.loadGroup(group);
+    if (pass > 0) state = await deps.store.loadGroup(group);
     const pending = Object.values(state?.desired ?? {}).filter(unsettled);
     if (pending.length === 0) break;
     const inputs = (
       await Promise.all(pending.map((desired) => stepNotingErrors(deps, group, desired, report, now)))
     ).filter((input): input is Input => input !== undefined);
     if (inputs.length === 0) break;
-    await decideAndSave(deps, group, now, () => inputs, 'executor');
+    state = (await decideAndSave(deps, group, now, () => inputs, 'executor')).state;
     if (!inputs.some((input) => input.type === 'EndpointRefused' || input.type === 'ArtifactsMissing')) break;
   }
+  report.state = state;
   return report;
 };
 

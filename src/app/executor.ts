@@ -27,8 +27,8 @@ const runAsExecutor = async (
   inputsFor: (state: GroupState) => Input[] | Promise<Input[]>,
 ): Promise<ExecutorRun> => {
   const run = await decideAndSave(deps, group, now, inputsFor, 'executor');
-  const report = await converge(deps, group, now);
-  const state = (await deps.store.loadGroup(group)) ?? run.state;
+  const report = await converge(deps, group, now, run.state);
+  const state = report.state ?? run.state;
   const next = await followUps(deps, { ...run, state }, now);
   return { ...next, steps: [...report.steps, ...next.steps] };
 };

@@ -2,7 +2,7 @@ import type { Input } from '../domain/decide';
 import type { GroupState } from '../domain/model';
 import { decideAndSave, type GroupRun } from './decision-run';
 import type { Deps } from './deps';
-import { needsExecutor } from './executor-work';
+import { needsExecutor, onlyBusyEndpointsWait } from './executor-work';
 
 export { type GroupRun, OUTBOX_LEASE_MS } from './decision-run';
 
@@ -17,8 +17,12 @@ export const runGroup = async (
   group: string,
   now: number,
   inputsFor: (state: GroupState) => Input[] | Promise<Input[]>,
+  /** the group's endpoints as DescribeEndpoint showed them just before (the tick's observations) */
+  observed: readonly Input[] = [],
 ): Promise<GroupRun> => {
   const run = await decideAndSave(deps, group, now, inputsFor);
-  if (needsExecutor(run.state)) await deps.convergence.request(group);
+  if (needsExecutor(run.state) && !onlyBusyEndpointsWait(run.state, observed)) {
+    await deps.convergence.request(group);
+  }
   return run;
 };

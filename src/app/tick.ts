@@ -26,7 +26,8 @@ export interface TickReport {
  * Flow 7, once a minute: for every group with work in flight (and only those), observe the
  * endpoints it waits on, read all canaries' metrics in as few GetMetricData calls as possible,
  * then decide per group, a bounded number at a time, and ask the executor for what changes endpoints
- * (every minute while a group has such work: the backstop for lost or failed requests).
+ * (every minute while a group has such work: the backstop for lost or failed requests; not while
+ * every endpoint it would change is seen busy, when it could only wait).
  */
 export const runTick = async (deps: Deps, now: number): Promise<TickReport> => {
   const active = (await deps.store.listActiveGroups()).filter((state) => groupConfig(deps, state.group));
@@ -55,14 +56,21 @@ export const runTick = async (deps: Deps, now: number): Promise<TickReport> => {
   await mapLimit([...active.keys()], limit, async (index) => {
     const state = active[index]!;
     const canaries = canaryInputs.get(state.group) ?? [];
+    const observed = observations[index] ?? [];
     const decide = (canaryInputsFor: CanaryInput[]) =>
-      runGroup(deps, state.group, now, (fresh) => [
-        ...(observations[index] ?? []),
-        ...canaryInputsFor.filter((input) =>
-          fresh.deployments.some((d) => d.id === input.deploymentId && JUDGED_PHASES.has(d.phase)),
-        ),
-        { type: 'Tick' },
-      ]);
+      runGroup(
+        deps,
+        state.group,
+        now,
+        (fresh) => [
+          ...observed,
+          ...canaryInputsFor.filter((input) =>
+            fresh.deployments.some((d) => d.id === input.deploymentId && JUDGED_PHASES.has(d.phase)),
+          ),
+          { type: 'Tick' },
+        ],
+        observed,
+      );
     try {
       const run = await decide(canaries).catch((error: unknown) => {
         // the table refused the decision (readings it cannot hold, an item too large): alarms and

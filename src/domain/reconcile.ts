@@ -26,6 +26,10 @@ const BUSY = new Set<EndpointObservation['status']>([
   'OutOfService',
 ]);
 
+/** Busy with a change of its own: SageMaker takes no other change to it until it is InService again. */
+export const isBusy = (endpoint: EndpointObservation | null): boolean =>
+  endpoint !== null && BUSY.has(endpoint.status);
+
 const liveWeights = (endpoint: EndpointObservation): Record<string, number> =>
   Object.fromEntries(endpoint.variants.map((v) => [v.variantName, v.desiredWeight]));
 

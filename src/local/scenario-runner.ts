@@ -500,7 +500,7 @@ class Run {
 
   private async loadGroups(): Promise<Map<string, GroupState | undefined>> {
     const out = new Map<string, GroupState | undefined>();
-    for (const group of this.groups) out.set(group, await deps().store.loadGroup(group));
+    for (const group of this.groups) out.set(group, await this.stack!.latestGroup(group));
     return out;
   }
 
@@ -635,7 +635,7 @@ class Run {
       if (last?.state !== state) this.alarmChanges.push({ at: this.elapsed, name, state });
     }
     for (const group of this.groups) {
-      for (const d of (await deps().store.loadGroup(group))?.deployments ?? []) {
+      for (const d of (await stack.latestGroup(group))?.deployments ?? []) {
         const readings = d.canary?.lastReadings;
         if (!readings?.evidence || (d.phase !== 'Canary' && d.phase !== 'Shadow')) continue;
         const seen = this.judgeTrail.findLast((j) => j.deploymentId === d.id);

@@ -20,8 +20,9 @@ import type { Deps, Log } from '../app/deps';
 import { setHandlerClock } from '../clock';
 import { clearConfigCache, loadConfigFromEnv } from '../config/load';
 import type { RolloutsConfig } from '../config/schema';
+import type { GroupState } from '../domain/model';
 import { setMetricsSink } from '../metrics/emf';
-import { buildDeps, setDeps } from '../wiring';
+import { buildDeps, deps, setDeps } from '../wiring';
 import { VirtualClock } from './clock';
 import { type CloudEvent, type LocalCloud, type LocalCloudOptions, startLocalCloud } from './cloud';
 import { type LocalWiring, type QueueSpec, readServerlessWiring } from './serverless-wiring';
@@ -328,7 +329,22 @@ export class LocalStack {
     }
   }
 
-  /** The handlers' dependencies: the real ones, with a log that lands in this stack's records. */
+  /** Each group's record as the handlers last saved it (the newest revision), for `latestGroup`. */
+  private readonly saved = new Map<string, GroupState>();
+
+  /**
+   * A group's record as a read of the table would return it now, without the read once the
+   * handlers have saved it here: for the scenarios' and tests' polls, which ask every virtual
+   * minute. What a test asserts on it reads the table.
+   */
+  async latestGroup(group: string): Promise<GroupState | undefined> {
+    return this.saved.get(group) ?? (await deps().store.loadGroup(group));
+  }
+
+  /**
+   * The handlers' dependencies: the real ones, with a log that lands in this stack's records (and
+   * the table's saves noted for `latestGroup`).
+   */
   private useDeps(): void {
     const log: Log = {
       debug: () => {},
@@ -337,6 +353,13 @@ export class LocalStack {
       error: (message, extra) => this.record({ kind: 'log', at: this.now, level: 'error', message, extra }),
     };
     const deps: Deps = { ...buildDeps(process.env), log };
+    const save = deps.store.saveGroup.bind(deps.store);
+    deps.store.saveGroup = async (state) => {
+      const saved = await save(state);
+      const known = this.saved.get(saved.group);
+      if (!known || known.revision < saved.revision) this.saved.set(saved.group, saved);
+      return saved;
+    };
     setDeps(deps);
     setMetricsSink((line) => this.record({ kind: 'metric', at: this.now, line }));
   }

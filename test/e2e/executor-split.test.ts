@@ -51,6 +51,43 @@ describe('the executor split: deciding functions save and ask; the executor chan
     expect((await w.state(CHURN)).prod?.version).toBe(1);
   });
 
+  it('the tick does not ask the executor while every endpoint it would change is busy; it goes on as soon as one is not', async () => {
+    w = await startWorld();
+    await w.createGroup(CHURN);
+    await w.approve(await w.createPackage(CHURN));
+    await w.stack.run(60 * MINUTE, async () => (await w.state(CHURN)).prod?.version === 1);
+    // each endpoint's time Creating, from the changes the local cloud applied
+    const busy = ['churn-model-qa', 'churn-model-prod'].map((name) => {
+      const changes = w.stack.cloud.changes.filter((c) => c.kind === 'endpoint' && c.endpoint === name);
+      const created = changes.find((c) => c.kind === 'endpoint' && c.status === 'Creating')!.at;
+      const inService = changes.find((c) => c.kind === 'endpoint' && c.status === 'InService')!.at;
+      return { name, created, inService };
+    });
+    for (const { name, created, inService } of busy) {
+      expect(inService - created, name).toBeGreaterThanOrEqual(3 * MINUTE);
+      const ticks = w.stack.records.filter(
+        (r) => r.kind === 'invoke' && r.functionName === 'canaryTick' && r.at > created && r.at < inService,
+      );
+      const executorRuns = w.stack.records.filter(
+        (r) => r.kind === 'invoke' && r.functionName === 'executor' && r.at > created && r.at < inService,
+      );
+      expect(ticks.length, name).toBeGreaterThanOrEqual(3);
+      expect(
+        executorRuns.map((r) => r.at),
+        name,
+      ).toEqual([]);
+    }
+    // the minute the endpoint is InService, the executor runs (the event's request, and the tick's)
+    const qaInService = busy[0]!.inService;
+    expect(
+      w.stack.records.some(
+        (r) => r.kind === 'invoke' && r.functionName === 'executor' && r.at === qaInService,
+      ),
+    ).toBe(true);
+    // the polls' view of the record (noted on each save) is what a read of the table returns
+    expect(await w.stack.latestGroup(CHURN)).toEqual(await w.state(CHURN));
+  });
+
   it('a registry write a deciding function decides (a rollback’s rejection) is carried out by the executor alone (finding 5)', async () => {
     w = await startWorld();
     await w.createGroup(CHURN);

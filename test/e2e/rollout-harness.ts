@@ -83,7 +83,7 @@ export const startRollouts = async (options: LocalStackOptions = {}): Promise<Ro
     return loaded;
   };
   const phase = async (id: string) => {
-    const loaded = await deps().store.loadGroup(id.split(':')[0]!);
+    const loaded = await stack.latestGroup(id.split(':')[0]!);
     return loaded?.deployments.find((d) => d.id === id)?.phase;
   };
   const runUntil = async (until: () => Promise<boolean> | boolean, maxMs = 6 * 60 * MINUTE) => {

@@ -70,6 +70,7 @@ describe('history and status tables', () => {
           statusRow({ region: EU }),
           statusRow({ deploymentId: `${GROUP}:v3`, stage: 'qa', phase: 'QaDeploying' }),
         ],
+        groups: [],
       },
       plain,
     );

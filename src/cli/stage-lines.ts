@@ -182,7 +182,7 @@ const verdictText = (verdict: CanaryVerdict, colour: Colour): string => {
 
 /** The stage lines as a table: what each stage's endpoint serves now and what is under way in it. */
 export const renderStageLines = (groups: readonly GroupStages[], colour: Colour, width?: number): string => {
-  const headers = ['GROUP', 'STAGE', 'ENDPOINT', 'SERVES (LIVE)', 'DEPLOYMENT', 'VERDICT'];
+  const headers = ['GROUP', 'STAGE', 'ENDPOINT', 'SERVES', 'DEPLOYMENT', 'VERDICT'];
   const rows = groups.flatMap((g) =>
     g.stages.map((line) => [
       g.group,
@@ -195,6 +195,6 @@ export const renderStageLines = (groups: readonly GroupStages[], colour: Colour,
   );
   return renderTable(headers, rows, colour, {
     maxWidth: width,
-    shrink: ['VERDICT', 'SERVES (LIVE)', 'ENDPOINT'],
+    shrink: ['VERDICT', 'SERVES', 'ENDPOINT'],
   });
 };

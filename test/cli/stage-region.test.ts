@@ -194,13 +194,10 @@ describe('the CLI against a prod stage in eu-west-1', () => {
     );
     // one DescribeEndpoint per endpoint, each in its stage's region: prod's, read for the deployment row, is not read again
     expect(
-      r.stack.cloud.calls
-        .slice(before)
-        .filter((c) => c.operation === 'DescribeEndpoint')
-        .map((c) => [c.names?.EndpointName, c.region]),
+      r.stack.cloud.calls.slice(before).map((c) => [c.operation, c.names?.EndpointName, c.region]),
     ).toEqual([
-      [PROD, EU],
-      [QA, HOME],
+      ['DescribeEndpoint', PROD, EU],
+      ['DescribeEndpoint', QA, HOME],
     ]);
 
     const json = await runCliHere(r, ['status', GROUP, '--json']);
@@ -236,7 +233,13 @@ describe('the CLI against a prod stage in eu-west-1', () => {
 
     lift();
     await r.runUntil(async () => (await r.phase(id)) === 'Succeeded', 120 * MINUTE);
+    const atEnd = r.stack.cloud.calls.length;
     const after = await runCliHere(r, ['status', GROUP, '--json']);
+    // a finished row reads no endpoint: both reads are the stage lines'
+    expect(r.stack.cloud.calls.slice(atEnd).map((c) => [c.operation, c.names?.EndpointName])).toEqual([
+      ['DescribeEndpoint', QA],
+      ['DescribeEndpoint', PROD],
+    ]);
     expect((JSON.parse(after.stdout) as { groups: GroupStages[] }).groups[0]?.stages).toMatchObject([
       { stage: 'qa', endpoint: { weights: { v2: 100 } }, servingVersion: 2, deployments: [] },
       { stage: 'prod', region: EU, endpoint: { weights: { v2: 100 } }, servingVersion: 2, deployments: [] },

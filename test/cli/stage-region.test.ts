@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../src/cli/cli';
 import { renderHistory } from '../../src/cli/history';
 import { colours } from '../../src/cli/output';
 import type { GroupStages } from '../../src/cli/stage-lines';
@@ -199,6 +200,29 @@ describe('the CLI against a prod stage in eu-west-1', () => {
       ['DescribeEndpoint', PROD, EU],
       ['DescribeEndpoint', QA, HOME],
     ]);
+
+    // --watch refreshes the same lines (stopped here after its first refresh, as by Ctrl-C)
+    let watched = '';
+    let interrupt = () => {};
+    const interrupted = new Promise<void>((done) => {
+      interrupt = done;
+    });
+    const watch = await runCli(['status', GROUP, '--watch', '--interval', '0.1'], {
+      stdout: {
+        write: (chunk: string) => {
+          watched += chunk;
+          interrupt();
+        },
+        isTTY: false,
+      },
+      stderr: { write: () => true },
+      env: { ...process.env, ...r.stack.env() },
+      interrupted,
+    });
+    expect(watch).toBe(0);
+    expect(watched).toMatch(
+      new RegExp(`\\n${GROUP}\\s+prod eu-west-1\\s+${PROD}\\s+v1 90% / v2 10%\\s+v2 Canary`),
+    );
 
     const json = await runCliHere(r, ['status', GROUP, '--json']);
     const report = JSON.parse(json.stdout) as { rows: Record<string, unknown>[]; groups: GroupStages[] };

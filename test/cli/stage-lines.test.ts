@@ -300,24 +300,25 @@ describe('the stage lines of a group', () => {
 describe('a canary’s verdict in a few words', () => {
   const evidence = readings.evidence!;
   it.each([
-    ['no readings', undefined, 'no readings yet'],
-    ['undecided', readings, 'no breach so far: 5XX 0.19% vs 0.10%, n=540'],
-    ['passing', { ...readings, evidence: { ...evidence, pass: 25 } }, 'passing: 5XX 0.19% vs 0.10%, n=540'],
+    ['no readings', 'no readings yet', undefined],
+    ['undecided', 'no breach so far: 5XX 0.19% vs 0.10%, n=540', readings],
+    ['passing', 'passing: 5XX 0.19% vs 0.10%, n=540', { ...readings, evidence: { ...evidence, pass: 25 } }],
     [
       'breach',
-      { ...readings, evidence: { ...evidence, errors: 250, latency: 500 } },
       'limit reached: 5XX 250:1 (limit 200:1), latency 500:1 (limit 400:1)',
+      { ...readings, evidence: { ...evidence, errors: 250, latency: 500 } },
     ],
     [
       'breach',
-      { ...readings, evidence: { ...evidence, ceiling: 400 } },
       'limit reached: ceiling 400:1 (limit 400:1)',
+      { ...readings, evidence: { ...evidence, ceiling: 400 } },
     ],
-    ['breach', { ...readings, alarmsInAlarm: ['kpi', 'latency-p99'] }, 'alarm kpi, latency-p99'],
-    ['undecided', { ...readings, evidence: undefined, baseline: null }, '5XX 0.19%, n=540'],
-  ] satisfies [CanaryVerdict['outcome'], GateReadings | undefined, string][])(
+    ['breach', 'alarm kpi, latency-p99', { ...readings, alarmsInAlarm: ['kpi', 'latency-p99'] }],
+    // readings stored before the judge kept its evidence, with no baseline
+    ['undecided', '5XX 0.19%, n=540', { ...readings, evidence: undefined, baseline: null }],
+  ] satisfies [CanaryVerdict['outcome'], string, GateReadings | undefined][])(
     '%s: %s',
-    (outcome, given, words) => {
+    (outcome, words, given) => {
       expect(canaryVerdict(given)).toEqual({ outcome, words });
     },
   );

@@ -304,7 +304,9 @@ const buildProgram = (session: Session): Command => {
   program
     .command('status')
     .argument('[target]', 'a group, or one deployment (<group>:v<version>)')
-    .description('deployments: stage, phase, weights, canary progress, time in step, latest gate readings')
+    .description(
+      "deployments: stage, phase, weights, canary progress, time in step, latest gate readings; then each stage of their groups: endpoint, live weights, the deployment in it and a canary's verdict",
+    )
     .option('--all', 'every deployment of every configured group, finished ones too (default: in flight)')
     .option('-w, --watch', 'refresh until interrupted (Ctrl-C)')
     .option(

@@ -14,6 +14,7 @@ import { stageOfPhase } from '../domain/stage-place';
 import type { ExecutorError } from '../ports/state-store';
 import type { Context } from './context';
 import { currentReason } from './current-reason';
+import { endpointReads, liveWeights } from './endpoint-reads';
 import { executorHint } from './executor-hint';
 import {
   type Colour,
@@ -24,6 +25,7 @@ import {
   renderTable,
   truncate,
 } from './output';
+import { collectGroupStages, type GroupStages, renderStageLines } from './stage-lines';
 
 export interface StatusRow {
   group: string;
@@ -73,6 +75,8 @@ export interface StatusReport {
   /** the time "in step" is measured against */
   now: number;
   rows: StatusRow[];
+  /** per group shown, one line per stage in the graph's order */
+  groups: GroupStages[];
 }
 
 /** The stage a row shows: a queued deployment at QA, where it starts; an ending where it got to. */
@@ -145,31 +149,17 @@ export const collectStatus = async (ctx: Context, options: StatusOptions): Promi
   const now = ctx.settings.endpointUrl
     ? Math.max(0, ...states.map((s) => s.updatedAt), ...lastSeen)
     : options.wallClock;
-  const endpointCache = new Map<string, Promise<StatusRow['endpoint']>>();
-  const describe = (group: string, stage: StageName, name: string): Promise<StatusRow['endpoint']> => {
-    const key = `${group}/${stage}/${name}`;
-    let pending = endpointCache.get(key);
-    if (!pending) {
-      const { crossAccount, region } = config?.modelPackageGroups[group]?.stages[stage] ?? {};
-      pending = ctx.endpoints
-        .forStage({ group, stage, crossAccount, region })
-        .describe(name)
-        .then(
-          (observation) =>
-            observation
-              ? {
-                  name,
-                  status: observation.status,
-                  weights: Object.fromEntries(
-                    observation.variants.map((v) => [v.variantName, v.currentWeight]),
-                  ),
-                }
-              : { name, error: 'endpoint not found' },
-          (error: unknown) => ({ name, error: error instanceof Error ? error.message : String(error) }),
-        );
-      endpointCache.set(key, pending);
+  const readEndpoint = endpointReads(ctx, config);
+  const describe = async (group: string, stage: StageName, name: string): Promise<StatusRow['endpoint']> => {
+    const read = await readEndpoint(group, stage, name);
+    switch (read.kind) {
+      case 'live':
+        return { name, status: read.observation.status, weights: liveWeights(read.observation) };
+      case 'missing':
+        return { name, error: 'endpoint not found' };
+      case 'unreadable':
+        return { name, error: read.error };
     }
-    return pending;
   };
 
   const rows: StatusRow[] = [];
@@ -221,7 +211,12 @@ export const collectStatus = async (ctx: Context, options: StatusOptions): Promi
       });
     }
   }
-  return { now, rows };
+  const groups = await Promise.all(
+    states.map((state) =>
+      collectGroupStages(state, config?.modelPackageGroups[state.group], ctx.settings.region, readEndpoint),
+    ),
+  );
+  return { now, rows, groups };
 };
 
 const retryingText = (
@@ -315,8 +310,12 @@ export const readingsText = (readings: GateReadings | undefined, colour: Colour)
 };
 
 export const renderStatus = (report: StatusReport, colour: Colour, width?: number): string => {
+  const stages = report.groups.length > 0 ? ['', renderStageLines(report.groups, colour, width)] : [];
   if (report.rows.length === 0) {
-    return 'No deployment to show: none in flight (`status --all` lists finished ones). Approving a model package version in the registry starts one.';
+    return [
+      'No deployment to show: none in flight (`status --all` lists finished ones). Approving a model package version in the registry starts one.',
+      ...stages,
+    ].join('\n');
   }
   const headers = ['GROUP', 'DEPLOYMENT', 'STAGE', 'PHASE', 'WEIGHTS', 'PROGRESS', 'IN STEP', 'GATES'];
   const rows = report.rows.map((row) => [
@@ -342,5 +341,6 @@ export const renderStatus = (report: StatusReport, colour: Colour, width?: numbe
   return [
     renderTable(headers, rows, colour, { maxWidth: width, shrink: ['GATES', 'WEIGHTS', 'PROGRESS'] }),
     ...(reasons.length > 0 || retrying.length > 0 ? ['', ...reasons, ...retrying] : []),
+    ...stages,
   ].join('\n');
 };

@@ -110,12 +110,13 @@ export function lanesSvg(lanes: StageLane[], simulatedSeconds: number, layout: C
         `<text x="${left + 4}" y="${barTop + barH / 2 + f / 2 - 1}" class="lane-empty">nothing served</text>`,
       );
     for (const s of lane.segments) out.push(segmentSvg(s, x, tEnd, barTop, barH, f, layout.name));
-    for (const m of marks) {
+    // the upper rows first: a marker's line runs down through the rows below it, under their words
+    for (const m of [...marks].sort((a, b) => b.row - a.row)) {
       const cy = nameY + 4 + (rows - m.row - 0.5) * markRowH;
       const mark = OUTCOME_MARK[m.outcome];
       const title = `${clockText(m.at)} ${m.version} ${m.outcome} in ${lane.stage} (${m.region}), ${m.deploymentId}${m.reason ? `: ${m.reason}` : ''}`;
       out.push(
-        `<g class="marker ${m.outcome.replace(' ', '-')}"><title>${esc(title)}</title><line x1="${m.x}" x2="${m.x}" y1="${cy}" y2="${barTop + barH}" stroke="${mark.colour}" stroke-width="1.5"/><path d="${mark.path(m.x, cy)}" fill="${mark.colour}" stroke="${mark.colour}" stroke-width="${m.outcome === 'failed' ? 2.5 : 1}"/><text x="${m.textX}" y="${cy + f / 2 - 1}" class="mark-label" fill="${mark.colour}">${esc(m.text)}</text></g>`,
+        `<g class="marker ${m.outcome.replace(' ', '-')}"><title>${esc(title)}</title><line x1="${m.x}" x2="${m.x}" y1="${cy}" y2="${barTop + barH}" stroke="${mark.colour}" stroke-width="1.5"/><path d="${mark.path(m.x, cy)}" fill="${mark.colour}" stroke="${mark.colour}" stroke-width="${m.outcome === 'failed' ? 2.5 : 1}"/><text x="${m.textX}" y="${cy + f / 2 - 1}" class="mark-label" fill="${mark.colour}" stroke="#fff" stroke-width="3" paint-order="stroke">${esc(m.text)}</text></g>`,
       );
     }
     out.push('</g>');

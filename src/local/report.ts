@@ -156,7 +156,7 @@ svg.narrow{display:none}
 @media (max-width:640px){
   body{margin:1rem auto;padding:0 .75rem}
   svg.wide{display:none}svg.narrow{display:block}
-  .wide-only{display:none}.summary td,.summary th{padding:3px 4px}
+  .wide-only{display:none}.summary td,.summary th{padding:3px 4px}.key{white-space:normal}
 }
 </style></head><body>
 <h1>sagemaker-rollouts: local scenarios</h1>

@@ -280,7 +280,11 @@ describe.skipIf(!browserPresent)('the scenario report in Chromium', () => {
       try {
         const view = (await lanesOf(tab)).find((v) => v.scenario === 'earlier-stages-rollback')!;
         expect(view).toBeDefined();
-        const [qa, prod] = view.lanes;
+        // markers in time order (they are drawn upper rows first)
+        const [qa, prod] = view.lanes.map((l) => ({
+          ...l,
+          markers: [...l.markers].sort((a, b) => a.x - b.x),
+        }));
         expect(view.lanes.map((l) => [l.stage, l.name])).toEqual([
           ['qa', 'qa · churn-model-qa'],
           ['prod', 'prod · churn-model-prod'],

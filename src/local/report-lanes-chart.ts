@@ -59,21 +59,28 @@ const fitted = (text: string, width: number, font: number): string => {
 
 /**
  * Markers in rows above their lane, each a glyph at its moment and its words ("v2 rolled back")
- * after it, or before it where they would leave the plot; a marker that would touch another takes
+ * after it, or before it where they would leave the chart; a marker that would touch another takes
  * the next row.
  */
 export const placeMarkers = (
   markers: LaneMarker[],
   x: (ms: number) => number,
-  area: { right: number; font: number },
+  area: { left: number; right: number; font: number },
 ): Array<LaneMarker & { x: number; text: string; textX: number; row: number; from: number; to: number }> => {
   const rowEnds: number[] = [];
   return markers.map((m) => {
     const at = x(m.at);
     const text = `${m.version} ${m.outcome}`.trim();
     const width = labelWidth(text, area.font);
-    const after = at + MARK_HALF + 2 + width <= area.right;
-    const textX = after ? at + MARK_HALF + 2 : at - MARK_HALF - 2 - width;
+    const after = at + MARK_HALF + 2;
+    const before = at - MARK_HALF - 2 - width;
+    // neither side has room: as near as the plot allows
+    const textX =
+      after + width <= area.right
+        ? after
+        : before >= area.left
+          ? before
+          : Math.max(area.left, area.right - width);
     const from = Math.min(at - MARK_HALF, textX);
     const to = Math.max(at + MARK_HALF, textX + width);
     let row = rowEnds.findIndex((end) => end + GAP <= from);
@@ -96,7 +103,7 @@ export function lanesSvg(lanes: StageLane[], simulatedSeconds: number, layout: C
   const out: string[] = [];
   let y = 4;
   for (const lane of lanes) {
-    const marks = placeMarkers(lane.markers, x, { right: W - 2, font: f });
+    const marks = placeMarkers(lane.markers, x, { left: 2, right: W - 2, font: f });
     const rows = Math.max(1, ...marks.map((m) => m.row + 1));
     const nameY = y + f;
     const barTop = nameY + 4 + rows * markRowH;

@@ -4,7 +4,15 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config';
 import type { CloudEvent } from '../../src/local/cloud';
 import type { AppliedChange, EndpointChange, VariantRecord } from '../../src/local/cloud/change-log';
-import { laneMarkers, laneSegments, laneStages, stageLanes } from '../../src/local/report-lanes';
+import { labelWidth } from '../../src/local/report-labels';
+import {
+  type LaneMarker,
+  laneMarkers,
+  laneSegments,
+  laneStages,
+  stageLanes,
+} from '../../src/local/report-lanes';
+import { placeMarkers, segmentLabels } from '../../src/local/report-lanes-chart';
 import { repoRoot } from '../foundation/fixtures';
 
 const START = 1_000_000;
@@ -200,5 +208,61 @@ describe('the lanes of a scenario', () => {
       startMs: START,
     });
     expect(lanes.map((l) => l.segments.map((s) => s.serving[0]!.variant))).toEqual([[], ['v2']]);
+  });
+});
+
+describe('a stage lane as drawn', () => {
+  const marker = (minute: number, outcome: LaneMarker['outcome'], version: string): LaneMarker => ({
+    at: minute * MIN,
+    outcome,
+    deploymentId: `m:${version}`,
+    version,
+    region: 'us-east-1',
+    reason: '',
+  });
+
+  it('labels a split with every share, the smaller one, or the version, longest first', () => {
+    expect(segmentLabels([{ variant: 'v1', percent: 100 }])).toEqual(['v1']);
+    expect(
+      segmentLabels([
+        { variant: 'v1', percent: 90 },
+        { variant: 'v2', percent: 10 },
+      ]),
+    ).toEqual(['v1 90% · v2 10%', 'v2 10%', 'v2']);
+    expect(segmentLabels([])).toEqual([]);
+  });
+
+  it('puts markers that would touch on separate rows, their words inside the plot', () => {
+    // two pixels a minute, 200 wide
+    const area = { left: 0, right: 200, font: 10 };
+    const placed = placeMarkers(
+      [
+        marker(10, 'promoted', 'v1'),
+        marker(20, 'rolled back', 'v2'),
+        marker(60, 'restored', 'v1'),
+        marker(98, 'failed', 'v3'),
+      ],
+      (ms) => (ms / MIN) * 2,
+      area,
+    );
+    expect(placed.map((m) => [m.text, m.row])).toEqual([
+      ['v1 promoted', 0],
+      ['v2 rolled back', 1],
+      ['v1 restored', 0],
+      ['v3 failed', 2],
+    ]);
+    // words after the glyph, but before it near the right edge
+    expect(placed[0]!.textX).toBeGreaterThan(placed[0]!.x);
+    const failed = placed[3]!;
+    expect(failed.textX + labelWidth('v3 failed', 10)).toBeLessThan(failed.x);
+    // words too long for either side: inside the area
+    const [cramped] = placeMarkers([marker(50, 'rolled back', 'v2')], (ms) => ms / MIN, {
+      ...area,
+      right: 120,
+    });
+    expect(cramped!.textX).toBe(120 - labelWidth('v2 rolled back', 10));
+    for (const a of placed)
+      for (const b of placed)
+        if (a !== b && a.row === b.row) expect(a.to <= b.from || b.to <= a.from).toBe(true);
   });
 });

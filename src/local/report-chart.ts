@@ -188,18 +188,7 @@ export function chartSvg(c: ChartData, layout: ChartLayout): string {
       : '5XX rate per minute (observed)',
   );
   panelTitle(statusP, 'endpoint status');
-  const span = tMax / layout.ticks;
-  const tickEvery = [300, 600, 900, 1800, 3600, 7200].find((s) => s >= span) ?? 7200;
-  for (let t = 0; t <= tMax; t += tickEvery) {
-    // a tick whose label would stick out of the chart is left out (the axis title says the unit)
-    if (x(t * 1000) + labelWidth('00:00', f) / 2 > W - 1) continue;
-    out.push(
-      `<text x="${x(t * 1000)}" y="${axisTop + 4}" text-anchor="middle" class="ax">${clockText(t * 1000).slice(0, 5)}</text>`,
-    );
-  }
-  out.push(
-    `<text x="${left + pw}" y="${axisTop + f + 8}" text-anchor="end" class="ax">simulated time (hh:mm)</text>`,
-  );
+  timeAxis(out, layout, tMax, x, axisTop);
 
   const yW = (w: number) => weightP.bottom - (w / 100) * weightP.height;
   for (const w of [0, 50, 100]) {
@@ -397,6 +386,29 @@ export function chartSvg(c: ChartData, layout: ChartLayout): string {
   }
   out.push('</svg>');
   return out.join('');
+}
+
+/** The simulated time along the bottom: hh:mm ticks and the axis title, `axisTop` below the panels. */
+export function timeAxis(
+  out: string[],
+  layout: ChartLayout,
+  tMax: number,
+  x: (ms: number) => number,
+  axisTop: number,
+): void {
+  const f = layout.font;
+  const span = tMax / layout.ticks;
+  const tickEvery = [300, 600, 900, 1800, 3600, 7200].find((s) => s >= span) ?? 7200;
+  for (let t = 0; t <= tMax; t += tickEvery) {
+    // a tick whose label would stick out of the chart is left out (the axis title says the unit)
+    if (x(t * 1000) + labelWidth('00:00', f) / 2 > layout.width - 1) continue;
+    out.push(
+      `<text x="${x(t * 1000)}" y="${axisTop + 4}" text-anchor="middle" class="ax">${clockText(t * 1000).slice(0, 5)}</text>`,
+    );
+  }
+  out.push(
+    `<text x="${layout.width - layout.right}" y="${axisTop + f + 8}" text-anchor="end" class="ax">simulated time (hh:mm)</text>`,
+  );
 }
 
 /** The legend and the judge's sentence per phase, in HTML so they wrap on any screen. */

@@ -3,6 +3,8 @@ import { loadConfigFile } from '../config/load';
 import type { GateReadings, GroupState, HistoryEntry, JudgeEvidence, Phase } from '../domain/model';
 import type { StateStore } from '../ports/state-store';
 import type { CloudEvent } from './cloud';
+import type { AppliedChange } from './cloud/change-log';
+import { laneStages, type StageLane, stageLanes } from './report-lanes';
 
 /** What the report draws besides the sampled weights and rates: the story the service told. */
 export interface ReportStory {
@@ -26,6 +28,8 @@ export interface ReportStory {
   }>;
   /** each alarm's time in ALARM: from, to (undefined: still in ALARM at the end) */
   alarms: Array<{ name: string; from: number; to?: number | undefined }>;
+  /** one per stage of the groups the scenario ran, in run order: what its endpoint served */
+  lanes: StageLane[];
   /** per prod endpoint: the canary's gate thresholds and steps */
   gates: Record<
     string,
@@ -74,6 +78,9 @@ export const collectStory = async (input: {
   startMs: number;
   configPath: string;
   published: CloudEvent[];
+  /** what the local cloud applied to endpoints, in every region */
+  changes: readonly AppliedChange[];
+  serviceRegion: string;
   alarmChanges: Array<{ at: number; name: string; state: string }>;
   judgeTrail: JudgeTrailEntry[];
   states: GroupState[];
@@ -129,7 +136,17 @@ export const collectStory = async (input: {
       steps: strategy.steps.map((s) => ({ weight: s.weight, bakeMinutes: s.bakeMinutes })),
     };
   }
-  return { endpointStatus, deployments, gates, alarms: alarmSpans(input.alarmChanges) };
+  const lanes = stageLanes({
+    stages: laneStages(
+      config.modelPackageGroups,
+      input.states.map((s) => s.group),
+      input.serviceRegion,
+    ),
+    changes: input.changes,
+    published: input.published,
+    startMs,
+  });
+  return { endpointStatus, deployments, lanes, gates, alarms: alarmSpans(input.alarmChanges) };
 };
 
 /**

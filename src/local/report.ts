@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { chartData, chartFigure } from './report-chart';
+import { lanesFigure } from './report-lanes-chart';
 import { esc } from './report-style';
 import { clockText, type Sample, type ScenarioResult, type TimelineEntry } from './scenario-runner';
 
@@ -117,6 +118,7 @@ export function renderHtml(results: ScenarioResult[]): string {
       const charts = chartedEndpoints(r.samples)
         .map((ep) => chartFigure(chartData(r, ep)))
         .join('');
+      const lanes = lanesFigure(r.story?.lanes ?? [], r.simulatedSeconds);
       const failures = r.failures.length
         ? `<ul class="bad">${r.failures.map((f) => `<li>${esc(f)}</li>`).join('')}</ul>`
         : '';
@@ -126,7 +128,7 @@ export function renderHtml(results: ScenarioResult[]): string {
       return `<section id="${esc(r.name)}"><h2>${esc(r.name)} <span class="${r.ok ? 'ok' : 'bad'}">${r.ok ? 'ok' : 'FAILED'}</span></h2>
 <p>${esc(r.description)}</p>
 <p><b>Outcome:</b> ${esc(r.outcome)} (expected: ${esc(r.expected)})${r.reason ? `<br><b>Reason:</b> ${esc(r.reason)}` : ''}</p>${failures}
-${charts || '<p><i>No endpoint was created.</i></p>'}
+${lanes}${charts || '<p><i>No endpoint was created.</i></p>'}
 <p class="calls"><b>AWS calls:</b> ${calls}</p>
 <details><summary>Timeline (${r.timeline.length} lines)</summary><div class="scroll">${timelineTable(r.timeline)}</div></details></section>`;
     })
@@ -145,6 +147,8 @@ table{border-collapse:collapse}td,th{padding:3px 8px;border-bottom:1px solid #ee
 .vlabel{font-size:11px;font-weight:600}.slabel{font-size:10px;fill:#222}figure{margin:1rem 0}figcaption{font-weight:600;margin-bottom:4px}
 svg.narrow .ax,svg.narrow .dlabel,svg.narrow .vlabel,svg.narrow .panel{font-size:13px}
 svg.narrow .band-label,svg.narrow .alabel,svg.narrow .slabel{font-size:12px}
+.lane-name{font-size:11px;font-weight:600;fill:#333}.lane-label{font-size:11px;fill:#222}.lane-empty{font-size:11px;fill:#888;font-style:italic}.mark-label{font-size:11px}
+svg.narrow .lane-name,svg.narrow .lane-label,svg.narrow .lane-empty,svg.narrow .mark-label{font-size:13px}svg.mark{vertical-align:-1px;margin-right:4px}
 .judged{font-size:13px;margin:0 0 12px;padding-left:1.2rem}
 section{border-top:1px solid #ddd;margin-top:2rem}.calls{font-size:12px;color:#555}
 .summary td,.summary th{overflow-wrap:break-word}.nowrap{white-space:nowrap}.scroll{overflow-x:auto}.tl{font-size:12px}.tl tr.step td{background:#f3f7ff}.tl tr.warn td,.tl tr.check td{background:#fff3f3}
@@ -152,7 +156,7 @@ svg.narrow{display:none}
 @media (max-width:640px){
   body{margin:1rem auto;padding:0 .75rem}
   svg.wide{display:none}svg.narrow{display:block}
-  .wide-only{display:none}.summary td,.summary th{padding:3px 4px}
+  .wide-only{display:none}.summary td,.summary th{padding:3px 4px}.key{white-space:normal}
 }
 </style></head><body>
 <h1>sagemaker-rollouts: local scenarios</h1>

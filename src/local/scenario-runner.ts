@@ -214,6 +214,8 @@ class Run {
       startMs: this.startMs,
       configPath: this.stack.env().ROLLOUTS_CONFIG_PATH!,
       published: this.stack.cloud.events.published,
+      changes: this.stack.cloud.changes,
+      serviceRegion: this.stack.cloud.region,
       alarmChanges: this.alarmChanges,
       judgeTrail: this.judgeTrail,
       states: [...this.finalState.values()].filter((s): s is GroupState => s !== undefined),

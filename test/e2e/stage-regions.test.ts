@@ -5,7 +5,9 @@ import {
   SageMakerClient,
 } from '@aws-sdk/client-sagemaker';
 import { afterEach, describe, expect, it } from 'vitest';
+import { loadConfigFile } from '../../src/config';
 import type { CloudEvent } from '../../src/local/cloud';
+import { laneStages, stageLanes } from '../../src/local/report-lanes';
 import { localConfigVariant } from './helpers';
 import {
   canaryAfterInService,
@@ -127,6 +129,29 @@ describe('a prod stage in another region', () => {
       ['Canary Step Passed', 'prod', EU, HOME],
       ['Canary Step Passed', 'prod', EU, HOME],
       ['Deployment Promoted', 'prod', EU, HOME],
+    ]);
+    // the report's lanes: prod's read from eu-west-1's endpoint changes and named with its region
+    const lanes = stageLanes({
+      stages: laneStages(
+        loadConfigFile(r.stack.env().ROLLOUTS_CONFIG_PATH!).modelPackageGroups,
+        [GROUP],
+        HOME,
+      ),
+      changes: r.stack.cloud.changes,
+      published: r.stack.cloud.events.published,
+      startMs: 0,
+    });
+    expect(lanes.map((l) => [l.stage, l.endpoint, l.region, l.elsewhere])).toEqual([
+      ['qa', QA, HOME, false],
+      ['prod', PROD, EU, true],
+    ]);
+    const prod = lanes[1]!;
+    const shares = prod.segments.map((s) => s.serving.map((v) => `${v.variant} ${v.percent}`).join(' · '));
+    expect(shares[0]).toBe('v1 100');
+    expect(shares.at(-1)).toBe('v2 100');
+    expect(shares.some((s) => /^v1 \d+ · v2 \d+$/.test(s))).toBe(true);
+    expect(prod.markers.filter((m) => m.version === 'v2').map((m) => [m.outcome, m.region])).toEqual([
+      ['promoted', EU],
     ]);
   });
 

@@ -20,12 +20,16 @@ if (!browserPresent) {
 
 const ROOT = resolve(__dirname, '../..');
 const OUT = resolve(ROOT, '.local');
-/** a shadow phase that fails, latency that decides after an extended bake, an alarm, an early stop */
+/**
+ * a shadow phase that fails, latency that decides after an extended bake, an alarm, an early stop,
+ * a prod rollback that takes QA back too
+ */
 const SCENARIOS = [
   's-shadow-regression.yml',
   'l-latency-regression.yml',
   'i-alarm-rollback.yml',
   'f-pipeline-stopped.yml',
+  'v-earlier-stages-rollback.yml',
 ];
 const WIDTHS = { desktop: 1100, phone: 390 } as const;
 let results: ScenarioResult[];
@@ -54,7 +58,7 @@ beforeAll(async () => {
       '--no-first-run',
     ],
   });
-}, 4 * 90_000); // each scenario stops itself at its 90 s wall-clock limit
+}, SCENARIOS.length * 90_000); // each scenario stops itself at its 90 s wall-clock limit
 
 afterAll(async () => {
   await browser?.close();
@@ -104,6 +108,23 @@ async function open(width: number): Promise<{ tab: Page; problems: string[] }> {
 const MEASURE = readFileSync(resolve(__dirname, 'measure-charts.js'), 'utf8');
 const chartsOf = (tab: Page): Promise<ChartView[]> => tab.evaluate(MEASURE) as Promise<ChartView[]>;
 
+/** Each stages view, as laid out (measure-lanes.js). */
+interface LanesView {
+  scenario: string;
+  layout: string;
+  svg: Box;
+  texts: Array<Box & { text: string; px: number }>;
+  lanes: Array<{
+    stage: string;
+    name: string;
+    top: number;
+    segments: Array<Box & { label: (Box & { text: string }) | null; title: string }>;
+    markers: Array<{ outcome: string; x: number; text: string; glyph: Box; title: string }>;
+  }>;
+}
+const MEASURE_LANES = readFileSync(resolve(__dirname, 'measure-lanes.js'), 'utf8');
+const lanesOf = (tab: Page): Promise<LanesView[]> => tab.evaluate(MEASURE_LANES) as Promise<LanesView[]>;
+
 const overlap = (a: Box, b: Box) =>
   a.left < b.right - 0.5 && b.left < a.right - 0.5 && a.top < b.bottom - 0.5 && b.top < a.bottom - 0.5;
 
@@ -137,6 +158,39 @@ describe.skipIf(!browserPresent)('the scenario report in Chromium', () => {
           for (const [i, a] of c.labels.entries())
             for (const b of c.labels.slice(i + 1))
               expect(overlap(a, b), `${where}: "${a.text}" overlaps "${b.text}"`).toBe(false);
+        }
+        // the stages above each scenario's charts: names, segment labels and markers legible and apart
+        const views = await lanesOf(tab);
+        expect(views.map((v) => v.scenario)).toEqual(results.map((r) => r.name));
+        for (const v of views) {
+          const where = `${device} ${v.scenario} stages`;
+          expect(v.layout, where).toBe(device === 'phone' ? 'narrow' : 'wide');
+          expect(v.svg.right, where).toBeLessThanOrEqual(width);
+          for (const t of v.texts) {
+            expect(t.px, `${where}: "${t.text}" font`).toBeGreaterThanOrEqual(10);
+            expect(t.left, `${where}: "${t.text}" left`).toBeGreaterThanOrEqual(v.svg.left - 0.5);
+            expect(t.right, `${where}: "${t.text}" right`).toBeLessThanOrEqual(v.svg.right + 0.5);
+          }
+          for (const [i, a] of v.texts.entries())
+            for (const b of v.texts.slice(i + 1))
+              expect(overlap(a, b), `${where}: "${a.text}" overlaps "${b.text}"`).toBe(false);
+          for (const lane of v.lanes) {
+            for (const s of lane.segments)
+              if (s.label) {
+                // the label inside its segment
+                expect(s.label.left, `${where} ${lane.stage}: "${s.label.text}"`).toBeGreaterThanOrEqual(
+                  s.left,
+                );
+                expect(s.label.right, `${where} ${lane.stage}: "${s.label.text}"`).toBeLessThanOrEqual(
+                  s.right,
+                );
+              }
+            for (const [i, a] of lane.markers.entries())
+              for (const b of lane.markers.slice(i + 1))
+                expect(overlap(a.glyph, b.glyph), `${where} ${lane.stage}: "${a.text}" on "${b.text}"`).toBe(
+                  false,
+                );
+          }
         }
         // the summary table and the page fit the screen
         const fit = (await tab.evaluate(`({
@@ -216,6 +270,53 @@ describe.skipIf(!browserPresent)('the scenario report in Chromium', () => {
         // points are written to 0.1 of a unit
         expect(stopped.firstWeightX).toBeGreaterThanOrEqual(stopped.inServiceX - 0.05);
         expect(Object.keys(stopped.decisionX)).toEqual(expect.arrayContaining(['v1 Aborted']));
+      } finally {
+        await tab.close();
+      }
+    });
+
+    it(`at ${width} px (${device}): the stages show what each endpoint served, and QA's restore`, async () => {
+      const { tab } = await open(width);
+      try {
+        const view = (await lanesOf(tab)).find((v) => v.scenario === 'earlier-stages-rollback')!;
+        expect(view).toBeDefined();
+        // markers in time order (they are drawn upper rows first)
+        const [qa, prod] = view.lanes.map((l) => ({
+          ...l,
+          markers: [...l.markers].sort((a, b) => a.x - b.x),
+        }));
+        expect(view.lanes.map((l) => [l.stage, l.name])).toEqual([
+          ['qa', 'qa · churn-model-qa'],
+          ['prod', 'prod · churn-model-prod'],
+        ]);
+        expect(qa!.top).toBeLessThan(prod!.top);
+        // QA served v1, then v2, then v1 again once prod rolled v2 back; prod served v2 only as the
+        // canary's 10 %, then v1 alone (each segment's title says what it served; its label, where
+        // it fits, too: QA's last minute is too short for one on a phone)
+        const served = (lane: typeof qa) =>
+          lane!.segments.map((s) => /: (.*) \(endpoint \w+\)$/.exec(s.title)?.[1]);
+        expect(served(qa)).toEqual(['v1 100%', 'v2 100%', 'v1 100%']);
+        expect(served(prod)).toEqual(['v1 100%', 'v1 90%, v2 10%', 'v1 100%']);
+        expect(qa!.segments.map((s) => s.label?.text)).toEqual([
+          'v1',
+          'v2',
+          device === 'phone' ? undefined : 'v1',
+        ]);
+        expect(qa!.markers.map((m) => m.text)).toEqual(['v1 promoted', 'v2 promoted', 'v1 restored']);
+        expect(prod!.segments.map((s) => s.label?.text)).toEqual([
+          'v1',
+          device === 'phone' ? 'v2 10%' : 'v1 90% · v2 10%',
+          'v1',
+        ]);
+        expect(prod!.markers.map((m) => m.text)).toEqual(['v1 promoted', 'v2 rolled back']);
+        expect(prod!.markers[1]!.title).toMatch(
+          /^\d\d:\d\d:\d\d v2 rolled back in prod \(us-east-1\), churn-model:v2: .*gate failed/,
+        );
+        // each moment on the shared time axis: the restore once prod had gone back to v1, where QA's v1 began
+        const restored = qa!.markers[2]!;
+        expect(restored.x).toBeGreaterThanOrEqual(prod!.segments[2]!.left - 1);
+        expect(Math.abs(restored.x - qa!.segments[2]!.left)).toBeLessThanOrEqual(1);
+        expect(prod!.markers[1]!.x).toBeGreaterThanOrEqual(prod!.segments[2]!.left - 1);
       } finally {
         await tab.close();
       }

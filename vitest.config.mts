@@ -79,9 +79,11 @@ const SHARED_PROCESS = [
   'test/foundation/timeline-wording.test.ts',
   'test/local-cloud/*.test.ts',
   'test/report/report-layout.test.ts',
+  'test/report/report-lanes.test.ts',
   'test/examples/*.test.ts',
   'test/cli/gates-column.test.ts',
   'test/cli/output.test.ts',
+  'test/cli/stage-lines.test.ts',
   // processes of their own (the CLI, npm pack, Chromium, a model server, osls package and print,
   // cfn-lint); nothing here
   'test/foundation/package.test.ts',

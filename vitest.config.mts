@@ -12,9 +12,9 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
 const SLOWEST_FIRST = [
   // isolated
   'test/cli/local-commands.test.ts',
-  'test/e2e/fault-model.test.ts',
-  'test/e2e/fault-model-plants.test.ts',
   // shared
+  'test/e2e/fault-model-plants.test.ts',
+  'test/e2e/fault-model.test.ts',
   'test/foundation/package.test.ts',
   'test/e2e/crash-rerun.test.ts',
   'test/e2e/deployment.test.ts',
@@ -41,8 +41,7 @@ const SLOWEST_FIRST = [
  * what is process-wide (environment, deps, clients, clocks, metric sink); only those shown to pass
  * together are listed. Isolated stay `production-signals` (it sets the log level for good),
  * `local-commands` (it lays a kept cloud's environment over `process.env`; first, beside the
- * typecheck and Biome, since its kept cloud runs in a process of its own) and the fault model and its plants (not
- * yet shown to pass shared).
+ * typecheck and Biome, since its kept cloud runs in a process of its own).
  */
 const SHARED_PROCESS = [
   'test/domain/**/*.test.ts',
@@ -129,6 +128,9 @@ const SHARED_PROCESS = [
   'test/e2e/deployment.test.ts',
   // each crash leaves the stack's faults and deps as the stack sets and resets them
   'test/e2e/crash-rerun.test.ts',
+  // each play's plant wraps the deps of its own stack, which its close resets
+  'test/e2e/fault-model.test.ts',
+  'test/e2e/fault-model-plants.test.ts',
   'test/e2e/scenarios.test.ts',
   'test/cli/cli.test.ts',
   'test/cli/stage-commands.test.ts',

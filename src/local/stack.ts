@@ -354,12 +354,13 @@ export class LocalStack {
     };
     const deps: Deps = { ...buildDeps(process.env), log };
     const save = deps.store.saveGroup.bind(deps.store);
-    deps.store.saveGroup = async (state) => {
+    const saveGroup = async (state: GroupState): Promise<GroupState> => {
       const saved = await save(state);
       const known = this.saved.get(saved.group);
       if (!known || known.revision < saved.revision) this.saved.set(saved.group, saved);
       return saved;
     };
+    deps.store.saveGroup = saveGroup;
     setDeps(deps);
     setMetricsSink((line) => this.record({ kind: 'metric', at: this.now, line }));
   }

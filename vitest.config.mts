@@ -39,8 +39,7 @@ const SLOWEST_FIRST = [
  * reset. The adapters' tests with aws-sdk-client-mock restore the SDK clients' `send` after the
  * file. The end-to-end files each start their own local stack, and `LocalStack` sets and resets
  * what is process-wide (environment, deps, clients, clocks, metric sink); only those shown to pass
- * together are listed. Isolated stay `production-signals` (it sets the log level for good),
- * `local-commands` (it lays a kept cloud's environment over `process.env`; first, beside the
+ * together are listed. Isolated stays `local-commands` (it lays a kept cloud's environment over `process.env`; first, beside the
  * typecheck and Biome, since its kept cloud runs in a process of its own).
  */
 const SHARED_PROCESS = [
@@ -128,6 +127,8 @@ const SHARED_PROCESS = [
   'test/e2e/deployment.test.ts',
   // each crash leaves the stack's faults and deps as the stack sets and resets them
   'test/e2e/crash-rerun.test.ts',
+  // it puts the log level back after the file
+  'test/e2e/production-signals.test.ts',
   // each play's plant wraps the deps of its own stack, which its close resets
   'test/e2e/fault-model.test.ts',
   'test/e2e/fault-model-plants.test.ts',

@@ -4,9 +4,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
-// every log line the handlers write, whatever its level
-vi.hoisted(() => {
+// every log line the handlers write, whatever its level (the logger reads the level on each line);
+// the level before is put back for the files that share this worker process
+const levelBefore = vi.hoisted(() => {
+  const before = process.env.POWERTOOLS_LOG_LEVEL;
   process.env.POWERTOOLS_LOG_LEVEL = 'DEBUG';
+  return before;
 });
 
 import { loadScenarioFile, runScenario, type ScenarioResult } from '../../src/local/scenario-runner';
@@ -70,7 +73,8 @@ beforeAll(async () => {
 }, 400_000);
 
 afterAll(() => {
-  delete process.env.POWERTOOLS_LOG_LEVEL;
+  if (levelBefore === undefined) delete process.env.POWERTOOLS_LOG_LEVEL;
+  else process.env.POWERTOOLS_LOG_LEVEL = levelBefore;
 });
 
 describe('metrics (EMF, namespace SageMakerRollouts, dimensions service and group)', () => {

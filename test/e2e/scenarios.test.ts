@@ -9,22 +9,27 @@ import {
   ScenarioFileError,
 } from '../../src/local/scenario-runner';
 import { scenarioFiles } from '../../src/local/scenario-schema';
+import { BROWSER_SCENARIOS, browserPresent } from '../report/browser-scenarios';
 import { METRIC_SCENARIOS } from './metric-scenarios';
 
 // Every scenario `npm start` plays, through the real handlers on the local cloud; those that
-// production-signals.test.ts plays (with the same checks) are not played twice.
+// production-signals.test.ts plays, and report-browser.test.ts where a browser is present, are
+// played there with the same checks, not twice.
 describe('scenario files', () => {
   const files = scenarioFiles();
   const fromRoot = (file: string) => relative(resolve(__dirname, '../..'), file);
-  const here = files.filter((f) => !METRIC_SCENARIOS.includes(fromRoot(f)));
+  const elsewhere = new Set([...METRIC_SCENARIOS, ...(browserPresent ? BROWSER_SCENARIOS : [])]);
+  const here = files.filter((f) => !elsewhere.has(fromRoot(f)));
 
   it('cover the documented cases', () => {
     expect(files.length).toBeGreaterThanOrEqual(8);
   });
 
-  it('each is played here or by production-signals.test.ts', () => {
-    expect(METRIC_SCENARIOS.every((f) => files.map(fromRoot).includes(f))).toBe(true);
-    expect(here.length + METRIC_SCENARIOS.length).toBe(files.length);
+  it('each is played here, by production-signals.test.ts or by report-browser.test.ts', () => {
+    expect([...METRIC_SCENARIOS, ...BROWSER_SCENARIOS].every((f) => files.map(fromRoot).includes(f))).toBe(
+      true,
+    );
+    expect(here.length + elsewhere.size).toBe(files.length);
   });
 
   it.each(here.map((f) => [basename(f), f]))('%s ends as expected', async (_name, file) => {

@@ -76,14 +76,18 @@ const oslsEnv = (): NodeJS.ProcessEnv => {
   return env;
 };
 
-/** `osls package` with no AWS credentials or profile in the environment. */
+/** `osls package` with no AWS credentials or profile in the environment (osls's own script, not npx). */
 const osls = (args: string[]) =>
-  spawnSync('npx', ['osls', 'package', '--stage', 'test', ...args], {
-    cwd: repoRoot,
-    env: oslsEnv(),
-    encoding: 'utf8',
-    timeout: 90_000,
-  });
+  spawnSync(
+    process.execPath,
+    [join(repoRoot, 'node_modules/osls/bin/serverless.js'), 'package', '--stage', 'test', ...args],
+    {
+      cwd: repoRoot,
+      env: oslsEnv(),
+      encoding: 'utf8',
+      timeout: 90_000,
+    },
+  );
 
 /**
  * An osls command (`package`, `print`) without blocking the worker: osls's own script rather than

@@ -183,17 +183,15 @@ const TEMPLATE = 'cloudformation-template-update-stack.json';
 beforeAll(async () => {
   outDir = mkdtempSync(join(tmpdir(), 'rollouts-package-'));
   paramsDir = mkdtempSync(join(tmpdir(), 'rollouts-params-'));
-  // one after the other: each writes the same dist/<config>.json and reads it back, so two side
-  // by side can read the other's half-written copy
-  const plain = await oslsCommand('package', ['--package', outDir]);
+  // Side by side: each writes the same dist/<config>.json, beside it and renamed into place
+  // (serverless/config-vars.cjs), so neither reads a half-written copy; osls package waits on
+  // esbuild and its zip files part of the time.
   // The two parameters reach nothing but their Default (serverless.yml, checked below), so the
   // template packaged with them is the plain one with those two Defaults: `osls print` resolves
   // them (about 4 s of CPU) where a second `osls package` bundled every function again (about 15 s).
-  const params = await oslsCommand('print', [
-    '--format',
-    'json',
-    `--param=kmsKeyArn=${KEY}`,
-    `--param=alarmTopicArn=${PAGER}`,
+  const [plain, params] = await Promise.all([
+    oslsCommand('package', ['--package', outDir]),
+    oslsCommand('print', ['--format', 'json', `--param=kmsKeyArn=${KEY}`, `--param=alarmTopicArn=${PAGER}`]),
   ]);
   packageOutput = plain.output;
   if (plain.status !== 0) throw new Error(`osls package failed (${plain.status}):\n${packageOutput}`);

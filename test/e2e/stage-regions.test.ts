@@ -236,8 +236,10 @@ describe('a prod stage in another region', () => {
     if (!forwarding) await r.stack.setStageRegionEvents(EU, false);
     const eventsBefore = endpointEvents(r, EU, PROD).length;
     await r.approve(await register(r, 2));
-    await r.runUntil(async () => (await r.phase(`${GROUP}:v2`)) === 'Succeeded', 180 * MINUTE);
-    expect(euWeights(r)).toEqual({ v2: 100 });
+    // the canary's start is what is measured: its bakes are not waited for (the first test of
+    // this file takes a canary in eu-west-1 to 100 %)
+    await r.runUntil(async () => (await r.phase(`${GROUP}:v2`)) === 'Canary', 180 * MINUTE);
+    expect(Object.keys(euWeights(r)).sort()).toEqual(['v1', 'v2']);
     const published = endpointEvents(r, EU, PROD).slice(eventsBefore);
     const handled = new Set(
       r.stack.cloud.events.deliveries

@@ -247,6 +247,42 @@ describe('traffic, metrics and InvokeEndpoint', () => {
     expect(got.MetricDataResults?.[0]?.Values).toEqual([4]);
   });
 
+  it('answers percentiles by nearest rank over the values and counts put, read after read', async () => {
+    const { cw } = env;
+    const at = new Date(T0 + 60_000);
+    // 100 values: 10 once, 20 once, 30 twice, 40 96 times, put in two parts of one minute
+    await cw.send(
+      new PutMetricDataCommand({
+        Namespace: 'Custom',
+        MetricData: [{ MetricName: 'lat', Values: [40, 10], Counts: [50, 1], Timestamp: at }],
+      }),
+    );
+    await cw.send(
+      new PutMetricDataCommand({
+        Namespace: 'Custom',
+        MetricData: [{ MetricName: 'lat', Values: [30, 20, 40], Counts: [2, 1, 46], Timestamp: at }],
+      }),
+    );
+    const read = async () => {
+      const stats = ['p1', 'p2', 'p3', 'p4', 'p5', 'p50', 'p99', 'p100'];
+      const out = await cw.send(
+        new GetMetricDataCommand({
+          StartTime: new Date(T0),
+          EndTime: new Date(T0 + 3_600_000),
+          MetricDataQueries: stats.map((s) => ({
+            Id: s,
+            MetricStat: { Metric: { Namespace: 'Custom', MetricName: 'lat' }, Period: 60, Stat: s },
+          })),
+        }),
+      );
+      return Object.fromEntries((out.MetricDataResults ?? []).map((r) => [r.Id, r.Values?.[0]]));
+    };
+    const expected = { p1: 10, p2: 20, p3: 30, p4: 30, p5: 40, p50: 40, p99: 40, p100: 40 };
+    expect(await read()).toEqual(expected);
+    // the merged minute is kept: a second read answers the same
+    expect(await read()).toEqual(expected);
+  });
+
   it('InvokeEndpoint routes by weight, returns the model response and records metrics', async () => {
     const { runtime, cloud } = env;
     const seen: Record<string, number> = {};

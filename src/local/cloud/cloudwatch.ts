@@ -455,27 +455,37 @@ function statistic(p: Datapoint, stat: string): number | undefined {
  */
 const sortedDistributions = new WeakMap<
   Array<[number, number]>,
-  { sorted: Array<[number, number]>; total: number }
+  { values: number[]; cumulative: number[]; total: number }
 >();
 
+/** The distribution's values in order, with the weight up to and including each. */
 const sortedOnce = (dist: Array<[number, number]>) => {
   let known = sortedDistributions.get(dist);
   if (!known) {
     const sorted = [...dist].filter(([, w]) => w > 0).sort((a, b) => a[0] - b[0]);
-    known = { sorted, total: sorted.reduce((n, [, w]) => n + w, 0) };
+    const cumulative: number[] = [];
+    let total = 0;
+    for (const [, w] of sorted) {
+      total += w;
+      cumulative.push(total);
+    }
+    known = { values: sorted.map(([v]) => v), cumulative, total };
     sortedDistributions.set(dist, known);
   }
   return known;
 };
 
+/** The smallest value whose cumulative weight reaches pct % of the total (nearest rank). */
 function percentile(dist: Array<[number, number]>, pct: number): number | undefined {
-  const { sorted, total } = sortedOnce(dist);
+  const { values, cumulative, total } = sortedOnce(dist);
   if (total === 0) return undefined;
   const rank = (pct / 100) * total;
-  let seen = 0;
-  for (const [v, w] of sorted) {
-    seen += w;
-    if (seen >= rank) return v;
+  let low = 0;
+  let high = values.length - 1;
+  while (low < high) {
+    const middle = (low + high) >> 1;
+    if (cumulative[middle]! >= rank) high = middle;
+    else low = middle + 1;
   }
-  return sorted[sorted.length - 1]?.[0];
+  return values[low];
 }

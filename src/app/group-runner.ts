@@ -2,7 +2,7 @@ import type { Input } from '../domain/decide';
 import type { GroupState } from '../domain/model';
 import { decideAndSave, type GroupRun } from './decision-run';
 import type { Deps } from './deps';
-import { needsExecutor, onlyBusyEndpointsWait } from './executor-work';
+import { needsExecutor } from './executor-work';
 
 export { type GroupRun, OUTBOX_LEASE_MS } from './decision-run';
 
@@ -21,8 +21,6 @@ export const runGroup = async (
   observed: readonly Input[] = [],
 ): Promise<GroupRun> => {
   const run = await decideAndSave(deps, group, now, inputsFor);
-  if (needsExecutor(run.state) && !onlyBusyEndpointsWait(run.state, observed)) {
-    await deps.convergence.request(group);
-  }
+  if (needsExecutor(run.state, observed)) await deps.convergence.request(group);
   return run;
 };

@@ -30,6 +30,22 @@ const LOCATION: StageArtifactLocation = {
     },
   ],
 };
+/** v3's model data and image as copied into eu-west-1, as the pre-flight looks them up. */
+const data = {
+  kind: 's3',
+  source: HOME_DATA,
+  region: EU,
+  bucket: 'models-euw1',
+  key: 'fraud/v3/model.tar.gz',
+} as const;
+const image = {
+  kind: 'ecr',
+  source: HOME_IMAGE,
+  region: EU,
+  registryId: '111122223333',
+  repository: 'fraud',
+  tag: 'v3',
+} as const;
 
 let cloud: LocalCloud;
 const savedEnv = { ...process.env };
@@ -120,13 +136,6 @@ describe('the artifact pre-flight against the local cloud', () => {
   });
 
   it('a refused lookup is answered with the permission the stage needs', async () => {
-    const data = {
-      kind: 's3',
-      source: HOME_DATA,
-      region: EU,
-      bucket: 'models-euw1',
-      key: 'fraud/v3/model.tar.gz',
-    } as const;
     cloud.faults.add({ service: 's3', operation: 'HeadObject', error: 'AccessDenied', times: 1 });
     expect(await lookup.observe(data)).toEqual({
       artifact: data,
@@ -150,14 +159,6 @@ describe('the artifact pre-flight against the local cloud', () => {
       present: false,
       deniedPermission: 's3express:CreateSession on the directory bucket models--euw1-az1--x-s3',
     });
-    const image = {
-      kind: 'ecr',
-      source: HOME_IMAGE,
-      region: EU,
-      registryId: '111122223333',
-      repository: 'fraud',
-      tag: 'v3',
-    } as const;
     cloud.faults.add({
       service: 'ecr',
       operation: 'DescribeImages',
@@ -180,21 +181,6 @@ describe('the artifact pre-flight against the local cloud', () => {
       () => s3,
       () => ecr,
     );
-    const image = {
-      kind: 'ecr',
-      source: HOME_IMAGE,
-      region: EU,
-      registryId: '111122223333',
-      repository: 'fraud',
-      tag: 'v3',
-    } as const;
-    const data = {
-      kind: 's3',
-      source: HOME_DATA,
-      region: EU,
-      bucket: 'models-euw1',
-      key: 'fraud/v3/model.tar.gz',
-    } as const;
     cloud.faults.add({ service: 'ecr', operation: 'DescribeImages', error: 'ThrottlingException', times: 1 });
     await expect(once.observe(image)).rejects.toBeInstanceOf(TransientError);
     // S3 throttles with a bare 503 (SlowDown): transient

@@ -122,6 +122,25 @@ const find = (charts: ChartView[], scenario: string, endpoint: string) => {
   return chart!;
 };
 
+/**
+ * A chart or stages view laid out for the device, within the screen, every text at least 10 px
+ * and inside the view: not cut off at either side.
+ */
+const expectLegibleInside = (
+  view: { layout: string; svg: Box; texts: (Box & { text: string; px: number })[] },
+  where: string,
+  device: string,
+  width: number,
+) => {
+  expect(view.layout, where).toBe(device === 'phone' ? 'narrow' : 'wide');
+  expect(view.svg.right, where).toBeLessThanOrEqual(width);
+  for (const t of view.texts) {
+    expect(t.px, `${where}: "${t.text}" font`).toBeGreaterThanOrEqual(10);
+    expect(t.left, `${where}: "${t.text}" left`).toBeGreaterThanOrEqual(view.svg.left - 0.5);
+    expect(t.right, `${where}: "${t.text}" right`).toBeLessThanOrEqual(view.svg.right + 0.5);
+  }
+};
+
 describe.skipIf(!browserPresent)('the scenario report in Chromium', () => {
   it('ran the scenarios it draws, each ending as expected (scenarios.test.ts leaves these to this file)', () => {
     expect(results).toHaveLength(BROWSER_SCENARIOS.length);
@@ -142,14 +161,7 @@ describe.skipIf(!browserPresent)('the scenario report in Chromium', () => {
         expect(charts.length).toBeGreaterThan(4);
         for (const c of charts) {
           const where = `${device} ${c.scenario} ${c.endpoint}`;
-          expect(c.layout, where).toBe(device === 'phone' ? 'narrow' : 'wide');
-          expect(c.svg.right, where).toBeLessThanOrEqual(width);
-          for (const t of c.texts) {
-            expect(t.px, `${where}: "${t.text}" font`).toBeGreaterThanOrEqual(10);
-            // inside the chart: not cut off at either side
-            expect(t.left, `${where}: "${t.text}" left`).toBeGreaterThanOrEqual(c.svg.left - 0.5);
-            expect(t.right, `${where}: "${t.text}" right`).toBeLessThanOrEqual(c.svg.right + 0.5);
-          }
+          expectLegibleInside(c, where, device, width);
           for (const [i, a] of c.labels.entries())
             for (const b of c.labels.slice(i + 1))
               expect(overlap(a, b), `${where}: "${a.text}" overlaps "${b.text}"`).toBe(false);
@@ -159,13 +171,7 @@ describe.skipIf(!browserPresent)('the scenario report in Chromium', () => {
         expect(views.map((v) => v.scenario)).toEqual(results.map((r) => r.name));
         for (const v of views) {
           const where = `${device} ${v.scenario} stages`;
-          expect(v.layout, where).toBe(device === 'phone' ? 'narrow' : 'wide');
-          expect(v.svg.right, where).toBeLessThanOrEqual(width);
-          for (const t of v.texts) {
-            expect(t.px, `${where}: "${t.text}" font`).toBeGreaterThanOrEqual(10);
-            expect(t.left, `${where}: "${t.text}" left`).toBeGreaterThanOrEqual(v.svg.left - 0.5);
-            expect(t.right, `${where}: "${t.text}" right`).toBeLessThanOrEqual(v.svg.right + 0.5);
-          }
+          expectLegibleInside(v, where, device, width);
           for (const [i, a] of v.texts.entries())
             for (const b of v.texts.slice(i + 1))
               expect(overlap(a, b), `${where}: "${a.text}" overlaps "${b.text}"`).toBe(false);
